@@ -1,0 +1,51 @@
+// ESLint flat config. The import-direction rules keep the layers of ../shared/design.md one-way:
+// sip/ and media/ sit at the bottom and never import from the layers above them.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+const upper = ['api', 'calls', 'capture', 'handoff', 'providers', 'store', 'demo', 'webrtc', 'main'];
+const layerBan = (layers) => ({
+  patterns: layers.map((l) => ({
+    group: [`**/${l}/*`, `**/${l}`, `**/${l}.js`],
+    message: `Layer rule (design.md): this layer must not import from ${l}/.`,
+  })),
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'e2e/artifacts/**', 'agent-widget/dist/**', 'server/prompts/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node }, ecmaVersion: 2023, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['server/src/sip/**/*.ts', 'server/src/sdp/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', layerBan([...upper, 'media'])] },
+  },
+  {
+    files: ['server/src/media/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', layerBan([...upper, 'sip'])] },
+  },
+  {
+    files: ['server/src/capture/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', layerBan(['api', 'calls', 'media', 'sip', 'webrtc', 'main', 'demo'])] },
+  },
+  {
+    files: ['server/src/providers/**/*.ts', 'server/src/handoff/**/*.ts', 'server/src/store/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', layerBan(['api', 'calls', 'capture', 'webrtc', 'main', 'media'])] },
+  },
+  {
+    files: ['server/src/config/**/*.ts', 'server/src/observability/**/*.ts', 'server/src/security/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', layerBan([...upper, 'sip', 'media', 'sdp'])] },
+  },
+  {
+    files: ['agent-widget/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+);

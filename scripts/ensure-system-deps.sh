@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs, only when they are missing.
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+# Each line: <check> <debian-package>. A check starting with / is a file; anything else a command.
+set -euo pipefail
+
+NEEDS=(
+  "sipp sip-tester"                       # SIP peer for integration tests and bench:sip
+  "/usr/include/spandsp.h libspandsp-dev" # independent DTMF decoder (oracle for the media tests)
+  "cc gcc"                                # builds the tiny spandsp oracle program
+  "espeak-ng espeak-ng"                   # prompts and talk-off speech
+  "sox sox"                               # audio conversion and measurement
+)
+
+missing=()
+for line in "${NEEDS[@]}"; do
+  read -r check pkg <<<"$line"
+  if [[ "$check" == /* ]]; then
+    [[ -e "$check" ]] || missing+=("$pkg")
+  else
+    command -v "$check" >/dev/null 2>&1 || missing+=("$pkg")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "system deps: all present"
+  exit 0
+fi
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "system deps missing: ${missing[*]}" >&2
+  echo "run as root:  $cmd" >&2
+  exit 1
+fi
+echo "system deps: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,22 @@
+// Adds up the JSON reports of every test run in a folder and prints the closing line
+// "tests: N passed, N failed, N skipped". A missing or empty report counts as a failure,
+// so a run that executed no test can never look green.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2] ?? '.test-results';
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let reports = 0;
+for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  const r = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+  reports += 1;
+  passed += r.numPassedTests ?? 0;
+  failed += (r.numFailedTests ?? 0) + (r.numRuntimeErrorTestSuites ?? 0) ;
+  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  if ((r.numFailedTestSuites ?? 0) > 0 && (r.numFailedTests ?? 0) === 0) failed += r.numFailedTestSuites;
+}
+if (reports === 0 || passed === 0) failed += 1;
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `npm test`: every test, in the order of design.md practice 15:
+# system deps -> node deps -> lint -> typecheck -> unit -> integration.
+# Ends with one summary line "tests: N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-system-deps.sh || exit 1
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund || exit 1
+fi
+
+out=.test-results
+rm -rf "$out" && mkdir -p "$out"
+status=0
+
+echo "== lint";      npx eslint . || status=1
+echo "== typecheck"; npx tsc --noEmit -p tsconfig.json || status=1
+
+for project in unit integration; do
+  echo "== $project tests"
+  npx vitest run --project "$project" --reporter=default --reporter=json \
+    --outputFile.json="$out/$project.json" || status=1
+done
+
+node scripts/summarize-tests.mjs "$out" || status=1
+exit $status

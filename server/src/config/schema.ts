@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/** Agents are `id:password` pairs separated by commas: `agent-1:demo,agent-2:demo`. */
+const agentList = z
+  .string()
+  .transform((s, ctx) => {
+    const out: { id: string; password: string }[] = [];
+    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const i = part.indexOf(':');
+      const id = i > 0 ? part.slice(0, i) : '';
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || i === part.length - 1) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `AGENTS entry "${part.split(':')[0]}" must be id:password with id of [A-Za-z0-9._-]` });
+        return z.NEVER;
+      }
+      out.push({ id, password: part.slice(i + 1) });
+    }
+    return out;
+  });
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** The whole runtime configuration, from the environment (design.md, "External contract"). */
+export const configSchema = z
+  .object({
+    SIP_HOST: z.string().ip().default('127.0.0.1'),
+    SIP_PORT: port.default(5060),
+    HTTP_HOST: z.string().default('127.0.0.1'),
+    HTTP_PORT: port.default(8080),
+    RTP_PORT_MIN: port.default(20000),
+    RTP_PORT_MAX: port.default(20999),
+    /** Address put in SDP for anchored media; defaults to SIP_HOST. */
+    MEDIA_ADDRESS: z.string().ip().optional(),
+    DEMO_PG_PORT: port.default(8090),
+    PAYMENT_API_URL: z.string().url().optional(),
+    REDIS_URL: z.string().url().optional(),
+    SUPERVISOR_TOKEN: z.string().min(16).optional(),
+    SIP_PROFILE: z.string().regex(/^[a-z0-9-]+$/).default('generic'),
+    DEMO_OTP: z.string().regex(/^\d{4,8}$/).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    AGENTS: agentList.default('agent-1:demo,agent-2:demo,agent-3:demo'),
+    /** Digest realm for REGISTER challenges. */
+    SIP_REALM: z.string().min(1).max(128).default('tonegate'),
+    /** Seconds an INVITE to an agent may ring before the caller gets 480. */
+    RING_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(60),
+  })
+  .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] });
+
+export type Config = z.infer<typeof configSchema>;
