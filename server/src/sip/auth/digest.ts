@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Digest response computation (RFC 2617 3.2.2.1-3.2.2.3, RFC 7616 3.4.1-3.4.3, RFC 8760 2).
+ * Only the non-session algorithms are implemented; `-sess` variants are refused by the verifier.
+ */
+export type DigestAlgorithm = 'MD5' | 'SHA-256';
+
+/** Algorithms offered in challenges, preferred first (RFC 8760 2.4). */
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+
+const NODE_HASH: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
+
+/** Hex length of each algorithm's output (RFC 7616 3.4.1: lower-case hex). */
+export const DIGEST_HEX_LENGTH: Record<DigestAlgorithm, number> = { MD5: 32, 'SHA-256': 64 };
+
+/**
+ * Maps the `algorithm` parameter to a supported algorithm. Absent means MD5 (RFC 2617 3.2.1,
+ * RFC 3261 22.4). Token comparison is case-insensitive (RFC 7616 3.3). Unknown: undefined.
+ */
+export function normalizeAlgorithm(value: string | undefined): DigestAlgorithm | undefined {
+  if (value === undefined) return 'MD5';
+  const v = value.toUpperCase();
+  if (v === 'MD5') return 'MD5';
+  if (v === 'SHA-256') return 'SHA-256';
+  return undefined;
+}
+
+/** H(data) as lower-case hex (RFC 7616 3.4.1, RFC 2617 3.1.3 KD/H). UTF-8 input (RFC 7616 4). */
+export function digestHash(algorithm: DigestAlgorithm, data: string): string {
+  return createHash(NODE_HASH[algorithm]).update(data, 'utf8').digest('hex');
+}
+
+export interface DigestResponseInput {
+  readonly algorithm: DigestAlgorithm;
+  readonly username: string;
+  readonly realm: string;
+  readonly password: string;
+  readonly method: string;
+  readonly uri: string;
+  readonly nonce: string;
+  /** 'auth', or undefined for the RFC 2069 compatible form (RFC 2617 3.2.2.1). */
+  readonly qop?: 'auth';
+  readonly nc?: string;
+  readonly cnonce?: string;
+}
+
+/**
+ * request-digest:
+ *   A1 = username ":" realm ":" password                      (RFC 2617 3.2.2.2)
+ *   A2 = Method ":" digest-uri                                 (RFC 2617 3.2.2.3, qop=auth or absent)
+ *   qop=auth: KD(H(A1), nonce ":" nc ":" cnonce ":" qop ":" H(A2))
+ *   no qop:   KD(H(A1), nonce ":" H(A2))                        (RFC 2069 compatibility)
+ * where KD(secret, data) = H(secret ":" data).
+ */
+export function computeDigestResponse(i: DigestResponseInput): string {
+  const h = (d: string): string => digestHash(i.algorithm, d);
+  const ha1 = h(`${i.username}:${i.realm}:${i.password}`);
+  const ha2 = h(`${i.method}:${i.uri}`);
+  if (i.qop === 'auth') {
+    if (i.nc === undefined || i.cnonce === undefined) throw new TypeError('qop=auth needs nc and cnonce');
+    return h(`${ha1}:${i.nonce}:${i.nc}:${i.cnonce}:${i.qop}:${ha2}`);
+  }
+  return h(`${ha1}:${i.nonce}:${ha2}`);
+}
