@@ -1,0 +1,187 @@
+import type http from 'node:http';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import type { Logger } from '../../observability/logger.js';
+import { TransportLimits } from '../constants.js';
+import { newStats, type ConnectionFlow, type Limits, type TransportContext, type TransportStats } from './context.js';
+import { parseUdpFlowId, sameEndpoint } from './endpoint.js';
+import { TcpTransport } from './tcp.js';
+import type { Endpoint, InboundMessage, SipFlow, SipProtocol, TransportLayer } from './types.js';
+import { UdpTransport } from './udp.js';
+import { WsTransport } from './ws.js';
+
+export interface TransportLayerOptions {
+  /** Address to bind UDP and TCP on, also advertised by localEndpoint(). */
+  host: string;
+  /** UDP and TCP port (the same number for both); 0 picks a free one. */
+  port: number;
+  /** When given, SIP over WebSocket (RFC 7118) is accepted on it at `wsPath`. */
+  httpServer?: http.Server;
+  wsPath?: string;
+  logger: Logger;
+  limits?: Partial<Limits>;
+  clock?: Clock;
+}
+
+/** How many times port 0 is retried when the UDP port matching the chosen TCP port is taken. */
+const PORT_ATTEMPTS = 10;
+
+/**
+ * UDP, TCP and WebSocket transports behind one {@link TransportLayer}. Inbound messages go to a
+ * single consumer; responses go back on the flow the request came on (RFC 3261 18.2.2, RFC 3581,
+ * RFC 7118 5). `close()` is idempotent and closes sockets, connections and timers.
+ */
+export class TransportLayerImpl implements TransportLayer {
+  private messageHandler: ((m: InboundMessage) => void) | undefined;
+  private readonly closedHandlers: ((flow: SipFlow, reason: string) => void)[] = [];
+  private readonly connections = new Map<string, ConnectionFlow>();
+  private readonly counters: TransportStats = newStats();
+  private seq = 0;
+  private closing: Promise<void> | undefined;
+  private udp!: UdpTransport;
+  private tcp!: TcpTransport;
+  private ws: WsTransport | undefined;
+  readonly ctx: TransportContext;
+
+  constructor(
+    private readonly logger: Logger,
+    readonly limits: Limits,
+    clock: Clock,
+  ) {
+    this.ctx = {
+      logger, limits, clock, stats: this.counters,
+      isClosing: () => this.closing !== undefined,
+      deliver: (data, flow) => this.deliver(data, flow),
+      hasRoom: (pending = 0) => this.connections.size + pending < limits.MAX_CONNECTIONS,
+      register: (conn) => void this.connections.set(conn.id, conn),
+      unregister: (conn, reason) => this.unregister(conn, reason),
+      nextConnectionId: (prefix) => `${prefix}:${++this.seq}`,
+      findOpen: (protocol, target) => {
+        for (const c of this.connections.values()) {
+          if (c.protocol === protocol && c.open && sameEndpoint(c.remote, target)) return c;
+        }
+        return undefined;
+      },
+    };
+  }
+
+  /** Binds UDP and TCP (and hooks WS); used by {@link createTransportLayer}. */
+  async start(opts: TransportLayerOptions): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const tcp = await TcpTransport.listen(this.ctx, opts.host, opts.port);
+      try {
+        this.udp = await UdpTransport.bind(this.ctx, opts.host, tcp.port);
+        this.tcp = tcp;
+        break;
+      } catch (err) {
+        await tcp.close();
+        const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (opts.port !== 0 || !inUse || attempt >= PORT_ATTEMPTS) throw err;
+      }
+    }
+    if (opts.httpServer) this.ws = new WsTransport(this.ctx, opts.httpServer, opts.wsPath ?? '/sip');
+  }
+
+  get udpPort(): number {
+    return this.udp.port;
+  }
+
+  get tcpPort(): number {
+    return this.tcp.port;
+  }
+
+  /** A snapshot of the transport counters. */
+  stats(): TransportStats & { connections: number } {
+    return { ...this.counters, connections: this.connections.size };
+  }
+
+  onMessage(handler: (m: InboundMessage) => void): void {
+    this.messageHandler = handler;
+  }
+
+  onFlowClosed(handler: (flow: SipFlow, reason: string) => void): void {
+    this.closedHandlers.push(handler);
+  }
+
+  async flowTo(protocol: SipProtocol, target: Endpoint): Promise<SipFlow> {
+    if (this.closing) throw new Error('SIP transport is closed');
+    switch (protocol) {
+      case 'UDP':
+        return this.udp.flowFor(target);
+      case 'TCP':
+        return this.tcp.connect(target);
+      case 'WS': {
+        // RFC 7118: the server cannot open WebSocket connections; only an existing one will do.
+        const conn = this.ctx.findOpen('WS', target);
+        if (conn) return conn;
+        throw new Error(`no open SIP WebSocket connection from ${target.address}:${target.port}`);
+      }
+    }
+  }
+
+  getFlow(id: string): SipFlow | undefined {
+    const conn = this.connections.get(id);
+    if (conn) return conn;
+    const remote = parseUdpFlowId(id);
+    return remote && !this.closing ? this.udp.flowFor(remote) : undefined;
+  }
+
+  localEndpoint(protocol: SipProtocol): Endpoint {
+    switch (protocol) {
+      case 'UDP':
+        return { ...this.udp.local };
+      case 'TCP':
+        return { ...this.tcp.local };
+      case 'WS':
+        if (!this.ws) throw new Error('SIP over WebSocket is not enabled (no httpServer)');
+        return this.ws.local;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.ws?.close();
+    const conns = [...this.connections.values()];
+    for (const conn of conns) conn.close('transport closed');
+    await Promise.all([this.udp?.close(), this.tcp?.close(), ...conns.map((c) => c.finished)]);
+    this.messageHandler = undefined;
+  }
+
+  private deliver(data: Buffer, flow: SipFlow): void {
+    const handler = this.messageHandler;
+    if (!handler) {
+      this.logger.debug({ flow: flow.id }, 'sip message dropped: no consumer');
+      return;
+    }
+    // design.md practice 8: a consumer's exception never takes the transport down.
+    try {
+      handler({ data, flow });
+    } catch (err) {
+      this.logger.error({ err, flow: flow.id }, 'sip message handler threw');
+    }
+  }
+
+  private unregister(conn: ConnectionFlow, reason: string): void {
+    if (this.connections.get(conn.id) !== conn) return;
+    this.connections.delete(conn.id);
+    for (const h of this.closedHandlers) {
+      try {
+        h(conn, reason);
+      } catch (err) {
+        this.logger.error({ err, flow: conn.id }, 'sip flowClosed handler threw');
+      }
+    }
+  }
+}
+
+/** Creates the transport layer and binds its sockets (see {@link TransportLayerOptions}). */
+export async function createTransportLayer(opts: TransportLayerOptions): Promise<TransportLayerImpl> {
+  const limits: Limits = { ...TransportLimits, ...opts.limits };
+  const logger = opts.logger.child({ mod: 'sip.transport' });
+  const layer = new TransportLayerImpl(logger, limits, opts.clock ?? systemClock);
+  await layer.start(opts);
+  return layer;
+}
