@@ -329,6 +329,7 @@ describe('SIP transport over WebSocket (RFC 7118)', () => {
     expect(await code).toBe(1009);
     await waitFor(() => h.closed.length === 1);
     expect(h.closed[0]!.flow.id).toMatch(/^ws:/);
+    expect(h.closed[0]!.reason).toBe('message too large (1009)');
     expect(h.received).toEqual([]);
   });
 
