@@ -40,6 +40,15 @@ export const configSchema = z
     AGENTS: agentList.default('agent-1:demo,agent-2:demo,agent-3:demo'),
     /** Digest realm for REGISTER challenges. */
     SIP_REALM: z.string().min(1).max(128).default('tonegate'),
+    /**
+     * Digest algorithms offered in REGISTER challenges, preferred first (RFC 8760 2.4). Set `MD5`
+     * alone for SIP phones that fail on a SHA-256 challenge (SIPp 3.6 is one).
+     */
+    SIP_DIGEST_ALGORITHMS: z
+      .string()
+      .default('SHA-256,MD5')
+      .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()))
+      .pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)),
     /** Seconds an INVITE to an agent may ring before the caller gets 480. */
     RING_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(60),
   })

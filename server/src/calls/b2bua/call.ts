@@ -1,0 +1,399 @@
+import { SafeEmitter } from '../../lib/emitter.js';
+import type { TimerHandle } from '../../lib/clock.js';
+import { InvalidStateError } from '../../lib/errors.js';
+import { SipTimers } from '../../sip/constants.js';
+import { Dialog, DialogState } from '../../sip/dialog/dialog.js';
+import { initialCSeq, newBranch, newCallId, newTag } from '../../sip/dialog/ids.js';
+import { serializeRequest } from '../../sip/dialog/serialize.js';
+import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../../sip/transaction/index.js';
+import type { SipFlow } from '../../sip/transport/types.js';
+import { MediaAnchor, type Leg } from '../media-anchor.js';
+import { CallState, nextCallState, type CallAction, type CallEvent } from './call-state.js';
+import { InDialog } from './in-dialog.js';
+import type { CallDeps, CallEvents } from './types.js';
+
+const SDP = 'application/sdp';
+
+/** Where the agent leg goes: a registered contact and the flow it registered on. */
+export interface CallTarget {
+  agentId: string;
+  contactUri: string;
+  flowId: string;
+}
+
+/**
+ * One bridged call: the caller's INVITE (leg A, we are its UAS) and our INVITE to the agent
+ * (leg B, we are its UAC), driven by the pure table in call-state.ts.
+ */
+export class Call {
+  readonly id: string;
+  readonly events: SafeEmitter<CallEvents>;
+  state = CallState.Calling;
+  readonly aTag = newTag();
+  aDialog: Dialog | undefined;
+  bDialog: Dialog | undefined;
+  aFlow: SipFlow;
+  bFlow: SipFlow | undefined;
+  media: MediaAnchor | undefined;
+  readonly inDialog: InDialog;
+  /** Status sent to the caller when the agent leg fails (reject-a). */
+  private rejectStatus = 480;
+  private rejectReason: string | undefined;
+  private bInvite: { text: string; branch: string; cseq: number; callId: string; from: string; to: string; ruri: string } | undefined;
+  private bProvisional = false;
+  private cancelPending = false;
+  private ackToB: string | undefined;
+  private final2xx: string | undefined;
+  private timers: TimerHandle[] = [];
+  private endedReason = '';
+
+  constructor(
+    private readonly deps: CallDeps,
+    readonly aReq: IncomingRequestMessage,
+    readonly aTxn: ServerTransaction,
+    readonly target: CallTarget,
+    private readonly onDialog: (callId: string, localTag: string, leg: Leg, call: Call | undefined) => void,
+  ) {
+    this.id = `${aReq.callId}|${this.aTag}`;
+    this.aFlow = aTxn.flow;
+    this.events = new SafeEmitter<CallEvents>((err, ev) => deps.logger.error({ err, ev, call: this.id }, 'call listener failed'));
+    this.inDialog = new InDialog(this, deps);
+  }
+
+  get ended(): boolean {
+    return this.state === CallState.Ended;
+  }
+
+  get log() {
+    return this.deps.logger.child({ call: this.aReq.callId, agent: this.target.agentId });
+  }
+
+  /** Starts the agent leg. The caller has already been sent 100 Trying. */
+  async start(): Promise<void> {
+    try {
+      this.media = await MediaAnchor.create({ address: this.deps.mediaAddress, allocator: this.deps.ports, logger: this.deps.logger });
+    } catch (err) {
+      this.log.error({ err }, 'no media ports for the call');
+      return this.fail(503, 'media ports exhausted');
+    }
+    if (this.stale()) return;
+    const offer = this.media.offer('A', this.aReq.body);
+    if (typeof offer !== 'string') return this.fail(offer.status, offer.error);
+    let flow: SipFlow;
+    try {
+      flow = await this.deps.stack.flowFor({ flowId: this.target.flowId, uri: this.target.contactUri });
+    } catch (err) {
+      this.log.warn({ err }, 'agent unreachable');
+      return this.fail(480, 'agent unreachable');
+    }
+    if (this.stale()) return;
+    this.bFlow = flow;
+    this.sendInviteToB(flow, offer);
+    this.timers.push(this.deps.clock.setTimeout(() => this.ringTimeout(), this.deps.ringTimeoutMs));
+  }
+
+  /** After an await: the caller cancelled (or the call ended) while we were setting up. */
+  private stale(): boolean {
+    if (this.state === CallState.Calling) return false;
+    if (this.state === CallState.Cancelling) this.dispatch('b.rejected');
+    return true;
+  }
+
+  private sendInviteToB(flow: SipFlow, sdp: string): void {
+    const via = this.deps.stack.via(flow);
+    const callId = newCallId(via.sentBy.replace(/:\d+$/, ''));
+    const fromUser = this.aReq.from.uri.user ?? 'anonymous';
+    const display = this.aReq.from.displayName;
+    const host = via.sentBy;
+    const from = `${display ? `"${display.replace(/["\\]/g, '')}" ` : ''}<sip:${encodeURIComponent(fromUser)}@${host}>;tag=${newTag()}`;
+    const to = `<sip:${this.target.agentId}@${host}>`;
+    const cseq = initialCSeq();
+    const branch = newBranch();
+    const ruri = this.target.contactUri;
+    const text = serializeRequest({
+      method: 'INVITE',
+      ruri,
+      headers: [
+        ['Via', `SIP/2.0/${via.protocol} ${via.sentBy};branch=${branch};rport`],
+        ['Max-Forwards', String(Math.max(0, (this.aReq.getHeader('max-forwards') ? Number(this.aReq.getHeader('max-forwards')) : 70) - 1))],
+        ['From', from],
+        ['To', to],
+        ['Call-ID', callId],
+        ['CSeq', `${cseq} INVITE`],
+        ['Contact', via.contact],
+        ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY'],
+      ],
+      body: { contentType: SDP, content: sdp },
+    });
+    this.bInvite = { text, branch, cseq, callId, from, to, ruri };
+    this.deps.stack.sendRequest({
+      request: text,
+      method: 'INVITE',
+      branch,
+      flow,
+      user: {
+        onResponse: (res) => this.guard(() => this.onBResponse(res, flow)),
+        onTimeout: () => this.guard(() => this.bFailed(408, 'agent did not answer the INVITE')),
+        onTransportError: () => this.guard(() => this.bFailed(480, 'agent transport failed')),
+      },
+      buildAck: (res) => this.buildNon2xxAck(res),
+    });
+  }
+
+  /** RFC 3261 17.1.1.3: ACK for a non-2xx final, same branch as the INVITE. */
+  private buildNon2xxAck(res: IncomingResponseMessage): string {
+    const inv = this.bInvite!;
+    const via = this.deps.stack.via(this.bFlow!);
+    return serializeRequest({
+      method: 'ACK',
+      ruri: inv.ruri,
+      headers: [
+        ['Via', `SIP/2.0/${via.protocol} ${via.sentBy};branch=${inv.branch};rport`],
+        ['Max-Forwards', '70'],
+        ['From', inv.from],
+        ['To', res.getHeader('to') ?? inv.to],
+        ['Call-ID', inv.callId],
+        ['CSeq', `${inv.cseq} ACK`],
+      ],
+    });
+  }
+
+  private onBResponse(res: IncomingResponseMessage, flow: SipFlow): void {
+    const code = res.statusCode ?? 0;
+    if (code < 200) {
+      this.bProvisional = true;
+      if (this.cancelPending) this.sendCancelToB();
+      if (code === 100) return;
+      if (res.toTag && !this.bDialog) this.bDialog = Dialog.asUac(this.bInvite!.from, this.bInvite!.cseq, res, flow.id, DialogState.Early);
+      if (this.state === CallState.Calling || this.state === CallState.Ringing) this.provisional = res;
+      this.dispatch('b.provisional');
+      return;
+    }
+    if (code < 300) {
+      if (!this.bDialog || this.bDialog.state === DialogState.Early || this.bDialog.remoteHeader !== res.getHeader('to')) {
+        this.bDialog = Dialog.asUac(this.bInvite!.from, this.bInvite!.cseq, res, flow.id, DialogState.Confirmed);
+        this.onDialog(this.bInvite!.callId, stripTagValue(this.bInvite!.from), 'B', this);
+      }
+      this.answer = res;
+      this.dispatch('b.answered');
+      return;
+    }
+    this.rejectStatus = code === 401 || code === 407 ? 480 : code;
+    this.rejectReason = code === 401 || code === 407 ? undefined : res.reasonPhrase;
+    this.dispatch('b.rejected');
+  }
+
+  private provisional: IncomingResponseMessage | undefined;
+  private answer: IncomingResponseMessage | undefined;
+
+  /** A 2xx to our INVITE whose transaction is already gone: re-ACK it (RFC 3261 13.2.2.4). */
+  onRetransmitted2xx(): void {
+    this.dispatch('b.answered');
+  }
+
+  private bFailed(status: number, why: string): void {
+    this.log.info({ status, why }, 'agent leg failed');
+    this.rejectStatus = status === 408 ? 480 : status;
+    this.rejectReason = why;
+    this.dispatch('b.timeout');
+  }
+
+  private ringTimeout(): void {
+    if (this.state !== CallState.Calling && this.state !== CallState.Ringing) return;
+    this.rejectStatus = 480;
+    this.rejectReason = 'no answer';
+    this.dispatch('hangup');
+  }
+
+  /** The caller's CANCEL (already answered 200 by the stack). */
+  onCancel(): void {
+    this.dispatch('a.cancel');
+  }
+
+  /** ACK for our 2xx to the caller, or for a 2xx to a re-INVITE on either leg. */
+  onAck(leg: Leg, ack: IncomingRequestMessage): void {
+    if (leg === 'A' && ack.cseq === this.aReq.cseq) {
+      if (this.state === CallState.Answered || this.state === CallState.ByeAfterAck) this.dispatch('a.ack');
+      return;
+    }
+    this.inDialog.onAck(leg, ack);
+  }
+
+  /** Something outside the call ends it (shutdown, media failure). */
+  hangup(reason: string): void {
+    this.endedReason ||= reason;
+    if (!this.ended) this.dispatch('hangup');
+  }
+
+  /** A live call can't take a given event any more: log it instead of throwing into the stack. */
+  dispatch(ev: CallEvent): void {
+    let tr;
+    try {
+      tr = nextCallState(this.state, ev);
+    } catch (err) {
+      if (err instanceof InvalidStateError) {
+        this.log.debug({ state: this.state, ev }, 'event ignored in this call state');
+        return;
+      }
+      throw err;
+    }
+    const from = this.state;
+    this.state = tr.state;
+    for (const a of tr.actions) this.guard(() => this.perform(a));
+    if (from !== this.state) this.events.emit('state', this.state);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err }, 'call action failed; ending the call');
+      if (!this.ended) {
+        this.state = CallState.Ended;
+        this.release();
+      }
+    }
+  }
+
+  private perform(a: CallAction): void {
+    const stack = this.deps.stack;
+    switch (a) {
+      case 'relay-provisional': {
+        const p = this.provisional;
+        if (!p || this.aTxn.terminated) return;
+        this.provisional = undefined;
+        stack.respond(this.aTxn, p.statusCode ?? 183, { toTag: this.aTag, reason: p.reasonPhrase, headers: [`Contact: ${stack.via(this.aFlow).contact}`] });
+        return;
+      }
+      case 'answer-a':
+        return this.answerA();
+      case 'reject-a':
+        if (!this.aTxn.terminated) stack.respond(this.aTxn, this.rejectStatus, { toTag: this.aTag, ...(this.rejectReason ? { reason: this.rejectReason } : {}) });
+        return;
+      case 'reject-a-487':
+        if (!this.aTxn.terminated) stack.respond(this.aTxn, 487, { toTag: this.aTag });
+        return;
+      case 'cancel-b':
+        if (this.bProvisional) this.sendCancelToB();
+        else this.cancelPending = true;
+        return;
+      case 'ack-b':
+        return this.sendAckToB();
+      case 'bye-a':
+        return this.inDialog.sendBye('A');
+      case 'bye-b':
+        return this.inDialog.sendBye('B');
+      case 'release':
+        return this.release();
+    }
+  }
+
+  private answerA(): void {
+    const res = this.answer!;
+    const sdp = this.media!.answer('B', res.body);
+    if (typeof sdp !== 'string') {
+      // The agent answered with SDP we cannot use: end both sides cleanly (RFC 3261 14.2 / 488).
+      this.log.warn({ err: sdp.error }, 'agent answer unusable');
+      this.rejectStatus = 488;
+      this.rejectReason = sdp.error;
+      this.sendAckToB();
+      this.inDialog.sendBye('B');
+      this.deps.stack.respond(this.aTxn, 488, { toTag: this.aTag, headers: [`Warning: 399 tonegate "${sdp.error.replace(/"/g, "'")}"`] });
+      this.state = CallState.Ended;
+      this.release();
+      return;
+    }
+    this.aDialog = Dialog.asUas(this.aReq, this.aTag, this.aFlow.id);
+    this.onDialog(this.aReq.callId, this.aTag, 'A', this);
+    this.final2xx = this.deps.stack.respond(this.aTxn, 200, {
+      toTag: this.aTag,
+      headers: [`Contact: ${this.deps.stack.via(this.aFlow).contact}`, 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY'],
+      body: { contentType: SDP, content: sdp },
+    });
+    this.retransmit2xx(this.aTxn, this.final2xx, () => this.state === CallState.Answered || this.state === CallState.ByeAfterAck, () => this.dispatch('ack.timeout'));
+  }
+
+  /**
+   * RFC 3261 13.3.1.4: the UAS core retransmits its 2xx at T1, 2*T1 ... capped at T2 (UDP only)
+   * until the ACK arrives, and gives up after 64*T1.
+   */
+  retransmit2xx(txn: ServerTransaction, text: string, waiting: () => boolean, giveUp: () => void): void {
+    const clock = this.deps.clock;
+    const started = clock.now();
+    let interval: number = SipTimers.T1;
+    const tick = (): void => {
+      if (!waiting() || this.ended) return;
+      if (clock.now() - started >= SipTimers.UAS_2XX_GIVE_UP) {
+        this.log.warn('no ACK for our 2xx: tearing the call down (RFC 3261 13.3.1.4)');
+        giveUp();
+        return;
+      }
+      if (!txn.flow.reliable && !txn.terminated) txn.respond(200, text);
+      interval = txn.flow.reliable ? SipTimers.UAS_2XX_GIVE_UP : Math.min(interval * 2, SipTimers.T2);
+      this.timers.push(clock.setTimeout(tick, interval));
+    };
+    this.timers.push(clock.setTimeout(tick, txn.flow.reliable ? SipTimers.UAS_2XX_GIVE_UP : interval));
+  }
+
+  private sendCancelToB(): void {
+    this.cancelPending = false;
+    const inv = this.bInvite;
+    if (!inv || !this.bFlow) return;
+    const via = this.deps.stack.via(this.bFlow);
+    // RFC 3261 9.1: same Request-URI, Call-ID, To, From, CSeq number and top Via as the INVITE.
+    const text = serializeRequest({
+      method: 'CANCEL',
+      ruri: inv.ruri,
+      headers: [
+        ['Via', `SIP/2.0/${via.protocol} ${via.sentBy};branch=${inv.branch};rport`],
+        ['Max-Forwards', '70'],
+        ['From', inv.from],
+        ['To', inv.to],
+        ['Call-ID', inv.callId],
+        ['CSeq', `${inv.cseq} CANCEL`],
+      ],
+    });
+    this.deps.stack.sendRequest({
+      request: text,
+      method: 'CANCEL',
+      branch: inv.branch,
+      flow: this.bFlow,
+      user: { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} },
+    });
+  }
+
+  /** ACK for the agent's 2xx (RFC 3261 13.2.2.4): a new branch, resent identically for retransmitted 2xx. */
+  private sendAckToB(): void {
+    if (!this.bDialog || !this.bFlow) return;
+    this.ackToB ??= this.bDialog.buildRequest('ACK', this.deps.stack.via(this.bFlow), { cseq: this.bInvite!.cseq }).text;
+    if (!this.bFlow.send(this.ackToB)) this.log.warn('ACK to agent could not be sent');
+  }
+
+  private release(): void {
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
+    this.inDialog.close();
+    void this.media?.close();
+    this.onDialog(this.aReq.callId, this.aTag, 'A', undefined);
+    if (this.bInvite) this.onDialog(this.bInvite.callId, stripTagValue(this.bInvite.from), 'B', undefined);
+    this.events.emit('ended', this.endedReason || 'normal');
+    this.events.removeAll();
+  }
+
+  private fail(status: number, reason: string): void {
+    this.rejectStatus = status;
+    this.rejectReason = reason;
+    this.dispatch('b.rejected');
+  }
+
+  /** The dialog and flow of a leg (for in-dialog requests). */
+  leg(leg: Leg): { dialog: Dialog | undefined; flow: SipFlow | undefined } {
+    return leg === 'A' ? { dialog: this.aDialog, flow: this.aFlow } : { dialog: this.bDialog, flow: this.bFlow };
+  }
+}
+
+/** The tag value of a From/To header value (the parameter after the name-addr). */
+export function stripTagValue(h: string): string {
+  const gt = h.lastIndexOf('>');
+  return /;\s*tag\s*=\s*([^;\s]+)/i.exec(gt >= 0 ? h.slice(gt) : h)?.[1] ?? '';
+}

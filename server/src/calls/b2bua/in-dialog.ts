@@ -1,0 +1,213 @@
+import type { TimerHandle } from '../../lib/clock.js';
+import { reasonPhrase } from '../../sip/message/index.js';
+import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../../sip/transaction/index.js';
+import { otherLeg, type Leg } from '../media-anchor.js';
+import { CallState } from './call-state.js';
+import type { Call } from './call.js';
+import { parseInfoDigit } from './info-dtmf.js';
+import { parseRefer } from './refer.js';
+import type { CallDeps } from './types.js';
+
+const SDP = 'application/sdp';
+const ALLOW = 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY';
+
+/**
+ * Requests inside an established call: BYE, re-INVITE (hold/resume) relayed to the other leg,
+ * REFER (RFC 3515) and INFO (RFC 6086) handed up, OPTIONS answered.
+ */
+export class InDialog {
+  /** A re-INVITE relayed from one leg to the other, waiting for the other's answer (RFC 3261 14). */
+  private reinvite: { from: Leg; txn: ServerTransaction; cseq: number } | undefined;
+  /** CSeq of 2xx responses to re-INVITEs we sent to a leg and await the ACK for. */
+  private awaitingAck = new Map<Leg, number>();
+  private referSeq = 0;
+  private timers: TimerHandle[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly call: Call,
+    private readonly deps: CallDeps,
+  ) {}
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) t.cancel();
+    this.timers = [];
+  }
+
+  /** Handles a request that arrived inside the dialog of `leg`. */
+  onRequest(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
+    const stack = this.deps.stack;
+    const { dialog } = this.call.leg(leg);
+    if (!dialog || this.call.ended) return void stack.respond(txn, 481);
+    // RFC 3261 12.2.2: a lower CSeq than the last one is out of order.
+    if (!dialog.acceptRemoteCSeq(req.cseq, req.method)) return void stack.respond(txn, 500, { reason: 'Out Of Order' });
+    switch (req.method) {
+      case 'BYE':
+        stack.respond(txn, 200);
+        return this.call.dispatch(leg === 'A' ? 'a.bye' : 'b.bye');
+      case 'INVITE':
+        return this.onReinvite(leg, req, txn);
+      case 'INFO':
+        return this.onInfo(leg, req, txn);
+      case 'REFER':
+        return this.onRefer(leg, req, txn);
+      case 'OPTIONS':
+        return void stack.respond(txn, 200, { headers: [ALLOW, 'Accept: application/sdp'] });
+      case 'NOTIFY':
+        // We never subscribe to anything inside a call (RFC 6665 4.1.3: 481 for an unknown subscription).
+        return void stack.respond(txn, 481);
+      default:
+        return void stack.respond(txn, 405, { headers: [ALLOW] });
+    }
+  }
+
+  private onReinvite(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
+    const stack = this.deps.stack;
+    if (this.call.state !== CallState.Confirmed) return void stack.respond(txn, 491);
+    // RFC 3261 14.2: a re-INVITE while another is in progress gets 491 Request Pending.
+    if (this.reinvite) return void stack.respond(txn, 491);
+    if (!req.body) return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "re-INVITE without an offer is not supported"'] });
+    const offer = this.call.media!.offer(leg, req.body);
+    if (typeof offer !== 'string') return void stack.respond(txn, offer.status, { headers: [`Warning: 399 tonegate "${offer.error.replace(/"/g, "'")}"`] });
+    this.call.leg(leg).dialog!.refreshTarget(req);
+    const to = otherLeg(leg);
+    this.reinvite = { from: leg, txn, cseq: req.cseq };
+    this.sendInDialog(to, 'INVITE', { body: { contentType: SDP, content: offer } }, (res) => this.onReinviteResponse(to, res));
+  }
+
+  private onReinviteResponse(to: Leg, res: IncomingResponseMessage | 'timeout'): void {
+    const pending = this.reinvite;
+    if (!pending) return;
+    const stack = this.deps.stack;
+    const code = res === 'timeout' ? 408 : (res.statusCode ?? 500);
+    if (code < 200) return;
+    this.reinvite = undefined;
+    if (res === 'timeout' || code >= 300) {
+      this.call.media!.abandonOffer();
+      const status = code;
+      if (!pending.txn.terminated) stack.respond(pending.txn, status === 401 || status === 407 ? 500 : status);
+      return;
+    }
+    this.ackReinvite(to, res);
+    const answer = this.call.media!.answer(to, res.body);
+    if (typeof answer !== 'string') {
+      stack.respond(pending.txn, 488, { headers: [`Warning: 399 tonegate "${answer.error.replace(/"/g, "'")}"`] });
+      return;
+    }
+    const flow = this.call.leg(pending.from).flow!;
+    const text = stack.respond(pending.txn, 200, {
+      headers: [`Contact: ${stack.via(flow).contact}`, ALLOW],
+      body: { contentType: SDP, content: answer },
+    });
+    this.awaitingAck.set(pending.from, pending.cseq);
+    this.call.retransmit2xx(pending.txn, text, () => this.awaitingAck.get(pending.from) === pending.cseq, () => this.call.hangup('no ACK for re-INVITE 2xx'));
+  }
+
+  /** ACK the 2xx of a re-INVITE we sent (RFC 3261 13.2.2.4). */
+  private ackReinvite(leg: Leg, res: IncomingResponseMessage): void {
+    const { dialog, flow } = this.call.leg(leg);
+    if (!dialog || !flow) return;
+    dialog.refreshTarget(res);
+    flow.send(dialog.buildRequest('ACK', this.deps.stack.via(flow), { cseq: res.cseq }).text);
+  }
+
+  onAck(leg: Leg, ack: IncomingRequestMessage): void {
+    if (this.awaitingAck.get(leg) === ack.cseq) this.awaitingAck.delete(leg);
+  }
+
+  private onInfo(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
+    const stack = this.deps.stack;
+    // RFC 6086 4.2.2: an INFO with an Info-Package we do not support is answered 469.
+    if (req.getHeader('info-package')) return void stack.respond(txn, 469, { headers: ['Recv-Info: '] });
+    if (!req.body) return void stack.respond(txn, 200); // empty INFO: a keep-alive probe
+    const type = (req.getHeader('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const d = parseInfoDigit(type, req.body);
+    if ('error' in d) return void stack.respond(txn, d.status, { reason: d.error });
+    stack.respond(txn, 200);
+    this.call.events.emit('digit', { leg, digit: d.digit, durationMs: d.durationMs, transport: 'info' });
+  }
+
+  private onRefer(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
+    const stack = this.deps.stack;
+    if (this.call.state !== CallState.Confirmed) return void stack.respond(txn, 491);
+    const parsed = parseRefer(req);
+    if ('error' in parsed) return void stack.respond(txn, 400, { headers: [`Warning: 399 tonegate "${parsed.error}"`] });
+    const id = req.cseq; // RFC 3515 2.4.6: the first NOTIFY's Event id is the REFER's CSeq number
+    let rejected: { status: number; warning?: string } | undefined;
+    let final = false;
+    let emitting = true;
+    const notify = (status: number, reason?: string): void => {
+      if (final || this.closed) return;
+      final = status >= 200;
+      const frag = `SIP/2.0 ${status} ${reason ?? reasonPhrase(status)}\r\n`;
+      // RFC 3515 2.4.5 / RFC 6665: active until the final status, then terminated.
+      const state = final ? 'terminated;reason=noresource' : 'active;expires=300';
+      this.sendInDialog(leg, 'NOTIFY', {
+        headers: [['Event', `refer;id=${id}`], ['Subscription-State', state]],
+        body: { contentType: 'message/sipfrag;version=2.0', content: frag },
+      });
+    };
+    this.referSeq++;
+    this.call.events.emit('refer', {
+      leg,
+      ...parsed,
+      notify: (s, r) => (emitting ? queueMicrotask(() => notify(s, r)) : notify(s, r)),
+      reject: (status, warning) => {
+        if (emitting) rejected = { status, ...(warning ? { warning } : {}) };
+      },
+    });
+    emitting = false;
+    if (rejected) {
+      const warn = rejected.warning ? [`Warning: 399 tonegate "${rejected.warning.replace(/"/g, "'")}"`] : [];
+      return void stack.respond(txn, rejected.status, { headers: warn });
+    }
+    stack.respond(txn, 202);
+    // RFC 3515 2.4.4: the first NOTIFY follows at once with the state known so far.
+    notify(100, 'Trying');
+  }
+
+  /** Sends an in-dialog request on `leg` as a client transaction. */
+  sendInDialog(
+    leg: Leg,
+    method: string,
+    opts: { body?: { contentType: string; content: string }; headers?: ReadonlyArray<readonly [string, string]> },
+    onFinal?: (res: IncomingResponseMessage | 'timeout') => void,
+  ): void {
+    const { dialog, flow } = this.call.leg(leg);
+    if (!dialog || !flow) return;
+    const stack = this.deps.stack;
+    const req = dialog.buildRequest(method, stack.via(flow), opts);
+    const done = (r: IncomingResponseMessage | 'timeout'): void => {
+      try {
+        onFinal?.(r);
+      } catch (err) {
+        this.deps.logger.error({ err, method }, 'in-dialog response handler failed');
+      }
+    };
+    try {
+      stack.sendRequest({
+        request: req.text,
+        method,
+        branch: req.branch,
+        flow,
+        user: {
+          onResponse: (res) => {
+            if (res.statusCode === 481 || res.statusCode === 408) this.deps.logger.info({ method, status: res.statusCode, leg }, 'in-dialog request failed');
+            if ((res.statusCode ?? 0) >= 200 || method === 'INVITE') done(res);
+          },
+          onTimeout: () => done('timeout'),
+          onTransportError: () => done('timeout'),
+        },
+        ...(method === 'INVITE' ? { buildAck: () => dialog.buildRequest('ACK', stack.via(flow), { cseq: req.cseq, branch: req.branch }).text } : {}),
+      });
+    } catch (err) {
+      this.deps.logger.warn({ err, method, leg }, 'in-dialog request not sent');
+      done('timeout');
+    }
+  }
+
+  sendBye(leg: Leg): void {
+    this.sendInDialog(leg, 'BYE', {});
+  }
+}

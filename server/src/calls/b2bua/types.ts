@@ -1,0 +1,52 @@
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../observability/logger.js';
+import type { SipStack } from '../../sip/stack.js';
+import type { PortAllocator } from '../../media/relay/index.js';
+import type { Leg } from '../media-anchor.js';
+
+/** What a call needs from the gateway. */
+export interface CallDeps {
+  stack: SipStack;
+  clock: Clock;
+  logger: Logger;
+  mediaAddress: string;
+  ports: PortAllocator;
+  ringTimeoutMs: number;
+}
+
+/** A digit that arrived by SIP INFO (RFC 6086 legacy INFO, application/dtmf-relay or application/dtmf). */
+export interface InfoDigit {
+  leg: Leg;
+  digit: string;
+  durationMs: number | undefined;
+  transport: 'info';
+}
+
+/** An in-dialog REFER (RFC 3515), handed up with its headers intact. */
+export interface ReferRequest {
+  leg: Leg;
+  /** Refer-To as sent. */
+  referTo: string;
+  /** URI headers inside Refer-To, %-decoded (`<sip:pay@gw?X-Pay-Amount=1499.00>`). */
+  referToHeaders: Record<string, string>;
+  /** All X-* header fields of the REFER (name lower-cased -> value). */
+  xHeaders: Record<string, string>;
+  /**
+   * Reports progress to the referrer as a NOTIFY with a message/sipfrag body (RFC 3515 2.4.5):
+   * e.g. 100 Trying, then a final status which terminates the implicit subscription.
+   */
+  notify(status: number, reason?: string): void;
+  /**
+   * Refuses the REFER instead of the default 202 (e.g. 400 with a Warning naming a bad field);
+   * only effective while the 'refer' event is being emitted. The call goes on untouched.
+   */
+  reject(status: number, warning?: string): void;
+}
+
+export interface CallEvents {
+  /** State of the call changed. */
+  state: (state: string) => void;
+  digit: (d: InfoDigit) => void;
+  refer: (r: ReferRequest) => void;
+  ended: (reason: string) => void;
+}

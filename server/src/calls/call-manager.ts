@@ -1,0 +1,155 @@
+import { SafeEmitter } from '../lib/emitter.js';
+import type { Logger } from '../observability/logger.js';
+import { uriDestination, type RequestContext, type SipUser } from '../sip/stack.js';
+import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../sip/transaction/index.js';
+import type { SipFlow } from '../sip/transport/types.js';
+import { Call, type CallTarget } from './b2bua/call.js';
+import type { CallDeps } from './b2bua/types.js';
+import type { Leg } from './media-anchor.js';
+import type { RegistrarService } from './registrar-service.js';
+
+const ALLOW = 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, REGISTER';
+/** Methods we know (RFC 3261 8.2.1: 405 for these when not allowed here, 501 for unknown ones). */
+const KNOWN = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'UPDATE', 'PRACK', 'PUBLISH']);
+
+export interface CallManagerEvents {
+  call: (call: Call) => void;
+}
+
+/**
+ * The SIP transaction user: REGISTER to the registrar, out-of-dialog INVITE to a new B2BUA call,
+ * in-dialog requests to their call, OPTIONS answered, the rest refused precisely.
+ */
+export class CallManager implements SipUser {
+  readonly events: SafeEmitter<CallManagerEvents>;
+  private readonly dialogs = new Map<string, { call: Call; leg: Leg }>();
+  private readonly byInviteTxn = new Map<ServerTransaction, Call>();
+  readonly calls = new Set<Call>();
+  private readonly busy = new Map<string, number>();
+  private lastPicked = new Map<string, number>();
+  private pickSeq = 0;
+
+  constructor(
+    private readonly deps: CallDeps,
+    private readonly registrar: RegistrarService,
+    private readonly log: Logger,
+  ) {
+    this.events = new SafeEmitter((err, ev) => log.error({ err, ev }, 'call manager listener failed'));
+  }
+
+  onRequest(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext): void {
+    const stack = this.deps.stack;
+    if (req.toTag) {
+      const d = this.dialogs.get(`${req.callId}|${req.toTag}`);
+      if (!d) return void stack.respond(txn, 481);
+      return d.call.inDialog.onRequest(d.leg, req, txn);
+    }
+    switch (req.method) {
+      case 'REGISTER': {
+        const r = this.registrar.handle(req, txn.flow.id);
+        return void stack.respond(txn, r.status, { ...(r.reason ? { reason: r.reason } : {}), headers: r.headers ?? [] });
+      }
+      case 'INVITE':
+        return this.onInvite(req, txn, ctx);
+      case 'OPTIONS':
+        return void stack.respond(txn, 200, { headers: [ALLOW, 'Accept: application/sdp', 'Supported: '] });
+      case 'BYE':
+      case 'INFO':
+      case 'REFER':
+      case 'NOTIFY':
+      case 'UPDATE':
+      case 'PRACK':
+        // Outside any dialog we know (RFC 3261 12.2.2).
+        return void stack.respond(txn, 481);
+      default:
+        return void stack.respond(txn, KNOWN.has(req.method) ? 405 : 501, { headers: [ALLOW] });
+    }
+  }
+
+  private onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext): void {
+    const stack = this.deps.stack;
+    // RFC 3261 16.3 step 3 (we forward, so we are bound by it): Max-Forwards 0 -> 483.
+    if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
+    const user = req.ruri?.user ?? '';
+    const target = this.route(user);
+    if (typeof target === 'number') return void stack.respond(txn, target);
+    if (!req.body) {
+      return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "an INVITE without an SDP offer is not supported"'] });
+    }
+    stack.respond(txn, 100);
+    const call = new Call(this.deps, req, txn, target, (callId, tag, leg, c) => {
+      const key = `${callId}|${tag}`;
+      if (c) this.dialogs.set(key, { call: c, leg });
+      else this.dialogs.delete(key);
+    });
+    this.calls.add(call);
+    this.byInviteTxn.set(txn, call);
+    this.busy.set(target.agentId, (this.busy.get(target.agentId) ?? 0) + 1);
+    call.events.on('ended', () => {
+      this.calls.delete(call);
+      this.byInviteTxn.delete(txn);
+      const n = (this.busy.get(target.agentId) ?? 1) - 1;
+      if (n > 0) this.busy.set(target.agentId, n);
+      else this.busy.delete(target.agentId);
+    });
+    this.events.emit('call', call);
+    call.start().catch((err: unknown) => {
+      this.log.error({ err }, 'call start failed');
+      call.hangup('start failed');
+    });
+  }
+
+  /** Request-URI user -> the agent to ring, or a status (404 unknown, 480 nobody free, 486 busy). */
+  private route(user: string): CallTarget | number {
+    const reg = this.registrar.registrar;
+    if (user === 'support') {
+      const free = reg.registeredAors().filter((a) => !this.busy.has(a));
+      if (free.length === 0) return 480;
+      // Least recently offered agent first, so calls spread over the free agents.
+      free.sort((a, b) => (this.lastPicked.get(a) ?? 0) - (this.lastPicked.get(b) ?? 0));
+      return this.targetOf(free[0]!) ?? 480;
+    }
+    if (!this.registrar.isAgent(user)) return 404;
+    if (!reg.isRegistered(user)) return 480;
+    if (this.busy.has(user)) return 486;
+    return this.targetOf(user) ?? 480;
+  }
+
+  private targetOf(agentId: string): CallTarget | undefined {
+    const b = this.registrar.registrar.bindings(agentId);
+    const latest = b[b.length - 1];
+    if (!latest) return undefined;
+    this.lastPicked.set(agentId, ++this.pickSeq);
+    // Connection-oriented registrations (TCP, WS) are reached back over their connection (RFC 5626
+    // flavour, RFC 7118 5: a browser cannot be dialled). A UDP agent is reached at its Contact when
+    // that names an IP address (RFC 3261 10.3), else at the address it registered from.
+    const udpContact = latest.flowId.startsWith('udp:') && uriDestination(latest.uri) !== undefined;
+    return { agentId, contactUri: latest.uri, flowId: udpContact ? '' : latest.flowId };
+  }
+
+  onAck(ack: IncomingRequestMessage): void {
+    const d = this.dialogs.get(`${ack.callId}|${ack.toTag}`);
+    d?.call.onAck(d.leg, ack);
+  }
+
+  onCancel(target: ServerTransaction): void {
+    const call = this.byInviteTxn.get(target);
+    if (call) call.onCancel();
+    else if (!target.terminated) this.deps.stack.respond(target, 487);
+  }
+
+  onUnmatched2xx(res: IncomingResponseMessage): void {
+    const d = this.dialogs.get(`${res.callId}|${res.fromTag}`);
+    if (d && d.leg === 'B') d.call.onRetransmitted2xx();
+  }
+
+  onFlowClosed(flow: SipFlow): void {
+    const n = this.registrar.registrar.removeFlow(flow.id);
+    if (n) this.log.info({ flow: flow.id, bindings: n }, 'connection closed: its registrations are gone');
+  }
+
+  /** Ends every call (shutdown). */
+  hangupAll(reason: string): void {
+    for (const c of [...this.calls]) c.hangup(reason);
+  }
+}

@@ -1,0 +1,95 @@
+import type { Logger } from '../observability/logger.js';
+import { DigestAuthenticator, parseAuthorization, type DigestAlgorithm } from '../sip/auth/index.js';
+import { Registrar, parseContacts } from './registrar/index.js';
+
+/** What the registrar needs from a REGISTER request (sip.js IncomingRequestMessage satisfies it). */
+export interface RegisterRequestView {
+  callId: string;
+  cseq: number;
+  to: { uri: { user: string | undefined } };
+  getHeader(name: string): string | undefined;
+  getHeaders(name: string): string[];
+}
+
+export interface RegisterReply {
+  status: number;
+  reason?: string;
+  headers?: string[];
+}
+
+/**
+ * REGISTER handling (RFC 3261 10.3) with digest authentication (22.4, RFC 8760). Agents may
+ * register only their own address-of-record; credentials come from configuration.
+ */
+export class RegistrarService {
+  private readonly auth: DigestAuthenticator;
+
+  constructor(
+    readonly registrar: Registrar,
+    private readonly opts: {
+      realm: string;
+      algorithms: readonly DigestAlgorithm[];
+      passwordOf: (agentId: string) => string | undefined;
+      authenticator: DigestAuthenticator;
+      logger: Logger;
+    },
+  ) {
+    this.auth = opts.authenticator;
+  }
+
+  /** True for a configured agent id. */
+  isAgent(id: string): boolean {
+    return this.opts.passwordOf(id) !== undefined;
+  }
+
+  private challenge(stale = false): RegisterReply {
+    const offered = this.auth
+      .challenge({ stale })
+      .filter((h) => this.opts.algorithms.some((a) => new RegExp(`algorithm=${a}(,|$|\\s)`, 'i').test(h)));
+    return { status: 401, headers: offered.map((h) => `WWW-Authenticate: ${h}`) };
+  }
+
+  handle(req: RegisterRequestView, flowId: string): RegisterReply {
+    const aor = req.to.uri.user ?? '';
+    const authz = req.getHeader('authorization');
+    if (!authz) return this.challenge();
+    const creds = parseAuthorization(authz);
+    if ('error' in creds) {
+      // RFC 4475 3.3.7 (regaut01): an unknown scheme is challenged, never accepted.
+      this.opts.logger.info({ aor, err: creds.error }, 'REGISTER with unusable Authorization: challenged');
+      return this.challenge();
+    }
+    if (creds.realm !== this.opts.realm) return this.challenge();
+    if (creds.algorithm && !this.opts.algorithms.includes(creds.algorithm as DigestAlgorithm)) return this.challenge();
+    const v = this.auth.verify('REGISTER', creds, (u) => this.opts.passwordOf(u));
+    if (!v.ok) {
+      if (v.reason === 'stale-nonce') return this.challenge(true);
+      this.opts.logger.warn({ aor, user: creds.username, reason: v.reason }, 'REGISTER refused');
+      return { status: 403, reason: 'Forbidden' };
+    }
+    // An agent registers only itself (RFC 3261 10.3 step 3: authorised to modify this AOR).
+    if (v.username !== aor) {
+      this.opts.logger.warn({ aor, user: v.username }, 'REGISTER for another agent refused');
+      return { status: 403, reason: 'Forbidden' };
+    }
+    const contacts = req.getHeaders('contact').length ? parseContacts(req.getHeaders('contact')) : [];
+    if (!Array.isArray(contacts) && contacts !== '*') return { status: 400, reason: 'Bad Contact' };
+    const expHdr = req.getHeader('expires');
+    let expires: number | undefined;
+    if (expHdr !== undefined) {
+      expires = /^\s*\d{1,10}\s*$/.test(expHdr) ? Number(expHdr) : NaN;
+      if (!Number.isFinite(expires)) return { status: 400, reason: 'Bad Expires' };
+    }
+    const r = this.registrar.register(aor, contacts, expires, req.callId, req.cseq, flowId);
+    if (r.status === 423) return { status: 423, headers: [`Min-Expires: ${r.minExpires}`] };
+    if (r.status !== 200) return { status: r.status, reason: r.reason };
+    const headers = r.bindings.map((b) => {
+      const params = Object.entries(b.params ?? {})
+        .map(([k, val]) => (val === '' ? `;${k}` : `;${k}=${val}`))
+        .join('');
+      return `Contact: <${b.uri}>${params};expires=${b.expires}`;
+    });
+    this.opts.logger.info({ aor, flowId, bindings: r.bindings.length }, 'REGISTER accepted');
+    return { status: 200, headers };
+  }
+}

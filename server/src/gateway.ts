@@ -1,0 +1,81 @@
+import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createHttp, listen } from './api/http.js';
+import { CallManager } from './calls/call-manager.js';
+import { RegistrarService } from './calls/registrar-service.js';
+import { Registrar } from './calls/registrar/index.js';
+import type { Config } from './config/schema.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { PortAllocator } from './media/relay/index.js';
+import type { Logger } from './observability/logger.js';
+import { DigestAuthenticator, type DigestAlgorithm } from './sip/auth/index.js';
+import { RegistrarLimits } from './sip/constants.js';
+import { SipStack } from './sip/stack.js';
+import { createTransportLayer } from './sip/transport/index.js';
+
+export interface Gateway {
+  config: Config;
+  sip: SipStack;
+  calls: CallManager;
+  registrar: Registrar;
+  http: Server;
+  httpPort: number;
+  sipPort: number;
+  close(): Promise<void>;
+}
+
+/** Composition root (design.md): config -> sip -> calls -> api. Used by main.ts and the tests. */
+export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Gateway> {
+  const passwords = new Map(config.AGENTS.map((a) => [a.id, a.password]));
+  const registrar = new Registrar({ clock, logger });
+  const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
+  const registrarService = new RegistrarService(registrar, {
+    realm: config.SIP_REALM,
+    algorithms: config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[],
+    passwordOf: (id) => passwords.get(id),
+    authenticator,
+    logger,
+  });
+
+  let calls: CallManager | undefined;
+  let sip: SipStack | undefined;
+  const { server } = createHttp({
+    health: () => ({
+      status: 'ok',
+      details: { calls: calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: sip?.stats() },
+    }),
+  });
+  const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
+  const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
+  sip = new SipStack(transport, clock, logger);
+  const ports = new PortAllocator(config.RTP_PORT_MIN, config.RTP_PORT_MAX);
+  calls = new CallManager(
+    { stack: sip, clock, logger, mediaAddress: config.MEDIA_ADDRESS ?? config.SIP_HOST, ports, ringTimeoutMs: config.RING_TIMEOUT_S * 1000 },
+    registrarService,
+    logger,
+  );
+  sip.setUser(calls);
+  const sweep = setInterval(() => registrar.sweep(), 10_000);
+  sweep.unref();
+
+  let closing: Promise<void> | undefined;
+  const gw: Gateway = {
+    config,
+    sip,
+    calls,
+    registrar,
+    http: server,
+    httpPort,
+    sipPort: transport.udpPort,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(sweep);
+        calls!.hangupAll('shutdown');
+        await new Promise((r) => setTimeout(r, 50));
+        await sip!.close();
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      })()),
+  };
+  return gw;
+}

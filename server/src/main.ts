@@ -1,0 +1,54 @@
+import { ConfigError, loadConfig } from './config/load.js';
+import { createLogger } from './observability/logger.js';
+import { startGateway } from './gateway.js';
+
+/** `npm start`: the gateway in demo mode with embedded defaults. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tonegate: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const gw = await startGateway(config, logger);
+  const host = config.SIP_HOST;
+  const http = `http://${config.HTTP_HOST}:${gw.httpPort}`;
+  process.stdout.write(
+    [
+      '',
+      'tonegate is running (demo mode)',
+      `  SIP        udp+tcp ${host}:${gw.sipPort}   ws ${http.replace('http', 'ws')}/sip`,
+      `  HTTP       ${http}   (health: ${http}/healthz)`,
+      `  RTP ports  ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX} on ${config.MEDIA_ADDRESS ?? host}`,
+      `  Agents     ${config.AGENTS.map((a) => a.id).join(', ')} (register as sip:<agent>@${host}:${gw.sipPort})`,
+      `  Call       sip:support@${host}:${gw.sipPort} rings any free agent, sip:<agent>@... that agent`,
+      '',
+    ].join('\n') + '\n',
+  );
+  let stopping = false;
+  const stop = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ sig }, 'shutting down');
+    gw.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`tonegate failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

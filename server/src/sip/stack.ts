@@ -1,0 +1,241 @@
+import { isIP } from 'node:net';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../observability/logger.js';
+import {
+  addReceived,
+  buildResponse,
+  parseSip,
+  responseDestination,
+  topVia,
+  DEFAULT_ACCEPTED_CONTENT_TYPES,
+  type ParseOptions,
+  type ResponseOptions,
+} from './message/index.js';
+import {
+  TransactionLayer,
+  type ClientTransaction,
+  type ClientTransactionUser,
+  type IncomingRequestMessage,
+  type IncomingResponseMessage,
+  type ServerTransaction,
+} from './transaction/index.js';
+import { udpFlowId, type TransportLayerImpl } from './transport/index.js';
+import type { Endpoint, InboundMessage, SipFlow, SipProtocol } from './transport/types.js';
+import type { ViaParams } from './dialog/dialog.js';
+
+/** Extra facts about a new request that the parser worked out. */
+export interface RequestContext {
+  requestUri: string;
+  maxForwards: number | undefined;
+  body: Buffer;
+  /** The flow the request arrived on (for UDP: its source address). */
+  source: SipFlow;
+}
+
+/** The transaction user: calls/ implements it. Exceptions thrown here are caught and logged. */
+export interface SipUser {
+  onRequest(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext): void;
+  /** ACK for a 2xx (no transaction of its own, RFC 3261 17.1.1.3 / 13.3.1.4). */
+  onAck(ack: IncomingRequestMessage, flow: SipFlow): void;
+  /** A CANCEL matched `target` (already answered 200 by the stack, RFC 3261 9.2). */
+  onCancel(target: ServerTransaction): void;
+  /** A 2xx retransmission to an INVITE whose client transaction is gone (RFC 3261 13.2.2.4: re-ACK). */
+  onUnmatched2xx(res: IncomingResponseMessage, flow: SipFlow): void;
+  onFlowClosed(flow: SipFlow): void;
+}
+
+export interface SipStackStats {
+  received: number;
+  rejected: number;
+  dropped: number;
+  retransmissionsAbsorbed: number;
+  transactions: number;
+}
+
+const ACCEPTED = { ...DEFAULT_ACCEPTED_CONTENT_TYPES, INFO: ['application/dtmf-relay', 'application/dtmf'] };
+
+/**
+ * The SIP stack: transport -> edge parsing (stateless replies) -> transactions -> the TU.
+ * Protocol only (design.md): it knows nothing of payments.
+ */
+export class SipStack {
+  readonly transactions: TransactionLayer;
+  private user: SipUser | undefined;
+  private closed = false;
+  private readonly counters = { received: 0, rejected: 0, dropped: 0, retransmissionsAbsorbed: 0 };
+  private readonly parseOpts: ParseOptions;
+
+  constructor(
+    readonly transport: TransportLayerImpl,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    parseOpts: ParseOptions = {},
+  ) {
+    this.parseOpts = { acceptedContentTypes: ACCEPTED, ...parseOpts };
+    this.transactions = new TransactionLayer({ clock, logger: log });
+    transport.onMessage((m) => this.safe(() => this.onInbound(m), 'inbound message'));
+    transport.onFlowClosed((flow, reason) =>
+      this.safe(() => {
+        this.log.debug({ flow: flow.id, reason }, 'flow closed');
+        this.transactions.flowClosed(flow);
+        this.user?.onFlowClosed(flow);
+      }, 'flow closed'),
+    );
+  }
+
+  setUser(user: SipUser): void {
+    this.user = user;
+  }
+
+  get now(): number {
+    return this.clock.now();
+  }
+
+  private safe(fn: () => void, what: string): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err, what }, 'SIP handler failed; message discarded');
+    }
+  }
+
+  private onInbound({ data, flow }: InboundMessage): void {
+    if (this.closed) return;
+    this.counters.received++;
+    // RFC 3261 18.2.1 / RFC 3581: stamp received/rport into the top Via before anything reads it.
+    const stamped = addReceived(data, flow.remote);
+    const r = parseSip(stamped, this.parseOpts);
+    switch (r.kind) {
+      case 'drop':
+        this.counters.dropped++;
+        this.log.debug({ flow: flow.id, reason: r.reason }, 'SIP message dropped');
+        return;
+      case 'reject': {
+        this.counters.rejected++;
+        this.log.info({ flow: flow.id, status: r.status, reason: r.reason }, 'SIP request rejected statelessly');
+        this.replyFlow(r.topVia, flow).send(r.response);
+        return;
+      }
+      case 'response':
+        return this.onResponse(r.msg, flow);
+      case 'request':
+        return this.onRequest(r.msg, flow, { requestUri: r.requestUri, maxForwards: r.maxForwards, body: r.body, source: flow });
+    }
+  }
+
+  /** The flow responses go on (RFC 3261 18.2.2, RFC 3581 4). */
+  private replyFlow(via: Parameters<typeof responseDestination>[0] | undefined, flow: SipFlow): SipFlow {
+    if (!via || flow.reliable) return flow;
+    const d = responseDestination(via, flow);
+    if (d.kind !== 'address' || d.resolve) return flow;
+    return this.transport.getFlow(udpFlowId({ address: d.address, port: d.port })) ?? flow;
+  }
+
+  private onRequest(msg: IncomingRequestMessage, flow: SipFlow, ctx: RequestContext): void {
+    const user = this.user;
+    const res = this.transactions.receiveRequest(msg, this.replyFlow(topVia(msg), flow));
+    switch (res.kind) {
+      case 'new':
+        if (!user) {
+          this.respond(res.txn, 503);
+          return;
+        }
+        return user.onRequest(msg, res.txn, ctx);
+      case 'retransmission':
+      case 'ack-absorbed':
+        this.counters.retransmissionsAbsorbed++;
+        return;
+      case 'ack-2xx':
+        return user?.onAck(res.ack, flow);
+      case 'cancel': {
+        // RFC 3261 9.2: 481 when no INVITE matches; otherwise 200 to the CANCEL and let the TU
+        // answer the INVITE with 487 if it has not sent a final response yet.
+        const target = res.target;
+        if (!target || target.terminated) {
+          this.respond(res.txn, 481);
+          return;
+        }
+        this.respond(res.txn, 200);
+        user?.onCancel(target);
+        return;
+      }
+      case 'dropped':
+        this.counters.dropped++;
+        this.log.debug({ flow: flow.id, reason: res.reason }, 'request dropped by the transaction layer');
+        return;
+    }
+  }
+
+  private onResponse(msg: IncomingResponseMessage, flow: SipFlow): void {
+    const res = this.transactions.receiveResponse(msg, flow);
+    if (res.kind === 'unmatched-2xx') this.user?.onUnmatched2xx(res.response, res.flow);
+    else if (res.kind === 'unmatched') {
+      this.counters.dropped++;
+      this.log.debug({ flow: flow.id, status: msg.statusCode, callId: msg.callId }, 'stray response dropped');
+    }
+  }
+
+  /** Builds and sends a response on a server transaction. Returns the serialised response. */
+  respond(txn: ServerTransaction, status: number, opts: ResponseOptions = {}): string {
+    const text = buildResponse(txn.request, status, opts);
+    txn.respond(status, text);
+    return text;
+  }
+
+  sendRequest(opts: {
+    request: string;
+    method: string;
+    branch: string;
+    flow: SipFlow;
+    user: ClientTransactionUser;
+    buildAck?: (res: IncomingResponseMessage) => string;
+  }): ClientTransaction {
+    return this.transactions.sendRequest(opts);
+  }
+
+  /** Via/Contact values for a request we send on `flow` (RFC 3261 8.1.1.7, 18.1.1). */
+  via(flow: SipFlow): ViaParams {
+    const local = this.transport.localEndpoint(flow.protocol);
+    const sentBy = `${hostPart(local.address)}:${local.port}`;
+    const t = flow.protocol === 'UDP' ? '' : `;transport=${flow.protocol.toLowerCase()}`;
+    return { protocol: flow.protocol, sentBy, contact: `<sip:tonegate@${sentBy}${t}>` };
+  }
+
+  /**
+   * A flow to send a request on: the preferred one if it is still open (RFC 5626-style: where the
+   * peer registered or dialled from), else the target URI's address and transport.
+   */
+  async flowFor(target: { uri?: string; flowId?: string }): Promise<SipFlow> {
+    if (target.flowId) {
+      const f = this.transport.getFlow(target.flowId);
+      if (f?.open) return f;
+    }
+    const dest = target.uri ? uriDestination(target.uri) : undefined;
+    if (!dest) throw new Error(`no route to ${target.uri ?? target.flowId ?? 'nowhere'}`);
+    return this.transport.flowTo(dest.protocol, dest.endpoint);
+  }
+
+  stats(): SipStackStats {
+    return { ...this.counters, transactions: this.transactions.size };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.transactions.close();
+    await this.transport.close();
+  }
+}
+
+const hostPart = (a: string): string => (a.includes(':') ? `[${a}]` : a);
+
+/** Address, port and transport of a SIP URI with an IP host (no DNS: RFC 3263 is out of scope here). */
+export function uriDestination(uri: string): { protocol: SipProtocol; endpoint: Endpoint } | undefined {
+  const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)(?::(\d+))?([^?>]*)/i.exec(uri.trim());
+  if (!m) return undefined;
+  const host = m[1]!.replace(/^\[|\]$/g, '');
+  if (isIP(host) === 0) return undefined;
+  const t = /;transport=(\w+)/i.exec(m[3] ?? '')?.[1]?.toUpperCase();
+  const protocol: SipProtocol = t === 'TCP' ? 'TCP' : t === 'WS' || t === 'WSS' ? 'WS' : 'UDP';
+  return { protocol, endpoint: { address: host, port: m[2] ? Number(m[2]) : 5060 } };
+}
