@@ -1,0 +1,35 @@
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import type { Clock } from '../../src/lib/clock.js';
+import { createLogger } from '../../src/observability/logger.js';
+
+/** Every log line the gateway wrote, for assertions (and for card-data leak scans later). */
+export class LogSink extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    for (const l of chunk.toString().split('\n')) if (l) this.lines.push(l);
+    cb();
+  }
+  messages(): string[] {
+    return this.lines.map((l) => (JSON.parse(l) as { msg?: string }).msg ?? '');
+  }
+}
+
+let rtpBase = 30000;
+
+/** Starts a real gateway on free ports of 127.0.0.1 (SIP port 0: the OS picks). */
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  opts: { clock?: Clock; config?: Partial<Config> } = {},
+): Promise<{ gw: Gateway; logs: LogSink; target: string }> {
+  // Each gateway gets its own RTP range so suites never fight over ports.
+  const min = rtpBase;
+  rtpBase += 200;
+  const base = loadConfig({ SIP_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'debug', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 199), ...env });
+  const config: Config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, ...opts.config };
+  const logs = new LogSink();
+  const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock);
+  return { gw, logs, target: `127.0.0.1:${gw.sipPort}` };
+}

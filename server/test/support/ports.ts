@@ -1,0 +1,47 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+/** A UDP+TCP port that is free right now on 127.0.0.1 (both protocols: SIPp may use either). */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      const u = createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port');
+}
+
+/** An even port P with P..P+3 free for UDP (RTP, RTCP, and SIPp's echo on P+2). */
+export async function freeMediaPort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const base = 40000 + 2 * Math.floor(Math.random() * 10000);
+    const socks = [];
+    let ok = true;
+    for (let p = base; p < base + 4; p++) {
+      const u = createSocket('udp4');
+      const bound = await new Promise<boolean>((r) => {
+        u.once('error', () => r(false));
+        u.bind(p, '127.0.0.1', () => r(true));
+      });
+      socks.push(u);
+      if (!bound) {
+        ok = false;
+        break;
+      }
+    }
+    await Promise.all(socks.map((s) => new Promise<void>((r) => { try { s.close(() => r()); } catch { r(); } })));
+    if (ok) return base;
+  }
+  throw new Error('no free media port range');
+}
