@@ -1,0 +1,256 @@
+import { systemClock, type Clock } from '../lib/clock.js';
+import type { Logger } from '../observability/logger.js';
+import { encryptCard } from '../security/card-crypto.js';
+import { SensitiveDigits } from '../security/sensitive-digits.js';
+import { ProviderError } from './errors.js';
+import { assertSafeBaseUrl, callJson, type FetchFn, type HttpEndpoint } from './http.js';
+import { runPayment, type PaymentDecision, type PaymentRequest } from './pay.js';
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerConfig } from './resilience/circuit-breaker.js';
+import { newIdempotencyKey, IDEMPOTENCY_KEY_PATTERN } from './resilience/idempotency.js';
+import { clockSleep, PAYMENT_POLICY, READ_POLICY, withRetry, type RetryPolicy, type Sleep } from './resilience/retry.js';
+import {
+  cardKeySchema,
+  confirmationSchema,
+  otpIssuedSchema,
+  otpValidationSchema,
+  paymentResultSchema,
+  paymentStatusSchema,
+  transactionSchema,
+  type CardPublicKey,
+  type Confirmation,
+  type OtpValidation,
+  type PaymentStatus,
+  type Transaction,
+} from './schemas.js';
+
+/**
+ * How card fields leave: `plain` inside the (HTTPS or loopback) body; `key` RSA-OAEP with a
+ * configured provider public key; `provider-key` with the key from `GET /v1/keys/card` (fetched
+ * once; trust rests on the TLS channel it came over).
+ */
+export type CardEncryption = { readonly mode: 'plain' } | { readonly mode: 'key'; readonly publicKeyPem: string } | { readonly mode: 'provider-key' };
+
+export interface ProviderTimeouts {
+  /** Lookup, OTP, confirm, key. */
+  readonly defaultMs: number;
+  /** One payment POST (the provider talks to the issuer). */
+  readonly paymentMs: number;
+  /** One status query. */
+  readonly statusMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ProviderTimeouts = { defaultMs: 5_000, paymentMs: 30_000, statusMs: 5_000 };
+
+export interface PaymentProviderOptions {
+  readonly baseUrl: string;
+  readonly logger: Logger;
+  readonly apiKey?: string;
+  readonly name?: string;
+  readonly timeouts?: Partial<ProviderTimeouts>;
+  readonly readPolicy?: RetryPolicy;
+  readonly paymentPolicy?: RetryPolicy;
+  readonly statusPolicy?: RetryPolicy;
+  /** A shared breaker instance, or the config for this client's own. */
+  readonly breaker?: CircuitBreaker | BreakerConfig;
+  readonly cardEncryption?: CardEncryption;
+  /** Plain HTTP to a non-loopback host (a demo provider on a private network). Default false. */
+  readonly allowPlainHttp?: boolean;
+  /** Breaker time and retry sleeps. */
+  readonly clock?: Clock;
+  readonly fetch?: FetchFn;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+  readonly nowEpochMs?: () => number;
+  readonly newIdempotencyKey?: () => string;
+}
+
+export interface IssuedOtp {
+  readonly otpId: string;
+  /** Put into the SMS, then disposed. */
+  readonly otp: SensitiveDigits;
+  readonly length: number;
+  readonly expiresAt: Date;
+}
+
+/** HTTP client of the payment provider API (docs/provider-api.openapi.yaml). */
+export class PaymentProviderClient {
+  readonly breaker: CircuitBreaker;
+  readonly #ep: HttpEndpoint;
+  readonly #t: ProviderTimeouts;
+  readonly #read: RetryPolicy;
+  readonly #pay: RetryPolicy;
+  readonly #status: RetryPolicy;
+  readonly #sleep: Sleep;
+  readonly #random: (() => number) | undefined;
+  readonly #newKey: () => string;
+  readonly #encryption: CardEncryption;
+  readonly #log: Logger;
+  #providerKey: Promise<CardPublicKey> | undefined;
+
+  constructor(o: PaymentProviderOptions) {
+    const name = o.name ?? 'payment';
+    assertSafeBaseUrl(o.baseUrl, o.allowPlainHttp ?? false, name);
+    const clock = o.clock ?? systemClock;
+    this.breaker = o.breaker instanceof CircuitBreaker ? o.breaker : new CircuitBreaker(name, clock, o.breaker ?? DEFAULT_BREAKER);
+    this.#log = o.logger.child({ provider: name });
+    this.#ep = {
+      name,
+      baseUrl: o.baseUrl,
+      apiKey: o.apiKey,
+      fetch: o.fetch ?? globalThis.fetch,
+      breaker: this.breaker,
+      logger: this.#log,
+      nowEpochMs: o.nowEpochMs ?? Date.now,
+    };
+    this.#t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    this.#read = o.readPolicy ?? READ_POLICY;
+    this.#pay = o.paymentPolicy ?? PAYMENT_POLICY;
+    this.#status = o.statusPolicy ?? READ_POLICY;
+    this.#sleep = o.sleep ?? clockSleep(clock);
+    this.#random = o.random;
+    this.#newKey = o.newIdempotencyKey ?? newIdempotencyKey;
+    this.#encryption = o.cardEncryption ?? { mode: 'plain' };
+  }
+
+  #retry<T>(op: string, policy: RetryPolicy, fn: () => Promise<T>): Promise<T> {
+    return withRetry(() => fn(), policy, {
+      sleep: this.#sleep,
+      ...(this.#random ? { random: this.#random } : {}),
+      onRetry: (err, attempt, delayMs) => this.#log.info({ op, attempt, code: err.code, delayMs }, 'retrying provider call'),
+    });
+  }
+
+  /** Transaction details by reference (`X-Pay-Txn-Ref`); null when the provider does not know it. */
+  async lookupTransaction(ref: string): Promise<Transaction | null> {
+    try {
+      return await this.#retry('transaction', this.#read, () =>
+        callJson(this.#ep, {
+          op: 'transaction',
+          method: 'GET',
+          path: `/v1/transactions/${encodeURIComponent(ref)}`,
+          timeoutMs: this.#t.defaultMs,
+          schema: transactionSchema,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'not-found') return null;
+      throw err;
+    }
+  }
+
+  /** Asks the provider for an OTP; the answer carries it (the SMS is ours to send). */
+  async generateOtp(req: { orderRef: string; customerMobile: string }): Promise<IssuedOtp> {
+    const r = await this.#retry('otp.generate', this.#read, () =>
+      callJson(this.#ep, {
+        op: 'otp.generate',
+        method: 'POST',
+        path: '/v1/otp',
+        body: JSON.stringify({ orderRef: req.orderRef, customerMobile: req.customerMobile }),
+        timeoutMs: this.#t.defaultMs,
+        schema: otpIssuedSchema,
+      }),
+    );
+    return { otpId: r.otpId, otp: SensitiveDigits.fromString(r.otp), length: r.length, expiresAt: new Date(r.expiresAt) };
+  }
+
+  /** Checks the OTP the customer keyed. Retrying is safe: a right OTP stays valid once accepted. */
+  validateOtp(otpId: string, otp: SensitiveDigits): Promise<OtpValidation> {
+    return this.#retry('otp.validate', this.#read, () =>
+      callJson(this.#ep, {
+        op: 'otp.validate',
+        method: 'POST',
+        path: `/v1/otp/${encodeURIComponent(otpId)}/validate`,
+        body: JSON.stringify({ otp: otp.revealForProvider() }),
+        timeoutMs: this.#t.defaultMs,
+        schema: otpValidationSchema,
+      }),
+    );
+  }
+
+  /** Status by Idempotency-Key. Bypasses the breaker: it settles payments whose outcome is unknown. */
+  paymentStatus(idempotencyKey: string): Promise<PaymentStatus> {
+    return this.#retry('payment.status', this.#status, () =>
+      callJson(this.#ep, {
+        op: 'payment.status',
+        method: 'GET',
+        path: `/v1/payments?idempotencyKey=${encodeURIComponent(idempotencyKey)}`,
+        timeoutMs: this.#t.statusMs,
+        schema: paymentStatusSchema,
+        breaker: 'bypass',
+      }),
+    );
+  }
+
+  confirm(paymentId: string): Promise<Confirmation> {
+    return this.#retry('payment.confirm', this.#read, () =>
+      callJson(this.#ep, {
+        op: 'payment.confirm',
+        method: 'POST',
+        path: `/v1/payments/${encodeURIComponent(paymentId)}/confirm`,
+        body: '{}',
+        timeoutMs: this.#t.defaultMs,
+        schema: confirmationSchema,
+      }),
+    );
+  }
+
+  /** The provider's card-encryption public key. */
+  cardPublicKey(): Promise<CardPublicKey> {
+    this.#providerKey ??= this.#retry('keys.card', this.#read, () =>
+      callJson(this.#ep, { op: 'keys.card', method: 'GET', path: '/v1/keys/card', timeoutMs: this.#t.defaultMs, schema: cardKeySchema }),
+    ).catch((err: unknown) => {
+      this.#providerKey = undefined;
+      throw err;
+    });
+    return this.#providerKey;
+  }
+
+  /**
+   * Charges the card once at most (see runPayment in pay.ts). Never throws for a provider
+   * failure: every outcome is a {@link PaymentDecision}.
+   */
+  async pay(req: PaymentRequest): Promise<PaymentDecision> {
+    const key = req.idempotencyKey ?? this.#newKey();
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) throw new RangeError('idempotency key must be 1-255 visible ASCII characters');
+    let body: string;
+    try {
+      body = await this.#paymentBody(req);
+    } catch (err) {
+      const code = err instanceof ProviderError ? err.code : 'rejected';
+      this.#log.warn({ idempotencyKey: key, code }, 'payment not sent: could not prepare the card');
+      const reason = code === 'breaker-open' || code === 'insecure-transport' ? code : 'rejected';
+      return { outcome: 'failed', reason, needsReconciliation: false, idempotencyKey: key, attempts: 0 };
+    }
+    return runPayment(body, key, {
+      policy: this.#pay,
+      post: (b, k) =>
+        callJson(this.#ep, {
+          op: 'payment',
+          method: 'POST',
+          path: '/v1/payments',
+          body: b,
+          headers: { 'idempotency-key': k },
+          timeoutMs: this.#t.paymentMs,
+          schema: paymentResultSchema,
+        }),
+      status: (k) => this.paymentStatus(k),
+      sleep: this.#sleep,
+      ...(this.#random ? { random: this.#random } : {}),
+      logger: this.#log,
+    });
+  }
+
+  async #paymentBody(req: PaymentRequest): Promise<string> {
+    const base = { orderRef: req.orderRef, merchantId: req.merchantId, amount: req.amount, currency: req.currency, otpId: req.otpId };
+    const enc = this.#encryption;
+    if (enc.mode === 'plain') {
+      const { pan, expiry, cvv } = req.card;
+      return JSON.stringify({
+        ...base,
+        card: { pan: pan.revealForProvider(), expiry: expiry.revealForProvider(), cvv: cvv.revealForProvider() },
+      });
+    }
+    const pem = enc.mode === 'key' ? enc.publicKeyPem : (await this.cardPublicKey()).publicKeyPem;
+    return JSON.stringify({ ...base, encryptedCard: encryptCard(pem, req.card) });
+  }
+}

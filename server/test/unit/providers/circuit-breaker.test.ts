@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BreakerState,
+  CircuitBreaker,
+  InvalidBreakerMoveError,
+  breakerStep,
+  initialBreaker,
+  type BreakerConfig,
+  type BreakerEvent,
+  type BreakerSnapshot,
+} from '../../../src/providers/resilience/circuit-breaker.js';
+import { ProviderError } from '../../../src/providers/errors.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+const CFG: BreakerConfig = { failureThreshold: 3, windowMs: 1_000, cooldownMs: 5_000 };
+const { Closed, Open, HalfOpen } = BreakerState;
+
+const snap = (p: Partial<BreakerSnapshot>): BreakerSnapshot => ({ ...initialBreaker(0), ...p });
+const acquire = (at: number): BreakerEvent => ({ kind: 'acquire', at });
+const ok = (at: number, epoch = 0): BreakerEvent => ({ kind: 'success', at, epoch });
+const fail = (at: number, epoch = 0): BreakerEvent => ({ kind: 'failure', at, epoch });
+
+describe('breakerStep (pure transition table)', () => {
+  it.each<[string, BreakerSnapshot, BreakerEvent, BreakerState, boolean, Partial<BreakerSnapshot>]>([
+    ['closed admits', snap({}), acquire(10), Closed, true, {}],
+    ['closed: success changes nothing', snap({ failures: [5] }), ok(10), Closed, false, { failures: [5] }],
+    ['closed: a failure is counted', snap({ failures: [5] }), fail(10), Closed, false, { failures: [5, 10] }],
+    ['closed: Nth failure in the window opens', snap({ failures: [5, 10] }), fail(20), Open, false, { openedAt: 20, epoch: 1, failures: [] }],
+    ['closed: failures older than the window are forgotten', snap({ failures: [0, 10], at: 10 }), fail(1_010), Closed, false, { failures: [1_010] }],
+    ['closed: a stale result is ignored', snap({ epoch: 2 }), fail(10, 1), Closed, false, { epoch: 2, failures: [] }],
+    ['open refuses during cooldown', snap({ state: Open, openedAt: 0, epoch: 1 }), acquire(4_999), Open, false, {}],
+    ['open lets one probe through after cooldown', snap({ state: Open, openedAt: 0, epoch: 1 }), acquire(5_000), HalfOpen, true, { epoch: 2 }],
+    ['open ignores a stale result', snap({ state: Open, epoch: 1 }), ok(10, 0), Open, false, { epoch: 1 }],
+    ['half-open refuses a second caller', snap({ state: HalfOpen, epoch: 2 }), acquire(6_000), HalfOpen, false, {}],
+    ['half-open: probe success closes', snap({ state: HalfOpen, epoch: 2 }), ok(6_000, 2), Closed, false, { epoch: 3, failures: [] }],
+    ['half-open: probe failure re-opens', snap({ state: HalfOpen, epoch: 2 }), fail(6_000, 2), Open, false, { epoch: 3, openedAt: 6_000 }],
+    ['half-open: a stale result is ignored', snap({ state: HalfOpen, epoch: 2 }), fail(6_000, 1), HalfOpen, false, { epoch: 2 }],
+  ])('%s', (_name, from, event, state, admitted, expected) => {
+    const r = breakerStep(from, event, CFG);
+    expect(r.next.state).toBe(state);
+    expect(r.admitted).toBe(admitted);
+    expect(r.next).toMatchObject(expected);
+  });
+
+  it.each<[string, BreakerSnapshot, BreakerEvent]>([
+    ['a result in open for the current epoch (nothing was admitted)', snap({ state: Open, epoch: 1 }), ok(10, 1)],
+    ['a result from a future epoch', snap({ epoch: 0 }), fail(10, 3)],
+    ['time going backwards', snap({ at: 100 }), acquire(99)],
+  ])('throws on a bad move: %s', (_name, from, event) => {
+    expect(() => breakerStep(from, event, CFG)).toThrow(InvalidBreakerMoveError);
+  });
+});
+
+describe('CircuitBreaker on the fake clock', () => {
+  it('opens after N failures in the window, refuses fast, probes after cooldown, closes on success', () => {
+    const clock = new FakeClock();
+    const changes: string[] = [];
+    const b = new CircuitBreaker('payment', clock, CFG, (from, to) => changes.push(`${from}->${to}`));
+    for (let i = 0; i < 3; i++) {
+      const t = b.acquire();
+      clock.advance(100);
+      b.failure(t);
+    }
+    expect(b.state).toBe(Open);
+    expect(b.tryAcquire()).toBeNull();
+    expect(() => b.acquire()).toThrow(ProviderError);
+    try {
+      b.acquire();
+    } catch (e) {
+      expect((e as ProviderError).code).toBe('breaker-open');
+      expect((e as ProviderError).retryable).toBe(false);
+    }
+    clock.advance(4_999);
+    expect(b.tryAcquire()).toBeNull();
+    clock.advance(1);
+    const probe = b.acquire();
+    expect(b.state).toBe(HalfOpen);
+    expect(b.tryAcquire()).toBeNull();
+    b.success(probe);
+    expect(b.state).toBe(Closed);
+    expect(changes).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
+  });
+
+  it('a slow call admitted before opening cannot close the breaker later', () => {
+    const clock = new FakeClock();
+    const b = new CircuitBreaker('p', clock, CFG);
+    const slow = b.acquire();
+    for (let i = 0; i < 3; i++) b.failure(b.acquire());
+    expect(b.state).toBe(Open);
+    b.success(slow);
+    expect(b.state).toBe(Open);
+  });
+
+  it('failures spread wider than the window never open it', () => {
+    const clock = new FakeClock();
+    const b = new CircuitBreaker('p', clock, CFG);
+    for (let i = 0; i < 10; i++) {
+      b.failure(b.acquire());
+      clock.advance(600);
+    }
+    expect(b.state).toBe(Closed);
+  });
+});
