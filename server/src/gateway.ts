@@ -37,23 +37,23 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     logger,
   });
 
-  let calls: CallManager | undefined;
-  let sip: SipStack | undefined;
+  // /healthz is served before the SIP side exists; it reads the parts as they come up.
+  const parts: { calls?: CallManager; sip?: SipStack } = {};
   const { server } = createHttp({
     health: () => ({
       status: 'ok',
-      details: { calls: calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: sip?.stats() },
+      details: { calls: parts.calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats() },
     }),
   });
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
-  sip = new SipStack(transport, clock, logger);
+  const sip = (parts.sip = new SipStack(transport, clock, logger));
   const ports = new PortAllocator(config.RTP_PORT_MIN, config.RTP_PORT_MAX);
-  calls = new CallManager(
+  const calls = (parts.calls = new CallManager(
     { stack: sip, clock, logger, mediaAddress: config.MEDIA_ADDRESS ?? config.SIP_HOST, ports, ringTimeoutMs: config.RING_TIMEOUT_S * 1000 },
     registrarService,
     logger,
-  );
+  ));
   sip.setUser(calls);
   const sweep = setInterval(() => registrar.sweep(), 10_000);
   sweep.unref();
@@ -70,9 +70,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
-        calls!.hangupAll('shutdown');
+        calls.hangupAll('shutdown');
         await new Promise((r) => setTimeout(r, 50));
-        await sip!.close();
+        await sip.close();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
       })()),

@@ -1,5 +1,6 @@
 /** The few error classes of design.md practice 10. */
 export class InvalidStateError extends Error {
+  readonly code = 'INVALID_STATE';
   constructor(
     readonly machine: string,
     readonly state: string,

@@ -105,17 +105,8 @@ export interface Transition<S extends string> {
 }
 
 /** An impossible move: a machine got an event its RFC figure has no arrow for (design.md practice 10). */
-export class InvalidStateError extends Error {
-  readonly code = 'INVALID_STATE';
-  constructor(
-    readonly machine: string,
-    readonly state: string,
-    readonly event: string,
-  ) {
-    super(`${machine}: no transition from ${state} on ${event}`);
-    this.name = 'InvalidStateError';
-  }
-}
+/** Shared with every state machine of the project (design.md practice 10). */
+export { InvalidStateError } from '../../lib/errors.js';
 
 export function describeEvent(e: ClientEvent | ServerEvent): string {
   switch (e.type) {
