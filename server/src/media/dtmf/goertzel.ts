@@ -1,0 +1,305 @@
+/**
+ * In-band DTMF detector for 8 kHz 16-bit linear audio, to ITU-T Q.24 / ETSI ES 201 235-3:
+ * accept ±1.5 % frequency deviation and reject beyond ±3.5 %; accept tones of 40 ms and more,
+ * reject 20 ms and less; ride over interruptions of up to 10 ms; twist up to 8 dB normal and
+ * 4 dB reverse; tones from -4 to below -30 dBm0; 15 dB SNR white noise; dial tone 10 dB down.
+ *
+ * Adopted from spandsp dtmf.c (dtmf_rx): 102-sample blocks, eight Goertzels at the exact tone
+ * frequencies, pick the strongest row and column, then a level threshold, the twist test,
+ * the relative-peak test (every other row/column at least 8 dB down: DTMF_RELATIVE_PEAK_ROW/
+ * COL = 6.3), the fraction-of-total-energy test (dtmf_to_total_energy), and a digit only after
+ * two consecutive blocks agree (spandsp's hit == last_hit logic).
+ *
+ * Added here, because a 102-sample block alone cannot do what Q.24 asks:
+ * 1. Frequency check by phase. A 78 Hz bin cannot tell 697 Hz from 697 + 3.5 % (721 Hz), so
+ *    spandsp accepts both. We compare the phase of each Goertzel output between the two
+ *    confirming blocks: the advance beyond the nominal w*N is 2*pi*df*N/fs, which measures the
+ *    offset df (unambiguous within ±39 Hz) to ~1 Hz. Both tones must be within ±2 %. For
+ *    1477/1633 Hz the +3.5 % offset aliases, but then the tone is > 7 dB down in its bin and
+ *    the energy-fraction or twist test rejects it.
+ * 2. Offset-corrected powers. Knowing df, the window loss (up to 1.5 dB at +1.5 % of 1633 Hz)
+ *    is divided out before the level, twist and energy tests, so 1.5 % plus 4 dB reverse
+ *    twist still passes the energy test.
+ * 3. Two-tone least-squares fit (fit.ts) instead of raw Goertzel powers: removes the ±20 %
+ *    wobble that cross-leakage and beating give close pairs (941 + 1209 Hz), so the fraction of
+ *    the block the pair explains is accurate. Both confirming blocks must be >= 86 % explained:
+ *    a tone must fill ~88 of each block's 102 samples, so 20 ms (160 samples) never confirms,
+ *    while 40 ms always contains two whole blocks.
+ * 4. Hang-over. Once on, a digit survives up to two blocks that miss (a 10 ms break touches
+ *    at most two blocks); the third consecutive miss ends it. A 40 ms pause always gives
+ *    three misses, so repeated keys separate.
+ *
+ * Decision latency: from the tone's first sample to the end of the confirming block is at most
+ * 3 x 102 - 1 samples (the tone starts just after a block boundary it cannot use, then two whole
+ * blocks). `DECISION_LATENCY_SAMPLES` = 306 (38.25 ms) bounds it; the masking look-ahead must
+ * be at least that. `energyHint()` flags candidate blocks earlier.
+ */
+import { type DtmfDigit } from './events.js';
+import type { GoertzelDetectorOptions, GoertzelStats } from './inband-types.js';
+import { A_IM, A_RE, B_IM, B_RE, fitPair, modelEnergy } from './fit.js';
+import { BLOCK_SIZE, COEF, COS_ADV, COS_REF, COS_W, SAMPLE_RATE, SIN_ADV, SIN_REF, SIN_W, TONE_HZ, dtmfEnergyHint, windowResponse } from './tones.js';
+import { DBM0_RMS } from '../g711/dbm0.js';
+
+export const DECISION_LATENCY_SAMPLES = 3 * BLOCK_SIZE;
+
+const KEYS: readonly DtmfDigit[] = ['1', '2', '3', 'A', '4', '5', '6', 'B', '7', '8', '9', 'C', '*', '0', '#', 'D'];
+const RELATIVE_PEAK = Math.pow(10, 8 / 10); // spandsp: other tones of the group 8 dB down
+const MAX_OFFSET = 0.02; // ±2 %: between Q.24's must-accept 1.5 % and must-reject 3.5 %
+const CONFIRM_FRACTION = 0.86; // offset-corrected fit energy / block energy, both confirming blocks
+const CANDIDATE_FRACTION = 0.45; // uncorrected, for a block to be a candidate or keep a digit alive
+const MISSES_TO_END = 3;
+const dbm0 = (meanPower: number): number => 10 * Math.log10(meanPower / (DBM0_RMS * DBM0_RMS));
+
+export class GoertzelDtmfDetector {
+  static readonly BLOCK_SIZE = BLOCK_SIZE;
+  static readonly DECISION_LATENCY_SAMPLES = DECISION_LATENCY_SAMPLES;
+  readonly stats: GoertzelStats = {
+    blocks: 0,
+    candidates: 0,
+    rejectedFrequency: 0,
+    rejectedLevel: 0,
+    rejectedTwist: 0,
+    rejectedEnergy: 0,
+    digits: 0,
+  };
+
+  private readonly s = new Float64Array(16); // Goertzel state: s1 in [0..7], s2 in [8..15]
+  private readonly power = new Float64Array(8);
+  private readonly xRe = new Float64Array(8); // block DFT per tone, phase reference n = 0
+  private readonly xIm = new Float64Array(8);
+  private readonly prevRe = new Float64Array(8);
+  private readonly prevIm = new Float64Array(8);
+  private readonly prev2Re = new Float64Array(8); // two blocks back, for the start estimate
+  private readonly prev2Im = new Float64Array(8);
+  private readonly fit = new Float64Array(4);
+  private readonly prevFit = new Float64Array(4);
+  private readonly minMeanPower: number;
+  private readonly normalTwist: number;
+  private readonly reverseTwist: number;
+  private energy = 0;
+  private pos = 0; // position within the current block
+  private sampleIndex = 0;
+  private prevKey = -1;
+  private prevEnergy = 0;
+  private prev2Energy = 0;
+  private gainRow = 1;
+  private gainCol = 1;
+  private digitKey = -1;
+  private digitStart = 0;
+  private lastToneEnd = 0;
+  private misses = 0;
+  private rowDbm0 = 0;
+  private colDbm0 = 0;
+
+  constructor(private readonly options: GoertzelDetectorOptions) {
+    this.minMeanPower = DBM0_RMS * DBM0_RMS * Math.pow(10, (options.minLevelDbm0 ?? -38) / 10);
+    this.normalTwist = Math.pow(10, (options.normalTwistDb ?? 8.5) / 10);
+    this.reverseTwist = Math.pow(10, (options.reverseTwistDb ?? 4.5) / 10);
+  }
+
+  /** Samples consumed so far. */
+  get samplesProcessed(): number {
+    return this.sampleIndex;
+  }
+
+  /** The digit being held right now, if any. */
+  get currentDigit(): DtmfDigit | undefined {
+    return this.digitKey >= 0 ? KEYS[this.digitKey] : undefined;
+  }
+
+  /** Early, single-block "might be DTMF" (see tones.ts). */
+  energyHint(block: Int16Array, offset?: number, length?: number): boolean {
+    return dtmfEnergyHint(block, offset, length);
+  }
+
+  /** Feed audio; digits are reported through the callbacks as blocks complete. */
+  push(samples: Int16Array, offset = 0, length = samples.length - offset): void {
+    const st = this.s;
+    const end = offset + length;
+    let i = offset;
+    while (i < end) {
+      const limit = Math.min(end, i + (BLOCK_SIZE - this.pos));
+      let e = this.energy;
+      let a0 = st[0]!, a1 = st[1]!, a2 = st[2]!, a3 = st[3]!, a4 = st[4]!, a5 = st[5]!, a6 = st[6]!, a7 = st[7]!;
+      let b0 = st[8]!, b1 = st[9]!, b2 = st[10]!, b3 = st[11]!, b4 = st[12]!, b5 = st[13]!, b6 = st[14]!, b7 = st[15]!;
+      const c0 = COEF[0]!, c1 = COEF[1]!, c2 = COEF[2]!, c3 = COEF[3]!, c4 = COEF[4]!, c5 = COEF[5]!, c6 = COEF[6]!, c7 = COEF[7]!;
+      for (let j = i; j < limit; j++) {
+        const x = samples[j]!;
+        e += x * x;
+        let t = x + c0 * a0 - b0; b0 = a0; a0 = t;
+        t = x + c1 * a1 - b1; b1 = a1; a1 = t;
+        t = x + c2 * a2 - b2; b2 = a2; a2 = t;
+        t = x + c3 * a3 - b3; b3 = a3; a3 = t;
+        t = x + c4 * a4 - b4; b4 = a4; a4 = t;
+        t = x + c5 * a5 - b5; b5 = a5; a5 = t;
+        t = x + c6 * a6 - b6; b6 = a6; a6 = t;
+        t = x + c7 * a7 - b7; b7 = a7; a7 = t;
+      }
+      st[0] = a0; st[1] = a1; st[2] = a2; st[3] = a3; st[4] = a4; st[5] = a5; st[6] = a6; st[7] = a7;
+      st[8] = b0; st[9] = b1; st[10] = b2; st[11] = b3; st[12] = b4; st[13] = b5; st[14] = b6; st[15] = b7;
+      this.energy = e;
+      this.pos += limit - i;
+      this.sampleIndex += limit - i;
+      i = limit;
+      if (this.pos === BLOCK_SIZE) this.endBlock();
+    }
+  }
+
+  private endBlock(): void {
+    const st = this.s;
+    let bestRow = 0;
+    let bestCol = 4;
+    for (let k = 0; k < 8; k++) {
+      const a = st[k]!;
+      const b = st[k + 8]!;
+      // y = s1 - e^{-jw} s2 = e^{jw(N-1)} X;  X = y e^{-jw(N-1)}
+      const yr = a - COS_W[k]! * b;
+      const yi = SIN_W[k]! * b;
+      this.xRe[k] = yr * COS_REF[k]! - yi * SIN_REF[k]!;
+      this.xIm[k] = yr * SIN_REF[k]! + yi * COS_REF[k]!;
+      const pw = yr * yr + yi * yi;
+      this.power[k] = pw;
+      if (k < 4) {
+        if (pw > this.power[bestRow]!) bestRow = k;
+      } else if (pw > this.power[bestCol]!) {
+        bestCol = k;
+      }
+    }
+    const energy = this.energy;
+    const key = this.candidate(bestRow, bestCol, energy);
+    this.stats.blocks++;
+    if (key >= 0) this.stats.candidates++;
+    const blockEnd = this.sampleIndex;
+    const confirmed = key >= 0 && key === this.prevKey && this.confirm(bestRow, bestCol, energy);
+
+    if (this.digitKey < 0) {
+      if (confirmed) this.startDigit(key, blockEnd, bestRow, bestCol);
+    } else if (confirmed && key !== this.digitKey) {
+      this.endDigit();
+      this.startDigit(key, blockEnd, bestRow, bestCol);
+    } else if (key === this.digitKey) {
+      this.misses = 0;
+      this.lastToneEnd = blockEnd;
+    } else if (++this.misses >= MISSES_TO_END) {
+      this.endDigit();
+    }
+
+    this.prevKey = key;
+    this.prev2Energy = this.prevEnergy;
+    this.prevEnergy = energy;
+    this.prev2Re.set(this.prevRe);
+    this.prev2Im.set(this.prevIm);
+    this.prevRe.set(this.xRe);
+    this.prevIm.set(this.xIm);
+    st.fill(0);
+    this.energy = 0;
+    this.pos = 0;
+  }
+
+  /** Single-block tests (loose, uncorrected): returns the keypad index or -1. */
+  private candidate(r: number, c: number, energy: number): number {
+    const p = this.power;
+    const pr = p[r]!;
+    const pc = p[c]!;
+    if (energy <= 0) return -1;
+    for (let k = 0; k < 4; k++) {
+      if (k !== r && p[k]! * RELATIVE_PEAK > pr) return -1;
+      if (k + 4 !== c && p[k + 4]! * RELATIVE_PEAK > pc) return -1;
+    }
+    fitPair(this.xRe, this.xIm, r, c, this.fit);
+    const f = this.fit;
+    const half = this.minMeanPower; // |a|^2 / 2 >= min / 2: up to 3 dB of window loss before correction
+    if (f[A_RE]! ** 2 + f[A_IM]! ** 2 < half || f[B_RE]! ** 2 + f[B_IM]! ** 2 < half) return -1;
+    if (modelEnergy(f, r, c) < CANDIDATE_FRACTION * energy) return -1;
+    return r * 4 + (c - 4);
+  }
+
+  /** Two-block tests: frequency by phase advance, then corrected level, twist and energy. */
+  private confirm(r: number, c: number, energy: number): boolean {
+    const f = this.fit;
+    const q = this.prevFit;
+    fitPair(this.prevRe, this.prevIm, r, c, q);
+    const gr = this.offsetGain(r, f[A_RE]!, f[A_IM]!, q[A_RE]!, q[A_IM]!);
+    const gc = this.offsetGain(c, f[B_RE]!, f[B_IM]!, q[B_RE]!, q[B_IM]!);
+    const st = this.stats;
+    if (gr === 0 || gc === 0) return st.rejectedFrequency++ < 0;
+    const rowPower = ((f[A_RE]! ** 2 + f[A_IM]! ** 2) / 2) * gr; // mean power of the tone
+    const colPower = ((f[B_RE]! ** 2 + f[B_IM]! ** 2) / 2) * gc;
+    const prevRow = ((q[A_RE]! ** 2 + q[A_IM]! ** 2) / 2) * gr;
+    const prevCol = ((q[B_RE]! ** 2 + q[B_IM]! ** 2) / 2) * gc;
+    const min = this.minMeanPower;
+    if (rowPower < min || colPower < min || prevRow < min || prevCol < min) return st.rejectedLevel++ < 0;
+    if (colPower > rowPower * this.reverseTwist || colPower * this.normalTwist < rowPower) return st.rejectedTwist++ < 0;
+    const sr = Math.sqrt(gr);
+    const sc = Math.sqrt(gc);
+    if (modelEnergy(f, r, c, sr, sc) < CONFIRM_FRACTION * energy || modelEnergy(q, r, c, sr, sc) < CONFIRM_FRACTION * this.prevEnergy) {
+      return st.rejectedEnergy++ < 0;
+    }
+    this.rowDbm0 = dbm0(rowPower);
+    this.colDbm0 = dbm0(colPower);
+    this.gainRow = sr;
+    this.gainCol = sc;
+    return true;
+  }
+
+  /**
+   * Tone k's frequency offset from the phase advance of its fitted amplitude between the
+   * previous block and this one (nominal advance w*N removed); returns the power correction
+   * 1 / windowResponse(offset), or 0 if the offset is beyond ±2 %.
+   */
+  private offsetGain(k: number, ar: number, ai: number, pr: number, pi: number): number {
+    const xr = ar * pr + ai * pi; // a_now * conj(a_prev)
+    const xi = ai * pr - ar * pi;
+    const zr = xr * COS_ADV[k]! + xi * SIN_ADV[k]!; // * e^{-j w N}
+    const zi = xi * COS_ADV[k]! - xr * SIN_ADV[k]!;
+    const offsetHz = (Math.atan2(zi, zr) * SAMPLE_RATE) / (2 * Math.PI * BLOCK_SIZE);
+    if (Math.abs(offsetHz) > MAX_OFFSET * TONE_HZ[k]!) return 0;
+    return 1 / windowResponse(offsetHz);
+  }
+
+  private startDigit(key: number, blockEnd: number, r: number, c: number): void {
+    this.stats.digits++;
+    this.digitKey = key;
+    this.misses = 0;
+    // The tone filled (almost) all of the two confirming blocks; the fraction of the block
+    // before them that the same pair explains says how far into it the tone began.
+    const f = this.fit;
+    fitPair(this.prev2Re, this.prev2Im, r, c, f);
+    const before = this.prev2Energy > 0 ? modelEnergy(f, r, c, this.gainRow, this.gainCol) / this.prev2Energy : 0;
+    const lead = Math.round(Math.min(1, Math.max(0, before)) * BLOCK_SIZE);
+    this.digitStart = blockEnd - 2 * BLOCK_SIZE - (lead > BLOCK_SIZE / 8 ? lead : 0);
+    this.lastToneEnd = blockEnd;
+    this.options.onDigit({
+      digit: KEYS[key]!,
+      startSample: this.digitStart,
+      detectedAtSample: blockEnd,
+      rowDbm0: this.rowDbm0,
+      colDbm0: this.colDbm0,
+    });
+  }
+
+  private endDigit(): void {
+    const digit = KEYS[this.digitKey]!;
+    this.digitKey = -1;
+    this.misses = 0;
+    this.options.onEnd?.({
+      digit,
+      startSample: this.digitStart,
+      endSample: this.lastToneEnd,
+      durationMs: ((this.lastToneEnd - this.digitStart) * 1000) / SAMPLE_RATE,
+    });
+  }
+
+  /** Forget all state (e.g. after a stream restart); the sample counter restarts at 0. */
+  reset(): void {
+    this.s.fill(0);
+    this.energy = 0;
+    this.pos = 0;
+    this.sampleIndex = 0;
+    this.prevKey = -1;
+    this.prevEnergy = 0;
+    this.prev2Energy = 0;
+    this.digitKey = -1;
+    this.misses = 0;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * RFC 4733 telephone-event receiver for DTMF digits (RFC 4733 §2.5.2, events of RFC 4733 §3.2 /
+ * RFC 4734). Feed it parsed RTP packets; it reports each digit once, when the event ends.
+ *
+ * Payload (RFC 4733 §2.3): event (8) | E (1) R (1) volume (6) | duration (16, timestamp units)
+ *
+ * - §2.5.1.2: all packets of one event carry the RTP timestamp of the event's start; the first
+ *   has the M bit set; later ones update the duration. We key events by RTP timestamp, so the M
+ *   bit is informative only: if the first packets are lost, the first update starts the event.
+ * - §2.5.1.4: the final packet (E bit) is sent three times; peers repeat it with the same
+ *   sequence number (SIPp) or with new ones. We report at the first E packet and ignore the rest.
+ * - §2.5.1.3 / §2.5.2.3 long-duration events: when the duration would pass 0xFFFF the sender
+ *   ends the segment without the E bit and starts a new segment whose RTP timestamp is the old
+ *   timestamp plus the old segment's duration (0xFFFF); the receiver joins the segments. We
+ *   treat a packet with the same event code, not yet ended, whose timestamp is exactly 0xFFFF
+ *   (or, for senders that stop a segment a packet early, exactly the last duration seen when
+ *   that is > 0xFF00) after the current segment as the next segment and sum the durations.
+ * - §2.5.2.2 lost end packets: a packet for a newer timestamp ends the current event
+ *   (`endedBy: 'new-event'`); with no packets at all, `tick()` ends it after `timeoutMs`
+ *   (`endedBy: 'timeout'`, the stuck-tone case).
+ * - Reordering and duplicates: a packet whose timestamp is not newer than the last reported
+ *   event (serial-number comparison, within `staleWindowMs`) is late and ignored; a late
+ *   update with a smaller duration never shrinks an event.
+ * - Event codes above 15 (flash, tones) are not digits and are ignored; payloads shorter than
+ *   4 octets are ignored and counted. Only the first event block of a packet is used; extra
+ *   blocks (§2.5.1.5 multiple events) are counted.
+ * - An SSRC change starts a fresh timeline (the previous event, if any, ends as 'new-event').
+ */
+import type { RtpPacket } from '../rtp/packet.js';
+import { tsDiff } from '../rtp/sequence.js';
+import { type DtmfDigit, digitForEventCode } from './events.js';
+
+export interface Rfc4733Digit {
+  digit: DtmfDigit;
+  /** RTP timestamp of the event start (first segment). */
+  timestamp: number;
+  durationMs: number;
+  endedBy: 'end-bit' | 'timeout' | 'new-event';
+}
+
+export interface Rfc4733Start {
+  digit: DtmfDigit;
+  timestamp: number;
+}
+
+export interface Rfc4733ReceiverOptions {
+  /** The negotiated telephone-event payload type (any dynamic PT, not only 101). */
+  payloadType: number;
+  clockRate?: number;
+  onDigit(evt: Rfc4733Digit): void;
+  /** Early notice: the first packet of an event was seen (not yet a confirmed digit). */
+  onStart?(evt: Rfc4733Start): void;
+  /** A listener threw; the receiver carries on (design.md practice 8). */
+  onListenerError?(err: unknown): void;
+  /** No packet for this long ends the current event (stuck tone). Default 500 ms. */
+  timeoutMs?: number;
+  /** How far behind the last reported event a timestamp still counts as late. Default 10 s. */
+  staleWindowMs?: number;
+}
+
+export interface Rfc4733Stats {
+  packets: number;
+  otherPayloadType: number;
+  shortPayloads: number;
+  nonDigitEvents: number;
+  latePackets: number;
+  extraBlocks: number;
+  digits: number;
+  timeouts: number;
+}
+
+interface ActiveEvent {
+  code: number;
+  digit: DtmfDigit;
+  startTs: number;
+  segmentTs: number;
+  segmentDuration: number;
+  previousSegments: number;
+  lastPacketMs: number;
+}
+
+const MAX_SEGMENT = 0xffff;
+
+export class Rfc4733Receiver {
+  readonly stats: Rfc4733Stats = {
+    packets: 0,
+    otherPayloadType: 0,
+    shortPayloads: 0,
+    nonDigitEvents: 0,
+    latePackets: 0,
+    extraBlocks: 0,
+    digits: 0,
+    timeouts: 0,
+  };
+  private readonly payloadType: number;
+  private readonly clockRate: number;
+  private readonly timeoutMs: number;
+  private readonly staleTicks: number;
+  private active: ActiveEvent | undefined;
+  private lastReportedTs: number | undefined;
+  private ssrc: number | undefined;
+
+  constructor(private readonly options: Rfc4733ReceiverOptions) {
+    this.payloadType = options.payloadType;
+    this.clockRate = options.clockRate ?? 8000;
+    this.timeoutMs = options.timeoutMs ?? 500;
+    this.staleTicks = ((options.staleWindowMs ?? 10_000) * this.clockRate) / 1000;
+  }
+
+  /** True while an event has started and not yet ended. */
+  get inEvent(): boolean {
+    return this.active !== undefined;
+  }
+
+  push(packet: RtpPacket, arrivalMs: number): void {
+    if (packet.payloadType !== this.payloadType) {
+      this.stats.otherPayloadType++;
+      return;
+    }
+    this.stats.packets++;
+    const p = packet.payload;
+    if (p.length < 4) {
+      this.stats.shortPayloads++;
+      return;
+    }
+    if (p.length >= 8) this.stats.extraBlocks += Math.floor(p.length / 4) - 1;
+    const code = p[0]!;
+    const end = (p[1]! & 0x80) !== 0;
+    const duration = (p[2]! << 8) | p[3]!;
+    const digit = digitForEventCode(code);
+    if (digit === undefined) {
+      this.stats.nonDigitEvents++;
+      return;
+    }
+    if (this.ssrc !== packet.ssrc) {
+      if (this.active) this.finish('new-event');
+      this.ssrc = packet.ssrc;
+      this.lastReportedTs = undefined;
+    }
+    const ts = packet.timestamp >>> 0;
+    if (this.lastReportedTs !== undefined) {
+      const behind = tsDiff(ts, this.lastReportedTs);
+      if (behind <= 0 && behind > -this.staleTicks) {
+        this.stats.latePackets++;
+        return;
+      }
+    }
+    const a = this.active;
+    if (a) {
+      if (ts === a.segmentTs) {
+        if (code !== a.code) {
+          this.stats.latePackets++; // same timestamp, other event: not a valid update
+          return;
+        }
+        if (duration > a.segmentDuration) a.segmentDuration = duration;
+        a.lastPacketMs = arrivalMs;
+        if (end) this.finish('end-bit');
+        return;
+      }
+      const ahead = tsDiff(ts, a.segmentTs);
+      if (ahead < 0) {
+        this.stats.latePackets++; // older than the event in progress
+        return;
+      }
+      if (code === a.code && (ahead === MAX_SEGMENT || (ahead === a.segmentDuration && ahead > 0xff00))) {
+        // RFC 4733 §2.5.1.3: the next segment of a long-duration event.
+        a.previousSegments += ahead;
+        a.segmentTs = ts;
+        a.segmentDuration = duration;
+        a.lastPacketMs = arrivalMs;
+        if (end) this.finish('end-bit');
+        return;
+      }
+      this.finish('new-event'); // §2.5.2.2: its end packets were lost
+    }
+    this.active = {
+      code,
+      digit,
+      startTs: ts,
+      segmentTs: ts,
+      segmentDuration: duration,
+      previousSegments: 0,
+      lastPacketMs: arrivalMs,
+    };
+    this.emit(() => this.options.onStart?.({ digit, timestamp: ts }));
+    if (end) this.finish('end-bit');
+  }
+
+  /** Ends an event that has had no packet for `timeoutMs` (stuck tone). */
+  tick(nowMs: number): void {
+    const a = this.active;
+    if (a && nowMs - a.lastPacketMs >= this.timeoutMs) {
+      this.stats.timeouts++;
+      this.finish('timeout');
+    }
+  }
+
+  private finish(endedBy: Rfc4733Digit['endedBy']): void {
+    const a = this.active;
+    if (!a) return;
+    this.active = undefined;
+    this.lastReportedTs = a.segmentTs;
+    this.stats.digits++;
+    const durationMs = ((a.previousSegments + a.segmentDuration) * 1000) / this.clockRate;
+    const evt: Rfc4733Digit = { digit: a.digit, timestamp: a.startTs, durationMs, endedBy };
+    this.emit(() => this.options.onDigit(evt));
+  }
+
+  private emit(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      try {
+        this.options.onListenerError?.(err);
+      } catch {
+        // a failing error listener must not break the media path either
+      }
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { type Rfc4733Digit, Rfc4733Receiver } from '../../../../src/media/dtmf/rfc4733.js';
+import { digitForEventCode, eventCodeForDigit } from '../../../../src/media/dtmf/events.js';
+import { type RtpPacket, isRtpParseError, parseRtp } from '../../../../src/media/rtp/index.js';
+import { SIPP_DTMF_NAMES, readPcapUdp, sippDtmfPcap } from '../../../support/dsp/pcap.js';
+
+interface Pkt {
+  seq: number;
+  ts: number;
+  code: number | string;
+  dur: number;
+  e?: boolean;
+  m?: boolean;
+  pt?: number;
+  ssrc?: number;
+  at?: number;
+  raw?: Buffer;
+}
+type Step = Pkt | { tick: number };
+
+const packet = (p: Pkt): RtpPacket => {
+  const payload = p.raw ?? Buffer.alloc(4);
+  if (!p.raw) {
+    payload[0] = typeof p.code === 'string' ? eventCodeForDigit(p.code) : p.code;
+    payload[1] = (p.e ? 0x80 : 0) | 10;
+    payload.writeUInt16BE(p.dur, 2);
+  }
+  return { marker: !!p.m, payloadType: p.pt ?? 101, sequenceNumber: p.seq, timestamp: p.ts, ssrc: p.ssrc ?? 0x1234, csrcs: [], payload };
+};
+
+const run = (steps: Step[], pt = 101): { digits: Rfc4733Digit[]; starts: string[]; rx: Rfc4733Receiver } => {
+  const digits: Rfc4733Digit[] = [];
+  const starts: string[] = [];
+  const rx = new Rfc4733Receiver({ payloadType: pt, onDigit: (d) => digits.push(d), onStart: (s) => starts.push(s.digit) });
+  let now = 0;
+  for (const s of steps) {
+    if ('tick' in s) {
+      now = s.tick;
+      rx.tick(now);
+    } else {
+      now = s.at ?? now + 20;
+      rx.push(packet(s), now);
+    }
+  }
+  return { digits, starts, rx };
+};
+
+/** A well-formed event: M first packet, updates every 160, the end packet three times. */
+const event = (digit: string, ts: number, seq0: number, updates: number, endSeqs: 'same' | 'increment' = 'same'): Pkt[] => {
+  const out: Pkt[] = [];
+  for (let i = 0; i < updates; i++) out.push({ seq: seq0 + i, ts, code: digit, dur: i * 160, m: i === 0 });
+  for (let k = 0; k < 3; k++) {
+    out.push({ seq: seq0 + updates + (endSeqs === 'same' ? 0 : k), ts, code: digit, dur: updates * 160, e: true });
+  }
+  return out;
+};
+
+const summary = (d: Rfc4733Digit[]): string[] => d.map((x) => `${x.digit}@${x.timestamp}/${x.durationMs}ms/${x.endedBy}`);
+
+const cases: Array<[string, Step[], string[], number?]> = [
+  ['a plain event, end bit repeated with the same sequence number', event('5', 1000, 1, 5), ['5@1000/100ms/end-bit']],
+  ['end bit repeated with incrementing sequence numbers', event('9', 1000, 1, 5, 'increment'), ['9@1000/100ms/end-bit']],
+  ['same-timestamp updates arriving without the M bit packet (first packets lost)', event('3', 500, 1, 6).slice(2), ['3@500/120ms/end-bit']],
+  ['only end packets arrive', event('#', 500, 1, 6).slice(6), ['#@500/120ms/end-bit']],
+  [
+    'lost end packets: ended by the next event (different timestamp)',
+    [...event('1', 1000, 1, 4).slice(0, 4), ...event('2', 3000, 10, 4)],
+    ['1@1000/60ms/new-event', '2@3000/80ms/end-bit'],
+  ],
+  ['lost end packets: ended by timeout', [...event('7', 1000, 1, 4).slice(0, 4), { tick: 300 }, { tick: 600 }], ['7@1000/60ms/timeout']],
+  [
+    'duplicates and reordering: late updates never shrink or repeat an event',
+    [
+      { seq: 1, ts: 800, code: '4', dur: 0, m: true },
+      { seq: 3, ts: 800, code: '4', dur: 320 },
+      { seq: 2, ts: 800, code: '4', dur: 160 },
+      { seq: 3, ts: 800, code: '4', dur: 320 },
+      { seq: 4, ts: 800, code: '4', dur: 480, e: true },
+      { seq: 2, ts: 800, code: '4', dur: 160 },
+      { seq: 4, ts: 800, code: '4', dur: 480, e: true },
+    ],
+    ['4@800/60ms/end-bit'],
+  ],
+  [
+    'a late packet of an event already ended by a newer one is ignored',
+    [
+      ...event('1', 1000, 1, 3).slice(0, 3),
+      { seq: 20, ts: 4000, code: '2', dur: 0, m: true },
+      { seq: 4, ts: 1000, code: '1', dur: 480, e: true },
+      { seq: 21, ts: 4000, code: '2', dur: 160, e: true },
+    ],
+    ['1@1000/40ms/new-event', '2@4000/20ms/end-bit'],
+  ],
+  ['the same digit twice in a row gives two events', [...event('8', 1000, 1, 5), ...event('8', 4000, 20, 5)], ['8@1000/100ms/end-bit', '8@4000/100ms/end-bit']],
+  [
+    'the same digit twice with the first end lost',
+    [...event('8', 1000, 1, 5).slice(0, 5), ...event('8', 4000, 20, 5)],
+    ['8@1000/80ms/new-event', '8@4000/100ms/end-bit'],
+  ],
+  [
+    'a long event in two segments (RFC 4733 §2.5.1.3): timestamp + 0xFFFF continues it',
+    [
+      { seq: 1, ts: 100, code: '0', dur: 0, m: true },
+      { seq: 2, ts: 100, code: '0', dur: 40000 },
+      { seq: 3, ts: 100, code: '0', dur: 0xffff },
+      { seq: 4, ts: 100 + 0xffff, code: '0', dur: 800 },
+      { seq: 5, ts: 100 + 0xffff, code: '0', dur: 1600, e: true },
+      { seq: 5, ts: 100 + 0xffff, code: '0', dur: 1600, e: true },
+    ],
+    [`0@100/${((0xffff + 1600) * 1000) / 8000}ms/end-bit`],
+  ],
+  [
+    'a long event across the 32-bit timestamp wrap',
+    [
+      { seq: 1, ts: 0xfffff000, code: 'D', dur: 0xffff, m: true },
+      { seq: 2, ts: (0xfffff000 + 0xffff) >>> 0, code: 'D', dur: 8000, e: true },
+    ],
+    [`D@${0xfffff000}/${((0xffff + 8000) * 1000) / 8000}ms/end-bit`],
+  ],
+  ['event codes above 15 (16 = flash) are not digits', [{ seq: 1, ts: 10, code: 16, dur: 800, e: true, m: true }], []],
+  ['A-D are codes 12-15, * is 10, # is 11', [...event('A', 10, 1, 1), ...event('*', 2000, 10, 1), ...event('D', 4000, 20, 1)], ['A@10/20ms/end-bit', '*@2000/20ms/end-bit', 'D@4000/20ms/end-bit']],
+  ['a payload shorter than 4 octets is ignored', [{ seq: 1, ts: 10, code: 1, dur: 0, raw: Buffer.from([1, 0x8a, 0]) }], []],
+  ['another payload type on the stream is ignored', [{ seq: 1, ts: 10, code: 1, dur: 160, e: true, pt: 0 }], []],
+  ['a negotiated payload type other than 101 works', event('6', 10, 1, 2).map((p) => ({ ...p, pt: 96 })), ['6@10/40ms/end-bit'], 96],
+  [
+    'an SSRC change starts a new timeline (even with an older timestamp)',
+    [...event('1', 90000, 1, 2), ...event('2', 500, 1, 2).map((p) => ({ ...p, ssrc: 99 }))],
+    ['1@90000/40ms/end-bit', '2@500/40ms/end-bit'],
+  ],
+  [
+    'a timestamp far behind the last event (sender restart on the same SSRC) is a new event',
+    [...event('1', 900000, 1, 2), ...event('2', 500, 10, 2)],
+    ['1@900000/40ms/end-bit', '2@500/40ms/end-bit'],
+  ],
+];
+
+describe('Rfc4733Receiver (RFC 4733 §2.5.2)', () => {
+  it.each(cases)('%s', (_name, steps, expected, pt) => {
+    expect(summary(run(steps, pt ?? 101).digits)).toEqual(expected);
+  });
+
+  it('onStart fires at the first packet of each event, before the digit', () => {
+    const { starts, digits } = run([...event('1', 100, 1, 3).slice(0, 2)]);
+    expect(starts).toEqual(['1']);
+    expect(digits).toEqual([]);
+  });
+
+  it('counts what it ignored', () => {
+    const { rx } = run([
+      { seq: 1, ts: 10, code: 1, dur: 0, raw: Buffer.from([1]) },
+      { seq: 2, ts: 10, code: 16, dur: 0 },
+      { seq: 3, ts: 10, code: 1, dur: 0, pt: 8 },
+      { seq: 4, ts: 20, code: 1, dur: 0, raw: Buffer.from('010a0000020a0000', 'hex') },
+      { seq: 5, ts: 20, code: 1, dur: 160, e: true },
+      { seq: 5, ts: 20, code: 1, dur: 160, e: true },
+    ]);
+    expect(rx.stats).toMatchObject({ shortPayloads: 1, nonDigitEvents: 1, otherPayloadType: 1, extraBlocks: 1, latePackets: 1, digits: 1 });
+  });
+
+  it('a throwing listener does not stop the receiver', () => {
+    const errors: unknown[] = [];
+    let n = 0;
+    const rx = new Rfc4733Receiver({
+      payloadType: 101,
+      onDigit: () => {
+        n++;
+        throw new Error('boom');
+      },
+      onListenerError: (e) => errors.push(e),
+    });
+    for (const p of [...event('1', 10, 1, 1), ...event('2', 2000, 10, 1)]) rx.push(packet(p), 0);
+    expect(n).toBe(2);
+    expect(errors).toHaveLength(2);
+  });
+
+  it('maps event codes to digits per RFC 4733 §3.2', () => {
+    expect([...Array(17).keys()].map((c) => digitForEventCode(c) ?? '-').join('')).toBe('0123456789*#ABCD-');
+  });
+});
+
+describe('Rfc4733Receiver on SIPp captures', () => {
+  const expectedDigit: Record<string, string> = { star: '*', pound: '#' };
+  it.each(SIPP_DTMF_NAMES.map((n) => [n]))('dtmf_2833_%s.pcap gives exactly one digit', (name) => {
+    const digits: Rfc4733Digit[] = [];
+    const rx = new Rfc4733Receiver({ payloadType: 101, onDigit: (d) => digits.push(d) });
+    for (const d of readPcapUdp(sippDtmfPcap(name))) {
+      const p = parseRtp(d.payload);
+      if (isRtpParseError(p)) throw new Error(p.message);
+      rx.push(p, d.time * 1000);
+    }
+    rx.tick(Number.MAX_SAFE_INTEGER);
+    expect(digits).toHaveLength(1);
+    expect(digits[0]).toMatchObject({ digit: expectedDigit[name] ?? name, durationMs: 280, endedBy: 'end-bit' });
+  });
+});
