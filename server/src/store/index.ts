@@ -1,0 +1,27 @@
+export {
+  OUTCOMES,
+  DTMF_TRANSPORTS,
+  sessionRecordSchema,
+  maskedCardSchema,
+  parseRecord,
+  SessionStoreError,
+  type Outcome,
+  type DtmfTransport,
+  type MaskedCard,
+  type SessionRecord,
+  type SessionPatch,
+  type SessionFilter,
+  type SessionStore,
+  type SessionStoreErrorCode,
+} from './session-record.js';
+export {
+  EventBusClosedError,
+  type BusEvent,
+  type EventBus,
+  type ReplayResult,
+  type SubscribeOptions,
+  type Subscription,
+  type Unsequenced,
+} from './event-bus.js';
+export { MemorySessionStore, type MemorySessionStoreOptions, DEFAULT_ENDED_TTL_MS, DEFAULT_LIVE_TTL_MS, DEFAULT_MAX_SESSIONS } from './memory-session-store.js';
+export { MemoryEventBus, type MemoryEventBusOptions, DEFAULT_HISTORY_PER_SESSION } from './memory-event-bus.js';
