@@ -7,8 +7,9 @@
  * Adopted from spandsp dtmf.c (dtmf_rx): 102-sample blocks, eight Goertzels at the exact tone
  * frequencies, pick the strongest row and column, then a level threshold, the twist test,
  * the relative-peak test (every other row/column at least 8 dB down: DTMF_RELATIVE_PEAK_ROW/
- * COL = 6.3), the fraction-of-total-energy test (dtmf_to_total_energy), and a digit only after
- * two consecutive blocks agree (spandsp's hit == last_hit logic).
+ * COL = 6.3; ours on the bins with the pair's own leakage removed), the fraction-of-total-
+ * energy test (dtmf_to_total_energy), and a digit only after two consecutive blocks agree
+ * (spandsp's hit == last_hit logic).
  *
  * Added here, because a 102-sample block alone cannot do what Q.24 asks:
  * 1. Frequency check by phase. A 78 Hz bin cannot tell 697 Hz from 697 + 3.5 % (721 Hz), so
@@ -17,12 +18,12 @@
  *    offset df (unambiguous within ±39 Hz) to ~1 Hz. Both tones must be within ±2 %. For
  *    1477/1633 Hz the +3.5 % offset aliases, but then the tone is > 7 dB down in its bin and
  *    the energy-fraction or twist test rejects it.
- * 2. Offset-corrected powers. Knowing df, the window loss (up to 1.5 dB at +1.5 % of 1633 Hz)
- *    is divided out before the level, twist and energy tests, so 1.5 % plus 4 dB reverse
- *    twist still passes the energy test.
- * 3. Two-tone least-squares fit (fit.ts) instead of raw Goertzel powers: removes the ±20 %
- *    wobble that cross-leakage and beating give close pairs (941 + 1209 Hz), so the fraction of
- *    the block the pair explains is accurate. Both confirming blocks must be >= 86 % explained:
+ * 2. Refit at the measured frequencies. Knowing df, both confirming blocks are refitted with
+ *    the tones where they really are (fit.ts), so the window loss of an off-frequency tone (up
+ *    to 1.5 dB at +1.5 % of 1633 Hz) does not eat into the level, twist and energy margins.
+ * 3. An exact two-tone fit (fit.ts) instead of raw Goertzel powers: removes the ±20 %
+ *    wobble that cross-leakage and beating give close pairs (941 + 1209 Hz), so levels, twist
+ *    and the fraction of the block the pair explains are accurate. Both confirming blocks must be >= 86 % explained:
  *    a tone must fill ~88 of each block's 102 samples, so 20 ms (160 samples) never confirms,
  *    while 40 ms always contains two whole blocks.
  * 4. Hang-over. Once on, a digit survives up to two blocks that miss (a 10 ms break touches
@@ -36,14 +37,14 @@
  */
 import { type DtmfDigit } from './events.js';
 import type { GoertzelDetectorOptions, GoertzelStats } from './inband-types.js';
-import { A_IM, A_RE, B_IM, B_RE, fitPair, modelEnergy } from './fit.js';
-import { BLOCK_SIZE, COEF, COS_ADV, COS_REF, COS_W, SAMPLE_RATE, SIN_ADV, SIN_REF, SIN_W, TONE_HZ, dtmfEnergyHint, windowResponse } from './tones.js';
+import { A_IM, A_RE, B_IM, B_RE, NOMINAL, fitPair, modelEnergy, prepareModel, residualPower } from './fit.js';
+import { BLOCK_SIZE, COEF, COS_ADV, COS_REF, COS_W, SAMPLE_RATE, SIN_ADV, SIN_REF, SIN_W, TONE_HZ, dtmfEnergyHint } from './tones.js';
 import { DBM0_RMS } from '../g711/dbm0.js';
 
 export const DECISION_LATENCY_SAMPLES = 3 * BLOCK_SIZE;
 
 const KEYS: readonly DtmfDigit[] = ['1', '2', '3', 'A', '4', '5', '6', 'B', '7', '8', '9', 'C', '*', '0', '#', 'D'];
-const RELATIVE_PEAK = Math.pow(10, 8 / 10); // spandsp: other tones of the group 8 dB down
+const RELATIVE_PEAK = Math.pow(10, 8 / 10); // spandsp: every other tone of the group 8 dB down
 const MAX_OFFSET = 0.02; // ±2 %: between Q.24's must-accept 1.5 % and must-reject 3.5 %
 const CONFIRM_FRACTION = 0.86; // offset-corrected fit energy / block energy, both confirming blocks
 const CANDIDATE_FRACTION = 0.45; // uncorrected, for a block to be a candidate or keep a digit alive
@@ -73,6 +74,7 @@ export class GoertzelDtmfDetector {
   private readonly prev2Im = new Float64Array(8);
   private readonly fit = new Float64Array(4);
   private readonly prevFit = new Float64Array(4);
+  private readonly model = new Float64Array(32); // two-tone model at the measured frequencies
   private readonly minMeanPower: number;
   private readonly normalTwist: number;
   private readonly reverseTwist: number;
@@ -82,8 +84,6 @@ export class GoertzelDtmfDetector {
   private prevKey = -1;
   private prevEnergy = 0;
   private prev2Energy = 0;
-  private gainRow = 1;
-  private gainCol = 1;
   private digitKey = -1;
   private digitStart = 0;
   private lastToneEnd = 0;
@@ -93,8 +93,8 @@ export class GoertzelDtmfDetector {
 
   constructor(private readonly options: GoertzelDetectorOptions) {
     this.minMeanPower = DBM0_RMS * DBM0_RMS * Math.pow(10, (options.minLevelDbm0 ?? -38) / 10);
-    this.normalTwist = Math.pow(10, (options.normalTwistDb ?? 8.5) / 10);
-    this.reverseTwist = Math.pow(10, (options.reverseTwistDb ?? 4.5) / 10);
+    this.normalTwist = Math.pow(10, (options.normalTwistDb ?? 9) / 10);
+    this.reverseTwist = Math.pow(10, (options.reverseTwistDb ?? 5) / 10);
   }
 
   /** Samples consumed so far. */
@@ -170,7 +170,7 @@ export class GoertzelDtmfDetector {
     this.stats.blocks++;
     if (key >= 0) this.stats.candidates++;
     const blockEnd = this.sampleIndex;
-    const confirmed = key >= 0 && key === this.prevKey && this.confirm(bestRow, bestCol, energy);
+    const confirmed = key >= 0 && key === this.prevKey && key !== this.digitKey && this.confirm(bestRow, bestCol, energy);
 
     if (this.digitKey < 0) {
       if (confirmed) this.startDigit(key, blockEnd, bestRow, bestCol);
@@ -196,65 +196,66 @@ export class GoertzelDtmfDetector {
     this.pos = 0;
   }
 
-  /** Single-block tests (loose, uncorrected): returns the keypad index or -1. */
+  /** Single-block tests (loose, nominal frequencies): returns the keypad index or -1. */
   private candidate(r: number, c: number, energy: number): number {
-    const p = this.power;
-    const pr = p[r]!;
-    const pc = p[c]!;
     if (energy <= 0) return -1;
-    for (let k = 0; k < 4; k++) {
-      if (k !== r && p[k]! * RELATIVE_PEAK > pr) return -1;
-      if (k + 4 !== c && p[k + 4]! * RELATIVE_PEAK > pc) return -1;
-    }
-    fitPair(this.xRe, this.xIm, r, c, this.fit);
+    const model = NOMINAL[r * 4 + (c - 4)]!;
     const f = this.fit;
-    const half = this.minMeanPower; // |a|^2 / 2 >= min / 2: up to 3 dB of window loss before correction
-    if (f[A_RE]! ** 2 + f[A_IM]! ** 2 < half || f[B_RE]! ** 2 + f[B_IM]! ** 2 < half) return -1;
-    if (modelEnergy(f, r, c) < CANDIDATE_FRACTION * energy) return -1;
+    fitPair(model, this.xRe, this.xIm, r, c, f);
+    const a2 = f[A_RE]! ** 2 + f[A_IM]! ** 2;
+    const b2 = f[B_RE]! ** 2 + f[B_IM]! ** 2;
+    const min = this.minMeanPower; // |a|^2 / 2 >= min / 2: up to 3 dB of window loss
+    if (a2 < min || b2 < min) return -1;
+    // Relative peak (spandsp: 8 dB), on what the other bins hold beyond the pair's own leakage;
+    // a tone's own bin power is |a N / 2|^2.
+    const rowPeak = (a2 * BLOCK_SIZE * BLOCK_SIZE) / 4 / RELATIVE_PEAK;
+    const colPeak = (b2 * BLOCK_SIZE * BLOCK_SIZE) / 4 / RELATIVE_PEAK;
+    for (let k = 0; k < 8; k++) {
+      if (k === r || k === c) continue;
+      if (residualPower(f, this.xRe, this.xIm, r, c, k) > (k < 4 ? rowPeak : colPeak)) return -1;
+    }
+    if (modelEnergy(model, f) < CANDIDATE_FRACTION * energy) return -1;
     return r * 4 + (c - 4);
   }
 
-  /** Two-block tests: frequency by phase advance, then corrected level, twist and energy. */
+  /** Two-block tests: frequency by phase advance, then refit there: level, twist, energy. */
   private confirm(r: number, c: number, energy: number): boolean {
     const f = this.fit;
     const q = this.prevFit;
-    fitPair(this.prevRe, this.prevIm, r, c, q);
-    const gr = this.offsetGain(r, f[A_RE]!, f[A_IM]!, q[A_RE]!, q[A_IM]!);
-    const gc = this.offsetGain(c, f[B_RE]!, f[B_IM]!, q[B_RE]!, q[B_IM]!);
     const st = this.stats;
-    if (gr === 0 || gc === 0) return st.rejectedFrequency++ < 0;
-    const rowPower = ((f[A_RE]! ** 2 + f[A_IM]! ** 2) / 2) * gr; // mean power of the tone
-    const colPower = ((f[B_RE]! ** 2 + f[B_IM]! ** 2) / 2) * gc;
-    const prevRow = ((q[A_RE]! ** 2 + q[A_IM]! ** 2) / 2) * gr;
-    const prevCol = ((q[B_RE]! ** 2 + q[B_IM]! ** 2) / 2) * gc;
+    fitPair(NOMINAL[r * 4 + (c - 4)]!, this.prevRe, this.prevIm, r, c, q);
+    const dr = this.offsetHz(r, f[A_RE]!, f[A_IM]!, q[A_RE]!, q[A_IM]!);
+    const dc = this.offsetHz(c, f[B_RE]!, f[B_IM]!, q[B_RE]!, q[B_IM]!);
+    if (Math.abs(dr) > MAX_OFFSET * TONE_HZ[r]! || Math.abs(dc) > MAX_OFFSET * TONE_HZ[c]!) return st.rejectedFrequency++ < 0;
+    const model = this.model;
+    prepareModel(model, r, c, (2 * Math.PI * (TONE_HZ[r]! + dr)) / SAMPLE_RATE, (2 * Math.PI * (TONE_HZ[c]! + dc)) / SAMPLE_RATE);
+    fitPair(model, this.xRe, this.xIm, r, c, f);
+    fitPair(model, this.prevRe, this.prevIm, r, c, q);
+    const rowPower = (f[A_RE]! ** 2 + f[A_IM]! ** 2) / 2; // mean power of the tone
+    const colPower = (f[B_RE]! ** 2 + f[B_IM]! ** 2) / 2;
     const min = this.minMeanPower;
-    if (rowPower < min || colPower < min || prevRow < min || prevCol < min) return st.rejectedLevel++ < 0;
+    if (rowPower < min || colPower < min || q[A_RE]! ** 2 + q[A_IM]! ** 2 < 2 * min || q[B_RE]! ** 2 + q[B_IM]! ** 2 < 2 * min) {
+      return st.rejectedLevel++ < 0;
+    }
     if (colPower > rowPower * this.reverseTwist || colPower * this.normalTwist < rowPower) return st.rejectedTwist++ < 0;
-    const sr = Math.sqrt(gr);
-    const sc = Math.sqrt(gc);
-    if (modelEnergy(f, r, c, sr, sc) < CONFIRM_FRACTION * energy || modelEnergy(q, r, c, sr, sc) < CONFIRM_FRACTION * this.prevEnergy) {
+    if (modelEnergy(model, f) < CONFIRM_FRACTION * energy || modelEnergy(model, q) < CONFIRM_FRACTION * this.prevEnergy) {
       return st.rejectedEnergy++ < 0;
     }
     this.rowDbm0 = dbm0(rowPower);
     this.colDbm0 = dbm0(colPower);
-    this.gainRow = sr;
-    this.gainCol = sc;
     return true;
   }
 
   /**
-   * Tone k's frequency offset from the phase advance of its fitted amplitude between the
-   * previous block and this one (nominal advance w*N removed); returns the power correction
-   * 1 / windowResponse(offset), or 0 if the offset is beyond ±2 %.
+   * Tone k's frequency offset in Hz from the phase advance of its fitted amplitude between
+   * the previous block and this one, the nominal advance w*N removed (unambiguous to ±39 Hz).
    */
-  private offsetGain(k: number, ar: number, ai: number, pr: number, pi: number): number {
+  private offsetHz(k: number, ar: number, ai: number, pr: number, pi: number): number {
     const xr = ar * pr + ai * pi; // a_now * conj(a_prev)
     const xi = ai * pr - ar * pi;
     const zr = xr * COS_ADV[k]! + xi * SIN_ADV[k]!; // * e^{-j w N}
     const zi = xi * COS_ADV[k]! - xr * SIN_ADV[k]!;
-    const offsetHz = (Math.atan2(zi, zr) * SAMPLE_RATE) / (2 * Math.PI * BLOCK_SIZE);
-    if (Math.abs(offsetHz) > MAX_OFFSET * TONE_HZ[k]!) return 0;
-    return 1 / windowResponse(offsetHz);
+    return (Math.atan2(zi, zr) * SAMPLE_RATE) / (2 * Math.PI * BLOCK_SIZE);
   }
 
   private startDigit(key: number, blockEnd: number, r: number, c: number): void {
@@ -264,8 +265,8 @@ export class GoertzelDtmfDetector {
     // The tone filled (almost) all of the two confirming blocks; the fraction of the block
     // before them that the same pair explains says how far into it the tone began.
     const f = this.fit;
-    fitPair(this.prev2Re, this.prev2Im, r, c, f);
-    const before = this.prev2Energy > 0 ? modelEnergy(f, r, c, this.gainRow, this.gainCol) / this.prev2Energy : 0;
+    fitPair(this.model, this.prev2Re, this.prev2Im, r, c, f);
+    const before = this.prev2Energy > 0 ? modelEnergy(this.model, f) / this.prev2Energy : 0;
     const lead = Math.round(Math.min(1, Math.max(0, before)) * BLOCK_SIZE);
     this.digitStart = blockEnd - 2 * BLOCK_SIZE - (lead > BLOCK_SIZE / 8 ? lead : 0);
     this.lastToneEnd = blockEnd;

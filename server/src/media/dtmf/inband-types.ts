@@ -24,9 +24,9 @@ export interface GoertzelDetectorOptions {
   onEnd?(d: InbandDigitEnd): void;
   /** Minimum level per tone (after offset correction). Default -38 dBm0. */
   minLevelDbm0?: number;
-  /** Row stronger than column by at most this (normal twist). Default 8.5 dB. */
+  /** Row stronger than column by at most this (normal twist). Default 9 dB. */
   normalTwistDb?: number;
-  /** Column stronger than row by at most this (reverse twist). Default 4.5 dB. */
+  /** Column stronger than row by at most this (reverse twist). Default 5 dB. */
   reverseTwistDb?: number;
 }
 

@@ -30,9 +30,8 @@ export const SIN_ADV = new Float64Array(8);
 export const COS_REF = new Float64Array(8);
 export const SIN_REF = new Float64Array(8);
 
-const W = TONE_HZ.map((f) => (2 * Math.PI * f) / SAMPLE_RATE);
 for (let k = 0; k < 8; k++) {
-  const w = W[k]!;
+  const w = (2 * Math.PI * TONE_HZ[k]!) / SAMPLE_RATE;
   COEF[k] = 2 * Math.cos(w);
   COS_W[k] = Math.cos(w);
   SIN_W[k] = Math.sin(w);
@@ -42,33 +41,6 @@ for (let k = 0; k < 8; k++) {
   SIN_REF[k] = Math.sin(-w * (BLOCK_SIZE - 1));
 }
 
-/** G(t) = sum_{n<N} e^{jtn}, as [re, im]. */
-function geometric(t: number, n = BLOCK_SIZE): [number, number] {
-  let re = 0;
-  let im = 0;
-  for (let i = 0; i < n; i++) {
-    re += Math.cos(t * i);
-    im += Math.sin(t * i);
-  }
-  return [re, im];
-}
-
-/**
- * Sums the two-tone least-squares fit needs, per (row r, column c) pair p = r * 4 + (c - 4):
- * G(w_c - w_r), G(w_r + w_c); and per tone G(2 w_k). See fitPair in goertzel.ts.
- */
-export const G_DIFF = new Float64Array(32);
-export const G_SUM = new Float64Array(32);
-export const G_TWICE = new Float64Array(16);
-for (let r = 0; r < 4; r++) {
-  for (let c = 4; c < 8; c++) {
-    const p = r * 4 + (c - 4);
-    [G_DIFF[2 * p], G_DIFF[2 * p + 1]] = geometric(W[c]! - W[r]!);
-    [G_SUM[2 * p], G_SUM[2 * p + 1]] = geometric(W[r]! + W[c]!);
-  }
-}
-for (let k = 0; k < 8; k++) [G_TWICE[2 * k], G_TWICE[2 * k + 1]] = geometric(2 * W[k]!);
-
 /**
  * Goertzel power of a full-block sine of mean power P (in 16-bit units²) at the bin centre:
  * |X|^2 = (A N / 2)^2 = P N^2 / 2. So tone power = 2 |X|^2 / N^2.
@@ -76,21 +48,6 @@ for (let k = 0; k < 8; k++) [G_TWICE[2 * k], G_TWICE[2 * k + 1]] = geometric(2 *
 export function goertzelPowerForDbm0(dbm0: number, n = BLOCK_SIZE): number {
   const meanPower = DBM0_RMS * DBM0_RMS * Math.pow(10, dbm0 / 10);
   return (meanPower * n * n) / 2;
-}
-
-export function dbm0ForGoertzelPower(power: number, n = BLOCK_SIZE): number {
-  return 10 * Math.log10((2 * power) / (n * n) / (DBM0_RMS * DBM0_RMS));
-}
-
-/**
- * Power response of an n-sample rectangular-window DFT to a tone `offsetHz` away from the
- * analysis frequency: (sin(pi d n / fs) / (n sin(pi d / fs)))^2.
- */
-export function windowResponse(offsetHz: number, n = BLOCK_SIZE): number {
-  const x = (Math.PI * offsetHz) / SAMPLE_RATE;
-  if (Math.abs(x) < 1e-12) return 1;
-  const r = Math.sin(x * n) / (n * Math.sin(x));
-  return r * r;
 }
 
 const hintState = new Float64Array(16);

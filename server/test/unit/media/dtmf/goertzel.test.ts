@@ -70,7 +70,7 @@ describe('in-band DTMF (Q.24) vs the spandsp oracle', () => {
       { name: 'normal 10 dB (beyond spec)', expected: '', pcm: channel(dtmfSignal(ALL, { lowDbm0: -6, highDbm0: -16 })) },
       { name: 'reverse 6 dB (beyond spec)', expected: '', pcm: channel(dtmfSignal(ALL, { lowDbm0: -12, highDbm0: -6 })) },
     ]);
-    expect(ok(beyond, 'ours')).toEqual([]); // our limits are 8.5 / 4.5 dB
+    expect(ok(beyond, 'ours')).toEqual([]); // our limits are 9 / 5 dB (1 dB over spec for estimation noise)
   });
 
   it('levels from -4 to -30 dBm0 per tone are all detected; reports the lowest', () => {
