@@ -1,0 +1,49 @@
+export {
+  validateTransaction,
+  warningHeader,
+  LANGUAGES,
+  DEFAULT_MAX_AMOUNT,
+  type Transaction,
+  type Language,
+  type HandoffError,
+  type TransactionLimits,
+  type RawFields,
+  type TxnField,
+  type FieldNames,
+} from './transaction.js';
+export { ISO_4217, isIso4217, minorUnits } from './currencies.js';
+export {
+  canonicalString,
+  signHandoff,
+  verifyHandoff,
+  ReplayGuard,
+  CANONICAL_VERSION,
+  CANONICAL_FIELDS,
+  DEFAULT_WINDOW_SECONDS,
+  type SignatureProblem,
+  type VerifyOptions,
+} from './signature.js';
+export { parseUui, encodeUui, type UuiOptions, type UuiResult } from './uui.js';
+export {
+  MemoryHandoffCodeStore,
+  HandoffCodeError,
+  CODE_ALPHABET,
+  CODE_PATTERN,
+  type HandoffCodeStore,
+  type IssuedCode,
+  type MemoryHandoffCodeStoreOptions,
+} from './codes.js';
+export {
+  sipProfileSchema,
+  parseSipProfile,
+  loadSipProfile,
+  GENERIC_FIELDS,
+  PROFILE_KINDS,
+  TXN_FIELDS,
+  type SipProfile,
+  type SipProfileInput,
+  type ProfileKind,
+  type FieldMap,
+  type LoadedProfile,
+} from './profile.js';
+export { extractHandoff, type HandoffSource, type HandoffDeps, type HandoffResult } from './extract.js';
