@@ -47,7 +47,8 @@ const KEYS: readonly DtmfDigit[] = ['1', '2', '3', 'A', '4', '5', '6', 'B', '7',
 const RELATIVE_PEAK = Math.pow(10, 8 / 10); // spandsp: every other tone of the group 8 dB down
 const MAX_OFFSET = 0.02; // ±2 %: between Q.24's must-accept 1.5 % and must-reject 3.5 %
 const CONFIRM_FRACTION = 0.86; // offset-corrected fit energy / block energy, both confirming blocks
-const CANDIDATE_FRACTION = 0.45; // uncorrected, for a block to be a candidate or keep a digit alive
+const CANDIDATE_FRACTION = 0.45;
+const SCREEN_FRACTION = 0.12; // raw (row + col bin power) / (N * energy): 0.5 for a clean pair // uncorrected, for a block to be a candidate or keep a digit alive
 const MISSES_TO_END = 3;
 const dbm0 = (meanPower: number): number => 10 * Math.log10(meanPower / (DBM0_RMS * DBM0_RMS));
 
@@ -66,12 +67,14 @@ export class GoertzelDtmfDetector {
 
   private readonly s = new Float64Array(16); // Goertzel state: s1 in [0..7], s2 in [8..15]
   private readonly power = new Float64Array(8);
-  private readonly xRe = new Float64Array(8); // block DFT per tone, phase reference n = 0
-  private readonly xIm = new Float64Array(8);
-  private readonly prevRe = new Float64Array(8);
-  private readonly prevIm = new Float64Array(8);
-  private readonly prev2Re = new Float64Array(8); // two blocks back, for the start estimate
-  private readonly prev2Im = new Float64Array(8);
+  // Block DFTs per tone (phase reference n = 0) for this block and the two before it; the
+  // three buffers rotate instead of being copied.
+  private xRe = new Float64Array(8);
+  private xIm = new Float64Array(8);
+  private prevRe = new Float64Array(8);
+  private prevIm = new Float64Array(8);
+  private prev2Re = new Float64Array(8);
+  private prev2Im = new Float64Array(8);
   private readonly fit = new Float64Array(4);
   private readonly prevFit = new Float64Array(4);
   private readonly model = new Float64Array(32); // two-tone model at the measured frequencies
@@ -187,18 +190,25 @@ export class GoertzelDtmfDetector {
     this.prevKey = key;
     this.prev2Energy = this.prevEnergy;
     this.prevEnergy = energy;
-    this.prev2Re.set(this.prevRe);
-    this.prev2Im.set(this.prevIm);
-    this.prevRe.set(this.xRe);
-    this.prevIm.set(this.xIm);
-    st.fill(0);
+    const spareRe = this.prev2Re;
+    const spareIm = this.prev2Im;
+    this.prev2Re = this.prevRe;
+    this.prev2Im = this.prevIm;
+    this.prevRe = this.xRe;
+    this.prevIm = this.xIm;
+    this.xRe = spareRe;
+    this.xIm = spareIm;
+    for (let k = 0; k < 16; k++) st[k] = 0;
     this.energy = 0;
     this.pos = 0;
   }
 
   /** Single-block tests (loose, nominal frequencies): returns the keypad index or -1. */
   private candidate(r: number, c: number, energy: number): number {
-    if (energy <= 0) return -1;
+    // Cheap screen first (most blocks are speech or silence): the two bins must hold a fair
+    // share of the energy even with leakage (a real pair gives ~0.5 * N * energy here).
+    const raw = this.power[r]! + this.power[c]!;
+    if (energy <= 0 || raw < SCREEN_FRACTION * BLOCK_SIZE * energy) return -1;
     const model = NOMINAL[r * 4 + (c - 4)]!;
     const f = this.fit;
     fitPair(model, this.xRe, this.xIm, r, c, f);
