@@ -146,6 +146,12 @@ export class CallManager implements SipUser {
   onFlowClosed(flow: SipFlow): void {
     const n = this.registrar.registrar.removeFlow(flow.id);
     if (n) this.log.info({ flow: flow.id, bindings: n }, 'connection closed: its registrations are gone');
+    // A leg's in-dialog requests go on the flow it was set up on, and a browser cannot be dialled
+    // back (RFC 7118 5): once that connection is gone the leg is unreachable, so end its call
+    // rather than leave the other side in silence and the agent marked busy.
+    for (const call of [...this.calls]) {
+      if (call.aFlow.id === flow.id || call.bFlow?.id === flow.id) call.hangup('connection closed');
+    }
   }
 
   /** Ends every call (shutdown). */

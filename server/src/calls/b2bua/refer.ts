@@ -17,7 +17,10 @@ export interface ParsedRefer {
  */
 export function parseRefer(req: IncomingRequestMessage): ParsedRefer | { error: string } {
   const referTos = req.getHeaders('refer-to').concat(req.getHeaders('r'));
-  if (referTos.length !== 1) return { error: referTos.length ? 'more than one Refer-To' : 'Refer-To missing' };
+  // RFC 3515 2.4.1: more than one Refer-To is a 400. sip.js keeps only the last one (its parser
+  // sets rather than adds the field), so count the field lines as received.
+  const lines = (req.data ?? '').split(/\r?\n\r?\n/, 1)[0]!.match(/^(?:refer-to|r)[ \t]*:/gim)?.length ?? 0;
+  if (referTos.length !== 1 || lines > 1) return { error: referTos.length ? 'more than one Refer-To' : 'Refer-To missing' };
   const referTo = referTos[0]!.trim();
   if (referTo.length > MAX_REFER_TO) return { error: 'Refer-To too long' };
   const lt = referTo.indexOf('<');
@@ -33,13 +36,17 @@ export function parseRefer(req: IncomingRequestMessage): ParsedRefer | { error: 
       const name = eq >= 0 ? pair.slice(0, eq) : pair;
       const value = eq >= 0 ? pair.slice(eq + 1) : '';
       let decoded: string;
+      let decodedName: string;
       try {
-        decoded = decodeURIComponent(value.replace(/\+/g, '%20'));
+        // RFC 3261 25.1: `+` is a literal character in hname/hvalue (hnv-unreserved), not a space
+        // (an E.164 X-Pay-Customer-Mobile). A bad escape in the name must not throw either.
+        decoded = decodeURIComponent(value);
+        decodedName = decodeURIComponent(name);
       } catch {
         return { error: `Refer-To header ${name.slice(0, 40)} is not valid %-encoding` };
       }
-      if (/[\r\n\0]/.test(decoded)) return { error: `Refer-To header ${name.slice(0, 40)} holds control characters` };
-      referToHeaders[decodeURIComponent(name)] = decoded;
+      if (/[\r\n\0]/.test(decodedName + decoded)) return { error: `Refer-To header ${name.slice(0, 40)} holds control characters` };
+      referToHeaders[decodedName] = decoded;
     }
   }
   const xHeaders: Record<string, string> = {};

@@ -240,7 +240,9 @@ export class Registrar {
   }
 
   private view(b: ContactBinding, now: number): RegisteredContact {
-    return { ...b, expires: Math.max(0, Math.ceil((b.expiresAt - now) / 1000)) };
+    // Whole ms first: with a fractional clock (performance.now()) `(now + 60000) - now` can come
+    // out as 60000.000000000015, and ceil would then grant 61 s for a requested 60.
+    return { ...b, expires: Math.max(0, Math.ceil(Math.round(b.expiresAt - now) / 1000)) };
   }
 }
 
