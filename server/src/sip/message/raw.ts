@@ -197,8 +197,3 @@ export function listValues(raw: RawMessage, name: string): string[] {
     .map((v) => v.trim())
     .filter((v) => v !== '');
 }
-
-/** Replace folding (CRLF + WSP) by a single SP, as RFC 3261 7.3.1 allows. */
-export function unfold(value: string): string {
-  return value.replace(/\r\n[ \t]+/g, ' ').trim();
-}
