@@ -1,6 +1,11 @@
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { createHttp, listen } from './api/http.js';
+import { createHttp, finishApp, listen } from './api/http.js';
+import { sameSecret, type Principal } from './api/auth.js';
+import { sessionsRouter } from './api/sessions.js';
+import { handoffsRouter } from './api/handoffs.js';
+import { MemoryHandoffCodeStore } from './handoff/index.js';
+import { MemoryEventBus, MemorySessionStore, type EventBus, type SessionStore } from './store/index.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
@@ -19,6 +24,12 @@ export interface Gateway {
   calls: CallManager;
   registrar: Registrar;
   http: Server;
+  store: SessionStore;
+  bus: EventBus;
+  /** Bearer token for supervisors (config or generated for the demo). */
+  supervisorToken: string;
+  /** API key for POST /api/handoffs (config or generated for the demo). */
+  handoffApiKey: string;
   httpPort: number;
   sipPort: number;
   close(): Promise<void>;
@@ -39,12 +50,25 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
   const parts: { calls?: CallManager; sip?: SipStack } = {};
-  const { server } = createHttp({
+  const store = new MemorySessionStore();
+  const bus = new MemoryEventBus();
+  const codes = new MemoryHandoffCodeStore({ clock });
+  const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
+  const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
+  const resolveToken = (token: string): Principal | undefined => {
+    if (sameSecret(token, supervisorToken)) return { kind: 'supervisor' };
+    if (sameSecret(token, handoffApiKey)) return { kind: 'handoff-client' };
+    return undefined;
+  };
+  const { app, server } = createHttp({
     health: () => ({
       status: 'ok',
       details: { calls: parts.calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats() },
     }),
   });
+  app.use(sessionsRouter(store, resolveToken));
+  app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST }));
+  finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
   const sip = (parts.sip = new SipStack(transport, clock, logger));
@@ -65,6 +89,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     calls,
     registrar,
     http: server,
+    store,
+    bus,
+    supervisorToken,
+    handoffApiKey,
     httpPort,
     sipPort: transport.udpPort,
     close: () =>
@@ -73,6 +101,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         calls.hangupAll('shutdown');
         await new Promise((r) => setTimeout(r, 50));
         await sip.close();
+        await bus.close();
+        await store.close();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
       })()),

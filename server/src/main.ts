@@ -27,6 +27,8 @@ async function main(): Promise<void> {
       `  RTP ports  ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX} on ${config.MEDIA_ADDRESS ?? host}`,
       `  Agents     ${config.AGENTS.map((a) => a.id).join(', ')} (register as sip:<agent>@${host}:${gw.sipPort})`,
       `  Call       sip:support@${host}:${gw.sipPort} rings any free agent, sip:<agent>@... that agent`,
+      `  REST       ${http}/api/sessions  (Authorization: Bearer ${config.SUPERVISOR_TOKEN ? '<SUPERVISOR_TOKEN>' : gw.supervisorToken})`,
+      `  Handoffs   POST ${http}/api/handoffs  (Authorization: Bearer ${config.HANDOFF_API_KEY ? '<HANDOFF_API_KEY>' : gw.handoffApiKey})`,
       '',
     ].join('\n') + '\n',
   );

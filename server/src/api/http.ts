@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 
 export interface HealthSource {
   health(): { status: 'ok' | 'degraded'; details: Record<string, unknown> };
@@ -31,5 +31,28 @@ export function listen(server: Server, port: number, host: string): Promise<numb
       const a = server.address();
       resolve(typeof a === 'object' && a ? a.port : port);
     });
+  });
+}
+
+/**
+ * Installs the last handlers: unknown /api paths get a JSON 404, malformed JSON a 400 naming the
+ * problem, anything else a 500 without internals (logged by the caller's `onError`).
+ */
+export function finishApp(app: Express, onError: (err: unknown) => void): void {
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ error: 'not-found', message: 'no such endpoint' });
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { type?: string; status?: number };
+    if (e?.type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'bad-request', message: 'the body is not valid JSON' });
+      return;
+    }
+    if (e?.type === 'entity.too.large') {
+      res.status(413).json({ error: 'too-large', message: 'the body is too large' });
+      return;
+    }
+    onError(err);
+    res.status(500).json({ error: 'internal', message: 'internal error' });
   });
 }

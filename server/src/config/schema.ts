@@ -34,6 +34,8 @@ export const configSchema = z
     PAYMENT_API_URL: z.string().url().optional(),
     REDIS_URL: z.string().url().optional(),
     SUPERVISOR_TOKEN: z.string().min(16).optional(),
+    /** API key of the call centre's system for `POST /api/handoffs` (demo: generated and printed). */
+    HANDOFF_API_KEY: z.string().min(16).optional(),
     SIP_PROFILE: z.string().regex(/^[a-z0-9-]+$/).default('generic'),
     DEMO_OTP: z.string().regex(/^\d{4,8}$/).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

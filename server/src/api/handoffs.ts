@@ -1,0 +1,59 @@
+import express, { Router } from 'express';
+import { HandoffCodeError, validateTransaction, type FieldNames, type HandoffCodeStore, type RawFields, type TransactionLimits, type TxnField } from '../handoff/index.js';
+import { requireToken, type Principal } from './auth.js';
+
+/** JSON field names of `POST /api/handoffs` (the same names as the Transaction). */
+const JSON_NAMES: FieldNames = {
+  amount: 'amount', currency: 'currency', merchantId: 'merchantId', orderRef: 'orderRef', customerMobile: 'customerMobile',
+  agentId: 'agentId', language: 'language', returnTo: 'returnTo', txnRef: 'txnRef',
+};
+const FIELDS = Object.keys(JSON_NAMES) as TxnField[];
+
+/**
+ * `POST /api/handoffs` (profile `api`): the call centre's system registers a transaction with its API
+ * key and gets a single-use code that expires in minutes; the transfer then carries only the code,
+ * as `X-Pay-Handoff: <code>` or as the Request-URI `sip:pay-<code>@gateway`.
+ */
+export function handoffsRouter(codes: HandoffCodeStore, resolve: (token: string) => Principal | undefined, opts: { sipHost: string; limits?: TransactionLimits }): Router {
+  const r = Router();
+  r.post('/api/handoffs', requireToken(resolve, ['handoff-client']), express.json({ limit: '8kb' }), async (req, res, next) => {
+    try {
+      const body: unknown = req.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        res.status(400).json({ error: 'bad-request', message: 'the body must be a JSON object' });
+        return;
+      }
+      const raw: RawFields = {};
+      for (const [k, v] of Object.entries(body)) {
+        if (!FIELDS.includes(k as TxnField)) {
+          res.status(400).json({ error: 'bad-request', field: k.slice(0, 64), message: 'unknown field' });
+          return;
+        }
+        if (typeof v !== 'string') {
+          res.status(400).json({ error: 'bad-request', field: k, message: 'must be a string' });
+          return;
+        }
+        raw[k as TxnField] = v;
+      }
+      const v = validateTransaction(raw, JSON_NAMES, opts.limits);
+      if (!v.ok) {
+        res.status(400).json({ error: 'bad-request', field: v.error.field, message: v.error.reason });
+        return;
+      }
+      const issued = await codes.issue(v.txn);
+      res.status(201).json({
+        code: issued.code,
+        expiresAt: new Date(issued.expiresAt).toISOString(),
+        sipUri: `sip:pay-${issued.code}@${opts.sipHost}`,
+        header: `X-Pay-Handoff: ${issued.code}`,
+      });
+    } catch (err) {
+      if (err instanceof HandoffCodeError) {
+        res.status(503).set('Retry-After', '5').json({ error: 'busy', message: 'too many open handoffs; retry shortly' });
+        return;
+      }
+      next(err);
+    }
+  });
+  return r;
+}
