@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import { CaptureState } from '../../../src/capture/index.js';
+import { DltError } from '../../../src/providers/dlt.js';
+import { ProviderError } from '../../../src/providers/errors.js';
+import { SmsRoutesFailedError } from '../../../src/providers/sms-client.js';
+import { flush, harness, toOtp } from './fakes.js';
+
+const pe = (code: ConstructorParameters<typeof ProviderError>[0]) => new ProviderError(code, true, { provider: 'payment' });
+
+describe('CaptureSession: provider fallbacks (issue 4 part 5)', () => {
+  it('OTP generation fails (after the client retries): customer and agent told, failed, handed back', async () => {
+    const h = harness();
+    h.payment.generate.push(pe('server-error'));
+    await toOtp(h);
+    const r = await h.session.done;
+    expect(r).toEqual({ outcome: 'failed', reason: 'otp-unavailable' });
+    expect(h.of('provider.issue')).toMatchObject([{ step: 'otp-generate', code: 'server-error', action: 'ended' }]);
+    expect(h.port.heard()).toEqual(expect.arrayContaining(['otp.unavailable', 'handback']));
+    expect(h.port.ends).toEqual(['failed']);
+    expect(h.port.modes.at(-1)).toBe('normal');
+  });
+
+  it('every SMS route fails: the customer is offered a resend with #, which works', async () => {
+    const h = harness();
+    h.sms.script.push(new SmsRoutesFailedError([{ route: 'primary', code: 'server-error' }, { route: 'secondary', code: 'timeout' }]));
+    await toOtp(h);
+    expect(h.session.state).toBe(CaptureState.OtpEntry);
+    expect(h.of('provider.issue')).toMatchObject([{ step: 'sms', code: 'all-routes-failed', action: 'offer-resend' }]);
+    expect(h.port.plays.at(-1)!.items).toEqual(['otp.sms-failed']);
+    expect(h.payment.issued[0]!.disposed).toBe(true);
+    await h.key('#');
+    expect(h.of('otp.sent')).toMatchObject([{ resend: 1 }]);
+    await h.key('918273');
+    expect(await h.session.done).toMatchObject({ outcome: 'paid' });
+  });
+
+  it('an SMS the DLT template refuses cannot be helped by a resend: failed', async () => {
+    const h = harness();
+    h.sms.script.push(new DltError('var-too-long', 3));
+    await toOtp(h);
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'sms-failed' });
+    expect(h.of('provider.issue')).toMatchObject([{ step: 'sms', code: 'dlt-invalid', action: 'ended' }]);
+  });
+
+  it('OTP validation unavailable (after the client retries): fails clean', async () => {
+    const h = harness();
+    h.payment.validate.push(pe('timeout'));
+    await toOtp(h);
+    await h.key('918273');
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'otp-validation-unavailable' });
+    expect(h.payment.payCalls).toEqual([]);
+    expect(h.digits.every((d) => d.disposed)).toBe(true);
+  });
+
+  it('payment outcome unknown after the status query: failed with needsReconciliation, agent told', async () => {
+    const h = harness();
+    h.payment.decisions.push((req) => ({ outcome: 'failed', reason: 'timeout', needsReconciliation: true, idempotencyKey: req.idempotencyKey!, attempts: 1 }));
+    await toOtp(h);
+    await h.key('918273');
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'timeout', needsReconciliation: true });
+    expect(h.of('provider.issue')).toMatchObject([{ step: 'payment', code: 'timeout', action: 'reconcile' }]);
+    expect(h.port.heard()).toContain('outcome.unknown');
+    const rec = await h.store.get(h.session.id);
+    expect(rec).toMatchObject({ outcome: 'failed', failureReason: 'timeout', needsReconciliation: true, idempotencyKey: expect.any(String) });
+  });
+
+  it('breaker open: the payment is refused up front, the agent is never muted', async () => {
+    const h = harness();
+    h.payment.breaker.state = 'open';
+    await h.session.start();
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'provider-unavailable' });
+    expect(h.port.modes).toEqual(['normal']);
+    expect(h.port.plays).toEqual([]);
+    expect(h.port.ends).toEqual(['failed']);
+    expect(h.types()).toEqual(['session.started', 'provider.issue', 'session.ended']);
+  });
+
+  it('declined by the bank: outcome declined with the reason', async () => {
+    const h = harness();
+    h.payment.decisions.push((req) => ({ outcome: 'declined', reason: 'do-not-honour', paymentId: 'pay_9', idempotencyKey: req.idempotencyKey!, attempts: 1 }));
+    await toOtp(h, '4000000000000002');
+    await h.key('918273');
+    expect(await h.session.done).toEqual({ outcome: 'declined', reason: 'do-not-honour', paymentId: 'pay_9' });
+    expect(h.port.heard()).toContain('outcome.declined');
+  });
+
+  it('approved but the confirmation fails: failed, needs reconciliation, payment id kept', async () => {
+    const h = harness();
+    h.payment.confirmFails = pe('server-error');
+    await toOtp(h);
+    await h.key('918273');
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'confirm-failed', paymentId: 'pay_1', needsReconciliation: true });
+  });
+});
+
+describe('CaptureSession: hang-up, agent commands, timeouts', () => {
+  it('caller hangs up mid-card: abandoned, every buffer wiped, no outcome prompt', async () => {
+    const h = harness();
+    await h.session.start();
+    await flush();
+    await h.key('41111111');
+    h.session.onHangup();
+    expect(await h.session.done).toEqual({ outcome: 'abandoned', reason: 'customer-hung-up' });
+    expect(h.digits).toHaveLength(4);
+    expect(h.digits.every((d) => d.disposed)).toBe(true);
+    expect(h.port.heard()).not.toContain('outcome.failed');
+    expect((await h.store.get(h.session.id))!.outcome).toBe('abandoned');
+  });
+
+  it('caller hangs up while the payment is in flight: the payment finishes and decides the outcome', async () => {
+    const h = harness();
+    let release!: () => void;
+    h.payment.decisions.push((req) => new Promise((r) => (release = () => r({ outcome: 'approved', paymentId: 'pay_2', idempotencyKey: req.idempotencyKey!, attempts: 1 }))));
+    await toOtp(h);
+    await h.key('918273');
+    expect(h.session.state).toBe(CaptureState.Paying);
+    h.session.onHangup();
+    expect(h.session.state).toBe(CaptureState.Paying);
+    expect(h.digits.some((d) => !d.disposed)).toBe(true);
+    release();
+    expect(await h.session.done).toEqual({ outcome: 'paid', reason: 'approved', paymentId: 'pay_2' });
+    expect(h.port.heard()).not.toContain('outcome.paid');
+    expect(h.digits.every((d) => d.disposed)).toBe(true);
+  });
+
+  it('agent field.retry from CVV goes back to the card number and forgets the masked card', async () => {
+    const h = harness();
+    await h.session.start();
+    await flush();
+    await h.key('4111111111111111#1230');
+    expect(h.session.onAgentCommand({ type: 'field.retry', field: 'pan' })).toEqual({ ok: true });
+    await flush();
+    expect(h.session.state).toBe(CaptureState.Pan);
+    expect(h.port.plays.at(-1)!.items).toEqual(['agent.retry', 'enter.pan']);
+    expect(h.of('field.started').at(-1)).toMatchObject({ field: 'pan', why: 'agent-retry', attempt: 1 });
+    expect((await h.store.get(h.session.id))!.card).toBeNull();
+    await h.key('5555555555554444#1230123');
+    expect(h.session.state).toBe(CaptureState.OtpEntry);
+  });
+
+  it('agent commands that are malformed or not allowed now are refused without disturbing the capture', async () => {
+    const h = harness();
+    await h.session.start();
+    await flush();
+    expect(h.session.onAgentCommand({ type: 'field.retry', field: 'cvv' })).toMatchObject({ ok: false });
+    expect(h.session.onAgentCommand({ type: 'rm -rf' })).toEqual({ ok: false, reason: 'not a valid command' });
+    expect(h.session.onAgentCommand('{"type":"session.cancel"}')).toMatchObject({ ok: false });
+    expect(h.session.state).toBe(CaptureState.Pan);
+  });
+
+  it('agent session.cancel: cancelled, the customer hears it and goes back', async () => {
+    const h = harness();
+    await h.session.start();
+    await flush();
+    await h.key('4111');
+    expect(h.session.onAgentCommand({ type: 'session.cancel' })).toEqual({ ok: true });
+    expect(await h.session.done).toEqual({ outcome: 'cancelled', reason: 'agent-cancelled' });
+    expect(h.port.heard()).toContain('outcome.cancelled');
+    expect(h.digits.every((d) => d.disposed)).toBe(true);
+  });
+
+  it('the agent cannot cancel while money is moving', async () => {
+    const h = harness();
+    h.payment.decisions.push(() => new Promise(() => {}));
+    await toOtp(h);
+    await h.key('918273');
+    expect(h.session.onAgentCommand({ type: 'session.cancel' })).toMatchObject({ ok: false, reason: 'not allowed while paying' });
+  });
+
+  it('the whole-session timeout ends a capture that drags on', async () => {
+    const h = harness({ config: { sessionMs: 60_000, firstDigitMs: 50_000 } });
+    await h.session.start();
+    await flush();
+    await h.key('4');
+    h.clock.advance(60_000);
+    await flush();
+    expect(h.session.result).toEqual({ outcome: 'failed', reason: 'session-timeout' });
+    expect(h.port.heard()).toContain('outcome.timeout');
+  });
+
+  it('close() is idempotent and ends a live capture', async () => {
+    const h = harness();
+    await h.session.start();
+    const a = h.session.close();
+    const b = h.session.close();
+    expect(await a).toEqual(await b);
+    expect(h.port.ends).toEqual(['abandoned']);
+  });
+
+  it('no event, store record or log line carries the PAN, expiry, CVV or OTP', async () => {
+    const h = harness();
+    await toOtp(h, '5555555555554444', '0731', '482');
+    await h.key('111111918273');
+    await h.session.done;
+    const all = [JSON.stringify(h.events), JSON.stringify(await h.store.list()), ...h.logs].join('\n');
+    for (const secret of ['5555555555554444', '0731', '482', '918273', '111111']) {
+      expect(new RegExp(`(?<![\\w-])${secret}(?![\\w-])`).test(all), secret).toBe(false);
+    }
+    expect(h.of('card.identified').at(-1)).toMatchObject({ first6: '555555', last4: '4444' });
+  });
+});
