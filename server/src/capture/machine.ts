@@ -10,24 +10,29 @@ import type { PromptId } from './prompts.js';
  * report their results as events. The runtime (./session.ts) performs the actions.
  *
  * ```
- *  Idle ─start─► Greeting ─greeting.done─► Pan ─field.done─► Expiry ─field.done─► Cvv ─field.done─┐
- *   │            (prompt ends or          ▲ └───retry(f)───┘ ▲ └─────retry(f)──────┘            │
- *   │ refuse      first digit)            └──────────────────┴── retry(pan|expiry|cvv) ─────────┤
- *   ▼                                                                                           ▼
- *  Done ◄─outcome.done / hangup─ Outcome        OtpRequest ◄─otp.resend / otp.expired─┐   OtpRequest
- *   ▲                              ▲             │ otp.issued                          │        │
- *   │                              │             ▼                                     │        ▼
- *   │                              │           OtpSms ─sms.sent / sms.failed(resend)─► OtpEntry ◄─retry(otp)
- *   │                              │                                                   │  ▲
- *   │                              │                                        field.done │  │ otp.invalid
- *   │                              │                                                   ▼  │
- *   │  confirm.ok / confirm.failed │  payment.approved         otp.valid          OtpValidate
- *   │                        Confirming ◄──────────── Paying ◄────────────────────────┘
- *   │
- *   └─ every live state: hangup (abandoned) -> Done; cancel / session.timeout / field.exhausted /
- *      provider failure -> Outcome (the outcome prompt), or Done when the customer is gone.
- *      Paying and Confirming let money finish moving: hangup is noted, cancel is refused,
- *      session.timeout waits for the provider's own timeouts.
+ *  Idle ─start─► Greeting ─greeting.done─► Pan ─field.done─► Expiry ─field.done─► Cvv
+ *   │ refuse      (prompt ends, or the       ▲                  │  ▲                 │  │
+ *   │              first digit typed)        └── retry(pan) ────┘  └─ retry(pan|exp) ┘  │ field.done
+ *   │                                                                                   ▼
+ *   │                         otp.resend (# in OtpEntry) ──────────────────────────► OtpRequest
+ *   │                         otp.expired (in OtpValidate) ────────────────────────►    │ otp.issued
+ *   │                                                                                   ▼
+ *   │                                                                                OtpSms
+ *   │                                          sms.sent, or sms.failed (offer # resend) │
+ *   │                                                                                   ▼
+ *   │                                                    retry(otp), otp.invalid ──► OtpEntry
+ *   │                                                                                   │ field.done
+ *   │                                                                                   ▼
+ *   │                                                                              OtpValidate
+ *   │                                                                                   │ otp.valid
+ *   ▼                                                                                   ▼
+ *  Done ◄─outcome.done / hangup─ Outcome ◄─confirm.ok / confirm.failed─ Confirming ◄─ Paying
+ *                                                                     payment.approved
+ *
+ *  Every live state from Greeting to OtpValidate: hangup -> Done (abandoned); cancel,
+ *  session.timeout, field.exhausted, a provider failure -> Outcome (its prompt), or Done when the
+ *  customer is gone. Paying and Confirming let money finish moving: hangup is noted, cancel is
+ *  refused, session.timeout waits for the provider's own timeouts; declined/failed -> Outcome.
  * ```
  */
 export enum CaptureState {

@@ -113,6 +113,7 @@ export class CaptureSession implements CaptureInputs {
   async start(): Promise<void> {
     if (this.#state !== CaptureState.Idle) throw new InvalidStateError('capture', this.#state, 'start');
     await this.#rt.begin();
+    if (this.#state !== CaptureState.Idle) return; // closed while the record was being written
     if (this.#d.payment.breaker.state === 'open') {
       this.#rt.publish({ type: 'provider.issue', step: 'breaker', code: 'breaker-open', action: 'refused' });
       this.#dispatch({ type: 'refuse', reason: 'provider-unavailable' });
@@ -168,9 +169,19 @@ export class CaptureSession implements CaptureInputs {
     return { ok: true };
   }
 
-  /** Idempotent. A capture still running ends as if the customer hung up (money in flight is let finish). */
+  /**
+   * Idempotent. A capture still running ends as if the customer hung up (money in flight is let
+   * finish); one never started just wipes its buffers.
+   */
   close(): Promise<CaptureResult> {
-    if (this.#state !== CaptureState.Done) this.onHangup();
+    if (this.#state === CaptureState.Idle) {
+      this.#card.dispose();
+      this.#state = CaptureState.Done;
+      this.#result = { outcome: 'abandoned', reason: 'closed-before-start' };
+      this.#resolve(this.#result);
+    } else if (this.#state !== CaptureState.Done) {
+      this.onHangup();
+    }
     return this.done;
   }
 

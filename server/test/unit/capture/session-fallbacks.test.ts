@@ -187,6 +187,14 @@ describe('CaptureSession: hang-up, agent commands, timeouts', () => {
     expect(h.port.ends).toEqual(['abandoned']);
   });
 
+  it('close() before start() wipes the buffers and start() is then refused', async () => {
+    const h = harness();
+    expect(await h.session.close()).toEqual({ outcome: 'abandoned', reason: 'closed-before-start' });
+    expect(h.digits.every((d) => d.disposed)).toBe(true);
+    await expect(h.session.start()).rejects.toThrow(/not allowed/);
+    expect(h.port.modes).toEqual([]);
+  });
+
   it('no event, store record or log line carries the PAN, expiry, CVV or OTP', async () => {
     const h = harness();
     await toOtp(h, '5555555555554444', '0731', '482');
