@@ -1,7 +1,7 @@
 import { SafeEmitter } from '../../lib/emitter.js';
 import type { TimerHandle } from '../../lib/clock.js';
 import { InvalidStateError } from '../../lib/errors.js';
-import { SipTimers } from '../../sip/constants.js';
+import { retransmit2xxUntilAck } from '../../sip/dialog/uas-2xx.js';
 import { Dialog, DialogState } from '../../sip/dialog/dialog.js';
 import { initialCSeq, newBranch, newCallId, newTag } from '../../sip/dialog/ids.js';
 import { serializeRequest } from '../../sip/dialog/serialize.js';
@@ -313,26 +313,14 @@ export class Call {
     this.retransmit2xx(this.aTxn, this.final2xx, () => this.state === CallState.Answered || this.state === CallState.ByeAfterAck, () => this.dispatch('ack.timeout'));
   }
 
-  /**
-   * RFC 3261 13.3.1.4: the UAS core retransmits its 2xx at T1, 2*T1 ... capped at T2 (UDP only)
-   * until the ACK arrives, and gives up after 64*T1.
-   */
+  /** RFC 3261 13.3.1.4 through the shared helper; the timer dies with the call. */
   retransmit2xx(txn: ServerTransaction, text: string, waiting: () => boolean, giveUp: () => void): void {
-    const clock = this.deps.clock;
-    const started = clock.now();
-    let interval: number = SipTimers.T1;
-    const tick = (): void => {
-      if (!waiting() || this.ended) return;
-      if (clock.now() - started >= SipTimers.UAS_2XX_GIVE_UP) {
+    this.timers.push(
+      retransmit2xxUntilAck(this.deps.clock, txn, text, () => waiting() && !this.ended, () => {
         this.log.warn('no ACK for our 2xx: tearing the call down (RFC 3261 13.3.1.4)');
         giveUp();
-        return;
-      }
-      if (!txn.flow.reliable && !txn.terminated) txn.respond(200, text);
-      interval = txn.flow.reliable ? SipTimers.UAS_2XX_GIVE_UP : Math.min(interval * 2, SipTimers.T2);
-      this.timers.push(clock.setTimeout(tick, interval));
-    };
-    this.timers.push(clock.setTimeout(tick, txn.flow.reliable ? SipTimers.UAS_2XX_GIVE_UP : interval));
+      }),
+    );
   }
 
   private sendCancelToB(): void {
