@@ -32,9 +32,9 @@
  */
 import { ALAW_DECODE, ULAW_DECODE } from '../g711/g711.js';
 import { SequenceTracker, TimestampUnwrapper } from '../rtp/sequence.js';
+import { FRAME } from '../clock/frame.js';
 
-/** Samples per tick: 20 ms at 8 kHz. */
-export const FRAME = 160;
+export { FRAME };
 const CAP = 8192;
 const START = 1 << 20;
 const MARGIN = 16;
