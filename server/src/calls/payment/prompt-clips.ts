@@ -1,0 +1,61 @@
+import { amountToWords, numberToWords } from '../../capture/amount-words.js';
+import { PROMPTS, type PromptId, type PromptItem, type PromptSpec } from '../../capture/prompts.js';
+import type { Language } from '../../handoff/index.js';
+
+/**
+ * Prompts are played by concatenating recorded clips (issue 3 part 7): one clip per catalogue
+ * sentence, sentences with `{n}` cut in two around it, and one clip per word of a spoken number or
+ * amount. Clip ids are file-safe: `<lang>/<prompt-id>`, `<lang>/<prompt-id>.1|.2`, `<lang>/w-<word>`.
+ */
+export function wordClipId(lang: Language, word: string): string {
+  return `${lang}/w-${/^[a-z]+$/.test(word) ? word : Buffer.from(word, 'utf8').toString('hex')}`;
+}
+
+const words = (text: string): string[] => text.replace(/[.,]/g, ' ').split(/[\s-]+/).filter(Boolean);
+
+/** The clip ids to play, in order, for a capture prompt. */
+export function clipsFor(spec: Pick<PromptSpec, 'items' | 'language'>): string[] {
+  const lang = spec.language;
+  const out: string[] = [];
+  for (const item of spec.items as readonly PromptItem[]) {
+    if (typeof item === 'string') out.push(`${lang}/${item}`);
+    else if ('id' in item) {
+      out.push(`${lang}/${item.id}.1`);
+      for (const w of words(numberToWords(item.n, lang))) out.push(wordClipId(lang, w));
+      out.push(`${lang}/${item.id}.2`);
+    } else {
+      for (const w of words(amountToWords(item.amount, item.currency, lang))) out.push(wordClipId(lang, w));
+    }
+  }
+  return out;
+}
+
+/** Every clip's id and the text to speak, for `npm run prompts`. `numbers` lists the words to record. */
+export function clipCatalogue(lang: Language, extraWords: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [id, texts] of Object.entries(PROMPTS) as [PromptId, Record<Language, string>][]) {
+    const t = texts[lang];
+    const i = t.indexOf('{n}');
+    if (i < 0) m.set(`${lang}/${id}`, t);
+    else {
+      m.set(`${lang}/${id}.1`, t.slice(0, i).trim());
+      m.set(`${lang}/${id}.2`, t.slice(i + 3).trim());
+    }
+  }
+  for (const w of extraWords) for (const x of words(w)) m.set(wordClipId(lang, x), x);
+  return m;
+}
+
+/** The words any amount or count can use, per language (0-99, hundreds, scales, currency units). */
+export function numberWords(lang: Language): string[] {
+  const out = new Set<string>();
+  for (let n = 0; n < 100; n++) for (const w of words(numberToWords(n, lang))) out.add(w);
+  for (const n of [100, 1000, 100_000, 10_000_000, 1_000_000, 1_000_000_000]) {
+    for (const w of words(numberToWords(n, lang, 'indian'))) out.add(w);
+    for (const w of words(numberToWords(n, lang, 'international'))) out.add(w);
+  }
+  for (const ccy of ['INR', 'USD', 'EUR', 'GBP', 'AED', 'SGD']) {
+    for (const a of ['1.00', '2.00', '1.01', '2.50']) for (const w of words(amountToWords(a, ccy, lang))) out.add(w);
+  }
+  return [...out];
+}

@@ -1,0 +1,50 @@
+import type { Config } from '../../config/schema.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../observability/logger.js';
+import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
+import { PaymentProviderClient, SmsClient } from '../../providers/index.js';
+import type { OtpSmsTemplate } from '../../capture/port.js';
+
+/**
+ * The OTP SMS as registered on the DLT platform (TRAI TCCCPR 2018): PE ID, header (sender ID) and
+ * content template with `{#var#}` placeholders. Demo values; a deployment sets its own.
+ */
+export const DEMO_OTP_TEMPLATE: OtpSmsTemplate = {
+  template: {
+    templateId: '1107161234567890123',
+    peId: '1101159876543210987',
+    senderId: 'TNGATE',
+    text: '{#var#} is your OTP to pay {#var#} {#var#} for order {#var#}. Do not share it. - Tonegate',
+  },
+  vars: ['otp', 'currency', 'amount', 'orderRef'],
+};
+
+export interface Payments {
+  payment: PaymentProviderClient;
+  sms: SmsClient;
+  otpTemplate: OtpSmsTemplate;
+  /** The embedded demo provider, when PAYMENT_API_URL is unset. */
+  demo: DemoProvider | undefined;
+  close(): Promise<void>;
+}
+
+/** Payment provider and SMS clients; in demo mode the demo provider runs embedded on DEMO_PG_PORT. */
+export async function createPayments(config: Config, logger: Logger, clock: Clock): Promise<Payments> {
+  let demo: DemoProvider | undefined;
+  let baseUrl = config.PAYMENT_API_URL;
+  if (!baseUrl) {
+    demo = await startDemoProvider({ port: config.DEMO_PG_PORT, host: '127.0.0.1', logger, ...(config.DEMO_OTP ? { otp: config.DEMO_OTP } : {}) });
+    baseUrl = demo.url;
+  }
+  const payment = new PaymentProviderClient({ baseUrl, logger, clock });
+  const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock });
+  return {
+    payment,
+    sms,
+    otpTemplate: DEMO_OTP_TEMPLATE,
+    demo,
+    close: async () => {
+      await demo?.close();
+    },
+  };
+}
