@@ -126,7 +126,10 @@ export class SipStack {
   /** The flow responses go on (RFC 3261 18.2.2, RFC 3581 4). */
   private replyFlow(via: Parameters<typeof responseDestination>[0] | undefined, flow: SipFlow): SipFlow {
     if (!via || flow.reliable) return flow;
-    const d = responseDestination(via, flow);
+    // RFC 3261 18.2.1: `received` is the packet source. addReceived stamps it into a well-formed top
+    // Via; a stateless reply to a broken one (RFC 4475 badinv01) must still go there, not to sent-by
+    // nor to a `received` the client wrote into it.
+    const d = responseDestination({ ...via, received: flow.remote.address }, flow);
     if (d.kind !== 'address' || d.resolve) return flow;
     return this.transport.getFlow(udpFlowId({ address: d.address, port: d.port })) ?? flow;
   }

@@ -160,11 +160,18 @@ export type SipJsOutcome =
 export function parseHeaderSection(raw: RawMessage): SipJsOutcome {
   const subs: string[] = [];
   const edits = new Map<RawHeader, string>();
+  // RFC 3261 10.2.2, 20.10: `Contact: *` (STAR) in a REGISTER removes every binding. sip.js's Contact
+  // grammar has no STAR and would reject the whole message, so the field is kept from it (an
+  // empty edit) and added back, as received, to the parsed message.
+  const stars = raw.start.kind === 'request' && raw.start.method === 'REGISTER' ? raw.headers.filter((h) => h.name === 'contact' && h.value === '*') : [];
+  for (const h of stars) edits.set(h, '');
   for (let round = 0; round <= raw.headers.length; round++) {
     const msg = sipJsParse(rebuild(raw, edits));
     if (msg) {
       if (edits.size > 0) restore(msg, subs);
-      return { ok: true, msg, neutralised: [...new Set([...edits.keys()].map((h) => displayName(h.name)))] };
+      for (const h of stars) msg.addHeader('contact', h.value);
+      const repaired = [...edits.keys()].filter((h) => !stars.includes(h));
+      return { ok: true, msg, neutralised: [...new Set(repaired.map((h) => displayName(h.name)))] };
     }
     if (/first line/.test(lastComplaint)) {
       return { ok: false, failed: raw.start.kind === 'request' ? 'Request-Line' : 'Status-Line' };
@@ -188,7 +195,8 @@ function rebuild(raw: RawMessage, edits: Map<RawHeader, string>): string {
   for (const h of raw.headers) {
     const line = edits.get(h);
     if (line === undefined) continue;
-    text += raw.text.slice(at, h.start) + line;
+    // An empty edit removes the field with the CRLF before it (a header field never starts the text).
+    text += line === '' ? raw.text.slice(at, h.start - 2) : raw.text.slice(at, h.start) + line;
     at = h.end;
   }
   return `${text}${raw.text.slice(at)}\r\n\r\n`;

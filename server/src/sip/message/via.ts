@@ -119,8 +119,11 @@ export function addReceived(data: Buffer, remote: Endpoint): Buffer {
   const source = canonicalIp(remote.address);
   if (!parts || source === undefined) return data;
   const hasRport = parts.params.some((p) => p.name.toLowerCase() === 'rport');
+  // A `received` the client wrote itself is overwritten even when sent-by is the source: left in,
+  // it would send our responses to whatever address it names (18.2.2), a reflection vector.
+  const hasReceived = parts.params.some((p) => p.name.toLowerCase() === 'received');
   const sentBy = canonicalIp(parts.host);
-  const needReceived = hasRport || sentBy === undefined || sentBy !== source;
+  const needReceived = hasRport || hasReceived || sentBy === undefined || sentBy !== source;
   if (!needReceived) return data;
   const params = parts.params.filter((p) => !/^(received|rport)$/i.test(p.name));
   params.push({ name: 'received', value: source });

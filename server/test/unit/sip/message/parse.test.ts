@@ -39,6 +39,15 @@ describe('parseSip: requests', () => {
     expect(outcome(parseSip(REGISTER))).toBe('request');
   });
 
+  it('processes a REGISTER with Contact: * (RFC 3261 10.2.2), keeping the field; elsewhere * is not a Contact', () => {
+    const r = parseSip(req('REGISTER', ['Contact: *', 'Expires: 0'], '', 'sip:192.0.2.10'));
+    expect(outcome(r)).toBe('request');
+    if (r.kind !== 'request') return;
+    expect(r.msg.getHeaders('contact')).toEqual(['*']);
+    expect([r.msg.getHeader('expires'), r.msg.callId, r.neutralised]).toEqual(['0', 'p1@10.0.0.5', []]);
+    expect(outcome(parseSip(req('INVITE', ['Contact: *'])))).toBe('400 Malformed Contact');
+  });
+
   it('cuts the body on bytes: a UTF-8 body is whole, a shorter Content-Length truncates (RFC 3261 18.3)', () => {
     const body = 'नमस्ते';
     const r = parseSip(req('MESSAGE', ['Content-Type: text/plain;charset=utf-8'], body));

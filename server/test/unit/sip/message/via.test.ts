@@ -55,6 +55,11 @@ describe('addReceived (RFC 3261 18.2.1, RFC 3581 4)', () => {
     expect(firstVia(out)).toBe('Via: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1;received=203.0.113.9;rport=40123');
   });
 
+  it('overwrites a received the client put there itself even when sent-by is the source (no reflection)', () => {
+    const out = addReceived(options(['Via: SIP/2.0/UDP 203.0.113.9:5060;branch=z9hG4bK1;received=198.51.100.7']), src);
+    expect(firstVia(out)).toBe('Via: SIP/2.0/UDP 203.0.113.9:5060;branch=z9hG4bK1;received=203.0.113.9');
+  });
+
   it('handles the compact form v:', () => {
     const out = addReceived(options(['v: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1']), src);
     expect(firstVia(out)).toBe('v: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1;received=203.0.113.9');

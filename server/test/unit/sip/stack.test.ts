@@ -1,0 +1,81 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { SipStack } from '../../../src/sip/stack.js';
+import { createTransportLayer } from '../../../src/sip/transport/index.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+const HOST = '127.0.0.1';
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function start(): Promise<SipStack> {
+  const layer = await createTransportLayer({ host: HOST, port: 0, logger: silentLogger, clock: new FakeClock() });
+  const stack = new SipStack(layer, new FakeClock(), silentLogger);
+  cleanups.push(() => stack.close());
+  return stack;
+}
+
+/** A UDP peer on 127.0.0.1 collecting what it receives. */
+async function peer(): Promise<{ socket: dgram.Socket; port: number; got: string[] }> {
+  const socket = dgram.createSocket('udp4');
+  const got: string[] = [];
+  socket.on('message', (m) => got.push(m.toString()));
+  await new Promise<void>((r) => socket.bind(0, HOST, () => r()));
+  cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
+  return { socket, port: socket.address().port, got };
+}
+
+async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const request = (via: string): string =>
+  [
+    'INVITE sip:user@example.com SIP/2.0',
+    'To: sip:j.user@example.com',
+    'From: sip:caller@example.net;tag=134161461246',
+    'Max-Forwards: 7',
+    'Call-ID: stack-test.0ha0isndaksdj',
+    'CSeq: 8 INVITE',
+    `Via: ${via}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+
+describe('SipStack stateless replies over UDP (RFC 3261 18.2.1, 18.2.2)', () => {
+  it('answers a request with a malformed top Via (RFC 4475 badinv01) at the packet source, not at sent-by', async () => {
+    const stack = await start();
+    const p = await peer();
+    // sent-by names another host (TEST-NET, unreachable from here) with our port: the 400 must go to
+    // received = the packet source, at the sent-by port.
+    p.socket.send(request(`SIP/2.0/UDP 192.0.2.15:${p.port};;,;,,`), stack.transport.udpPort, HOST);
+    await waitFor(() => p.got.length > 0);
+    expect(p.got[0]).toMatch(/^SIP\/2\.0 400 /);
+    expect(stack.stats().rejected).toBe(1);
+  });
+
+  it('answers a malformed top Via at the packet source even when it names a received address itself', async () => {
+    const stack = await start();
+    const p = await peer();
+    p.socket.send(request(`SIP/2.0/UDP 192.0.2.15:${p.port};received=198.51.100.7;;,;,,`), stack.transport.udpPort, HOST);
+    await waitFor(() => p.got.length > 0);
+    expect(p.got[0]).toMatch(/^SIP\/2\.0 400 /);
+  });
+
+  it('answers a well-formed Via naming a host at received + the sent-by port', async () => {
+    const stack = await start();
+    const p = await peer();
+    p.socket.send(request(`SIP/2.0/UDP host5.example.com:${p.port};branch=z9hG4bK-1`).replace('CSeq: 8 INVITE', 'CSeq: 8 BYE'), stack.transport.udpPort, HOST);
+    await waitFor(() => p.got.length > 0);
+    expect(p.got[0]).toMatch(/^SIP\/2\.0 400 /);
+    expect(p.got[0]).toContain(`received=${HOST}`);
+  });
+});
