@@ -1,0 +1,147 @@
+/**
+ * What the main thread (plane.ts) and a media worker (worker/media-worker.ts) say to each other
+ * over the numbered channel (worker/channel.ts): request methods as [params, result], and
+ * notifications. Plain data only (structured clone); Int16Array prompt audio is copied.
+ */
+import type { MaskKind } from '../mask/mask-signal.js';
+import type { BridgeMode, LegRole, MuteMatrix } from '../mixer/matrix.js';
+import type { PromptResult } from '../prompts/player.js';
+import type { DigitTransport } from './digits.js';
+
+export type { BridgeMode, LegRole, MuteMatrix, MaskKind, PromptResult, DigitTransport };
+
+export interface RemoteAddress {
+  address: string;
+  port: number;
+  /** RTCP port when the SDP said (RFC 3605 a=rtcp); default port + 1. */
+  rtcpPort?: number;
+}
+
+export interface LegConfig {
+  /** The peer's signalled media address; null: not known yet (nothing is sent or accepted). */
+  remote: RemoteAddress | null;
+  codec: 'pcmu' | 'pcma';
+  payloadType: number;
+  /** Negotiated telephone-event payload type (RFC 4733), or null. */
+  telephoneEventPt: number | null;
+  ptime: 10 | 20 | 30;
+}
+
+export interface BridgeOptions {
+  /** What replaces DTMF in customer audio towards agents. Default 'silence'. */
+  mask?: MaskKind;
+  /** Agents hear the soft capture tone in capture mode. Default false (silence). */
+  captureTone?: boolean;
+  /** Mean RTCP report interval, ms. Default 5000. */
+  rtcpIntervalMs?: number;
+}
+
+export type WirePromptItem = { id: string } | { pcm: Int16Array } | { silenceMs: number };
+
+export interface LocalPorts {
+  address: string;
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+export interface LegStats {
+  id: string;
+  role: LegRole;
+  local: LocalPorts;
+  remote: RemoteAddress | null;
+  latched: { address: string; port: number } | null;
+  codec: string | null;
+  rx: {
+    packets: number;
+    bytes: number;
+    wrongSource: number;
+    malformed: number;
+    wrongPayloadType: number;
+    oversized: number;
+    unconfigured: number;
+    telephoneEvents: number;
+  };
+  tx: { packets: number; octets: number; sendErrors: number };
+  playout: {
+    late: number;
+    duplicates: number;
+    reanchors: number;
+    ssrcChanges: number;
+    stalls: number;
+    skippedMs: number;
+    lostMs: number;
+    bufferedMs: number;
+    lost: number;
+  };
+  dtmf: { inband: number; rfc4733: number; duplicates: number; maskedMs: number; unsafeSamples: number };
+  rtcp: { packetsIn: number; malformed: number; wrongSource: number; senderReportsIn: number; receiverReportsIn: number; reportsOut: number; jitterMs: number };
+}
+
+export interface BridgeStats {
+  id: string;
+  mode: BridgeMode;
+  slot: number;
+  legs: LegStats[];
+}
+
+export interface WorkerStats {
+  bridges: number;
+  legs: number;
+  ticks: number;
+  late: number;
+  missed: number;
+  skipped: number;
+  maxLatenessMs: number;
+  maxBusyMs: number;
+  /** Share of wall time spent in ticks since start. */
+  utilisation: number;
+  prompts: number;
+}
+
+export type MediaMethods = {
+  createBridge: [{ id: string; opts: BridgeOptions }, { slot: number }];
+  closeBridge: [{ id: string; reason: string }, void];
+  addLeg: [{ bridgeId: string; legId: string; role: LegRole; rtpPort: number }, LocalPorts];
+  configureLeg: [{ bridgeId: string; legId: string; cfg: LegConfig }, void];
+  setMode: [{ bridgeId: string; mode: BridgeMode }, void];
+  setMatrix: [{ bridgeId: string; matrix: MuteMatrix }, void];
+  play: [{ bridgeId: string; legId: string; playId: number; items: WirePromptItem[]; bargeIn: boolean }, void];
+  stopPrompts: [{ bridgeId: string; legId: string }, void];
+  bridgeStats: [{ bridgeId: string }, BridgeStats];
+  stats: [Record<string, never>, WorkerStats];
+  /** Test hook: the worker exits with `code`. */
+  crash: [{ code: number }, never];
+};
+
+export interface DigitEvent {
+  legId: string;
+  digit: string;
+  transport: DigitTransport;
+  /** Wall-clock ms (Date.now) when the worker reported the digit. */
+  at: number;
+  /** RFC 4733 digits: the event's duration. */
+  durationMs?: number;
+}
+
+export type MediaNotifications = {
+  digit: DigitEvent & { bridgeId: string };
+  latched: { bridgeId: string; legId: string; address: string; port: number };
+  promptEnded: { bridgeId: string; playId: number; result: PromptResult };
+  bridgeClosed: { bridgeId: string; reason: string };
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; msg: string; data?: Record<string, unknown> };
+};
+
+export type Notify = <K extends keyof MediaNotifications & string>(event: K, data: MediaNotifications[K]) => void;
+
+/** Error codes the worker answers with (ChannelError.remoteCode on the main thread). */
+export type MediaErrorCode = 'NO_SUCH_BRIDGE' | 'NO_SUCH_LEG' | 'DUPLICATE' | 'BAD_CONFIG' | 'PROMPT_NOT_FOUND' | 'EADDRINUSE' | 'CLOSED';
+
+export class MediaError extends Error {
+  constructor(
+    readonly code: MediaErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MediaError';
+  }
+}
