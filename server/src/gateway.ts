@@ -6,6 +6,12 @@ import { sessionsRouter } from './api/sessions.js';
 import { handoffsRouter } from './api/handoffs.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { MemoryEventBus, MemorySessionStore, type EventBus, type SessionStore } from './store/index.js';
+import { fileURLToPath } from 'node:url';
+import { createMediaPlane, type MediaPlane } from './media/plane.js';
+import { createPayments, type Payments } from './calls/payment/setup.js';
+import { PaymentCalls } from './calls/payment/entry.js';
+import { loadSipProfile } from './handoff/index.js';
+import type { SessionEvent } from './capture/events.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
@@ -25,7 +31,10 @@ export interface Gateway {
   registrar: Registrar;
   http: Server;
   store: SessionStore;
-  bus: EventBus;
+  bus: EventBus<SessionEvent>;
+  media: MediaPlane;
+  payments: Payments;
+  paymentCalls: PaymentCalls;
   /** Bearer token for supervisors (config or generated for the demo). */
   supervisorToken: string;
   /** API key for POST /api/handoffs (config or generated for the demo). */
@@ -49,9 +58,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   });
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
-  const parts: { calls?: CallManager; sip?: SipStack } = {};
+  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments } = {};
   const store = new MemorySessionStore();
-  const bus = new MemoryEventBus();
+  const bus = new MemoryEventBus<SessionEvent>();
   const codes = new MemoryHandoffCodeStore({ clock });
   const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
@@ -67,16 +76,46 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     }),
   });
   app.use(sessionsRouter(store, resolveToken));
+  // Demo mode only: the SMS the demo provider "sent" (design.md: GET /demo/sms).
+  app.get('/demo/sms', (_req, res) => {
+    const demo = parts.payments?.demo;
+    if (!demo) return void res.status(404).json({ error: 'not-found', message: 'the SMS inbox exists in demo mode only' });
+    res.json({ messages: demo.smsMessages() });
+  });
   app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST }));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
   const sip = (parts.sip = new SipStack(transport, clock, logger));
-  const ports = new PortAllocator(config.RTP_PORT_MIN, config.RTP_PORT_MAX);
+  // The RTP range is shared: the bridged calls' relay takes the lower half, the media workers
+  // (payment calls) the upper half, so the two allocators never hand out the same port.
+  const mid = config.RTP_PORT_MIN + 2 * Math.floor((config.RTP_PORT_MAX - config.RTP_PORT_MIN) / 4);
+  const ports = new PortAllocator(config.RTP_PORT_MIN, mid - 1);
+  const mediaAddress = config.MEDIA_ADDRESS ?? config.SIP_HOST;
+  const media = await createMediaPlane({
+    ...(config.MEDIA_WORKERS ? { workers: config.MEDIA_WORKERS } : {}),
+    address: mediaAddress,
+    portMin: mid,
+    portMax: config.RTP_PORT_MAX,
+    logger,
+    promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
+  });
+  const payments = (parts.payments = await createPayments(config, logger, clock));
+  const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
+  const paymentCalls = new PaymentCalls(
+    {
+      stack: sip, clock, logger, mediaAddress, ports, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
+      createBridge: (id) => media.createBridge(id),
+      payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
+    },
+    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
+    codes,
+  );
   const calls = (parts.calls = new CallManager(
-    { stack: sip, clock, logger, mediaAddress: config.MEDIA_ADDRESS ?? config.SIP_HOST, ports, ringTimeoutMs: config.RING_TIMEOUT_S * 1000 },
+    { stack: sip, clock, logger, mediaAddress, ports, ringTimeoutMs: config.RING_TIMEOUT_S * 1000 },
     registrarService,
     logger,
+    paymentCalls,
   ));
   sip.setUser(calls);
   const sweep = setInterval(() => registrar.sweep(), 10_000);
@@ -91,6 +130,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     http: server,
     store,
     bus,
+    media,
+    payments,
+    paymentCalls,
     supervisorToken,
     handoffApiKey,
     httpPort,
@@ -101,6 +143,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         calls.hangupAll('shutdown');
         await new Promise((r) => setTimeout(r, 50));
         await sip.close();
+        await media.close();
+        await payments.close();
         await bus.close();
         await store.close();
         server.closeAllConnections();

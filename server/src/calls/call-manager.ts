@@ -12,6 +12,27 @@ const ALLOW = 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, RE
 /** Methods we know (RFC 3261 8.2.1: 405 for these when not allowed here, 501 for unknown ones). */
 const KNOWN = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'UPDATE', 'PRACK', 'PUBLISH']);
 
+/** Something that owns a dialog at the gateway: a bridged call's leg or a payment call. */
+export interface DialogOwner {
+  onInDialog(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void;
+  onAck(leg: Leg, ack: IncomingRequestMessage): void;
+  onRetransmitted2xx(): void;
+}
+
+/** Handles INVITEs to the payment URIs (`pay`, `pay-<code>`): calls/payment/. */
+export interface PaymentEntry {
+  handles(user: string): boolean;
+  onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext, register: DialogRegistry): void;
+  hangupAll(reason: string): void;
+}
+
+export interface DialogRegistry {
+  /** Registers (owner) or forgets (undefined) the dialog `callId` + our tag. */
+  dialog(callId: string, localTag: string, leg: Leg, owner: DialogOwner | undefined): void;
+  /** Routes a CANCEL of this INVITE transaction to `onCancel` (forget with undefined). */
+  invite(txn: ServerTransaction, onCancel: (() => void) | undefined): void;
+}
+
 export interface CallManagerEvents {
   call: (call: Call) => void;
 }
@@ -22,8 +43,19 @@ export interface CallManagerEvents {
  */
 export class CallManager implements SipUser {
   readonly events: SafeEmitter<CallManagerEvents>;
-  private readonly dialogs = new Map<string, { call: Call; leg: Leg }>();
-  private readonly byInviteTxn = new Map<ServerTransaction, Call>();
+  private readonly dialogs = new Map<string, { owner: DialogOwner; leg: Leg }>();
+  private readonly byInviteTxn = new Map<ServerTransaction, () => void>();
+  private readonly registry: DialogRegistry = {
+    dialog: (callId, tag, leg, owner) => {
+      const key = `${callId}|${tag}`;
+      if (owner) this.dialogs.set(key, { owner, leg });
+      else this.dialogs.delete(key);
+    },
+    invite: (txn, onCancel) => {
+      if (onCancel) this.byInviteTxn.set(txn, onCancel);
+      else this.byInviteTxn.delete(txn);
+    },
+  };
   readonly calls = new Set<Call>();
   private readonly busy = new Map<string, number>();
   private lastPicked = new Map<string, number>();
@@ -33,6 +65,7 @@ export class CallManager implements SipUser {
     private readonly deps: CallDeps,
     private readonly registrar: RegistrarService,
     private readonly log: Logger,
+    private readonly payments?: PaymentEntry,
   ) {
     this.events = new SafeEmitter((err, ev) => log.error({ err, ev }, 'call manager listener failed'));
   }
@@ -42,7 +75,7 @@ export class CallManager implements SipUser {
     if (req.toTag) {
       const d = this.dialogs.get(`${req.callId}|${req.toTag}`);
       if (!d) return void stack.respond(txn, 481);
-      return d.call.inDialog.onRequest(d.leg, req, txn);
+      return d.owner.onInDialog(d.leg, req, txn);
     }
     switch (req.method) {
       case 'REGISTER': {
@@ -71,23 +104,20 @@ export class CallManager implements SipUser {
     // RFC 3261 16.3 step 3 (we forward, so we are bound by it): Max-Forwards 0 -> 483.
     if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
     const user = req.ruri?.user ?? '';
+    if (this.payments?.handles(user)) return this.payments.onInvite(req, txn, ctx, this.registry);
     const target = this.route(user);
     if (typeof target === 'number') return void stack.respond(txn, target);
     if (!req.body) {
       return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "an INVITE without an SDP offer is not supported"'] });
     }
     stack.respond(txn, 100);
-    const call = new Call(this.deps, req, txn, target, (callId, tag, leg, c) => {
-      const key = `${callId}|${tag}`;
-      if (c) this.dialogs.set(key, { call: c, leg });
-      else this.dialogs.delete(key);
-    });
+    const call = new Call(this.deps, req, txn, target, (callId, tag, leg, c) => this.registry.dialog(callId, tag, leg, c));
     this.calls.add(call);
-    this.byInviteTxn.set(txn, call);
+    this.registry.invite(txn, () => call.onCancel());
     this.busy.set(target.agentId, (this.busy.get(target.agentId) ?? 0) + 1);
     call.events.on('ended', () => {
       this.calls.delete(call);
-      this.byInviteTxn.delete(txn);
+      this.registry.invite(txn, undefined);
       const n = (this.busy.get(target.agentId) ?? 1) - 1;
       if (n > 0) this.busy.set(target.agentId, n);
       else this.busy.delete(target.agentId);
@@ -129,18 +159,18 @@ export class CallManager implements SipUser {
 
   onAck(ack: IncomingRequestMessage): void {
     const d = this.dialogs.get(`${ack.callId}|${ack.toTag}`);
-    d?.call.onAck(d.leg, ack);
+    d?.owner.onAck(d.leg, ack);
   }
 
   onCancel(target: ServerTransaction): void {
-    const call = this.byInviteTxn.get(target);
-    if (call) call.onCancel();
+    const onCancel = this.byInviteTxn.get(target);
+    if (onCancel) onCancel();
     else if (!target.terminated) this.deps.stack.respond(target, 487);
   }
 
   onUnmatched2xx(res: IncomingResponseMessage): void {
     const d = this.dialogs.get(`${res.callId}|${res.fromTag}`);
-    if (d && d.leg === 'B') d.call.onRetransmitted2xx();
+    if (d && d.leg === 'B') d.owner.onRetransmitted2xx();
   }
 
   onFlowClosed(flow: SipFlow): void {
@@ -157,5 +187,6 @@ export class CallManager implements SipUser {
   /** Ends every call (shutdown). */
   hangupAll(reason: string): void {
     for (const c of [...this.calls]) c.hangup(reason);
+    this.payments?.hangupAll(reason);
   }
 }

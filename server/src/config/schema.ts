@@ -51,6 +51,14 @@ export const configSchema = z
       .default('SHA-256,MD5')
       .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()))
       .pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)),
+    /** Media worker threads (default: one per core). */
+    MEDIA_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    /** Prompt audio directory (`<dir>/<lang>/<clip>.wav`, made by `npm run prompts`). */
+    PROMPTS_DIR: z.string().min(1).optional(),
+    /** Prompt language when the handoff names none. */
+    DEFAULT_LANGUAGE: z.enum(['en', 'hi']).default('en'),
+    /** Name of this gateway instance in session records (scale-out). */
+    INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gw-1'),
     /** Seconds an INVITE to an agent may ring before the caller gets 480. */
     RING_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(60),
   })

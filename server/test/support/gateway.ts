@@ -28,7 +28,7 @@ export async function startTestGateway(
   const min = rtpBase;
   rtpBase += 200;
   const base = loadConfig({ SIP_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'debug', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 199), ...env });
-  const config: Config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, ...opts.config };
+  const config: Config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1, ...opts.config };
   const logs = new LogSink();
   const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock);
   return { gw, logs, target: `127.0.0.1:${gw.sipPort}` };

@@ -186,6 +186,11 @@ export class Call {
   private provisional: IncomingResponseMessage | undefined;
   private answer: IncomingResponseMessage | undefined;
 
+  /** A request inside one of this call's dialogs. */
+  onInDialog(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
+    this.inDialog.onRequest(leg, req, txn);
+  }
+
   /** A 2xx to our INVITE whose transaction is already gone: re-ACK it (RFC 3261 13.2.2.4). */
   onRetransmitted2xx(): void {
     this.dispatch('b.answered');

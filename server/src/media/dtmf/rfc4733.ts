@@ -21,6 +21,12 @@
  * - Reordering and duplicates: a packet whose timestamp is not newer than the last reported
  *   event (serial-number comparison, within `staleWindowMs`) is late and ignored; a late
  *   update with a smaller duration never shrinks an event.
+ * - A press is not "late" forever: a packet behind the last reported event that arrives more than
+ *   `replayGapMs` (default 120 ms, far beyond any jitter buffer) after that event ended, and is
+ *   not an end packet, starts a new event. Senders whose timestamps jump backwards produce such
+ *   packets: SIPp replays its per-digit pcaps with each recording's own timestamps, so the same key
+ *   twice, or a lower-numbered recording after a higher one, reuses old timestamps. A stray late
+ *   end packet (E bit) of an old event is still ignored, so it can never invent a digit.
  * - Event codes above 15 (flash, tones) are not digits and are ignored; payloads shorter than
  *   4 octets are ignored and counted. Only the first event block of a packet is used; extra
  *   blocks (§2.5.1.5 multiple events) are counted.
@@ -56,6 +62,8 @@ export interface Rfc4733ReceiverOptions {
   timeoutMs?: number;
   /** How far behind the last reported event a timestamp still counts as late. Default 10 s. */
   staleWindowMs?: number;
+  /** After this long (arrival time) past the last reported event, a non-end packet behind it is a new press. Default 120 ms. */
+  replayGapMs?: number;
 }
 
 export interface Rfc4733Stats {
@@ -98,6 +106,9 @@ export class Rfc4733Receiver {
   private readonly staleTicks: number;
   private active: ActiveEvent | undefined;
   private lastReportedTs: number | undefined;
+  private lastReportedMs = -Infinity;
+  private lastArrivalMs = -Infinity;
+  private readonly replayGapMs: number;
   private ssrc: number | undefined;
 
   constructor(private readonly options: Rfc4733ReceiverOptions) {
@@ -105,6 +116,7 @@ export class Rfc4733Receiver {
     this.clockRate = options.clockRate ?? 8000;
     this.timeoutMs = options.timeoutMs ?? 500;
     this.staleTicks = ((options.staleWindowMs ?? 10_000) * this.clockRate) / 1000;
+    this.replayGapMs = options.replayGapMs ?? 120;
   }
 
   /** True while an event has started and not yet ended. */
@@ -138,11 +150,16 @@ export class Rfc4733Receiver {
       this.lastReportedTs = undefined;
     }
     const ts = packet.timestamp >>> 0;
+    this.lastArrivalMs = arrivalMs;
     if (this.lastReportedTs !== undefined) {
       const behind = tsDiff(ts, this.lastReportedTs);
       if (behind <= 0 && behind > -this.staleTicks) {
-        this.stats.latePackets++;
-        return;
+        const replayed = !end && !this.active && arrivalMs - this.lastReportedMs > this.replayGapMs;
+        if (!replayed) {
+          this.stats.latePackets++;
+          return;
+        }
+        this.lastReportedTs = undefined; // a new timeline: the sender's timestamps jumped back
       }
     }
     const a = this.active;
@@ -200,6 +217,7 @@ export class Rfc4733Receiver {
     if (!a) return;
     this.active = undefined;
     this.lastReportedTs = a.segmentTs;
+    this.lastReportedMs = this.lastArrivalMs;
     this.stats.digits++;
     const durationMs = ((a.previousSegments + a.segmentDuration) * 1000) / this.clockRate;
     const evt: Rfc4733Digit = { digit: a.digit, timestamp: a.startTs, durationMs, endedBy };

@@ -193,3 +193,43 @@ describe('Rfc4733Receiver on SIPp captures', () => {
     expect(digits[0]).toMatchObject({ digit: expectedDigit[name] ?? name, durationMs: 280, endedBy: 'end-bit' });
   });
 });
+
+describe('Rfc4733Receiver with senders whose timestamps jump back (SIPp pcap replay)', () => {
+  const load = (name: string) =>
+    readPcapUdp(sippDtmfPcap(name)).map((d) => {
+      const p = parseRtp(d.payload);
+      if (isRtpParseError(p)) throw new Error(p.message);
+      return { p, t: d.time * 1000 };
+    });
+  const play = (keys: string[], gapMs: number) => {
+    const digits: string[] = [];
+    const rx = new Rfc4733Receiver({ payloadType: 101, onDigit: (d) => digits.push(d.digit) });
+    let clock = 0;
+    for (const k of keys) {
+      const pkts = load(k);
+      const t0 = pkts[0]!.t;
+      for (const { p, t } of pkts) rx.push(p, clock + (t - t0));
+      clock += pkts[pkts.length - 1]!.t - t0 + gapMs;
+      rx.tick(clock);
+    }
+    return { digits, rx };
+  };
+
+  it('the same key replayed five times and a lower key after a higher one are each reported once', () => {
+    const { digits } = play(['4', '1', '1', '1', '1', '1', 'pound', '0'], 150);
+    expect(digits.join('')).toBe('411111#0');
+  });
+
+  it('an old end packet arriving late never invents a digit, and a quick duplicate is still a duplicate', () => {
+    const pkts = load('5');
+    const digits: string[] = [];
+    const rx = new Rfc4733Receiver({ payloadType: 101, onDigit: (d) => digits.push(d.digit) });
+    const t0 = pkts[0]!.t;
+    for (const { p, t } of pkts) rx.push(p, t - t0);
+    const last = pkts[pkts.length - 1]!;
+    rx.push(last.p, 2000); // an end packet (E bit) of the finished event, very late
+    rx.push(pkts[3]!.p, last.t - t0 + 40); // a duplicate update 40 ms after the end
+    rx.tick(5000);
+    expect(digits).toEqual(['5']);
+  });
+});

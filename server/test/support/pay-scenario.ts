@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** One step of what the SIPp customer does after the call is answered. */
+export type PayStep = { keys: string; gapMs?: number } | { pauseMs: number } | { ulaw: string; ms: number };
+
+const PCAP: Record<string, string> = { '*': 'star', '#': 'pound' };
+const pcapOf = (k: string): string => `/usr/share/sip-tester/dtmf_2833_${PCAP[k] ?? k}.pcap`;
+
+/**
+ * Builds a SIPp scenario for a transfer-mode payment: INVITE sip:<user>@gateway with the given
+ * headers and a PCMU + telephone-event offer, ACK, then the steps (RFC 2833 keys from SIPp's own
+ * pcaps, 280 ms each; or in-band audio streamed from a raw µ-law file), then wait for the gateway's
+ * BYE and answer it. Returns the scenario file path.
+ */
+export function payScenario(opts: { user?: string; headers: Record<string, string>; steps: PayStep[]; byeTimeoutMs?: number }): string {
+  const hdrs = Object.entries(opts.headers).map(([k, v]) => `      ${k}: ${v}`).join('\n');
+  const body: string[] = [];
+  for (const s of opts.steps) {
+    if ('pauseMs' in s) body.push(`  <pause milliseconds="${s.pauseMs}" />`);
+    else if ('ulaw' in s) {
+      body.push(`  <nop><action><exec rtp_stream="${s.ulaw},1,0" /></action></nop>`, `  <pause milliseconds="${s.ms}" />`);
+    } else {
+      for (const k of s.keys) {
+        body.push(`  <nop><action><exec play_pcap_audio="${pcapOf(k)}" /></action></nop>`, `  <pause milliseconds="${s.gapMs ?? 450}" />`);
+      }
+    }
+  }
+  const xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="pay">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:${opts.user ?? 'pay'}@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:${opts.user ?? 'pay'}@[remote_ip]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:customer@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+${hdrs}
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=customer 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=ptime:20
+    ]]>
+  </send>
+  <recv response="100" optional="true" />
+  <recv response="200" rrs="true" />
+  <send>
+    <![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:${opts.user ?? 'pay'}@[remote_ip]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+${body.join('\n')}
+  <recv request="BYE" timeout="${opts.byeTimeoutMs ?? 60000}" />
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+`;
+  const dir = mkdtempSync(join(tmpdir(), 'pay-scn-'));
+  const file = join(dir, 'pay.xml');
+  writeFileSync(file, xml);
+  return file;
+}
+
+/** The X-Pay-* headers of the generic profile (design.md, "Handoff headers"). */
+export function payHeaders(over: Record<string, string> = {}): Record<string, string> {
+  return {
+    'X-Pay-Amount': '1499.00',
+    'X-Pay-Currency': 'INR',
+    'X-Pay-Merchant-Id': 'M-DEMO-01',
+    'X-Pay-Order-Ref': `ORD-${Math.floor(Math.random() * 1e9)}`,
+    'X-Pay-Customer-Mobile': '+919800000001',
+    'X-Pay-Agent-Id': 'agent-1',
+    ...over,
+  };
+}
