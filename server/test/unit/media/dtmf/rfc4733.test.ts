@@ -195,13 +195,13 @@ describe('Rfc4733Receiver on SIPp captures', () => {
 });
 
 describe('Rfc4733Receiver with senders whose timestamps jump back (SIPp pcap replay)', () => {
-  const load = (name: string) =>
+  const load = (name: (typeof SIPP_DTMF_NAMES)[number]) =>
     readPcapUdp(sippDtmfPcap(name)).map((d) => {
       const p = parseRtp(d.payload);
       if (isRtpParseError(p)) throw new Error(p.message);
       return { p, t: d.time * 1000 };
     });
-  const play = (keys: string[], gapMs: number) => {
+  const play = (keys: readonly (typeof SIPP_DTMF_NAMES)[number][], gapMs: number) => {
     const digits: string[] = [];
     const rx = new Rfc4733Receiver({ payloadType: 101, onDigit: (d) => digits.push(d.digit) });
     let clock = 0;
@@ -216,7 +216,7 @@ describe('Rfc4733Receiver with senders whose timestamps jump back (SIPp pcap rep
   };
 
   it('the same key replayed five times and a lower key after a higher one are each reported once', () => {
-    const { digits } = play(['4', '1', '1', '1', '1', '1', 'pound', '0'], 150);
+    const { digits } = play(['4', '1', '1', '1', '1', '1', 'pound', '0'] as const, 150);
     expect(digits.join('')).toBe('411111#0');
   });
 
