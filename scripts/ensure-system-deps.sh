@@ -6,7 +6,7 @@ set -euo pipefail
 
 NEEDS=(
   "sipp sip-tester"                       # SIP peer for integration tests and bench:sip
-  "/usr/include/spandsp.h libspandsp-dev" # independent DTMF decoder (oracle for the media tests)
+  "/usr/include/x86_64-linux-gnu/spandsp.h libspandsp-dev" # independent DTMF decoder (oracle for the media tests)
   "cc gcc"                                # builds the tiny spandsp oracle program
   "espeak-ng espeak-ng"                   # prompts and talk-off speech
   "sox sox"                               # audio conversion and measurement
