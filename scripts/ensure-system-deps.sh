@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs, only when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
-# Each line: <check> <debian-package>. A check starting with / is a file; anything else a command.
+# Each line: <check> <debian-package>. A check starting with / is a file, `dpkg` means "the package
+# is installed", anything else is a command on the PATH.
 set -euo pipefail
 
 NEEDS=(
   "sipp sip-tester"                       # SIP peer for integration tests and bench:sip
-  "/usr/include/x86_64-linux-gnu/spandsp.h libspandsp-dev" # independent DTMF decoder (oracle for the media tests)
+  "dpkg libspandsp-dev"                   # independent DTMF decoder (oracle for the media tests)
   "cc gcc"                                # builds the tiny spandsp oracle program
   "espeak-ng espeak-ng"                   # prompts and talk-off speech
   "sox sox"                               # audio conversion and measurement
@@ -15,7 +16,9 @@ NEEDS=(
 missing=()
 for line in "${NEEDS[@]}"; do
   read -r check pkg <<<"$line"
-  if [[ "$check" == /* ]]; then
+  if [[ "$check" == dpkg ]]; then
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  elif [[ "$check" == /* ]]; then
     [[ -e "$check" ]] || missing+=("$pkg")
   else
     command -v "$check" >/dev/null 2>&1 || missing+=("$pkg")
