@@ -71,7 +71,8 @@ export interface MediaPlane {
   createBridge(id: string, opts?: BridgeOptions): Promise<Bridge>;
   readonly events: SafeEmitter<{ workerDied: (info: WorkerDied) => void }>;
   readonly workers: number;
-  stats(): Promise<MediaStats>;
+  /** `resetPeaks`: restart each worker's peak figures (max lateness, max busy) after reading them. */
+  stats(opts?: { resetPeaks?: boolean }): Promise<MediaStats>;
   close(): Promise<void>;
   /** Test hook: make worker `index` exit (as a crash would). */
   crashWorker(index: number): Promise<void>;
@@ -174,11 +175,11 @@ class Plane implements MediaPlane {
     return bridge;
   }
 
-  async stats(): Promise<MediaStats> {
+  async stats(opts: { resetPeaks?: boolean } = {}): Promise<MediaStats> {
     const workers = await Promise.all(
       this.slots.map(async (s) => {
         const base = { worker: s.index, alive: s.alive };
-        const st = s.alive ? await s.channel.request('stats', {}).catch(() => undefined) : undefined;
+        const st = s.alive ? await s.channel.request('stats', opts).catch(() => undefined) : undefined;
         return { ...base, ...(st ?? { bridges: 0, legs: 0, ticks: 0, late: 0, missed: 0, skipped: 0, maxLatenessMs: 0, maxBusyMs: 0, utilisation: 0, prompts: 0 }) };
       }),
     );

@@ -99,6 +99,12 @@ export class Ticker {
     this.arm();
   }
 
+  /** Restart the peak figures (maxLatenessMs, maxBusyMs), e.g. at each stats scrape. */
+  resetPeaks(): void {
+    this.stats.maxLatenessMs = 0;
+    this.stats.maxBusyMs = 0;
+  }
+
   stop(): void {
     this.running = false;
     this.timer?.cancel();

@@ -18,7 +18,7 @@ import { MediaError, type BridgeOptions, type Notify, type WorkerStats } from '.
 import { bindUdpPair, type UdpFactory } from './udp.js';
 
 export const SLOTS = 4;
-const REPHASE_EVERY = 50; // frames: once a second
+const REPHASE_EVERY = 50; // frames: once a second (every 200 ms in a bridge's first 2 s)
 const PHASE_MARGIN_MS = 1;
 const PHASE_HYSTERESIS_MS = 1.5;
 
@@ -92,7 +92,7 @@ export class Engine {
         this.fail(b, err);
         continue;
       }
-      if (b.frames % REPHASE_EVERY === 0) this.rephase(b, cycle);
+      if (b.frames % (b.frames < 100 ? 10 : REPHASE_EVERY) === 0) this.rephase(b, cycle);
     }
   }
 
@@ -139,8 +139,9 @@ export class Engine {
     return best;
   }
 
-  stats(): WorkerStats {
-    const t = this.ticker.stats;
+  stats(resetPeaks = false): WorkerStats {
+    const t = { ...this.ticker.stats };
+    if (resetPeaks) this.ticker.resetPeaks();
     let legs = 0;
     for (const b of this.bridges.values()) legs += b.legCount;
     const elapsed = this.now() - this.startedAt;

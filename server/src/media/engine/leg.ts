@@ -170,8 +170,8 @@ export class Leg {
       this.rtcpRx.wrongSource++;
       return;
     }
-    if (!l) this.latchedRtcp = { address, port };
-    this.rtcp.onPacket(msg, this.hooks.now());
+    // RTCP latches like RTP, on the first valid compound packet from the signalled address.
+    if (this.rtcp.onPacket(msg, this.hooks.now()) && !l) this.latchedRtcp = { address, port };
   };
 
   /** This tick's audio from the peer into `source` (masked on customer legs). */

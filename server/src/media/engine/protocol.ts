@@ -108,7 +108,8 @@ export type MediaMethods = {
   play: [{ bridgeId: string; legId: string; playId: number; items: WirePromptItem[]; bargeIn: boolean }, void];
   stopPrompts: [{ bridgeId: string; legId: string }, void];
   bridgeStats: [{ bridgeId: string }, BridgeStats];
-  stats: [Record<string, never>, WorkerStats];
+  /** `resetPeaks`: the max figures restart after this answer (peak per scrape). */
+  stats: [{ resetPeaks?: boolean }, WorkerStats];
   /** Test hook: the worker exits with `code`. */
   crash: [{ code: number }, never];
 };

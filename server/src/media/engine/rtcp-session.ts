@@ -62,13 +62,13 @@ export class RtcpSession {
     this.transit = transit;
   }
 
-  /** A datagram on the RTCP port from the latched peer. */
-  onPacket(buf: Buffer, nowMs: number): void {
+  /** A datagram on the RTCP port from the peer; false when it is not valid RTCP. */
+  onPacket(buf: Buffer, nowMs: number): boolean {
     this.stats.packetsIn++;
     const r = parseRtcp(buf);
     if (isRtcpParseError(r)) {
       this.stats.malformed++;
-      return;
+      return false;
     }
     for (const p of r) {
       if (p.packetType === RTCP_SR && 'ntpSeconds' in p) {
@@ -79,6 +79,7 @@ export class RtcpSession {
         this.stats.receiverReportsIn++;
       }
     }
+    return true;
   }
 
   /** A compound report when one is due (else null). */

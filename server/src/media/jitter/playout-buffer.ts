@@ -22,8 +22,9 @@
  *   silence for the missing part and keep P (the buffer grows by the sender's jitter);
  * - otherwise (hold, DTX, end of talkspurt, loss): the missing samples are silence, analysed
  *   as zeros. A stream that then resumes inside that silence is re-anchored at A.
- * The buffer shrinks back: when the smallest headroom (A - target) over 0.5 s stayed above
- * 8 ms, the excess over 2 ms is skipped. Minimal added delay is the aim: the arrival phase
+ * The buffer shrinks back: when the smallest headroom (A - target) over 240 ms stayed above
+ * 4 ms, the excess over 2 ms is skipped, where the audio is quiet (peaks below -27 dBm0, a pause
+ * between words) or, failing that for 2 s, anyway. Minimal added delay is the aim: the arrival phase
  * relative to the tick plus ~2 ms.
  *
  * An SSRC change (RFC 3550 §8.2) or a timestamp jump outside the ring re-anchors the new
@@ -38,8 +39,10 @@ export { FRAME };
 const CAP = 8192;
 const START = 1 << 20;
 const MARGIN = 16;
-const SKIP_WINDOW = 25;
-const SKIP_ABOVE = 64;
+const SKIP_WINDOW = 12;
+const SKIP_ABOVE = 32;
+const FORCE_SKIP = 8 * SKIP_WINDOW;
+const QUIET_PEAK = 1024;
 const GRACE_MS = 20;
 const MAX_BACKWARD = 8000;
 const PHASES = 32;
@@ -195,15 +198,18 @@ export class PlayoutBuffer {
       const headroom = this.A - target;
       if (headroom < this.windowMin) this.windowMin = headroom;
       if (++this.windowFrames >= SKIP_WINDOW) {
-        if (this.windowMin > SKIP_ABOVE) {
-          const skip = this.windowMin - MARGIN;
+        const skip = this.windowMin - MARGIN;
+        if (this.windowMin <= SKIP_ABOVE) {
+          this.windowMin = Infinity;
+          this.windowFrames = 0;
+        } else if (this.quiet(this.P, skip) || this.windowFrames >= FORCE_SKIP) {
           this.discard(this.P, skip);
           this.P += skip;
           target += skip;
           this.stats.skippedSamples += skip;
-        }
-        this.windowMin = Infinity;
-        this.windowFrames = 0;
+          this.windowMin = Infinity;
+          this.windowFrames = 0;
+        } // else: audio there; try again next frame (keeping the window's minimum)
       }
     }
     const n = FRAME - stall;
@@ -279,6 +285,17 @@ export class PlayoutBuffer {
     const first = Math.min(n, CAP - i);
     this.analyser.analyse(this.pcm, i, first, pos);
     if (n > first) this.analyser.analyse(this.pcm, 0, n - first, pos + first);
+  }
+
+  /** True when no sample in [pos, pos+n) is louder than QUIET_PEAK (-27 dBm0 peak): safe to drop. */
+  private quiet(pos: number, n: number): boolean {
+    let i = pos % CAP;
+    for (let k = 0; k < n; k++) {
+      const x = this.pcm[i]!;
+      if (x > QUIET_PEAK || x < -QUIET_PEAK) return false;
+      if (++i === CAP) i = 0;
+    }
+    return true;
   }
 
   /** Clear played (or skipped) positions so the ring slots can take positions + CAP. */

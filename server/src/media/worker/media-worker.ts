@@ -30,7 +30,7 @@ const handlers: Handlers<MediaMethods> = {
   play: ({ bridgeId, legId, playId, items, bargeIn }) => engine.bridge(bridgeId).play(legId, playId, items, bargeIn),
   stopPrompts: ({ bridgeId, legId }) => engine.bridge(bridgeId).stopPrompts(legId),
   bridgeStats: ({ bridgeId }) => engine.bridge(bridgeId).stats(),
-  stats: () => engine.stats(),
+  stats: ({ resetPeaks }) => engine.stats(resetPeaks),
   crash: ({ code }) => process.exit(code),
 };
 
