@@ -26,7 +26,8 @@
  *   not an end packet, starts a new event. Senders whose timestamps jump backwards produce such
  *   packets: SIPp replays its per-digit pcaps with each recording's own timestamps, so the same key
  *   twice, or a lower-numbered recording after a higher one, reuses old timestamps. A stray late
- *   end packet (E bit) of an old event is still ignored, so it can never invent a digit.
+ *   end packet (E bit) of an old event is still ignored, and such a replayed event is reported only
+ *   when its own end packet arrives, so a stray late duplicate can never invent a digit.
  * - Event codes above 15 (flash, tones) are not digits and are ignored; payloads shorter than
  *   4 octets are ignored and counted. Only the first event block of a packet is used; extra
  *   blocks (§2.5.1.5 multiple events) are counted.
@@ -85,6 +86,8 @@ interface ActiveEvent {
   segmentDuration: number;
   previousSegments: number;
   lastPacketMs: number;
+  /** Started behind the last reported event (a sender that jumped back): reported only on its own end packet. */
+  replayed: boolean;
 }
 
 const MAX_SEGMENT = 0xffff;
@@ -151,15 +154,17 @@ export class Rfc4733Receiver {
     }
     const ts = packet.timestamp >>> 0;
     this.lastArrivalMs = arrivalMs;
-    if (this.lastReportedTs !== undefined) {
+    let replayed = false;
+    const continuing = this.active !== undefined && ts === this.active.segmentTs;
+    if (this.lastReportedTs !== undefined && !continuing) {
       const behind = tsDiff(ts, this.lastReportedTs);
       if (behind <= 0 && behind > -this.staleTicks) {
-        const replayed = !end && !this.active && arrivalMs - this.lastReportedMs > this.replayGapMs;
-        if (!replayed) {
+        const replay = !end && !this.active && arrivalMs - this.lastReportedMs > this.replayGapMs;
+        if (!replay) {
           this.stats.latePackets++;
           return;
         }
-        this.lastReportedTs = undefined; // a new timeline: the sender's timestamps jumped back
+        replayed = true; // a sender whose timestamps jumped back: reported only on its end packet
       }
     }
     const a = this.active;
@@ -198,6 +203,7 @@ export class Rfc4733Receiver {
       segmentDuration: duration,
       previousSegments: 0,
       lastPacketMs: arrivalMs,
+      replayed,
     };
     this.emit(() => this.options.onStart?.({ digit, timestamp: ts }));
     if (end) this.finish('end-bit');
@@ -216,6 +222,11 @@ export class Rfc4733Receiver {
     const a = this.active;
     if (!a) return;
     this.active = undefined;
+    if (a.replayed && endedBy !== 'end-bit') {
+      // A replayed timeline that never sent its end packet may be a stray late duplicate: drop it.
+      this.stats.latePackets++;
+      return;
+    }
     this.lastReportedTs = a.segmentTs;
     this.lastReportedMs = this.lastArrivalMs;
     this.stats.digits++;

@@ -233,3 +233,20 @@ describe('Rfc4733Receiver with senders whose timestamps jump back (SIPp pcap rep
     expect(digits).toEqual(['5']);
   });
 });
+
+describe('Rfc4733Receiver: a replayed start that never ends', () => {
+  it('a late duplicate of an old start packet (no end packet follows) is dropped, not reported on timeout', () => {
+    const pkts = readPcapUdp(sippDtmfPcap('7')).map((d) => {
+      const p = parseRtp(d.payload);
+      if (isRtpParseError(p)) throw new Error(p.message);
+      return { p, t: d.time * 1000 };
+    });
+    const digits: string[] = [];
+    const rx = new Rfc4733Receiver({ payloadType: 101, onDigit: (d) => digits.push(d.digit) });
+    const t0 = pkts[0]!.t;
+    for (const { p, t } of pkts) rx.push(p, t - t0);
+    rx.push(pkts[0]!.p, 3000); // the first (M-bit) packet again, 3 s later, alone
+    rx.tick(10_000);
+    expect(digits).toEqual(['7']);
+  });
+});
