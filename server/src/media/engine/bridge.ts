@@ -143,6 +143,7 @@ export class Bridge {
     const legs = this.list;
     for (let i = 0; i < legs.length; i++) legs[i]!.produce(now);
     const bus = this.bus;
+    const wall = Date.now();
     for (let i = 0; i < legs.length; i++) {
       const leg = legs[i]!;
       const row = leg.row;
@@ -154,7 +155,7 @@ export class Bridge {
         bus.add(this.toneBuf);
       }
       bus.render(this.out);
-      leg.transmit(this.out);
+      leg.transmit(this.out, wall);
       leg.pollRtcp(now);
     }
     this.frames++;

@@ -182,13 +182,13 @@ export class Leg {
   }
 
   /** Send one mixed frame to the peer (or let time pass when there is nowhere to send). */
-  transmit(frame: Int16Array): void {
+  transmit(frame: Int16Array, wallMs: number): void {
     const dest = this.destination();
     if (!dest || !this.ports) {
       this.sender.skip();
       return;
     }
-    this.sender.push(frame, this.sendRtp);
+    this.sender.push(frame, this.sendRtp, wallMs);
   }
 
   /** An RTCP compound report when one is due. */

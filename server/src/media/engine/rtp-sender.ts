@@ -25,7 +25,7 @@ export class RtpSender {
   timestamp = randomInt(0, 0xffffffff);
   packets = 0;
   octets = 0;
-  /** RTP timestamp and wall time (ms, Date.now) of the last packet, for RTCP SR. */
+  /** RTP timestamp of the last packet and the wall time (ms, Date.now) of the frame it came from, for RTCP SR. */
   lastTimestamp = 0;
   lastWallMs = 0;
   private codec: Codec = 'pcmu';
@@ -67,8 +67,9 @@ export class RtpSender {
     this.marker = true;
   }
 
-  /** Encode one 160-sample frame and send whatever packets it completes. */
-  push(frame: Int16Array, send: SendFn): void {
+  /** Encode one 160-sample frame and send whatever packets it completes. `wallMs`: Date.now() of this tick. */
+  push(frame: Int16Array, send: SendFn, wallMs: number): void {
+    this.lastWallMs = wallMs;
     if (this.ptime === FRAME && this.fill === 0) {
       const i = this.next;
       (this.codec === 'pcmu' ? encodeUlaw : encodeAlaw)(frame, this.views[i]!);
@@ -98,7 +99,6 @@ export class RtpSender {
     this.next = (i + 1) % RING;
     this.marker = false;
     this.lastTimestamp = this.timestamp;
-    this.lastWallMs = Date.now();
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + samples) >>> 0;
     this.packets++;

@@ -5,11 +5,11 @@
  * Real sockets: one per RTP port and one per RTCP port (RFC 3550 §11: RTP on an even port,
  * RTCP on the next odd one), bound exclusively on the media address. They are never
  * connect()ed: the kernel would then drop packets from other sources silently, and the
- * engine must see (and count) them. Sending to an IP literal uses a synchronous lookup instead
- * of dns.lookup's nextTick round trip per packet.
+ * engine must see (and count) them. (Measured on the 2-core dev box: a send costs 5-11 µs with
+ * dgram's own lookup of the IP literal, 12-13 µs with a synchronous custom lookup, 7 µs on a
+ * connected socket; so dgram's default stays.)
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import { isIP } from 'node:net';
 
 export type PacketHandler = (msg: Buffer, address: string, port: number) => void;
@@ -34,20 +34,9 @@ export interface UdpHandlers {
 /** Bind the RTP port and RTP port + 1. Rejects with the bind error (code EADDRINUSE, ...). */
 export type UdpFactory = (address: string, rtpPort: number, handlers: UdpHandlers) => Promise<UdpPair>;
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-function lookup(host: string, family: unknown, cb: LookupCallback): void {
-  const v = isIP(host);
-  if (v !== 0) {
-    cb(null, host, v);
-    return;
-  }
-  dns.lookup(host, { family: typeof family === 'number' ? family : 0 }, cb);
-}
-
 function bindOne(address: string, port: number, onMessage: PacketHandler, onError: (err: Error) => void): Promise<UdpPort> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4', lookup: lookup as unknown as dgram.SocketOptions['lookup'] });
+    const socket = dgram.createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
     const failBind = (err: Error): void => {
       try {
         socket.close();

@@ -6,7 +6,7 @@
  * base` (RFC 3550 §5.1: the timestamp is the sampling instant of the first octet), so
  * reordering, duplicates, loss and any sender packet size (10/20/30 ms) fall out of one rule;
  * the extended sequence number (RFC 3550 A.1, SequenceTracker) feeds the loss statistics.
- * G.711 is decoded on arrival into a ring of 8192 samples with a "have" flag per sample.
+ * G.711 is decoded on arrival into a ring of 8000 samples with a "have" flag per sample.
  *
  * Three frontiers, P <= A, W:
  * - P: next sample to play; advances 160 samples (20 ms) per read().
@@ -36,8 +36,10 @@ import { SequenceTracker, TimestampUnwrapper } from '../rtp/sequence.js';
 import { FRAME } from '../clock/frame.js';
 
 export { FRAME };
-const CAP = 8192;
-const START = 1 << 20;
+/** Ring size: 1 s, a multiple of 80 and 160 so aligned 10/20 ms blocks never straddle the wrap. */
+export const CAP = 8000;
+/** First position: a multiple of CAP, so positions and ring indices share their alignment. */
+const START = 128 * CAP;
 const MARGIN = 16;
 const SKIP_WINDOW = 12;
 const SKIP_ABOVE = 32;
@@ -150,16 +152,15 @@ export class PlayoutBuffer {
     }
     if (pos < this.A) return this.count('late');
     if (pos + len > this.P + CAP) return this.count('overflow');
-    let i = pos % CAP;
+    const i = pos % CAP;
     if (this.have[i]) return this.count('duplicate');
     const table = law === 'pcmu' ? ULAW_DECODE : ALAW_DECODE;
     const pcm = this.pcm;
-    const have = this.have;
-    for (let k = 0; k < len; k++) {
-      pcm[i] = table[buf[off + k]!]!;
-      have[i] = 1;
-      if (++i === CAP) i = 0;
-    }
+    const first = Math.min(len, CAP - i);
+    for (let k = 0; k < first; k++) pcm[i + k] = table[buf[off + k]!]!;
+    for (let k = first; k < len; k++) pcm[k - first] = table[buf[off + k]!]!;
+    this.have.fill(1, i, i + first);
+    if (len > first) this.have.fill(1, 0, len - first);
     if (pos + len > this.W) this.W = pos + len;
     this.stats.packets++;
     this.lastArrivalMs = nowMs;
@@ -214,11 +215,11 @@ export class PlayoutBuffer {
     }
     const n = FRAME - stall;
     out.fill(0, 0, stall);
-    let i = this.P % CAP;
-    for (let k = stall; k < FRAME; k++) {
-      out[k] = this.pcm[i]!;
-      if (++i === CAP) i = 0;
-    }
+    const i = this.P % CAP;
+    const first = Math.min(n, CAP - i);
+    const pcm = this.pcm;
+    for (let k = 0; k < first; k++) out[stall + k] = pcm[i + k]!;
+    for (let k = first; k < n; k++) out[stall + k] = pcm[k - first]!;
     info.pos = this.P;
     info.offset = stall;
     info.length = n;
@@ -261,22 +262,27 @@ export class PlayoutBuffer {
 
   /** Analyse forward from A over received runs and over holes that lie before `target`. */
   private advance(target: number): void {
-    const have = this.have;
     while (this.A < this.W) {
       const a = this.A;
-      const received = have[a % CAP] === 1;
+      const received = this.have[a % CAP] === 1;
       if (!received && a >= target) break; // a hole we can still wait for
-      const limit = received ? this.W : Math.min(this.W, target);
-      let end = a + 1;
-      let i = end % CAP;
-      while (end < limit && (have[i] === 1) === received) {
-        end++;
-        if (++i === CAP) i = 0;
-      }
+      const end = this.runEnd(a, received ? this.W : Math.min(this.W, target), received ? 0 : 1);
       if (!received) this.stats.lostSamples += Math.max(0, end - Math.max(a, this.firstPos));
       this.analyseRange(a, end - a);
       this.A = end;
     }
+  }
+
+  /** First position in (a, limit) whose have flag is `flag`, or limit (native indexOf on the ring). */
+  private runEnd(a: number, limit: number, flag: 0 | 1): number {
+    const i = a % CAP;
+    const span = limit - a;
+    const first = Math.min(span, CAP - i);
+    let k = this.have.indexOf(flag, i + 1);
+    if (k >= 0 && k < i + first) return a + (k - i);
+    if (span <= first) return limit;
+    k = this.have.indexOf(flag, 0);
+    return k >= 0 && k < span - first ? a + first + k : limit;
   }
 
   private analyseRange(pos: number, n: number): void {

@@ -86,12 +86,13 @@ export class DtmfGuard implements Analyser {
     while (i < end) {
       const k = p % CHUNK;
       const n = Math.min(end - i, CHUNK - k);
-      for (let j = 0; j < n; j++) chunk[k + j] = pcm[i + j]!;
+      const whole = k === 0 && n === CHUNK; // an aligned chunk in one piece: test it in place
+      if (!whole) for (let j = 0; j < n; j++) chunk[k + j] = pcm[i + j]!;
       i += n;
       p += n;
       if (k + n === CHUNK) {
         const c = p / CHUNK - 1;
-        const hint = chunkMightBeDtmf(chunk, 0, CHUNK);
+        const hint = whole ? chunkMightBeDtmf(pcm, i - CHUNK, CHUNK) : chunkMightBeDtmf(chunk, 0, CHUNK);
         this.hints[c % RING] = hint ? 1 : 0;
         this.lastChunk = c;
         if (hint) this.stats.hintChunks++;
