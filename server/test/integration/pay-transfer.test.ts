@@ -37,7 +37,7 @@ describe('transfer mode: SIPp calls sip:pay@gateway and keys the card by RFC 283
       { pauseMs: 9000 },
       { keys: OTP },
     ]);
-    expect(r.code, r.errors + r.stderr).toBe(0);
+    expect(r.code, r.errors + r.stderr + logs.lines.filter((l) => /"level":(40|50)/.test(l)).join('\n')).toBe(0);
     const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/sessions?orderRef=${orderRef}`, { headers: { authorization: `Bearer ${gw.supervisorToken}` } });
     const body = (await res.json()) as { sessions: { outcome: string; card: unknown; dtmfTransport: string }[] };
     expect(body.sessions).toHaveLength(1);

@@ -82,7 +82,8 @@ export class TransferPaymentCall {
       await this.bridge.setMode('capture');
       this.bridge.events.on('digit', (d) => this.session?.onDigit(d.digit, d.transport));
       this.bridge.events.on('closed', (reason) => this.mediaLost(reason));
-      if (this.cancelled || this.closed) return this.close();
+      // The caller may have cancelled, or its connection closed, while the media was set up.
+      if (this.cancelled || this.closed || this.txn.terminated) return this.close();
       this.dialog = Dialog.asUas(this.req, this.tag, this.txn.flow.id);
       this.onDialog(this.req.callId, this.tag, this);
       const text = stack.respond(this.txn, 200, {
@@ -199,6 +200,9 @@ export class TransferPaymentCall {
     switch (req.method) {
       case 'BYE':
         stack.respond(txn, 200);
+        // RFC 3261 15.1.2: the customer's BYE ended the dialog. Nothing more goes out in it: no BYE
+        // back, no REFER to X-Pay-Return-To, when the capture finishes (now, or once money has moved).
+        this.dialog = undefined;
         this.session?.onHangup();
         void this.close();
         return;
