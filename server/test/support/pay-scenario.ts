@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -103,4 +103,75 @@ export function payHeaders(over: Record<string, string> = {}): Record<string, st
     'X-Pay-Agent-Id': 'agent-1',
     ...over,
   };
+}
+
+/** Replaces everything from `marker` (a line payScenario wrote) to the end of a scenario file. */
+function replaceTail(file: string, marker: string, tail: string): string {
+  const xml = readFileSync(file, 'utf8');
+  const at = xml.indexOf(marker);
+  if (at < 0) throw new Error(`pay scenario: "${marker.trim()}" not found`);
+  writeFileSync(file, `${xml.slice(0, at)}${tail}</scenario>\n`);
+  return file;
+}
+
+/**
+ * {@link payScenario}, but the customer hangs up: after the steps SIPp sends BYE and expects 200,
+ * instead of waiting for the gateway's BYE; then it stays 2 s, so a BYE (or anything else) the
+ * gateway sends in the ended dialog fails the call.
+ */
+export function payHangupScenario(opts: { user?: string; headers: Record<string, string>; steps: PayStep[] }): string {
+  const user = opts.user ?? 'pay';
+  return replaceTail(
+    payScenario(opts),
+    '  <recv request="BYE"',
+    `  <send>
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:${user}@[remote_ip]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" />
+  <pause milliseconds="2000" />
+`,
+  );
+}
+
+/**
+ * An INVITE the gateway must refuse: SIPp expects a final `status` (anything else fails the call),
+ * checks that a Warning is present, writes it to SIPp's log (`-trace_logs -log_file <f>`) as
+ * `Warning=<value>`, and ACKs the final response (RFC 3261 17.1.1.3: same branch, so the top Via).
+ */
+export function payRefusedScenario(opts: { user?: string; headers: Record<string, string>; status: number }): string {
+  const user = opts.user ?? 'pay';
+  return replaceTail(
+    payScenario({ ...opts, steps: [] }),
+    '  <recv response="200" rrs="true" />',
+    `  <recv response="${opts.status}">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Warning:" check_it="true" assign_to="warning" />
+      <log message="Warning=[$warning]" />
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+      ACK sip:${user}@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+`,
+  );
 }
