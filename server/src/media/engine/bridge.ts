@@ -161,9 +161,17 @@ export class Bridge {
     this.frames++;
   }
 
-  /** A frame the worker had to skip: time moves on for every stream. */
-  skip(): void {
-    for (const leg of this.list) leg.sender.skip();
+  /**
+   * A frame the worker had to skip (thread blocked > 80 ms): its audio is consumed unheard and
+   * every sent stream's timestamp moves on, so the call stays in step with the wall clock.
+   */
+  skip(now: number): void {
+    for (const leg of this.list) {
+      leg.produce(now);
+      leg.player.render(this.promptBuf);
+      leg.sender.skip();
+    }
+    this.frames++;
   }
 
   stats(): BridgeStats {

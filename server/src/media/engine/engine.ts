@@ -9,6 +9,7 @@
  * ticker has to skip overdue slots (thread blocked for > 20 ms), those bridges skip a frame:
  * their RTP timestamps move on and their playout buffers absorb the gap.
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { FRAME_MS } from '../clock/frame.js';
 import { Ticker } from '../clock/ticker.js';
 import type { PromptLibrary } from '../prompts/library.js';
@@ -28,8 +29,11 @@ export interface EngineOptions {
   notify: Notify;
   udp?: UdpFactory;
   now?: () => number;
-  /** Start the clock now (default true). Benchmarks drive tickSlot() themselves. */
+  /** Start the clock now (default true); tests drive tickSlot() themselves. */
   autoStart?: boolean;
+  /** Called around each slot's work (benchmarks: deliver packets, measure CPU per tick). */
+  beforeSlot?: (n: number) => void;
+  afterSlot?: (n: number) => void;
 }
 
 export class Engine {
@@ -39,6 +43,7 @@ export class Engine {
   private readonly now: () => number;
   private readonly startedAt: number;
   private nextSlot = 0;
+  private eluMark: EventLoopUtilization = performance.eventLoopUtilization();
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -79,6 +84,7 @@ export class Engine {
 
   /** Run slot n % SLOTS of cycle n / SLOTS. */
   tickSlot(n: number): void {
+    this.opts.beforeSlot?.(n);
     const cycle = Math.floor(n / SLOTS);
     const list = this.slots[n % SLOTS]!;
     const now = this.now();
@@ -94,6 +100,7 @@ export class Engine {
       }
       if (b.frames % (b.frames < 100 ? 10 : REPHASE_EVERY) === 0) this.rephase(b, cycle);
     }
+    this.opts.afterSlot?.(n);
   }
 
   /** A bridge whose frame threw is closed and reported, so its call is ended, not left mute. */
@@ -106,10 +113,11 @@ export class Engine {
 
   private skipSlot(n: number): void {
     const cycle = Math.floor(n / SLOTS);
+    const now = this.now();
     for (const b of this.slots[n % SLOTS]!) {
       if (b.lastCycle >= cycle) continue;
       b.lastCycle = cycle;
-      b.skip();
+      b.skip(now);
     }
   }
 
@@ -120,6 +128,9 @@ export class Engine {
     const costs = slotCosts(leg.playout.arrivals, leg.playout.arrivalCount, this.ticker.epochMs, FRAME_MS, SLOTS, PHASE_MARGIN_MS);
     const slot = bestSlot(costs, b.slot, PHASE_HYSTERESIS_MS);
     if (slot === b.slot) return;
+    // Keep the slots' loads even: a slot may take a bridge while it holds no more than 25 %
+    // (and 4 bridges) above the average, so clustered arrival phases cannot overload one slot.
+    if (this.slots[slot]!.length + 1 > (this.bridges.size / SLOTS) * 1.25 + 4) return;
     this.detach(b);
     b.slot = slot;
     b.lastCycle = cycle; // a later slot of this cycle must not run a second frame
@@ -141,13 +152,17 @@ export class Engine {
 
   stats(resetPeaks = false): WorkerStats {
     const t = { ...this.ticker.stats };
-    if (resetPeaks) this.ticker.resetPeaks();
+    const elu = performance.eventLoopUtilization(this.eluMark).utilization;
+    if (resetPeaks) {
+      this.ticker.resetPeaks();
+      this.eluMark = performance.eventLoopUtilization();
+    }
     let legs = 0;
     for (const b of this.bridges.values()) legs += b.legCount;
     const elapsed = this.now() - this.startedAt;
     return {
       bridges: this.bridges.size, legs, ticks: t.ticks, late: t.late, missed: t.missed, skipped: t.skipped,
-      maxLatenessMs: t.maxLatenessMs, maxBusyMs: t.maxBusyMs, utilisation: elapsed > 0 ? t.busyMs / elapsed : 0, prompts: this.opts.library.size,
+      maxLatenessMs: t.maxLatenessMs, maxBusyMs: t.maxBusyMs, utilisation: elapsed > 0 ? t.busyMs / elapsed : 0, loopUtilisation: elu, prompts: this.opts.library.size,
     };
   }
 

@@ -95,6 +95,8 @@ export interface WorkerStats {
   maxBusyMs: number;
   /** Share of wall time spent in ticks since start. */
   utilisation: number;
+  /** Event-loop utilisation of the worker (ticks + socket callbacks) since the last peak reset. */
+  loopUtilisation: number;
   prompts: number;
 }
 

@@ -24,7 +24,7 @@
  *   as zeros. A stream that then resumes inside that silence is re-anchored at A.
  * The buffer shrinks back: when the smallest headroom (A - target) over 240 ms stayed above
  * 4 ms, the excess over 2 ms is skipped, where the audio is quiet (peaks below -27 dBm0, a pause
- * between words) or, failing that for 2 s, anyway. Minimal added delay is the aim: the arrival phase
+ * between words) or, failing that for 2 s, 10 ms of it anyway. Minimal added delay is the aim: the arrival phase
  * relative to the tick plus ~2 ms.
  *
  * An SSRC change (RFC 3550 §8.2) or a timestamp jump outside the ring re-anchors the new
@@ -44,6 +44,7 @@ const MARGIN = 16;
 const SKIP_WINDOW = 12;
 const SKIP_ABOVE = 32;
 const FORCE_SKIP = 8 * SKIP_WINDOW;
+const FORCE_MAX = 80; // a forced skip (no quiet moment for 2 s) drops at most 10 ms at a time
 const QUIET_PEAK = 1024;
 const GRACE_MS = 20;
 const MAX_BACKWARD = 8000;
@@ -199,11 +200,11 @@ export class PlayoutBuffer {
       const headroom = this.A - target;
       if (headroom < this.windowMin) this.windowMin = headroom;
       if (++this.windowFrames >= SKIP_WINDOW) {
-        const skip = this.windowMin - MARGIN;
+        let skip = this.windowMin - MARGIN;
         if (this.windowMin <= SKIP_ABOVE) {
           this.windowMin = Infinity;
           this.windowFrames = 0;
-        } else if (this.quiet(this.P, skip) || this.windowFrames >= FORCE_SKIP) {
+        } else if (this.quiet(this.P, skip) || (this.windowFrames >= FORCE_SKIP && (skip = Math.min(skip, FORCE_MAX)) > 0)) {
           this.discard(this.P, skip);
           this.P += skip;
           target += skip;
