@@ -21,10 +21,11 @@
  * at the end all count.
  *
  * Options: --quick (about a minute), --budget-s N (default 600), --step-s N, --hold-ms N,
- * --rates a,b,c, --agents N, --hold-calls K, --write / --no-write (RESULTS.md; default: write
+ * --rates a,b,c, --agents N, --hold-calls K (0: no memory phase), --write / --no-write (RESULTS.md; default: write
  * unless --quick or --what-if), --keep (keep the run directory with SIPp traces and the profile),
  * --wait-quiet S (first wait up to S s for other work on the machine to settle),
- * --what-if udp-rcvbuf (an experiment inside the gateway, see lib/what-if.ts).
+ * --what-if udp-rcvbuf (an experiment inside the gateway, see lib/what-if.ts), --render FILE (rewrite
+ * the RESULTS.md section from a run's results.json, kept with --keep, without running anything).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
@@ -53,6 +54,7 @@ const opt = (n: string): string | undefined => {
 };
 const quick = flag('quick');
 const O = {
+  quick,
   budgetS: Number(opt('budget-s') ?? (quick ? 90 : 600)),
   stepS: Number(opt('step-s') ?? (quick ? 5 : 12)),
   holdMs: Number(opt('hold-ms') ?? 1000),
@@ -464,9 +466,11 @@ async function main(): Promise<void> {
     log('warm-up: 100 cps for 3 s (JIT, pools; not reported)');
     log('  ' + describe(await step(env, 'warm-up', 100, 3)));
 
-    memory = await memoryPhase(env);
-    if ((await env.gw.health()).calls > 0) await restartGateway(env);
-    log(`memory: held ${memory.held}/${memory.k}; rss ${mb(memory.before.rss)} -> ${mb(memory.during.rss)} MB, heap ${mb(memory.before.heapUsed)} -> ${mb(memory.during.heapUsed)} MB`);
+    if (O.holdCalls > 0) {
+      memory = await memoryPhase(env);
+      if ((await env.gw.health()).calls > 0) await restartGateway(env);
+      log(`memory: held ${memory.held}/${memory.k}; rss ${mb(memory.before.rss)} -> ${mb(memory.during.rss)} MB, heap ${mb(memory.before.heapUsed)} -> ${mb(memory.during.heapUsed)} MB`);
+    }
 
     // Ramp. (--quick: the ramp alone, profiling its last step; no search, confirmation or extra step.)
     // What a trial costs: its length, the drain, and what the last trial really took (a failing one
@@ -533,8 +537,10 @@ async function main(): Promise<void> {
     if (confirm && !confirm.pass) log(`  NOT sustained: the ${confirm.durationS} s confirmation at ${max} cps failed ${confirm.failPct.toFixed(2)}%; next passing rate below: ${sustainedRate(results, confirm, max)} cps`);
     if (at300) log(`target ${TARGET.cps} cps: failed ${at300.failPct.toFixed(3)}%, p99 setup ${at300.setup?.p99 ?? '-'} ms -> ${at300.pass && (at300.setup?.p99 ?? Infinity) < TARGET.p99Ms ? 'met' : 'NOT met'}`);
     if (memory) log(memoryLine(memory));
+    const data: RunData = { info, idle, gwIdlePct, options: O, results, confirm, profileRun, profile, memory, found };
+    writeFileSync(join(runDir, 'results.json'), JSON.stringify(data, null, 1));
     if (O.write) {
-      writeSection(RESULTS, render({ info, idle, results, confirm, profileRun, profile, memory, found }));
+      writeSection(RESULTS, render(data));
       log(`wrote ${RESULTS}`);
     }
   } finally {
@@ -564,10 +570,10 @@ function memoryLine(m: MemoryResult): string {
   const d = perDialog(m, 'during')!;
   const s = perDialog(m, 'steady');
   return (
-    `memory per held dialog (${m.held} held, ${m.failed} failed): RSS ${kb(d.rss)} KiB, V8 heap ${kb(d.heap)} KiB, handles ${d.handles.toFixed(1)}` +
-    ` (with INVITE transactions alive)` +
-    (s ? `; after 40 s: RSS ${kb(s.rss)} KiB, heap ${kb(s.heap)} KiB` : '') +
-    `; after hang-up heap ${mb(m.after.heapUsed)} MB vs ${mb(m.before.heapUsed)} MB before`
+    `memory per held dialog (${m.held} held, ${m.failed} failed): V8 heap ${kb(d.heap)} KiB with its INVITE transactions alive` +
+    (s ? `, ${kb(s.heap)} KiB once they expired` : '') +
+    `, ${d.handles.toFixed(1)} handles (relay sockets); heap after all hung up ${mb(m.after.heapUsed)} MB vs ${mb(m.before.heapUsed)} MB before` +
+    ` (RSS delta ${kb(d.rss)} KiB: not meaningful, see below)`
   );
 }
 
@@ -577,16 +583,25 @@ function sustainedRate(results: StepResult[], confirm: StepResult | undefined, m
   return Math.max(0, ...results.filter((r) => r.pass && r.rate < confirm.rate).map((r) => r.rate));
 }
 
-function render(o: {
+/** Everything a run measured: saved as results.json in the run directory, rendered into RESULTS.md. */
+interface RunData {
   info: { lines: string[]; sipp: string };
   idle: number;
+  gwIdlePct: number;
+  options: typeof O;
   results: StepResult[];
   confirm: StepResult | undefined;
   profileRun: StepResult | undefined;
   profile: ProfileSummary | undefined;
   memory: MemoryResult | undefined;
   found: { max: number; hi: number; stopReason: string };
-}): string {
+}
+
+function render(o: RunData): string {
+  // The text describes the run that produced the figures, not the options of this invocation.
+  const O = o.options;
+  const quick = O.quick;
+  const gwIdlePct = o.gwIdlePct;
   const { results, confirm, profileRun, profile, memory, found } = o;
   const at300 = results.find((r) => r.rate === TARGET.cps);
   const bad = results.find((r) => r.rate === found.hi && !r.pass);
@@ -604,18 +619,19 @@ function render(o: {
       (found.stopReason ? `; ${found.stopReason}` : '') + '.',
   );
   if (confirm && !confirm.pass) {
-    lines.push(`- **Not sustained**: repeated for ${confirm.durationS} s, ${confirm.rate} calls/s failed ${confirm.failPct.toFixed(2)}%. The next rate below it that passed: **${sustained || 'none'}${sustained ? ' calls/s' : ''}** (one ${O.stepS} s step, not repeated).`);
+    lines.push(`- **Not sustained**: repeated for ${confirm.durationS} s, ${confirm.rate} calls/s failed ${confirm.failPct.toFixed(2)}% (setup p50/p99 ${confirm.setup?.p50 ?? '-'}/${confirm.setup?.p99 ?? '-'} ms, other work on the box ${confirm.otherPct.toFixed(0)}%). The next rate below it that passed: **${sustained || 'none'}${sustained ? ' calls/s' : ''}** (one ${O.stepS} s step, not repeated).`);
+  } else if (confirm) {
+    lines.push(`- Confirmation at ${confirm.rate} calls/s for ${confirm.durationS} s: ${confirm.failed} of ${confirm.offered} failed (${confirm.failPct.toFixed(3)}%), setup p50/p99 ${confirm.setup?.p50 ?? '-'}/${confirm.setup?.p99 ?? '-'} ms: sustained.`);
   }
   const withLatency = results.filter((r) => r.pass && r.setup && r.setup.p99 < TARGET.p99Ms).sort((a, b) => b.rate - a.rate)[0];
   lines.push(`- Highest rate tried that also kept p99 setup under ${TARGET.p99Ms} ms: ${withLatency ? `${withLatency.rate} calls/s (p99 ${withLatency.setup!.p99} ms)` : 'none'}.`);
-  if (confirm) lines.push(`- Confirmation at ${confirm.rate} calls/s for ${confirm.durationS} s: ${confirm.failed} of ${confirm.offered} failed (${confirm.failPct.toFixed(3)}%), setup p50/p99 ${confirm.setup?.p50 ?? '-'}/${confirm.setup?.p99 ?? '-'} ms -> ${confirm.pass ? 'sustained' : 'NOT sustained'}.`);
   if (at300) {
     const met = at300.pass && (at300.setup?.p99 ?? Infinity) < TARGET.p99Ms;
     lines.push(`- Target (issue 2): ${TARGET.cps} calls/s with p99 setup < ${TARGET.p99Ms} ms: measured ${at300.failPct.toFixed(3)}% failed, p99 ${at300.setup?.p99 ?? '-'} ms -> **${met ? 'met' : 'not met'}**.`);
   }
   if (memory) lines.push(`- ${memoryLine(memory).replace(/^memory/, 'Memory')}.`);
   lines.push('', '### Steps', '');
-  lines.push(markdownTable([...results, ...(confirm ? [confirm] : []), ...(profileRun && !results.includes(profileRun) ? [profileRun] : [])]), '');
+  lines.push(markdownTable([...results, ...(confirm ? [confirm] : []), ...(profileRun && profileRun.label === 'profiled' ? [profileRun] : [])]), '');
   lines.push(
     'Columns: offered = rate x step length; attempted = calls SIPp started; failed = offered calls that did not complete (SIPp failures, calls never started, calls still open), "+N uas" = calls the SIPp UAS saw fail; setup = INVITE sent -> 200 received at the caller (SIPp -trace_rtt, 1 ms resolution); CPU as % of one core over the offered-load window, from /proc/<pid>/stat; gw RSS = peak VmRSS; box busy = all cores, 200% = both; gw loop p99 = gateway event-loop delay (perf_hooks); retrans = SIPp caller retransmissions; UDP drops gw = datagrams the kernel dropped at the gateway\'s SIP socket because its receive buffer was full (/proc/net/udp), "(SIPp n)" the same at the SIPps\' sockets.',
     '',
@@ -658,13 +674,15 @@ function render(o: {
   }
   lines.push('### What limited the maximum', '');
   if (bad) {
+    // CPU per call over the passing steps, weighted by their calls (so the busy steps count most).
     const passing = results.filter((r) => r.pass && r.rate > 0);
-    const msPerCall = passing.length ? passing.reduce((a, r) => a + r.gwMsPerCall, 0) / passing.length : NaN;
+    const calls = passing.reduce((a, r) => a + r.offered, 0);
+    const msPerCall = calls ? passing.reduce((a, r) => a + r.gwMsPerCall * r.offered, 0) / calls : NaN;
     lines.push(
       `At ${bad.rate} calls/s (first failing rate): gateway ${bad.gwCpuPct.toFixed(0)}% of one core, event-loop p99 delay ${bad.eldP99Ms.toFixed(0)} ms (max ${bad.eldMaxMs.toFixed(0)} ms), SIPp ${bad.callerCpuPct.toFixed(0)}% + ${bad.agentCpuPct.toFixed(0)}%, machine ${bad.machineBusyPct.toFixed(0)}% of 200% (other work ${bad.otherPct.toFixed(0)}%), ${bad.retransmissions} retransmissions, ${bad.gwUdpDrops} datagrams dropped at the gateway's SIP socket (receive buffer full), setup p99 ${bad.setup?.p99 ?? '-'} ms${bad.leftover ? `, ${bad.leftover} calls stuck open afterwards` : ''}.` +
         (bad.errors.length ? ` SIPp errors: ${bad.errors.join('; ')} (message 1 = waiting for the answer to the INVITE, 8 = for the 200 to the BYE).` : ''),
       '',
-      `- CPU per call: the gateway spent ${msPerCall.toFixed(1)} ms of CPU per call on average over the passing steps (11 SIP messages through it per call, plus relay sockets), so one core carries at most ~${Math.round(1000 / msPerCall)} calls/s before anything else runs; signalling runs on the single main thread.`,
+      `- CPU per call: the gateway spent ${msPerCall.toFixed(1)} ms of CPU per call over the passing steps (weighted by calls; all its threads, its no-call CPU taken off; 11 SIP messages pass through it per call, and 4 relay sockets are opened and closed), so a core's worth of CPU carries ~${Math.round(1000 / msPerCall)} calls/s; SIP signalling itself runs on the single main thread.`,
       bad.machineBusyPct > 180
         ? `- The machine was saturated: the gateway, both SIPps${bad.otherPct > 20 ? ' and other work on the box' : ''} together used ${bad.machineBusyPct.toFixed(0)}% of 200%, so the gateway's main thread did not get a full core while it needed one.`
         : bad.gwCpuPct > 85
@@ -691,7 +709,14 @@ function render(o: {
   return lines.join('\n');
 }
 
-main().then(
+/** `--render results.json`: rewrite the RESULTS.md section from a saved run, without running anything. */
+async function renderOnly(file: string): Promise<void> {
+  const data = JSON.parse(readFileSync(file, 'utf8')) as RunData;
+  writeSection(RESULTS, render(data));
+  log(`wrote ${RESULTS} from ${file}`);
+}
+
+(opt('render') ? renderOnly(opt('render')!) : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     process.stderr.write(`bench:sip failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -53,8 +53,8 @@ export class GatewayProcess {
         const level = Number(/"level":(\d+)/.exec(line)?.[1] ?? 0);
         if (level >= 40) {
           this.warnings++;
-          const msg = /"msg":"([^"]*)"/.exec(line)?.[1] ?? line;
-          const err = /"err":\{[^}]*?"message":"([^"]*)"/.exec(line)?.[1];
+          const msg = /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line;
+          const err = /"err":\{.*?"message":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1]?.replace(/\\"/g, '"');
           this.lastWarning = (err ? `${msg}: ${err}` : msg).slice(0, 160);
         }
       }
