@@ -132,13 +132,14 @@ async function backgroundLoad(ms: number): Promise<number> {
 const agentIds = (): string[] => Array.from({ length: O.agents }, (_, i) => `b${String(i + 1).padStart(5, '0')}`);
 
 /** Starts a gateway on fresh ports and registers every agent id with the UAS as Contact. */
-async function bootGateway(uasPort: number): Promise<GatewayProcess> {
+async function bootGateway(uasPort: number, logDir: string): Promise<GatewayProcess> {
   const [sipPort, httpPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   const ids = agentIds();
   const gw = await GatewayProcess.start({
     repo: REPO,
     sipPort,
     httpPort,
+    logDir,
     env: {
       SIP_HOST: HOST,
       SIP_PORT: String(sipPort),
@@ -183,7 +184,7 @@ async function setup(runDir: string): Promise<Env> {
   await sleep(500);
   if (uas.child.exitCode !== null) throw new Error(`SIPp UAS exited at start:\n${uas.output().slice(-1500)}`);
   log(`SIPp UAS pid ${uas.pid} on udp ${HOST}:${uasPort}`);
-  const gw = await bootGateway(uasPort);
+  const gw = await bootGateway(uasPort, runDir);
   const agentsCsv = join(runDir, 'agents.csv');
   writeFileSync(agentsCsv, ['SEQUENTIAL', ...agentIds().map((id) => `${id};`)].join('\n') + '\n');
   return { gw, uas, uasPort, runDir, agentsCsv, mediaPort: mediaPort + 10, restarts: 0 };
@@ -196,7 +197,7 @@ async function setup(runDir: string): Promise<Env> {
  */
 async function restartGateway(env: Env): Promise<void> {
   await env.gw.stop();
-  env.gw = await bootGateway(env.uasPort);
+  env.gw = await bootGateway(env.uasPort, env.runDir);
   env.restarts++;
   log('  restarted the gateway; warm-up 100 cps for 2 s');
   await step(env, 'warm-up', 100, 2);

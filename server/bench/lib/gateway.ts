@@ -4,6 +4,7 @@
  * delay, CPU profiles over IPC). The exit of the gateway is logged with its last output.
  */
 import type { ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EldReport, MemReport, ProbeRequest } from './probe.js';
 import { sleep, spawnTracked, stopChild } from './procs.js';
@@ -53,6 +54,7 @@ export class GatewayProcess {
         const level = Number(/"level":(\d+)/.exec(line)?.[1] ?? 0);
         if (level >= 40) {
           this.warnings++;
+          if (this.logFile) appendFileSync(this.logFile, `${line}\n`);
           const msg = /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? line;
           const err = /"err":\{.*?"message":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1]?.replace(/\\"/g, '"');
           this.lastWarning = (err ? `${msg}: ${err}` : msg).slice(0, 160);
@@ -67,13 +69,15 @@ export class GatewayProcess {
   }
 
   private stopping = false;
+  /** Where the gateway's warn+ log lines go (the run directory), if anywhere. */
+  logFile: string | undefined;
 
   /** The last few KiB the gateway wrote (for error reports). */
   lastOutput(): string {
     return this.tail;
   }
 
-  static async start(o: { repo: string; env: Record<string, string>; sipPort: number; httpPort: number }): Promise<GatewayProcess> {
+  static async start(o: { repo: string; env: Record<string, string>; sipPort: number; httpPort: number; logDir?: string }): Promise<GatewayProcess> {
     const entry = resolve(o.repo, 'server/bench/lib/gateway-entry.ts');
     const child = spawnTracked(process.execPath, ['--expose-gc', '--import', 'tsx', entry], {
       cwd: o.repo,
@@ -81,6 +85,7 @@ export class GatewayProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const gw = new GatewayProcess(child, o.sipPort, o.httpPort);
+    if (o.logDir) gw.logFile = `${o.logDir}/gateway-${gw.pid}-warnings.log`;
     let early = '';
     child.stderr?.on('data', (d: Buffer) => (early += d.toString()));
     const deadline = Date.now() + 30_000;
