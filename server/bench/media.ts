@@ -258,7 +258,9 @@ async function latency(plane: MediaPlane, seconds: number): Promise<{ n: number;
     while (j < marks.length && marks[j]!.id !== click.id) j++;
     if (j < marks.length) d.push(click.at - marks[j++]!.at);
   }
-  const steady = d.slice(Math.floor(d.length / 5));
+  // Leave out the first fifth (tick phase settling) and the last 0.5 s: when the stream stops, its
+  // last 40 ms wait for the end to be recognised (20 ms grace) before the look-ahead lets them go.
+  const steady = d.slice(Math.floor(d.length / 5), Math.max(Math.floor(d.length / 5) + 1, d.length - 8));
   return { n: steady.length, lost: marks.length - d.length, p50: +pct(steady, 50).toFixed(1), p99: +pct(steady, 99).toFixed(1), max: +Math.max(...steady).toFixed(1) };
 }
 
@@ -269,11 +271,15 @@ async function main(): Promise<void> {
   streams();
   const bench = spawnBench();
   // 1. compute path
-  // best of three: the least disturbed run on a shared host
-  const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(await bench.request('micro', { calls: 200, cycles: quick ? 200 : 500 }));
-  const micro = runs.reduce((a, b) => (b.cpuUsPerCallFrame < a.cpuUsPerCallFrame ? b : a));
-  log(`bare cost: ${micro.cpuUsPerCallFrame.toFixed(2)} µs CPU (${micro.usPerCallFrame.toFixed(2)} µs wall) per call per 20 ms frame -> ${Math.floor(20000 / micro.cpuUsPerCallFrame)} calls per core at 100 %`);
+  // best of three: the least disturbed run on a shared host; 200 calls (state in cache) and 1000
+  const microAt = async (calls: number) => {
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await bench.request('micro', { calls, cycles: quick ? 200 : 400 }));
+    return runs.reduce((a, b) => (b.cpuUsPerCallFrame < a.cpuUsPerCallFrame ? b : a));
+  };
+  const micro = await microAt(200);
+  const micro1000 = await microAt(1000);
+  log(`bare cost: ${micro.cpuUsPerCallFrame.toFixed(2)} µs CPU per call per 20 ms frame at 200 calls, ${micro1000.cpuUsPerCallFrame.toFixed(2)} µs at 1000 calls`);
   const compute: ComputeResult[] = [];
   for (let calls = 250; calls <= maxCalls; calls += 250) {
     // Up to three runs per step; the best counts (a shared host can deschedule the thread).
@@ -338,13 +344,13 @@ async function main(): Promise<void> {
   }
   log(detector);
   const loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
-  if (write) writeResults({ info: { ...info, loadAfter }, micro, compute, onTimeMax, fitsMax, udp, udpMax, idle, detector });
+  if (write) writeResults({ info: { ...info, loadAfter }, micro, micro1000, compute, onTimeMax, fitsMax, udp, udpMax, idle, detector });
 }
 
 const START = '<!-- bench:media -->';
 const END = '<!-- /bench:media -->';
 
-function writeResults(r: { info: Record<string, string | number>; micro: { usPerCallFrame: number; cpuUsPerCallFrame: number }; compute: ComputeResult[]; onTimeMax: number; fitsMax: number; udp: { calls: number; missed: number; lossPct: number; loop: number; genLatenessMs: number; latency?: { p50: number; p99: number } }[]; udpMax: number; idle: { n: number; lost: number; p50: number; p99: number; max: number }; detector: string }): void {
+function writeResults(r: { info: Record<string, string | number>; micro: { usPerCallFrame: number; cpuUsPerCallFrame: number }; micro1000: { usPerCallFrame: number; cpuUsPerCallFrame: number }; compute: ComputeResult[]; onTimeMax: number; fitsMax: number; udp: { calls: number; missed: number; lossPct: number; loop: number; genLatenessMs: number; latency?: { p50: number; p99: number } }[]; udpMax: number; idle: { n: number; lost: number; p50: number; p99: number; max: number }; detector: string }): void {
   const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
   const loadedRow = r.udp.find((u) => u.latency);
   const loaded = loadedRow?.latency;
@@ -356,7 +362,7 @@ function writeResults(r: { info: Record<string, string | number>; micro: { usPer
     '',
     '**1. Compute path, one worker thread** (engine with in-memory sockets; per call a customer leg and an agent leg, 20 ms PCMU both ways; customer speech with DTMF bursts -> playout buffer -> detector + energy hint -> 40 ms look-ahead masking -> mix -> encode -> RTP; agent speech the other way; 5 ms drift-free ticker, four slots):',
     '',
-    `- bare cost (no clock, best of three runs of 200 calls): **${r.micro.cpuUsPerCallFrame.toFixed(2)} µs CPU per call per 20 ms frame** (${r.micro.usPerCallFrame.toFixed(2)} µs wall), both directions: ${Math.floor(20000 / r.micro.cpuUsPerCallFrame)} calls would fill one core`,
+    `- bare cost (no clock, tight loop, best of three runs): **${r.micro.cpuUsPerCallFrame.toFixed(2)} µs CPU per call per 20 ms frame with 200 calls** (both directions; ${Math.floor(20000 / r.micro.cpuUsPerCallFrame)} such calls would fill a core), **${r.micro1000.cpuUsPerCallFrame.toFixed(2)} µs with 1000 calls**: the per-call state (about 50 KB, mostly the two 1 s playout rings) no longer stays in cache, and memory, not arithmetic, sets the cost`,
     `- with the clock: **${r.fitsMax} calls per core whose work fits every 5 ms tick** (99 % of ticks under 5 ms of CPU, < 90 % CPU in all; target 1000); ${r.onTimeMax > 0 ? `every tick also on time by the wall clock up to ${r.onTimeMax} calls` : 'no step had every tick on time by the wall clock: the host did not schedule the thread for up to tens of ms (see max lateness)'}`,
     '',
     '| calls | ticks | missed | late (>2.5 ms) | max lateness ms | tick CPU p99 / max ms | CPU | µs/call/frame (wall) |',
@@ -372,6 +378,8 @@ function writeResults(r: { info: Record<string, string | number>; micro: { usPer
     ...r.udp.map((u) => `| ${u.calls} | ${(100 * u.loop).toFixed(0)} % | ${u.missed} | ${u.lossPct} % | ${u.genLatenessMs} |`),
     '',
     `**3. Added delay customer -> agent** (clicks in 20 ms packets, 40 ms look-ahead included): idle p50 ${r.idle.p50} ms, p99 ${r.idle.p99} ms (n ${r.idle.n})${loaded ? `; with ${loadedRow!.calls} calls running p50 ${loaded.p50} ms, p99 ${loaded.p99} ms` : ''}. Target p99 < 60 ms.`,
+    '',
+    "Notes: on this shared 2-vCPU VM repeated runs differ by about one step (three runs on the same day: 250, 750, 500 calls fitting every tick). The **1000-call target is not met** here: with the clock the engine costs 15-18 µs per call and frame, the cost of the 1000-call tight loop (state out of cache), not the 7-8 µs of 200 cache-resident calls; the way there is a smaller per-call footprint (shorter playout rings, detector state packed per worker). The socket path is capped near 300 calls per worker by Node's dgram (one syscall per datagram); more cores (one worker each) scale it, recvmmsg/sendmmsg would need a native addon. The click latency above includes this bench's own sender jitter (it runs in the bench's main thread) and the media worker's missed ticks under UDP load; the integration test (`media-latency.test.ts`) measured steady p50 45 ms / p99 48 ms on a quiet host.",
     '',
     '**4. In-band detector vs spandsp** (server/bench/media-detector.ts):',
     '',
