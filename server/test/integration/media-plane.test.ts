@@ -308,30 +308,44 @@ describe('media plane: latching, bad input, RTCP', () => {
 });
 
 describe('media plane: jitter and worker death', () => {
-  // Timing-sensitive (a packet held 20 ms must not be declared lost): a retry absorbs a host that
-  // stalls this process or the worker for longer than the playout buffer's grace time.
-  it('reordered packets still come out in order, none lost', { retry: 2 }, async () => {
-    const { b, customer, agent } = await call();
-    const level = (k: number): number => 1000 + 1500 * (k % 10);
-    let held: Buffer | undefined;
-    await pace(80, (k) => {
-      const u = new Uint8Array(160);
-      encodeUlaw(new Int16Array(160).fill(level(k)), u);
-      const pkt = customer.packet(0, u);
-      if (k % 2 === 0) held = pkt; // an even packet waits and arrives right after its successor
-      else {
-        customer.send(pkt);
-        customer.send(held!);
-      }
-    });
-    await sleep(100);
-    const plateaus: number[] = [];
-    for (const x of agent.audio('pcma')) if (x > 300 && Math.abs(x - (plateaus[plateaus.length - 1] ?? -9999)) > 700) plateaus.push(x);
-    const steps = plateaus.map((v) => Math.round((v - 1000) / 1500));
-    expect(steps.length).toBeGreaterThanOrEqual(76);
-    for (let i = 1; i < steps.length; i++) expect((steps[i]! - steps[i - 1]! + 10) % 10).toBe(1);
-    const st = (await b.stats()).legs.find((l) => l.id === 'customer')!;
-    expect(st.playout.late).toBe(0);
+  // Timing-sensitive: a packet held back arrives right after its successor, within the playout
+  // buffer's 20 ms grace. When this process itself is stalled for longer than that (a loaded
+  // host), the sender delivers late and the frame is rightly given up as lost; when the worker
+  // misses a tick it skips that frame by design (media stays real-time). Such an attempt proves
+  // nothing and is repeated; an attempt where both kept time must be perfect.
+  it('reordered packets still come out in order, none lost', async () => {
+    const outcomes: { senderLateMs: number; workerMissed: number; steps: number[]; late: number }[] = [];
+    const missed = async (): Promise<number> => (await plane.stats()).workers.reduce((n, w) => n + w.missed, 0);
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const { b, customer, agent } = await call();
+      const missedBefore = await missed();
+      const level = (k: number): number => 1000 + 1500 * (k % 10);
+      let held: Buffer | undefined;
+      const { maxLateMs } = await pace(80, (k) => {
+        const u = new Uint8Array(160);
+        encodeUlaw(new Int16Array(160).fill(level(k)), u);
+        const pkt = customer.packet(0, u);
+        if (k % 2 === 0) held = pkt; // an even packet waits and arrives right after its successor
+        else {
+          customer.send(pkt);
+          customer.send(held!);
+        }
+      });
+      await sleep(100);
+      const plateaus: number[] = [];
+      for (const x of agent.audio('pcma')) if (x > 300 && Math.abs(x - (plateaus[plateaus.length - 1] ?? -9999)) > 700) plateaus.push(x);
+      const steps = plateaus.map((v) => Math.round((v - 1000) / 1500));
+      const late = (await b.stats()).legs.find((l) => l.id === 'customer')!.playout.late;
+      const workerMissed = (await missed()) - missedBefore;
+      await b.close();
+      outcomes.push({ senderLateMs: +maxLateMs.toFixed(1), workerMissed, steps, late });
+      if (maxLateMs < 10 && workerMissed === 0) break;
+    }
+    const clean = outcomes[outcomes.length - 1]!;
+    if (clean.senderLateMs >= 10 || clean.workerMissed > 0) throw new Error(`sender or worker stalled in every attempt (${JSON.stringify(outcomes.map((o) => [o.senderLateMs, o.workerMissed]))}); the host is too loaded for this test`);
+    expect(clean.steps.length).toBeGreaterThanOrEqual(76);
+    for (let i = 1; i < clean.steps.length; i++) expect((clean.steps[i]! - clean.steps[i - 1]! + 10) % 10).toBe(1);
+    expect(clean.late).toBe(0);
   });
 
   it('a worker killed mid-call closes its bridges (closed + workerDied) and is replaced', async () => {

@@ -130,15 +130,21 @@ export class RtpPeer {
 
 /**
  * Calls `fn(k)` every `periodMs`, scheduled against the start time (no drift), for `count`
- * periods. Resolves when done.
+ * periods. Resolves when done with the worst lateness of a call against its schedule (a host
+ * that stalls this process sends late and then in a burst: tests that depend on the sender's
+ * timing use it to tell a stalled sender from a fault of the gateway).
  */
-export function pace(count: number, fn: (k: number) => void, periodMs = 20): Promise<void> {
+export function pace(count: number, fn: (k: number) => void, periodMs = 20): Promise<{ maxLateMs: number }> {
   return new Promise((resolve) => {
     const start = performance.now();
     let k = 0;
+    let maxLateMs = 0;
     const step = (): void => {
-      while (k < count && performance.now() >= start + k * periodMs) fn(k++);
-      if (k >= count) return resolve();
+      for (let now = performance.now(); k < count && now >= start + k * periodMs; now = performance.now()) {
+        maxLateMs = Math.max(maxLateMs, now - (start + k * periodMs));
+        fn(k++);
+      }
+      if (k >= count) return resolve({ maxLateMs });
       setTimeout(step, Math.max(0, start + k * periodMs - performance.now()));
     };
     step();
