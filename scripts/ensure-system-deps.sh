@@ -11,6 +11,8 @@ NEEDS=(
   "cc gcc"                                # builds the tiny spandsp oracle program
   "espeak-ng espeak-ng"                   # prompts and talk-off speech
   "sox sox"                               # audio conversion and measurement
+  "chromium chromium"                     # Playwright end-to-end tests (executablePath /usr/bin/chromium)
+  "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
 )
 
 missing=()
