@@ -17,7 +17,6 @@ import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
 import type { Config } from './config/schema.js';
 import { systemClock, type Clock } from './lib/clock.js';
-import { PortAllocator } from './media/relay/index.js';
 import type { Logger } from './observability/logger.js';
 import { DigestAuthenticator, type DigestAlgorithm } from './sip/auth/index.js';
 import { RegistrarLimits } from './sip/constants.js';
@@ -87,15 +86,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
   const sip = (parts.sip = new SipStack(transport, clock, logger));
-  // The RTP range is shared: the bridged calls' relay takes the lower half, the media workers
-  // (payment calls) the upper half, so the two allocators never hand out the same port.
-  const mid = config.RTP_PORT_MIN + 2 * Math.floor((config.RTP_PORT_MAX - config.RTP_PORT_MIN) / 4);
-  const ports = new PortAllocator(config.RTP_PORT_MIN, mid - 1);
+  // Every call's media (bridged and payment calls) runs on the media plane's workers, which own
+  // the whole RTP range.
   const mediaAddress = config.MEDIA_ADDRESS ?? config.SIP_HOST;
   const media = await createMediaPlane({
     ...(config.MEDIA_WORKERS ? { workers: config.MEDIA_WORKERS } : {}),
     address: mediaAddress,
-    portMin: mid,
+    portMin: config.RTP_PORT_MIN,
     portMax: config.RTP_PORT_MAX,
     logger,
     promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
@@ -104,7 +101,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   const paymentCalls = new PaymentCalls(
     {
-      stack: sip, clock, logger, mediaAddress, ports, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
+      stack: sip, clock, logger, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
       createBridge: (id) => media.createBridge(id),
       payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
     },
@@ -112,7 +109,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     codes,
   );
   const calls = (parts.calls = new CallManager(
-    { stack: sip, clock, logger, mediaAddress, ports, ringTimeoutMs: config.RING_TIMEOUT_S * 1000 },
+    { stack: sip, clock, logger, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id) },
     registrarService,
     logger,
     paymentCalls,

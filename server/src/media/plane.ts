@@ -17,11 +17,11 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SafeEmitter } from '../lib/emitter.js';
 import { MediaError, type BridgeOptions, type MediaMethods, type MediaNotifications, type WorkerStats } from './engine/protocol.js';
-import { PortAllocator } from './relay/port-allocator.js';
+import { PortAllocator } from './port-allocator.js';
 import { Channel } from './worker/channel.js';
 import { RemoteBridge, mediaError } from './worker/remote-bridge.js';
 
-export type { BridgeMode, BridgeOptions, BridgeStats, DigitEvent, LegConfig, LegRole, LegStats, LocalPorts, MaskKind, MuteMatrix, PromptResult, RemoteAddress, WorkerStats } from './engine/protocol.js';
+export type { BridgeMode, BridgeOptions, BridgeStats, DigitEvent, DigitTransport, LegConfig, LegRole, LegStats, LocalPorts, MaskKind, MuteMatrix, PromptResult, RemoteAddress, WorkerStats } from './engine/protocol.js';
 export { MediaError } from './engine/protocol.js';
 export type { BridgeEvents } from './worker/remote-bridge.js';
 

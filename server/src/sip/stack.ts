@@ -12,6 +12,7 @@ import {
   type ResponseOptions,
 } from './message/index.js';
 import {
+  InviteServerState,
   TransactionLayer,
   type ClientTransaction,
   type ClientTransactionUser,
@@ -152,14 +153,15 @@ export class SipStack {
         return user?.onAck(res.ack, flow);
       case 'cancel': {
         // RFC 3261 9.2: 481 when no INVITE matches; otherwise 200 to the CANCEL and let the TU
-        // answer the INVITE with 487 if it has not sent a final response yet.
+        // answer the INVITE with 487 if it has not sent a final response yet. Once a final was
+        // sent the CANCEL has no effect on the INVITE (the TU is not told).
         const target = res.target;
         if (!target || target.terminated) {
           this.respond(res.txn, 481);
           return;
         }
         this.respond(res.txn, 200);
-        user?.onCancel(target);
+        if (target.state === InviteServerState.Proceeding) user?.onCancel(target);
         return;
       }
       case 'dropped':

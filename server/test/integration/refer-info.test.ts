@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
-import type { InfoDigit, ReferRequest } from '../../src/calls/b2bua/types.js';
+import type { LegDigit, ReferRequest } from '../../src/calls/b2bua/types.js';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
@@ -211,7 +211,7 @@ describe('in-dialog REFER from the agent (RFC 3515)', () => {
 describe('in-dialog INFO (RFC 6086 legacy DTMF)', () => {
   it('from the agent: dtmf-relay and dtmf are answered 200 and become digit events; text/plain 415; an Info-Package 469', async () => {
     const live = await establish();
-    const digits: InfoDigit[] = [];
+    const digits: LegDigit[] = [];
     live.call.events.on('digit', (d) => digits.push(d));
 
     const relay = await agent.inDialog(live.d, 'INFO', [], { type: 'application/dtmf-relay', content: 'Signal=5\r\nDuration=160\r\n' });
@@ -235,7 +235,7 @@ describe('in-dialog INFO (RFC 6086 legacy DTMF)', () => {
   });
 
   it('from a SIPp caller (the customer leg): the same answers, and digits on leg A', async () => {
-    const digits: InfoDigit[] = [];
+    const digits: LegDigit[] = [];
     const live = await establish('caller-info.xml', (c) => c.events.on('digit', (d) => digits.push(d)));
     const bye = await agent.nextRequest('BYE');
     agent.respond(bye, 200);

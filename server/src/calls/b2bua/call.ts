@@ -7,7 +7,7 @@ import { initialCSeq, newBranch, newCallId, newTag } from '../../sip/dialog/ids.
 import { serializeRequest } from '../../sip/dialog/serialize.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../../sip/transaction/index.js';
 import type { SipFlow } from '../../sip/transport/types.js';
-import { MediaAnchor, type Leg } from '../media-anchor.js';
+import { BRIDGE_LEG, MediaAnchor, type Leg } from '../media-anchor.js';
 import { CallState, nextCallState, type CallAction, type CallEvent } from './call-state.js';
 import { InDialog } from './in-dialog.js';
 import type { CallDeps, CallEvents } from './types.js';
@@ -71,12 +71,24 @@ export class Call {
   /** Starts the agent leg. The caller has already been sent 100 Trying. */
   async start(): Promise<void> {
     try {
-      this.media = await MediaAnchor.create({ address: this.deps.mediaAddress, allocator: this.deps.ports, logger: this.deps.logger });
+      this.media = await MediaAnchor.create({
+        id: this.id,
+        createBridge: this.deps.createBridge,
+        logger: this.deps.logger,
+        onMediaFailure: (reason) => this.guard(() => this.hangup(reason)),
+      });
     } catch (err) {
-      this.log.error({ err }, 'no media ports for the call');
-      return this.fail(503, 'media ports exhausted');
+      this.log.warn({ err }, 'no media for the call');
+      return this.fail(503, 'media unavailable');
     }
-    if (this.stale()) return;
+    this.media.bridge.events.on('digit', (d) => {
+      const leg: Leg = d.legId === BRIDGE_LEG.A.id ? 'A' : 'B';
+      this.events.emit('digit', { leg, digit: d.digit, durationMs: d.durationMs, transport: d.transport });
+    });
+    if (this.stale()) {
+      void this.media.close();
+      return;
+    }
     const offer = this.media.offer('A', this.aReq.body);
     if (typeof offer !== 'string') return this.fail(offer.status, offer.error);
     let flow: SipFlow;

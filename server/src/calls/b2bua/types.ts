@@ -1,7 +1,7 @@
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SipStack } from '../../sip/stack.js';
-import type { PortAllocator } from '../../media/relay/index.js';
+import type { Bridge, DigitTransport } from '../../media/plane.js';
 import type { Leg } from '../media-anchor.js';
 
 /** What a call needs from the gateway. */
@@ -9,17 +9,20 @@ export interface CallDeps {
   stack: SipStack;
   clock: Clock;
   logger: Logger;
-  mediaAddress: string;
-  ports: PortAllocator;
+  /** A media-plane bridge for the call (worker thread; its RTP ports come from the plane). */
+  createBridge: (id: string) => Promise<Bridge>;
   ringTimeoutMs: number;
 }
 
-/** A digit that arrived by SIP INFO (RFC 6086 legacy INFO, application/dtmf-relay or application/dtmf). */
-export interface InfoDigit {
+/**
+ * A digit keyed on a leg: by SIP INFO (RFC 6086 legacy INFO, application/dtmf-relay or
+ * application/dtmf) from the signalling, or by RFC 4733 / in-band tone from the media bridge.
+ */
+export interface LegDigit {
   leg: Leg;
   digit: string;
   durationMs: number | undefined;
-  transport: 'info';
+  transport: 'info' | DigitTransport;
 }
 
 /** An in-dialog REFER (RFC 3515), handed up with its headers intact. */
@@ -46,7 +49,7 @@ export interface ReferRequest {
 export interface CallEvents {
   /** State of the call changed. */
   state: (state: string) => void;
-  digit: (d: InfoDigit) => void;
+  digit: (d: LegDigit) => void;
   refer: (r: ReferRequest) => void;
   ended: (reason: string) => void;
 }

@@ -6,7 +6,7 @@
  * closes or its worker dies.
  */
 import { SafeEmitter } from '../../lib/emitter.js';
-import type { PortAllocator } from '../relay/port-allocator.js';
+import type { PortAllocator } from '../port-allocator.js';
 import {
   MediaError,
   type BridgeMode,

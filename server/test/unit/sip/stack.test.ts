@@ -79,3 +79,44 @@ describe('SipStack stateless replies over UDP (RFC 3261 18.2.1, 18.2.2)', () => 
     expect(p.got[0]).toContain(`received=${HOST}`);
   });
 });
+
+describe('SipStack CANCEL (RFC 3261 9.2)', () => {
+  const invite = (port: number, branch: string): string => request(`SIP/2.0/UDP ${HOST}:${port};branch=${branch}`);
+  const cancel = (port: number, branch: string): string =>
+    invite(port, branch).replace('INVITE sip:user@example.com', 'CANCEL sip:user@example.com').replace('CSeq: 8 INVITE', 'CSeq: 8 CANCEL');
+
+  async function withUser() {
+    const stack = await start();
+    const p = await peer();
+    const cancelled: string[] = [];
+    let txn: import('../../../src/sip/transaction/index.js').ServerTransaction | undefined;
+    stack.setUser({
+      onRequest: (_req, t) => (txn = t),
+      onAck: () => {},
+      onCancel: (t) => cancelled.push(t.id),
+      onUnmatched2xx: () => {},
+      onFlowClosed: () => {},
+    });
+    return { stack, p, cancelled, txn: () => txn };
+  }
+
+  it('before a final response: 200 to the CANCEL and the TU is told (it answers the INVITE 487)', async () => {
+    const { stack, p, cancelled, txn } = await withUser();
+    p.socket.send(invite(p.port, 'z9hG4bK-c1'), stack.transport.udpPort, HOST);
+    await waitFor(() => txn() !== undefined);
+    p.socket.send(cancel(p.port, 'z9hG4bK-c1'), stack.transport.udpPort, HOST);
+    await waitFor(() => p.got.some((m) => /^SIP\/2\.0 200 [^\r]*\r\n[\s\S]*CSeq: 8 CANCEL/.test(m)));
+    expect(cancelled).toEqual([txn()!.id]);
+  });
+
+  it('after a final response: still 200 to the CANCEL, but the TU is not told (no second final)', async () => {
+    const { stack, p, cancelled, txn } = await withUser();
+    p.socket.send(invite(p.port, 'z9hG4bK-c2'), stack.transport.udpPort, HOST);
+    await waitFor(() => txn() !== undefined);
+    stack.respond(txn()!, 486);
+    await waitFor(() => p.got.some((m) => m.startsWith('SIP/2.0 486')));
+    p.socket.send(cancel(p.port, 'z9hG4bK-c2'), stack.transport.udpPort, HOST);
+    await waitFor(() => p.got.some((m) => /^SIP\/2\.0 200 [^\r]*\r\n[\s\S]*CSeq: 8 CANCEL/.test(m)));
+    expect(cancelled).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PortAllocator, PortExhaustedError, isRtcp, isRtp } from '../../../../src/media/relay/index.js';
+import { PortAllocator, PortExhaustedError } from '../../../src/media/port-allocator.js';
 
 describe('PortAllocator (RFC 3550 §11: RTP even, RTCP = RTP + 1)', () => {
   it('hands out even ports whose RTCP port is still inside the range', () => {
@@ -56,22 +56,5 @@ describe('PortAllocator (RFC 3550 §11: RTP even, RTCP = RTP + 1)', () => {
 
   it.each([[20000, 20000], [20001, 20001], [0, 10], [20000, 70000], [20010, 20000], [1.5, 10]])('refuses the range %i-%i', (min, max) => {
     expect(() => new PortAllocator(min, max)).toThrow(RangeError);
-  });
-});
-
-describe('RTP/RTCP sanity check', () => {
-  const rtp = Buffer.from([0x80, 0x00, 0, 1, 0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef]);
-  it.each([
-    ['a 12-byte RTP v2 header', rtp, true, true],
-    ['RTP v2 with payload', Buffer.concat([rtp, Buffer.alloc(160, 0xff)]), true, true],
-    ['11 bytes', rtp.subarray(0, 11), false, true],
-    ['version 1', Buffer.from([0x40, ...rtp.subarray(1)]), false, false],
-    ['version 0 (STUN-like)', Buffer.from([0x00, 0x01, ...rtp.subarray(2)]), false, false],
-    ['an 8-byte empty RTCP RR', Buffer.from([0x80, 201, 0, 1, 1, 2, 3, 4]), false, true],
-    ['7 bytes', Buffer.from([0x80, 201, 0, 1, 1, 2, 3]), false, false],
-    ['empty', Buffer.alloc(0), false, false],
-  ])('%s: RTP %s, RTCP %s', (_n, buf, asRtp, asRtcp) => {
-    expect(isRtp(buf)).toBe(asRtp);
-    expect(isRtcp(buf)).toBe(asRtcp);
   });
 });
