@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
-import { loadSipProfile } from './handoff/index.js';
+import { loadSipProfile, ReplayGuard } from './handoff/index.js';
+import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
@@ -34,6 +35,7 @@ export interface Gateway {
   media: MediaPlane;
   payments: Payments;
   paymentCalls: PaymentCalls;
+  inlinePayments: InlinePayments;
   /** Bearer token for supervisors (config or generated for the demo). */
   supervisorToken: string;
   /** API key for POST /api/handoffs (config or generated for the demo). */
@@ -114,6 +116,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     logger,
     paymentCalls,
   ));
+  const inlinePayments = new InlinePayments(
+    { clock, logger, payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE },
+    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
+    codes,
+    new ReplayGuard(),
+  );
+  calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);
   sip.setUser(calls);
   const sweep = setInterval(() => registrar.sweep(), 10_000);
   sweep.unref();
@@ -130,6 +139,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     media,
     payments,
     paymentCalls,
+    inlinePayments,
     supervisorToken,
     handoffApiKey,
     httpPort,

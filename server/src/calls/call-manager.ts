@@ -4,7 +4,7 @@ import { uriDestination, type RequestContext, type SipUser } from '../sip/stack.
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../sip/transaction/index.js';
 import type { SipFlow } from '../sip/transport/types.js';
 import { Call, type CallTarget } from './b2bua/call.js';
-import type { CallDeps } from './b2bua/types.js';
+import type { CallDeps, ReferRequest } from './b2bua/types.js';
 import type { Leg } from './media-anchor.js';
 import type { RegistrarService } from './registrar-service.js';
 
@@ -33,6 +33,9 @@ export interface DialogRegistry {
   invite(txn: ServerTransaction, onCancel: (() => void) | undefined): void;
 }
 
+/** Takes the agent's in-dialog REFERs of bridged calls (calls/payment: inline payments). */
+export type ReferHandler = (call: Call, refer: ReferRequest) => void;
+
 export interface CallManagerEvents {
   call: (call: Call) => void;
 }
@@ -57,6 +60,8 @@ export class CallManager implements SipUser {
     },
   };
   readonly calls = new Set<Call>();
+  /** Where REFERs inside bridged calls go; unset, they are answered 202 and left at 100 Trying. */
+  referHandler: ReferHandler | undefined;
   private readonly busy = new Map<string, number>();
   private lastPicked = new Map<string, number>();
   private pickSeq = 0;
@@ -115,12 +120,21 @@ export class CallManager implements SipUser {
     this.calls.add(call);
     this.registry.invite(txn, () => call.onCancel());
     this.busy.set(target.agentId, (this.busy.get(target.agentId) ?? 0) + 1);
-    call.events.on('ended', () => {
-      this.calls.delete(call);
-      this.registry.invite(txn, undefined);
+    let agentFree = false;
+    const freeAgent = (): void => {
+      if (agentFree) return;
+      agentFree = true;
       const n = (this.busy.get(target.agentId) ?? 1) - 1;
       if (n > 0) this.busy.set(target.agentId, n);
       else this.busy.delete(target.agentId);
+    };
+    call.events.on('refer', (r) => this.referHandler?.(call, r));
+    // An agent who left during an inline capture can take calls while it finishes.
+    call.events.on('agentGone', freeAgent);
+    call.events.on('ended', () => {
+      this.calls.delete(call);
+      this.registry.invite(txn, undefined);
+      freeAgent();
     });
     this.events.emit('call', call);
     call.start().catch((err: unknown) => {

@@ -39,8 +39,7 @@ export function payScenario(opts: { user?: string; headers: Record<string, strin
       CSeq: 1 INVITE
       Contact: <sip:customer@[local_ip]:[local_port];transport=[transport]>
       Max-Forwards: 70
-${hdrs}
-      Content-Type: application/sdp
+${hdrs ? `${hdrs}\n` : ''}      Content-Type: application/sdp
       Content-Length: [len]
 
       v=0
@@ -56,6 +55,8 @@ ${hdrs}
     ]]>
   </send>
   <recv response="100" optional="true" />
+  <recv response="180" optional="true" />
+  <recv response="183" optional="true" />
   <recv response="200" rrs="true" />
   <send>
     <![CDATA[

@@ -310,14 +310,15 @@ export class WsSipAgent {
 
   /**
    * Answers an INVITE from the gateway: 180 then 200 with an SDP answer naming `rtpPort` on
-   * 127.0.0.1 (PCMA + telephone-event, as the SIPp callers offer). Returns the dialog (RFC 3261 12.1.1).
+   * 127.0.0.1 (PCMA + telephone-event, as the SIPp callers offer, or PCMU). Returns the dialog (RFC 3261 12.1.1).
    */
-  answer(invite: SipMessage, rtpPort: number): AgentDialog {
+  answer(invite: SipMessage, rtpPort: number, codec: 'pcma' | 'pcmu' = 'pcma'): AgentDialog {
     const tag = token(5);
     this.respond(invite, 180, { toTag: tag, headers: [['Contact', this.contact]] });
+    const [pt, name] = codec === 'pcma' ? [8, 'PCMA'] : [0, 'PCMU'];
     const sdp = [
       'v=0', `o=${this.user} ${Date.now()} 1 IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
-      `m=audio ${rtpPort} RTP/AVP 8 101`, 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', 'a=sendrecv', '',
+      `m=audio ${rtpPort} RTP/AVP ${pt} 101`, `a=rtpmap:${pt} ${name}/8000`, 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', 'a=sendrecv', '',
     ].join('\r\n');
     this.respond(invite, 200, {
       toTag: tag,
@@ -364,12 +365,15 @@ export class WsSipAgent {
 export class RtpSink {
   packets = 0;
   payloadTypes = new Set<number>();
+  /** Every packet's arrival (performance.now()), payload type and payload (12-byte header assumed: no CSRC/extension). */
+  readonly received: { at: number; pt: number; payload: Buffer }[] = [];
 
   private constructor(private readonly sock: Socket) {
     sock.on('message', (m) => {
       if (m.length >= 12 && m[0]! >> 6 === 2) {
         this.packets++;
         this.payloadTypes.add(m[1]! & 0x7f);
+        if (this.received.length < 100_000) this.received.push({ at: performance.now(), pt: m[1]! & 0x7f, payload: m.subarray(12) });
       }
     });
   }

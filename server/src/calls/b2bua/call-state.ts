@@ -13,6 +13,9 @@ import { InvalidStateError } from '../../lib/errors.js';
  *     │ b.rejected / b.answered / b.timeout  └──────────┴──────────────────► Ended
  *     └──────────────────────────────────────────────────────────────────► Ended
  *   Calling/Ringing --b.rejected / b.timeout / hangup--> Ended
+ *   Confirmed --b.bye-in-capture--> AgentGone --capture.done / a.bye / hangup--> Ended
+ *     (the agent hung up or closed the tab while the customer keys a card: the capture goes on
+ *      with the customer alone, who is hung up on once it has heard the outcome)
  *
  * RFC 3261 9.1 (CANCEL), 13.3.1.4 (2xx retransmitted until ACK, give up after 64*T1), 15 (BYE only
  * after the ACK for our 2xx or its timeout).
@@ -23,6 +26,7 @@ export enum CallState {
   Answered = 'answered',
   ByeAfterAck = 'bye-after-ack',
   Confirmed = 'confirmed',
+  AgentGone = 'agent-gone',
   Cancelling = 'cancelling',
   Ended = 'ended',
 }
@@ -37,6 +41,8 @@ export type CallEvent =
   | 'ack.timeout'
   | 'a.bye'
   | 'b.bye'
+  | 'b.bye-in-capture'
+  | 'capture.done'
   | 'hangup';
 
 export type CallAction =
@@ -100,7 +106,14 @@ export const CALL_TABLE: Table = {
     'b.bye': t(S.Ended, 'bye-a', 'release'),
     'a.ack': t(S.Confirmed),
     'b.answered': t(S.Confirmed, 'ack-b'),
+    'b.bye-in-capture': t(S.AgentGone),
     hangup: t(S.Ended, 'bye-a', 'bye-b', 'release'),
+  },
+  [S.AgentGone]: {
+    'capture.done': t(S.Ended, 'bye-a', 'release'),
+    'a.bye': t(S.Ended, 'release'),
+    'a.ack': t(S.AgentGone),
+    hangup: t(S.Ended, 'bye-a', 'release'),
   },
 };
 

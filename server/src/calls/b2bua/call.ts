@@ -36,6 +36,8 @@ export class Call {
   bFlow: SipFlow | undefined;
   media: MediaAnchor | undefined;
   readonly inDialog: InDialog;
+  /** The inline payment running on this call (calls/payment sets it; cleared by captureDone()). */
+  capture: { onAgentGone(): void } | undefined;
   /** Status sent to the caller when the agent leg fails (reject-a). */
   private rejectStatus = 480;
   private rejectReason: string | undefined;
@@ -234,6 +236,22 @@ export class Call {
       return;
     }
     this.inDialog.onAck(leg, ack);
+  }
+
+  /** The agent's BYE: with a capture running the customer stays (AgentGone), else both legs end. */
+  onAgentBye(): void {
+    if (!this.capture || this.state !== CallState.Confirmed) return this.dispatch('b.bye');
+    this.dispatch('b.bye-in-capture');
+    this.onDialog(this.bInvite!.callId, stripTagValue(this.bInvite!.from), 'B', undefined);
+    this.bDialog = undefined;
+    this.events.emit('agentGone');
+    this.capture.onAgentGone();
+  }
+
+  /** The inline payment is over: with the agent gone, the customer is hung up on now. */
+  captureDone(): void {
+    this.capture = undefined;
+    if (this.state === CallState.AgentGone) this.dispatch('capture.done');
   }
 
   /** Something outside the call ends it (shutdown, media failure). */

@@ -45,7 +45,7 @@ export class InDialog {
     switch (req.method) {
       case 'BYE':
         stack.respond(txn, 200);
-        return this.call.dispatch(leg === 'A' ? 'a.bye' : 'b.bye');
+        return leg === 'A' ? this.call.dispatch('a.bye') : this.call.onAgentBye();
       case 'INVITE':
         return this.onReinvite(leg, req, txn);
       case 'INFO':
@@ -149,6 +149,17 @@ export class InDialog {
       });
     };
     this.referSeq++;
+    let deferred = false;
+    const answer = (decision: { status: number; warning?: string } | undefined): void => {
+      if (txn.terminated || this.closed || this.call.ended) return;
+      if (decision) {
+        const warn = decision.warning ? [`Warning: 399 tonegate "${decision.warning.replace(/"/g, "'")}"`] : [];
+        return void stack.respond(txn, decision.status, { headers: warn });
+      }
+      stack.respond(txn, 202);
+      // RFC 3515 2.4.4: the first NOTIFY follows at once with the state known so far.
+      notify(100, 'Trying');
+    };
     this.call.events.emit('refer', {
       leg,
       ...parsed,
@@ -156,15 +167,21 @@ export class InDialog {
       reject: (status, warning) => {
         if (emitting) rejected = { status, ...(warning ? { warning } : {}) };
       },
+      defer: () => {
+        if (!emitting) throw new Error('REFER: defer() only while the refer event is emitted');
+        deferred = true;
+        let decided = false;
+        const once = (d: { status: number; warning?: string } | undefined): void => {
+          if (decided) return;
+          decided = true;
+          answer(d);
+        };
+        return { accept: () => once(undefined), reject: (status, warning) => once({ status, ...(warning ? { warning } : {}) }) };
+      },
     });
     emitting = false;
-    if (rejected) {
-      const warn = rejected.warning ? [`Warning: 399 tonegate "${rejected.warning.replace(/"/g, "'")}"`] : [];
-      return void stack.respond(txn, rejected.status, { headers: warn });
-    }
-    stack.respond(txn, 202);
-    // RFC 3515 2.4.4: the first NOTIFY follows at once with the state known so far.
-    notify(100, 'Trying');
+    if (rejected) return answer(rejected);
+    if (!deferred) answer(undefined);
   }
 
   /** Sends an in-dialog request on `leg` as a client transaction. */

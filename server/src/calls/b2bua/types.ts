@@ -44,6 +44,17 @@ export interface ReferRequest {
    * only effective while the 'refer' event is being emitted. The call goes on untouched.
    */
   reject(status: number, warning?: string): void;
+  /**
+   * Takes the answer over, for checks that need I/O (a handoff code, a transaction lookup): the
+   * REFER stays unanswered until `accept()` (202, then the first NOTIFY) or `reject()` is called
+   * (the first call wins). Only while the 'refer' event is being emitted.
+   */
+  defer(): ReferDecision;
+}
+
+export interface ReferDecision {
+  accept(): void;
+  reject(status: number, warning?: string): void;
 }
 
 export interface CallEvents {
@@ -51,5 +62,7 @@ export interface CallEvents {
   state: (state: string) => void;
   digit: (d: LegDigit) => void;
   refer: (r: ReferRequest) => void;
+  /** The agent left while an inline capture runs; the customer stays until it ends. */
+  agentGone: () => void;
   ended: (reason: string) => void;
 }

@@ -27,6 +27,11 @@ const moves: [S, CallEvent, S, CallAction[]][] = [
   [S.Confirmed, 'b.answered', S.Confirmed, ['ack-b']],
   [S.Confirmed, 'a.ack', S.Confirmed, []],
   [S.Confirmed, 'hangup', S.Ended, ['bye-a', 'bye-b', 'release']],
+  [S.Confirmed, 'b.bye-in-capture', S.AgentGone, []],
+  [S.AgentGone, 'capture.done', S.Ended, ['bye-a', 'release']],
+  [S.AgentGone, 'a.bye', S.Ended, ['release']],
+  [S.AgentGone, 'a.ack', S.AgentGone, []],
+  [S.AgentGone, 'hangup', S.Ended, ['bye-a', 'release']],
 ];
 
 const illegal: [S, CallEvent][] = [
@@ -37,6 +42,10 @@ const illegal: [S, CallEvent][] = [
   [S.Cancelling, 'a.ack'],
   [S.Ended, 'a.bye'],
   [S.Ended, 'hangup'],
+  [S.AgentGone, 'b.bye'],
+  [S.AgentGone, 'b.bye-in-capture'],
+  [S.Ringing, 'b.bye-in-capture'],
+  [S.Confirmed, 'capture.done'],
 ];
 
 describe('B2BUA call state machine', () => {

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { Call } from '../../../../src/calls/b2bua/call.js';
+import type { ReferRequest } from '../../../../src/calls/b2bua/types.js';
+import { OUTCOME_SIPFRAG } from '../../../../src/calls/payment/inline-payment.js';
+import { InlinePayments, referToUser } from '../../../../src/calls/payment/refer-entry.js';
+import { silentLogger } from '../../../../src/observability/logger.js';
+import type { InlineDeps } from '../../../../src/calls/payment/inline-payment.js';
+import type { HandoffCodeStore, LoadedProfile, ReplayGuard } from '../../../../src/handoff/index.js';
+
+describe('referToUser', () => {
+  it.each([
+    ['<sip:pay@gw?X-Pay-Amount=1.00>', 'pay'],
+    ['<sips:pay-abcdefabcdef@10.0.0.1:5060;transport=tcp>', 'pay-abcdefabcdef'],
+    ['sip:pay@gw', 'pay'],
+    ['<sip:gw>', undefined],
+    ['<tel:+911234>', undefined],
+  ])('%s -> %s', (referTo, user) => {
+    expect(referToUser(referTo)).toBe(user);
+  });
+});
+
+describe('OUTCOME_SIPFRAG (RFC 3515 2.4.5 final NOTIFY)', () => {
+  it('only paid is a 2xx; every outcome has a final status', () => {
+    for (const [outcome, frag] of Object.entries(OUTCOME_SIPFRAG)) {
+      expect(frag.status >= 200).toBe(true);
+      expect(frag.status < 300).toBe(outcome === 'paid');
+    }
+  });
+});
+
+describe('InlinePayments.onRefer refusals (before any I/O; the call goes on)', () => {
+  const payments = new InlinePayments(
+    { logger: silentLogger } as unknown as InlineDeps, // only the logger is reached by these refusals
+    { configured: {} as LoadedProfile, api: {} as LoadedProfile },
+    {} as HandoffCodeStore,
+    {} as ReplayGuard,
+  );
+  function refer(leg: 'A' | 'B', referTo: string) {
+    const got: { status?: number; warning?: string; deferred: boolean } = { deferred: false };
+    const r: ReferRequest = {
+      leg, referTo, referToHeaders: {}, xHeaders: {},
+      notify: () => {},
+      reject: (status, warning) => Object.assign(got, { status, warning }),
+      defer: () => {
+        got.deferred = true;
+        return { accept: () => {}, reject: () => {} };
+      },
+    };
+    return { r, got };
+  }
+  const call = (capture: boolean) => ({ capture: capture ? { onAgentGone: () => {} } : undefined, ended: false, target: { agentId: 'agent-1' }, aReq: { callId: 'c' } }) as unknown as Call;
+
+  it('a REFER on the customer leg is 403: only the agent on the call may start a payment', () => {
+    const { r, got } = refer('A', '<sip:pay@gw>');
+    payments.onRefer(call(false), r);
+    expect(got).toMatchObject({ status: 403, deferred: false });
+    expect(got.warning).toMatch(/only the agent/);
+  });
+
+  it('a second REFER while a capture runs is 491', () => {
+    const { r, got } = refer('B', '<sip:pay@gw>');
+    payments.onRefer(call(true), r);
+    expect(got).toMatchObject({ status: 491, deferred: false });
+  });
+
+  it('a REFER to anything but the payment URI is 403', () => {
+    const { r, got } = refer('B', '<sip:agent-2@gw>');
+    payments.onRefer(call(false), r);
+    expect(got).toMatchObject({ status: 403, deferred: false });
+  });
+});
