@@ -10,7 +10,7 @@ import { encodeUlaw } from '../../src/media/g711/index.js';
 import type { SessionRecord } from '../../src/store/index.js';
 import { concat, dtmfSignal, silence, toInt16 } from '../support/dsp/generator.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payHangupScenario, payHeaders, payRefusedScenario, payScenario, type PayStep } from '../support/pay-scenario.js';
+import { payHangupScenario, payHeaders, payRefusedScenario, payReturnScenario, payScenario, type PayStep } from '../support/pay-scenario.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
 
@@ -55,7 +55,9 @@ interface Keyed {
 const card = ({ pan, expiry = '1230', cvv = '123' }: Keyed): PayStep[] => [{ pauseMs: 1500 }, { keys: `${pan}#` }, { keys: expiry }, { keys: cvv }];
 const otp = (code = OTP): PayStep[] => [{ pauseMs: OTP_WAIT_MS }, { keys: code }];
 
-type Kind = 'pay' | 'hangup' | 'refused';
+const RETURN_TO = 'sip:queue-7@127.0.0.1:5999';
+
+type Kind = 'pay' | 'hangup' | 'refused' | 'return';
 
 interface Run {
   orderRef: string;
@@ -97,7 +99,7 @@ function ulawTones(dir: string, name: string, digits: string): { file: string; m
   return { file, ms: Math.ceil(pcm.length / 8) };
 }
 
-const paid = (brand: string, pan: string, transport: 'rfc4733' | 'inband' = 'rfc4733') => (r: Run, sms = 1) => {
+const paid = (brand: string, pan: string, transport: 'rfc4733' | 'inband' | 'info' = 'rfc4733') => (r: Run, sms = 1) => {
   const s = one(r);
   expect(s).toMatchObject({ outcome: 'paid', dtmfTransport: transport, card: { brand, first6: pan.slice(0, 6), last4: pan.slice(-4) } });
   expect(r.charges).toHaveLength(1);
@@ -367,6 +369,36 @@ const CASES: Case[] = [
     secrets: secretsOf([{ pan: CARDS.visa, cvv: '321' }]),
     check: paid('visa', CARDS.visa, 'inband'),
   },
+  {
+    name: 'SIP INFO digits (application/dtmf-relay, RFC 6086 legacy)',
+    expected: 'paid visa, dtmfTransport info',
+    kind: 'pay',
+    steps: () => [{ pauseMs: 1500 }, { info: `${CARDS.visa}#` }, { info: '1230' }, { info: '123' }, { pauseMs: OTP_WAIT_MS }, { info: OTP }],
+    secrets: secretsOf([{ pan: CARDS.visa }]),
+    check: paid('visa', CARDS.visa, 'info'),
+  },
+  {
+    name: 'X-Pay-Language: hi (Hindi prompts)',
+    expected: 'paid visa; every Hindi clip found',
+    kind: 'pay',
+    headers: (h) => ({ ...h, 'X-Pay-Language': 'hi' }),
+    steps: () => [...card({ pan: CARDS.visa }), ...otp()],
+    secrets: secretsOf([{ pan: CARDS.visa }]),
+    check: (r) => {
+      paid('visa', CARDS.visa)(r); // fails on any warning of this order, "prompt could not be played" included
+      expect(r.events.find((e) => e.type === 'session.started')).toMatchObject({ language: 'hi' });
+      expect(r.events.filter((e) => e.type === 'prompt.playing').length).toBeGreaterThan(4);
+    },
+  },
+  {
+    name: `X-Pay-Return-To ${RETURN_TO}`,
+    expected: 'paid visa, then REFER back (202 + NOTIFY 200), then BYE',
+    kind: 'return',
+    headers: (h) => ({ ...h, 'X-Pay-Return-To': RETURN_TO }),
+    steps: () => [...card({ pan: CARDS.visa }), ...otp()],
+    secrets: secretsOf([{ pan: CARDS.visa }]),
+    check: paid('visa', CARDS.visa),
+  },
 ];
 
 async function rest<T>(path: string, auth = true): Promise<T> {
@@ -399,7 +431,9 @@ async function runCase(c: Case): Promise<Run> {
       ? payRefusedScenario({ headers, status: 400 })
       : c.kind === 'hangup'
         ? payHangupScenario({ headers, steps: c.steps() })
-        : payScenario({ headers, steps: c.steps(), byeTimeoutMs: 90_000 });
+        : c.kind === 'return'
+          ? payReturnScenario({ headers, steps: c.steps(), returnTo: RETURN_TO })
+          : payScenario({ headers, steps: c.steps(), byeTimeoutMs: 90_000 });
   const localPort = await uniquePort(freePort);
   const mediaPort = await uniquePort(freeMediaPort);
   const t0 = performance.now();

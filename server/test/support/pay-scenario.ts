@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** One step of what the SIPp customer does after the call is answered. */
-export type PayStep = { keys: string; gapMs?: number } | { pauseMs: number } | { ulaw: string; ms: number };
+export type PayStep = { keys: string; gapMs?: number } | { pauseMs: number } | { ulaw: string; ms: number } | { info: string };
 
 const PCAP: Record<string, string> = { '*': 'star', '#': 'pound' };
 const pcapOf = (k: string): string => `/usr/share/sip-tester/dtmf_2833_${PCAP[k] ?? k}.pcap`;
@@ -17,8 +17,13 @@ const pcapOf = (k: string): string => `/usr/share/sip-tester/dtmf_2833_${PCAP[k]
 export function payScenario(opts: { user?: string; headers: Record<string, string>; steps: PayStep[]; byeTimeoutMs?: number }): string {
   const hdrs = Object.entries(opts.headers).map(([k, v]) => `      ${k}: ${v}`).join('\n');
   const body: string[] = [];
+  let cseq = 1;
   for (const s of opts.steps) {
     if ('pauseMs' in s) body.push(`  <pause milliseconds="${s.pauseMs}" />`);
+    else if ('info' in s) {
+      // RFC 6086 legacy DTMF: one in-dialog INFO (application/dtmf-relay) per key, each answered 200.
+      for (const k of s.info) body.push(infoRequest(opts.user ?? 'pay', ++cseq, k), '  <recv response="200" />', '  <pause milliseconds="250" />');
+    }
     else if ('ulaw' in s) {
       body.push(`  <nop><action><exec rtp_stream="${s.ulaw},1,0" /></action></nop>`, `  <pause milliseconds="${s.ms}" />`);
     } else {
@@ -91,6 +96,86 @@ ${body.join('\n')}
   const file = join(dir, 'pay.xml');
   writeFileSync(file, xml);
   return file;
+}
+
+function infoRequest(user: string, cseq: number, key: string): string {
+  return `  <send>
+    <![CDATA[
+      INFO [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:${user}@[remote_ip]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: ${cseq} INFO
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=${key}
+      Duration=160
+    ]]>
+  </send>`;
+}
+
+/**
+ * {@link payScenario}, but afterwards the gateway sends the customer back (X-Pay-Return-To): SIPp
+ * expects a REFER whose Refer-To is `returnTo`, answers 202, reports the transfer done with a
+ * NOTIFY (sipfrag 200), and then expects the gateway's BYE (RFC 3515 2.4.5).
+ */
+export function payReturnScenario(opts: { headers: Record<string, string>; steps: PayStep[]; returnTo: string }): string {
+  const escaped = opts.returnTo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return replaceTail(
+    payScenario(opts),
+    '  <recv request="BYE"',
+    `  <recv request="REFER" timeout="90000">
+    <action><ereg regexp="${escaped}" search_in="hdr" header="Refer-To:" check_it="true" assign_to="rt" /></action>
+  </recv>
+  <send>
+    <![CDATA[
+      SIP/2.0 202 Accepted
+      X-Refer-To-Seen: [$rt]
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+      NOTIFY [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:pay@[remote_ip]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 90 NOTIFY
+      Max-Forwards: 70
+      Event: refer
+      Subscription-State: terminated;reason=noresource
+      Content-Type: message/sipfrag;version=2.0
+      Content-Length: [len]
+
+      SIP/2.0 200 OK
+    ]]>
+  </send>
+  <recv response="200" />
+  <recv request="BYE" timeout="15000" />
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+`,
+  );
 }
 
 /** The X-Pay-* headers of the generic profile (design.md, "Handoff headers"). */
