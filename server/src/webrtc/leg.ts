@@ -151,13 +151,20 @@ export class WebRtcLeg {
 
   /** Release the socket and the peer connection; idempotent; `closed` is emitted once. */
   close(reason = 'closed'): Promise<void> {
-    this.closing ??= (async () => {
-      this.phase = 'closed';
-      clearTimeout(this.timer);
-      this.plain.close();
-      await this.pc.close().catch((err: unknown) => this.log.warn({ err, leg: this.opts.id }, 'webrtc: peer connection close failed'));
-      this.events.emit('closed', reason);
-    })();
+    if (this.closing) return this.closing;
+    this.phase = 'closed';
+    clearTimeout(this.timer);
+    this.plain.close();
+    // `closing` is set before pc.close() runs: werift reports connectionState 'closed' synchronously.
+    let done!: () => void;
+    this.closing = new Promise<void>((resolve) => (done = resolve));
+    void this.pc
+      .close()
+      .catch((err: unknown) => this.log.warn({ err, leg: this.opts.id }, 'webrtc: peer connection close failed'))
+      .then(() => {
+        this.events.emit('closed', reason);
+        done();
+      });
     return this.closing;
   }
 
