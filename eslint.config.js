@@ -33,6 +33,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', layerBan([...upper, 'sip'])] },
   },
   {
+    // webrtc/ may use media/ (RTP helpers, types), sdp/, lib/ and observability types; never the layers above it.
+    files: ['server/src/webrtc/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', layerBan(['api', 'calls', 'capture', 'handoff', 'providers', 'store', 'demo', 'main'])] },
+  },
+  {
     files: ['server/src/capture/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', layerBan(['api', 'calls', 'media', 'sip', 'webrtc', 'main', 'demo'])] },
   },
