@@ -103,7 +103,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   const paymentCalls = new PaymentCalls(
     {
-      stack: sip, clock, logger, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
+      stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
       createBridge: (id) => media.createBridge(id),
       payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
     },
@@ -111,7 +111,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     codes,
   );
   const calls = (parts.calls = new CallManager(
-    { stack: sip, clock, logger, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id) },
+    { stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id) },
     registrarService,
     logger,
     paymentCalls,

@@ -168,7 +168,10 @@ export class CallManager implements SipUser {
     // flavour, RFC 7118 5: a browser cannot be dialled). A UDP agent is reached at its Contact when
     // that names an IP address (RFC 3261 10.3), else at the address it registered from.
     const udpContact = latest.flowId.startsWith('udp:') && uriDestination(latest.uri) !== undefined;
-    return { agentId, contactUri: latest.uri, flowId: udpContact ? '' : latest.flowId };
+    // A browser agent says it does ICE (RFC 5768 `+sip.ice` Contact feature tag, as JsSIP does and
+    // the widget asks sip.js to): its media leg is WebRTC (DTLS-SRTP), not plain RTP.
+    const webrtc = latest.params?.['+sip.ice'] !== undefined;
+    return { agentId, contactUri: latest.uri, flowId: udpContact ? '' : latest.flowId, webrtc };
   }
 
   onAck(ack: IncomingRequestMessage): void {

@@ -1,9 +1,10 @@
 import type { Logger } from '../observability/logger.js';
 import type { Bridge, LegConfig, LocalPorts } from '../media/plane.js';
 import {
-  isSdpError, parseSdp, rewriteAnswer, rewriteOffer, SdpSession,
-  type Codec, type MediaTarget, type ParsedSdp, type SdpError,
+  answerOffer, DEFAULT_TELEPHONE_EVENT_PT, effectiveDirection, isSdpError, parseSdp, reverseDirection, rewriteAnswer, rewriteOffer, SdpSession,
+  SUPPORTED_CODECS, type Codec, type MediaTarget, type ParsedSdp, type SdpError,
 } from '../sdp/index.js';
+import { isWebRtcSdp, WebRtcLeg } from '../webrtc/index.js';
 
 export type Leg = 'A' | 'B';
 export const otherLeg = (l: Leg): Leg => (l === 'A' ? 'B' : 'A');
@@ -33,6 +34,16 @@ export class MediaAnchor {
   /** Where each leg's peer wants media, as last signalled. */
   private readonly remotes: Record<Leg, MediaTarget | null> = { A: null, B: null };
   private closed = false;
+  /**
+   * Each leg negotiated on its own with the bridge (RFC 3264 between the gateway and each peer),
+   * as soon as one leg is a browser (WebRTC): SDP is not passed through, the bridge transcodes.
+   */
+  independent = false;
+  private readonly webrtc: Partial<Record<Leg, WebRtcLeg>> = {};
+  /** The SDP we last gave each leg (its answer, or the offer it answered). */
+  private readonly lastSdp: Partial<Record<Leg, string>> = {};
+  private answerForA: string | undefined;
+  private mediaAddress = '';
 
   private constructor(
     readonly bridge: Bridge,
@@ -46,12 +57,14 @@ export class MediaAnchor {
     });
   }
 
-  static async create(opts: { id: string; createBridge: (id: string) => Promise<Bridge>; logger: Logger; onMediaFailure: (reason: string) => void }): Promise<MediaAnchor> {
+  static async create(opts: { id: string; createBridge: (id: string) => Promise<Bridge>; logger: Logger; onMediaFailure: (reason: string) => void; mediaAddress: string }): Promise<MediaAnchor> {
     const bridge = await opts.createBridge(opts.id);
     try {
       const A = await bridge.addRtpLeg(BRIDGE_LEG.A.id, BRIDGE_LEG.A.role);
       const B = await bridge.addRtpLeg(BRIDGE_LEG.B.id, BRIDGE_LEG.B.role);
-      return new MediaAnchor(bridge, { A, B }, opts.logger, opts.onMediaFailure);
+      const anchor = new MediaAnchor(bridge, { A, B }, opts.logger, opts.onMediaFailure);
+      anchor.mediaAddress = opts.mediaAddress;
+      return anchor;
     } catch (err) {
       await bridge.close().catch(() => {});
       throw err;
@@ -105,8 +118,112 @@ export class MediaAnchor {
     this.pending = undefined;
   }
 
+  /**
+   * The caller's offer, with the agent's kind known: returns the offer for the agent. Plain RTP on
+   * both legs: SDP rewritten through (offer()). A browser on either leg: each leg negotiates with
+   * the bridge on its own; the caller's answer is ready now and given by initialAnswer().
+   */
+  async initialOffer(sdpA: string, agentWebRtc: boolean): Promise<string | SdpError> {
+    const callerWebRtc = isWebRtcSdp(sdpA);
+    if (!callerWebRtc && !agentWebRtc) return this.offer('A', sdpA);
+    this.independent = true;
+    if (callerWebRtc) {
+      const leg = await this.webrtcLeg('A');
+      try {
+        this.answerForA = await leg.answer(sdpA);
+      } catch (err) {
+        return { error: `unusable WebRTC offer: ${(err as Error).message}`, status: 488 };
+      }
+    } else {
+      const r = this.answerPlain('A', sdpA);
+      if (typeof r !== 'string') return r;
+      this.answerForA = r;
+    }
+    this.lastSdp.A = this.answerForA;
+    const offer = agentWebRtc ? await (await this.webrtcLeg('B')).createOffer() : this.plainOffer('B');
+    this.lastSdp.B = offer;
+    return offer;
+  }
+
+  /** The agent's answer to initialOffer(): returns the answer for the caller. */
+  async initialAnswer(sdpB: string): Promise<string | SdpError> {
+    if (!this.independent) return this.answer('B', sdpB);
+    const leg = this.webrtc.B;
+    if (leg) {
+      try {
+        await leg.setAnswer(sdpB);
+      } catch (err) {
+        return { error: `unusable WebRTC answer: ${(err as Error).message}`, status: 488 };
+      }
+    } else {
+      const ans = parseSdp(sdpB);
+      if (isSdpError(ans)) return ans;
+      const codec = ans.codecs.find((c) => SUPPORTED_CODECS.some((s) => sameCodec(c, { pt: 0, channels: 1, ...s })));
+      if (!codec) return { error: 'the answer holds no PCMU or PCMA', status: 488 };
+      const remote = ans.nullAddress || ans.rejected ? null : { address: ans.address, port: ans.port, rtcpPort: ans.rtcpPort };
+      this.configure('B', { remote, codec: codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu', payloadType: codec.pt, telephoneEventPt: ans.telephoneEvent?.pt ?? null, ptime: ptimeOf(ans.ptime) });
+    }
+    return this.answerForA!;
+  }
+
+  /**
+   * A re-INVITE on a leg in independent mode (hold/resume): answered by the gateway for that leg
+   * alone; the other leg is not disturbed (the bridge keeps both). A browser leg keeps its DTLS and
+   * ICE session (RFC 8829 5.3: same transport), so its answer is the SDP it has, with the direction
+   * reversed from the offer's.
+   */
+  answerLocally(leg: Leg, sdp: string): string | SdpError {
+    const w = this.webrtc[leg];
+    if (w) {
+      const offer = parseSdp(sdp);
+      const dir = isSdpError(offer) ? 'sendrecv' : reverseDirection(effectiveDirection(offer));
+      const last = this.lastSdp[leg] ?? '';
+      const setup = /a=setup:(active|passive)/.exec(sdp)?.[1];
+      return last
+        .replace(/a=(sendrecv|sendonly|recvonly|inactive)/g, `a=${dir}`)
+        .replace(/a=setup:actpass/g, `a=setup:${setup === 'active' ? 'passive' : 'active'}`);
+    }
+    return this.answerPlain(leg, sdp);
+  }
+
+  /** The gateway answers a plain RTP offer on `leg` itself and configures the bridge leg. */
+  private answerPlain(leg: Leg, sdp: string): string | SdpError {
+    const r = answerOffer(sdp, this.anchor(leg));
+    if (isSdpError(r)) return r;
+    this.configure(leg, {
+      remote: r.remote, codec: r.codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu', payloadType: r.codec.pt,
+      telephoneEventPt: r.telephoneEvent?.pt ?? null, ptime: ptimeOf(r.ptime),
+    });
+    this.lastSdp[leg] = r.sdp;
+    return r.sdp;
+  }
+
+  /** The gateway's own plain offer for `leg`: PCMU, PCMA and telephone-event (RFC 4733). */
+  private plainOffer(leg: Leg): string {
+    const a = this.anchor(leg);
+    const codecs: Codec[] = [
+      { pt: 0, name: 'PCMU', rate: 8000, channels: 1 },
+      { pt: 8, name: 'PCMA', rate: 8000, channels: 1 },
+      { pt: DEFAULT_TELEPHONE_EVENT_PT, name: 'telephone-event', rate: 8000, channels: 1, fmtp: '0-15' },
+    ];
+    return a.session.render({ port: a.port, codecs, ptime: 20, direction: 'sendrecv' }, a.address);
+  }
+
+  /** A browser leg: DTLS-SRTP at the gateway, plain RTP on loopback into the bridge leg. */
+  private async webrtcLeg(leg: Leg): Promise<WebRtcLeg> {
+    const w = await WebRtcLeg.create({ mediaAddress: this.mediaAddress, id: `${this.bridge.id}|${leg}`, logger: this.logger });
+    this.webrtc[leg] = w;
+    w.events.on('failed', (why) => {
+      if (!this.closed) this.onMediaFailure(`WebRTC leg ${leg} failed: ${why}`);
+    });
+    w.setPlainTarget({ address: this.local[leg].address, port: this.local[leg].rtpPort });
+    this.configure(leg, { remote: { address: w.plainLocal.address, port: w.plainLocal.port, rtcpPort: w.plainLocal.rtcpPort }, codec: 'pcmu', payloadType: 0, telephoneEventPt: 101, ptime: 20 });
+    return w;
+  }
+
   close(): Promise<void> {
     this.closed = true;
-    return this.bridge.close().catch((err: unknown) => this.logger.warn({ err }, 'media bridge close failed'));
+    const legs = Object.values(this.webrtc).map((w) => w.close('call ended').catch(() => {}));
+    return Promise.all([...legs, this.bridge.close().catch((err: unknown) => this.logger.warn({ err }, 'media bridge close failed'))]).then(() => {});
   }
 }

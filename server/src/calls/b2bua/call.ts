@@ -19,6 +19,8 @@ export interface CallTarget {
   agentId: string;
   contactUri: string;
   flowId: string;
+  /** The agent registered as a browser (Contact `+sip.ice`, RFC 5768): its media is WebRTC. */
+  webrtc?: boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export class Call {
         createBridge: this.deps.createBridge,
         logger: this.deps.logger,
         onMediaFailure: (reason) => this.guard(() => this.hangup(reason)),
+        mediaAddress: this.deps.mediaAddress,
       });
     } catch (err) {
       this.log.warn({ err }, 'no media for the call');
@@ -91,7 +94,14 @@ export class Call {
       void this.media.close();
       return;
     }
-    const offer = this.media.offer('A', this.aReq.body);
+    let offer;
+    try {
+      offer = await this.media.initialOffer(this.aReq.body, this.target.webrtc === true);
+    } catch (err) {
+      this.log.warn({ err }, 'media for the agent leg could not be prepared');
+      return this.fail(503, 'media unavailable');
+    }
+    if (this.stale()) return;
     if (typeof offer !== 'string') return this.fail(offer.status, offer.error);
     let flow: SipFlow;
     try {
@@ -325,7 +335,14 @@ export class Call {
 
   private answerA(): void {
     const res = this.answer!;
-    const sdp = this.media!.answer('B', res.body);
+    this.media!.initialAnswer(res.body).then(
+      (sdp) => this.guard(() => this.answerAWith(sdp)),
+      (err: unknown) => this.guard(() => this.answerAWith({ error: `agent answer failed: ${(err as Error).message}`, status: 488 })),
+    );
+  }
+
+  private answerAWith(sdp: string | { error: string; status: number }): void {
+    if (this.state !== CallState.Answered && this.state !== CallState.ByeAfterAck) return; // ended meanwhile
     if (typeof sdp !== 'string') {
       // The agent answered with SDP we cannot use: end both sides cleanly (RFC 3261 14.2 / 488).
       this.log.warn({ err: sdp.error }, 'agent answer unusable');

@@ -68,12 +68,25 @@ export class InDialog {
     // RFC 3261 14.2: a re-INVITE while another is in progress gets 491 Request Pending.
     if (this.reinvite) return void stack.respond(txn, 491);
     if (!req.body) return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "re-INVITE without an offer is not supported"'] });
+    if (this.call.media!.independent) return this.answerLocally(leg, req, txn);
     const offer = this.call.media!.offer(leg, req.body);
     if (typeof offer !== 'string') return void stack.respond(txn, offer.status, { headers: [`Warning: 399 tonegate "${offer.error.replace(/"/g, "'")}"`] });
     this.call.leg(leg).dialog!.refreshTarget(req);
     const to = otherLeg(leg);
     this.reinvite = { from: leg, txn, cseq: req.cseq };
     this.sendInDialog(to, 'INVITE', { body: { contentType: SDP, content: offer } }, (res) => this.onReinviteResponse(to, res));
+  }
+
+  /** Independent legs (a browser on the call): the gateway answers the re-INVITE for its leg alone. */
+  private answerLocally(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
+    const stack = this.deps.stack;
+    const answer = this.call.media!.answerLocally(leg, req.body);
+    if (typeof answer !== 'string') return void stack.respond(txn, answer.status, { headers: [`Warning: 399 tonegate "${answer.error.replace(/"/g, "'")}"`] });
+    this.call.leg(leg).dialog!.refreshTarget(req);
+    const flow = this.call.leg(leg).flow!;
+    const text = stack.respond(txn, 200, { headers: [`Contact: ${stack.via(flow).contact}`, ALLOW], body: { contentType: SDP, content: answer } });
+    this.awaitingAck.set(leg, req.cseq);
+    this.call.retransmit2xx(txn, text, () => this.awaitingAck.get(leg) === req.cseq, () => this.call.hangup('no ACK for re-INVITE 2xx'));
   }
 
   private onReinviteResponse(to: Leg, res: IncomingResponseMessage | 'timeout'): void {

@@ -9,6 +9,8 @@ export interface CallDeps {
   stack: SipStack;
   clock: Clock;
   logger: Logger;
+  /** Address of the gateway's media (RTP, and WebRTC ICE host candidates). */
+  mediaAddress: string;
   /** A media-plane bridge for the call (worker thread; its RTP ports come from the plane). */
   createBridge: (id: string) => Promise<Bridge>;
   ringTimeoutMs: number;

@@ -9,7 +9,7 @@ import { BRIDGE_LEG } from '../media-anchor.js';
 import { clipsFor } from './prompt-clips.js';
 import type { TransferDeps } from './transfer-call.js';
 
-export type InlineDeps = Omit<TransferDeps, 'stack' | 'ringTimeoutMs' | 'createBridge'>;
+export type InlineDeps = Omit<TransferDeps, 'stack' | 'ringTimeoutMs' | 'createBridge' | 'mediaAddress'>;
 
 /**
  * The final NOTIFY of the agent's REFER (RFC 3515 2.4.5, message/sipfrag): the outcome as a SIP
