@@ -10,7 +10,6 @@ const base = loadConfig({
   LOG_LEVEL: 'info',
   RTP_PORT_MIN: '41000',
   RTP_PORT_MAX: '41199',
-  WIDGET_EMBED_ORIGINS: 'http://crm.test',
   ...process.env,
 });
 const config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1 };

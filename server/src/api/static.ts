@@ -92,12 +92,15 @@ export function staticRouter(opts: StaticOptions): Router {
     '/assets',
     express.static(join(opts.distDir, 'assets'), {
       index: false,
-      fallthrough: false,
       setHeaders: (res) => {
         securityHeaders(res, csp);
         res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
       },
     }),
   );
+  // A missing asset is a plain 404 (not the app's JSON error handler).
+  router.use('/assets', (_req, res) => {
+    res.status(404).type('text/plain').send('Not found\n');
+  });
   return router;
 }
