@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['server/test/unit/**/*.test.ts'],
+          include: ['server/test/unit/**/*.test.ts', 'agent-widget/test/**/*.test.ts'],
           testTimeout: 20_000,
         },
       },

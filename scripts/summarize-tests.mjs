@@ -1,6 +1,7 @@
 // Adds up the JSON reports of every test run in a folder and prints the closing line
 // "tests: N passed, N failed, N skipped". A missing or empty report counts as a failure,
-// so a run that executed no test can never look green.
+// so a run that executed no test can never look green. Reports are vitest's (numPassedTests, ...)
+// or Playwright's (stats.expected/unexpected/flaky/skipped, plus errors outside any test).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,6 +13,13 @@ let reports = 0;
 for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
   const r = JSON.parse(readFileSync(join(dir, name), 'utf8'));
   reports += 1;
+  if (r.stats && 'expected' in r.stats) {
+    // Playwright: a flaky test passed on a retry (retries are 0 here, so it stays 0).
+    passed += (r.stats.expected ?? 0) + (r.stats.flaky ?? 0);
+    failed += (r.stats.unexpected ?? 0) + (r.errors?.length ?? 0);
+    skipped += r.stats.skipped ?? 0;
+    continue;
+  }
   passed += r.numPassedTests ?? 0;
   failed += (r.numFailedTests ?? 0) + (r.numRuntimeErrorTestSuites ?? 0) ;
   skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: every test, in the order of design.md practice 15:
-# system deps -> node deps -> lint -> typecheck -> unit -> integration.
+# system deps -> node deps -> lint -> typecheck -> unit -> integration -> e2e.
 # Ends with one summary line "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +16,18 @@ status=0
 
 echo "== lint";      npx eslint . || status=1
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json || status=1
+npx tsc --noEmit -p agent-widget/tsconfig.json || status=1
 
 for project in unit integration; do
   echo "== $project tests"
   npx vitest run --project "$project" --reporter=default --reporter=json \
     --outputFile.json="$out/$project.json" || status=1
 done
+
+# Real Chromium against a real gateway; global setup builds the widget first.
+echo "== e2e tests"
+E2E_JSON="$PWD/$out/e2e.json" npx playwright test -c e2e/playwright.config.ts || status=1
+[[ -s "$out/e2e.json" ]] || { echo "e2e: no report written"; status=1; }
 
 node scripts/summarize-tests.mjs "$out" || status=1
 exit $status

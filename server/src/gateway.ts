@@ -4,6 +4,7 @@ import { createHttp, finishApp, listen } from './api/http.js';
 import { sameSecret, type Principal } from './api/auth.js';
 import { sessionsRouter } from './api/sessions.js';
 import { handoffsRouter } from './api/handoffs.js';
+import { staticRouter } from './api/static.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { MemoryEventBus, MemorySessionStore, type EventBus, type SessionStore } from './store/index.js';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +85,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     res.json({ messages: demo.smsMessages() });
   });
   app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST }));
+  // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
+  app.use(staticRouter({
+    distDir: fileURLToPath(new URL('../../agent-widget/dist', import.meta.url)),
+    sipHost: config.SIP_HOST,
+    embedOrigins: config.WIDGET_EMBED_ORIGINS,
+    demo: !config.PAYMENT_API_URL,
+  }));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });

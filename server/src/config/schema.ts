@@ -61,6 +61,15 @@ export const configSchema = z
     INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gw-1'),
     /** Seconds an INVITE to an agent may ring before the caller gets 480. */
     RING_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(60),
+    /**
+     * Origins (scheme://host[:port], comma-separated) allowed to embed the agent widget in an iframe
+     * and to prefill it by postMessage (agent-widget/README.md). Unset: same origin only.
+     */
+    WIDGET_EMBED_ORIGINS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin such as https://crm.example.com'))),
   })
   .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] });
 

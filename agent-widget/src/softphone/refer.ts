@@ -1,0 +1,46 @@
+/**
+ * The payment handoff as SIP: X-Pay-* headers for the REFER (design.md "Handoff headers", profile
+ * `generic`) and the sipfrag bodies of the NOTIFYs that follow (RFC 3515 2.4.5, RFC 3420).
+ */
+export interface Handoff {
+  amount: string;
+  currency: string;
+  merchantId: string;
+  orderRef: string;
+  customerMobile: string;
+  agentId: string;
+  language?: 'en' | 'hi';
+}
+
+export type ReferProgress =
+  | { stage: 'sent' }
+  | { stage: 'accepted'; code: number }
+  | { stage: 'rejected'; code: number; reason: string; warning?: string }
+  | { stage: 'progress' | 'done'; code: number; reason: string };
+
+export function handoffHeaders(h: Handoff): string[] {
+  return [
+    `X-Pay-Amount: ${h.amount}`,
+    `X-Pay-Currency: ${h.currency}`,
+    `X-Pay-Merchant-Id: ${h.merchantId}`,
+    `X-Pay-Order-Ref: ${h.orderRef}`,
+    `X-Pay-Customer-Mobile: ${h.customerMobile}`,
+    `X-Pay-Agent-Id: ${h.agentId}`,
+    `X-Pay-Language: ${h.language ?? 'en'}`,
+  ];
+}
+
+/** Status line of a `message/sipfrag` body (`SIP/2.0 200 OK`), or null when it is not one. */
+export function parseSipfrag(body: string): { code: number; reason: string } | null {
+  const m = /^SIP\/2\.0\s+(\d{3})\s*([^\r\n]*)/.exec(body.trimStart());
+  return m ? { code: Number(m[1]), reason: m[2]!.trim() } : null;
+}
+
+/**
+ * The text of a Warning header (RFC 3261 20.43: `399 host "amount: must be greater than 0"`):
+ * the quoted warn-text, unescaped; the whole value when it has no quoted part.
+ */
+export function warningText(warning: string): string {
+  const m = /"((?:[^"\\]|\\.)*)"/.exec(warning);
+  return m ? m[1]!.replace(/\\(.)/g, '$1') : warning.trim();
+}
