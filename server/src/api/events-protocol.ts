@@ -87,10 +87,13 @@ export function parseClientMessage(text: string): ClientMessage {
   return { kind: 'error', error: 'unknown-type', message: typeof type === 'string' ? 'unknown message type' : 'the message has no type' };
 }
 
+const KNOWN_KEYS = new Set(['type', 'token', 'resume', 'id', 'sessionId', 'command', 'field']);
+
+/** Names what is wrong by the protocol's own keys only: a client's keys (resume's session ids) become `*`. */
 function issuePaths(err: z.ZodError): string {
   return err.issues
     .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`)
+    .map((i) => `${i.path.map((k) => (typeof k === 'string' && KNOWN_KEYS.has(k) ? k : '*')).join('.') || '(root)'}: ${i.code}`)
     .join(', ');
 }
 

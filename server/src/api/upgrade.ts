@@ -39,14 +39,11 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   return h !== undefined && h === `${u.hostname.toLowerCase()}:${port}`;
 }
 
+/** `Host: name[:port]` (RFC 9110 7.2) -> `name:port`, the scheme's port when none is given. */
 function hostPort(host: string, defaultPort: string): string | undefined {
-  if (/[/?#@\\\s]/.test(host)) return undefined;
-  try {
-    const u = new URL(`http://${host}`);
-    return `${u.hostname.toLowerCase()}:${u.port || defaultPort}`;
-  } catch {
-    return undefined;
-  }
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(host);
+  if (!m) return undefined;
+  return `${m[1]!.toLowerCase()}:${m[2] ?? defaultPort}`;
 }
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */
