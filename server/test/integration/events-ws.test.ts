@@ -197,6 +197,23 @@ describe('/events with a real payment call', () => {
     expect(a2.frames.filter((f) => f.sessionId === sid && f.type !== 'command.result')).toEqual([]);
   });
 
+  it('cancel while the payment is in flight is refused by the real capture, and the payment goes on to its outcome', async () => {
+    // 4000000000000259: the demo provider never answers the payment, so it stays in flight until the client's timeout.
+    const headers = payHeaders({ 'X-Pay-Agent-Id': 'agent-1' });
+    const orderRef = headers['X-Pay-Order-Ref']!;
+    const call = pay(headers, [{ pauseMs: 1500 }, { keys: '4000000000000259#' }, { keys: EXPIRY }, { keys: CVV }, { pauseMs: 9000 }, { keys: OTP }], 100_000);
+    const sid = await sessionOf(a1, orderRef);
+    await a1.next((f) => f.type === 'payment.processing' && f.sessionId === sid && f.stage === 'payment', 'payment in flight', 90_000);
+    const r = await a1.command('late', sid, { type: 'session.cancel' });
+    expect(r).toMatchObject({ ok: false, error: 'refused' });
+    expect(r.message).toMatch(/paying/);
+    const ended = await a1.next((f) => f.type === 'session.ended' && f.sessionId === sid, 'session.ended', 100_000);
+    expect(ended.outcome).not.toBe('cancelled');
+    expect(...sippOk(await call)).toBe(0);
+    const mine = a1.eventsOf(sid);
+    expect(seqs(mine)).toEqual(mine.map((_, i) => i + 1));
+  }, 180_000);
+
   it('an agent reads its own sessions over REST and nobody else\'s', async () => {
     const res = await fetch(`${api}/api/sessions`, { headers: { authorization: `Bearer ${a1Token}` } });
     const mine = ((await res.json()) as { sessions: { id: string; agentId: string }[] }).sessions;
