@@ -16,8 +16,11 @@ import {
   type ServerFrame,
 } from './events-protocol.js';
 
-/** After our close frame, how long the peer has to answer before the socket is dropped. */
-const CLOSE_GRACE_MS = 1_000;
+/**
+ * After our close frame, how long the peer has to answer before the socket is dropped. A slow
+ * reader (1013) gets its close frame only after reading the backlog queued before it.
+ */
+const CLOSE_GRACE_MS = 5_000;
 
 type Phase = 'auth' | 'starting' | 'open' | 'closed';
 
