@@ -5,6 +5,11 @@ import { sameSecret, type Principal } from './api/auth.js';
 import { sessionsRouter } from './api/sessions.js';
 import { handoffsRouter } from './api/handoffs.js';
 import { staticRouter } from './api/static.js';
+// issue 5 part 4: agent login and the /events socket
+import { AgentTokens, tokenKey } from './api/agent-tokens.js';
+import { agentsRouter } from './api/agents.js';
+import { EventHub } from './api/event-hub.js';
+import { refuseUnknownUpgrades } from './api/upgrade.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { MemoryEventBus, MemorySessionStore, type EventBus, type SessionStore } from './store/index.js';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +42,10 @@ export interface Gateway {
   payments: Payments;
   paymentCalls: PaymentCalls;
   inlinePayments: InlinePayments;
+  /** Agent login tokens (POST /api/agents/login). */
+  agentTokens: AgentTokens;
+  /** The /events WebSocket. */
+  events: EventHub;
   /** Bearer token for supervisors (config or generated for the demo). */
   supervisorToken: string;
   /** API key for POST /api/handoffs (config or generated for the demo). */
@@ -60,16 +69,19 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   });
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
-  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments } = {};
+  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub } = {};
   const store = new MemorySessionStore();
   const bus = new MemoryEventBus<SessionEvent>();
   const codes = new MemoryHandoffCodeStore({ clock });
   const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
+  // Logout closes the token's /events sockets (the hub exists once the SIP side is up).
+  const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key) });
   const resolveToken = (token: string): Principal | undefined => {
     if (sameSecret(token, supervisorToken)) return { kind: 'supervisor' };
     if (sameSecret(token, handoffApiKey)) return { kind: 'handoff-client' };
-    return undefined;
+    const agentId = agentTokens.resolve(token);
+    return agentId !== undefined ? { kind: 'agent', agentId } : undefined;
   };
   const { app, server } = createHttp({
     health: () => ({
@@ -92,6 +104,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     embedOrigins: config.WIDGET_EMBED_ORIGINS,
     demo: !config.PAYMENT_API_URL,
   }));
+  app.use(agentsRouter(agentTokens, resolveToken, logger));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
@@ -118,6 +131,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
     codes,
   );
+  // The /events socket (capture/EVENTS.md); upgrades to any other path but /sip are answered 404.
+  const events = (parts.events = new EventHub({
+    server, bus, store, resolve: resolveToken, tokenKey, logger, clock,
+    control: { command: async (sessionId, cmd) => paymentCalls.captures.command(sessionId, cmd) },
+    ...(config.ALLOWED_ORIGINS ? { allowedOrigins: config.ALLOWED_ORIGINS } : {}),
+  }));
+  const stopRefusingUpgrades = refuseUnknownUpgrades(server, ['/sip', events.path]);
   const calls = (parts.calls = new CallManager(
     { stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id) },
     registrarService,
@@ -129,6 +149,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
     codes,
     new ReplayGuard(),
+    paymentCalls.captures,
   );
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);
   sip.setUser(calls);
@@ -148,6 +169,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     payments,
     paymentCalls,
     inlinePayments,
+    agentTokens,
+    events,
     supervisorToken,
     handoffApiKey,
     httpPort,
@@ -155,6 +178,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
+        await events.close();
+        stopRefusingUpgrades();
         calls.hangupAll('shutdown');
         await new Promise((r) => setTimeout(r, 50));
         await sip.close();

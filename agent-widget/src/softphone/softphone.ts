@@ -79,7 +79,8 @@ export class Softphone extends Emitter<SoftphoneEvents> {
     ua.transport.onDisconnect = (err) => {
       if (err) this.emit('registration', { state: 'failed', error: 'Connection to the gateway lost' });
     };
-    const registerer = (this.registerer = new Registerer(ua, { expires: 300 }));
+    // '+sip.ice' (RFC 5768): tells the gateway this agent's media is WebRTC (ICE + DTLS-SRTP).
+    const registerer = (this.registerer = new Registerer(ua, { expires: 300, extraContactHeaderParams: ['+sip.ice'] }));
     this.emit('registration', { state: 'registering' });
     await new Promise<void>((resolve, reject) => {
       const onState = (s: RegistererState): void => {

@@ -17,6 +17,27 @@ const agentList = z
     return out;
   });
 
+/** Origins are `scheme://host[:port]` separated by commas: `https://cc.example.com,http://localhost:3000`. */
+const originList = z.string().transform((s, ctx) => {
+  const out: string[] = [];
+  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    let origin: string | undefined;
+    try {
+      const u = new URL(part);
+      const bare = u.pathname === '/' && !u.search && !u.hash && !u.username && !u.password && !part.endsWith('/');
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && bare) origin = u.origin;
+    } catch {
+      // reported below
+    }
+    if (!origin) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `ALLOWED_ORIGINS entry "${part.slice(0, 100)}" must be an origin like https://host:port (no path)` });
+      return z.NEVER;
+    }
+    out.push(origin);
+  }
+  return out;
+});
+
 const port = z.coerce.number().int().min(1).max(65535);
 
 /** The whole runtime configuration, from the environment (design.md, "External contract"). */
@@ -59,6 +80,11 @@ export const configSchema = z
     DEFAULT_LANGUAGE: z.enum(['en', 'hi']).default('en'),
     /** Name of this gateway instance in session records (scale-out). */
     INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gw-1'),
+    /**
+     * Origins whose browser pages may open `/events` (comma-separated). Unset: same origin only (the
+     * Origin's host:port must equal the Host header); a client without Origin still needs a token.
+     */
+    ALLOWED_ORIGINS: originList.optional(),
     /** Seconds an INVITE to an agent may ring before the caller gets 480. */
     RING_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(60),
     /**

@@ -3,6 +3,7 @@ import type { RequestContext } from '../../sip/stack.js';
 import type { IncomingRequestMessage, ServerTransaction } from '../../sip/transaction/index.js';
 import type { DialogRegistry, PaymentEntry } from '../call-manager.js';
 import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
+import { CaptureRegistry } from './capture-registry.js';
 
 const PAY_CODE = /^pay-([0-9a-z]{12}|\d{16})$/i;
 
@@ -13,6 +14,8 @@ const PAY_CODE = /^pay-([0-9a-z]{12}|\d{16})$/i;
  */
 export class PaymentCalls implements PaymentEntry {
   readonly live = new Set<TransferPaymentCall>();
+  /** Live capture sessions by session id: agents' commands reach them through this. */
+  readonly captures = new CaptureRegistry();
   private readonly replay = new ReplayGuard();
 
   constructor(
@@ -56,7 +59,7 @@ export class PaymentCalls implements PaymentEntry {
           registry.invite(txn, undefined);
           return void stack.respond(txn, r.error.status, { headers: [`Warning: ${warningHeader(r.error, 'tonegate')}`] });
         }
-        const call = new TransferPaymentCall(this.deps, req, txn, r.txn, (callId, tag, owner) => registry.dialog(callId, tag, 'A', owner));
+        const call = new TransferPaymentCall(this.deps, req, txn, r.txn, (callId, tag, owner) => registry.dialog(callId, tag, 'A', owner), this.captures);
         this.live.add(call);
         registry.invite(txn, () => call.onCancel());
         void call.start().finally(() => registry.invite(txn, undefined));

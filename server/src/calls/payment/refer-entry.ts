@@ -1,5 +1,5 @@
 import { extractHandoff, type HandoffCodeStore, type LoadedProfile, type ReplayGuard } from '../../handoff/index.js';
-import type { CommandResult } from '../../capture/port.js';
+import type { CaptureRegistry } from './capture-registry.js';
 import type { Call } from '../b2bua/call.js';
 import type { ReferRequest } from '../b2bua/types.js';
 import { InlinePayment, type InlineDeps } from './inline-payment.js';
@@ -29,6 +29,8 @@ export class InlinePayments {
     private readonly profiles: { configured: LoadedProfile; api: LoadedProfile },
     private readonly codes: HandoffCodeStore,
     private readonly replay: ReplayGuard,
+    /** Where agent commands from the /events socket find the capture (shared with transfer mode). */
+    private readonly captures: CaptureRegistry,
   ) {}
 
   onRefer(call: Call, r: ReferRequest): void {
@@ -63,7 +65,11 @@ export class InlinePayments {
         if (call.capture) return decision.reject(491, 'a payment is already running on this call');
         const p = new InlinePayment(this.deps, call, r, h.txn);
         this.live.set(p.session.id, p);
-        void p.whenClosed.then(() => this.live.delete(p.session.id));
+        this.captures.add(p.session);
+        void p.whenClosed.then(() => {
+          this.live.delete(p.session.id);
+          this.captures.remove(p.session);
+        });
         decision.accept();
         p.start();
       })
@@ -71,15 +77,5 @@ export class InlinePayments {
         log.error({ err }, 'payment REFER handling failed');
         decision.reject(500);
       });
-  }
-
-  /** An agent command for a live inline capture; undefined when no such capture runs here. */
-  command(sessionId: string, cmd: unknown): CommandResult | undefined {
-    return this.live.get(sessionId)?.command(cmd);
-  }
-
-  /** The agent on the call of a live inline capture. */
-  agentOf(sessionId: string): string | undefined {
-    return this.live.get(sessionId)?.agentId;
   }
 }

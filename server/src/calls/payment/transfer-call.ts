@@ -16,6 +16,7 @@ import { parseInfoDigit } from '../b2bua/info-dtmf.js';
 import type { Leg } from '../media-anchor.js';
 import type { Payments } from './setup.js';
 import { clipsFor } from './prompt-clips.js';
+import type { CaptureRegistry } from './capture-registry.js';
 
 const SDP = 'application/sdp';
 const ALLOW = 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY';
@@ -56,6 +57,8 @@ export class TransferPaymentCall {
     readonly txn: ServerTransaction,
     readonly details: Transaction,
     private readonly onDialog: (callId: string, tag: string, owner: TransferPaymentCall | undefined) => void,
+    /** Where the live capture is listed for agents' commands (the /events socket). */
+    private readonly captures?: CaptureRegistry,
   ) {}
 
   private get log() {
@@ -139,6 +142,8 @@ export class TransferPaymentCall {
       instanceId: this.deps.instanceId,
     });
     this.session = session;
+    this.captures?.add(session);
+    void session.done.then(() => this.captures?.remove(session));
     session.start().catch((err: unknown) => {
       this.log.error({ err }, 'capture failed to start');
       this.bye();
@@ -290,6 +295,7 @@ export class TransferPaymentCall {
     for (const t of this.timers) t.cancel();
     this.referTimer?.cancel();
     this.onDialog(this.req.callId, this.tag, undefined);
+    if (this.session) this.captures?.remove(this.session);
     try {
       await this.session?.close();
     } catch (err) {

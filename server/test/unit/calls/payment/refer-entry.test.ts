@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Call } from '../../../../src/calls/b2bua/call.js';
 import type { ReferRequest } from '../../../../src/calls/b2bua/types.js';
+import { CaptureRegistry } from '../../../../src/calls/payment/capture-registry.js';
 import { OUTCOME_SIPFRAG } from '../../../../src/calls/payment/inline-payment.js';
 import { InlinePayments, referToUser } from '../../../../src/calls/payment/refer-entry.js';
 import { silentLogger } from '../../../../src/observability/logger.js';
@@ -34,6 +35,7 @@ describe('InlinePayments.onRefer refusals (before any I/O; the call goes on)', (
     { configured: {} as LoadedProfile, api: {} as LoadedProfile },
     {} as HandoffCodeStore,
     {} as ReplayGuard,
+    new CaptureRegistry(),
   );
   function refer(leg: 'A' | 'B', referTo: string) {
     const got: { status?: number; warning?: string; deferred: boolean } = { deferred: false };

@@ -1,0 +1,132 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { sameSecret } from './auth.js';
+
+/** Agent bearer tokens live this long (a working day with margin). */
+export const AGENT_TOKEN_TTL_MS = 12 * 60 * 60_000;
+/** Failed logins per agent id allowed in {@link LOGIN_WINDOW_MS}; the next attempt gets 429. */
+export const LOGIN_MAX_FAILURES = 5;
+export const LOGIN_WINDOW_MS = 60_000;
+
+export interface AgentTokensOptions {
+  /** `id -> password` (config AGENTS). */
+  readonly agents: readonly { readonly id: string; readonly password: string }[];
+  /** Wall clock, epoch ms (token expiry is reported as a date). Default Date.now. */
+  readonly now?: () => number;
+  readonly ttlMs?: number;
+  /** Most tokens held at once; beyond it the oldest go first. Default 10 000. */
+  readonly maxTokens?: number;
+  /** Called with every revoked or expired token's key (see {@link tokenKey}), e.g. to close its sockets. */
+  readonly onRevoked?: (key: string) => void;
+}
+
+export type LoginResult =
+  | { readonly ok: true; readonly token: string; readonly agentId: string; readonly expiresAt: number }
+  | { readonly ok: false; readonly reason: 'unauthorized' }
+  | { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterS: number };
+
+/**
+ * A token's key in memory and in logs-free bookkeeping: its SHA-256. Tokens are held only by hash,
+ * so a map lookup never compares the secret itself and a heap dump holds no usable token.
+ */
+export function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * Agent login (issue 5 part 4): the password from config AGENTS, compared in constant time; a
+ * random token (24 bytes, base64url) held in memory for 12 h; logout revokes it. More than
+ * {@link LOGIN_MAX_FAILURES} failures for one agent id within a minute lock that id out until the
+ * oldest failure leaves the window.
+ */
+export class AgentTokens {
+  readonly #passwords: Map<string, string>;
+  readonly #tokens = new Map<string, { agentId: string; expiresAt: number }>();
+  readonly #failures = new Map<string, number[]>();
+  readonly #now: () => number;
+  readonly #ttl: number;
+  readonly #max: number;
+  readonly #onRevoked: (key: string) => void;
+
+  constructor(o: AgentTokensOptions) {
+    this.#passwords = new Map(o.agents.map((a) => [a.id, a.password]));
+    this.#now = o.now ?? Date.now;
+    this.#ttl = o.ttlMs ?? AGENT_TOKEN_TTL_MS;
+    this.#max = Math.max(1, o.maxTokens ?? 10_000);
+    this.#onRevoked = o.onRevoked ?? (() => {});
+  }
+
+  login(agentId: string, password: string): LoginResult {
+    const now = this.#now();
+    const recent = this.#recentFailures(agentId, now);
+    if (recent.length >= LOGIN_MAX_FAILURES) {
+      return { ok: false, reason: 'rate-limited', retryAfterS: Math.max(1, Math.ceil((recent[0]! + LOGIN_WINDOW_MS - now) / 1000)) };
+    }
+    const expected = this.#passwords.get(agentId);
+    // Compare even for an unknown id, so the answer takes as long either way.
+    const match = sameSecret(password, expected ?? '\u0000no-such-agent');
+    if (!match || expected === undefined) {
+      this.#fail(agentId, recent, now);
+      return { ok: false, reason: 'unauthorized' };
+    }
+    this.#failures.delete(agentId);
+    const token = randomBytes(24).toString('base64url');
+    const expiresAt = now + this.#ttl;
+    this.#sweep(now);
+    while (this.#tokens.size >= this.#max) {
+      const oldest = this.#tokens.keys().next().value as string;
+      this.#drop(oldest);
+    }
+    this.#tokens.set(tokenKey(token), { agentId, expiresAt });
+    return { ok: true, token, agentId, expiresAt };
+  }
+
+  /** The agent a live token belongs to, or undefined. */
+  resolve(token: string): string | undefined {
+    const key = tokenKey(token);
+    const t = this.#tokens.get(key);
+    if (!t) return undefined;
+    if (t.expiresAt <= this.#now()) {
+      this.#drop(key);
+      return undefined;
+    }
+    return t.agentId;
+  }
+
+  /** Idempotent; true when the token was live. */
+  revoke(token: string): boolean {
+    const key = tokenKey(token);
+    const live = this.resolve(token) !== undefined;
+    if (live) this.#drop(key);
+    return live;
+  }
+
+  /** Live tokens (for tests and metrics). */
+  get size(): number {
+    this.#sweep(this.#now());
+    return this.#tokens.size;
+  }
+
+  #recentFailures(agentId: string, now: number): number[] {
+    const list = (this.#failures.get(agentId) ?? []).filter((t) => t > now - LOGIN_WINDOW_MS);
+    if (list.length === 0) this.#failures.delete(agentId);
+    return list;
+  }
+
+  #fail(agentId: string, recent: number[], now: number): void {
+    // Bounded: ids are attacker-chosen, so forget the oldest entries when there are too many.
+    if (!this.#failures.has(agentId) && this.#failures.size >= 10_000) {
+      for (const [id, times] of this.#failures) if (!times.some((t) => t > now - LOGIN_WINDOW_MS)) this.#failures.delete(id);
+      if (this.#failures.size >= 10_000) this.#failures.delete(this.#failures.keys().next().value as string);
+    }
+    this.#failures.delete(agentId); // re-inserted: Map order = least recently failed first
+    this.#failures.set(agentId, [...recent, now]);
+  }
+
+  #drop(key: string): void {
+    if (this.#tokens.delete(key)) this.#onRevoked(key);
+  }
+
+  #sweep(now: number): void {
+    for (const [key, t] of this.#tokens) if (t.expiresAt <= now) this.#drop(key);
+  }
+}

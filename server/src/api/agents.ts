@@ -1,0 +1,50 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../observability/logger.js';
+import type { AgentTokens } from './agent-tokens.js';
+import { bearer, requireToken, type Principal } from './auth.js';
+
+const loginSchema = z
+  .object({
+    agentId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    password: z.string().min(1).max(256),
+  })
+  .strict();
+
+/**
+ * Agent login for the widget (issue 5 part 4):
+ * `POST /api/agents/login {"agentId","password"}` -> `200 {"token","agentId","expiresAt"}`,
+ * `401 {"error":"unauthorized"}`, or `429` with `Retry-After` after too many failures;
+ * `POST /api/agents/logout` with the agent's bearer token -> `204`, the token is revoked.
+ */
+export function agentsRouter(tokens: AgentTokens, resolve: (token: string) => Principal | undefined, logger: Logger): Router {
+  const r = Router();
+  r.post('/api/agents/login', express.json({ limit: '4kb' }), (req, res) => {
+    const body = loginSchema.safeParse(req.body);
+    if (!body.success) {
+      res.status(400).json({ error: 'bad-request', message: 'the body must be {"agentId","password"} with agentId of [A-Za-z0-9._-]' });
+      return;
+    }
+    const { agentId, password } = body.data;
+    const result = tokens.login(agentId, password);
+    if (!result.ok && result.reason === 'rate-limited') {
+      logger.warn({ agentId }, 'agent login rate-limited');
+      res.status(429).set('Retry-After', String(result.retryAfterS)).json({ error: 'rate-limited', message: 'too many failed logins; retry later' });
+      return;
+    }
+    if (!result.ok) {
+      logger.info({ agentId }, 'agent login refused');
+      res.status(401).json({ error: 'unauthorized' });
+      return;
+    }
+    logger.info({ agentId }, 'agent logged in');
+    res.json({ token: result.token, agentId: result.agentId, expiresAt: new Date(result.expiresAt).toISOString() });
+  });
+  r.post('/api/agents/logout', requireToken(resolve, ['agent']), (req, res) => {
+    const who = res.locals.principal as Extract<Principal, { kind: 'agent' }>;
+    tokens.revoke(bearer(req) ?? '');
+    logger.info({ agentId: who.agentId }, 'agent logged out');
+    res.status(204).end();
+  });
+  return r;
+}
