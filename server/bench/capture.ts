@@ -52,6 +52,7 @@ class EventTap {
       } catch {
         return;
       }
+      if (process.env.BENCH_DEBUG) process.stderr.write(`ev ${m.type} ${m.field ?? ''} ${m.count ?? ''}\n`);
       if (!m.sessionId) return;
       if (m.type === 'session.started' && m.orderRef) this.sessionOf.set(m.orderRef, m.sessionId);
       const list = this.bySession.get(m.sessionId) ?? [];
@@ -207,7 +208,7 @@ async function main(): Promise<void> {
     for (const n of levels) {
       const r = await level(gw, tap, n);
       rows.push(r);
-      log(`${n} concurrent: paid ${r.paid}/${n}; digit->event p50 ${r.digits.p50} ms p99 ${r.digits.p99} ms (n ${r.digits.n}); last OTP digit->outcome p50 ${r.otpToOutcome.p50} ms p99 ${r.otpToOutcome.p99} ms; CPU ${r.cpuPerCapturePct} %/capture; RSS +${r.rssPerCaptureKiB} KiB/capture; ${r.wallS} s${r.failed.length ? `; failed: ${[...new Set(r.failed)].slice(0, 3).join(' | ')}` : ''}`);
+      log(`${n} concurrent: paid ${r.paid}/${n}; digit->event p50 ${r.digits.p50} ms p99 ${r.digits.p99} ms (n ${r.digits.n}), from the end packet p50 ${r.digitsFromEnd.p50} ms p99 ${r.digitsFromEnd.p99} ms; last OTP digit->outcome p50 ${r.otpToOutcome.p50} ms p99 ${r.otpToOutcome.p99} ms; CPU ${r.cpuPerCapturePct} %/capture; RSS +${r.rssPerCaptureKiB} KiB/capture; ${r.wallS} s${r.failed.length ? `; failed: ${[...new Set(r.failed)].slice(0, 3).join(' | ')}` : ''}`);
       await sleep(2000);
     }
   } finally {

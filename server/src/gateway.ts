@@ -69,7 +69,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   });
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
-  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub } = {};
+  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; ready?: boolean } = {};
   const store = new MemorySessionStore();
   const bus = new MemoryEventBus<SessionEvent>();
   const codes = new MemoryHandoffCodeStore({ clock });
@@ -84,8 +84,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     return agentId !== undefined ? { kind: 'agent', agentId } : undefined;
   };
   const { app, server } = createHttp({
+    // `starting` (503) until every part is up: a client that waits for /healthz may then use
+    // every path (/events, /sip) at once.
     health: () => ({
-      status: 'ok',
+      status: parts.ready ? 'ok' : 'starting',
       details: { calls: parts.calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats() },
     }),
   });
@@ -153,6 +155,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   );
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);
   sip.setUser(calls);
+  parts.ready = true;
   const sweep = setInterval(() => registrar.sweep(), 10_000);
   sweep.unref();
 

@@ -10,6 +10,8 @@ import type { EldReport, MemReport, ProbeRequest } from './probe.js';
 import { sleep, spawnTracked, stopChild } from './procs.js';
 
 export interface Health {
+  /** `ok`, `degraded`, or `starting` until every part of the gateway is up. */
+  status: string;
   calls: number;
   registered: number;
   transactions: number;
@@ -92,8 +94,8 @@ export class GatewayProcess {
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode} at start:\n${early.slice(-2000)}`);
       try {
-        await gw.health();
-        return gw;
+        if ((await gw.health()).status !== 'starting') return gw;
+        await sleep(200);
       } catch {
         await sleep(200);
       }
@@ -104,9 +106,10 @@ export class GatewayProcess {
 
   async health(): Promise<Health> {
     const r = await fetch(`http://127.0.0.1:${this.httpPort}/healthz`, { signal: AbortSignal.timeout(2000) });
-    const j = (await r.json()) as { details: { calls: number; registered: number; sip?: Partial<Health> } };
+    const j = (await r.json()) as { status: string; details: { calls: number; registered: number; sip?: Partial<Health> } };
     const s = j.details.sip ?? {};
     return {
+      status: j.status,
       calls: j.details.calls,
       registered: j.details.registered,
       transactions: s.transactions ?? 0,

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 
 export interface HealthSource {
-  health(): { status: 'ok' | 'degraded'; details: Record<string, unknown> };
+  health(): { status: 'ok' | 'degraded' | 'starting'; details: Record<string, unknown> };
 }
 
 /**
