@@ -13,7 +13,7 @@ export type ConnectionState = 'connecting' | 'authenticating' | 'open' | 'waitin
 
 export interface ProgressClientEvents extends Record<string, unknown> {
   state: { state: ConnectionState; retryInMs?: number };
-  ready: { sessions: readonly SessionRecord[] };
+  ready: { sessions: readonly SessionRecord[]; principal?: { readonly kind: string; readonly agentId?: string } };
   event: CaptureEvent;
   resync: { sessionId: string; record: SessionRecord };
   error: { error: string; message: string };
@@ -134,7 +134,7 @@ export class ProgressClient extends Emitter<ProgressClientEvents> {
       case 'ready':
         this.attempts = 0;
         this.emit('state', { state: 'open' });
-        this.emit('ready', { sessions: m.sessions });
+        this.emit('ready', { sessions: m.sessions, principal: m.principal });
         return;
       case 'session.resync':
         this.emit('resync', { sessionId: m.sessionId, record: m.record });
