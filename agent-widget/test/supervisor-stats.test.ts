@@ -43,6 +43,10 @@ describe('totals', () => {
     expect(t.p50Ms).toBe(30_000);
     expect(t.p95Ms).toBe(50_000);
   });
+  it('sums paid amounts per currency in hundredths (0.10 + 0.20 is 0.30), largest first', () => {
+    const t = totals([row('paid', 1, { amount: '0.10' }), row('paid', 1, { amount: '0.20' }), row('paid', 1, { amount: '5.00', currency: 'USD' }), row('declined', 1, { amount: '999.00' })]);
+    expect(t.paidByCurrency).toEqual([{ currency: 'USD', cents: 500 }, { currency: 'INR', cents: 30 }]);
+  });
   it('has no rate or percentiles before anything ended', () => {
     expect(totals([row(null, null)])).toMatchObject({ successRate: null, p50Ms: null, p95Ms: null, live: 1 });
   });

@@ -9,13 +9,12 @@ import { OUTCOMES, type Timeline } from './stats.js';
  * Each bar has a `<title>` (hover); the whole chart is one `role="img"` with a summary label.
  */
 const SVG = 'http://www.w3.org/2000/svg';
-const W = 640;
-const H = 150;
 const PAD = { left: 28, right: 6, top: 10, bottom: 22 };
 
 function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  // Coordinates to 2 decimals: short markup, and no long digit runs a PAN scan would trip over.
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, typeof v === 'number' ? String(Math.round(v * 100) / 100) : v);
   return e;
 }
 
@@ -36,9 +35,12 @@ function summary(t: Timeline): string {
   return `Outcomes over time, ${scaleText(t)}: ${parts.length ? parts.join(', ') : 'none yet'}.`;
 }
 
+/** Draws at the host's width in CSS pixels (text stays 11 px at any width); redraw on resize. */
 export function renderChart(host: HTMLElement, t: Timeline): void {
+  const W = Math.max(240, host.clientWidth || 640);
+  const H = W < 500 ? 120 : 150;
   const max = Math.max(1, ...t.buckets.map((b) => OUTCOMES.reduce((n, o) => n + b.counts[o], 0)));
-  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': summary(t), class: 'chart-svg' });
+  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': summary(t), class: 'chart-svg' });
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const base = PAD.top + plotH;
@@ -52,6 +54,11 @@ export function renderChart(host: HTMLElement, t: Timeline): void {
   zero.textContent = '0';
   svg.append(top, zero);
 
+  if (t.buckets.every((b) => OUTCOMES.every((o) => b.counts[o] === 0))) {
+    const none = el('text', { x: PAD.left + plotW / 2, y: PAD.top + plotH / 2, class: 'chart-empty', 'text-anchor': 'middle' });
+    none.textContent = 'No outcomes in this period yet';
+    svg.append(none);
+  }
   const slot = plotW / t.buckets.length;
   const barW = Math.max(2, slot * 0.7);
   t.buckets.forEach((b, i) => {

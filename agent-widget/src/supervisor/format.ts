@@ -14,9 +14,9 @@ export const OUTCOME_LABEL: Record<Outcome, string> = {
 const STATE_LABEL: Record<string, string> = {
   idle: 'Starting',
   greeting: 'Greeting',
-  pan: 'Card number',
-  expiry: 'Expiry',
-  cvv: 'Security code',
+  pan: 'Card details',
+  expiry: 'Card details',
+  cvv: 'Card details',
   'otp-request': 'Requesting OTP',
   'otp-sms': 'Sending OTP',
   'otp-entry': 'OTP entry',
@@ -85,7 +85,7 @@ export function duration(ms: number): string {
 /** `42 s`, `1 min 5 s` (for the percentiles); `—` for none. */
 export function shortDuration(ms: number | null): string {
   if (ms === null) return '—';
-  const s = Math.round(ms / 1000);
+  const s = Math.floor(ms / 1000); // floored like the Elapsed clock, so the two agree
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
   return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;

@@ -118,13 +118,14 @@ function failLogin(message: string): void {
 }
 
 function stop(): void {
-  client?.close();
-  client = null;
+  const c = client;
+  client = null; // first: the state events close() emits are no longer this page's
+  c?.close();
   fetcher?.stop();
   fetcher = null;
 }
 
-function showLogin(message?: string): void {
+function showLogin(message?: string, pill: ConnectionState = 'closed'): void {
   stop();
   signedIn = false;
   state = emptyDashboard;
@@ -133,7 +134,7 @@ function showLogin(message?: string): void {
   show(dashboard, false);
   show(signOut, false);
   show(login, true);
-  setPill('closed');
+  setPill(pill);
   if (message) failLogin(message);
   else {
     signIn.disabled = false;
@@ -144,7 +145,7 @@ function showLogin(message?: string): void {
 
 function onReady(sessions: readonly SessionRecord[], principal: { kind: string } | undefined, token: string): void {
   if (principal && principal.kind !== 'supervisor') {
-    showLogin('That is an agent’s token. The dashboard needs the supervisor token.');
+    showLogin('That is an agent’s token. The dashboard needs the supervisor token.', 'auth-failed');
     return;
   }
   if (!signedIn) {
@@ -169,7 +170,8 @@ function connect(token: string, eventsPath: string): void {
     if (client !== c) return;
     setPill(s);
     if (s === 'auth-failed') {
-      showLogin(signedIn ? 'The gateway no longer accepts this token (restarted with a new one?). Sign in again.' : 'The gateway refused that supervisor token. Check the token it printed at start.');
+      const why = signedIn ? 'The gateway no longer accepts this token (restarted with a new one?). Sign in again.' : 'The gateway refused that supervisor token. Check the token it printed at start.';
+      showLogin(why, 'auth-failed');
     } else if (s === 'waiting') {
       if (signedIn) {
         connNotice.textContent = 'Connection to the gateway lost. Reconnecting; the table catches up when it is back.';
@@ -215,6 +217,12 @@ async function boot(): Promise<void> {
   fText.addEventListener('input', render);
   byId('filters', HTMLFormElement).addEventListener('reset', () => setTimeout(render, 0));
   byId('filters', HTMLFormElement).addEventListener('submit', (e) => e.preventDefault());
+  let chartWidth = 0;
+  new ResizeObserver(() => {
+    if (chartHost.clientWidth === chartWidth) return;
+    chartWidth = chartHost.clientWidth;
+    if (signedIn) schedule();
+  }).observe(chartHost);
   setInterval(() => {
     if (!signedIn) return;
     table.tick(visibleRows(state, filters()), gatewayNow());

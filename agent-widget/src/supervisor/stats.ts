@@ -70,11 +70,14 @@ export interface Totals {
   /** Capture duration (start to outcome) of ended sessions, ms. */
   readonly p50Ms: number | null;
   readonly p95Ms: number | null;
+  /** Sum of paid amounts per currency, in hundredths (no float drift), largest first. */
+  readonly paidByCurrency: readonly { readonly currency: string; readonly cents: number }[];
 }
 
 export function totals(rows: readonly SessionRow[]): Totals {
   const byOutcome: Record<Outcome, number> = { paid: 0, declined: 0, failed: 0, abandoned: 0, cancelled: 0 };
   const durations: number[] = [];
+  const paid = new Map<string, number>();
   let live = 0;
   for (const r of rows) {
     if (r.outcome === null) {
@@ -82,6 +85,8 @@ export function totals(rows: readonly SessionRow[]): Totals {
       continue;
     }
     byOutcome[r.outcome]++;
+    const cents = Math.round(Number(r.amount) * 100);
+    if (r.outcome === 'paid' && Number.isFinite(cents)) paid.set(r.currency, (paid.get(r.currency) ?? 0) + cents);
     if (r.endedAt !== null && r.endedAt >= r.startedAt) durations.push(r.endedAt - r.startedAt);
   }
   const ended = rows.length - live;
@@ -93,6 +98,7 @@ export function totals(rows: readonly SessionRow[]): Totals {
     successRate: ended ? byOutcome.paid / ended : null,
     p50Ms: percentile(durations, 50),
     p95Ms: percentile(durations, 95),
+    paidByCurrency: [...paid].map(([currency, cents]) => ({ currency, cents })).sort((a, b) => b.cents - a.cents),
   };
 }
 
