@@ -18,6 +18,8 @@ import { SessionsTable } from './table.js';
  * wires the socket, REST records, the controls and the 1-second tick to it.
  */
 const TOKEN_KEY = 'tonegate.supervisor.token';
+/** Rows in the table at most (the DOM stays small; totals and the chart still count every session). */
+const MAX_ROWS = 200;
 
 const login = byId('login');
 const loginForm = byId('login-form', HTMLFormElement);
@@ -74,12 +76,14 @@ function render(): void {
   const rows = visibleRows(state, filters());
   const all = Object.keys(state.rows).length;
   syncAgentOptions();
-  table.render(rows, now, hasInstances(state));
+  // The totals cover every row; the table shows the first MAX_ROWS (live first), filters narrow it.
+  table.render(rows.slice(0, MAX_ROWS), now, hasInstances(state));
   kpis.render(totals(rows));
   const tl = timeline(rows, now);
   renderChart(chartHost, tl);
   chartScale.textContent = scaleText(tl);
-  showing.textContent = rows.length === all ? `${all} session${all === 1 ? '' : 's'}` : `Showing ${rows.length} of ${all}`;
+  showing.textContent =
+    rows.length > MAX_ROWS ? `Showing ${MAX_ROWS} of ${rows.length} matching (${all} in all): filter to narrow` : rows.length === all ? `${all} session${all === 1 ? '' : 's'}` : `Showing ${rows.length} of ${all}`;
   empty.textContent = all === 0 ? 'No sessions yet. They appear here the moment a payment starts.' : 'No session matches the filters.';
   show(empty, rows.length === 0);
 }
@@ -180,7 +184,10 @@ function connect(token: string, eventsPath: string): void {
     }
   });
   c.on('ready', ({ sessions, principal }) => {
-    if (client === c) onReady(sessions, principal, token);
+    if (client !== c) return;
+    onReady(sessions, principal, token);
+    // Older sessions than ready's 50, so the totals cover the whole history the gateway keeps.
+    if (signedIn) void f.all().then((all) => all && client === c && dispatch({ kind: 'ready', sessions: all }));
   });
   c.on('resync', ({ sessionId, record }) => dispatch({ kind: 'resync', sessionId, record }));
   c.on('event', (e) => {
@@ -225,7 +232,7 @@ async function boot(): Promise<void> {
   }).observe(chartHost);
   setInterval(() => {
     if (!signedIn) return;
-    table.tick(visibleRows(state, filters()), gatewayNow());
+    table.tick(visibleRows(state, filters()).slice(0, MAX_ROWS), gatewayNow());
   }, 1000);
   // Outcomes slide along the time axis: redraw the chart now and then even without events.
   setInterval(() => signedIn && schedule(), 30_000);

@@ -29,6 +29,21 @@ export class RecordFetcher {
     });
   }
 
+  /**
+   * Every session the store holds (`GET /api/sessions`): `ready` carries only the newest 50, the
+   * totals and percentiles should cover them all. Null when it could not be read.
+   */
+  async all(): Promise<SessionRecord[] | null> {
+    try {
+      const res = await this.fetchFn('/api/sessions', { headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' }, cache: 'no-store' });
+      if (!res.ok) return null;
+      const body = (await res.json()) as { sessions?: SessionRecord[] };
+      return this.stopped || !Array.isArray(body.sessions) ? null : body.sessions;
+    } catch {
+      return null;
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     this.again.clear();
