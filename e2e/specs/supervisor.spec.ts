@@ -36,7 +36,8 @@ const kpi = async (page: Page, id: string): Promise<number> => Number(await page
 const rowOf = (page: Page, orderRef: string) => page.locator('#rows tr').filter({ has: page.locator('th', { hasText: orderRef }) });
 
 test('a wrong token is refused with a clear message, and an agent token is not a supervisor token', async ({ page, request, snap }) => {
-  await page.goto('/supervisor');
+  const res = await page.goto('/supervisor');
+  expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
   await expect(page.getByRole('heading', { name: 'Supervisor sign-in' })).toBeVisible();
   await signInAsSupervisor(page, 'not-the-supervisor-token');
   await expect(page.getByRole('alert')).toHaveText('The gateway refused that supervisor token. Check the token it printed at start.');
@@ -56,7 +57,10 @@ test('a wrong token is refused with a clear message, and an agent token is not a
 test('two real payments (paid Visa, declined card) appear live with outcome, card, agent and totals, without a reload', async ({ page, snap }) => {
   test.setTimeout(180_000);
   await page.goto('/supervisor');
-  await signInAsSupervisor(page, env('TONEGATE_E2E_SUPERVISOR_TOKEN'));
+  // Keyboard only: the token field has focus, Enter signs in.
+  await expect(page.getByLabel('Supervisor token')).toBeFocused();
+  await page.keyboard.type(env('TONEGATE_E2E_SUPERVISOR_TOKEN'));
+  await page.keyboard.press('Enter');
   await expect(page.locator('#conn-status')).toHaveText('Live');
   await expect(page.getByRole('heading', { name: 'Sessions' })).toBeVisible();
   // A marker that a reload or navigation would wipe.
