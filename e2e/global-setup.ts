@@ -25,7 +25,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
   child.stderr.pipe(log);
 
-  const ports = await new Promise<{ httpPort: number; sipPort: number }>((resolve, reject) => {
+  const ports = await new Promise<{ httpPort: number; sipPort: number; supervisorToken: string; demoOtp?: string }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('the gateway did not start within 30 s (see e2e/artifacts/gateway.log)')), 30_000);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -33,7 +33,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       const m = /TONEGATE_E2E (\{.*\})/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(JSON.parse(m[1]!) as { httpPort: number; sipPort: number });
+        resolve(JSON.parse(m[1]!) as { httpPort: number; sipPort: number; supervisorToken: string; demoOtp?: string });
       }
     });
     child.once('exit', (code) => {
@@ -45,6 +45,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.TONEGATE_E2E_URL = gatewayUrl;
   process.env.TONEGATE_E2E_CRM = crmOrigin;
   process.env.TONEGATE_E2E_OTHER_ORIGIN = `http://127.0.0.1:${crm.port}`;
+  // For the supervisor dashboard spec: its sign-in token, and SIPp payments (SIP over UDP, demo OTP).
+  process.env.TONEGATE_E2E_SIP = `127.0.0.1:${ports.sipPort}`;
+  process.env.TONEGATE_E2E_SUPERVISOR_TOKEN = ports.supervisorToken;
+  process.env.TONEGATE_E2E_OTP = ports.demoOtp ?? '';
 
   return async () => {
     crm.server.close();

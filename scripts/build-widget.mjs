@@ -15,6 +15,8 @@ const dist = join(root, 'agent-widget/dist');
 const pages = [
   { name: 'agent', entry: join(src, 'ui/main.ts'), html: join(src, 'ui/agent.html') },
   { name: 'phone', entry: join(src, 'phone/main.ts'), html: join(src, 'phone/phone.html') },
+  // The supervisor dashboard (/supervisor).
+  { name: 'supervisor', entry: join(src, 'supervisor/main.ts'), html: join(src, 'supervisor/supervisor.html') },
 ];
 
 function files(dir) {

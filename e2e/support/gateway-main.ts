@@ -10,11 +10,13 @@ const base = loadConfig({
   LOG_LEVEL: 'info',
   RTP_PORT_MIN: '41000',
   RTP_PORT_MAX: '41199',
+  // The demo provider's OTP, so SIPp payment scenarios can key it (supervisor.spec.ts).
+  DEMO_OTP: '246810',
   ...process.env,
 });
 const config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1 };
 const gw = await startGateway(config, createLogger(config.LOG_LEVEL, process.stderr));
-process.stdout.write(`TONEGATE_E2E ${JSON.stringify({ httpPort: gw.httpPort, sipPort: gw.sipPort })}\n`);
+process.stdout.write(`TONEGATE_E2E ${JSON.stringify({ httpPort: gw.httpPort, sipPort: gw.sipPort, supervisorToken: gw.supervisorToken, demoOtp: config.DEMO_OTP })}\n`);
 const stop = (): void => {
   gw.close().then(
     () => process.exit(0),

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       `  Agents     ${config.AGENTS.map((a) => a.id).join(', ')} (register as sip:<agent>@${host}:${gw.sipPort})`,
       `  Call       sip:support@${host}:${gw.sipPort} rings any free agent, sip:<agent>@... that agent`,
       `  REST       ${http}/api/sessions  (Authorization: Bearer ${config.SUPERVISOR_TOKEN ? '<SUPERVISOR_TOKEN>' : gw.supervisorToken})`,
+      `  Supervisor ${http}/supervisor  (sign in with the REST bearer token above)`,
       `  Handoffs   POST ${http}/api/handoffs  (Authorization: Bearer ${config.HANDOFF_API_KEY ? '<HANDOFF_API_KEY>' : gw.handoffApiKey})`,
       '',
     ].join('\n') + '\n',

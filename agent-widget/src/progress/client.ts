@@ -13,7 +13,7 @@ export type ConnectionState = 'connecting' | 'authenticating' | 'open' | 'waitin
 
 export interface ProgressClientEvents extends Record<string, unknown> {
   state: { state: ConnectionState; retryInMs?: number };
-  ready: { sessions: readonly SessionRecord[] };
+  ready: { sessions: readonly SessionRecord[]; principal?: { readonly kind: string; readonly agentId?: string } };
   event: CaptureEvent;
   resync: { sessionId: string; record: SessionRecord };
   error: { error: string; message: string };
@@ -53,6 +53,8 @@ export function backoffDelay(n: number, random: () => number = Math.random): num
 }
 
 const OPEN = 1;
+/** Resume entries the gateway accepts in one `auth` (server/src/api/events-protocol.ts MAX_RESUME_ENTRIES). */
+export const MAX_RESUME = 200;
 
 export class ProgressClient extends Emitter<ProgressClientEvents> {
   private ws: SocketLike | null = null;
@@ -78,7 +80,8 @@ export class ProgressClient extends Emitter<ProgressClientEvents> {
     this.ws = ws;
     ws.onopen = () => {
       this.emit('state', { state: 'authenticating' });
-      const resume = Object.fromEntries(this.lastSeq);
+      // The gateway takes at most MAX_RESUME entries: the sessions heard from most recently.
+      const resume = Object.fromEntries([...this.lastSeq].slice(-MAX_RESUME));
       ws.send(JSON.stringify({ type: 'auth', token: this.opts.token, ...(this.lastSeq.size ? { resume } : {}) }));
     };
     ws.onmessage = (ev) => this.onMessage(typeof ev.data === 'string' ? ev.data : '');
@@ -126,6 +129,7 @@ export class ProgressClient extends Emitter<ProgressClientEvents> {
     if (isCaptureEvent(m)) {
       const last = this.lastSeq.get(m.sessionId) ?? 0;
       if (m.seq <= last) return; // replayed on resume: already applied
+      this.lastSeq.delete(m.sessionId); // re-inserted last: the Map's order is recency
       this.lastSeq.set(m.sessionId, m.seq);
       this.emit('event', m);
       return;
@@ -134,7 +138,7 @@ export class ProgressClient extends Emitter<ProgressClientEvents> {
       case 'ready':
         this.attempts = 0;
         this.emit('state', { state: 'open' });
-        this.emit('ready', { sessions: m.sessions });
+        this.emit('ready', { sessions: m.sessions, principal: m.principal });
         return;
       case 'session.resync':
         this.emit('resync', { sessionId: m.sessionId, record: m.record });
