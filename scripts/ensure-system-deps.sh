@@ -13,6 +13,7 @@ NEEDS=(
   "sox sox"                               # audio conversion and measurement
   "chromium chromium"                     # Playwright end-to-end tests (executablePath /usr/bin/chromium)
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
+  "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
 )
 
 missing=()

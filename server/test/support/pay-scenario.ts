@@ -71,6 +71,7 @@ ${hdrs ? `${hdrs}\n` : ''}      Content-Type: application/sdp
       To: <sip:${opts.user ?? 'pay'}@[remote_ip]>[peer_tag_param]
       Call-ID: [call_id]
       CSeq: 1 ACK
+      [routes]
       Max-Forwards: 70
       Content-Length: 0
 
@@ -107,6 +108,7 @@ function infoRequest(user: string, cseq: number, key: string): string {
       To: <sip:${user}@[remote_ip]>[peer_tag_param]
       Call-ID: [call_id]
       CSeq: ${cseq} INFO
+      [routes]
       Max-Forwards: 70
       Content-Type: application/dtmf-relay
       Content-Length: [len]
@@ -151,6 +153,7 @@ export function payReturnScenario(opts: { headers: Record<string, string>; steps
       To: <sip:pay@[remote_ip]>[peer_tag_param]
       Call-ID: [call_id]
       CSeq: 90 NOTIFY
+      [routes]
       Max-Forwards: 70
       Event: refer
       Subscription-State: terminated;reason=noresource
@@ -218,6 +221,7 @@ export function payHangupScenario(opts: { user?: string; headers: Record<string,
       To: <sip:${user}@[remote_ip]>[peer_tag_param]
       Call-ID: [call_id]
       CSeq: 2 BYE
+      [routes]
       Max-Forwards: 70
       Content-Length: 0
 
@@ -253,6 +257,7 @@ export function payRefusedScenario(opts: { user?: string; headers: Record<string
       [last_To:]
       Call-ID: [call_id]
       CSeq: 1 ACK
+      [routes]
       Max-Forwards: 70
       Content-Length: 0
 

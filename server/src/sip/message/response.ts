@@ -107,6 +107,12 @@ export function buildResponse(req: Core.IncomingRequestMessage, status: number, 
   if (to !== undefined && status > 100 && !req.to?.hasParam('tag')) {
     to += `;tag=${opts.toTag ?? statelessTag(callId ?? '', req.fromTag ?? '', topBranch(vias[0]), cseq ?? '')}`;
   }
+  // 12.1.1: a response that can establish a dialog (101-299) copies every Record-Route of the
+  // request, in order, so the proxies that asked stay on the dialog's route (e.g. Kamailio).
+  if (status > 100 && status < 300) {
+    const rr = req.getHeaders('record-route').map(unfold);
+    if (rr.length) headers.unshift(...rr.map((v) => `Record-Route: ${v}`));
+  }
   // 8.2.6.1: a 100 (Trying) copies the request's Timestamp.
   const timestamp = field('timestamp');
   if (status === 100 && timestamp !== undefined) headers.unshift(`Timestamp: ${timestamp}`);

@@ -26,6 +26,19 @@ describe('buildResponse (RFC 3261 8.2.6)', () => {
     ]);
   });
 
+  it('copies Record-Route, in order, into 101-299 responses only (RFC 3261 12.1.1)', () => {
+    const withRr = Buffer.from(
+      INVITE.toString('latin1').replace('\r\nCall-ID:', '\r\nRecord-Route: <sip:10.0.0.1;lr>, <sip:10.0.0.2;lr>\r\nRecord-Route: <sip:10.0.0.3;lr>\r\nCall-ID:'),
+      'latin1',
+    );
+    for (const status of [180, 200]) {
+      const rr = lines(buildResponse(request(withRr), status, { toTag: 't' })).filter((l) => l.startsWith('Record-Route:'));
+      // one value per line (RFC 3261 7.3.1: the same as the comma list), order kept
+      expect(rr).toEqual(['Record-Route: <sip:10.0.0.1;lr>', 'Record-Route: <sip:10.0.0.2;lr>', 'Record-Route: <sip:10.0.0.3;lr>']);
+    }
+    for (const status of [100, 486]) expect(buildResponse(request(withRr), status, { toTag: 't' })).not.toContain('Record-Route');
+  });
+
   it('adds the given To tag when the request has none', () => {
     const out = buildResponse(request(INVITE), 180, { toTag: 'gw42' });
     expect(out).toContain('\r\nTo: <sip:pay@192.0.2.10:5060>;tag=gw42\r\n');

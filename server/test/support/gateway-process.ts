@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+
+/**
+ * A gateway as its own process, exactly as `npm start` runs it (tsx server/src/main.ts) with the
+ * given environment: for tests that kill an instance (SIGKILL) or run several behind a proxy.
+ * Every line it writes is kept.
+ */
+export class GatewayChild {
+  readonly lines: string[] = [];
+  private constructor(
+    readonly child: ChildProcess,
+    readonly env: Record<string, string>,
+  ) {
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        this.lines.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.env['HTTP_PORT']}`;
+  }
+
+  static async start(env: Record<string, string>): Promise<GatewayChild> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const g = new GatewayChild(child, env);
+    const until = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${g.lines.slice(-20).join('\n')}`);
+      try {
+        const r = await fetch(`${g.httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+        const body = (await r.json()) as { status: string };
+        if (body.status !== 'starting') return g;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > until) throw new Error(`gateway did not come up:\n${g.lines.slice(-20).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Log lines at warn (40) or above. */
+  warnings(): string[] {
+    return this.lines.filter((l) => /"level":(40|50|60)/.test(l));
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const done = new Promise((r) => this.child.once('exit', r));
+    this.child.kill(signal);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}

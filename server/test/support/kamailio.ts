@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TEMPLATE = fileURLToPath(new URL('../../../sip-profiles/kamailio/kamailio.cfg', import.meta.url));
+
+/**
+ * A real Kamailio (Debian package) in front of gateways: sip-profiles/kamailio/kamailio.cfg with
+ * its placeholders filled, a dispatcher list naming every gateway (set 1), run in the foreground
+ * with its own runtime directory; stop() ends it and removes the directory.
+ */
+export class Kamailio {
+  readonly lines: string[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    private readonly dir: string,
+  ) {
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        this.lines.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  }
+
+  static async start(o: { port: number; gateways: { host: string; port: number }[] }): Promise<Kamailio> {
+    const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
+    const list = join(dir, 'dispatcher.list');
+    writeFileSync(list, o.gateways.map((g) => `1 sip:${g.host}:${g.port} 0 0\n`).join(''));
+    const cfg = join(dir, 'kamailio.cfg');
+    writeFileSync(
+      cfg,
+      readFileSync(TEMPLATE, 'utf8')
+        .replace(/LISTEN_ADDR/g, '127.0.0.1')
+        .replace(/LISTEN_PORT/g, String(o.port))
+        .replace(/DISPATCHER_LIST/g, list)
+        .replace(/RUN_DIR/g, dir),
+    );
+    // -DD: foreground, -E: log to stderr, -Y: runtime dir, -m/-M: shared/private memory (MB).
+    const child = spawn('kamailio', ['-DD', '-E', '-f', cfg, '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const k = new Kamailio(child, o.port, dir);
+    const until = Date.now() + 10_000;
+    while (!k.lines.some((l) => /Listening on|INFO:.*init_tcp|main\(\): /.test(l)) || child.exitCode !== null) {
+      if (child.exitCode !== null) throw new Error(`kamailio exited ${child.exitCode}:\n${k.lines.slice(-20).join('\n')}`);
+      if (Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    if (child.exitCode !== null) throw new Error(`kamailio exited ${child.exitCode}:\n${k.lines.slice(-20).join('\n')}`);
+    return k;
+  }
+
+  /** Lines Kamailio logged with `$rm $ru -> $du` for the requests it dispatched. */
+  dispatched(): string[] {
+    return this.lines.filter((l) => / -> sip:/.test(l));
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      const done = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGTERM');
+      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+      if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
