@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configSchema } from '../../../src/config/schema.js';
+
+/**
+ * There is no Docker engine on these machines (issue 6 part 7), so the Docker files are checked
+ * against what they describe: every variable and port in docker/compose.yaml and the Dockerfile
+ * is one the gateway's config schema knows, the ports match the variables, the image runs the
+ * same command as `npm start`, and Kamailio's files are the profile's, not a drifting copy.
+ */
+const repo = fileURLToPath(new URL('../../../../', import.meta.url));
+const read = (p: string): string => readFileSync(`${repo}${p}`, 'utf8');
+const known = new Set(Object.keys(configSchema.innerType().shape));
+const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+
+interface Service {
+  environment?: Record<string, string>;
+  ports?: string[];
+  build?: { dockerfile: string };
+  networks?: Record<string, { ipv4_address: string }>;
+}
+const compose = parse(read('docker/compose.yaml')) as { services: Record<string, Service> };
+const gateways = Object.entries(compose.services).filter(([, s]) => s.build?.dockerfile === 'docker/Dockerfile');
+const dockerfile = read('docker/Dockerfile');
+
+describe('docker/compose.yaml', () => {
+  it('runs two gateways, redis and kamailio', () => {
+    expect(gateways.map(([n]) => n).sort()).toEqual(['gw1', 'gw2']);
+    expect(Object.keys(compose.services).sort()).toEqual(['gw1', 'gw2', 'kamailio', 'redis']);
+  });
+
+  it.each(gateways)('%s: every environment variable is in the config schema and the config parses', (_name, svc) => {
+    const env = svc.environment ?? {};
+    for (const k of Object.keys(env)) expect(known, k).toContain(k);
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+    expect(configSchema.safeParse(resolved).success).toBe(true);
+  });
+
+  it.each(gateways)('%s: published ports are the configured HTTP port and RTP range, and it lives at SIP_HOST', (_name, svc) => {
+    const env = svc.environment!;
+    const inside = (svc.ports ?? []).map((p) => p.split(':')[1]!);
+    expect(inside).toContain(env['HTTP_PORT']);
+    expect(inside).toContain(`${env['RTP_PORT_MIN']}-${env['RTP_PORT_MAX']}/udp`);
+    expect(Object.values(svc.networks ?? {})[0]?.ipv4_address).toBe(env['SIP_HOST']);
+  });
+
+  it('kamailio dispatches to exactly the gateways, at their SIP_HOST:SIP_PORT', () => {
+    const list = read('docker/dispatcher.list').split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(/\s+/)[1]);
+    expect(list.sort()).toEqual(gateways.map(([, s]) => `sip:${s.environment!['SIP_HOST']}:${s.environment!['SIP_PORT']}`).sort());
+    expect(compose.services['kamailio']!.ports).toContain('5060:5060/udp');
+  });
+
+  it('docker/kamailio.cfg is sip-profiles/kamailio/kamailio.cfg with the compose addresses filled in', () => {
+    const addr = compose.services['kamailio']!.networks!['tonegate']!.ipv4_address;
+    const expected = read('sip-profiles/kamailio/kamailio.cfg')
+      .replace(/LISTEN_ADDR/g, addr)
+      .replace(/LISTEN_PORT/g, '5060')
+      .replace(/DISPATCHER_LIST/g, '/etc/kamailio/dispatcher.list')
+      .replace(/RUN_DIR/g, '/run/kamailio');
+    expect(read('docker/kamailio.cfg')).toBe(expected);
+  });
+});
+
+describe('docker/Dockerfile', () => {
+  it('is multi-stage on Node 20 slim and runs as the non-root node user with a /healthz check', () => {
+    expect(dockerfile.match(/^FROM node:20-[a-z]+-slim AS \w+/gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
+  });
+
+  it('sets only variables the config schema knows (plus NODE_ENV)', () => {
+    const env = /^ENV ([\s\S]*?)\n(?!\s)/m.exec(dockerfile)![1]!;
+    const keys = [...env.matchAll(/([A-Z_]+)=/g)].map((m) => m[1]!);
+    expect(keys.length).toBeGreaterThan(3);
+    for (const k of keys) if (k !== 'NODE_ENV') expect(known, k).toContain(k);
+  });
+
+  it('its commands match the package scripts: the CMD is `npm start`, the build uses `npm run build:widget`', () => {
+    const cmd = (JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[]).join(' ');
+    expect(cmd).toBe(`npx ${pkg.scripts['start']}`);
+    for (const m of dockerfile.matchAll(/npm run ([\w:]+)/g)) expect(Object.keys(pkg.scripts)).toContain(m[1]);
+    expect(dockerfile).toMatch(/EXPOSE .*5060\/udp.*8080\/tcp/);
+  });
+});
