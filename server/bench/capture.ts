@@ -14,7 +14,7 @@
  *   - CPU of the gateway process per active capture, RSS added per capture.
  * Writes server/bench/RESULTS.md between the bench:capture markers (`--no-write` to skip).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import WebSocket from 'ws';
 import { GatewayProcess } from './lib/gateway.js';
 import { PayCustomer } from './lib/pay-customer.js';
 import { cpuSeconds, freePort, killAllChildren, rssBytes, sleep } from './lib/procs.js';
-import { pct } from './lib/report.js';
+import { pct, replaceMarkedSection } from './lib/report.js';
 
 const OTP = '482913';
 const TOKEN = 'bench-supervisor-token';
@@ -239,11 +239,7 @@ function writeResults(info: Record<string, string | number>, rows: LevelResult[]
     `Target: digit -> event p99 under 50 ms. Gateway warnings during the run: ${warnings}.${rows.some((r) => r.failed.length) ? ` Failures: ${rows.flatMap((r) => r.failed).slice(0, 5).join('; ')}.` : ''}`,
     END,
   ].join('\n');
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# tonegate benchmark results\n';
-  const s = text.indexOf(START);
-  const e = text.indexOf(END);
-  text = s >= 0 && e > s ? text.slice(0, s) + body + text.slice(e + END.length) : `${text.trimEnd()}\n\n${body}\n`;
-  writeFileSync(file, text);
+  replaceMarkedSection(file, START, END, body);
   log(`wrote ${file}`);
 }
 

@@ -18,7 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { replaceMarkedSection } from './lib/report.js';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
@@ -388,11 +388,7 @@ function writeResults(r: { info: Record<string, string | number>; micro: { usPer
     '```',
     END,
   ].join('\n');
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# tonegate benchmark results\n\nEach benchmark writes its own section between its markers; the figures come from the last run on the machine described in the section.\n';
-  const s = text.indexOf(START);
-  const e = text.indexOf(END);
-  text = s >= 0 && e > s ? text.slice(0, s) + body + text.slice(e + END.length) : `${text.trimEnd()}\n\n${body}\n`;
-  writeFileSync(file, text);
+  replaceMarkedSection(file, START, END, body);
   log(`wrote ${file}`);
 }
 

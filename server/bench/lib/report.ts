@@ -122,3 +122,15 @@ export function writeSection(file: string, body: string): void {
   else text = `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, text);
 }
+
+/**
+ * Replaces the text between `start` and `end` markers in RESULTS.md (`body` includes both markers),
+ * or appends it when the file has no such section yet. For benchmarks without hand-written notes.
+ */
+export function replaceMarkedSection(file: string, start: string, end: string, body: string): void {
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# tonegate benchmark results\n';
+  const s = text.indexOf(start);
+  const e = text.indexOf(end);
+  text = s >= 0 && e > s ? text.slice(0, s) + body + text.slice(e + end.length) : `${text.trimEnd()}\n\n${body}\n`;
+  writeFileSync(file, text);
+}

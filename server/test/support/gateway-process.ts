@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { collectLines } from './lines.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -14,17 +15,7 @@ export class GatewayChild {
     readonly child: ChildProcess,
     readonly env: Record<string, string>,
   ) {
-    let buf = '';
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.lines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    collectLines(child, this.lines);
   }
 
   get httpUrl(): string {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectLines } from './lines.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../../sip-profiles/kamailio/kamailio.cfg', import.meta.url));
 
@@ -19,17 +20,7 @@ export class Kamailio {
     readonly port: number,
     private readonly dir: string,
   ) {
-    let buf = '';
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.lines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    collectLines(child, this.lines);
   }
 
   static async start(o: { port: number; gateways: { host: string; port: number }[] }): Promise<Kamailio> {

@@ -2,6 +2,22 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** SIPp's stateless answer to the request it just received (its Via, From, To, Call-ID, CSeq). */
+function answer(status: number, reason: string, extra: string[] = []): string {
+  return `  <send>
+    <![CDATA[
+      SIP/2.0 ${status} ${reason}
+${extra.map((h) => `      ${h}\n`).join('')}      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+}
+
 /** One step of what the SIPp customer does after the call is answered. */
 export type PayStep = { keys: string; gapMs?: number } | { pauseMs: number } | { ulaw: string; ms: number } | { info: string };
 
@@ -79,18 +95,7 @@ ${hdrs ? `${hdrs}\n` : ''}      Content-Type: application/sdp
   </send>
 ${body.join('\n')}
   <recv request="BYE" timeout="${opts.byeTimeoutMs ?? 60000}" />
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
+${answer(200, 'OK')}
 </scenario>
 `;
   const dir = mkdtempSync(join(tmpdir(), 'pay-scn-'));
@@ -132,19 +137,7 @@ export function payReturnScenario(opts: { headers: Record<string, string>; steps
     `  <recv request="REFER" timeout="90000">
     <action><ereg regexp="${escaped}" search_in="hdr" header="Refer-To:" check_it="true" assign_to="rt" /></action>
   </recv>
-  <send>
-    <![CDATA[
-      SIP/2.0 202 Accepted
-      X-Refer-To-Seen: [$rt]
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
+${answer(202, 'Accepted', ['X-Refer-To-Seen: [$rt]'])}
   <send>
     <![CDATA[
       NOTIFY [next_url] SIP/2.0
@@ -165,18 +158,7 @@ export function payReturnScenario(opts: { headers: Record<string, string>; steps
   </send>
   <recv response="200" />
   <recv request="BYE" timeout="15000" />
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
+${answer(200, 'OK')}
 `,
   );
 }
