@@ -13,6 +13,7 @@ NEEDS=(
   "sox sox"                               # audio conversion and measurement
   "chromium chromium"                     # Playwright end-to-end tests (executablePath /usr/bin/chromium)
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
+  "redis-server redis-server"             # Redis store/bus integration tests (issue 6)
 )
 
 missing=()

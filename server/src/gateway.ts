@@ -11,7 +11,7 @@ import { agentsRouter } from './api/agents.js';
 import { EventHub } from './api/event-hub.js';
 import { refuseUnknownUpgrades } from './api/upgrade.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
-import { MemoryEventBus, MemorySessionStore, type EventBus, type SessionStore } from './store/index.js';
+import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, type Payments } from './calls/payment/setup.js';
@@ -38,6 +38,8 @@ export interface Gateway {
   http: Server;
   store: SessionStore;
   bus: EventBus<SessionEvent>;
+  /** issue 6: memory or Redis (REDIS_URL), with the Redis connection state. */
+  backend: StoreBackend<SessionEvent>;
   media: MediaPlane;
   payments: Payments;
   paymentCalls: PaymentCalls;
@@ -70,8 +72,12 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
   const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub } = {};
-  const store = new MemorySessionStore();
-  const bus = new MemoryEventBus<SessionEvent>();
+  // issue 6: memory by default, Redis when REDIS_URL is set
+  const backend = await createStoreBackend<SessionEvent>({
+    redisUrl: config.REDIS_URL, instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
+    onListenerError: (err) => logger.error({ err }, 'event bus: subscriber failed'),
+  });
+  const { store, bus } = backend;
   const codes = new MemoryHandoffCodeStore({ clock });
   const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
@@ -84,10 +90,16 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     return agentId !== undefined ? { kind: 'agent', agentId } : undefined;
   };
   const { app, server } = createHttp({
-    health: () => ({
-      status: 'ok',
-      details: { calls: parts.calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats() },
-    }),
+    health: () => {
+      const redis = backend.redis(); // issue 6: degraded while Redis is down (captures go on from memory)
+      return {
+        status: redis && redis.state !== 'up' ? 'degraded' : 'ok',
+        details: {
+          calls: parts.calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats(),
+          store: backend.kind, ...(redis ? { redis } : {}),
+        },
+      };
+    },
   });
   app.use(sessionsRouter(store, resolveToken));
   // Demo mode only: the SMS the demo provider "sent" (design.md: GET /demo/sms).
@@ -165,6 +177,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     http: server,
     store,
     bus,
+    backend,
     media,
     payments,
     paymentCalls,
@@ -185,8 +198,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         await sip.close();
         await media.close();
         await payments.close();
-        await bus.close();
-        await store.close();
+        await backend.close();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
       })()),

@@ -72,7 +72,8 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
     this.#ttl = o.historyTtlMs ?? 60 * 60_000;
     this.#limit = Math.max(1, o.outageBuffer ?? DEFAULT_OUTAGE_BUFFER);
     this.#fanout = new LocalFanout<E>(o.onListenerError ?? (() => {}));
-    o.link.onUp(async () => {
+    o.link.onUp(async (restarted) => {
+      if (restarted) this.#restore();
       await this.#listen();
       await this.#flush();
       await this.#catchUp();
@@ -209,31 +210,32 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
 
   /** Writes the outage buffer in order; stops at the first failure (retried). */
   #flush(): Promise<void> {
-    this.#flushing ??= (async () => {
-      let n = 0;
-      try {
-        while (this.#outbox.length > 0 && this.#link.up) {
-          const e = this.#outbox[0]!;
-          await this.#link.client.eval(PUT_EVENT, {
-            keys: [this.#k.seq(e.sessionId), this.#k.events(e.sessionId)],
-            arguments: [String(e.seq), JSON.stringify(e), ...this.#streamArgs()],
-          });
-          this.#outbox.shift();
-          n++;
-        }
-        if (n > 0) this.#log.info({ redis: 'flushed', events: n }, `redis: published ${n} events buffered during the outage`);
-        if (this.#outbox.length === 0 && this.#dropped > 0) {
-          this.#log.error({ redis: 'dropped', events: this.#dropped, bound: this.#limit }, `redis outage: ${this.#dropped} events were dropped (buffer bound ${this.#limit}); other instances see a gap, the session records are complete`);
-          this.#dropped = 0;
-        }
-      } catch (err) {
-        this.#log.debug({ err: (err as Error).message, left: this.#outbox.length }, 'redis: event flush interrupted');
-        this.#scheduleRetry();
-      } finally {
-        this.#flushing = undefined;
-      }
-    })();
+    // `.finally` runs after the assignment even when the flush has nothing to await.
+    this.#flushing ??= this.#drain().finally(() => (this.#flushing = undefined));
     return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    let n = 0;
+    try {
+      while (this.#outbox.length > 0 && this.#link.up) {
+        const e = this.#outbox[0]!;
+        await this.#link.client.eval(PUT_EVENT, {
+          keys: [this.#k.seq(e.sessionId), this.#k.events(e.sessionId)],
+          arguments: [String(e.seq), JSON.stringify(e), ...this.#streamArgs()],
+        });
+        this.#outbox.shift();
+        n++;
+      }
+      if (n > 0) this.#log.info({ redis: 'flushed', events: n }, `redis: published ${n} events buffered during the outage`);
+      if (this.#outbox.length === 0 && this.#dropped > 0) {
+        this.#log.error({ redis: 'dropped', events: this.#dropped, bound: this.#limit }, `redis outage: ${this.#dropped} events were dropped (buffer bound ${this.#limit}); other instances see a gap, the session records are complete`);
+        this.#dropped = 0;
+      }
+    } catch (err) {
+      this.#log.debug({ err: (err as Error).message, left: this.#outbox.length }, 'redis: event flush interrupted');
+      this.#scheduleRetry();
+    }
   }
 
   #scheduleRetry(): void {
@@ -245,6 +247,22 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
       else this.#scheduleRetry();
     }, 1_000);
     this.#retry.unref();
+  }
+
+  /**
+   * Redis restarted (and lost its data): queue the recent history of this instance's sessions
+   * again, ahead of and merged with the outage buffer, each session in seq order.
+   */
+  #restore(): void {
+    const bySession = new Map<string, Map<number, E>>();
+    const add = (e: E): void => {
+      let m = bySession.get(e.sessionId);
+      if (!m) bySession.set(e.sessionId, (m = new Map()));
+      m.set(e.seq, e);
+    };
+    for (const sid of this.#lastSeq.keys()) for (const e of this.#fanout.replayLocal(sid, 0).events) add(e);
+    for (const e of this.#outbox) add(e);
+    this.#outbox = [...bySession.values()].flatMap((m) => [...m.values()].sort((a, b) => a.seq - b.seq));
   }
 
   /** After a reconnection: what other instances published while this one was not listening. */

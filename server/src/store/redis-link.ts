@@ -43,7 +43,9 @@ export class RedisLink {
   /** Pub/sub only (a subscribed connection can run no other command). */
   readonly sub: RedisClient;
   readonly #log: Logger;
-  readonly #onUp = new Set<() => Promise<void> | void>();
+  readonly #onUp = new Set<(restarted: boolean) => Promise<void> | void>();
+  /** The server's `run_id`: a new one after a reconnection means Redis restarted (and, without persistence, lost its data). */
+  #runId: string | undefined;
   readonly #onChange = new Set<(state: RedisState) => void>();
   #state: RedisState = 'connecting';
   #reason: string | undefined;
@@ -85,8 +87,8 @@ export class RedisLink {
     return { state: this.#state, ...(this.#state !== 'up' && this.#reason ? { reason: this.#reason } : {}), since: new Date(this.#since).toISOString() };
   }
 
-  /** Runs after every reconnection (and at once when already up); errors are logged. */
-  onUp(fn: () => Promise<void> | void): void {
+  /** Runs after every reconnection; `restarted`: the server is a new process (its data may be gone). Errors are logged. */
+  onUp(fn: (restarted: boolean) => Promise<void> | void): void {
     this.#onUp.add(fn);
   }
 
@@ -123,9 +125,18 @@ export class RedisLink {
   }
 
   async #runUpHooks(): Promise<void> {
+    let restarted = false;
+    try {
+      const runId = /run_id:(\w+)/.exec(await this.client.info('server'))?.[1];
+      restarted = this.#runId !== undefined && runId !== this.#runId;
+      this.#runId = runId;
+      if (restarted) this.#log.warn({ redis: 'restarted' }, 'redis restarted: rewriting this instance\'s recent sessions and events');
+    } catch {
+      // unknown: treat as the same server
+    }
     for (const fn of this.#onUp) {
       try {
-        await fn();
+        await fn(restarted);
       } catch (err) {
         this.#log.warn({ err: (err as Error).message }, 'redis: flush after reconnect failed (retried)');
       }

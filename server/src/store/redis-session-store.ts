@@ -56,7 +56,11 @@ export class RedisSessionStore implements SessionStore {
     this.#endedTtl = o.endedTtlMs ?? DEFAULT_ENDED_TTL_MS;
     this.#liveTtl = o.liveTtlMs ?? DEFAULT_LIVE_TTL_MS;
     this.#localLimit = o.localLimit ?? 10_000;
-    o.link.onUp(() => this.flush());
+    o.link.onUp((restarted) => {
+      // A restarted Redis without persistence has lost every record: rewrite the ones held here.
+      if (restarted) for (const id of this.#local.keys()) this.#dirty.add(id);
+      return this.flush();
+    });
   }
 
   /** Session writes waiting for Redis. */
@@ -126,25 +130,26 @@ export class RedisSessionStore implements SessionStore {
 
   /** Rewrites every dirty record (oldest write first); stops at the first failure and retries later. */
   flush(): Promise<void> {
-    this.#flushing ??= (async () => {
-      let n = 0;
-      try {
-        while (this.#dirty.size > 0 && this.#link.up && !this.#closed) {
-          const id = this.#dirty.values().next().value as string;
-          const r = this.#local.get(id);
-          if (r) await this.#put(r, false);
-          this.#dirty.delete(id);
-          n++;
-        }
-        if (n > 0) this.#log.info({ redis: 'flushed', sessions: n }, `redis: rewrote ${n} session records written during the outage`);
-      } catch (err) {
-        this.#log.debug({ err: (err as Error).message, left: this.#dirty.size }, 'redis: session flush interrupted');
-        this.#scheduleRetry();
-      } finally {
-        this.#flushing = undefined;
-      }
-    })();
+    // `.finally` runs after the assignment even when the flush has nothing to await.
+    this.#flushing ??= this.#drain().finally(() => (this.#flushing = undefined));
     return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    let n = 0;
+    try {
+      while (this.#dirty.size > 0 && this.#link.up && !this.#closed) {
+        const id = this.#dirty.values().next().value as string;
+        const r = this.#local.get(id);
+        if (r) await this.#put(r, false);
+        this.#dirty.delete(id);
+        n++;
+      }
+      if (n > 0) this.#log.info({ redis: 'flushed', sessions: n }, `redis: rewrote ${n} session records written during the outage`);
+    } catch (err) {
+      this.#log.debug({ err: (err as Error).message, left: this.#dirty.size }, 'redis: session flush interrupted');
+      this.#scheduleRetry();
+    }
   }
 
   /** Idempotent: writes what it can of the pending records first (Redis up), then stops. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../src/observability/logger.js';
+import { createLogger, silentLogger } from '../../src/observability/logger.js';
+import { LogSink } from '../support/gateway.js';
 import { InstanceHeartbeat, RedisEventBus, RedisKeys, RedisLink, RedisSessionStore } from '../../src/store/index.js';
 import { RedisServer } from '../support/redis-server.js';
 import { ev, eventBusContract, rec, sessionStoreContract, type Ev } from '../support/store-contract.js';
@@ -96,5 +97,44 @@ describe('Redis: instance heartbeats', () => {
     expect(await survivor.expired()).toEqual([]);
     await survivor.stop();
     expect(await survivor.live()).toEqual([]);
+  });
+});
+
+// Last in this file: it stops and restarts the shared redis-server.
+describe('Redis outage: the event buffer is bounded', () => {
+  it('beyond the bound the oldest buffered events are dropped, logged once, counted; the rest arrive in order', async () => {
+    const sink = new LogSink();
+    const logger = createLogger('debug', sink);
+    const keys = new RedisKeys(prefix());
+    const l = await RedisLink.open({ url: redis.url, logger });
+    links.push(l);
+    const bus = new RedisEventBus<Ev>({ link: l, logger, instanceId: 'gw-1', keys, outageBuffer: 5 });
+    await bus.start();
+    const observer = new RedisEventBus<Ev>({ link: await link(), logger: silentLogger, instanceId: 'gw-2', keys });
+    await observer.start();
+    const seen: number[] = [];
+    await observer.subscribe((e) => seen.push(e.seq));
+    const local: number[] = [];
+    await bus.subscribe((e) => local.push(e.seq));
+    await bus.publish(ev('a', 1));
+    await vi.waitFor(() => expect(seen).toEqual([1]));
+    await redis.stop();
+    await vi.waitFor(() => expect(l.state).toBe('down'));
+    for (let i = 2; i <= 9; i++) await bus.publish(ev('a', i));
+    expect(local).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]); // local subscribers miss nothing
+    expect(bus.buffered).toBe(5);
+    expect(bus.droppedTotal).toBe(3);
+    await redis.start();
+    await vi.waitFor(() => expect(bus.buffered).toBe(0), { timeout: 10_000, interval: 50 });
+    // Redis restarted empty: this instance wrote back its recent history, so nothing within the bound is lost.
+    await vi.waitFor(() => expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]), { timeout: 10_000, interval: 50 });
+    expect((await observer.replay('a', 0)).events.map((e) => e.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const msgs = sink.messages();
+    expect(msgs.filter((m) => m.startsWith('redis down'))).toHaveLength(1);
+    expect(msgs.filter((m) => m.startsWith('redis back'))).toHaveLength(1);
+    expect(msgs.filter((m) => m.startsWith('redis outage: event buffer full (5 events)'))).toHaveLength(1);
+    expect(msgs.filter((m) => m.startsWith('redis outage: 3 events were dropped (buffer bound 5)'))).toHaveLength(1);
+    await bus.close();
+    await observer.close();
   });
 });
