@@ -47,7 +47,7 @@ async function sessionsByOrder(orderRef: string): Promise<{ id: string; outcome:
 }
 
 describe('Redis-backed gateway: only masked data goes into Redis', () => {
-  it('after a Visa and a Mastercard payment, no key of any type holds a PAN, CVV, expiry or OTP', async () => {
+  it('after a Visa and a Mastercard payment, no key of any type holds a PAN, CVV, expiry or OTP; /metrics and the audit trail moved', async () => {
     const orders: string[] = [];
     for (const card of [VISA, MC]) {
       const headers = payHeaders();
@@ -68,6 +68,30 @@ describe('Redis-backed gateway: only masked data goes into Redis', () => {
     // ... and none of the card data
     expect(findCardData(dump.text, VISA)).toEqual([]);
     expect(findCardData(dump.text, MC)).toEqual([]);
+    // /metrics moved with the payments (scraped, as Prometheus would) ...
+    const scrape = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    const value = (re: RegExp) => Number(re.exec(scrape)?.[1] ?? NaN);
+    expect(value(/^tonegate_capture_outcomes_total\{outcome="paid"\} (\d+)/m)).toBe(2);
+    expect(value(/^tonegate_capture_digits_total\{transport="rfc4733"\} (\d+)/m)).toBe(2 * (16 + 4 + 3 + 6));
+    expect(value(/^tonegate_rtp_packets_total\{direction="in"\} (\d+)/m)).toBeGreaterThan(100);
+    expect(value(/^tonegate_rtp_packets_total\{direction="out"\} (\d+)/m)).toBeGreaterThan(100);
+    expect(value(/^tonegate_provider_request_duration_seconds_count\{provider="payment",op="POST \/v1\/payments",status="\d+"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+    expect(scrape).toMatch(/^tonegate_provider_breaker_state\{provider="payment"\} 0$/m);
+    expect(scrape).toMatch(/^tonegate_redis_up 1$/m);
+    expect(scrape).toMatch(/^tonegate_active_captures 0$/m);
+    expect(scrape).toMatch(/^tonegate_nodejs_eventloop_lag_seconds /m);
+    expect(findCardData(scrape, VISA)).toEqual([]);
+    // ... and the audit trail holds both sessions and the REST reads, with an intact chain.
+    const { readFileSync } = await import('node:fs');
+    const { verifyAuditText } = await import('../../src/observability/audit.js');
+    const trail = readFileSync(gw.config.AUDIT_LOG, 'utf8');
+    expect(verifyAuditText(trail)).toMatchObject({ ok: true });
+    const entries = trail.trimEnd().split('\n').map((l) => JSON.parse(l) as { action: string; outcome: string; actor: { kind: string } });
+    expect(entries.filter((e) => e.action === 'session.start')).toHaveLength(2);
+    expect(entries.filter((e) => e.action === 'session.end' && e.outcome === 'success')).toHaveLength(2);
+    expect(entries.filter((e) => e.action === 'api.sessions.read' && e.actor.kind === 'supervisor')).toHaveLength(2);
+    expect(findCardData(trail, VISA)).toEqual([]);
+    expect(findCardData(trail, MC)).toEqual([]);
     // the scan itself finds card data where there is some
     expect(findCardData(`x ${VISA.pan} ${VISA.cvv} "${VISA.expiry}" otp:${OTP}`, VISA)).toEqual(['pan', 'pan middle digits', 'cvv', 'expiry', 'otp']);
   });
