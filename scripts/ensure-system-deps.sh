@@ -14,6 +14,7 @@ NEEDS=(
   "chromium chromium"                     # Playwright end-to-end tests (executablePath /usr/bin/chromium)
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
   "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
+  "redis-server redis-server"             # Redis store/bus integration tests (issue 6)
 )
 
 missing=()

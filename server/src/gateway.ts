@@ -10,8 +10,13 @@ import { AgentTokens, tokenKey } from './api/agent-tokens.js';
 import { agentsRouter } from './api/agents.js';
 import { EventHub } from './api/event-hub.js';
 import { refuseUnknownUpgrades } from './api/upgrade.js';
+// issue 6: audit trail and metrics
+import { auditedControl, auditHttp, auditSessions } from './api/audit-wiring.js';
+import { countCaptures, metricsRouter } from './api/metrics-wiring.js';
+import { AuditLog } from './observability/audit.js';
+import { Metrics } from './observability/metrics.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
-import { MemoryEventBus, MemorySessionStore, type EventBus, type SessionStore } from './store/index.js';
+import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, type Payments } from './calls/payment/setup.js';
@@ -38,6 +43,11 @@ export interface Gateway {
   http: Server;
   store: SessionStore;
   bus: EventBus<SessionEvent>;
+  /** issue 6: memory or Redis (REDIS_URL), with the Redis connection state. */
+  backend: StoreBackend<SessionEvent>;
+  /** issue 6: `GET /metrics` and the audit trail (AUDIT_LOG). */
+  metrics: Metrics;
+  audit: AuditLog;
   media: MediaPlane;
   payments: Payments;
   paymentCalls: PaymentCalls;
@@ -69,9 +79,36 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   });
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
-  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; ready?: boolean } = {};
-  const store = new MemorySessionStore();
-  const bus = new MemoryEventBus<SessionEvent>();
+  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; ready?: boolean } = {};
+  // issue 6: memory by default, Redis when REDIS_URL is set
+  const backend = await createStoreBackend<SessionEvent>({
+    redisUrl: config.REDIS_URL, instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
+    onListenerError: (err) => logger.error({ err }, 'event bus: subscriber failed'),
+  });
+  const { store, bus } = backend;
+  // issue 6: the audit trail and /metrics (sources read at scrape time, as the parts come up)
+  const audit = new AuditLog(config.AUDIT_LOG, config.INSTANCE_ID);
+  await auditSessions(audit, bus);
+  const metrics = new Metrics({
+    activeCalls: () => (parts.calls?.calls.size ?? 0) + (parts.paymentCalls?.live.size ?? 0),
+    activeCaptures: () => parts.paymentCalls?.captures.size ?? 0,
+    breakers: (): Record<string, string> => (parts.payments ? { payment: parts.payments.payment.breaker.state, sms: parts.payments.sms.breaker('primary')?.state ?? 'closed' } : {}),
+    rtp: async () => {
+      const st = parts.media ? await parts.media.stats() : undefined;
+      const out = { packetsIn: 0, packetsOut: 0, lost: 0 };
+      for (const w of st?.workers ?? []) {
+        out.packetsIn += w.rtp?.packetsIn ?? 0;
+        out.packetsOut += w.rtp?.packetsOut ?? 0;
+        out.lost += w.rtp?.lost ?? 0;
+      }
+      return out;
+    },
+    redis: () => {
+      const r = backend.redis();
+      return r && { up: r.state === 'up', bufferedEvents: r.bufferedEvents, droppedEvents: r.droppedEvents, pendingWrites: r.pendingWrites };
+    },
+  });
+  await countCaptures(metrics, bus, store);
   const codes = new MemoryHandoffCodeStore({ clock });
   const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
@@ -86,11 +123,19 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const { app, server } = createHttp({
     // `starting` (503) until every part is up: a client that waits for /healthz may then use
     // every path (/events, /sip) at once.
-    health: () => ({
-      status: parts.ready ? 'ok' : 'starting',
-      details: { calls: parts.calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats() },
-    }),
+    health: () => {
+      const redis = backend.redis(); // issue 6: degraded while Redis is down (captures go on from memory)
+      return {
+        status: !parts.ready ? 'starting' : redis && redis.state !== 'up' ? 'degraded' : 'ok',
+        details: {
+          calls: parts.calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats(),
+          store: backend.kind, ...(redis ? { redis } : {}),
+        },
+      };
+    },
   });
+  app.use(auditHttp(audit, resolveToken)); // issue 6: before the routers it records
+  app.use(metricsRouter(metrics));
   app.use(sessionsRouter(store, resolveToken));
   // Demo mode only: the SMS the demo provider "sent" (design.md: GET /demo/sms).
   app.get('/demo/sms', (_req, res) => {
@@ -114,17 +159,17 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // Every call's media (bridged and payment calls) runs on the media plane's workers, which own
   // the whole RTP range.
   const mediaAddress = config.MEDIA_ADDRESS ?? config.SIP_HOST;
-  const media = await createMediaPlane({
+  const media = (parts.media = await createMediaPlane({
     ...(config.MEDIA_WORKERS ? { workers: config.MEDIA_WORKERS } : {}),
     address: mediaAddress,
     portMin: config.RTP_PORT_MIN,
     portMax: config.RTP_PORT_MAX,
     logger,
     promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
-  });
-  const payments = (parts.payments = await createPayments(config, logger, clock));
+  }));
+  const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
-  const paymentCalls = new PaymentCalls(
+  const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
       createBridge: (id) => media.createBridge(id),
@@ -132,11 +177,11 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     },
     { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
     codes,
-  );
+  ));
   // The /events socket (capture/EVENTS.md); upgrades to any other path but /sip are answered 404.
   const events = (parts.events = new EventHub({
     server, bus, store, resolve: resolveToken, tokenKey, logger, clock,
-    control: { command: async (sessionId, cmd) => paymentCalls.captures.command(sessionId, cmd) },
+    control: auditedControl(audit, { command: async (sessionId, cmd) => paymentCalls.captures.command(sessionId, cmd) }),
     ...(config.ALLOWED_ORIGINS ? { allowedOrigins: config.ALLOWED_ORIGINS } : {}),
   }));
   const stopRefusingUpgrades = refuseUnknownUpgrades(server, ['/sip', events.path]);
@@ -168,6 +213,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     http: server,
     store,
     bus,
+    backend,
+    metrics,
+    audit,
     media,
     payments,
     paymentCalls,
@@ -188,8 +236,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         await sip.close();
         await media.close();
         await payments.close();
-        await bus.close();
-        await store.close();
+        await backend.close();
+        audit.close();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
       })()),

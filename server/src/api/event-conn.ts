@@ -237,7 +237,7 @@ export class EventConnection {
     try {
       const owner = await this.hub.ownerOf(sessionId);
       if (!maySee(p, owner)) return reply({ ok: false, error: 'not-found', message: 'no such session of yours' });
-      const r = await this.hub.deps.control.command(sessionId, command);
+      const r = await this.hub.deps.control.command(sessionId, command, p.agentId);
       this.hub.deps.logger.info({ ...this.#who(), sessionId, command: command.type, ok: r.ok }, 'events: agent command');
       reply(r.ok ? { ok: true } : { ok: false, error: r.error, message: r.message });
     } catch (err) {

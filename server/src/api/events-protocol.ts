@@ -135,7 +135,8 @@ export type ServerFrame =
  * command in its current state (cancel while the payment is in flight) is `refused`.
  */
 export interface SessionControl {
-  command(sessionId: string, command: AgentCommand): Promise<SessionCommandResult>;
+  /** `agentId`: who sent it (the audit trail records it). */
+  command(sessionId: string, command: AgentCommand, agentId?: string): Promise<SessionCommandResult>;
 }
 
 export type SessionCommandResult = { readonly ok: true } | { readonly ok: false; readonly error: 'not-found' | 'refused'; readonly message: string };

@@ -54,6 +54,11 @@ export const configSchema = z
     DEMO_PG_PORT: port.default(8090),
     PAYMENT_API_URL: z.string().url().optional(),
     REDIS_URL: z.string().url().optional(),
+    // issue 6: Redis outages and the audit trail
+    /** Events held in memory while Redis is down; the oldest are dropped beyond it (logged, counted). */
+    REDIS_OUTAGE_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    /** Append-only JSONL audit trail with a SHA-256 hash chain (`npm run audit:verify`). */
+    AUDIT_LOG: z.string().min(1).default('./data/audit.jsonl'),
     SUPERVISOR_TOKEN: z.string().min(16).optional(),
     /** API key of the call centre's system for `POST /api/handoffs` (demo: generated and printed). */
     HANDOFF_API_KEY: z.string().min(16).optional(),

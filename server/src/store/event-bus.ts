@@ -27,6 +27,11 @@ export interface SubscribeOptions {
    * (in order, before any live one) and nothing is delivered twice or skipped.
    */
   readonly resume?: Readonly<Record<string, number>>;
+  /**
+   * Only events published by this gateway instance (metrics, audit: each instance counts its own).
+   * The memory bus has one instance, so there it changes nothing.
+   */
+  readonly localOnly?: boolean;
 }
 
 export interface Subscription {

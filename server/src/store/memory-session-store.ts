@@ -89,6 +89,7 @@ export class MemorySessionStore implements SessionStore {
     for (const { record: r } of this.#byId.values()) {
       if (filter.orderRef !== undefined && r.orderRef !== filter.orderRef) continue;
       if (filter.agentId !== undefined && r.agentId !== filter.agentId) continue;
+      if (filter.instanceId !== undefined && r.instanceId !== filter.instanceId) continue;
       if (filter.status === 'live' && r.outcome !== null) continue;
       if (filter.status === 'ended' && r.outcome === null) continue;
       out.push(r);

@@ -62,6 +62,8 @@ export type SessionPatch = Partial<Omit<SessionRecord, 'id' | 'instanceId' | 'st
 export interface SessionFilter {
   readonly orderRef?: string;
   readonly agentId?: string;
+  /** Sessions run by this gateway instance (scale-out: what a survivor takes over). */
+  readonly instanceId?: string;
   /** `live`: outcome null; `ended`: outcome set. */
   readonly status?: 'live' | 'ended';
   /** At most this many, newest first. */

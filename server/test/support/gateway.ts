@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -29,7 +32,9 @@ export async function startTestGateway(
   // Each gateway gets its own RTP range so suites never fight over ports.
   const min = rtpBase;
   rtpBase += 200;
-  const base = loadConfig({ SIP_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'debug', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 199), ...env });
+  // Each gateway writes its audit trail to a file of its own (issue 6), never to ./data.
+  const audit = join(mkdtempSync(join(tmpdir(), 'tg-audit-')), 'audit.jsonl');
+  const base = loadConfig({ SIP_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'debug', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 199), AUDIT_LOG: audit, ...env });
   const config: Config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1, ...opts.config };
   const logs = new LogSink();
   const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock);

@@ -29,15 +29,16 @@ export interface Payments {
 }
 
 /** Payment provider and SMS clients; in demo mode the demo provider runs embedded on DEMO_PG_PORT. */
-export async function createPayments(config: Config, logger: Logger, clock: Clock): Promise<Payments> {
+/** `fetchFor`: the fetch each provider client uses (metrics time them); default the global fetch. */
+export async function createPayments(config: Config, logger: Logger, clock: Clock, fetchFor?: (provider: string) => typeof fetch): Promise<Payments> {
   let demo: DemoProvider | undefined;
   let baseUrl = config.PAYMENT_API_URL;
   if (!baseUrl) {
     demo = await startDemoProvider({ port: config.DEMO_PG_PORT, host: '127.0.0.1', logger, ...(config.DEMO_OTP ? { otp: config.DEMO_OTP } : {}) });
     baseUrl = demo.url;
   }
-  const payment = new PaymentProviderClient({ baseUrl, logger, clock });
-  const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock });
+  const payment = new PaymentProviderClient({ baseUrl, logger, clock, ...(fetchFor ? { fetch: fetchFor('payment') } : {}) });
+  const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock, ...(fetchFor ? { fetch: fetchFor('sms') } : {}) });
   return {
     payment,
     sms,

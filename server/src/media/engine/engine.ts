@@ -15,7 +15,7 @@ import { Ticker } from '../clock/ticker.js';
 import type { PromptLibrary } from '../prompts/library.js';
 import { Bridge } from './bridge.js';
 import { bestSlot, slotCosts } from './phase.js';
-import { MediaError, type BridgeOptions, type Notify, type WorkerStats } from './protocol.js';
+import { MediaError, type BridgeOptions, type BridgeStats, type Notify, type RtpTotals, type WorkerStats } from './protocol.js';
 import { bindUdpPair, type UdpFactory } from './udp.js';
 
 export const SLOTS = 4;
@@ -44,6 +44,8 @@ export class Engine {
   private readonly startedAt: number;
   private nextSlot = 0;
   private eluMark: EventLoopUtilization = performance.eventLoopUtilization();
+  /** RTP totals of the bridges closed so far. */
+  private readonly rtpClosed: RtpTotals = { packetsIn: 0, packetsOut: 0, lost: 0 };
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -79,6 +81,7 @@ export class Engine {
     if (!b) return;
     this.bridges.delete(id);
     this.detach(b);
+    addRtp(this.rtpClosed, b.stats());
     await b.close();
   }
 
@@ -158,16 +161,29 @@ export class Engine {
       this.eluMark = performance.eventLoopUtilization();
     }
     let legs = 0;
-    for (const b of this.bridges.values()) legs += b.legCount;
+    const rtp = { ...this.rtpClosed };
+    for (const b of this.bridges.values()) {
+      legs += b.legCount;
+      addRtp(rtp, b.stats());
+    }
     const elapsed = this.now() - this.startedAt;
     return {
       bridges: this.bridges.size, legs, ticks: t.ticks, late: t.late, missed: t.missed, skipped: t.skipped,
       maxLatenessMs: t.maxLatenessMs, maxBusyMs: t.maxBusyMs, utilisation: elapsed > 0 ? t.busyMs / elapsed : 0, loopUtilisation: elu, prompts: this.opts.library.size,
+      rtp,
     };
   }
 
   async close(): Promise<void> {
     this.ticker.stop();
     await Promise.all([...this.bridges.keys()].map((id) => this.closeBridge(id)));
+  }
+}
+
+function addRtp(into: RtpTotals, b: BridgeStats): void {
+  for (const l of b.legs) {
+    into.packetsIn += l.rx.packets;
+    into.packetsOut += l.tx.packets;
+    into.lost += Math.max(0, l.playout.lost);
   }
 }

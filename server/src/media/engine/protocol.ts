@@ -98,6 +98,15 @@ export interface WorkerStats {
   /** Event-loop utilisation of the worker (ticks + socket callbacks) since the last peak reset. */
   loopUtilisation: number;
   prompts: number;
+  /** RTP since the worker started, closed bridges included (metrics: packets by direction, packets lost). */
+  rtp?: RtpTotals;
+}
+
+export interface RtpTotals {
+  packetsIn: number;
+  packetsOut: number;
+  /** RFC 3550 A.3 cumulative loss of the receive side. */
+  lost: number;
 }
 
 export type MediaMethods = {

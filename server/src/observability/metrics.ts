@@ -1,0 +1,116 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the gateway reads at scrape time (observability/ imports no upper layer: the gateway wires these). */
+export interface MetricSources {
+  activeCalls(): number;
+  activeCaptures(): number;
+  /** Breaker state per provider name. */
+  breakers(): Readonly<Record<string, string>>;
+  /** Media plane RTP totals since start. */
+  rtp(): Promise<{ packetsIn: number; packetsOut: number; lost: number }>;
+  /** Undefined: memory store (no Redis). */
+  redis(): { up: boolean; bufferedEvents: number; droppedEvents: number; pendingWrites: number } | undefined;
+}
+
+const BREAKER = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/**
+ * Prometheus metrics (`GET /metrics`) on a registry of tonegate's own (not prom-client's global
+ * one), so two gateways in one process (tests) never share counters. Node's default metrics come
+ * with it, `nodejs_eventloop_lag_seconds` among them.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly outcomes: Counter<'outcome'>;
+  readonly digits: Counter<'transport'>;
+  readonly providerLatency: Histogram<'provider' | 'op' | 'status'>;
+
+  constructor(src: MetricSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'tonegate_' });
+    new Gauge({ name: 'tonegate_active_calls', help: 'Calls through the gateway now (bridged and payment calls)', registers, collect() { this.set(src.activeCalls()); } });
+    new Gauge({ name: 'tonegate_active_captures', help: 'Payment captures running on this instance now', registers, collect() { this.set(src.activeCaptures()); } });
+    this.outcomes = new Counter({ name: 'tonegate_capture_outcomes_total', help: 'Ended captures by outcome', labelNames: ['outcome'], registers });
+    this.digits = new Counter({ name: 'tonegate_capture_digits_total', help: 'Digits keyed into capture fields, by DTMF transport (counted when the capture ends)', labelNames: ['transport'], registers });
+    this.providerLatency = new Histogram({
+      name: 'tonegate_provider_request_duration_seconds',
+      help: 'Provider HTTP calls (payment, OTP, SMS): time to the response headers',
+      labelNames: ['provider', 'op', 'status'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    new Gauge({
+      name: 'tonegate_provider_breaker_state', help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open', labelNames: ['provider'], registers,
+      collect() {
+        for (const [p, s] of Object.entries(src.breakers())) this.set({ provider: p }, BREAKER[s as keyof typeof BREAKER] ?? -1);
+      },
+    });
+    // Totals kept by the media workers: re-read on each scrape.
+    let rtp: Promise<{ packetsIn: number; packetsOut: number; lost: number }> | undefined;
+    const readRtp = () => (rtp ??= src.rtp().finally(() => setImmediate(() => (rtp = undefined))));
+    new Counter({
+      name: 'tonegate_rtp_packets_total', help: 'RTP packets on anchored media legs', labelNames: ['direction'], registers,
+      async collect() {
+        const r = await readRtp();
+        this.reset();
+        this.inc({ direction: 'in' }, r.packetsIn);
+        this.inc({ direction: 'out' }, r.packetsOut);
+      },
+    });
+    new Counter({
+      name: 'tonegate_rtp_packets_lost_total', help: 'RTP packets lost on receive (RFC 3550 A.3)', registers,
+      async collect() {
+        const r = await readRtp();
+        this.reset();
+        this.inc(r.lost);
+      },
+    });
+    new Gauge({
+      name: 'tonegate_redis_up', help: 'Redis connection: 1 up, 0 down (absent with the memory store)', registers,
+      collect() {
+        const r = src.redis();
+        this.reset();
+        if (r) this.set(r.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'tonegate_redis_backlog', help: 'Waiting for Redis: events (buffered) and session records (writes)', labelNames: ['kind'], registers,
+      collect() {
+        const r = src.redis();
+        this.reset();
+        if (r) {
+          this.set({ kind: 'events' }, r.bufferedEvents);
+          this.set({ kind: 'writes' }, r.pendingWrites);
+        }
+      },
+    });
+    new Counter({
+      name: 'tonegate_redis_dropped_events_total', help: 'Events dropped because the outage buffer was full', registers,
+      collect() {
+        this.reset();
+        this.inc(src.redis()?.droppedEvents ?? 0);
+      },
+    });
+  }
+
+  /** A fetch that times each provider call into the latency histogram (op = method + path with ids replaced). */
+  timedFetch(provider: string, inner: typeof fetch = globalThis.fetch): typeof fetch {
+    return async (input, init) => {
+      const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      const op = `${(init?.method ?? 'GET').toUpperCase()} ${url.pathname.split('/').map((seg) => (seg.length >= 12 || (/\d/.test(seg) && seg.length > 3) ? ':id' : seg)).join('/')}`;
+      const end = this.providerLatency.startTimer({ provider, op });
+      try {
+        const res = await inner(input, init);
+        end({ status: String(res.status) });
+        return res;
+      } catch (err) {
+        end({ status: 'error' });
+        throw err;
+      }
+    };
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

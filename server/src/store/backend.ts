@@ -1,0 +1,79 @@
+import type { Logger } from '../observability/logger.js';
+import type { BusEvent, EventBus } from './event-bus.js';
+import { MemoryEventBus } from './memory-event-bus.js';
+import { MemorySessionStore } from './memory-session-store.js';
+import { RedisEventBus } from './redis-event-bus.js';
+import { InstanceHeartbeat } from './redis-heartbeat.js';
+import { RedisKeys } from './redis-keys.js';
+import { RedisLink, type RedisHealth } from './redis-link.js';
+import { RedisSessionStore } from './redis-session-store.js';
+import type { SessionStore } from './session-record.js';
+
+export interface StoreBackendOptions {
+  /** Unset: memory (one instance, the default of `npm start`). */
+  readonly redisUrl?: string | undefined;
+  readonly instanceId: string;
+  readonly logger: Logger;
+  /** Events held while Redis is down (REDIS_OUTAGE_BUFFER). */
+  readonly outageBuffer?: number;
+  readonly keyPrefix?: string;
+  readonly onListenerError?: (err: unknown) => void;
+}
+
+export interface RedisStatus extends RedisHealth {
+  /** Events waiting for Redis. */
+  readonly bufferedEvents: number;
+  readonly droppedEvents: number;
+  /** Session records waiting for Redis. */
+  readonly pendingWrites: number;
+}
+
+export interface StoreBackend<E extends BusEvent> {
+  readonly kind: 'memory' | 'redis';
+  readonly store: SessionStore;
+  readonly bus: EventBus<E>;
+  /** Redis only. */
+  readonly heartbeat: InstanceHeartbeat | undefined;
+  /** Redis only: connection state and what waits for it (`/healthz`, `/metrics`). */
+  redis(): RedisStatus | undefined;
+  /** Closes bus, store and connection (flushing what it can first). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Memory or Redis, by `REDIS_URL` (design.md: "memory default, Redis for scale-out"). */
+export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOptions): Promise<StoreBackend<E>> {
+  if (!o.redisUrl) {
+    const store = new MemorySessionStore();
+    const bus = new MemoryEventBus<E>(o.onListenerError ? { onListenerError: o.onListenerError } : {});
+    return {
+      kind: 'memory', store, bus, heartbeat: undefined, redis: () => undefined,
+      close: async () => {
+        await bus.close();
+        await store.close();
+      },
+    };
+  }
+  const link = await RedisLink.open({ url: o.redisUrl, logger: o.logger });
+  const keys = new RedisKeys(o.keyPrefix);
+  const store = new RedisSessionStore({ link, logger: o.logger, keys });
+  const bus = new RedisEventBus<E>({
+    link, logger: o.logger, keys, instanceId: o.instanceId,
+    ...(o.outageBuffer !== undefined ? { outageBuffer: o.outageBuffer } : {}),
+    ...(o.onListenerError ? { onListenerError: o.onListenerError } : {}),
+  });
+  await bus.start();
+  const heartbeat = new InstanceHeartbeat({ link, instanceId: o.instanceId, logger: o.logger, keys });
+  heartbeat.start();
+  let closing: Promise<void> | undefined;
+  return {
+    kind: 'redis', store, bus, heartbeat,
+    redis: () => ({ ...link.health(), bufferedEvents: bus.buffered, droppedEvents: bus.droppedTotal, pendingWrites: store.pendingWrites }),
+    close: () =>
+      (closing ??= (async () => {
+        await bus.close();
+        await store.close();
+        await heartbeat.stop();
+        await link.close();
+      })()),
+  };
+}

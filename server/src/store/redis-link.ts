@@ -1,0 +1,157 @@
+import { createClient } from 'redis';
+import type { Logger } from '../observability/logger.js';
+
+/**
+ * The gateway's connection to Redis (issue 6): one command client and one pub/sub client, fast
+ * failure while disconnected (no offline queue, a command timeout), reconnection with a capped
+ * backoff, and the up/down state that `/healthz` reports. It logs exactly one line per change:
+ * `redis down` (warn, with the reason) and `redis back` (info, with how long it was down).
+ *
+ * Components built on it (store, bus, heartbeat) keep working from local memory while it is down
+ * and register an `onUp` hook to write what they queued once it is back.
+ */
+export type RedisState = 'connecting' | 'up' | 'down' | 'closed';
+
+export interface RedisLinkOptions {
+  readonly url: string;
+  readonly logger: Logger;
+  /** A command that gets no answer within this is failed (the caller buffers). Default 2 000 ms. */
+  readonly commandTimeoutMs?: number;
+  /** How long `open()` waits for the first connection before going on degraded. Default 3 000 ms. */
+  readonly connectWaitMs?: number;
+}
+
+const makeClient = (url: string, commandTimeoutMs: number) =>
+  createClient({
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: commandTimeoutMs },
+    socket: { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) },
+  });
+export type RedisClient = ReturnType<typeof makeClient>;
+
+export interface RedisHealth {
+  readonly state: RedisState;
+  /** Why it is down (the client's last error message). */
+  readonly reason?: string;
+  /** ISO time of the last change. */
+  readonly since: string;
+}
+
+export class RedisLink {
+  readonly client: RedisClient;
+  /** Pub/sub only (a subscribed connection can run no other command). */
+  readonly sub: RedisClient;
+  readonly #log: Logger;
+  readonly #onUp = new Set<(restarted: boolean) => Promise<void> | void>();
+  /** The server's `run_id`: a new one after a reconnection means Redis restarted (and, without persistence, lost its data). */
+  #runId: string | undefined;
+  readonly #onChange = new Set<(state: RedisState) => void>();
+  #state: RedisState = 'connecting';
+  #reason: string | undefined;
+  #since = Date.now();
+  #closing: Promise<void> | undefined;
+
+  private constructor(o: RedisLinkOptions) {
+    this.#log = o.logger;
+    const t = o.commandTimeoutMs ?? 2_000;
+    this.client = makeClient(o.url, t);
+    this.sub = makeClient(o.url, t);
+    for (const c of [this.client, this.sub]) {
+      c.on('error', (err: unknown) => this.#down(err instanceof Error ? err.message : String(err)));
+      c.on('reconnecting', () => this.#down(this.#reason ?? 'reconnecting'));
+      c.on('ready', () => this.#maybeUp());
+    }
+  }
+
+  /** Connects (waiting up to `connectWaitMs`); a Redis that is not there yet leaves the link down, retrying. */
+  static async open(o: RedisLinkOptions): Promise<RedisLink> {
+    const link = new RedisLink(o);
+    const connecting = Promise.all([link.client.connect(), link.sub.connect()]).then(() => undefined);
+    connecting.catch((err: unknown) => link.#down(err instanceof Error ? err.message : String(err)));
+    const wait = new Promise<void>((r) => setTimeout(r, o.connectWaitMs ?? 3_000).unref());
+    await Promise.race([connecting.catch(() => undefined), wait]);
+    if (link.#state === 'connecting') link.#down('no connection yet');
+    return link;
+  }
+
+  get up(): boolean {
+    return this.#state === 'up';
+  }
+
+  get state(): RedisState {
+    return this.#state;
+  }
+
+  health(): RedisHealth {
+    return { state: this.#state, ...(this.#state !== 'up' && this.#reason ? { reason: this.#reason } : {}), since: new Date(this.#since).toISOString() };
+  }
+
+  /** Runs after every reconnection; `restarted`: the server is a new process (its data may be gone). Errors are logged. */
+  onUp(fn: (restarted: boolean) => Promise<void> | void): void {
+    this.#onUp.add(fn);
+  }
+
+  onChange(fn: (state: RedisState) => void): void {
+    this.#onChange.add(fn);
+  }
+
+  /** Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#set('closed');
+      await Promise.all([this.sub, this.client].map((c) => (c.isOpen ? c.close().catch(() => c.destroy()) : undefined)));
+    })();
+    return this.#closing;
+  }
+
+  #down(reason: string): void {
+    this.#reason = reason;
+    if (this.#state === 'down' || this.#state === 'closed') return;
+    const wasUp = this.#state === 'up';
+    this.#set('down');
+    this.#log.warn({ redis: 'down', reason, wasUp }, `redis down: ${reason}; capturing from local memory, buffering events and session writes`);
+  }
+
+  #maybeUp(): void {
+    if (this.#state === 'closed' || this.#state === 'up' || !this.client.isReady || !this.sub.isReady) return;
+    const downMs = Date.now() - this.#since;
+    const first = this.#state === 'connecting';
+    this.#set('up');
+    this.#reason = undefined;
+    if (first) this.#log.info({ redis: 'up' }, 'redis connected');
+    else this.#log.info({ redis: 'up', downMs }, `redis back after ${downMs} ms; flushing buffered events and session writes`);
+    void this.#runUpHooks();
+  }
+
+  async #runUpHooks(): Promise<void> {
+    let restarted = false;
+    try {
+      const runId = /run_id:(\w+)/.exec(await this.client.info('server'))?.[1];
+      restarted = this.#runId !== undefined && runId !== this.#runId;
+      this.#runId = runId;
+      if (restarted) this.#log.warn({ redis: 'restarted' }, 'redis restarted: rewriting this instance\'s recent sessions and events');
+    } catch {
+      // unknown: treat as the same server
+    }
+    for (const fn of this.#onUp) {
+      try {
+        await fn(restarted);
+      } catch (err) {
+        this.#log.warn({ err: (err as Error).message }, 'redis: flush after reconnect failed (retried)');
+      }
+    }
+  }
+
+  #set(state: RedisState): void {
+    this.#state = state;
+    this.#since = Date.now();
+    for (const fn of this.#onChange) {
+      try {
+        fn(state);
+      } catch {
+        // a state listener must not break the link
+      }
+    }
+  }
+}
