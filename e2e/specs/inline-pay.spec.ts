@@ -1,0 +1,76 @@
+import type { Page } from '@playwright/test';
+import { connect, dotsOn, key, openAgent, openPhone, otpFromInbox, payment, startPayment, step } from '../support/call-flow.js';
+import { expect, test } from '../support/fixtures.js';
+import { audioWindow, inboundSamples, pageNow } from '../support/probe.js';
+
+// The inline payment from real Chromium end to end: the customer on /phone calls support, agent-1
+// answers on /agent, hands the call to secure payment (REFER) and watches the masked progress while
+// the customer keys the card and the OTP from the phone's SMS inbox; then they talk again.
+
+test.describe.configure({ timeout: 120_000 });
+
+/** Waits until `page` has heard something in the last `ms` for which `ok` holds (event-driven poll). */
+async function hears(page: Page, ok: (w: Awaited<ReturnType<typeof audioWindow>>) => boolean, ms = 2000): Promise<void> {
+  await expect
+    .poll(async () => {
+      const now = await pageNow(page);
+      return ok(await audioWindow(page, now - ms, now));
+    }, { timeout: 15_000 })
+    .toBe(true);
+}
+
+/** Received audio flows both ways: inbound samples grow on both pages, each hears the other. */
+async function talkBothWays(agent: Page, phone: Page): Promise<void> {
+  for (const p of [agent, phone]) {
+    const before = await inboundSamples(p);
+    await expect.poll(() => inboundSamples(p), { timeout: 10_000 }).toBeGreaterThan(before + 8000);
+  }
+  // The agent hears the customer's fake microphone (it beeps); the customer hears the agent's sine.
+  await hears(agent, (w) => w.maxRms > 0.01);
+  await hears(phone, (w) => w.medianProbe > 0.02);
+}
+
+test('customer on /phone pays a Visa keyed on the keypad; the agent sees every step masked and they talk again', async ({ page, context, snap }) => {
+  const agent = await openAgent(page, 'agent-1');
+  const phone = await openPhone(context);
+  await connect(agent, phone);
+  await talkBothWays(agent, phone);
+
+  const smsBefore = await phone.locator('#sms-list li').count();
+  const p = payment(`E2E-PAID-${Date.now()}`);
+  await startPayment(agent, p);
+  await expect(agent.locator('#progress-summary')).toHaveText(`INR 1499.00 · order ${p.orderRef}`);
+  // The greeting (who is paying what) plays first; then the card number is asked for.
+  await expect(step(agent, 'pan')).toHaveAttribute('data-status', 'active', { timeout: 30_000 });
+
+  await key(phone, '4111111111111111#');
+  await expect(dotsOn(agent, 'pan')).toHaveCount(16);
+  await expect(step(agent, 'pan')).toHaveAttribute('data-status', 'done');
+  await expect(agent.locator('#card-info')).toContainText('Visa');
+  await expect(agent.locator('#card-info')).toContainText('4111 11•• •••• 1111');
+  await expect(agent.locator('#card-info .badge-ok')).toHaveText('Number valid');
+  await snap('inline-capturing');
+
+  await key(phone, '1230');
+  await expect(step(agent, 'expiry')).toHaveAttribute('data-status', 'done');
+  await key(phone, '123');
+  await expect(step(agent, 'cvv')).toHaveAttribute('data-status', 'done');
+  await expect(agent.locator('#otp-info')).toHaveText('OTP sent to +91•••••0001');
+  await expect(step(agent, 'otp')).toHaveAttribute('data-status', 'active');
+  await expect(agent.locator('#muted-banner')).toBeVisible();
+  await snap('inline-otp');
+
+  const otp = await otpFromInbox(phone, p.mobile, smsBefore);
+  await snap('phone-sms-otp');
+  await key(phone, otp);
+  await expect(agent.locator('#outcome')).toHaveText(/^Payment successful, payment ID \S+\.$/, { timeout: 30_000 });
+  await expect(agent.locator('#muted-banner')).toBeHidden();
+  await snap('inline-paid');
+
+  // The agent page never showed more than first 6 / last 4.
+  const text = await agent.locator('body').innerText();
+  expect(text).not.toContain('4111111111111111');
+  expect(text).not.toContain(otp);
+  await expect(agent.locator('#call-state')).toContainText('On call with');
+  await talkBothWays(agent, phone);
+});
