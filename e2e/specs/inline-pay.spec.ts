@@ -1,34 +1,11 @@
-import type { Page } from '@playwright/test';
-import { connect, dotsOn, key, openAgent, openPhone, otpFromInbox, payment, startPayment, step } from '../support/call-flow.js';
+import { connect, dotsOn, key, openAgent, openPhone, otpFromInbox, payment, startPayment, step, talkBothWays } from '../support/call-flow.js';
 import { expect, test } from '../support/fixtures.js';
-import { audioWindow, inboundSamples, pageNow } from '../support/probe.js';
 
 // The inline payment from real Chromium end to end: the customer on /phone calls support, agent-1
 // answers on /agent, hands the call to secure payment (REFER) and watches the masked progress while
 // the customer keys the card and the OTP from the phone's SMS inbox; then they talk again.
 
 test.describe.configure({ timeout: 120_000 });
-
-/** Waits until `page` has heard something in the last `ms` for which `ok` holds (event-driven poll). */
-async function hears(page: Page, ok: (w: Awaited<ReturnType<typeof audioWindow>>) => boolean, ms = 2000): Promise<void> {
-  await expect
-    .poll(async () => {
-      const now = await pageNow(page);
-      return ok(await audioWindow(page, now - ms, now));
-    }, { timeout: 15_000 })
-    .toBe(true);
-}
-
-/** Received audio flows both ways: inbound samples grow on both pages, each hears the other. */
-async function talkBothWays(agent: Page, phone: Page): Promise<void> {
-  for (const p of [agent, phone]) {
-    const before = await inboundSamples(p);
-    await expect.poll(() => inboundSamples(p), { timeout: 10_000 }).toBeGreaterThan(before + 8000);
-  }
-  // The agent hears the customer's fake microphone (it beeps); the customer hears the agent's sine.
-  await hears(agent, (w) => w.maxRms > 0.01);
-  await hears(phone, (w) => w.medianProbe > 0.02);
-}
 
 test('customer on /phone pays a Visa keyed on the keypad; the agent sees every step masked and they talk again', async ({ page, context, snap }) => {
   const agent = await openAgent(page, 'agent-1');

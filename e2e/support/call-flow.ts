@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { expect, signIn } from './fixtures.js';
-import { installProbe } from './probe.js';
+import { audioWindow, inboundSamples, installProbe, pageNow, type AudioWindow } from './probe.js';
 
 /**
  * The two people of an inline payment as pages of one Chromium: the agent on /agent (its
@@ -78,4 +78,25 @@ export async function otpFromInbox(phone: Page, mobile: string, before: number):
   const otp = (await newest.locator('mark.sms-otp').textContent()) ?? '';
   expect(otp).toMatch(/^\d{4,8}$/);
   return otp;
+}
+
+/** Waits until `page` has heard something in the last `ms` for which `ok` holds (event-driven poll). */
+export async function hears(page: Page, ok: (w: AudioWindow) => boolean, ms = 2000): Promise<void> {
+  await expect
+    .poll(async () => {
+      const now = await pageNow(page);
+      return ok(await audioWindow(page, now - ms, now));
+    }, { timeout: 15_000 })
+    .toBe(true);
+}
+
+/** Received audio flows both ways: inbound samples grow on both pages, each hears the other. */
+export async function talkBothWays(agent: Page, phone: Page): Promise<void> {
+  for (const p of [agent, phone]) {
+    const before = await inboundSamples(p);
+    await expect.poll(() => inboundSamples(p), { timeout: 10_000 }).toBeGreaterThan(before + 8000);
+  }
+  // The agent hears the customer's fake microphone (it beeps); the customer hears the agent's sine.
+  await hears(agent, (w) => w.maxRms > 0.01);
+  await hears(phone, (w) => w.medianProbe > 0.02);
 }
