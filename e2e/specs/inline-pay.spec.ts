@@ -1,4 +1,5 @@
 import { connect, dotsOn, key, openAgent, openPhone, otpFromInbox, payment, startPayment, step, talkBothWays } from '../support/call-flow.js';
+import { agentEvents } from '../support/events-socket.js';
 import { expect, test } from '../support/fixtures.js';
 
 // The inline payment from real Chromium end to end: the customer on /phone calls support, agent-1
@@ -7,7 +8,10 @@ import { expect, test } from '../support/fixtures.js';
 
 test.describe.configure({ timeout: 120_000 });
 
-test('customer on /phone pays a Visa keyed on the keypad; the agent sees every step masked and they talk again', async ({ page, context, snap }) => {
+test('customer on /phone pays a Visa keyed on the keypad; the agent sees every step masked and they talk again; agent-2 sees none of it', async ({ page, context, snap, baseURL }) => {
+  // Two more /events sockets: agent-1's own (it must see this payment) and agent-2's (nothing of it).
+  const mine = await agentEvents(baseURL!, 'agent-1');
+  const other = await agentEvents(baseURL!, 'agent-2');
   const agent = await openAgent(page, 'agent-1');
   const phone = await openPhone(context);
   await connect(agent, phone);
@@ -50,4 +54,15 @@ test('customer on /phone pays a Visa keyed on the keypad; the agent sees every s
   expect(text).not.toContain(otp);
   await expect(agent.locator('#call-state')).toContainText('On call with');
   await talkBothWays(agent, phone);
+
+  // agent-1's socket got the whole session, agent-2's only its own (empty) ready.
+  await expect.poll(() => mine.messages.some((m) => m.type === 'session.ended' && m.outcome === 'paid')).toBe(true);
+  const sessionId = mine.messages.find((m) => m.type === 'session.started' && m.orderRef === p.orderRef)?.sessionId;
+  expect(sessionId).toEqual(expect.any(String));
+  expect(other.messages[0]).toMatchObject({ type: 'ready', principal: { kind: 'agent', agentId: 'agent-2' } });
+  expect(JSON.stringify(other.messages)).not.toContain(String(sessionId));
+  expect(JSON.stringify(other.messages)).not.toContain(p.orderRef);
+  expect(other.isOpen()).toBe(true); // it was listening all along
+  mine.close();
+  other.close();
 });
