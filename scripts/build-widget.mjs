@@ -15,6 +15,7 @@ const dist = join(root, 'agent-widget/dist');
 const pages = [
   { name: 'agent', entry: join(src, 'ui/main.ts'), html: join(src, 'ui/agent.html') },
   { name: 'phone', entry: join(src, 'phone/main.ts'), html: join(src, 'phone/phone.html') },
+  { name: 'agent-jssip', entry: join(src, 'jssip/main.ts'), html: join(src, 'jssip/jssip.html') },
 ];
 
 function files(dir) {

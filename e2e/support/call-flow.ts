@@ -29,10 +29,10 @@ export async function openAgent(page: Page, agentId: string, path = '/agent'): P
 }
 
 /** The demo phone page (probe listens for the agent's AGENT_HZ). */
-export async function openPhone(context: BrowserContext): Promise<Page> {
+export async function openPhone(context: BrowserContext, path = '/phone'): Promise<Page> {
   const phone = await context.newPage();
   await installProbe(phone, { probeHz: AGENT_HZ });
-  await phone.goto('/phone');
+  await phone.goto(path);
   await expect(phone.getByRole('group', { name: 'Keypad' })).toBeVisible();
   return phone;
 }
