@@ -1,32 +1,25 @@
 import { key, openPhone, otpFromInbox } from '../support/call-flow.js';
 import { agentEvents } from '../support/events-socket.js';
 import { expect, test } from '../support/fixtures.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import { ownGateway } from '../support/own-gateway.js';
 
 // JsSIP interop (issue 5 part 6): the minimal JsSIP agent page (/agent-jssip) registers (JsSIP adds
 // +sip.ice itself), answers the /phone customer's call and sends the same REFER as the widget; the
 // customer pays. JsSIP answers MD5 digests only, so this gateway offers MD5 first
 // (sip-profiles/jssip/README.md).
 
-let gw: GatewayProcess;
-
 test.describe.configure({ timeout: 150_000 });
-test.beforeAll(async () => {
-  gw = await startGatewayProcess({ SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256', RTP_PORT_MIN: '41400', RTP_PORT_MAX: '41599' }, 'gateway-jssip.log');
-});
-test.afterAll(async () => {
-  await gw?.stop();
-});
+const gateway = ownGateway('jssip', 42000, { SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256' });
 
 test('a JsSIP agent registers, answers the /phone customer and hands the call to payment by REFER: paid', async ({ page, context, snap }) => {
-  const events = await agentEvents(gw.url, 'agent-1');
-  await page.goto(`${gw.url}/agent-jssip`);
+  const events = await agentEvents(gateway().url, 'agent-1');
+  await page.goto('/agent-jssip');
   await page.getByLabel('Agent ID').fill('agent-1');
   await page.getByLabel('Password').fill('demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.locator('#reg-status')).toHaveText('Registered');
 
-  const phone = await openPhone(context, `${gw.url}/phone`);
+  const phone = await openPhone(context);
   await phone.getByRole('button', { name: 'Call' }).click();
   await expect(page.locator('#call-state')).toContainText('Incoming call from customer-');
   await page.getByRole('button', { name: 'Answer' }).click();

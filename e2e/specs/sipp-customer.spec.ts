@@ -3,7 +3,7 @@ import { freeMediaPort, freePort } from '../../server/test/support/ports.js';
 import { runSipp } from '../../server/test/support/sipp.js';
 import { dotsOn, openAgent, payment, startPayment, step } from '../support/call-flow.js';
 import { expect, test } from '../support/fixtures.js';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import { ownGateway } from '../support/own-gateway.js';
 
 // A SIPp customer over UDP (PCMU + telephone-event) keys the card as RFC 2833 events (SIPp's own
 // captures, /usr/share/sip-tester/dtmf_2833_*.pcap) while agent-1 follows it in the widget.
@@ -11,18 +11,12 @@ import { startGatewayProcess, type GatewayProcess } from '../support/gateway-pro
 // fixed DEMO_OTP (the browser specs read theirs from the inbox).
 
 const OTP = '246810';
-let gw: GatewayProcess;
-
 test.describe.configure({ timeout: 150_000 });
-test.beforeAll(async () => {
-  gw = await startGatewayProcess({ DEMO_OTP: OTP, RTP_PORT_MIN: '41200', RTP_PORT_MAX: '41399' }, 'gateway-sipp.log');
-});
-test.afterAll(async () => {
-  await gw?.stop();
-});
+const gateway = ownGateway('sipp', 41800, { DEMO_OTP: OTP });
 
 test('a SIPp customer keys the card as RFC 2833 events; the agent in the widget sees it paid', async ({ page, snap }) => {
-  const agent = await openAgent(page, 'agent-1', `${gw.url}/agent`);
+  const gw = gateway();
+  const agent = await openAgent(page, 'agent-1');
   const scenario = payScenario({
     user: 'agent-1',
     headers: {},
