@@ -1,6 +1,6 @@
 import { connect, hears, key, openAgent, openPhone, payment, startPayment, step, talkBothWays } from '../support/call-flow.js';
-import { expect, test } from '../support/fixtures.js';
-import { ownGateway } from '../support/own-gateway.js';
+import { expect } from '../support/fixtures.js';
+import { test } from '../support/own-gateway.js';
 import { audioWindow, DTMF_HZ, dtmfSelfTest, pageNow } from '../support/probe.js';
 
 // During the capture the agent is deaf to the customer's keys and the customer does not hear the
@@ -8,7 +8,7 @@ import { audioWindow, DTMF_HZ, dtmfSelfTest, pageNow } from '../support/probe.js
 // track, Goertzel at the eight DTMF frequencies and at the agent's AGENT_HZ microphone sine).
 
 test.describe.configure({ timeout: 120_000 });
-ownGateway('isolation', 41400);
+test.use({ ownGatewaySpec: { name: 'isolation', rtpBase: 41400 } });
 
 /** A DTMF pair at -20 dBFS per tone reads about 0.1 on the probe: 0.005 is 26 dB below it. */
 const DTMF_FLOOR = 0.005;

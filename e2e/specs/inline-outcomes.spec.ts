@@ -1,13 +1,13 @@
 import type { Page } from '@playwright/test';
 import { connect, dotsOn, key, openAgent, openPhone, otpFromInbox, payment, startPayment, step, talkBothWays } from '../support/call-flow.js';
-import { expect, test } from '../support/fixtures.js';
-import { ownGateway } from '../support/own-gateway.js';
+import { expect } from '../support/fixtures.js';
+import { test } from '../support/own-gateway.js';
 
 // Inline payments that do not end paid, from real Chromium: what the agent sees (outcome and
 // reason), and the call goes on afterwards (both hear each other again).
 
 test.describe.configure({ timeout: 120_000 });
-ownGateway('outcomes', 41600);
+test.use({ ownGatewaySpec: { name: 'outcomes', rtpBase: 41600 } });
 
 /** The customer keys `pan`, expiry and CVV, then the OTP from the phone's inbox. */
 async function keyCardAndOtp(agent: Page, phone: Page, pan: string, smsBefore: number): Promise<void> {

@@ -1,14 +1,14 @@
 import { connect, dotsOn, key, openAgent, openPhone, otpFromInbox, payment, startPayment, step, talkBothWays } from '../support/call-flow.js';
 import { agentEvents } from '../support/events-socket.js';
-import { expect, test } from '../support/fixtures.js';
-import { ownGateway } from '../support/own-gateway.js';
+import { expect } from '../support/fixtures.js';
+import { test } from '../support/own-gateway.js';
 
 // The inline payment from real Chromium end to end: the customer on /phone calls support, agent-1
 // answers on /agent, hands the call to secure payment (REFER) and watches the masked progress while
 // the customer keys the card and the OTP from the phone's SMS inbox; then they talk again.
 
 test.describe.configure({ timeout: 120_000 });
-ownGateway('pay', 41200);
+test.use({ ownGatewaySpec: { name: 'pay', rtpBase: 41200 } });
 
 test('customer on /phone pays a Visa keyed on the keypad; the agent sees every step masked and they talk again; agent-2 sees none of it', async ({ page, context, snap, baseURL }) => {
   // Two more /events sockets: agent-1's own (it must see this payment) and agent-2's (nothing of it).

@@ -1,7 +1,7 @@
 import { key, openPhone, otpFromInbox } from '../support/call-flow.js';
 import { agentEvents } from '../support/events-socket.js';
-import { expect, test } from '../support/fixtures.js';
-import { ownGateway } from '../support/own-gateway.js';
+import { expect } from '../support/fixtures.js';
+import { test } from '../support/own-gateway.js';
 
 // JsSIP interop (issue 5 part 6): the minimal JsSIP agent page (/agent-jssip) registers (JsSIP adds
 // +sip.ice itself), answers the /phone customer's call and sends the same REFER as the widget; the
@@ -9,10 +9,10 @@ import { ownGateway } from '../support/own-gateway.js';
 // (sip-profiles/jssip/README.md).
 
 test.describe.configure({ timeout: 150_000 });
-const gateway = ownGateway('jssip', 42000, { SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256' });
+test.use({ ownGatewaySpec: { name: 'jssip', rtpBase: 42000, env: { SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256' } } });
 
-test('a JsSIP agent registers, answers the /phone customer and hands the call to payment by REFER: paid', async ({ page, context, snap }) => {
-  const events = await agentEvents(gateway().url, 'agent-1');
+test('a JsSIP agent registers, answers the /phone customer and hands the call to payment by REFER: paid', async ({ page, context, snap, ownGateway }) => {
+  const events = await agentEvents(ownGateway.url, 'agent-1');
   await page.goto('/agent-jssip');
   await page.getByLabel('Agent ID').fill('agent-1');
   await page.getByLabel('Password').fill('demo');

@@ -2,8 +2,8 @@ import { payScenario } from '../../server/test/support/pay-scenario.js';
 import { freeMediaPort, freePort } from '../../server/test/support/ports.js';
 import { runSipp } from '../../server/test/support/sipp.js';
 import { dotsOn, openAgent, payment, startPayment, step } from '../support/call-flow.js';
-import { expect, test } from '../support/fixtures.js';
-import { ownGateway } from '../support/own-gateway.js';
+import { expect } from '../support/fixtures.js';
+import { test } from '../support/own-gateway.js';
 
 // A SIPp customer over UDP (PCMU + telephone-event) keys the card as RFC 2833 events (SIPp's own
 // captures, /usr/share/sip-tester/dtmf_2833_*.pcap) while agent-1 follows it in the widget.
@@ -12,11 +12,10 @@ import { ownGateway } from '../support/own-gateway.js';
 
 const OTP = '246810';
 test.describe.configure({ timeout: 150_000 });
-const gateway = ownGateway('sipp', 41800, { DEMO_OTP: OTP });
+test.use({ ownGatewaySpec: { name: 'sipp', rtpBase: 41800, env: { DEMO_OTP: OTP } } });
 
-test('a SIPp customer keys the card as RFC 2833 events; the agent in the widget sees it paid', async ({ page, snap }) => {
-  const gw = gateway();
-  const agent = await openAgent(page, 'agent-1');
+test('a SIPp customer keys the card as RFC 2833 events; the agent in the widget sees it paid', async ({ page, snap, ownGateway }) => {
+    const agent = await openAgent(page, 'agent-1');
   const scenario = payScenario({
     user: 'agent-1',
     headers: {},
@@ -25,7 +24,7 @@ test('a SIPp customer keys the card as RFC 2833 events; the agent in the widget 
     steps: [{ pauseMs: 4000 }, { keys: '4111111111111111#' }, { keys: '1230' }, { keys: '123' }, { pauseMs: 8000 }, { keys: OTP }],
     byeTimeoutMs: 90_000,
   });
-  const sipp = runSipp({ scenario, target: `127.0.0.1:${gw.sipPort}`, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 140 });
+  const sipp = runSipp({ scenario, target: `127.0.0.1:${ownGateway.sipPort}`, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 140 });
 
   await expect(agent.locator('#call-state')).toHaveText('Incoming call from customer');
   await agent.getByRole('button', { name: 'Answer' }).click();

@@ -1,29 +1,33 @@
-import { test } from './fixtures.js';
+import { test as base } from './fixtures.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 
-/**
- * Gives the spec file that calls it a gateway of its own (started before its tests, stopped after),
- * with `env` on top of the usual settings, and points `baseURL` at it. Payment specs use this so
- * what they leave behind (sessions, SMS) never reaches another file's checks. `rtpBase` keeps the
- * RTP ranges of gateways that run at once apart (the shared one uses 41000-41199).
- */
-export function ownGateway(name: string, rtpBase: number, env: Record<string, string> = {}): () => GatewayProcess {
-  let gw: GatewayProcess | undefined;
-  test.beforeAll(async () => {
-    gw = await startGatewayProcess({ RTP_PORT_MIN: String(rtpBase), RTP_PORT_MAX: String(rtpBase + 199), ...env }, `gateway-${name}.log`);
-  });
-  test.afterAll(async () => {
-    await gw?.stop();
-  });
-  test.use({
-    // eslint-disable-next-line no-empty-pattern -- Playwright fixtures take their dependencies destructured
-    baseURL: async ({}, use) => {
-      await use(current().url);
-    },
-  });
-  const current = (): GatewayProcess => {
-    if (!gw) throw new Error('the gateway of this file is not started');
-    return gw;
-  };
-  return current;
+/** Which gateway a spec file wants: a log name, the start of its RTP range, extra environment. */
+export interface OwnGatewaySpec {
+  name: string;
+  /** First RTP port; the range is 200 ports (the shared gateway uses 41000-41199). */
+  rtpBase: number;
+  env?: Record<string, string>;
 }
+
+/**
+ * `test` for specs that run on a gateway of their own (a worker fixture: started once per file that
+ * sets `ownGatewaySpec`, stopped after), with `baseURL` pointing at it. Payment specs use it so the
+ * sessions and SMS they leave behind never reach another file's checks.
+ */
+export const test = base.extend<{ ownGateway: GatewayProcess }, { ownGatewaySpec: OwnGatewaySpec; gatewayProcess: GatewayProcess }>({
+  ownGatewaySpec: [{ name: 'own', rtpBase: 41200 }, { scope: 'worker', option: true }],
+  gatewayProcess: [
+    async ({ ownGatewaySpec: s }, use) => {
+      const gw = await startGatewayProcess({ RTP_PORT_MIN: String(s.rtpBase), RTP_PORT_MAX: String(s.rtpBase + 199), ...s.env }, `gateway-${s.name}.log`);
+      await use(gw);
+      await gw.stop();
+    },
+    { scope: 'worker' },
+  ],
+  ownGateway: async ({ gatewayProcess }, use) => {
+    await use(gatewayProcess);
+  },
+  baseURL: async ({ gatewayProcess }, use) => {
+    await use(gatewayProcess.url);
+  },
+});
