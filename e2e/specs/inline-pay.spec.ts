@@ -1,4 +1,4 @@
-import { connect, dotsOn, key, openAgent, openPhone, otpFromInbox, payment, startPayment, step, talkBothWays } from '../support/call-flow.js';
+import { connect, dotsOn, key, openAgent, openPhone, otpFromInbox, payment, snapPage, startPayment, step, talkBothWays } from '../support/call-flow.js';
 import { agentEvents } from '../support/events-socket.js';
 import { expect } from '../support/fixtures.js';
 import { test } from '../support/own-gateway.js';
@@ -44,7 +44,7 @@ test('customer on /phone pays a Visa keyed on the keypad; the agent sees every s
   await snap('inline-otp');
 
   const otp = await otpFromInbox(phone, p.mobile, smsBefore);
-  await snap('phone-sms-otp');
+  await snapPage(phone, 'phone-sms-otp');
   await key(phone, otp);
   await expect(agent.locator('#outcome')).toHaveText(/^Payment successful, payment ID \S+\.$/, { timeout: 30_000 });
   await expect(agent.locator('#muted-banner')).toBeHidden();

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from '@playwright/test';
 import { expect, signIn } from './fixtures.js';
 import { audioWindow, inboundSamples, installProbe, pageNow, type AudioWindow } from './probe.js';
@@ -99,4 +100,9 @@ export async function talkBothWays(agent: Page, phone: Page): Promise<void> {
   // The agent hears the customer's fake microphone (it beeps); the customer hears the agent's sine.
   await hears(agent, (w) => w.maxRms > 0.01);
   await hears(phone, (w) => w.medianProbe > 0.02);
+}
+
+/** A full-page screenshot of another page than the fixture's (the phone) into e2e/artifacts/screens/. */
+export async function snapPage(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: fileURLToPath(new URL(`../artifacts/screens/${name}.png`, import.meta.url)), fullPage: true });
 }
