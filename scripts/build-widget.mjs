@@ -17,6 +17,7 @@ const pages = [
   { name: 'phone', entry: join(src, 'phone/main.ts'), html: join(src, 'phone/phone.html') },
   // The supervisor dashboard (/supervisor).
   { name: 'supervisor', entry: join(src, 'supervisor/main.ts'), html: join(src, 'supervisor/supervisor.html') },
+  { name: 'agent-jssip', entry: join(src, 'jssip/main.ts'), html: join(src, 'jssip/jssip.html') },
 ];
 
 function files(dir) {

@@ -38,9 +38,11 @@ function sendDigit(d: string): void {
   keyed.textContent = (keyed.textContent ?? '') + d;
   const sdh = session?.sessionDescriptionHandler;
   if (!(sdh instanceof Web.SessionDescriptionHandler) || session?.state !== SessionState.Established) return;
-  const sender = sdh.peerConnection?.getSenders().find((s) => s.track?.kind === 'audio');
-  // 100 ms tone, 70 ms gap (RFC 4733 events, what the gateway's receiver expects).
-  sender?.dtmf?.insertDTMF(d, 100, 70);
+  const dtmf = sdh.peerConnection?.getSenders().find((s) => s.track?.kind === 'audio')?.dtmf;
+  if (!dtmf) return;
+  // 100 ms tone, 70 ms gap (RFC 4733 events, what the gateway's receiver expects). insertDTMF()
+  // replaces the tones still queued (WebRTC 7.2), so keys pressed quickly are appended to them.
+  dtmf.insertDTMF(dtmf.toneBuffer + d, 100, 70);
 }
 
 function buildKeypad(): void {

@@ -81,7 +81,10 @@ async function boot(): Promise<void> {
       signIn.disabled = true;
       signIn.textContent = 'Signing in…';
       const auth = await login(config.loginPath, agentId, password);
-      if (auth.kind === 'denied') return fail('Wrong agent ID or password.');
+      if (auth.kind === 'denied') {
+        showRegistration('failed'); // refused before SIP: the pill says so, as after a 403 REGISTER
+        return fail('Wrong agent ID or password.');
+      }
       if (auth.kind === 'throttled') return fail(`Too many sign-in attempts. Try again ${auth.retryAfterS ? `in ${auth.retryAfterS} s` : 'in a minute'}.`);
       phone = new Softphone({ wsUrl: socketUrl(config.sipPath), domain: config.sipHost, agentId, password, audio: byId('remote-audio', HTMLAudioElement) });
       const offRegistration = phone.on('registration', (r) => showRegistration(r.state));

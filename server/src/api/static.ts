@@ -4,7 +4,7 @@ import express, { type Response, type Router } from 'express';
 
 /**
  * The browser pages (design.md, "External contract"): `/agent` (the agent widget), `/phone` (the
- * demo customer phone) and `/supervisor` (the supervisor dashboard), built by `scripts/build-widget.mjs` into `agent-widget/dist/`, and
+ * demo customer phone), `/supervisor` (the supervisor dashboard) and `/agent-jssip` (a minimal JsSIP agent, interop), built by `scripts/build-widget.mjs` into `agent-widget/dist/`, and
  * `GET /api/widget-config`, the little the pages need to know about the gateway.
  *
  * Caching: the HTML is `no-cache` (always revalidated, so a new build is picked up at once); the
@@ -31,7 +31,7 @@ export interface WidgetConfig {
   demo: boolean;
 }
 
-const PAGES = { '/agent': 'agent.html', '/phone': 'phone.html', '/supervisor': 'supervisor.html' } as const;
+const PAGES = { '/agent': 'agent.html', '/phone': 'phone.html', '/supervisor': 'supervisor.html', '/agent-jssip': 'agent-jssip.html' } as const;
 
 /** Content-Security-Policy of a page: only our own scripts, styles and sockets. */
 export function contentSecurityPolicy(frameAncestors: readonly string[]): string {

@@ -268,6 +268,9 @@ export class CaptureSession implements CaptureInputs {
     this.#rt.persist({ ...patch, ...(a.paymentId !== undefined ? { paymentId: a.paymentId } : {}), ...(a.needsReconciliation ? { needsReconciliation: true } : {}) });
     this.#rt.publish({ type: 'session.ended', ...result });
     if (a.prompt) {
+      // Whatever was still playing or queued for the customer (an OTP prompt when the agent
+      // cancels, say) is over: the outcome is said next, not after it.
+      this.#stopPrompt();
       const items: PromptItem[] = [a.prompt, ...(this.#cfg.handbackPrompt ? (['handback'] as const) : [])];
       this.#play(items, () => this.#dispatch({ type: 'outcome.done' }), false);
     }

@@ -159,6 +159,18 @@ describe('CaptureSession: hang-up, agent commands, timeouts', () => {
     expect(h.digits.every((d) => d.disposed)).toBe(true);
   });
 
+  it('a cancel while a prompt is still playing stops it first: the customer hears the outcome next, not the rest of the old prompt', async () => {
+    const h = harness();
+    await h.session.start();
+    await flush();
+    h.port.autoDone = false;
+    await h.key('4111111111111111#'); // the expiry prompt starts and is still playing
+    const stopsBefore = h.port.stops;
+    expect(h.session.onAgentCommand({ type: 'session.cancel' })).toEqual({ ok: true });
+    expect(h.port.stops).toBe(stopsBefore + 1);
+    expect(h.port.plays.at(-1)!.items).toContain('outcome.cancelled');
+  });
+
   it('the agent cannot cancel while money is moving', async () => {
     const h = harness();
     h.payment.decisions.push(() => new Promise(() => {}));
