@@ -24,6 +24,7 @@ import { PaymentCalls } from './calls/payment/entry.js';
 import { loadSipProfile, ReplayGuard } from './handoff/index.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
+import { InstanceTakeover } from './capture/takeover.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
@@ -200,6 +201,11 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   );
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);
   sip.setUser(calls);
+  // Scale-out: a survivor ends the live sessions of an instance whose heartbeat expired (Redis only).
+  const takeover = backend.heartbeat
+    ? new InstanceTakeover({ self: config.INSTANCE_ID, liveness: backend.heartbeat, store, bus, logger })
+    : undefined;
+  takeover?.start();
   parts.ready = true;
   const sweep = setInterval(() => registrar.sweep(), 10_000);
   sweep.unref();
@@ -229,6 +235,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
+        await takeover?.stop();
         await events.close();
         stopRefusingUpgrades();
         calls.hangupAll('shutdown');
