@@ -18,6 +18,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
+import { replaceMarkedSection } from './lib/report.js';
 import { RTCPeerConnection } from 'werift';
 import { WebRtcLeg } from '../src/webrtc/index.js';
 
@@ -145,7 +147,28 @@ async function main(): Promise<void> {
     child.kill();
   }
   console.log('\nMethod: gateway-side process runs only the legs; far side (werift browsers + plain sockets) in a child process; CPU = process.cpuUsage over the window / wall time.');
+  if (!process.argv.includes('--no-write')) {
+    const body = [
+      START,
+      '## WebRTC agent legs (`npm run bench:webrtc`)',
+      '',
+      `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end.`,
+      '',
+      'Method: this process runs only the gateway side\'s WebRtcLegs (werift: ICE, DTLS-SRTP, the plain socket towards the media plane); a child process is the far side (one werift peer per leg as the browser, one UDP socket per leg as the media plane), each sending 20 ms PCMU at 50 packets/s. Per step of N legs: set up, wait for all connected, run 2 s, then measure this process\'s CPU (user + system) over a steady window and the packets delivered both ways. CPU per leg is normalised to 50 packets/s each way; legs per core = 1 / that, an extrapolation (the far side, doing the same SRTP work on the same 2 cores, saturates first, and steps stop there). Loopback only: no network cost, no browser.',
+      '',
+      '```',
+      ...rows,
+      '```',
+      '',
+      'Note: the legs run werift (SRTP in JavaScript) on the main thread, where SIP signalling runs; hosting them in a worker is the next step when many browser agents share one gateway.',
+      END,
+    ].join('\n');
+    replaceMarkedSection(fileURLToPath(new URL('./RESULTS.md', import.meta.url)), START, END, body);
+  }
 }
+
+const START = '<!-- bench:webrtc -->';
+const END = '<!-- /bench:webrtc -->';
 
 if (process.argv.includes('--far')) void far();
 else main().catch((err: unknown) => {
