@@ -26,6 +26,8 @@ export class PayCustomer {
   readonly callId = `${token(8)}@bench`;
   private readonly tag = token(4);
   private toTag = '';
+  private remoteTarget: string | undefined;
+  private routeSet: string[] = [];
   private remoteRtp: { address: string; port: number } | undefined;
   private seq = Math.floor(Math.random() * 30000);
   private ts = Math.floor(Math.random() * 1e9);
@@ -67,6 +69,9 @@ export class PayCustomer {
       const code = Number(status[1]);
       if (code >= 200 && / INVITE\r\n/.test(/\r\nCSeq:[^\r]*\r\n/i.exec(text)?.[0] ?? '')) {
         this.toTag = /\r\nTo:[^\r]*;tag=([^;\r]+)/i.exec(text)?.[1] ?? '';
+        // RFC 3261 12.1.2: remote target from Contact, route set from Record-Route reversed.
+        this.remoteTarget = /\r\nContact:\s*<([^>]+)>/i.exec(text)?.[1];
+        this.routeSet = [...text.matchAll(/\r\nRecord-Route:\s*([^\r]+)/gi)].flatMap((m) => m[1]!.split(/,\s*(?=<)/)).reverse();
         const c = /\r\nc=IN IP4 (\S+)/.exec(text)?.[1];
         const m = /\r\nm=audio (\d+)/.exec(text)?.[1];
         if (c && m) this.remoteRtp = { address: c, port: Number(m) };
@@ -120,7 +125,8 @@ export class PayCustomer {
     clearInterval(resend);
     if (status >= 200 && status < 300) {
       const ack = [
-        `ACK sip:pay@${gw} SIP/2.0`,
+        `ACK ${this.remoteTarget ?? `sip:pay@${gw}`} SIP/2.0`,
+        ...this.routeSet.map((r) => `Route: ${r}`),
         `Via: SIP/2.0/UDP ${this.local};branch=z9hG4bK-${token(6)};rport`,
         `From: <sip:customer@127.0.0.1>;tag=${this.tag}`,
         `To: <sip:pay@${gw}>;tag=${this.toTag}`,
