@@ -94,17 +94,17 @@ export class PayCustomer {
   }
 
   /** INVITE + ACK; resolves with the final status (200 when the payment call is up). */
-  async call(headers: Record<string, string>): Promise<number> {
+  async call(headers: Record<string, string>, user = 'pay'): Promise<number> {
     const sdp = [
       'v=0', `o=bench 1 1 IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
       `m=audio ${this.rtp.address().port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', 'a=ptime:20', '',
     ].join('\r\n');
     const gw = `${this.gateway.host}:${this.gateway.port}`;
     const invite = [
-      `INVITE sip:pay@${gw} SIP/2.0`,
+      `INVITE sip:${user}@${gw} SIP/2.0`,
       `Via: SIP/2.0/UDP ${this.local};branch=z9hG4bK-${token(6)};rport`,
       `From: <sip:customer@127.0.0.1>;tag=${this.tag}`,
-      `To: <sip:pay@${gw}>`,
+      `To: <sip:${user}@${gw}>`,
       `Call-ID: ${this.callId}`,
       'CSeq: 1 INVITE',
       `Contact: <sip:customer@${this.local}>`,
@@ -125,11 +125,11 @@ export class PayCustomer {
     clearInterval(resend);
     if (status >= 200 && status < 300) {
       const ack = [
-        `ACK ${this.remoteTarget ?? `sip:pay@${gw}`} SIP/2.0`,
+        `ACK ${this.remoteTarget ?? `sip:${user}@${gw}`} SIP/2.0`,
         ...this.routeSet.map((r) => `Route: ${r}`),
         `Via: SIP/2.0/UDP ${this.local};branch=z9hG4bK-${token(6)};rport`,
         `From: <sip:customer@127.0.0.1>;tag=${this.tag}`,
-        `To: <sip:pay@${gw}>;tag=${this.toTag}`,
+        `To: <sip:${user}@${gw}>;tag=${this.toTag}`,
         `Call-ID: ${this.callId}`,
         'CSeq: 1 ACK',
         'Max-Forwards: 70',
@@ -138,9 +138,32 @@ export class PayCustomer {
         '',
       ].join('\r\n');
       this.sip.send(ack, this.gateway.port, this.gateway.host);
+      this.dialogUser = user;
       this.startAudio();
     }
     return status;
+  }
+
+  private dialogUser = 'pay';
+
+  /** Hangs up (RFC 3261 15.1.1: BYE in the dialog, along its route set); no wait for the 200. */
+  bye(): void {
+    const gw = `${this.gateway.host}:${this.gateway.port}`;
+    const bye = [
+      `BYE ${this.remoteTarget ?? `sip:${this.dialogUser}@${gw}`} SIP/2.0`,
+      ...this.routeSet.map((r) => `Route: ${r}`),
+      `Via: SIP/2.0/UDP ${this.local};branch=z9hG4bK-${token(6)};rport`,
+      `From: <sip:customer@127.0.0.1>;tag=${this.tag}`,
+      `To: <sip:${this.dialogUser}@${gw}>;tag=${this.toTag}`,
+      `Call-ID: ${this.callId}`,
+      'CSeq: 2 BYE',
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    this.stopAudio();
+    this.sip.send(bye, this.gateway.port, this.gateway.host);
   }
 
   private packet(pt: number, marker: boolean, payload: Buffer, ts = this.ts): Buffer {
