@@ -34,6 +34,8 @@ const FLAGS = [
 /** Stamps every lit dot the widget adds: { field, t } in window.__dots. */
 const OBSERVER = `(() => {
   window.__dots = [];
+  if (window.__observing) return;
+  window.__observing = true;
   const last = {};
   new MutationObserver(() => {
     const t = performance.timeOrigin + performance.now();
