@@ -56,6 +56,9 @@ async function oneCall(page: Page, sip: { host: string; port: number }, i: numbe
   const calling = c.call({}, 'agent-1');
   await page.getByRole('button', { name: 'Answer' }).click({ timeout: 15_000 });
   if ((await calling) !== 200) throw new Error('the agent did not answer');
+  // After the previous call's outcome the panel offers a new payment.
+  const again = page.getByRole('button', { name: 'New payment' });
+  if (await again.isVisible()) await again.click();
   await page.getByLabel('Amount').fill('1499.00');
   await page.getByLabel('Order reference').fill(`BENCH-W-${Date.now()}-${i}`);
   await page.getByLabel('Customer mobile').fill('+919800000001');
