@@ -28,6 +28,8 @@ async function main(): Promise<void> {
       `  Agents     ${config.AGENTS.map((a) => a.id).join(', ')} (register as sip:<agent>@${host}:${gw.sipPort})`,
       `  Call       sip:support@${host}:${gw.sipPort} rings any free agent, sip:<agent>@... that agent`,
       `  REST       ${http}/api/sessions  (Authorization: Bearer ${config.SUPERVISOR_TOKEN ? '<SUPERVISOR_TOKEN>' : gw.supervisorToken})`,
+      `  Agent      ${http}/agent  (sign in as an agent above, password ${config.AGENTS.length ? 'from AGENTS (demo: demo)' : '-'})`,
+      `  Phone      ${http}/phone  (demo customer: call support, key the card, read the OTP in its SMS inbox)`,
       `  Supervisor ${http}/supervisor  (sign in with the REST bearer token above)`,
       `  Handoffs   POST ${http}/api/handoffs  (Authorization: Bearer ${config.HANDOFF_API_KEY ? '<HANDOFF_API_KEY>' : gw.handoffApiKey})`,
       '',
