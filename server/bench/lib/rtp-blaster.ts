@@ -6,6 +6,7 @@
  * 100 packets/s into the relay per session and 100 out.
  *
  * Cheap on purpose (it shares the machine with the relay it measures): one timer for all sessions,
+ * connected sockets (no address handling per send),
  * every packet buffer allocated once (two per stream, used alternately, so a send still queued in
  * libuv is never rewritten under it), and a receive handler that only checks length and SSRC and
  * counts. The sessions are spread over `phases` slots of the 20 ms period so that the relay sees a
@@ -22,7 +23,7 @@ const PACKET = 12 + PAYLOAD;
 
 interface Stream {
   sock: Socket;
-  /** Where this endpoint sends (the relay's port for its side); 0 until set. */
+  /** Where this endpoint sends (the relay's port for its side; the socket is connected to it); 0 until set. */
   target: number;
   ssrc: number;
   seq: number;
@@ -129,10 +130,24 @@ export class RtpBlaster {
     return { aPort: this.a[i]!.sock.address().port, bPort: this.b[i]!.sock.address().port };
   }
 
-  /** The relay's ports: A sends to `aSendsTo`, B to `bSendsTo`. */
-  setTargets(i: number, t: { aSendsTo: number; bSendsTo: number }): void {
-    this.a[i]!.target = t.aSendsTo;
-    this.b[i]!.target = t.bSendsTo;
+  /**
+   * The relay's ports: A sends to `aSendsTo`, B to `bSendsTo`. Each socket is connected to its
+   * port: no address lookup per send, and it then only accepts datagrams from there (a symmetric
+   * relay such as rtpengine sends to A from the port A sends to).
+   */
+  async setTargets(i: number, t: { aSendsTo: number; bSendsTo: number }): Promise<void> {
+    const conn = (s: Stream, port: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        if (s.target !== 0) s.sock.disconnect();
+        s.target = port;
+        s.sock.once('error', reject);
+        s.sock.connect(port, HOST, () => {
+          s.sock.off('error', reject);
+          resolve();
+        });
+      });
+    await conn(this.a[i]!, t.aSendsTo);
+    await conn(this.b[i]!, t.bSendsTo);
   }
 
   /** A copy of the counters so far. */
@@ -186,7 +201,7 @@ export class RtpBlaster {
     const b = s.bufs[s.flip];
     b.writeUInt16BE(s.seq, 2);
     b.writeUInt32BE(s.ts, 4);
-    s.sock.send(b, s.target, HOST);
+    s.sock.send(b);
   }
 
   stop(): void {

@@ -33,7 +33,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { NgClient, dig, type BDict } from './ng.js';
-import { cpuSeconds, freePort, sleep, spawnTracked, stopChild } from './procs.js';
+import { cpuSeconds, freePort, machineCpu, sleep, spawnTracked, stopChild } from './procs.js';
 import { RtpBlaster, type BlasterCounts } from './rtp-blaster.js';
 
 const HOST = '127.0.0.1';
@@ -256,7 +256,7 @@ export async function createRelaySessions(ng: NgClient, blaster: RtpBlaster, tag
     const toA = relayAddress(String(answer.sdp ?? ''));
     if (toA.address !== HOST || toB.address !== HOST) throw new Error(`rtpengine offered ${toA.address}/${toB.address}, expected ${HOST}`);
     const s = { callId, fromTag, toTag, aSendsTo: toA.port, bSendsTo: toB.port };
-    blaster.setTargets(i, s);
+    await blaster.setTargets(i, s);
     out.push(s);
   }
   return out;
@@ -280,7 +280,7 @@ export interface RelayCpuResult {
   packetsIn: number;
   /** Packets that arrived at the endpoints in the window (rtpengine has no "sent" counter). */
   packetsOut: number;
-  /** packetsOut / packets the generator sent in the window. */
+  /** Packets that arrived at the endpoints / packets the generator sent, over the whole run (warm-up included). */
   delivered: number;
   /** rtpengine's CPU time (user + system, all threads) in the window. */
   cpuSeconds: number;
@@ -301,6 +301,8 @@ export interface RelayCpuResult {
   idleCpuPct: number;
   /** CPU of the generating process (this one) in the window, as % of one core. */
   generatorCpuPct: number;
+  /** The whole machine's busy share in the window (all cores, everything running on it), %. */
+  machineBusyPct: number;
   generator: BlasterCounts;
   command: string[];
   /** Cross-check findings (e.g. the relay counted noticeably fewer packets than were sent). */
@@ -345,14 +347,18 @@ export async function relayCpu(opts: RelayCpuOptions): Promise<RelayCpuResult> {
     const r0 = await relayedPackets(rtpe.ng);
     const c0 = cpuSeconds(rtpe.pid);
     const p0 = process.cpuUsage();
+    const m0 = machineCpu();
     const w0 = performance.now();
     await sleep(seconds * 1000);
     const c1 = cpuSeconds(rtpe.pid);
     const p1 = process.cpuUsage(p0);
+    const m1 = machineCpu();
     const wall = (performance.now() - w0) / 1000;
     const g1 = blaster.snapshot();
     const r1 = await relayedPackets(rtpe.ng);
     blaster.stop();
+    await sleep(300); // let what is in flight arrive
+    const gEnd = blaster.snapshot();
 
     if (c0 === undefined || c1 === undefined) throw new Error(`rtpengine (pid ${rtpe.pid}) went away during the run: ${rtpe.stderrTail()}`);
     const diff = (k: keyof BlasterCounts): number => g1[k] - g0[k];
@@ -381,7 +387,10 @@ export async function relayCpu(opts: RelayCpuOptions): Promise<RelayCpuResult> {
       seconds: wall,
       packetsIn,
       packetsOut: received,
-      delivered: sent > 0 ? received / sent : 0,
+      // Over the whole run, not the window: a generator that falls behind sends in bursts, and
+      // a window boundary inside a burst would count its packets as sent in one window but
+      // received in the next.
+      delivered: gEnd.sentAtoB + gEnd.sentBtoA > 0 ? (gEnd.recvAtA + gEnd.recvAtB) / (gEnd.sentAtoB + gEnd.sentBtoA) : 0,
       cpuSeconds: cpu,
       cpuPer1000Packets: packetsIn > 0 ? (cpu * 1000) / (packetsIn / 1000) : NaN,
       version: rtpe.version,
@@ -392,6 +401,7 @@ export async function relayCpu(opts: RelayCpuOptions): Promise<RelayCpuResult> {
       relayErrors,
       idleCpuPct,
       generatorCpuPct: ((p1.user + p1.system) / 1e6 / wall) * 100,
+      machineBusyPct: m1.total > m0.total ? ((m1.busy - m0.busy) / (m1.total - m0.total)) * 100 : NaN,
       generator: { sentAtoB: diff('sentAtoB'), sentBtoA: diff('sentBtoA'), recvAtB: diff('recvAtB'), recvAtA: diff('recvAtA'), foreign: diff('foreign'), skippedPeriods: diff('skippedPeriods'), socketErrors: diff('socketErrors') },
       command: rtpe.command,
       warnings,
