@@ -27,6 +27,8 @@
  *   that with room to skip ports that are busy (it skips those it cannot bind).
  * - In an offer reply the SDP carries the port for the *answerer* (B sends there); the answer's
  *   reply carries the port for the *offerer* (A sends there).
+ * - A bad option value (e.g. a non-numeric --port-min) makes it exit 255 printing nothing at all:
+ *   the start error quotes the command line so it can be run by hand.
  * - By default rtpengine runs one worker thread per core (`--num-threads`); on 2 cores that is 2.
  */
 import { spawnSync } from 'node:child_process';
@@ -124,7 +126,7 @@ export interface Rtpengine {
   /** The exact command line started. */
   readonly command: string[];
   readonly ng: NgClient;
-  /** The last lines rtpengine wrote to stderr (its log). */
+  /** The last lines rtpengine wrote to stderr (its log) and stdout. */
   stderrTail(): string;
   stop(): Promise<void>;
 }
@@ -151,17 +153,21 @@ export async function startRtpengine(opts: RtpengineOptions = {}): Promise<Rtpen
     '--delete-delay=0',
     ...(opts.numThreads ? [`--num-threads=${opts.numThreads}`] : []),
   ];
-  const child: ChildProcess = spawnTracked(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its log goes to stderr; option errors go to stdout: both are kept for error messages.
+  const child: ChildProcess = spawnTracked(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
-  let partial = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    tail.push(...lines);
-    if (tail.length > 30) tail.splice(0, tail.length - 30);
-  });
-  const stderrTail = (): string => [...tail, partial].filter(Boolean).slice(-10).join('\n') || '(nothing on stderr)';
+  const partial = { out: '', err: '' };
+  for (const k of ['out', 'err'] as const) {
+    const stream = k === 'out' ? child.stdout : child.stderr;
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const lines = (partial[k] + chunk).split('\n');
+      partial[k] = lines.pop() ?? '';
+      tail.push(...lines);
+      if (tail.length > 30) tail.splice(0, tail.length - 30);
+    });
+  }
+  const stderrTail = (): string => [...tail, partial.out, partial.err].filter(Boolean).slice(-10).join('\n') || '(it printed nothing)';
   let spawnError: Error | undefined;
   child.once('error', (e) => (spawnError = e));
 
@@ -172,7 +178,7 @@ export async function startRtpengine(opts: RtpengineOptions = {}): Promise<Rtpen
     while (true) {
       if (spawnError) throw new Error(`rtpengine could not be started (${bin}): ${spawnError.message}`);
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`rtpengine exited (${child.exitCode ?? child.signalCode}) before answering ping on ${HOST}:${ngPort}: ${stderrTail()}`);
+        throw new Error(`rtpengine exited (${child.exitCode ?? child.signalCode}) before answering ping on ${HOST}:${ngPort}: ${stderrTail()}\n  command: ${[bin, ...args].join(' ')}`);
       }
       try {
         await ng.ping();
