@@ -129,7 +129,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       return {
         status: !parts.ready ? 'starting' : redis && redis.state !== 'up' ? 'degraded' : 'ok',
         details: {
-          calls: parts.calls?.calls.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats(),
+          calls: parts.calls?.calls.size ?? 0, payments: parts.paymentCalls?.live.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats(),
           store: backend.kind, ...(redis ? { redis } : {}),
         },
       };

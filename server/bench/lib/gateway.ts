@@ -12,7 +12,10 @@ import { sleep, spawnTracked, stopChild } from './procs.js';
 export interface Health {
   /** `ok`, `degraded`, or `starting` until every part of the gateway is up. */
   status: string;
+  /** Bridged calls (B2BUA). */
   calls: number;
+  /** Payment calls (transfer mode). */
+  payments: number;
   registered: number;
   transactions: number;
   received: number;
@@ -79,9 +82,10 @@ export class GatewayProcess {
     return this.tail;
   }
 
-  static async start(o: { repo: string; env: Record<string, string>; sipPort: number; httpPort: number; logDir?: string }): Promise<GatewayProcess> {
+  /** `nodeArgs`: extra Node flags (e.g. `--cpu-prof --cpu-prof-dir=D`: a profile per thread at exit). */
+  static async start(o: { repo: string; env: Record<string, string>; sipPort: number; httpPort: number; logDir?: string; nodeArgs?: string[] }): Promise<GatewayProcess> {
     const entry = resolve(o.repo, 'server/bench/lib/gateway-entry.ts');
-    const child = spawnTracked(process.execPath, ['--expose-gc', '--import', 'tsx', entry], {
+    const child = spawnTracked(process.execPath, ['--expose-gc', ...(o.nodeArgs ?? []), '--import', 'tsx', entry], {
       cwd: o.repo,
       env: { ...process.env, ...o.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -106,11 +110,12 @@ export class GatewayProcess {
 
   async health(): Promise<Health> {
     const r = await fetch(`http://127.0.0.1:${this.httpPort}/healthz`, { signal: AbortSignal.timeout(2000) });
-    const j = (await r.json()) as { status: string; details: { calls: number; registered: number; sip?: Partial<Health> } };
+    const j = (await r.json()) as { status: string; details: { calls: number; payments?: number; registered: number; sip?: Partial<Health> } };
     const s = j.details.sip ?? {};
     return {
       status: j.status,
       calls: j.details.calls,
+      payments: j.details.payments ?? 0,
       registered: j.details.registered,
       transactions: s.transactions ?? 0,
       received: s.received ?? 0,

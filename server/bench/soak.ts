@@ -1,0 +1,235 @@
+/**
+ * `npm run bench:soak -- --minutes N [--rate R] [--transport rfc4733|inband]` (issue 7): steady
+ * payment load for N minutes, by default at 80 % of the maximum bench:load found (load-max.json),
+ * the same SIPp payment calls as bench:load (server/bench/lib/load-run.ts judges every one).
+ *
+ * Every 10 s: the gateway's RSS, V8 heap, event-loop lag over those 10 s (p99 and max), open file
+ * descriptors (/proc/<pid>/fd), live handles, calls held and CPU. Before the load and after it has
+ * drained, a full GC and the same figures again. A leak fails the soak (exit 1):
+ *   - file descriptors or live handles after the drain above the baseline by more than 5;
+ *   - V8 heap after a full GC after the drain above the baseline by more than 16 MiB;
+ *   - RSS growing by more than 32 MiB per 10 minutes over the second half of the load (least squares;
+ *     judged from 10 minutes on: a shorter soak is mostly ramp).
+ * Failed payments and digit errors are reported (and also fail the soak).
+ * Writes server/bench/soak.png (a chart drawn as SVG and rendered by Debian's Chromium through
+ * Playwright) and the RESULTS.md section between the bench:soak markers; `--no-write` to skip.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright';
+import { startLoadEnv, stopLoadEnv } from './lib/load-env.js';
+import { lag, runLoadStep, type LoadStep } from './lib/load-run.js';
+import type { DtmfTransport } from './lib/load-scenario.js';
+import { cpuSeconds, killAllChildren, sleep } from './lib/procs.js';
+import { replaceMarkedSection } from './lib/report.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const minutes = Number(opt('minutes') ?? 30);
+const transport = (opt('transport') ?? 'rfc4733') as DtmfTransport;
+const write = !args.includes('--no-write');
+const log = (s: string): void => void process.stdout.write(`${s}\n`);
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+function defaultRate(): { rate: number; from: string } {
+  const given = opt('rate');
+  if (given) return { rate: Number(given), from: '--rate' };
+  const file = join(HERE, 'load-max.json');
+  if (!existsSync(file)) throw new Error('no --rate and no server/bench/load-max.json: run `npm run bench:load` first or pass --rate R');
+  const max = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { rate?: number }>)[transport]?.rate;
+  if (!max) throw new Error(`load-max.json has no ${transport} maximum: pass --rate R`);
+  return { rate: Math.max(1, Math.round(max * 0.8 * 10) / 10), from: `80 % of bench:load's ${max} calls/s (load-max.json)` };
+}
+
+interface Sample {
+  t: number;
+  rssMb: number;
+  heapMb: number;
+  lagP99: number;
+  lagMax: number;
+  fds: number;
+  handles: number;
+  calls: number;
+  cpuPct: number;
+}
+
+const fdCount = (pid: number): number => {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return NaN;
+  }
+};
+
+/** Least-squares slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den ? num / den : 0;
+}
+
+function chartSvg(samples: Sample[], title: string): string {
+  const W = 1000;
+  const panels: { name: string; unit: string; series: { label: string; color: string; y: (s: Sample) => number }[] }[] = [
+    { name: 'Memory', unit: 'MB', series: [{ label: 'RSS', color: '#1f77b4', y: (s) => s.rssMb }, { label: 'V8 heap used', color: '#9467bd', y: (s) => s.heapMb }] },
+    { name: 'Event-loop lag (10 s windows)', unit: 'ms', series: [{ label: 'p99', color: '#d62728', y: (s) => s.lagP99 }, { label: 'max', color: '#ff9896', y: (s) => s.lagMax }] },
+    { name: 'Descriptors and calls', unit: '', series: [{ label: 'open fds', color: '#2ca02c', y: (s) => s.fds }, { label: 'calls held', color: '#ff7f0e', y: (s) => s.calls }, { label: 'gateway CPU %', color: '#7f7f7f', y: (s) => s.cpuPct }] },
+  ];
+  const PH = 220;
+  const top = 50;
+  const left = 70;
+  const pw = W - left - 30;
+  const tMax = Math.max(1, ...samples.map((s) => s.t));
+  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${top + panels.length * (PH + 50)}" font-family="sans-serif" font-size="12">`, '<rect width="100%" height="100%" fill="white"/>', `<text x="${left}" y="28" font-size="16" font-weight="bold">${title}</text>`];
+  panels.forEach((p, i) => {
+    const y0 = top + i * (PH + 50) + 20;
+    const yMax = Math.max(1, ...p.series.flatMap((s) => samples.map(s.y).filter(Number.isFinite))) * 1.1;
+    out.push(`<text x="${left}" y="${y0 - 6}" font-weight="bold">${p.name}${p.unit ? ` (${p.unit})` : ''}</text>`);
+    out.push(`<rect x="${left}" y="${y0}" width="${pw}" height="${PH}" fill="none" stroke="#ccc"/>`);
+    for (let k = 0; k <= 4; k++) {
+      const v = (yMax * k) / 4;
+      const y = y0 + PH - (PH * k) / 4;
+      out.push(`<line x1="${left}" x2="${left + pw}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${left - 6}" y="${y + 4}" text-anchor="end">${v >= 100 ? v.toFixed(0) : v.toFixed(1)}</text>`);
+    }
+    for (let m = 0; m <= tMax / 60; m += Math.max(1, Math.round(tMax / 60 / 10))) {
+      const x = left + (pw * m * 60) / tMax;
+      out.push(`<text x="${x}" y="${y0 + PH + 14}" text-anchor="middle">${m} min</text>`);
+    }
+    p.series.forEach((s, j) => {
+      const pts = samples.filter((x) => Number.isFinite(s.y(x))).map((x) => `${(left + (pw * x.t) / tMax).toFixed(1)},${(y0 + PH - (PH * s.y(x)) / yMax).toFixed(1)}`);
+      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.join(' ')}"/>`);
+      out.push(`<rect x="${left + 10 + j * 150}" y="${y0 + 8}" width="12" height="3" fill="${s.color}"/><text x="${left + 26 + j * 150}" y="${y0 + 13}">${s.label}</text>`);
+    });
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+async function renderPng(svg: string, file: string): Promise<void> {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    await page.setContent(`<body style="margin:0">${svg}</body>`);
+    await page.locator('svg').screenshot({ path: file });
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { rate, from } = defaultRate();
+  const env = await startLoadEnv('soak');
+  const info = { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, node: process.version, load: loadavg().map((x) => x.toFixed(2)).join(' ') };
+  log(`bench:soak ${minutes} min at ${rate} calls/s (${from}), ${transport}; gateway pid ${env.gw.pid}; run dir ${env.runDir}`);
+  const samples: Sample[] = [];
+  let step: LoadStep | undefined;
+  let before: { heapMb: number; fds: number; handles: number } | undefined;
+  let after: { heapMb: number; fds: number; handles: number; left: number } | undefined;
+  try {
+    await runLoadStep(env, { transport, rate: 2, calls: 4, label: 'warm-up' });
+    await sleep(2000);
+    const m0 = await env.gw.mem(true);
+    before = { heapMb: m0.heapUsed / 2 ** 20, fds: fdCount(env.gw.pid), handles: m0.handles };
+    log(`baseline after warm-up and a full GC: heap ${before.heapMb.toFixed(1)} MB, ${before.fds} fds, ${before.handles} handles`);
+    const calls = Math.round(rate * minutes * 60);
+    const t0 = performance.now();
+    let done = false;
+    const running = runLoadStep(env, { transport, rate, calls, label: `soak ${rate}/s` }).finally(() => (done = true));
+    let cpuPrev = cpuSeconds(env.gw.pid) ?? 0;
+    let tPrev = t0;
+    await env.gw.eventLoopDelay();
+    while (!done) {
+      await Promise.race([sleep(10_000), running.catch(() => undefined)]);
+      if (done) break;
+      const now = performance.now();
+      const [mem, eld, h] = await Promise.all([env.gw.mem(false), env.gw.eventLoopDelay(), env.gw.health()]);
+      const cpu = cpuSeconds(env.gw.pid) ?? cpuPrev;
+      const s: Sample = {
+        t: (now - t0) / 1000, rssMb: mem.rss / 2 ** 20, heapMb: mem.heapUsed / 2 ** 20, lagP99: lag(eld.p99Ms), lagMax: lag(eld.maxMs),
+        fds: fdCount(env.gw.pid), handles: mem.handles, calls: h.calls + h.payments, cpuPct: (100 * (cpu - cpuPrev)) / ((now - tPrev) / 1000),
+      };
+      cpuPrev = cpu;
+      tPrev = now;
+      samples.push(s);
+      if (samples.length % 6 === 0) log(`${(s.t / 60).toFixed(1)} min: RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapMb.toFixed(0)} MB, lag p99 ${s.lagP99} ms, ${s.fds} fds, ${s.handles} handles, ${s.calls} calls, CPU ${s.cpuPct.toFixed(0)} %`);
+    }
+    step = await running;
+    const held = async (): Promise<number> => {
+      const x = await env.gw.health();
+      return x.calls + x.payments;
+    };
+    for (let i = 0; i < 60 && (await held()) > 0; i++) await sleep(1000);
+    await sleep(3000);
+    const m1 = await env.gw.mem(true);
+    after = { heapMb: m1.heapUsed / 2 ** 20, fds: fdCount(env.gw.pid), handles: m1.handles, left: await held() };
+  } finally {
+    await stopLoadEnv(env);
+  }
+  if (!step || !before || !after) throw new Error('soak did not complete');
+  // RSS trend over the second half of the load (the first half holds the ramp and JIT/heap growth).
+  const loaded = samples.filter((s) => s.t <= minutes * 60);
+  const half = loaded.filter((s) => s.t >= (minutes * 60) / 2);
+  const rssPer10Min = slope(half.map((s) => s.t), half.map((s) => s.rssMb)) * 600;
+  const heapPer10Min = slope(half.map((s) => s.t), half.map((s) => s.heapMb)) * 600;
+  const lags = loaded.map((s) => s.lagP99).sort((a, b) => a - b);
+  const worstLag = Math.max(...loaded.map((s) => s.lagMax));
+  const verdicts = [
+    { what: 'file descriptors after the drain', ok: after.fds - before.fds <= 5, text: `${before.fds} -> ${after.fds}` },
+    { what: 'live handles after the drain', ok: after.handles - before.handles <= 5, text: `${before.handles} -> ${after.handles}` },
+    { what: 'V8 heap after a full GC after the drain', ok: after.heapMb - before.heapMb <= 16, text: `${before.heapMb.toFixed(1)} -> ${after.heapMb.toFixed(1)} MB` },
+    minutes >= 10
+      ? { what: 'RSS trend over the second half', ok: rssPer10Min <= 32, text: `${rssPer10Min >= 0 ? '+' : ''}${rssPer10Min.toFixed(1)} MB per 10 min (heap ${heapPer10Min >= 0 ? '+' : ''}${heapPer10Min.toFixed(1)})` }
+      : { what: 'RSS trend over the second half', ok: true, text: `not judged: a soak under 10 minutes is mostly ramp (${rssPer10Min.toFixed(1)} MB per 10 min)` },
+    { what: 'payments', ok: step.pass, text: `${step.paid}/${step.calls} paid, digits lost ${step.digitsLost} / extra ${step.digitsExtra}, field errors ${step.fieldErrors}, SIPp failed ${step.sippFailed}` },
+  ];
+  const leak = verdicts.some((v) => !v.ok);
+  for (const v of verdicts) log(`${v.ok ? 'ok  ' : 'FAIL'} ${v.what}: ${v.text}`);
+  log(`event-loop lag over 10 s windows: median p99 ${lags[Math.floor(lags.length / 2)] ?? '-'} ms, worst window p99 ${lags[lags.length - 1] ?? '-'} ms, max ${worstLag} ms; digit->event p99 ${step.digitFromEnd.p99} ms from the end; calls held up to ${Math.max(...samples.map((s) => s.calls))}`);
+  if (write) {
+    const png = join(HERE, 'soak.png');
+    const title = `bench:soak: ${minutes} min, ${rate} payment calls/s (${transport}), ${step.paid}/${step.calls} paid`;
+    await renderPng(chartSvg(samples, title), png);
+    writeFileSync(join(HERE, 'soak-samples.csv'), ['t_s,rss_mb,heap_mb,lag_p99_ms,lag_max_ms,fds,handles,calls,cpu_pct', ...samples.map((s) => [s.t.toFixed(0), s.rssMb.toFixed(1), s.heapMb.toFixed(1), s.lagP99, s.lagMax, s.fds, s.handles, s.calls, s.cpuPct.toFixed(1)].join(','))].join('\n') + '\n');
+    const body = [
+      '<!-- bench:soak -->',
+      '## Soak (`npm run bench:soak`)',
+      '',
+      `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start: **${minutes} minutes at ${rate} payment calls/s** (${from}), ${transport}, the same SIPp payment calls as bench:load; ${step.calls} calls, ${step.paid} paid, calls held up to ${Math.max(...samples.map((s) => s.calls))}.`,
+      '',
+      'Method: every 10 s the gateway\'s RSS, V8 heap used, event-loop lag over those 10 s (perf_hooks, beyond its 10 ms interval), open file descriptors, live handles, calls held and CPU. Baseline after a warm-up and a full GC; the same after the load has drained. Leak criteria: fds or handles more than 5 above the baseline after the drain, heap after GC more than 16 MiB above it, or RSS rising more than 32 MiB per 10 minutes over the second half (least squares). Samples: `soak-samples.csv`; chart: `soak.png`.',
+      '',
+      '| check | result | verdict |',
+      '|---|---|---|',
+      ...verdicts.map((v) => `| ${v.what} | ${v.text} | ${v.ok ? 'ok' : '**fail**'} |`),
+      '',
+      `Event-loop lag over the 10 s windows: median p99 ${lags[Math.floor(lags.length / 2)] ?? '-'} ms, worst window p99 ${lags[lags.length - 1] ?? '-'} ms, max ${worstLag} ms. Digit -> event over the whole soak: p50 ${step.digitFromEnd.p50} / p99 ${step.digitFromEnd.p99} ms from the key's end, ${step.digitFromFirst.p50} / ${step.digitFromFirst.p99} ms from its first packet. Call setup p50 / p99 ${step.setup.p50} / ${step.setup.p99} ms. Gateway CPU ${step.gwCpuPct} % of a core on average, RSS peak ${step.gwRssPeakMb} MB.`,
+      '',
+      '![soak chart](soak.png)',
+      '<!-- /bench:soak -->',
+    ].join('\n');
+    replaceMarkedSection(join(HERE, 'RESULTS.md'), '<!-- bench:soak -->', '<!-- /bench:soak -->', body);
+    log(`wrote ${png}, soak-samples.csv and RESULTS.md`);
+  }
+  if (leak) process.exitCode = 1;
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench:soak failed: ${(err as Error).stack ?? String(err)}\n`);
+  killAllChildren();
+  process.exit(1);
+}
