@@ -28,10 +28,17 @@ export interface OtpStoreOptions {
 /** OTPs the demo provider issued: one per request, bound to an order, limited tries, expiry. */
 export class OtpStore {
   readonly #byId = new Map<string, OtpRecord>();
+  #sweptAt = 0;
 
   constructor(private readonly o: OtpStoreOptions) {}
 
+  /** OTPs held now (issued and not yet forgotten). */
+  get size(): number {
+    return this.#byId.size;
+  }
+
   issue(orderRef: string): { otpId: string; otp: string; length: number; expiresAt: string } {
+    this.#sweep();
     const otp = this.o.fixedOtp ?? String(randomInt(0, 10 ** OTP_LENGTH)).padStart(OTP_LENGTH, '0');
     const otpId = `otp_${randomBytes(9).toString('base64url')}`;
     const expiresAt = this.o.now() + this.o.ttlMs;
@@ -67,6 +74,22 @@ export class OtpStore {
   markUsed(otpId: string): void {
     const r = this.#byId.get(otpId);
     if (r) r.state = 'used';
+  }
+
+  /**
+   * Forgets OTPs one lifetime after they expired (at most once a minute), so a long-running demo
+   * does not keep every OTP it ever issued; a forgotten otpId is then unknown (404).
+   */
+  #sweep(): void {
+    const now = this.o.now();
+    if (now - this.#sweptAt < 60_000) return;
+    this.#sweptAt = now;
+    for (const [id, r] of this.#byId) {
+      if (r.expiresAt + this.o.ttlMs < now) {
+        r.otp.fill(0);
+        this.#byId.delete(id);
+      }
+    }
   }
 
   close(): void {

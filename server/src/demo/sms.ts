@@ -27,6 +27,8 @@ export interface SmsSinkOptions {
   /** Answer 503 to every send (to exercise the second SMS route). */
   readonly down: boolean;
   readonly now: () => number;
+  /** How many messages the sink keeps, newest (default 500): older ones are dropped. */
+  readonly keep?: number;
 }
 
 /**
@@ -45,6 +47,8 @@ export class SmsSink {
       const body = smsBody.safeParse(req.body);
       if (!body.success) return void res.status(400).json(badRequest(body.error));
       this.messages.push({ ...body.data, sentAt: new Date(this.o.now()).toISOString() });
+      const over = this.messages.length - (this.o.keep ?? 500);
+      if (over > 0) this.messages.splice(0, over);
       res.status(202).json({ messageId: `sms_${randomBytes(9).toString('base64url')}`, status: 'accepted' });
     });
     r.get('/demo/sms', (_req, res) => {
