@@ -57,6 +57,7 @@ export async function startLoadEnv(name: string, extraEnv: Record<string, string
     },
     runDir,
     sippMediaPort,
+    others: { provider: provider.pid ?? -1 },
     run: `${Date.now().toString(36)}-`,
     sipp,
     pgPort,

@@ -22,6 +22,15 @@ import { pct } from './report.js';
 import { errorSummary, lastStats, num, rttSamples, startSipp } from './sipp.js';
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** Nanoseconds a thread has spent runnable but waiting for a CPU (/proc/.../schedstat, field 2). */
+function runqWaitNs(pid: number, tid = pid): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}
 const FIELDS: Field[] = ['pan', 'expiry', 'cvv', 'otp'];
 
 /** What the supervisor connection saw of one session (counts and times only: events are masked). */
@@ -138,6 +147,8 @@ export interface LoadEnv {
   runDir: string;
   sippMediaPort: number;
   run: string;
+  /** Other processes of the harness whose CPU each step reports (the demo provider). */
+  others?: Record<string, number>;
 }
 
 export interface Dist {
@@ -171,6 +182,10 @@ export interface LoadStep {
   gwCpuPct: number;
   gwRssPeakMb: number;
   sippCpuPct: number;
+  /** CPU % of one core of the bench process itself (SIPp logs, the supervisor connection) and the `others`. */
+  harnessCpuPct: Record<string, number>;
+  /** Share of the step the gateway's main thread spent runnable but waiting for a core (CPU starvation). */
+  mainRunqWaitPct: number;
   machineBusyPct: number;
   eld: { p50Ms: number; p99Ms: number; maxMs: number };
   rtp: { in: number; out: number; lost: number; lossPct: number; inPps: number; outPps: number };
@@ -207,6 +222,9 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
   const rtp0 = await rtpTotals(env.gw.httpPort);
   await env.gw.eventLoopDelay(); // resets the histogram: the step's own delays from here
   const cpu0 = cpuSeconds(env.gw.pid) ?? 0;
+  const self0 = process.cpuUsage();
+  const wait0 = runqWaitNs(env.gw.pid);
+  const others0 = Object.fromEntries(Object.entries(env.others ?? {}).map(([k, pid]) => [k, cpuSeconds(pid) ?? 0]));
   const m0 = machineCpu();
   const t0 = performance.now();
   const logFile = join(dir, 'play.log');
@@ -233,6 +251,10 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
   clearInterval(sampler);
   const wallS = (performance.now() - t0) / 1000;
   const cpu = (cpuSeconds(env.gw.pid) ?? cpu0) - cpu0;
+  const self = process.cpuUsage(self0);
+  const mainRunqWaitPct = Math.round((runqWaitNs(env.gw.pid) - wait0) / 1e7 / wallS);
+  const harnessCpuPct: Record<string, number> = { bench: Math.round((self.user + self.system) / 1e4 / wallS) };
+  for (const [k, pid] of Object.entries(env.others ?? {})) harnessCpuPct[k] = Math.round((100 * ((cpuSeconds(pid) ?? others0[k]!) - others0[k]!)) / wallS);
   const m1 = machineCpu();
   const eld = await env.gw.eventLoopDelay();
   const rtp1 = await rtpTotals(env.gw.httpPort);
@@ -314,6 +336,8 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
     gwCpuPct: r1((100 * cpu) / wallS),
     gwRssPeakMb: r1(peakRss / 2 ** 20),
     sippCpuPct: r1((100 * sippCpu) / wallS),
+    harnessCpuPct,
+    mainRunqWaitPct,
     machineBusyPct: r1((100 * (m1.busy - m0.busy)) / wallS),
     eld: { p50Ms: lag(eld.p50Ms), p99Ms: lag(eld.p99Ms), maxMs: lag(eld.maxMs) },
     rtp: {
