@@ -135,10 +135,12 @@ async function providerRun(kind: string, demo: DemoProvider, proxy: FaultProxy, 
   })();
   proxy.setMode(mode);
   const stamp = stampOf();
+  let injectedOps = new Map(proxy.ops);
   let results: FaultPaymentResult[];
   try {
     results = await wave(gw, tap, () => ({ transport: 'rfc4733', orderPrefix: `FP-${kind}-${stamp}`, outcomeTimeoutMs: 180_000 }));
   } finally {
+    injectedOps = new Map(proxy.ops);
     proxy.setMode(NO_FAULTS);
   }
   const wallS = (performance.now() - t0) / 1000;
@@ -146,7 +148,7 @@ async function providerRun(kind: string, demo: DemoProvider, proxy: FaultProxy, 
   sampling = false;
   await sampler;
   const after = await scrape(gw.httpPort).catch(() => last);
-  const injected = Object.fromEntries([...proxy.ops].map(([op, c]) => [op, `${c.injected}/${c.requests}`]));
+  const injected = Object.fromEntries([...injectedOps].map(([op, c]) => [op, `${c.injected}/${c.requests}`]));
   const gatewayAlive = gw.child.exitCode === null && gw.child.signalCode === null;
   tap.close();
   await gw.stop();
