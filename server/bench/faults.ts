@@ -82,6 +82,8 @@ interface ProviderRun {
   refusedByBreaker: number;
   latency: OpLatency[];
   injected: Record<string, string>;
+  /** Orders whose customer got more than one OTP SMS (an SMS sent, its answer lost, sent again). */
+  duplicateSms: number;
   wallS: number;
   gatewayAlive: boolean;
   warnings: number;
@@ -154,8 +156,15 @@ async function providerRun(kind: string, demo: DemoProvider, proxy: FaultProxy, 
   await gw.stop();
   const records = demo.payments().filter((p) => p.orderRef.startsWith(`FP-${kind}-${stamp}-`));
   const audit = auditCharges(results, records);
+  const prefix = `FP-${kind}-${stamp}-`;
+  const smsPerOrder = new Map<string, number>();
+  for (const m of demo.smsMessages()) {
+    const ref = new RegExp(`${prefix}\\d+`).exec(m.text)?.[0]; // only the order ref is read from the text
+    if (ref) smsPerOrder.set(ref, (smsPerOrder.get(ref) ?? 0) + 1);
+  }
+  const duplicateSms = [...smsPerOrder.values()].filter((n) => n > 1).length;
   const refusedByBreaker = results.filter((r) => r.issues.some((i) => i.includes('breaker-open'))).length;
-  return { kind, label, results, audit, transitions, refusedByBreaker, latency: latencyDelta(before, after), injected, wallS, gatewayAlive, warnings: gw.warnings };
+  return { kind, label, results, audit, transitions, refusedByBreaker, latency: latencyDelta(before, after), injected, duplicateSms, wallS, gatewayAlive, warnings: gw.warnings };
 }
 
 function printProvider(r: ProviderRun): void {
@@ -165,6 +174,7 @@ function printProvider(r: ProviderRun): void {
   log(`  provider issues: ${fmtCounts(issueCounts(r.results))}`);
   log(`  charges: max ${a.maxChargesPerOrder}/order, double-charged orders ${a.doubleCharged}; paid+charged ${a.paidAndCharged}, paid-not-charged ${a.paidNotCharged}, charged+flagged ${a.chargedFlagged}, charged-unflagged ${a.chargedUnflagged}, flagged-not-charged ${a.flaggedNotCharged}; approved-unconfirmed ${a.approvedUnconfirmed}; not charged: ${fmtCounts(a.notCharged)}`);
   log(`  breaker: ${r.transitions.join('; ') || 'no transition'}; sessions refused by the open breaker: ${r.refusedByBreaker}`);
+  log(`  orders with more than one OTP SMS: ${r.duplicateSms}`);
   log(`  injected 500s: ${Object.entries(r.injected).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const l of r.latency) log(`  ${l.op} ${l.status}: n ${l.count}, mean ${l.meanMs} ms, p50 ${l.p50}, p99 ${l.p99}`);
 }
@@ -238,7 +248,7 @@ function writeResults(info: Record<string, string | number>, rtp: TransportRow[]
       ...prov.map((r) => `| ${r.label} | ${r.results.filter((x) => x.outcome === 'paid').length}/${r.results.length} | ${fmtCounts(outcomeCounts(r.results))} | ${r.audit.maxChargesPerOrder} | ${r.audit.doubleCharged} | ${r.audit.paidNotCharged} | ${r.audit.chargedFlagged} / ${r.audit.chargedUnflagged} | ${r.transitions.join('; ') || 'none'} | ${r.refusedByBreaker} |`),
       '',
       ...prov.flatMap((r) => [
-        `**${r.label}**: provider issues seen by sessions: ${fmtCounts(issueCounts(r.results))}. Not charged: ${fmtCounts(r.audit.notCharged)}. Injected 500s per op: ${Object.entries(r.injected).filter(([, v]) => !v.startsWith('0/')).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}. Gateway ${r.gatewayAlive ? 'stayed up' : 'DIED'}; ${r.warnings} warn+ log lines.`,
+        `**${r.label}**: provider issues seen by sessions: ${fmtCounts(issueCounts(r.results))}. Not charged: ${fmtCounts(r.audit.notCharged)}. Orders whose customer got more than one OTP SMS: ${r.duplicateSms}. Injected 500s per op: ${Object.entries(r.injected).filter(([, v]) => !v.startsWith('0/')).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}. Gateway ${r.gatewayAlive ? 'stayed up' : 'DIED'}; ${r.warnings} warn+ log lines.`,
         '',
         '| provider op | status | n | mean ms | p50 | p99 |',
         '|---|---|---:|---:|---:|---:|',
