@@ -178,6 +178,15 @@ export class CircuitBreaker {
     return this.#s.state;
   }
 
+  /**
+   * True while an acquire would be refused for being open (within the cooldown). Past the cooldown
+   * the state still reads `open` until someone acquires, and that acquire is the probe: callers that
+   * refuse work up front must ask this, not `state`, or nothing ever probes and it stays open.
+   */
+  get refusing(): boolean {
+    return this.#s.state === BreakerState.Open && this.clock.now() - this.#s.openedAt < this.config.cooldownMs;
+  }
+
   /** A ticket when the call may proceed, else null (refuse fast). */
   tryAcquire(): BreakerTicket | null {
     const admitted = this.#apply({ kind: 'acquire', at: this.clock.now() });

@@ -93,6 +93,20 @@ describe('CircuitBreaker on the fake clock', () => {
     expect(() => b.acquire()).toThrow(ProviderError);
   });
 
+  it('is refusing only while open within the cooldown; past it the state still reads open until the probe', () => {
+    const clock = new FakeClock();
+    const b = new CircuitBreaker('payment', clock, CFG);
+    expect(b.refusing).toBe(false);
+    for (let i = 0; i < 3; i++) b.failure(b.acquire());
+    expect([b.state, b.refusing]).toEqual([Open, true]);
+    clock.advance(CFG.cooldownMs);
+    expect([b.state, b.refusing]).toEqual([Open, false]);
+    const probe = b.acquire();
+    expect([b.state, b.refusing]).toEqual([HalfOpen, false]);
+    b.success(probe);
+    expect(b.state).toBe(Closed);
+  });
+
   it('keeps at most RATE_CALLS results per list', () => {
     let s = initialBreaker(0);
     for (let i = 1; i <= 1000; i++) s = breakerStep(s, ok(i), DEFAULT_BREAKER).next;
