@@ -40,12 +40,16 @@ const arg = (name: string): string | undefined => {
 const N = Number(arg('n') ?? 40);
 const only = arg('only');
 const transports = (arg('transports') ?? 'rfc4733,inband,info').split(',') as Transport[];
+/** The outage run: the provider down while most sessions are at the OTP, then healthy again. */
+const OUTAGE = { fromMs: 12_000, toMs: 18_000 };
+const RECOVERY_N = 5;
 const KINDS: Record<string, { label: string; mode: FaultMode }> = {
   slow: { label: 'every provider answer 2 s late', mode: { ...NO_FAULTS, delayMs: 2000 } },
   'fail-before': { label: '10 % answered 500 before forwarding', mode: { ...NO_FAULTS, fail500: 0.1, failWhen: 'before', seed: 11 } },
   'fail-after': { label: '10 % answered 500 after forwarding (charge made, answer lost)', mode: { ...NO_FAULTS, fail500: 0.1, failWhen: 'after', seed: 12 } },
+  outage: { label: `provider down (every request 500) from ${OUTAGE.fromMs / 1000} s to ${OUTAGE.toMs / 1000} s, then ${RECOVERY_N} more payments after the cooldown`, mode: { ...NO_FAULTS, outage: OUTAGE } },
 };
-const kinds = (arg('kinds') ?? 'slow,fail-before,fail-after').split(',').filter((k) => k in KINDS);
+const kinds = (arg('kinds') ?? 'slow,fail-before,fail-after,outage').split(',').filter((k) => k in KINDS);
 const LOSS = Number(arg('loss') ?? 0.05);
 const REORDER = Number(arg('reorder') ?? 0.05);
 /** Order refs go into the OTP SMS, whose DLT variables hold at most 30 characters: keep them short. */
@@ -66,10 +70,10 @@ async function startGateway(providerUrl: string, runDir: string): Promise<Gatewa
 }
 
 /** N payments 100 ms apart, as bench:capture starts them. */
-function wave(gw: GatewayProcess, tap: EventTap, run: (i: number) => Parameters<typeof faultPayment>[3]): Promise<FaultPaymentResult[]> {
-  return Promise.all(Array.from({ length: N }, async (_, i) => {
-    await sleep(i * 100);
-    return faultPayment({ host: '127.0.0.1', port: gw.sipPort }, tap, i, run(i));
+function wave(gw: GatewayProcess, tap: EventTap, run: (i: number) => Parameters<typeof faultPayment>[3], n = N, first = 0): Promise<FaultPaymentResult[]> {
+  return Promise.all(Array.from({ length: n }, async (_, k) => {
+    await sleep(k * 100);
+    return faultPayment({ host: '127.0.0.1', port: gw.sipPort }, tap, first + k, run(first + k));
   }));
 }
 
@@ -140,7 +144,14 @@ async function providerRun(kind: string, demo: DemoProvider, proxy: FaultProxy, 
   let injectedOps = new Map(proxy.ops);
   let results: FaultPaymentResult[];
   try {
-    results = await wave(gw, tap, () => ({ transport: 'rfc4733', orderPrefix: `FP-${kind}-${stamp}`, outcomeTimeoutMs: 180_000 }));
+    const run = (): Parameters<typeof faultPayment>[3] => ({ transport: 'rfc4733', orderPrefix: `FP-${kind}-${stamp}`, outcomeTimeoutMs: 180_000 });
+    results = await wave(gw, tap, run);
+    if (mode.outage) {
+      // Past the outage and the breaker's cooldown (15 s): the next provider call is its probe.
+      const wait = mode.outage.toMs + 16_000 - (performance.now() - t0);
+      if (wait > 0) await sleep(wait);
+      results.push(...(await wave(gw, tap, run, RECOVERY_N, N)));
+    }
   } finally {
     injectedOps = new Map(proxy.ops);
     proxy.setMode(NO_FAULTS);

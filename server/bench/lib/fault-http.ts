@@ -16,6 +16,8 @@ export interface FaultMode {
   fail500: number;
   failWhen: 'before' | 'after';
   seed: number;
+  /** The provider is down (every request answered 500 before forwarding) in this span after setMode, ms. */
+  outage?: { fromMs: number; toMs: number };
 }
 
 export const NO_FAULTS: FaultMode = { delayMs: 0, fail500: 0, failWhen: 'before', seed: 1 };
@@ -36,6 +38,7 @@ export class FaultProxy {
   readonly ops = new Map<string, OpCount>();
   private mode: FaultMode = NO_FAULTS;
   private random = mulberry32(1);
+  private since = performance.now();
 
   private constructor(
     private readonly server: Server,
@@ -59,6 +62,7 @@ export class FaultProxy {
   setMode(m: FaultMode): void {
     this.mode = m;
     this.random = mulberry32(m.seed);
+    this.since = performance.now();
     this.ops.clear();
   }
 
@@ -75,12 +79,14 @@ export class FaultProxy {
     const n = this.count(op);
     n.requests++;
     const m = this.mode;
-    const fail = m.fail500 > 0 && this.random() < m.fail500;
+    const t = performance.now() - this.since;
+    const down = !!m.outage && t >= m.outage.fromMs && t < m.outage.toMs;
+    const fail = down || (m.fail500 > 0 && this.random() < m.fail500);
     const fail500 = (): void => {
       n.injected++;
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal-error"}}');
     };
-    if (fail && m.failWhen === 'before') return fail500();
+    if (fail && (down || m.failWhen === 'before')) return fail500();
     let status = 502;
     let body = Buffer.alloc(0);
     const headers: Record<string, string> = {};
