@@ -274,7 +274,17 @@ function writeResults(info: Record<string, string | number>, rtp: TransportRow[]
 }
 
 /** Hand-written reading of the figures (kept in the code so a re-run keeps it). */
-const NOTES = '';
+const NOTES = [
+  '### Reading',
+  '',
+  '- **RFC 4733 at 5 % loss + reordering loses no digit**: a key is 80 ms of events plus three end packets, so one lost or late packet never hides it. Key -> event is the key\'s first packet to its event; the receiver reports on the end packet, so ~80 ms of it is the key being held (see bench:capture).',
+  '- **In-band** loses about 1 % of keys at these settings; every loss was a field re-prompted and then entered, no wrong digit. Loss alone or reordering alone lost none in short runs (N 4): a key is four 20 ms frames, and it takes two of them missing (dropped, or later than the playout buffer\'s 40 ms look-ahead) to break an 80 ms tone below the detector\'s 40 ms. The key -> event tail (p99 ~0.6 s) comes with loss, not with reordering (N 4: p99 63 ms clean, 75 ms reordering only, 439 ms loss only); not investigated further.',
+  '- **SIP INFO** is the control (SIP is not faulted): every digit arrives.',
+  '- **Breaker, before the fix** (commit 8bf0348 and earlier, `failureThreshold` 5 in 30 s, count only): with 10 % 500s the payment breaker opened 15.5-15.7 s into the run (2 OTP + 2 validate + 1 confirm 500s, each retried successfully) and then refused the OTP step of most sessions: paid 8/40 (500 before forwarding) and 3/40 (500 after forwarding), every other session `failed/otp-unavailable` or `failed/otp-validation-unavailable`, no charge made for them. Now the breaker also needs >= 50 % failures among the last 20 results in the window (`minFailureRate`, server/src/providers/resilience/circuit-breaker.ts): 10 % 500s leave it closed and every payment goes through, and a real outage still opens it within 5-10 failures (outage run).',
+  '- **Breaker, stuck open (fixed)**: a session was refused up front whenever the breaker *read* open, but an open breaker only moves to half-open when a call acquires it after the cooldown; with every session refused before any provider call, it stayed open for good and every later payment ended `failed/provider-unavailable` until restart. Sessions are now refused only while it is cooling down (`CircuitBreaker.refusing`); past the cooldown the next session\'s OTP request is the probe (outage run: open -> half-open -> closed). A session whose call comes while the probe is in flight is still refused (one probe at a time).',
+  '- **No double charge** in any run: in the 500-after-forwarding run the payment POSTs whose answers were lost were settled by the status query by Idempotency-Key (approved), never re-posted with a new key. SMS POSTs whose answer was lost are reported to the session as failed (`sms:all-routes-failed:offer-resend`, one route configured); the customer then hears the resend offer. The bench\'s customers know the fixed DEMO_OTP and key it anyway, so those sessions still pay; a real customer would press # for a second SMS.',
+  '- Order refs are short in this bench because the order ref goes into the OTP SMS, whose DLT variables hold at most 30 characters: a longer ref ends the session `failed/sms-failed` (`sms:dlt-invalid`) after the card was keyed. Not changed here; the handoff could refuse such a ref up front.',
+].join('\n');
 
 try {
   await main();
