@@ -14,7 +14,11 @@ const OTP = BENCH_OTP;
 const TOKEN = BENCH_TOKEN;
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-export interface Ev { type: string; sessionId: string; at?: string; orderRef?: string; field?: string; count?: number; outcome?: string; receivedAt: number }
+export interface Ev {
+  type: string; sessionId: string; at?: string; orderRef?: string; field?: string; count?: number; outcome?: string; receivedAt: number;
+  // further fields some events carry (server/src/capture/events.ts), read by bench:faults
+  seq?: number; attempt?: number; reason?: string; attemptsLeft?: number; needsReconciliation?: boolean; step?: string; code?: string; action?: string;
+}
 
 /** Every event of the supervisor connection, by session, with its arrival time. */
 export class EventTap {

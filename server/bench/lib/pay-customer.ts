@@ -4,9 +4,15 @@
  * 20 ms packets of µ-law silence, and keys digits as RFC 4733 events (RFC 4733 2.5: a start packet
  * with the M bit, updates every 20 ms, three end packets), noting when each key's first packet left.
  * It answers the gateway's BYE. Just enough SIP for this one job (RFC 3261 8.1, 13, 15).
+ *
+ * Also (bench:faults, bench:load): keys as in-band tones in the µ-law stream or as SIP INFO
+ * (application/dtmf-relay); sends its RTP through a relay (a {@link RtpRelay} such as the loss
+ * proxy); and keeps receive statistics of the gateway's stream ({@link PayCustomer.rxStats}).
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { encodeUlaw } from '../../src/media/g711/index.js';
+import { channel, dtmfSignal } from '../../test/support/dsp/generator.js';
 
 const ULAW_SILENCE = 0xff;
 const EVENT_CODE: Record<string, number> = { '*': 10, '#': 11 };
@@ -21,6 +27,108 @@ export interface KeyTiming {
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 const token = (n: number): string => randomBytes(n).toString('hex');
+
+/** Something between the customer and the gateway's RTP address (bench/lib/loss-proxy.ts). */
+export interface RtpRelay {
+  /** Where the customer sends its RTP (and where the gateway's RTP comes from). */
+  readonly address: { address: string; port: number };
+  /** Told the gateway's RTP address once the SDP answer names it. */
+  setTarget(t: { address: string; port: number }): void;
+}
+
+export interface PayCustomerOptions {
+  /** Send RTP through this relay instead of straight to the gateway. */
+  rtpVia?: RtpRelay;
+  /** Offer telephone-event/8000 (default true); false for a phone that only keys in-band tones. */
+  telephoneEvent?: boolean;
+}
+
+/** What the customer received of the gateway's RTP stream (RFC 3550 A.3, A.8). */
+export interface RxStats {
+  /** RTP packets received. */
+  packets: number;
+  /** Expected (from the extended highest sequence number) minus received, summed over sources; never negative. */
+  lost: number;
+  /** Interarrival jitter of the current source's audio packets (RFC 3550 A.8), in ms. */
+  jitterMs: number;
+}
+
+const MAX_DROPOUT = 3000;
+const MAX_MISORDER = 100;
+const RTP_CLOCK_PER_MS = 8;
+
+/**
+ * RFC 3550 A.1/A.3/A.8 receive statistics of one stream, O(1) and allocation-free per packet.
+ * Arrival times are read when Node hands the datagram over, so the customer's own event-loop delay
+ * is inside the jitter figure.
+ */
+export class RxCounter {
+  packets = 0;
+  private ssrc = -1;
+  private base = 0;
+  private maxSeq = 0;
+  private cycles = 0;
+  private received = 0;
+  private lostBefore = 0;
+  private transit = 0;
+  private haveTransit = false;
+  /** RFC 3550 A.8 `jitter`, in timestamp units, as a float (no <<4 fixed point needed here). */
+  private jitter = 0;
+
+  onPacket(b: Buffer, arrivalMs: number): void {
+    if (b.length < 12 || b[0]! >> 6 !== 2) return;
+    this.packets++;
+    const seq = b.readUInt16BE(2);
+    const ssrc = b.readUInt32BE(8);
+    if (ssrc !== this.ssrc) {
+      if (this.ssrc !== -1) this.lostBefore += this.lostNow();
+      this.ssrc = ssrc;
+      this.restart(seq);
+      this.haveTransit = false;
+      this.jitter = 0;
+    } else {
+      // A.1 update_seq, without the probation of a new source.
+      const udelta = (seq - this.maxSeq) & 0xffff;
+      if (udelta < MAX_DROPOUT) {
+        if (seq < this.maxSeq) this.cycles += 0x10000;
+        this.maxSeq = seq;
+      } else if (udelta <= 0x10000 - MAX_MISORDER) {
+        // A very large jump: the sender restarted its sequence; count from here (A.1 resync).
+        this.lostBefore += this.lostNow();
+        this.restart(seq);
+      } // else: a duplicate or a late packet, inside the misorder window
+      this.received++;
+    }
+    const pt = b[1]! & 0x7f;
+    if (pt !== 0 && pt !== 8) return; // audio only: telephone-event timestamps repeat by design
+    // A.8: D(i-1,i) from the relative transit times, in RTP timestamp units (8 kHz).
+    const transit = arrivalMs * RTP_CLOCK_PER_MS - b.readUInt32BE(4);
+    if (this.haveTransit) {
+      let d = transit - this.transit;
+      if (d < 0) d = -d;
+      // A timestamp jump (new talkspurt after silence suppression) shows up as one huge d: skip it.
+      if (d < 8000) this.jitter += (d - this.jitter) / 16;
+    }
+    this.transit = transit;
+    this.haveTransit = true;
+  }
+
+  private restart(seq: number): void {
+    this.base = seq;
+    this.maxSeq = seq;
+    this.cycles = 0;
+    this.received = 1;
+  }
+
+  private lostNow(): number {
+    const expected = this.cycles + this.maxSeq - this.base + 1;
+    return Math.max(0, expected - this.received);
+  }
+
+  stats(): RxStats {
+    return { packets: this.packets, lost: this.lostBefore + (this.ssrc === -1 ? 0 : this.lostNow()), jitterMs: this.jitter / RTP_CLOCK_PER_MS };
+  }
+}
 
 export class PayCustomer {
   readonly callId = `${token(8)}@bench`;
@@ -39,23 +147,34 @@ export class PayCustomer {
   readonly byeReceived: Promise<void>;
   private onBye!: () => void;
   readonly keys: KeyTiming[] = [];
+  private readonly rx = new RxCounter();
+  /** Next CSeq in the dialog after the INVITE (RFC 3261 12.2.1.1). */
+  private cseq = 2;
+  private readonly pendingNonInvite = new Map<number, (status: number) => void>();
 
   private constructor(
     private readonly sip: Socket,
     private readonly rtp: Socket,
     private readonly gateway: { host: string; port: number },
+    private readonly opts: PayCustomerOptions = {},
   ) {
     this.byeReceived = new Promise((r) => (this.onBye = r));
     sip.on('message', (m) => this.onSip(m.toString()));
+    // The prompts are not listened to, only counted (RFC 3550 receive statistics).
+    rtp.on('message', (m) => this.rx.onPacket(m, performance.now()));
   }
 
-  static async open(gateway: { host: string; port: number }): Promise<PayCustomer> {
+  static async open(gateway: { host: string; port: number }, opts?: PayCustomerOptions): Promise<PayCustomer> {
     const bind = (s: Socket): Promise<void> => new Promise((r) => s.bind(0, '127.0.0.1', () => r()));
     const sip = createSocket('udp4');
     const rtp = createSocket('udp4');
     await Promise.all([bind(sip), bind(rtp)]);
-    rtp.on('message', () => {}); // the prompts: not listened to
-    return new PayCustomer(sip, rtp, gateway);
+    return new PayCustomer(sip, rtp, gateway, opts);
+  }
+
+  /** Receive statistics of the gateway's RTP stream so far. */
+  rxStats(): RxStats {
+    return this.rx.stats();
   }
 
   private get local(): string {
@@ -74,8 +193,18 @@ export class PayCustomer {
         this.routeSet = [...text.matchAll(/\r\nRecord-Route:\s*([^\r]+)/gi)].flatMap((m) => m[1]!.split(/,\s*(?=<)/)).reverse();
         const c = /\r\nc=IN IP4 (\S+)/.exec(text)?.[1];
         const m = /\r\nm=audio (\d+)/.exec(text)?.[1];
-        if (c && m) this.remoteRtp = { address: c, port: Number(m) };
+        if (c && m) {
+          this.remoteRtp = { address: c, port: Number(m) };
+          const via = this.opts.rtpVia;
+          if (via) {
+            via.setTarget(this.remoteRtp);
+            this.remoteRtp = via.address;
+          }
+        }
         this.finalStatus?.(code);
+      } else if (code >= 200) {
+        const n = Number(/\r\nCSeq:\s*(\d+)/i.exec(text)?.[1]);
+        this.pendingNonInvite.get(n)?.(code);
       }
       return;
     }
@@ -95,9 +224,10 @@ export class PayCustomer {
 
   /** INVITE + ACK; resolves with the final status (200 when the payment call is up). */
   async call(headers: Record<string, string>, user = 'pay'): Promise<number> {
+    const te = this.opts.telephoneEvent ?? true;
     const sdp = [
       'v=0', `o=bench 1 1 IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
-      `m=audio ${this.rtp.address().port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', 'a=ptime:20', '',
+      `m=audio ${this.rtp.address().port} RTP/AVP 0${te ? ' 101' : ''}`, 'a=rtpmap:0 PCMU/8000', ...(te ? ['a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15'] : []), 'a=ptime:20', '',
     ].join('\r\n');
     const gw = `${this.gateway.host}:${this.gateway.port}`;
     const invite = [
@@ -156,7 +286,7 @@ export class PayCustomer {
       `From: <sip:customer@127.0.0.1>;tag=${this.tag}`,
       `To: <sip:${this.dialogUser}@${gw}>;tag=${this.toTag}`,
       `Call-ID: ${this.callId}`,
-      'CSeq: 2 BYE',
+      `CSeq: ${this.cseq++} BYE`,
       'Max-Forwards: 70',
       'Content-Length: 0',
       '',
@@ -217,6 +347,80 @@ export class PayCustomer {
       this.keying = false;
       await sleep(gapMs);
     }
+  }
+
+  /**
+   * Keys `digits` as DTMF tones (-10 dBm0 per tone, ITU-T Q.23 pairs) in the µ-law stream, `onMs`
+   * on and `gapMs` off, paced on a 20 ms schedule. firstAt: the first packet holding the tone left;
+   * endAt: the packet holding the tone's end left.
+   */
+  async keysInband(digits: string, onMs = 80, gapMs = 80): Promise<void> {
+    const frame = 160;
+    for (const key of digits) {
+      this.keying = true;
+      const pcm = channel(dtmfSignal(key, { onMs, offMs: gapMs }));
+      const ulaw = new Uint8Array(Math.ceil(pcm.length / frame) * frame).fill(ULAW_SILENCE);
+      encodeUlaw(pcm, ulaw);
+      const toneFrames = Math.ceil((onMs * 8) / frame);
+      const t0 = performance.now();
+      let firstAt = 0;
+      let endAt = 0;
+      for (let f = 0; f * frame < ulaw.length; f++) {
+        const wait = t0 + f * 20 - performance.now();
+        if (wait > 1) await sleep(wait);
+        this.send(this.packet(0, false, Buffer.from(ulaw.buffer, ulaw.byteOffset + f * frame, frame)));
+        this.ts += frame;
+        if (f === 0) firstAt = nowMs();
+        if (f === toneFrames - 1) endAt = nowMs();
+      }
+      this.keys.push({ key, firstAt, endAt });
+      this.keying = false;
+    }
+  }
+
+  /**
+   * Keys `digits` as SIP INFO requests in the dialog (application/dtmf-relay: `Signal=`,
+   * `Duration=`), one at a time: each waits for its final response (retransmitted per RFC 3261
+   * 17.1.2.2 on UDP, T1 = 500 ms) and keys start `onMs + gapMs` apart. firstAt = endAt = when the
+   * first copy of the INFO left. Resolves false if a key got no 2xx.
+   */
+  async keysInfo(digits: string, onMs = 80, gapMs = 80): Promise<boolean> {
+    const gw = `${this.gateway.host}:${this.gateway.port}`;
+    let ok = true;
+    for (const key of digits) {
+      const started = performance.now();
+      const cseq = this.cseq++;
+      const body = `Signal=${key}\r\nDuration=${onMs * 2}\r\n`;
+      const info = [
+        `INFO ${this.remoteTarget ?? `sip:${this.dialogUser}@${gw}`} SIP/2.0`,
+        ...this.routeSet.map((r) => `Route: ${r}`),
+        `Via: SIP/2.0/UDP ${this.local};branch=z9hG4bK-${token(6)};rport`,
+        `From: <sip:customer@127.0.0.1>;tag=${this.tag}`,
+        `To: <sip:${this.dialogUser}@${gw}>;tag=${this.toTag}`,
+        `Call-ID: ${this.callId}`,
+        `CSeq: ${cseq} INFO`,
+        'Max-Forwards: 70',
+        'Content-Type: application/dtmf-relay',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ].join('\r\n');
+      const final = new Promise<number>((r) => this.pendingNonInvite.set(cseq, r));
+      const at = nowMs();
+      this.sip.send(info, this.gateway.port, this.gateway.host);
+      let interval = 500;
+      let status: number | undefined;
+      for (let waited = 0; status === undefined && waited < 32_000; waited += interval, interval = Math.min(interval * 2, 4000)) {
+        status = await Promise.race([final, sleep(interval).then(() => undefined)]);
+        if (status === undefined) this.sip.send(info, this.gateway.port, this.gateway.host);
+      }
+      this.pendingNonInvite.delete(cseq);
+      if (status === undefined || status >= 300) ok = false;
+      this.keys.push({ key, firstAt: at, endAt: at });
+      const rest = onMs + gapMs - (performance.now() - started);
+      if (rest > 1) await sleep(rest);
+    }
+    return ok;
   }
 
   close(): void {

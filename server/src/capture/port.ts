@@ -49,7 +49,8 @@ export interface CaptureInputs {
 
 /** The provider client as capture uses it (PaymentProviderClient fits). */
 export interface CapturePayments {
-  readonly breaker: { readonly state: string };
+  /** `refusing`: open and cooling down; a new session is refused up front (CircuitBreaker fits). */
+  readonly breaker: { readonly state: string; readonly refusing: boolean };
   generateOtp(req: { orderRef: string; customerMobile: string }): Promise<IssuedOtp>;
   validateOtp(otpId: string, otp: SensitiveDigits): Promise<OtpValidation>;
   pay(req: PaymentRequest): Promise<PaymentDecision>;

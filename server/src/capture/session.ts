@@ -108,13 +108,14 @@ export class CaptureSession implements CaptureInputs {
 
   /**
    * Writes the session record, publishes `session.started`, and either refuses up front (provider
-   * breaker open: the customer stays with the agent) or mutes the agent and greets the customer.
+   * breaker open and cooling down: the customer stays with the agent) or mutes the agent and greets
+   * the customer. Past the cooldown the session goes ahead: its first provider call is the probe.
    */
   async start(): Promise<void> {
     if (this.#state !== CaptureState.Idle) throw new InvalidStateError('capture', this.#state, 'start');
     await this.#rt.begin();
     if (this.#state !== CaptureState.Idle) return; // closed while the record was being written
-    if (this.#d.payment.breaker.state === 'open') {
+    if (this.#d.payment.breaker.refusing) {
       this.#rt.publish({ type: 'provider.issue', step: 'breaker', code: 'breaker-open', action: 'refused' });
       this.#dispatch({ type: 'refuse', reason: 'provider-unavailable' });
       return;

@@ -6,10 +6,12 @@ import { ProviderError } from '../errors.js';
  * martinfowler.com/bliki/CircuitBreaker.html).
  *
  * ```
- *            failure (< N in window)
- *            success                       acquire before cooldown: rejected
+ *   failure (< N in window, or under
+ *   the failure rate); success                acquire before cooldown: rejected
  *             ┌────┐                            ┌────┐
  *             v    │   N failures within window  v    │
+ *             │    │   making >= minFailureRate  │    │
+ *             │    │   of the window's results   │    │
  *          ┌────────┐ ─────────────────────────> ┌──────┐
  *          │ closed │                            │ open │
  *          └────────┘ <──┐                  ┌──> └──────┘
@@ -23,6 +25,15 @@ import { ProviderError } from '../errors.js';
  *
  * Every transition goes through the pure {@link breakerStep}; results carry the `epoch` they were
  * admitted in, so a slow request admitted before the breaker opened cannot close or re-open it.
+ *
+ * A count alone is not enough under load: at 40 concurrent payments a provider that fails 10 % of
+ * requests (and whose callers' retries absorb it) produces 5 failures in 30 s easily, and an open
+ * breaker then fails every session for the cooldown. So, when `minFailureRate` is set, the
+ * failures must also be that share of the last {@link RATE_CALLS} results in the window (the
+ * failure-rate threshold of resilience4j's CircuitBreaker over a count-based sliding window, inside
+ * our time window). A provider that is down still opens it after a handful of calls, however busy it
+ * was before; one failing 10 % of the time practically never does. Each list keeps at most
+ * RATE_CALLS entries, so a step costs O(RATE_CALLS).
  */
 export enum BreakerState {
   Closed = 'closed',
@@ -36,14 +47,24 @@ export interface BreakerConfig {
   readonly windowMs: number;
   /** Time open before one probe is let through. */
   readonly cooldownMs: number;
+  /**
+   * Share of the window's results (0..1] that must be failures, besides `failureThreshold`
+   * failures, for the breaker to open. Unset: the count alone decides.
+   */
+  readonly minFailureRate?: number;
 }
 
-export const DEFAULT_BREAKER: BreakerConfig = { failureThreshold: 5, windowMs: 30_000, cooldownMs: 15_000 };
+export const DEFAULT_BREAKER: BreakerConfig = { failureThreshold: 5, windowMs: 30_000, cooldownMs: 15_000, minFailureRate: 0.5 };
+
+/** The failure rate is taken over at most this many most recent results within the window. */
+export const RATE_CALLS = 20;
 
 export interface BreakerSnapshot {
   readonly state: BreakerState;
   /** Times of recent failures (closed only). */
   readonly failures: readonly number[];
+  /** Times of recent successes (closed only; kept only when the config has a `minFailureRate`). */
+  readonly successes: readonly number[];
   readonly openedAt: number;
   /** Bumped on every state change; results from an older epoch are stale. */
   readonly epoch: number;
@@ -69,10 +90,26 @@ export class InvalidBreakerMoveError extends Error {
 }
 
 export function initialBreaker(at = 0): BreakerSnapshot {
-  return { state: BreakerState.Closed, failures: [], openedAt: 0, epoch: 0, at };
+  return { state: BreakerState.Closed, failures: [], successes: [], openedAt: 0, epoch: 0, at };
 }
 
 const move = (s: BreakerSnapshot, patch: Partial<BreakerSnapshot>, at: number): BreakerSnapshot => ({ ...s, ...patch, at });
+
+/** Share of failures among the last RATE_CALLS results (both lists ascending in time). */
+function failureRate(failures: readonly number[], successes: readonly number[]): number {
+  let f = failures.length - 1;
+  let s = successes.length - 1;
+  let failed = 0;
+  let n = 0;
+  // Merge from the newest end: a failure and a success at the same time count the failure first.
+  for (; n < RATE_CALLS && (f >= 0 || s >= 0); n++) {
+    if (s < 0 || (f >= 0 && failures[f]! >= successes[s]!)) {
+      failed++;
+      f--;
+    } else s--;
+  }
+  return n === 0 ? 0 : failed / n;
+}
 
 /** The pure transition function. Throws on a move that cannot happen. */
 export function breakerStep(s: BreakerSnapshot, e: BreakerEvent, cfg: BreakerConfig): BreakerStepResult {
@@ -84,12 +121,18 @@ export function breakerStep(s: BreakerSnapshot, e: BreakerEvent, cfg: BreakerCon
   switch (s.state) {
     case BreakerState.Closed: {
       if (e.kind === 'acquire') return { next: move(s, {}, e.at), admitted: true };
-      if (e.kind === 'success') return { next: move(s, {}, e.at), admitted: false };
-      const failures = [...s.failures.filter((t) => e.at - t < cfg.windowMs), e.at];
-      if (failures.length >= cfg.failureThreshold) {
-        return { next: move(s, { state: BreakerState.Open, failures: [], openedAt: e.at, epoch: s.epoch + 1 }, e.at), admitted: false };
+      const recent = (ts: readonly number[]): number[] => ts.filter((t) => e.at - t < cfg.windowMs).slice(-(RATE_CALLS - 1));
+      if (e.kind === 'success') {
+        if (cfg.minFailureRate === undefined) return { next: move(s, {}, e.at), admitted: false };
+        return { next: move(s, { successes: [...recent(s.successes), e.at] }, e.at), admitted: false };
       }
-      return { next: move(s, { failures }, e.at), admitted: false };
+      const failures = [...recent(s.failures), e.at];
+      const successes = recent(s.successes);
+      const rateMet = cfg.minFailureRate === undefined || failureRate(failures, successes) >= cfg.minFailureRate;
+      if (failures.length >= cfg.failureThreshold && rateMet) {
+        return { next: move(s, { state: BreakerState.Open, failures: [], successes: [], openedAt: e.at, epoch: s.epoch + 1 }, e.at), admitted: false };
+      }
+      return { next: move(s, { failures, successes }, e.at), admitted: false };
     }
     case BreakerState.Open: {
       if (e.kind !== 'acquire') {
@@ -102,7 +145,7 @@ export function breakerStep(s: BreakerSnapshot, e: BreakerEvent, cfg: BreakerCon
     case BreakerState.HalfOpen: {
       if (e.kind === 'acquire') return { next: move(s, {}, e.at), admitted: false }; // one probe at a time
       if (e.kind === 'success') {
-        return { next: move(s, { state: BreakerState.Closed, failures: [], epoch: s.epoch + 1 }, e.at), admitted: false };
+        return { next: move(s, { state: BreakerState.Closed, failures: [], successes: [], epoch: s.epoch + 1 }, e.at), admitted: false };
       }
       return { next: move(s, { state: BreakerState.Open, openedAt: e.at, epoch: s.epoch + 1 }, e.at), admitted: false };
     }
@@ -133,6 +176,15 @@ export class CircuitBreaker {
 
   get state(): BreakerState {
     return this.#s.state;
+  }
+
+  /**
+   * True while an acquire would be refused for being open (within the cooldown). Past the cooldown
+   * the state still reads `open` until someone acquires, and that acquire is the probe: callers that
+   * refuse work up front must ask this, not `state`, or nothing ever probes and it stays open.
+   */
+  get refusing(): boolean {
+    return this.#s.state === BreakerState.Open && this.clock.now() - this.#s.openedAt < this.config.cooldownMs;
   }
 
   /** A ticket when the call may proceed, else null (refuse fast). */

@@ -56,7 +56,7 @@ type Step<T> = T | ProviderError | (() => Promise<T>);
 
 /** A scripted payment provider; every OTP it issues is kept to check it was wiped. */
 export class FakePayments implements CapturePayments {
-  breaker = { state: 'closed' };
+  breaker: { state: string; refusing: boolean } = { state: 'closed', refusing: false };
   otp = '918273';
   issued: SensitiveDigits[] = [];
   generate: Step<'ok'>[] = [];

@@ -3,6 +3,8 @@ import { CaptureState } from '../../../src/capture/index.js';
 import { DltError } from '../../../src/providers/dlt.js';
 import { ProviderError } from '../../../src/providers/errors.js';
 import { SmsRoutesFailedError } from '../../../src/providers/sms-client.js';
+import { BreakerState, CircuitBreaker, DEFAULT_BREAKER } from '../../../src/providers/resilience/circuit-breaker.js';
+import { FakeClock } from '../../support/fake-clock.js';
 import { flush, harness, toOtp } from './fakes.js';
 
 const pe = (code: ConstructorParameters<typeof ProviderError>[0]) => new ProviderError(code, true, { provider: 'payment' });
@@ -66,13 +68,40 @@ describe('CaptureSession: provider fallbacks (issue 4 part 5)', () => {
 
   it('breaker open: the payment is refused up front, the agent is never muted', async () => {
     const h = harness();
-    h.payment.breaker.state = 'open';
+    h.payment.breaker = { state: 'open', refusing: true };
     await h.session.start();
     expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'provider-unavailable' });
     expect(h.port.modes).toEqual(['normal']);
     expect(h.port.plays).toEqual([]);
     expect(h.port.ends).toEqual(['failed']);
     expect(h.types()).toEqual(['session.started', 'provider.issue', 'session.ended']);
+  });
+
+  it('breaker open past its cooldown: the session goes ahead and its OTP request is the probe that closes it', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker('payment', clock, DEFAULT_BREAKER);
+    for (let i = 0; i < DEFAULT_BREAKER.failureThreshold; i++) breaker.failure(breaker.acquire());
+    expect(breaker.state).toBe(BreakerState.Open);
+    const refused = harness();
+    refused.payment.breaker = breaker;
+    await refused.session.start();
+    expect(await refused.session.done).toEqual({ outcome: 'failed', reason: 'provider-unavailable' });
+
+    clock.advance(DEFAULT_BREAKER.cooldownMs);
+    expect(breaker.state).toBe(BreakerState.Open); // nothing has acquired yet
+    const h = harness();
+    h.payment.breaker = breaker;
+    const generate = h.payment.generateOtp.bind(h.payment);
+    h.payment.generateOtp = async () => {
+      const t = breaker.acquire(); // what the real client does: this is the probe
+      const r = await generate();
+      breaker.success(t);
+      return r;
+    };
+    await toOtp(h);
+    expect(h.of('provider.issue')).toEqual([]);
+    expect(h.session.state).toBe(CaptureState.OtpEntry);
+    expect(breaker.state).toBe(BreakerState.Closed);
   });
 
   it('declined by the bank: outcome declined with the reason', async () => {

@@ -5,6 +5,8 @@ import {
   InvalidBreakerMoveError,
   breakerStep,
   initialBreaker,
+  DEFAULT_BREAKER,
+  RATE_CALLS,
   type BreakerConfig,
   type BreakerEvent,
   type BreakerSnapshot,
@@ -42,6 +44,19 @@ describe('breakerStep (pure transition table)', () => {
     expect(r.next).toMatchObject(expected);
   });
 
+  const RATE: BreakerConfig = { ...CFG, minFailureRate: 0.5 };
+  it.each<[string, BreakerSnapshot, BreakerEvent, BreakerState, Partial<BreakerSnapshot>]>([
+    ['rate: a success is remembered', snap({ successes: [5] }), ok(10), Closed, { successes: [5, 10] }],
+    ['rate: Nth failure opens when failures are at least the rate', snap({ failures: [5, 10], successes: [7, 8, 9] }), fail(20), Open, { failures: [], successes: [], openedAt: 20 }],
+    ['rate: Nth failure does not open while successes outweigh failures', snap({ failures: [5, 10], successes: [6, 7, 8, 9] }), fail(20), Closed, { failures: [5, 10, 20] }],
+    ['rate: only the last 20 results count', snap({ failures: [30, 31, 32, 33], successes: Array.from({ length: 16 }, (_, i) => 34 + i) }), fail(60), Closed, {}],
+    ['rate: successes older than the window no longer count', snap({ failures: [995, 996], successes: [0, 1, 2, 3], at: 996 }), fail(1_001), Open, {}],
+  ])('%s', (_name, from, event, state, expected) => {
+    const r = breakerStep(from, event, RATE);
+    expect(r.next.state).toBe(state);
+    expect(r.next).toMatchObject(expected);
+  });
+
   it.each<[string, BreakerSnapshot, BreakerEvent]>([
     ['a result in open for the current epoch (nothing was admitted)', snap({ state: Open, epoch: 1 }), ok(10, 1)],
     ['a result from a future epoch', snap({ epoch: 0 }), fail(10, 3)],
@@ -52,6 +67,52 @@ describe('breakerStep (pure transition table)', () => {
 });
 
 describe('CircuitBreaker on the fake clock', () => {
+  it('with the default config, 10 % failures under load (1 in 10 of 400 calls, 30 calls/s) never open it; an outage does', () => {
+    const clock = new FakeClock();
+    const b = new CircuitBreaker('payment', clock, DEFAULT_BREAKER);
+    for (let i = 0; i < 400; i++) {
+      clock.advance(33);
+      const t = b.acquire();
+      if (i % 10 === 3) b.failure(t);
+      else b.success(t);
+    }
+    expect(b.state).toBe(Closed);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(33);
+      b.failure(b.acquire());
+    }
+    expect(b.state).toBe(Closed); // 5 failures in the last 20 results: still under 50 %
+    let failuresToOpen = 5;
+    while (b.state === Closed) {
+      clock.advance(33);
+      b.failure(b.acquire());
+      failuresToOpen++;
+    }
+    expect(b.state).toBe(Open);
+    expect(failuresToOpen).toBeLessThanOrEqual(10); // half of the last 20 results (one was an earlier failure)
+    expect(() => b.acquire()).toThrow(ProviderError);
+  });
+
+  it('is refusing only while open within the cooldown; past it the state still reads open until the probe', () => {
+    const clock = new FakeClock();
+    const b = new CircuitBreaker('payment', clock, CFG);
+    expect(b.refusing).toBe(false);
+    for (let i = 0; i < 3; i++) b.failure(b.acquire());
+    expect([b.state, b.refusing]).toEqual([Open, true]);
+    clock.advance(CFG.cooldownMs);
+    expect([b.state, b.refusing]).toEqual([Open, false]);
+    const probe = b.acquire();
+    expect([b.state, b.refusing]).toEqual([HalfOpen, false]);
+    b.success(probe);
+    expect(b.state).toBe(Closed);
+  });
+
+  it('keeps at most RATE_CALLS results per list', () => {
+    let s = initialBreaker(0);
+    for (let i = 1; i <= 1000; i++) s = breakerStep(s, ok(i), DEFAULT_BREAKER).next;
+    expect(s.successes).toHaveLength(RATE_CALLS);
+  });
+
   it('opens after N failures in the window, refuses fast, probes after cooldown, closes on success', () => {
     const clock = new FakeClock();
     const changes: string[] = [];
