@@ -42,7 +42,7 @@ const opt = (name: string): string | undefined => {
 const quick = args.includes('--quick');
 const O = {
   transports: (opt('transports') ?? 'rfc4733,inband').split(',') as DtmfTransport[],
-  rates: (opt('rates') ?? (quick ? '2' : '5,10,20,30,40,50')).split(',').map(Number),
+  rates: (opt('rates') ?? (quick ? '2' : '5,10,15,20,25,30,40')).split(',').map(Number),
   stepS: Number(opt('step-s') ?? (quick ? 5 : 30)),
   resolution: Number(opt('resolution') ?? 2),
   acceptRate: Number(opt('accept-rate') ?? (quick ? 10 : 100)),
@@ -71,7 +71,7 @@ async function drain(env: LoadEnv, timeoutMs = 60_000): Promise<number> {
 const line = (r: LoadStep): string =>
   `${r.label}: ${r.calls} calls, paid ${r.paid}, SIPp failed ${r.sippFailed}, digits lost ${r.digitsLost} extra ${r.digitsExtra} field errors ${r.fieldErrors}; ` +
   `held ${r.maxCalls}; setup p50/p99 ${r.setup.p50}/${r.setup.p99} ms; digit->event from end p50/p99 ${r.digitFromEnd.p50}/${r.digitFromEnd.p99} ms, from first ${r.digitFromFirst.p50}/${r.digitFromFirst.p99} ms; ` +
-  `gw CPU ${r.gwCpuPct} % RSS ${r.gwRssPeakMb} MB, loop lag p99 ${r.eld.p99Ms} ms; RTP in ${r.rtp.inPps}/s out ${r.rtp.outPps}/s lost ${r.rtp.lossPct} %; ${r.pass ? 'PASS' : 'FAIL'}` +
+  `gw CPU ${r.gwCpuPct} % RSS ${r.gwRssPeakMb} MB, loop lag p99 ${r.eld.p99Ms} ms; RTP in ${r.rtp.inPps}/s out ${r.rtp.outPps}/s lost ${r.rtp.lossPct} %; probe jitter p50/max ${r.probe.jitterMs.p50}/${r.probe.jitterMs.max} ms lost ${r.probe.lost}/${r.probe.packets}; main thread waiting for a core ${r.mainRunqWaitPct} %; SIPp/bench/provider CPU ${r.sippCpuPct}/${r.harnessCpuPct.bench}/${r.harnessCpuPct.provider} %; ${r.pass ? 'PASS' : 'FAIL'}` +
   (Object.keys(r.notPaid).length ? `; not paid: ${JSON.stringify(r.notPaid)}` : '') +
   (r.pass ? '' : `; where: ${JSON.stringify(r.diag)}`) +
   (r.sippErrors.length ? `; SIPp: ${r.sippErrors.join(' | ')}` : '') +

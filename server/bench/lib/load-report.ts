@@ -31,14 +31,14 @@ export interface RelayComparison {
 const HEAD = [
   'transport', 'calls/s', 'calls', 'held', 'paid', 'SIPp failed', 'digits lost / extra', 'field errors', 'setup p50 / p99 ms',
   'digit->event from end p50 / p99 ms', 'from first packet p50 / p99 ms', 'gw CPU %', 'gw RSS MB', 'loop lag p99 / max ms',
-  'RTP in / out pkt/s', 'RTP loss %', 'CPU ms / 1000 pkts in', 'SIPp / bench / provider CPU %', 'box busy % (of 200)', 'gw main thread waiting for a core %', 'pass',
+  'RTP in / out pkt/s', 'RTP loss %', 'probe jitter p50 / max ms (loss)', 'CPU ms / 1000 pkts in', 'SIPp / bench / provider CPU %', 'box busy % (of 200)', 'gw main thread waiting for a core %', 'pass',
 ];
 
 const row = (r: LoadStep): string[] => [
   r.transport, String(r.rate), String(r.calls), String(r.maxCalls), String(r.paid), String(r.sippFailed),
   `${r.digitsLost} / ${r.digitsExtra}`, String(r.fieldErrors), `${r.setup.p50} / ${r.setup.p99}`,
   `${r.digitFromEnd.p50} / ${r.digitFromEnd.p99}`, `${r.digitFromFirst.p50} / ${r.digitFromFirst.p99}`,
-  String(r.gwCpuPct), String(r.gwRssPeakMb), `${r.eld.p99Ms} / ${r.eld.maxMs}`, `${r.rtp.inPps} / ${r.rtp.outPps}`, String(r.rtp.lossPct),
+  String(r.gwCpuPct), String(r.gwRssPeakMb), `${r.eld.p99Ms} / ${r.eld.maxMs}`, `${r.rtp.inPps} / ${r.rtp.outPps}`, String(r.rtp.lossPct), `${r.probe.jitterMs.p50} / ${r.probe.jitterMs.max} (${r.probe.lost}/${r.probe.packets})`,
   String(r.cpuMsPer1000In), `${r.sippCpuPct} / ${r.harnessCpuPct.bench ?? '-'} / ${r.harnessCpuPct.provider ?? '-'}`, String(r.machineBusyPct), String(r.mainRunqWaitPct), r.pass ? 'yes' : '**no**',
 ];
 
@@ -60,8 +60,8 @@ export function acceptRow(a: AcceptResult): string[] {
 
 export function relayRows(c: RelayComparison): string[] {
   return [
-    `side by side at ${c.sessions} sessions: tonegate ${c.tonegatePer1000In} ms CPU per 1000 packets received (${c.tonegatePer1000InOut} per 1000 in + out; ${c.tonegatePps.in} in / ${c.tonegatePps.out} out pkt/s)`,
-    `rtpengine ${c.rtpengine.version}: ${c.rtpengine.per1000In} ms per 1000 packets received (${c.rtpengine.pps} pkt/s in, ${c.rtpengine.cpuPct} % CPU, delivered ${(c.rtpengine.delivered * 100).toFixed(2)} %)`,
+    `side by side at ${c.sessions} sessions: tonegate ${c.tonegatePer1000In} ms CPU per 1000 packets received (${c.tonegatePer1000InOut.toFixed(1)} per 1000 in + out; ${c.tonegatePps.in} in / ${c.tonegatePps.out} out pkt/s)`,
+    `rtpengine ${c.rtpengine.version}: ${c.rtpengine.per1000In.toFixed(1)} ms per 1000 packets received (${c.rtpengine.pps} pkt/s in, ${c.rtpengine.cpuPct} % CPU, delivered ${(c.rtpengine.delivered * 100).toFixed(2)} %)`,
     `ratio tonegate / rtpengine: ${c.ratio.toFixed(2)}x (target within 2x)`,
   ];
 }
@@ -94,7 +94,7 @@ export function section(s: SectionInput): string {
     `- Each SIPp call is a transfer-mode payment (\`INVITE sip:pay@gateway\` with the X-Pay-* headers, a unique order reference). After the ACK the customer plays a whole call's audio, ${plan.lengthMs / 1000} s of continuous 20 ms PCMU: the greeting barged in after 1.5 s, card \`4111111111111111#\`, expiry, CVV, 3 s of silence, the OTP (${digits} digits a call, 80 ms on / 80 ms off), then silence while the payment runs. **RFC 4733**: one pcap per call played by SIPp's \`play_pcap_audio\` (events on PT 101 shaped like SIPp's own dtmf_2833 captures: M bit, 20 ms updates, the end packet three times). **In-band**: a µ-law file of the same call with DTMF tone pairs at -10 dBm0 per tone, streamed by SIPp's \`rtp_stream\`. The customer waits for the gateway's BYE after the outcome prompt.`,
     '- Every call is judged: the session must end `paid`; per field the `digit.entered` events must equal the keys sent (lost / extra), and no field may be asked twice or refused (field errors). A step passes with zero failed SIPp calls, every payment paid and zero digit errors.',
     '- digit -> event: SIPp logs when each call\'s audio started (gettimeofday in the scenario); the plan gives each key\'s offset; the n-th key of a field pairs with the n-th `digit.entered` of that field on the supervisor WebSocket. "From end" counts from the key\'s end (RFC 4733 end packet, end of the tone), "from first" from its first packet. The RFC 4733 receiver reports a key at its end packet, the in-band detector once the tone has lasted its minimum (so in-band "from end" is negative).',
-    `- Rate search: ${O.stepS} s of arrivals per step at ${O.rates.join(', ')} calls/s until a step fails, then halving between the last passing and the first failing rate to ${O.resolution} calls/s (or 10 %). After each step the bench waits until the gateway holds no call. "held" is the most calls the gateway held at once (\`tonegate_active_calls\`, sampled every second). Gateway CPU is % of one core over the step (/proc); loop lag is perf_hooks event-loop delay over the step beyond its 10 ms sampling interval; RTP figures from \`/metrics\` (receive loss per RFC 3550 A.3), read at the start and end of a step only. The SIPp, bench-process (SIPp log reading, the supervisor connection) and demo-provider CPU is listed because they share the 2 cores with the gateway; "gw main thread waiting for a core" is the share of the step the gateway's event-loop thread was runnable but not running (/proc/<pid>/task/<pid>/schedstat): CPU starvation, not work.`,
+    `- Rate search: ${O.stepS} s of arrivals per step at ${O.rates.join(', ')} calls/s until a step fails, then halving between the last passing and the first failing rate to ${O.resolution} calls/s (or 10 %). After each step the bench waits until the gateway holds no call. "held" is the most calls the gateway held at once (\`/healthz\`, sampled every second; the probe call below is one of them). Gateway CPU is % of one core over the step (/proc); loop lag is perf_hooks event-loop delay over the step beyond its 10 ms sampling interval; RTP figures from \`/metrics\` (receive loss per RFC 3550 A.3), read at the start and end of a step only. **Probe jitter**: a Node customer places one extra payment call during each step, keys nothing and listens to the gateway's prompt stream: RFC 3550 A.8 interarrival jitter sampled every second (p50 / max over the step) and A.3 loss (lost / received); the lowest step gives the baseline, so the added jitter is a step's figure minus it (an upper bound: the bench process's own event-loop delay is inside). The SIPp, bench-process (SIPp log reading, the supervisor connection) and demo-provider CPU is listed because they share the 2 cores with the gateway; "gw main thread waiting for a core" is the share of the step the gateway's event-loop thread was runnable but not running (/proc/<pid>/task/<pid>/schedstat): CPU starvation, not work.`,
     '',
     loadTable(steps).markdown,
     '',

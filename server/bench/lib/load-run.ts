@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { CallPlan, Field } from './call-audio.js';
 import type { GatewayProcess } from './gateway.js';
+import { startJitterProbe, type ProbeResult } from './jitter-probe.js';
 import type { DtmfTransport } from './load-scenario.js';
 import { cpuSeconds, machineCpu, rssBytes, sleep } from './procs.js';
 import { pct } from './report.js';
@@ -186,6 +187,8 @@ export interface LoadStep {
   harnessCpuPct: Record<string, number>;
   /** Share of the step the gateway's main thread spent runnable but waiting for a core (CPU starvation). */
   mainRunqWaitPct: number;
+  /** The gateway's prompt stream as a listening customer received it during the step (jitter-probe.ts). */
+  probe: ProbeResult;
   machineBusyPct: number;
   eld: { p50Ms: number; p99Ms: number; maxMs: number };
   rtp: { in: number; out: number; lost: number; lossPct: number; inPps: number; outPps: number };
@@ -228,6 +231,7 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
   const m0 = machineCpu();
   const t0 = performance.now();
   const logFile = join(dir, 'play.log');
+  const probe = startJitterProbe({ host: '127.0.0.1', port: env.gw.sipPort }, run);
   const sipp = startSipp(dir, [
     `127.0.0.1:${env.gw.sipPort}`,
     '-sf', env.scenarios[o.transport],
@@ -249,6 +253,7 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
   }, 1000);
   const code = await sipp.exited;
   clearInterval(sampler);
+  const probed = await probe.stop();
   const wallS = (performance.now() - t0) / 1000;
   const cpu = (cpuSeconds(env.gw.pid) ?? cpu0) - cpu0;
   const self = process.cpuUsage(self0);
@@ -338,6 +343,7 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
     sippCpuPct: r1((100 * sippCpu) / wallS),
     harnessCpuPct,
     mainRunqWaitPct,
+    probe: probed,
     machineBusyPct: r1((100 * (m1.busy - m0.busy)) / wallS),
     eld: { p50Ms: lag(eld.p50Ms), p99Ms: lag(eld.p99Ms), maxMs: lag(eld.maxMs) },
     rtp: {
