@@ -19,7 +19,7 @@ import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
-import { createPayments, type Payments } from './calls/payment/setup.js';
+import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
 import { loadSipProfile, ReplayGuard } from './handoff/index.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
@@ -144,7 +144,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     if (!demo) return void res.status(404).json({ error: 'not-found', message: 'the SMS inbox exists in demo mode only' });
     res.json({ messages: demo.smsMessages() });
   });
-  app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST }));
+  // The OTP template is the demo one until deployments configure their own (setup.ts).
+  app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST, limits: smsFieldLimits(DEMO_OTP_TEMPLATE) }));
   // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
   app.use(staticRouter({
     distDir: fileURLToPath(new URL('../../agent-widget/dist', import.meta.url)),

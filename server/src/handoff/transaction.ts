@@ -38,6 +38,12 @@ export interface TransactionLimits {
   readonly maxAmountByCurrency?: Readonly<Record<string, string>>;
   /** Only these ISO 4217 codes (default: every active one). */
   readonly currencies?: readonly string[];
+  /**
+   * Tighter length limits for fields that travel further, with the reason for the error: e.g. an
+   * order reference that fills a `{#var#}` of the DLT-registered OTP SMS may not exceed 30
+   * characters, and is better refused now than after the customer has keyed the card.
+   */
+  readonly maxLength?: Readonly<Partial<Record<'orderRef' | 'merchantId', { readonly max: number; readonly why: string }>>>;
 }
 
 export const DEFAULT_MAX_AMOUNT = '1000000.00';
@@ -100,9 +106,13 @@ export function validateTransaction(raw: RawFields, names: FieldNames, limits: T
   const merchantId = v('merchantId');
   if (!merchantId) return bad('merchantId', 'missing');
   if (!REF.test(merchantId)) return bad('merchantId', 'must be 1-64 characters of A-Z a-z 0-9 . _ : / -');
+  const merchantMax = limits.maxLength?.merchantId;
+  if (merchantMax && merchantId.length > merchantMax.max) return bad('merchantId', `longer than ${merchantMax.max} characters (${merchantMax.why})`);
   const orderRef = v('orderRef');
   if (!orderRef) return bad('orderRef', 'missing');
   if (!REF.test(orderRef)) return bad('orderRef', 'must be 1-64 characters of A-Z a-z 0-9 . _ : / -');
+  const orderMax = limits.maxLength?.orderRef;
+  if (orderMax && orderRef.length > orderMax.max) return bad('orderRef', `longer than ${orderMax.max} characters (${orderMax.why})`);
   const customerMobile = v('customerMobile');
   if (!customerMobile) return bad('customerMobile', 'missing');
   if (!e164.safeParse(customerMobile).success) return bad('customerMobile', 'must be E.164, e.g. +919800000001');

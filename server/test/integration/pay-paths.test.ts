@@ -357,6 +357,20 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'INVITE with an X-Pay-Order-Ref of 31 characters (the OTP SMS carries it: DLT allows 30)',
+    expected: '400 before any prompt, Warning names X-Pay-Order-Ref',
+    kind: 'refused',
+    steps: () => [],
+    headers: (h) => ({ ...h, 'X-Pay-Order-Ref': `ORD-${'7'.repeat(27)}` }),
+    secrets: secretsOf([]),
+    check: (r) => {
+      expect(r.error, r.error).toBeUndefined();
+      expect(r.sipp.code, `${r.sipp.errors}${r.sipp.stderr}`).toBe(0);
+      expect(r.warning).toMatch(/^399 tonegate "X-Pay-Order-Ref: longer than 30 characters/);
+      expect(r.sessions).toHaveLength(0);
+    },
+  },
+  {
     name: 'in-band DTMF (PCMU tones, -10 dBm0, 80/80 ms)',
     expected: 'paid visa, dtmfTransport inband',
     kind: 'pay',

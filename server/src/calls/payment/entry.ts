@@ -1,4 +1,5 @@
 import { extractHandoff, ReplayGuard, warningHeader, type HandoffCodeStore, type LoadedProfile } from '../../handoff/index.js';
+import { smsFieldLimits } from './setup.js';
 import type { RequestContext } from '../../sip/stack.js';
 import type { IncomingRequestMessage, ServerTransaction } from '../../sip/transaction/index.js';
 import type { DialogRegistry, PaymentEntry } from '../call-manager.js';
@@ -49,6 +50,7 @@ export class PaymentCalls implements PaymentEntry {
         replay: this.replay,
         codes: this.codes,
         lookupTransaction: (ref) => this.deps.payments.payment.lookupTransaction(ref),
+        limits: smsFieldLimits(this.deps.payments.otpTemplate),
         ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
       },
     )

@@ -1,4 +1,5 @@
 import { extractHandoff, type HandoffCodeStore, type LoadedProfile, type ReplayGuard } from '../../handoff/index.js';
+import { smsFieldLimits } from './setup.js';
 import type { CaptureRegistry } from './capture-registry.js';
 import type { Call } from '../b2bua/call.js';
 import type { ReferRequest } from '../b2bua/types.js';
@@ -50,6 +51,7 @@ export class InlinePayments {
         replay: this.replay,
         codes: this.codes,
         lookupTransaction: (ref) => this.deps.payments.payment.lookupTransaction(ref),
+        limits: smsFieldLimits(this.deps.payments.otpTemplate),
         ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
       },
     )

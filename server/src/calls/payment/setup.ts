@@ -2,7 +2,8 @@ import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
-import { PaymentProviderClient, SmsClient } from '../../providers/index.js';
+import { DLT_MAX_VAR_LENGTH, PaymentProviderClient, SmsClient } from '../../providers/index.js';
+import type { TransactionLimits } from '../../handoff/index.js';
 import type { OtpSmsTemplate } from '../../capture/port.js';
 
 /**
@@ -18,6 +19,22 @@ export const DEMO_OTP_TEMPLATE: OtpSmsTemplate = {
   },
   vars: ['otp', 'currency', 'amount', 'orderRef'],
 };
+
+/**
+ * Limits the OTP SMS puts on the transaction: a field that fills a `{#var#}` of the template may
+ * carry at most 30 characters (DLT), so a longer one is refused at the handoff (400 with a Warning
+ * naming it), not after the customer has keyed the card.
+ */
+export function smsFieldLimits(t: OtpSmsTemplate): TransactionLimits {
+  const why = `it fills a variable of the DLT-registered OTP SMS, at most ${DLT_MAX_VAR_LENGTH} characters`;
+  const limit = { max: DLT_MAX_VAR_LENGTH, why };
+  return {
+    maxLength: {
+      ...(t.vars.includes('orderRef') ? { orderRef: limit } : {}),
+      ...(t.vars.includes('merchantId') ? { merchantId: limit } : {}),
+    },
+  };
+}
 
 export interface Payments {
   payment: PaymentProviderClient;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEMO_OTP_TEMPLATE, smsFieldLimits } from '../../../src/calls/payment/setup.js';
 import { GENERIC_FIELDS, validateTransaction, warningHeader, type RawFields } from '../../../src/handoff/index.js';
 
 const good: RawFields = { amount: '1499.00', currency: 'INR', merchantId: 'M-DEMO-01', orderRef: 'ORD-1001', customerMobile: '+919800000001' };
@@ -46,6 +47,20 @@ describe('validateTransaction', () => {
     expect(check({ amount: '500.00' }, { maxAmount: '500.00' }).ok).toBe(true);
     expect(check({ amount: '90.00', currency: 'USD' }, { maxAmountByCurrency: { USD: '80' } }).ok).toBe(false);
     expect(check({ currency: 'USD' }, { currencies: ['INR'] }).ok).toBe(false);
+  });
+
+  it('refuses up front an order reference too long for the OTP SMS that carries it (DLT: 30 characters)', () => {
+    const limits = smsFieldLimits(DEMO_OTP_TEMPLATE);
+    expect(check({ orderRef: 'A'.repeat(30) }, limits).ok).toBe(true);
+    const r = check({ orderRef: 'A'.repeat(31) }, limits);
+    expect(r).toMatchObject({ ok: false, error: { field: 'X-Pay-Order-Ref', status: 400 } });
+    if (!r.ok) expect(r.error.reason).toContain('longer than 30 characters');
+    // Without the template's limit, 64 characters are fine.
+    expect(check({ orderRef: 'A'.repeat(64) }).ok).toBe(true);
+    // A template that does not carry the order reference puts no limit on it, but may on the merchant.
+    const noRef = smsFieldLimits({ ...DEMO_OTP_TEMPLATE, vars: ['otp', 'merchantId'] });
+    expect(check({ orderRef: 'A'.repeat(64) }, noRef).ok).toBe(true);
+    expect(check({ merchantId: 'M'.repeat(31) }, noRef)).toMatchObject({ ok: false, error: { field: 'X-Pay-Merchant-Id' } });
   });
 
   it('accepts 100.00 JPY (zeros only) and 3-exponent KWD with 2 decimals', () => {
