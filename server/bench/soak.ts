@@ -22,7 +22,7 @@ import { chromium } from 'playwright';
 import { startLoadEnv, stopLoadEnv } from './lib/load-env.js';
 import { lag, runLoadStep, type LoadStep } from './lib/load-run.js';
 import type { DtmfTransport } from './lib/load-scenario.js';
-import { cpuSeconds, killAllChildren, sleep } from './lib/procs.js';
+import { cpuSeconds, killAllChildren, rssBytes, sleep } from './lib/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 
 const args = process.argv.slice(2);
@@ -45,6 +45,9 @@ function defaultRate(): { rate: number; from: string } {
   if (!max) throw new Error(`load-max.json has no ${transport} maximum: pass --rate R`);
   return { rate: Math.max(1, Math.round(max * 0.8 * 10) / 10), from: `80 % of bench:load's ${max} calls/s (load-max.json)` };
 }
+
+/** 10 s samples whose probes the gateway did not answer in time (it was too busy). */
+let soakUnanswered = 0;
 
 interface Sample {
   t: number;
@@ -149,17 +152,27 @@ async function main(): Promise<void> {
     let done = false;
     const running = runLoadStep(env, { transport, rate, calls, label: `soak ${rate}/s` }).finally(() => (done = true));
     let cpuPrev = cpuSeconds(env.gw.pid) ?? 0;
+    let unanswered = 0;
     let tPrev = t0;
     await env.gw.eventLoopDelay();
     while (!done) {
       await Promise.race([sleep(10_000), running.catch(() => undefined)]);
       if (done) break;
       const now = performance.now();
-      const [mem, eld, h] = await Promise.all([env.gw.mem(false), env.gw.eventLoopDelay(), env.gw.health()]);
+      // A gateway too busy to answer within the probe's timeout is a finding, not the end of the soak.
+      const [mem, eld, h] = await Promise.allSettled([env.gw.mem(false), env.gw.eventLoopDelay(), env.gw.health()]);
+      if (mem.status === 'rejected' || eld.status === 'rejected' || h.status === 'rejected') unanswered++;
       const cpu = cpuSeconds(env.gw.pid) ?? cpuPrev;
       const s: Sample = {
-        t: (now - t0) / 1000, rssMb: mem.rss / 2 ** 20, heapMb: mem.heapUsed / 2 ** 20, lagP99: lag(eld.p99Ms), lagMax: lag(eld.maxMs),
-        fds: fdCount(env.gw.pid), handles: mem.handles, calls: h.calls + h.payments, cpuPct: (100 * (cpu - cpuPrev)) / ((now - tPrev) / 1000),
+        t: (now - t0) / 1000,
+        rssMb: (rssBytes(env.gw.pid) ?? NaN) / 2 ** 20,
+        heapMb: mem.status === 'fulfilled' ? mem.value.heapUsed / 2 ** 20 : NaN,
+        lagP99: eld.status === 'fulfilled' ? lag(eld.value.p99Ms) : NaN,
+        lagMax: eld.status === 'fulfilled' ? lag(eld.value.maxMs) : NaN,
+        fds: fdCount(env.gw.pid),
+        handles: mem.status === 'fulfilled' ? mem.value.handles : NaN,
+        calls: h.status === 'fulfilled' ? h.value.calls + h.value.payments : NaN,
+        cpuPct: (100 * (cpu - cpuPrev)) / ((now - tPrev) / 1000),
       };
       cpuPrev = cpu;
       tPrev = now;
@@ -167,11 +180,16 @@ async function main(): Promise<void> {
       if (samples.length % 6 === 0) log(`${(s.t / 60).toFixed(1)} min: RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapMb.toFixed(0)} MB, lag p99 ${s.lagP99} ms, ${s.fds} fds, ${s.handles} handles, ${s.calls} calls, CPU ${s.cpuPct.toFixed(0)} %`);
     }
     step = await running;
+    soakUnanswered = unanswered;
     const held = async (): Promise<number> => {
-      const x = await env.gw.health();
-      return x.calls + x.payments;
+      try {
+        const x = await env.gw.health();
+        return x.calls + x.payments;
+      } catch {
+        return -1; // busy: ask again
+      }
     };
-    for (let i = 0; i < 60 && (await held()) > 0; i++) await sleep(1000);
+    for (let i = 0; i < 60 && (await held()) !== 0; i++) await sleep(1000);
     await sleep(3000);
     const m1 = await env.gw.mem(true);
     after = { heapMb: m1.heapUsed / 2 ** 20, fds: fdCount(env.gw.pid), handles: m1.handles, left: await held() };
@@ -182,10 +200,12 @@ async function main(): Promise<void> {
   // RSS trend over the second half of the load (the first half holds the ramp and JIT/heap growth).
   const loaded = samples.filter((s) => s.t <= minutes * 60);
   const half = loaded.filter((s) => s.t >= (minutes * 60) / 2);
-  const rssPer10Min = slope(half.map((s) => s.t), half.map((s) => s.rssMb)) * 600;
-  const heapPer10Min = slope(half.map((s) => s.t), half.map((s) => s.heapMb)) * 600;
-  const lags = loaded.map((s) => s.lagP99).sort((a, b) => a - b);
-  const worstLag = Math.max(...loaded.map((s) => s.lagMax));
+  const fin = (f: (s: Sample) => number) => half.filter((s) => Number.isFinite(f(s)));
+  const rssPer10Min = slope(fin((s) => s.rssMb).map((s) => s.t), fin((s) => s.rssMb).map((s) => s.rssMb)) * 600;
+  const heapPer10Min = slope(fin((s) => s.heapMb).map((s) => s.t), fin((s) => s.heapMb).map((s) => s.heapMb)) * 600;
+  const lags = loaded.map((s) => s.lagP99).filter(Number.isFinite).sort((a, b) => a - b);
+  const worstLag = Math.max(...loaded.map((s) => s.lagMax).filter(Number.isFinite));
+  const heldMax = Math.max(...samples.map((s) => s.calls).filter(Number.isFinite));
   const verdicts = [
     { what: 'file descriptors after the drain', ok: after.fds - before.fds <= 5, text: `${before.fds} -> ${after.fds}` },
     { what: 'live handles after the drain', ok: after.handles - before.handles <= 5, text: `${before.handles} -> ${after.handles}` },
@@ -197,7 +217,7 @@ async function main(): Promise<void> {
   ];
   const leak = verdicts.some((v) => !v.ok);
   for (const v of verdicts) log(`${v.ok ? 'ok  ' : 'FAIL'} ${v.what}: ${v.text}`);
-  log(`event-loop lag over 10 s windows: median p99 ${lags[Math.floor(lags.length / 2)] ?? '-'} ms, worst window p99 ${lags[lags.length - 1] ?? '-'} ms, max ${worstLag} ms; digit->event p99 ${step.digitFromEnd.p99} ms from the end; calls held up to ${Math.max(...samples.map((s) => s.calls))}`);
+  log(`event-loop lag over 10 s windows: median p99 ${lags[Math.floor(lags.length / 2)] ?? '-'} ms, worst window p99 ${lags[lags.length - 1] ?? '-'} ms, max ${worstLag} ms; digit->event p99 ${step.digitFromEnd.p99} ms from the end; calls held up to ${heldMax}; ${soakUnanswered} of ${samples.length} samples unanswered within 2 s`);
   if (write) {
     const png = join(HERE, 'soak.png');
     const title = `bench:soak: ${minutes} min, ${rate} payment calls/s (${transport}), ${step.paid}/${step.calls} paid`;
@@ -207,7 +227,7 @@ async function main(): Promise<void> {
       '<!-- bench:soak -->',
       '## Soak (`npm run bench:soak`)',
       '',
-      `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start: **${minutes} minutes at ${rate} payment calls/s** (${from}), ${transport}, the same SIPp payment calls as bench:load; ${step.calls} calls, ${step.paid} paid, calls held up to ${Math.max(...samples.map((s) => s.calls))}.`,
+      `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start: **${minutes} minutes at ${rate} payment calls/s** (${from}), ${transport}, the same SIPp payment calls as bench:load; ${step.calls} calls, ${step.paid} paid, calls held up to ${heldMax}; ${soakUnanswered} of ${samples.length} 10 s samples went unanswered within the probe's 2 s (gateway too busy).`,
       '',
       'Method: every 10 s the gateway\'s RSS, V8 heap used, event-loop lag over those 10 s (perf_hooks, beyond its 10 ms interval), open file descriptors, live handles, calls held and CPU. Baseline after a warm-up and a full GC; the same after the load has drained. Leak criteria: fds or handles more than 5 above the baseline after the drain, heap after GC more than 16 MiB above it, or RSS rising more than 32 MiB per 10 minutes over the second half (least squares). Samples: `soak-samples.csv`; chart: `soak.png`.',
       '',
