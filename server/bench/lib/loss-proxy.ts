@@ -7,6 +7,7 @@
  * through it. Counts what it did.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { prng } from '../../test/support/dsp/generator.js';
 
 export interface LossProxyOptions {
   /** Probability a customer packet is dropped (0..1). */
@@ -31,17 +32,8 @@ export interface LossProxyStats {
   returned: number;
 }
 
-/** Mulberry32: small, fast, seeded. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32, seeded: the generator the DTMF test signals use. */
+export const mulberry32 = prng;
 
 /** Longest a held packet waits for later packets: a little over two 20 ms packet times. */
 const HOLD_MAX_MS = 50;
