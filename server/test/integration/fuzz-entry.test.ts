@@ -24,7 +24,7 @@ const TCP_MESSAGES = 2_000;
 const TCP_LANES = 4;
 /** Largest UDP payload over IPv4. */
 const MAX_DATAGRAM = 65_507;
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/rfc4475/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/rfc4475/', import.meta.url));
 
 /** mulberry32: small, seedable, good enough to pick mutations. */
 class Rng {

@@ -7,7 +7,7 @@ import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { pingOptions, TcpPeer, UdpPeer, viaReplyPort, waitUntil, type SipResponse } from '../support/sip-client.js';
 
 /**
- * The 49 messages of RFC 4475 (../shared/fixtures/rfc4475, expectations in its README), sent as
+ * The 49 messages of RFC 4475 (server/test/fixtures/rfc4475, expectations in its README), sent as
  * exact bytes to a running gateway over UDP and over TCP. After each one an OPTIONS on a new
  * socket / connection must be answered 200, and nothing may be left behind.
  *
@@ -27,7 +27,7 @@ import { pingOptions, TcpPeer, UdpPeer, viaReplyPort, waitUntil, type SipRespons
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/rfc4475/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/rfc4475/', import.meta.url));
 /** How long to wait for replies that may come (or must not). */
 const WINDOW_MS = 300;
 /** After the expected replies arrived: a little longer, to see any that should not. */

@@ -12,7 +12,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** The SDP body of an RFC 4475 message (after the blank line), as sent. */
 function rfc4475Body(name: string): string {
-  const raw = readFileSync(resolve(REPO_ROOT, '../shared/fixtures/rfc4475', `${name}.dat`), 'latin1');
+  const raw = readFileSync(resolve(REPO_ROOT, 'server/test/fixtures/rfc4475', `${name}.dat`), 'latin1');
   return raw.slice(raw.indexOf('\r\n\r\n') + 4);
 }
 

@@ -36,7 +36,7 @@ const RULES: Record<string, string> = {
 
 function corpus(): [string, string][] {
   const out: [string, string][] = [];
-  const fixtures = resolve(import.meta.dirname, '../../../../../shared/fixtures/rfc4475');
+  const fixtures = resolve(import.meta.dirname, '../../../fixtures/rfc4475');
   for (const f of existsSync(fixtures) ? readdirSync(fixtures).filter((n) => n.endsWith('.dat')) : []) {
     const text = readFileSync(join(fixtures, f), 'latin1');
     const [head] = text.split('\r\n\r\n');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ContactLimits, parseContacts } from '../../../../src/calls/registrar/index.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
-const RFC4475 = new URL('../shared/fixtures/rfc4475/', `file://${REPO_ROOT}`);
+const RFC4475 = new URL('server/test/fixtures/rfc4475/', `file://${REPO_ROOT}`);
 
 /** Contact (or compact `m`) header values of an RFC 4475 message, by a simple split. */
 function contactValues(file: string): string[] {

@@ -1,11 +1,11 @@
 /**
  * Realistic messages (SIPp uac/uas and registrar scenarios, a PSTN gateway with tel: URIs) and the
- * RFC 4475 torture set, read from ../shared/fixtures/rfc4475 beside the repository (never copied).
+ * RFC 4475 torture set, read from server/test/fixtures/rfc4475 (copied from the RFC's message set; see its README).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const TORTURE_DIR = fileURLToPath(new URL('../../../../../../shared/fixtures/rfc4475/', import.meta.url));
+export const TORTURE_DIR = fileURLToPath(new URL('../../../fixtures/rfc4475/', import.meta.url));
 
 export function tortureFiles(): { name: string; data: Buffer }[] {
   return readdirSync(TORTURE_DIR)

@@ -1,6 +1,6 @@
 /**
  * RFC 4475 torture messages through parseSip, expectations from
- * ../shared/fixtures/rfc4475/README.md (RFC 4475 sections 3.1-3.4).
+ * server/test/fixtures/rfc4475/README.md (RFC 4475 sections 3.1-3.4).
  */
 import { Core } from 'sip.js';
 import { describe, expect, it } from 'vitest';
