@@ -14,7 +14,9 @@ NEEDS=(
   "chromium chromium"                     # Playwright end-to-end tests (executablePath /usr/bin/chromium)
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
   "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
-  "redis-server redis-server"             # Redis store/bus integration tests (issue 6)
+  "redis-server redis-server"             # Redis store/bus integration tests
+  "rsyslogd rsyslog"                      # syslog collector over TLS (RFC 5425) for the audit export test
+  "dpkg rsyslog-gnutls"                   # rsyslog's TLS driver (gtls)
 )
 
 missing=()

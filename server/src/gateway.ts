@@ -13,7 +13,8 @@ import { refuseUnknownUpgrades } from './api/upgrade.js';
 // issue 6: audit trail and metrics
 import { auditedControl, auditHttp, auditSessions } from './api/audit-wiring.js';
 import { countCaptures, metricsRouter } from './api/metrics-wiring.js';
-import { AuditLog } from './observability/audit.js';
+import type { AuditLog } from './observability/audit.js';
+import { openAudit } from './observability/audit-open.js';
 import { Metrics } from './observability/metrics.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
@@ -88,7 +89,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   });
   const { store, bus } = backend;
   // issue 6: the audit trail and /metrics (sources read at scrape time, as the parts come up)
-  const audit = new AuditLog(config.AUDIT_LOG, config.INSTANCE_ID);
+  const auditTrail = openAudit(config, logger);
+  const { audit } = auditTrail;
   await auditSessions(audit, bus);
   const metrics = new Metrics({
     activeCalls: () => (parts.calls?.calls.size ?? 0) + (parts.paymentCalls?.live.size ?? 0),
@@ -245,7 +247,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         await media.close();
         await payments.close();
         await backend.close();
-        audit.close();
+        await auditTrail.close();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
       })()),

@@ -60,6 +60,7 @@ export function auditHttp(audit: AuditLog, resolve: (token: string) => Principal
         ...(sessions ? { target: { type: 'session', ...(path.length > 14 ? { id: path.slice(14, 142) } : {}) } } : {}),
         outcome,
         ...(req.socket.remoteAddress ? { source: req.socket.remoteAddress } : {}),
+        transport: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
         details: { method: req.method, status, ...(typeof req.query.orderRef === 'string' ? { orderRef: req.query.orderRef.slice(0, 64) } : {}) },
       });
     });

@@ -59,6 +59,15 @@ export const configSchema = z
     REDIS_OUTAGE_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** Append-only JSONL audit trail with a SHA-256 hash chain (`npm run audit:verify`). */
     AUDIT_LOG: z.string().min(1).default('./data/audit.jsonl'),
+    /** File holding the audit chain's HMAC-SHA256 key (hex, base64 or raw, >= 32 bytes); required in production. */
+    AUDIT_KEY_FILE: z.string().min(1).optional(),
+    /** Copy of every audit entry to a syslog collector over TLS (RFC 5425): `tls://host:6514`. */
+    AUDIT_SYSLOG_URL: z.string().min(1).optional(),
+    /** CA certificate(s) that sign the collector's certificate (PEM); unset: the system CAs. */
+    AUDIT_SYSLOG_CA_FILE: z.string().min(1).optional(),
+    /** Client certificate and key for collectors that require one (PEM). */
+    AUDIT_SYSLOG_CERT_FILE: z.string().min(1).optional(),
+    AUDIT_SYSLOG_KEY_FILE: z.string().min(1).optional(),
     SUPERVISOR_TOKEN: z.string().min(16).optional(),
     /** API key of the call centre's system for `POST /api/handoffs` (demo: generated and printed). */
     HANDOFF_API_KEY: z.string().min(16).optional(),

@@ -1,18 +1,18 @@
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { entryHash, GENESIS, HMAC_ALG, type ChainFields } from './audit-chain.js';
+
+export { entryHash, GENESIS, verifyAuditText, type VerifyResult } from './audit-chain.js';
 
 /**
- * The audit trail (issue 6): append-only JSON Lines, one entry per security-relevant action, with
- * the fields PCI DSS v4.0 req. 10.2.2 asks for: who (`actor`), what (`action`, `target`), when
- * (`ts`), where (`instance`, `source`), and the `outcome`. Never sensitive authentication data:
+ * The audit trail: append-only JSON Lines, one entry per security-relevant action, with the fields
+ * PCI DSS v4.0.1 10.2.2 asks for: who (`actor`), what (`action`, `target`), when (`ts`), where
+ * (`instance`, `source`, `transport`), and the `outcome`. Never sensitive authentication data:
  * entries carry ids, names and status codes, and `details` is restricted to short scalar values.
  *
- * Tamper evidence (req. 10.3.2/10.3.4): a hash chain. Each entry carries `prev`, the `hash` of the
- * entry before it (64 zeros for the first), and its own `hash` = SHA-256 of `prev` + the entry's
- * JSON without `hash`. Editing, deleting or reordering any line breaks the chain from there on,
- * and `npm run audit:verify` names the first broken line. (Cutting lines off the end leaves a
- * shorter valid chain: anchor the latest hash elsewhere, e.g. in the logs, to catch that.)
+ * Tamper evidence: a hash chain, keyed with HMAC-SHA256 when an audit key is given
+ * (`audit-chain.ts`); `npm run audit:verify` names the first broken line. Cutting lines off the end
+ * leaves a shorter valid chain: the copy sent to syslog (`audit-syslog.ts`, RFC 5425) catches that.
  */
 export type AuditActor =
   | { readonly kind: 'agent'; readonly id: string }
@@ -26,23 +26,26 @@ export interface AuditRecord {
   readonly outcome: 'success' | 'failure' | 'denied';
   /** Where the request came from (remote address), when there was one. */
   readonly source?: string;
+  /** The transport it came over (`udp`, `tcp`, `tls`, `ws`, `wss`, `http`, `https`), when known. */
+  readonly transport?: string;
   readonly details?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
-export interface AuditEntry extends AuditRecord {
-  readonly n: number;
+export interface AuditEntry extends AuditRecord, ChainFields {
   readonly ts: string;
   readonly instance: string;
-  readonly prev: string;
-  readonly hash: string;
 }
 
-export const GENESIS = '0'.repeat(64);
+/** Receives every entry after it is on disk (the syslog export); must not throw. */
+export type AuditSink = (entry: AuditEntry, line: string) => void;
+
+export interface AuditLogOptions {
+  /** HMAC-SHA256 key of the chain (AUDIT_KEY_FILE); unset: plain SHA-256. */
+  readonly key?: Buffer;
+  readonly sinks?: readonly AuditSink[];
+}
+
 const DETAIL_MAX = 128;
-
-export function entryHash(prev: string, body: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(prev).update('\n').update(JSON.stringify(body)).digest('hex');
-}
 
 /** Appends entries synchronously (in order, on disk before the call returns); continues an existing file's chain. */
 export class AuditLog {
@@ -54,12 +57,14 @@ export class AuditLog {
     readonly path: string,
     private readonly instance: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly options: AuditLogOptions = {},
   ) {
     mkdirSync(dirname(path), { recursive: true });
     if (existsSync(path)) {
       const last = readFileSync(path, 'utf8').trimEnd().split('\n').at(-1);
       if (last) {
-        const e = JSON.parse(last) as AuditEntry;
+        const e = parseLast(path, last);
+        checkContinuation(path, e, options.key);
         this.#prev = e.hash;
         this.#n = e.n;
       }
@@ -78,13 +83,23 @@ export class AuditLog {
       ...(r.target ? { target: r.target } : {}),
       outcome: r.outcome,
       ...(r.source ? { source: r.source } : {}),
+      ...(r.transport ? { transport: r.transport } : {}),
       ...(r.details ? { details: cleanDetails(r.details) } : {}),
+      ...(this.options.key ? { alg: HMAC_ALG } : {}),
       prev: this.#prev,
     };
-    const entry: AuditEntry = { ...body, hash: entryHash(this.#prev, body) };
-    writeSync(this.#fd, `${JSON.stringify(entry)}\n`);
+    const entry: AuditEntry = { ...body, hash: entryHash(this.#prev, body, this.options.key) };
+    const line = JSON.stringify(entry);
+    writeSync(this.#fd, `${line}\n`);
     this.#prev = entry.hash;
     this.#n = entry.n;
+    for (const sink of this.options.sinks ?? []) {
+      try {
+        sink(entry, line);
+      } catch {
+        // an export failing never stops the file, which stays the record
+      }
+    }
     return entry;
   }
 
@@ -92,6 +107,26 @@ export class AuditLog {
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
+  }
+}
+
+function parseLast(path: string, last: string): AuditEntry {
+  try {
+    const e = JSON.parse(last) as AuditEntry;
+    if (typeof e.hash === 'string' && typeof e.n === 'number') return e;
+  } catch {
+    // reported below
+  }
+  throw new Error(`audit log ${path}: the last line is not an audit entry; run npm run audit:verify -- ${path}`);
+}
+
+/** A trail is continued only with the key it was written with: no silent switch between keyed and plain. */
+function checkContinuation(path: string, last: AuditEntry, key: Buffer | undefined): void {
+  if (last.alg === HMAC_ALG && !key) throw new Error(`audit log ${path} is keyed (HMAC-SHA256): set AUDIT_KEY_FILE, or use another AUDIT_LOG`);
+  if (last.alg !== HMAC_ALG && key) throw new Error(`audit log ${path} is not keyed: a keyed trail needs its own file (set AUDIT_LOG to a new path)`);
+  if (key) {
+    const { hash, ...body } = last;
+    if (entryHash(last.prev, body, key) !== hash) throw new Error(`audit log ${path}: its last entry's MAC does not match AUDIT_KEY_FILE (wrong key, or the file was edited)`);
   }
 }
 
@@ -103,31 +138,4 @@ function cleanDetails(d: Readonly<Record<string, string | number | boolean | nul
     else out[k] = v;
   }
   return out;
-}
-
-export type VerifyResult = { readonly ok: true; readonly entries: number } | { readonly ok: false; readonly line: number; readonly reason: string };
-
-/** Checks the chain of a file's text; `line` is 1-based. */
-export function verifyAuditText(text: string): VerifyResult {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  let prev = GENESIS;
-  let n = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = i + 1;
-    let e: AuditEntry;
-    try {
-      e = JSON.parse(lines[i]!) as AuditEntry;
-    } catch {
-      return { ok: false, line, reason: 'not JSON' };
-    }
-    if (typeof e !== 'object' || e === null || typeof e.hash !== 'string') return { ok: false, line, reason: 'not an audit entry' };
-    if (e.prev !== prev) return { ok: false, line, reason: 'prev does not match the previous entry (a line was deleted, inserted or moved)' };
-    if (e.n !== n + 1) return { ok: false, line, reason: `entry number ${e.n} where ${n + 1} was expected` };
-    const { hash, ...body } = e;
-    if (entryHash(prev, body) !== hash) return { ok: false, line, reason: 'hash does not match the entry (the line was edited)' };
-    prev = hash;
-    n = e.n;
-  }
-  return { ok: true, entries: lines.length };
 }

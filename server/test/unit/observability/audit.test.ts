@@ -19,7 +19,7 @@ const text = (lines: string[]) => `${lines.join('\n')}\n`;
 describe('audit trail: append-only JSONL with a SHA-256 hash chain', () => {
   it('a chain of entries verifies; each entry names who, what, when, where and the outcome, and links to the previous', () => {
     const lines = write(file(), 5);
-    expect(verifyAuditText(text(lines))).toEqual({ ok: true, entries: 5 });
+    expect(verifyAuditText(text(lines))).toEqual({ ok: true, entries: 5, keyed: false });
     const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(first).toMatchObject({ n: 1, instance: 'gw-1', actor: { kind: 'agent', id: 'agent-1' }, action: 'agent.login', outcome: 'success', source: '127.0.0.1', prev: GENESIS });
     expect(first!.ts).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -31,7 +31,7 @@ describe('audit trail: append-only JSONL with a SHA-256 hash chain', () => {
     write(path, 2);
     const lines = write(path, 3);
     expect(lines).toHaveLength(5);
-    expect(verifyAuditText(text(lines))).toEqual({ ok: true, entries: 5 });
+    expect(verifyAuditText(text(lines))).toEqual({ ok: true, entries: 5, keyed: false });
   });
 
   it('an edited line is detected at that line', () => {
