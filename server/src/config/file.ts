@@ -17,9 +17,15 @@ export interface ConfigFile {
 
 const norm = (k: string): string => k.toLowerCase().replace(/[^a-z0-9]/g, '');
 /** Keys that name a secret setting, by normalized name (`supervisorToken`, `supervisor_token`, ...). */
-const SECRET_KEYS = new Map<string, string>(SECRET_NAMES.map((n) => [norm(n), n]));
+const SECRET_KEYS = new Map<string, string>([
+  ...SECRET_NAMES.map((n) => [norm(n), n] as const),
+  // Other names a deployer may reach for.
+  ['hmackey', 'HANDOFF_HMAC_KEY'],
+  ['signingkey', 'HANDOFF_HMAC_KEY'],
+  ['supervisors', 'SUPERVISOR_TOKEN'],
+]);
 /** Keys that look like a secret whatever section they are in. */
-const SECRET_WORDS = /^(password|passwords|passwd|secret|secrets|token|tokens|apikey|hmackey|signingkey|privatekey|credentials?)$/;
+const SECRET_WORDS = /^(password|passwords|passwd|secret|secrets|token|tokens|apikey|privatekey|credentials?)$/;
 
 /** Where the file puts a secret: one line per key. */
 export function secretsIn(raw: unknown, path: string[] = []): string[] {
@@ -68,13 +74,20 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], name: (path: P
   return out;
 }
 
+/** `key:` with no value (null) is the same as leaving the key out, so a section of commented keys is fine. */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
+}
+
 /** Parses and checks YAML text (`where` names it in messages). */
 export function parseConfigText(text: string, where: string): ConfigFile {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     return { raw: undefined, errors: doc.errors.map((e) => `${where}:${e.linePos?.[0] ? `${e.linePos[0].line}:${e.linePos[0].col}` : ''} ${e.message.split('\n')[0]}`) };
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const raw: unknown = withoutNulls(doc.toJS() ?? {});
   if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) return { raw: undefined, errors: [`${where}: must be a mapping of keys (mode:, sip:, http:, ...)`] };
   const obj = raw as Record<string, unknown>;
   const errors = [...secretsIn(obj), ...urlPasswords(obj)];
