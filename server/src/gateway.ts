@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import express from 'express';
 import { randomBytes } from 'node:crypto';
 import { createHttp, finishApp, listen } from './api/http.js';
 import { sameSecret, type Principal } from './api/auth.js';
@@ -138,14 +139,27 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     },
   });
   app.use(auditHttp(audit, resolveToken)); // issue 6: before the routers it records
-  app.use(metricsRouter(metrics));
+  // Production serves /metrics on the main port only with METRICS_TOKEN; the internal listener
+  // (METRICS_HOST:METRICS_PORT) needs none (docs/security.md, "Production mode").
+  const production = config.TONEGATE_MODE === 'production';
+  app.use(metricsRouter(metrics, { ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}), served: !production || config.METRICS_TOKEN !== undefined }));
+  let metricsServer: Server | undefined;
+  if (config.METRICS_HOST !== undefined && config.METRICS_PORT !== undefined) {
+    const internal = express();
+    internal.disable('x-powered-by');
+    internal.use(metricsRouter(metrics));
+    metricsServer = createServer(internal);
+    await listen(metricsServer, config.METRICS_PORT, config.METRICS_HOST);
+  }
   app.use(sessionsRouter(store, resolveToken));
-  // Demo mode only: the SMS the demo provider "sent" (design.md: GET /demo/sms).
-  app.get('/demo/sms', (_req, res) => {
-    const demo = parts.payments?.demo;
-    if (!demo) return void res.status(404).json({ error: 'not-found', message: 'the SMS inbox exists in demo mode only' });
-    res.json({ messages: demo.smsMessages() });
-  });
+  // Demo mode only: the SMS the demo provider "sent" (design.md: GET /demo/sms); production does not mount it.
+  if (!production) {
+    app.get('/demo/sms', (_req, res) => {
+      const demo = parts.payments?.demo;
+      if (!demo) return void res.status(404).json({ error: 'not-found', message: 'the SMS inbox exists in demo mode only' });
+      res.json({ messages: demo.smsMessages() });
+    });
+  }
   // The OTP template is the demo one until deployments configure their own (setup.ts).
   app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST, limits: smsFieldLimits(DEMO_OTP_TEMPLATE) }));
   // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
@@ -154,6 +168,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     sipHost: config.SIP_HOST,
     embedOrigins: config.WIDGET_EMBED_ORIGINS,
     demo: !config.PAYMENT_API_URL,
+    demoPages: !production,
   }));
   app.use(agentsRouter(agentTokens, resolveToken, logger));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
@@ -173,13 +188,15 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   }));
   const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
+  // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
+  const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
       createBridge: (id) => media.createBridge(id),
       payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
     },
-    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
+    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv), api: loadSipProfile(profilesDir, 'api', profileEnv) },
     codes,
   ));
   // The /events socket (capture/EVENTS.md); upgrades to any other path but /sip are answered 404.
@@ -197,7 +214,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   ));
   const inlinePayments = new InlinePayments(
     { clock, logger, payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE },
-    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
+    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv), api: loadSipProfile(profilesDir, 'api', profileEnv) },
     codes,
     new ReplayGuard(),
     paymentCalls.captures,
@@ -250,6 +267,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         await auditTrail.close();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
+        if (metricsServer) {
+          metricsServer.closeAllConnections();
+          await new Promise<void>((r) => metricsServer!.close(() => r()));
+        }
       })()),
   };
   return gw;

@@ -1,24 +1,13 @@
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './observability/logger.js';
-import { startGateway } from './gateway.js';
+import { startGateway, type Gateway } from './gateway.js';
+import type { Config } from './config/schema.js';
 
-/** `npm start`: the gateway in demo mode with embedded defaults. */
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tonegate: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const logger = createLogger(config.LOG_LEVEL);
-  const gw = await startGateway(config, logger);
+/** What demo mode prints: every address, and the generated tokens (demo secrets only). */
+function demoBanner(config: Config, gw: Gateway): string {
   const host = config.SIP_HOST;
   const http = `http://${config.HTTP_HOST}:${gw.httpPort}`;
-  process.stdout.write(
+  return (
     [
       '',
       'tonegate is running (demo mode)',
@@ -33,8 +22,46 @@ async function main(): Promise<void> {
       `  Supervisor ${http}/supervisor  (sign in with the REST bearer token above)`,
       `  Handoffs   POST ${http}/api/handoffs  (Authorization: Bearer ${config.HANDOFF_API_KEY ? '<HANDOFF_API_KEY>' : gw.handoffApiKey})`,
       '',
-    ].join('\n') + '\n',
+    ].join('\n') + '\n'
   );
+}
+
+/** What production mode prints: addresses and counts, never a secret (docs/security.md). */
+function productionBanner(config: Config, gw: Gateway): string {
+  const host = config.SIP_HOST;
+  const http = `http://${config.HTTP_HOST}:${gw.httpPort}`;
+  const metrics = config.METRICS_PORT !== undefined ? `http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics (internal)` : config.METRICS_TOKEN ? `${http}/metrics (bearer METRICS_TOKEN)` : 'not served (set METRICS_HOST/METRICS_PORT or METRICS_TOKEN)';
+  return (
+    [
+      '',
+      'tonegate is running (production mode)',
+      `  SIP        udp+tcp ${host}:${gw.sipPort}   ws ${http.replace('http', 'ws')}/sip`,
+      `  HTTP       ${http}   (health: ${http}/healthz)`,
+      `  RTP ports  ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX} on ${config.MEDIA_ADDRESS ?? host}`,
+      `  Agents     ${config.AGENTS.length} configured (hashed)`,
+      `  Trusted    ${config.TRUSTED_PEERS.length} peer(s)`,
+      `  Provider   ${new URL(config.PAYMENT_API_URL!).origin}`,
+      `  Metrics    ${metrics}`,
+      '',
+    ].join('\n') + '\n'
+  );
+}
+
+/** `npm start`: the gateway; demo mode with embedded defaults unless TONEGATE_MODE=production. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tonegate: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const gw = await startGateway(config, logger);
+  process.stdout.write(config.TONEGATE_MODE === 'production' ? productionBanner(config, gw) : demoBanner(config, gw));
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;

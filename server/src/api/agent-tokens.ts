@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sameSecret } from './auth.js';
+import { isHashed, verifyPassword } from '../security/credentials.js';
 
 /** Agent bearer tokens live this long (a working day with margin). */
 export const AGENT_TOKEN_TTL_MS = 12 * 60 * 60_000;
@@ -40,6 +41,7 @@ export function tokenKey(token: string): string {
  */
 export class AgentTokens {
   readonly #passwords: Map<string, string>;
+  readonly #hashed: boolean;
   readonly #tokens = new Map<string, { agentId: string; expiresAt: number }>();
   readonly #failures = new Map<string, number[]>();
   readonly #now: () => number;
@@ -49,6 +51,7 @@ export class AgentTokens {
 
   constructor(o: AgentTokensOptions) {
     this.#passwords = new Map(o.agents.map((a) => [a.id, a.password]));
+    this.#hashed = o.agents.some((a) => isHashed(a.password));
     this.#now = o.now ?? Date.now;
     this.#ttl = o.ttlMs ?? AGENT_TOKEN_TTL_MS;
     this.#max = Math.max(1, o.maxTokens ?? 10_000);
@@ -63,7 +66,8 @@ export class AgentTokens {
     }
     const expected = this.#passwords.get(agentId);
     // Compare even for an unknown id, so the answer takes as long either way.
-    const match = sameSecret(password, expected ?? '\u0000no-such-agent');
+    // A hashed entry (security/credentials.ts) is checked by scrypt; for an unknown id too when hashes are in use.
+    const match = this.#hashed ? verifyPassword(password, expected, true) : sameSecret(password, expected ?? '\u0000no-such-agent');
     if (!match || expected === undefined) {
       this.#fail(agentId, recent, now);
       return { ok: false, reason: 'unauthorized' };

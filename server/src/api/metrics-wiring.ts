@@ -1,12 +1,22 @@
 import { Router } from 'express';
+import { bearer, sameSecret } from './auth.js';
 import type { SessionEvent } from '../capture/events.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EventBus, SessionStore } from '../store/index.js';
 
-/** `GET /metrics` in the Prometheus text format. */
-export function metricsRouter(metrics: Metrics): Router {
+/**
+ * `GET /metrics` in the Prometheus text format. With `token`, only for `Authorization: Bearer
+ * <token>` (401 otherwise); `served: false` answers 404 (production without a token serves it on
+ * the internal listener only, docs/security.md).
+ */
+export function metricsRouter(metrics: Metrics, opts: { token?: string; served?: boolean } = {}): Router {
   const r = Router();
-  r.get('/metrics', async (_req, res, next) => {
+  r.get('/metrics', async (req, res, next) => {
+    if (opts.served === false) return void res.status(404).json({ error: 'not-found', message: 'metrics are served on the internal listener (METRICS_HOST:METRICS_PORT) or with METRICS_TOKEN' });
+    if (opts.token !== undefined) {
+      const t = bearer(req);
+      if (t === undefined || !sameSecret(t, opts.token)) return void res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized', message: 'metrics need Authorization: Bearer <METRICS_TOKEN>' });
+    }
     try {
       const body = await metrics.metrics();
       res.set('Content-Type', metrics.registry.contentType).send(body);

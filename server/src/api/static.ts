@@ -19,6 +19,8 @@ export interface StaticOptions {
   embedOrigins: readonly string[];
   /** Demo mode: the phone page shows the SMS inbox (`GET /demo/sms`). */
   demo: boolean;
+  /** Serve the demo pages `/phone` and `/agent-jssip` (default true; production does not). */
+  demoPages?: boolean;
 }
 
 /** What `GET /api/widget-config` answers (agent-widget/src/ui/config.ts reads it). */
@@ -75,7 +77,9 @@ export function staticRouter(opts: StaticOptions): Router {
     res.json(config);
   });
 
+  const demoOnly = new Set(['/phone', '/agent-jssip']);
   for (const [path, file] of Object.entries(PAGES)) {
+    if (opts.demoPages === false && demoOnly.has(path)) continue;
     router.get(path, (_req, res) => {
       securityHeaders(res, csp);
       const html = join(opts.distDir, file);

@@ -1,4 +1,8 @@
-import { configSchema, type Config } from './schema.js';
+import { readFileSync } from 'node:fs';
+import { configSchema, fileKeyOf, SECRET_NAMES, SETTING_NAMES, type Config, type SettingName } from './schema.js';
+import { formatIssues, readConfigFile } from './file.js';
+import { capturePolicySchema } from './capture-policy.js';
+import { productionProblems, realmProblems } from './production.js';
 
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
@@ -7,17 +11,83 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads the configuration from an environment; throws ConfigError naming every bad variable (fail fast). */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const known = Object.keys(configSchema.innerType().shape);
-  const picked: Record<string, string> = {};
-  for (const k of known) {
-    const v = env[k];
-    if (v !== undefined && v !== '') picked[k] = v;
+/** Settings that may also be given as `<NAME>_FILE` (Docker secrets): the secrets, and a Redis URL with its password. */
+export const FILE_VARIANTS: readonly SettingName[] = [...SECRET_NAMES, 'REDIS_URL'];
+
+type Source = { kind: 'env' } | { kind: 'env-file'; path: string } | { kind: 'file' };
+
+/** Reads a `<NAME>_FILE` secret: the file's content with one trailing newline trimmed. */
+function readSecretFile(path: string): string | Error {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    return new Error(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+}
+
+function flatten(raw: Record<string, unknown> | undefined): Map<SettingName, unknown> {
+  const out = new Map<SettingName, unknown>();
+  if (!raw) return out;
+  for (const name of SETTING_NAMES) {
+    const key = fileKeyOf(name);
+    if (!key) continue;
+    let v: unknown = raw;
+    for (const p of key.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+    if (v !== undefined && v !== null) out.set(name, v);
+  }
+  return out;
+}
+
+/**
+ * The configuration (docs/operations.md, "Configuration"): the YAML file named by
+ * `TONEGATE_CONFIG` if any, overridden by environment variables, secrets from the environment or
+ * `<NAME>_FILE`; in production also the start requirements (production.ts). Throws ConfigError
+ * with one line per problem, each naming the file key or the variable (fail fast).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const file = env['TONEGATE_CONFIG'] ? readConfigFile(env['TONEGATE_CONFIG']) : undefined;
+  if (file?.errors.length) throw new ConfigError(file.errors);
+
+  const errors: string[] = [];
+  const picked: Record<string, unknown> = {};
+  const source = new Map<SettingName, Source>();
+  for (const [name, v] of flatten(file?.raw)) {
+    picked[name] = v;
+    source.set(name, { kind: 'file' });
+  }
+  for (const name of SETTING_NAMES) {
+    const v = env[name];
+    const fileVar = FILE_VARIANTS.includes(name) ? env[`${name}_FILE`] : undefined;
+    if (v !== undefined && v !== '' && fileVar) {
+      errors.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+    } else if (fileVar) {
+      const content = readSecretFile(fileVar);
+      if (content instanceof Error) errors.push(`${name}_FILE: ${content.message}`);
+      else if (content === '') errors.push(`${name}_FILE: ${fileVar} is empty`);
+      else {
+        picked[name] = content;
+        source.set(name, { kind: 'env-file', path: fileVar });
+      }
+    } else if (v !== undefined && v !== '') {
+      picked[name] = v;
+      source.set(name, { kind: 'env' });
+    }
+  }
+
   const r = configSchema.safeParse(picked);
   if (!r.success) {
-    throw new ConfigError(r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
+    const name = (path: PropertyKey[]): string => {
+      const [head, ...rest] = path.map(String);
+      const s = head ? source.get(head as SettingName) : undefined;
+      const base = s?.kind === 'file' ? `${fileKeyOf(head as SettingName)} (${env['TONEGATE_CONFIG']})` : s?.kind === 'env-file' ? `${head}_FILE` : head ?? '(config)';
+      return [base, ...rest].join('.');
+    };
+    errors.push(...formatIssues(r.error.issues, name));
   }
-  return r.data;
+  if (errors.length) throw new ConfigError(errors);
+  const capture = file?.raw?.['capture'] !== undefined ? capturePolicySchema.parse(file.raw['capture']) : undefined;
+  const config: Config = { ...r.data!, ...(capture ? { capture } : {}) };
+  const problems = [...realmProblems(config), ...(config.TONEGATE_MODE === 'production' ? productionProblems(config) : [])];
+  if (problems.length) throw new ConfigError(problems);
+  return config;
 }

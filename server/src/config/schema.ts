@@ -1,116 +1,139 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
+import { agentList, filePath, flag, ip, list, origin, port, trustedPeer } from './fields.js';
+import { capturePolicySchema } from './capture-policy.js';
 
-/** Agents are `id:password` pairs separated by commas: `agent-1:demo,agent-2:demo`. */
-const agentList = z
-  .string()
-  .transform((s, ctx) => {
-    const out: { id: string; password: string }[] = [];
-    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const i = part.indexOf(':');
-      const id = i > 0 ? part.slice(0, i) : '';
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || i === part.length - 1) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `AGENTS entry "${part.split(':')[0]}" must be id:password with id of [A-Za-z0-9._-]` });
-        return z.NEVER;
-      }
-      out.push({ id, password: part.slice(i + 1) });
-    }
-    return out;
-  });
+export type { AgentCredential, TrustedPeer } from './fields.js';
 
-/** Origins are `scheme://host[:port]` separated by commas: `https://cc.example.com,http://localhost:3000`. */
-const originList = z.string().transform((s, ctx) => {
-  const out: string[] = [];
-  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
-    let origin: string | undefined;
-    try {
-      const u = new URL(part);
-      const bare = u.pathname === '/' && !u.search && !u.hash && !u.username && !u.password && !part.endsWith('/');
-      if ((u.protocol === 'http:' || u.protocol === 'https:') && bare) origin = u.origin;
-    } catch {
-      // reported below
-    }
-    if (!origin) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `ALLOWED_ORIGINS entry "${part.slice(0, 100)}" must be an origin like https://host:port (no path)` });
-      return z.NEVER;
-    }
-    out.push(origin);
-  }
-  return out;
-});
+/**
+ * Every setting of the gateway (docs/operations.md, "Configuration"), in one table: its
+ * environment variable, its key in the YAML file named by `TONEGATE_CONFIG` (dotted path), its
+ * type and default. Secrets have no file key: they come from the environment or `<NAME>_FILE`
+ * (docs/security.md, "Secrets"). The JSON Schema in docs/config.schema.json is generated from here.
+ */
+interface Setting<T extends z.ZodType> {
+  /** Dotted key in the configuration file; undefined for secrets. */
+  readonly file: string | undefined;
+  readonly schema: T;
+}
+function setting<T extends z.ZodType>(file: string, schema: T, description: string): Setting<T> {
+  return { file, schema: schema.meta({ description }) as T };
+}
+function secret<T extends z.ZodType>(schema: T, description: string): Setting<T> {
+  return { file: undefined, schema: schema.meta({ description: `${description} Secret: environment or <NAME>_FILE only.` }) as T };
+}
 
-const port = z.coerce.number().int().min(1).max(65535);
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** The whole runtime configuration, from the environment (design.md, "External contract"). */
+export const SETTINGS = {
+  TONEGATE_MODE: setting('mode', z.enum(['demo', 'production']).default('demo'), 'demo: embedded demo provider and defaults; production: refuses to start without TLS, real credentials, trusted peers and an https provider.'),
+  INSTANCE_ID: setting('instanceId', z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gw-1'), 'Name of this gateway instance in session records (scale-out).'),
+  LOG_LEVEL: setting('logLevel', z.enum(LOG_LEVELS).default('info'), 'pino log level; logs are JSON on stdout.'),
+
+  SIP_HOST: setting('sip.host', ip.default('127.0.0.1'), 'Address SIP listens on (UDP, TCP) and puts in Via/Contact.'),
+  SIP_PORT: setting('sip.port', port.default(5060), 'SIP port, UDP and TCP.'),
+  SIP_TLS_PORT: setting('sip.tlsPort', port.default(5061), 'SIP over TLS port (RFC 5630), used when a certificate is configured.'),
+  SIP_REALM: setting('sip.realm', z.string().min(1).max(128).default('tonegate'), 'Digest realm of REGISTER challenges; hashed agent credentials are made for it.'),
+  SIP_DIGEST_ALGORITHMS: setting(
+    'sip.digestAlgorithms',
+    list(z.enum(['SHA-256', 'MD5'])).prefault('SHA-256,MD5').pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)),
+    'Digest algorithms offered in REGISTER challenges, preferred first (RFC 8760 2.4); MD5 alone for phones that fail on SHA-256.',
+  ),
+  SIP_PROFILE: setting('sip.profile', z.string().regex(/^[a-z0-9-]+$/).default('generic'), 'Where the transaction comes from: a file in sip-profiles/.'),
+  RING_TIMEOUT_S: setting('sip.ringTimeoutSeconds', z.coerce.number().int().min(5).max(600).default(60), 'Seconds an INVITE to an agent may ring before the caller gets 480.'),
+  TRUSTED_PEERS: setting(
+    'sip.trustedPeers',
+    list(trustedPeer).default([]),
+    'Peers allowed to start payments: CIDRs (10.0.0.0/8, 192.0.2.7, fd00::/8) and TLS client certificate fingerprints (sha256:AB:CD:...). Empty: not enforced (demo only).',
+  ),
+  TLS_CERT_FILE: setting('tls.certFile', filePath.optional(), 'PEM certificate (chain) for SIP over TLS and HTTPS/WSS.'),
+  TLS_KEY_FILE: setting('tls.keyFile', filePath.optional(), 'PEM private key of TLS_CERT_FILE.'),
+  TLS_SELF_SIGNED: setting('tls.selfSigned', flag.default(false), 'Generate a self-signed certificate at start when none is given (for trying TLS, not for production).'),
+
+  HTTP_HOST: setting('http.host', z.string().min(1).default('127.0.0.1'), 'Address of the HTTP server (widget, REST, /sip and /events WebSockets).'),
+  HTTP_PORT: setting('http.port', port.default(8080), 'Port of the HTTP server.'),
+  ALLOWED_ORIGINS: setting('http.allowedOrigins', list(origin).optional(), 'Origins whose pages may open /events; unset: same origin only.'),
+  WIDGET_EMBED_ORIGINS: setting('http.widgetEmbedOrigins', list(origin).default([]), 'Origins allowed to frame /agent and prefill it by postMessage.'),
+  METRICS_HOST: setting('metrics.host', ip.optional(), 'Address of an internal listener serving only /metrics (with METRICS_PORT).'),
+  METRICS_PORT: setting('metrics.port', port.optional(), 'Port of the internal /metrics listener; in production /metrics is served there or with METRICS_TOKEN.'),
+
+  RTP_PORT_MIN: setting('media.rtpPortMin', port.default(20000), 'Lowest RTP port for anchored media (two per leg).'),
+  RTP_PORT_MAX: setting('media.rtpPortMax', port.default(20999), 'Highest RTP port.'),
+  MEDIA_ADDRESS: setting('media.address', ip.optional(), 'Address put in SDP for anchored media; defaults to sip.host.'),
+  MEDIA_WORKERS: setting('media.workers', z.coerce.number().int().min(1).max(64).optional(), 'Media worker threads; default one per core.'),
+  SRTP: setting('media.srtp', z.enum(['required', 'offer', 'off']).default('off'), 'SRTP on the call legs (RFC 3711, SDES RFC 4568): required, offer, or off.'),
+  PROMPTS_DIR: setting('prompts.dir', z.string().min(1).optional(), 'Prompt clips (<dir>/<lang>/<clip>.wav, made by npm run prompts).'),
+  DEFAULT_LANGUAGE: setting('prompts.defaultLanguage', z.enum(['en', 'hi']).default('en'), 'Prompt language when the handoff names none.'),
+
+  MAX_CALLS: setting('limits.maxCalls', z.coerce.number().int().min(1).max(100_000).optional(), 'Most calls at once; beyond it new INVITEs get 503 with Retry-After. Unset: no limit.'),
+  MAX_CAPTURES: setting('limits.maxCaptures', z.coerce.number().int().min(1).max(100_000).optional(), 'Most payment captures at once; beyond it payment INVITEs and REFERs get 503. Unset: no limit.'),
+
+  PAYMENT_API_URL: setting('provider.url', z.url().optional(), 'The payment provider base URL (https: in production); unset runs the demo provider embedded (demo only).'),
+  DEMO_PG_PORT: setting('demo.providerPort', port.default(8090), 'Port of the embedded demo provider (demo only).'),
+  DEMO_OTP: setting('demo.otp', z.string().regex(/^\d{4,8}$/).optional(), 'OTP the demo provider issues, for predictable demos (demo only).'),
+
+  REDIS_URL: setting('store.redisUrl', z.url().optional(), 'Redis for sessions and events shared by several instances; unset: memory. A URL with a password belongs in the environment.'),
+  REDIS_OUTAGE_BUFFER: setting('store.outageBuffer', z.coerce.number().int().min(1).max(1_000_000).default(10_000), 'Events held in memory while Redis is down.'),
+  AUDIT_LOG: setting('audit.log', z.string().min(1).default('./data/audit.jsonl'), 'Append-only JSONL audit trail with a hash chain (npm run audit:verify).'),
+  AUDIT_SYSLOG_URL: setting('audit.syslogUrl', z.string().min(1).optional(), 'Copy of every audit entry to a syslog collector over TLS (RFC 5425): tls://host:6514.'),
+  AUDIT_SYSLOG_CA_FILE: setting('audit.syslogCaFile', filePath.optional(), 'CA certificate(s) (PEM) that sign the collector\'s certificate; unset: the system CAs.'),
+  AUDIT_SYSLOG_CERT_FILE: setting('audit.syslogCertFile', filePath.optional(), 'Client certificate (PEM) for collectors that require one (with AUDIT_SYSLOG_KEY_FILE).'),
+  AUDIT_SYSLOG_KEY_FILE: setting('audit.syslogKeyFile', filePath.optional(), 'Private key (PEM) of AUDIT_SYSLOG_CERT_FILE.'),
+
+  AGENTS: secret(agentList.prefault('agent-1:demo,agent-2:demo,agent-3:demo'), 'Agent credentials id:password (demo) or id:$tg1$... (hashed by npm run credential:hash), comma-separated.'),
+  SUPERVISOR_TOKEN: secret(z.string().min(16).optional(), 'Bearer token of supervisors (REST, dashboard); demo: generated and printed.'),
+  HANDOFF_API_KEY: secret(z.string().min(16).optional(), 'API key for POST /api/handoffs; demo: generated and printed.'),
+  HANDOFF_HMAC_KEY: secret(z.string().min(16).optional(), 'HMAC-SHA256 key of X-Pay-Signature (the profiles\' signature.keyEnv).'),
+  AUDIT_KEY: secret(z.string().min(1).optional(), 'HMAC-SHA256 key of the audit chain, hex or base64 of at least 32 bytes (openssl rand -hex 32); required in production.'),
+  METRICS_TOKEN: secret(z.string().min(16).optional(), 'Bearer token for /metrics on the main HTTP port.'),
+} as const;
+
+type Settings = typeof SETTINGS;
+export type SettingName = keyof Settings;
+export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+/** Names read from the environment only (and from `<NAME>_FILE`), never from the file. */
+export const SECRET_NAMES = SETTING_NAMES.filter((k) => SETTINGS[k].file === undefined);
+
+const shape = Object.fromEntries(SETTING_NAMES.map((k) => [k, SETTINGS[k].schema])) as { [K in SettingName]: Settings[K]['schema'] };
+
+/** The settings by environment name (each value a string or the file's native value). */
 export const configSchema = z
-  .object({
-    SIP_HOST: z.string().ip().default('127.0.0.1'),
-    SIP_PORT: port.default(5060),
-    HTTP_HOST: z.string().default('127.0.0.1'),
-    HTTP_PORT: port.default(8080),
-    RTP_PORT_MIN: port.default(20000),
-    RTP_PORT_MAX: port.default(20999),
-    /** Address put in SDP for anchored media; defaults to SIP_HOST. */
-    MEDIA_ADDRESS: z.string().ip().optional(),
-    DEMO_PG_PORT: port.default(8090),
-    PAYMENT_API_URL: z.string().url().optional(),
-    REDIS_URL: z.string().url().optional(),
-    // issue 6: Redis outages and the audit trail
-    /** Events held in memory while Redis is down; the oldest are dropped beyond it (logged, counted). */
-    REDIS_OUTAGE_BUFFER: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-    /** Append-only JSONL audit trail with a SHA-256 hash chain (`npm run audit:verify`). */
-    AUDIT_LOG: z.string().min(1).default('./data/audit.jsonl'),
-    /** File holding the audit chain's HMAC-SHA256 key (hex, base64 or raw, >= 32 bytes); required in production. */
-    AUDIT_KEY_FILE: z.string().min(1).optional(),
-    /** Copy of every audit entry to a syslog collector over TLS (RFC 5425): `tls://host:6514`. */
-    AUDIT_SYSLOG_URL: z.string().min(1).optional(),
-    /** CA certificate(s) that sign the collector's certificate (PEM); unset: the system CAs. */
-    AUDIT_SYSLOG_CA_FILE: z.string().min(1).optional(),
-    /** Client certificate and key for collectors that require one (PEM). */
-    AUDIT_SYSLOG_CERT_FILE: z.string().min(1).optional(),
-    AUDIT_SYSLOG_KEY_FILE: z.string().min(1).optional(),
-    SUPERVISOR_TOKEN: z.string().min(16).optional(),
-    /** API key of the call centre's system for `POST /api/handoffs` (demo: generated and printed). */
-    HANDOFF_API_KEY: z.string().min(16).optional(),
-    SIP_PROFILE: z.string().regex(/^[a-z0-9-]+$/).default('generic'),
-    DEMO_OTP: z.string().regex(/^\d{4,8}$/).optional(),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    AGENTS: agentList.default('agent-1:demo,agent-2:demo,agent-3:demo'),
-    /** Digest realm for REGISTER challenges. */
-    SIP_REALM: z.string().min(1).max(128).default('tonegate'),
-    /**
-     * Digest algorithms offered in REGISTER challenges, preferred first (RFC 8760 2.4). Set `MD5`
-     * alone for SIP phones that fail on a SHA-256 challenge (SIPp 3.6 is one).
-     */
-    SIP_DIGEST_ALGORITHMS: z
-      .string()
-      .default('SHA-256,MD5')
-      .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()))
-      .pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)),
-    /** Media worker threads (default: one per core). */
-    MEDIA_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
-    /** Prompt audio directory (`<dir>/<lang>/<clip>.wav`, made by `npm run prompts`). */
-    PROMPTS_DIR: z.string().min(1).optional(),
-    /** Prompt language when the handoff names none. */
-    DEFAULT_LANGUAGE: z.enum(['en', 'hi']).default('en'),
-    /** Name of this gateway instance in session records (scale-out). */
-    INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gw-1'),
-    /**
-     * Origins whose browser pages may open `/events` (comma-separated). Unset: same origin only (the
-     * Origin's host:port must equal the Host header); a client without Origin still needs a token.
-     */
-    ALLOWED_ORIGINS: originList.optional(),
-    /** Seconds an INVITE to an agent may ring before the caller gets 480. */
-    RING_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(60),
-    /**
-     * Origins (scheme://host[:port], comma-separated) allowed to embed the agent widget in an iframe
-     * and to prefill it by postMessage (agent-widget/README.md). Unset: same origin only.
-     */
-    WIDGET_EMBED_ORIGINS: z
-      .string()
-      .default('')
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin such as https://crm.example.com'))),
-  })
-  .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] });
+  .object(shape)
+  .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] })
+  .refine((c) => (c.METRICS_HOST === undefined) === (c.METRICS_PORT === undefined), { message: 'METRICS_HOST and METRICS_PORT go together', path: ['METRICS_PORT'] })
+  .refine((c) => (c.TLS_CERT_FILE === undefined) === (c.TLS_KEY_FILE === undefined), { message: 'TLS_CERT_FILE and TLS_KEY_FILE go together', path: ['TLS_KEY_FILE'] });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & {
+  /** Capture policy from the file's `capture:` section (capture.ts); defaults when absent. */
+  readonly capture?: z.output<typeof capturePolicySchema>;
+};
+
+/** The file's dotted key of an environment name (undefined for secrets). */
+export function fileKeyOf(name: SettingName): string | undefined {
+  return SETTINGS[name].file;
+}
+
+/**
+ * The YAML file's schema: the settings nested by their dotted keys, every key optional, unknown
+ * keys refused (a typo is an error, not a silently ignored setting), plus `capture:`.
+ */
+function buildFileSchema(): z.ZodType {
+  interface Node { [k: string]: Node | z.ZodType }
+  const root: Node = {};
+  for (const name of SETTING_NAMES) {
+    const key = SETTINGS[name].file;
+    if (!key) continue;
+    const parts = key.split('.');
+    let node = root;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Node;
+    node[parts.at(-1)!] = (SETTINGS[name].schema as z.ZodType).optional().meta({ env: name });
+  }
+  const toZod = (n: Node): z.ZodType =>
+    z.strictObject(Object.fromEntries(Object.entries(n).map(([k, v]) => [k, v instanceof z.ZodType ? v : toZod(v).optional()])));
+  const base = toZod(root) as z.ZodObject;
+  return base.extend({ capture: capturePolicySchema.optional() }).strict().meta({
+    title: 'tonegate configuration',
+    description: 'The file named by TONEGATE_CONFIG. Environment variables override it; secrets are never in it.',
+  });
+}
+
+export const fileSchema = buildFileSchema();

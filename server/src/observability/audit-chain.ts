@@ -29,14 +29,14 @@ export function entryHash(prev: string, body: object, key?: Buffer): string {
   return h.update(prev).update('\n').update(JSON.stringify(body)).digest('hex');
 }
 
-/** Reads an audit key file: raw bytes, or hex / base64 text; at least 32 bytes. Throws with the reason. */
+/** Reads an audit key: hex or base64 text (or raw bytes from a file); at least 32 bytes. Throws with the reason. */
 export function parseAuditKey(content: Buffer, path: string): Buffer {
   const text = content.toString('utf8').trim();
   let key = content;
   if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) key = Buffer.from(text, 'hex');
   else if (/^[A-Za-z0-9+/]+={0,2}$/.test(text)) key = Buffer.from(text, 'base64');
   if (key.length < MIN_KEY_BYTES) {
-    throw new Error(`AUDIT_KEY_FILE ${path}: the key has ${key.length} bytes; at least ${MIN_KEY_BYTES} are needed (e.g. \`openssl rand -hex 32 > ${path}\`)`);
+    throw new Error(`${path}: the audit key has ${key.length} bytes; at least ${MIN_KEY_BYTES} are needed (e.g. \`openssl rand -hex 32 > ${path}\`)`);
   }
   return key;
 }

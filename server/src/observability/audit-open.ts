@@ -13,13 +13,13 @@ export interface OpenedAudit {
 }
 
 /**
- * Opens the audit trail from the settings: the file (`AUDIT_LOG`), its chain key (`AUDIT_KEY_FILE`)
- * and the syslog export over TLS (`AUDIT_SYSLOG_URL` with `AUDIT_SYSLOG_CA_FILE`, and a client
+ * Opens the audit trail from the settings: the file (`AUDIT_LOG`), its chain key (`AUDIT_KEY` or
+ * `AUDIT_KEY_FILE`) and the syslog export over TLS (`AUDIT_SYSLOG_URL` with `AUDIT_SYSLOG_CA_FILE`, and a client
  * certificate when given). Throws with a message naming the setting when one is unusable, so the
  * gateway does not start with an audit trail it cannot keep.
  */
 export function openAudit(config: Config, logger: Logger): OpenedAudit {
-  const key = config.AUDIT_KEY_FILE ? parseAuditKey(readSetting('AUDIT_KEY_FILE', config.AUDIT_KEY_FILE), config.AUDIT_KEY_FILE) : undefined;
+  const key = config.AUDIT_KEY ? parseAuditKey(Buffer.from(config.AUDIT_KEY, 'utf8'), 'AUDIT_KEY') : undefined;
   let syslog: AuditSyslog | undefined;
   if (config.AUDIT_SYSLOG_URL) {
     const target = parseSyslogUrl(config.AUDIT_SYSLOG_URL);

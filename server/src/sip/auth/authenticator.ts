@@ -9,6 +9,7 @@ import {
   type DigestAlgorithm,
 } from './digest.js';
 import { NonceSigner } from './nonce.js';
+import { parseHashed } from '../../security/credentials.js';
 
 /**
  * Server side of SIP Digest authentication (RFC 3261 22.4, RFC 2617, RFC 7616, RFC 8760).
@@ -119,12 +120,15 @@ export class DigestAuthenticator {
     if (creds.opaque !== undefined && !safeEqual(creds.opaque, this.opaque)) return fail('bad-nonce');
 
     const password = lookupPassword(creds.username);
+    const hashed = password !== undefined ? parseHashed(password) : undefined;
     const expected = computeDigestResponse({
       algorithm,
       username: creds.username,
       realm: this.realm,
       // Unknown users still cost one digest, so timing does not tell which users exist.
       password: password ?? '\0unknown',
+      // A hashed credential carries H(A1) per algorithm (RFC 7616 3.4.2), not the password.
+      ...(hashed ? { ha1: hashed.ha1[algorithm] } : {}),
       method,
       uri: creds.uri,
       nonce: creds.nonce,

@@ -36,6 +36,8 @@ export interface DigestResponseInput {
   readonly username: string;
   readonly realm: string;
   readonly password: string;
+  /** H(A1) stored instead of the password (a hashed credential, security/credentials.ts); wins over `password`. */
+  readonly ha1?: string;
   readonly method: string;
   readonly uri: string;
   readonly nonce: string;
@@ -55,7 +57,7 @@ export interface DigestResponseInput {
  */
 export function computeDigestResponse(i: DigestResponseInput): string {
   const h = (d: string): string => digestHash(i.algorithm, d);
-  const ha1 = h(`${i.username}:${i.realm}:${i.password}`);
+  const ha1 = i.ha1 ?? h(`${i.username}:${i.realm}:${i.password}`);
   const ha2 = h(`${i.method}:${i.uri}`);
   if (i.qop === 'auth') {
     if (i.nc === undefined || i.cnonce === undefined) throw new TypeError('qop=auth needs nc and cnonce');

@@ -12,7 +12,7 @@ import { configSchema } from '../../../src/config/schema.js';
  */
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const read = (p: string): string => readFileSync(`${repo}${p}`, 'utf8');
-const known = new Set(Object.keys(configSchema.innerType().shape));
+const known = new Set(Object.keys(configSchema.shape));
 const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
 
 interface Service {

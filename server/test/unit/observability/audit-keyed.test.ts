@@ -64,7 +64,7 @@ describe('audit trail keyed with HMAC-SHA256 (AUDIT_KEY_FILE)', () => {
   it('key files: hex, base64 or raw bytes of at least 32 bytes; shorter keys are refused with the reason', () => {
     expect(parseAuditKey(Buffer.from(`${KEY.toString('hex')}\n`), 'k')).toEqual(KEY);
     expect(parseAuditKey(Buffer.from(KEY.toString('base64')), 'k')).toEqual(KEY);
-    expect(() => parseAuditKey(Buffer.from('abcd'), 'k.key')).toThrow(/2 bytes; at least 32.*openssl rand -hex 32/);
+    expect(() => parseAuditKey(Buffer.from('abcd'), 'k.key')).toThrow(/k.key: the audit key has 2 bytes; at least 32.*openssl rand -hex 32/);
   });
 
   it('a sink that throws never stops the file', () => {

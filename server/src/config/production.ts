@@ -1,0 +1,57 @@
+import { accessSync, constants } from 'node:fs';
+import { isHashed, parseHashed } from '../security/credentials.js';
+import type { Config } from './schema.js';
+
+/**
+ * What production mode requires before it starts (docs/security.md, "Production mode"), one line
+ * per missing item, each naming the variable to set. Only names and paths are printed, never a
+ * secret's value.
+ */
+export function productionProblems(c: Config): string[] {
+  const out: string[] = [];
+  for (const name of ['TLS_CERT_FILE', 'TLS_KEY_FILE'] as const) {
+    const path = c[name];
+    if (!path) {
+      out.push(`${name}: required in production (PEM ${name === 'TLS_CERT_FILE' ? 'certificate' : 'private key'} for SIP over TLS and HTTPS)`);
+      continue;
+    }
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      out.push(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (c.TLS_SELF_SIGNED) out.push('TLS_SELF_SIGNED: a generated self-signed certificate is for trying TLS, not for production; unset it and give TLS_CERT_FILE/TLS_KEY_FILE');
+
+  const plain = c.AGENTS.filter((a) => !isHashed(a.password)).map((a) => a.id);
+  if (c.AGENTS.length === 0) out.push('AGENTS: required in production (or AGENTS_FILE): id:$tg1$... entries made by npm run credential:hash -- <id>');
+  else if (plain.length) {
+    const demo = c.AGENTS.every((a) => a.password === 'demo');
+    out.push(
+      demo
+        ? 'AGENTS: the demo agents are refused in production; give hashed credentials (npm run credential:hash -- <id>) in AGENTS or AGENTS_FILE'
+        : `AGENTS: ${plain.join(', ')} ${plain.length === 1 ? 'has a plain password' : 'have plain passwords'}; production takes hashed entries only (npm run credential:hash -- <id>)`,
+    );
+  }
+  const secrets = [
+    ['SUPERVISOR_TOKEN', 'the supervisors\' bearer token'],
+    ['HANDOFF_API_KEY', 'the API key of POST /api/handoffs'],
+    ['HANDOFF_HMAC_KEY', 'the key that signs handoffs (X-Pay-Signature)'],
+  ] as const;
+  for (const [name, what] of secrets) if (!c[name]) out.push(`${name}: required in production (or ${name}_FILE): ${what}, at least 16 characters`);
+  if (c.TRUSTED_PEERS.length === 0) out.push('TRUSTED_PEERS: required in production: the CIDRs or certificate fingerprints (sha256:...) allowed to start payments');
+  if (!c.PAYMENT_API_URL) out.push('PAYMENT_API_URL: required in production: the provider\'s https: URL (the embedded demo provider is demo only)');
+  else if (!c.PAYMENT_API_URL.startsWith('https:')) out.push('PAYMENT_API_URL: must be an https: URL in production');
+  if (c.DEMO_OTP) out.push('DEMO_OTP: demo only; unset it in production');
+  return out;
+}
+
+/** Hashed agent entries made for another digest realm cannot register over SIP (any mode). */
+export function realmProblems(c: Config): string[] {
+  const out: string[] = [];
+  for (const a of c.AGENTS) {
+    const h = parseHashed(a.password);
+    if (h && h.realm !== c.SIP_REALM) out.push(`AGENTS: ${a.id} was hashed for realm "${h.realm}" but SIP_REALM is "${c.SIP_REALM}"; hash it again with --realm`);
+  }
+  return out;
+}
