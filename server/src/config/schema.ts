@@ -101,6 +101,22 @@ export const configSchema = z
       .default('')
       .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
       .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin such as https://crm.example.com'))),
+    // --- Encryption (docs/security.md; TLS helper block, same names as the production settings) ---
+    /** PEM certificate (chain) and key: SIP over TLS on SIP_TLS_PORT and HTTPS/WSS on HTTP_PORT. Reloaded on SIGHUP. */
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    /** SIP over TLS port (RFC 3261 26, RFC 5630); only listened on when a certificate is configured. 0 picks a free one. */
+    SIP_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(5061),
+    /** Demo only: make a self-signed certificate at start (node-forge) and print its SHA-256 fingerprint. */
+    TLS_SELF_SIGNED: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+    /** CIDRs or certificate fingerprints (`sha256:AB:CD:...`), comma-separated. Raw text here; each user parses its part. */
+    TRUSTED_PEERS: z.string().optional(),
+    /** Redis AUTH password (or `REDIS_PASSWORD_FILE`); a password in REDIS_URL wins. */
+    REDIS_PASSWORD: z.string().min(1).optional(),
+    REDIS_PASSWORD_FILE: z.string().min(1).optional(),
+    /** PEM CA bundle that signed the Redis server's certificate (`rediss://` with a private CA). */
+    REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+    // --- end of the encryption block ---
   })
   .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] });
 
