@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { createHttp, finishApp, listen } from './api/http.js';
+import { createHttp, finishApp, listen, renewHttpsCredentials } from './api/http.js';
 import { sameSecret, type Principal } from './api/auth.js';
 import { sessionsRouter } from './api/sessions.js';
 import { handoffsRouter } from './api/handoffs.js';
@@ -35,6 +35,7 @@ import { DigestAuthenticator, type DigestAlgorithm } from './sip/auth/index.js';
 import { RegistrarLimits } from './sip/constants.js';
 import { SipStack } from './sip/stack.js';
 import { createTransportLayer } from './sip/transport/index.js';
+import { credentialsFromSettings, trustedFingerprints, type TlsCredentials, type TlsMaterial } from './security/tls-credentials.js';
 
 export interface Gateway {
   config: Config;
@@ -63,6 +64,15 @@ export interface Gateway {
   handoffApiKey: string;
   httpPort: number;
   sipPort: number;
+  /** SIP over TLS port; undefined when no certificate is configured. */
+  sipTlsPort: number | undefined;
+  /** The certificate in service (HTTPS, WSS, SIP over TLS); undefined when TLS is off. */
+  tls: TlsCredentials | undefined;
+  /**
+   * Re-reads TLS_CERT_FILE/TLS_KEY_FILE (main.ts on SIGHUP): new connections get the renewed
+   * certificate, open ones (calls, sockets) are kept. A bad pair is refused and the old one stays.
+   */
+  reloadCertificates(): TlsMaterial | undefined;
   close(): Promise<void>;
 }
 
@@ -121,6 +131,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     const agentId = agentTokens.resolve(token);
     return agentId !== undefined ? { kind: 'agent', agentId } : undefined;
   };
+  // Encryption (docs/security.md): one certificate for HTTPS/WSS and SIP over TLS, or none.
+  const tls = credentialsFromSettings({
+    ...config,
+    hosts: [config.SIP_HOST, config.HTTP_HOST],
+    production: (config as { TONEGATE_MODE?: string }).TONEGATE_MODE === 'production',
+  });
+  const trusted = trustedFingerprints(config.TRUSTED_PEERS);
+  if (tls) logger.info({ fingerprint: tls.current.fingerprint, subject: tls.current.subject, validTo: tls.current.validTo, selfSigned: !tls.reloadable }, 'tls certificate loaded');
   const { app, server } = createHttp({
     // `starting` (503) until every part is up: a client that waits for /healthz may then use
     // every path (/events, /sip) at once.
@@ -134,7 +152,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         },
       };
     },
-  });
+  }, tls && { cert: tls.current.cert, key: tls.current.key });
   app.use(auditHttp(audit, resolveToken)); // issue 6: before the routers it records
   app.use(metricsRouter(metrics));
   app.use(sessionsRouter(store, resolveToken));
@@ -156,7 +174,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   app.use(agentsRouter(agentTokens, resolveToken, logger));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
-  const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
+  const transport = await createTransportLayer({
+    host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger,
+    ...(tls ? { tls: { port: config.SIP_TLS_PORT, cert: tls.current.cert, key: tls.current.key, trustedFingerprints: trusted } } : {}),
+  });
+  tls?.onChange((m) => {
+    renewHttpsCredentials(server, m);
+    transport.setTlsCredentials(m.cert, m.key);
+  });
   const sip = (parts.sip = new SipStack(transport, clock, logger));
   // Every call's media (bridged and payment calls) runs on the media plane's workers, which own
   // the whole RTP range.
@@ -233,6 +258,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     handoffApiKey,
     httpPort,
     sipPort: transport.udpPort,
+    sipTlsPort: transport.tlsPort,
+    tls,
+    reloadCertificates: () => {
+      if (!tls) return undefined;
+      const m = tls.reload();
+      logger.info({ fingerprint: m.fingerprint, validTo: m.validTo }, 'tls certificate reloaded');
+      return m;
+    },
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);

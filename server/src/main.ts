@@ -17,13 +17,17 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const gw = await startGateway(config, logger);
   const host = config.SIP_HOST;
-  const http = `http://${config.HTTP_HOST}:${gw.httpPort}`;
+  const http = `${gw.tls ? 'https' : 'http'}://${config.HTTP_HOST}:${gw.httpPort}`;
   process.stdout.write(
     [
       '',
       'tonegate is running (demo mode)',
       `  SIP        udp+tcp ${host}:${gw.sipPort}   ws ${http.replace('http', 'ws')}/sip`,
+      ...(gw.sipTlsPort !== undefined ? [`  SIP TLS    sips:${host}:${gw.sipTlsPort}   (TLS 1.2+)`] : []),
       `  HTTP       ${http}   (health: ${http}/healthz)`,
+      ...(gw.tls
+        ? [`  TLS cert   ${gw.tls.reloadable ? config.TLS_CERT_FILE : 'self-signed (TLS_SELF_SIGNED=1)'}  ${gw.tls.current.fingerprint}`]
+        : []),
       `  RTP ports  ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX} on ${config.MEDIA_ADDRESS ?? host}`,
       `  Agents     ${config.AGENTS.map((a) => a.id).join(', ')} (register as sip:<agent>@${host}:${gw.sipPort})`,
       `  Call       sip:support@${host}:${gw.sipPort} rings any free agent, sip:<agent>@... that agent`,
@@ -48,6 +52,14 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP: re-read TLS_CERT_FILE/TLS_KEY_FILE (docs/operations.md); calls and sockets stay up.
+  process.on('SIGHUP', () => {
+    try {
+      gw.reloadCertificates();
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'tls certificate reload failed; the previous certificate stays in service');
+    }
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));

@@ -163,3 +163,28 @@ export function trustedFingerprints(trustedPeers: string | readonly string[] | u
   }
   return out;
 }
+
+/** The TLS settings as the configuration gives them (config/schema.ts, encryption block). */
+export interface TlsSettings {
+  TLS_CERT_FILE?: string | undefined;
+  TLS_KEY_FILE?: string | undefined;
+  TLS_SELF_SIGNED?: boolean | undefined;
+  /** Hosts for a self-signed certificate's subjectAltName. */
+  hosts: readonly string[];
+  /** Production never runs on a self-signed certificate. */
+  production?: boolean;
+}
+
+/** The gateway's credentials from its settings, or undefined when TLS is off. Throws TlsConfigError on a bad combination or file. */
+export function credentialsFromSettings(s: TlsSettings): TlsCredentials | undefined {
+  if ((s.TLS_CERT_FILE === undefined) !== (s.TLS_KEY_FILE === undefined)) {
+    throw new TlsConfigError(`${s.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} is missing: TLS_CERT_FILE and TLS_KEY_FILE go together`);
+  }
+  if (s.TLS_CERT_FILE !== undefined && s.TLS_KEY_FILE !== undefined) {
+    if (s.TLS_SELF_SIGNED) throw new TlsConfigError('TLS_SELF_SIGNED=1 and TLS_CERT_FILE exclude each other');
+    return TlsCredentials.fromFiles(s.TLS_CERT_FILE, s.TLS_KEY_FILE);
+  }
+  if (!s.TLS_SELF_SIGNED) return undefined;
+  if (s.production) throw new TlsConfigError('TLS_SELF_SIGNED=1 is for demo mode only: set TLS_CERT_FILE and TLS_KEY_FILE');
+  return TlsCredentials.selfSigned([...s.hosts, 'localhost']);
+}
