@@ -18,6 +18,7 @@ import { Metrics } from './observability/metrics.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
@@ -93,7 +94,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; ready?: boolean } = {};
   // issue 6: memory by default, Redis when REDIS_URL is set
   const backend = await createStoreBackend<SessionEvent>({
-    redisUrl: config.REDIS_URL, instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
+    redisUrl: config.REDIS_URL, ...redisCredentials(config), instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
     onListenerError: (err) => logger.error({ err }, 'event bus: subscriber failed'),
   });
   const { store, bus } = backend;
@@ -284,4 +285,20 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       })()),
   };
   return gw;
+}
+
+/** REDIS_PASSWORD (or the first line of REDIS_PASSWORD_FILE) and REDIS_TLS_CA_FILE, read at start; a file that cannot be read stops the start naming it. */
+function redisCredentials(config: Config): { redisPassword?: string; redisTlsCa?: Buffer } {
+  const read = (name: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  const password = config.REDIS_PASSWORD ?? (config.REDIS_PASSWORD_FILE ? read('REDIS_PASSWORD_FILE', config.REDIS_PASSWORD_FILE).toString('utf8').split(/\r?\n/)[0] : undefined);
+  return {
+    ...(password ? { redisPassword: password } : {}),
+    ...(config.REDIS_TLS_CA_FILE ? { redisTlsCa: read('REDIS_TLS_CA_FILE', config.REDIS_TLS_CA_FILE) } : {}),
+  };
 }
