@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { randomBytes } from 'node:crypto';
-import { createHttp, finishApp, listen } from './api/http.js';
+import { createHttp, finishApp, listen, renewHttpsCredentials } from './api/http.js';
 import { sameSecret, type Principal } from './api/auth.js';
 import { sessionsRouter } from './api/sessions.js';
 import { handoffsRouter } from './api/handoffs.js';
@@ -20,6 +20,7 @@ import { Metrics } from './observability/metrics.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
@@ -37,6 +38,7 @@ import { DigestAuthenticator, type DigestAlgorithm } from './sip/auth/index.js';
 import { RegistrarLimits } from './sip/constants.js';
 import { SipStack } from './sip/stack.js';
 import { createTransportLayer } from './sip/transport/index.js';
+import { credentialsFromSettings, trustedFingerprints, type TlsCredentials, type TlsMaterial } from './security/tls-credentials.js';
 
 export interface Gateway {
   config: Config;
@@ -65,6 +67,15 @@ export interface Gateway {
   handoffApiKey: string;
   httpPort: number;
   sipPort: number;
+  /** SIP over TLS port; undefined when no certificate is configured. */
+  sipTlsPort: number | undefined;
+  /** The certificate in service (HTTPS, WSS, SIP over TLS); undefined when TLS is off. */
+  tls: TlsCredentials | undefined;
+  /**
+   * Re-reads TLS_CERT_FILE/TLS_KEY_FILE (main.ts on SIGHUP): new connections get the renewed
+   * certificate, open ones (calls, sockets) are kept. A bad pair is refused and the old one stays.
+   */
+  reloadCertificates(): TlsMaterial | undefined;
   close(): Promise<void>;
 }
 
@@ -85,7 +96,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; ready?: boolean } = {};
   // issue 6: memory by default, Redis when REDIS_URL is set
   const backend = await createStoreBackend<SessionEvent>({
-    redisUrl: config.REDIS_URL, instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
+    redisUrl: config.REDIS_URL, ...redisCredentials(config), instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
     onListenerError: (err) => logger.error({ err }, 'event bus: subscriber failed'),
   });
   const { store, bus } = backend;
@@ -124,6 +135,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     const agentId = agentTokens.resolve(token);
     return agentId !== undefined ? { kind: 'agent', agentId } : undefined;
   };
+  // Encryption (docs/security.md): one certificate for HTTPS/WSS and SIP over TLS, or none.
+  const tls = credentialsFromSettings({
+    ...config,
+    hosts: [config.SIP_HOST, config.HTTP_HOST],
+    production: config.TONEGATE_MODE === 'production',
+  });
+  const trusted = trustedFingerprints(config.TRUSTED_PEERS.map((p) => p.text));
+  if (tls) logger.info({ fingerprint: tls.current.fingerprint, subject: tls.current.subject, validTo: tls.current.validTo, selfSigned: !tls.reloadable }, 'tls certificate loaded');
   const { app, server } = createHttp({
     // `starting` (503) until every part is up: a client that waits for /healthz may then use
     // every path (/events, /sip) at once.
@@ -137,7 +156,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         },
       };
     },
-  });
+  }, tls && { cert: tls.current.cert, key: tls.current.key });
   app.use(auditHttp(audit, resolveToken)); // issue 6: before the routers it records
   // Production serves /metrics on the main port only with METRICS_TOKEN; the internal listener
   // (METRICS_HOST:METRICS_PORT) needs none (docs/security.md, "Production mode").
@@ -173,7 +192,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   app.use(agentsRouter(agentTokens, resolveToken, logger));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
-  const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
+  const transport = await createTransportLayer({
+    host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger,
+    ...(tls ? { tls: { port: config.SIP_TLS_PORT, cert: tls.current.cert, key: tls.current.key, trustedFingerprints: trusted } } : {}),
+  });
+  tls?.onChange((m) => {
+    renewHttpsCredentials(server, m);
+    transport.setTlsCredentials(m.cert, m.key);
+  });
   const sip = (parts.sip = new SipStack(transport, clock, logger));
   // Every call's media (bridged and payment calls) runs on the media plane's workers, which own
   // the whole RTP range.
@@ -252,6 +278,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     handoffApiKey,
     httpPort,
     sipPort: transport.udpPort,
+    sipTlsPort: transport.tlsPort,
+    tls,
+    reloadCertificates: () => {
+      if (!tls) return undefined;
+      const m = tls.reload();
+      logger.info({ fingerprint: m.fingerprint, validTo: m.validTo }, 'tls certificate reloaded');
+      return m;
+    },
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
@@ -274,4 +308,20 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       })()),
   };
   return gw;
+}
+
+/** REDIS_PASSWORD (from the environment or REDIS_PASSWORD_FILE, read by config/load.ts) and REDIS_TLS_CA_FILE, read at start; a file that cannot be read stops the start naming it. */
+function redisCredentials(config: Config): { redisPassword?: string; redisTlsCa?: Buffer } {
+  const read = (name: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  const password = config.REDIS_PASSWORD;
+  return {
+    ...(password ? { redisPassword: password } : {}),
+    ...(config.REDIS_TLS_CA_FILE ? { redisTlsCa: read('REDIS_TLS_CA_FILE', config.REDIS_TLS_CA_FILE) } : {}),
+  };
 }

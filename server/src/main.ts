@@ -6,13 +6,17 @@ import type { Config } from './config/schema.js';
 /** What demo mode prints: every address, and the generated tokens (demo secrets only). */
 function demoBanner(config: Config, gw: Gateway): string {
   const host = config.SIP_HOST;
-  const http = `http://${config.HTTP_HOST}:${gw.httpPort}`;
+  const http = `${gw.tls ? 'https' : 'http'}://${config.HTTP_HOST}:${gw.httpPort}`;
   return (
     [
       '',
       'tonegate is running (demo mode)',
       `  SIP        udp+tcp ${host}:${gw.sipPort}   ws ${http.replace('http', 'ws')}/sip`,
+      ...(gw.sipTlsPort !== undefined ? [`  SIP TLS    sips:${host}:${gw.sipTlsPort}   (TLS 1.2+)`] : []),
       `  HTTP       ${http}   (health: ${http}/healthz)`,
+      ...(gw.tls
+        ? [`  TLS cert   ${gw.tls.reloadable ? config.TLS_CERT_FILE : 'self-signed (TLS_SELF_SIGNED=1)'}  ${gw.tls.current.fingerprint}`]
+        : []),
       `  RTP ports  ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX} on ${config.MEDIA_ADDRESS ?? host}`,
       `  Agents     ${config.AGENTS.map((a) => a.id).join(', ')} (register as sip:<agent>@${host}:${gw.sipPort})`,
       `  Call       sip:support@${host}:${gw.sipPort} rings any free agent, sip:<agent>@... that agent`,
@@ -29,14 +33,16 @@ function demoBanner(config: Config, gw: Gateway): string {
 /** What production mode prints: addresses and counts, never a secret (docs/security.md). */
 function productionBanner(config: Config, gw: Gateway): string {
   const host = config.SIP_HOST;
-  const http = `http://${config.HTTP_HOST}:${gw.httpPort}`;
+  const http = `${gw.tls ? 'https' : 'http'}://${config.HTTP_HOST}:${gw.httpPort}`;
   const metrics = config.METRICS_PORT !== undefined ? `http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics (internal)` : config.METRICS_TOKEN ? `${http}/metrics (bearer METRICS_TOKEN)` : 'not served (set METRICS_HOST/METRICS_PORT or METRICS_TOKEN)';
   return (
     [
       '',
       'tonegate is running (production mode)',
       `  SIP        udp+tcp ${host}:${gw.sipPort}   ws ${http.replace('http', 'ws')}/sip`,
+      ...(gw.sipTlsPort !== undefined ? [`  SIP TLS    sips:${host}:${gw.sipTlsPort}   (TLS 1.2+)`] : []),
       `  HTTP       ${http}   (health: ${http}/healthz)`,
+      ...(gw.tls ? [`  TLS cert   ${config.TLS_CERT_FILE ?? '-'}  ${gw.tls.current.fingerprint}`] : []),
       `  RTP ports  ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX} on ${config.MEDIA_ADDRESS ?? host}`,
       `  Agents     ${config.AGENTS.length} configured (hashed)`,
       `  Trusted    ${config.TRUSTED_PEERS.length} peer(s)`,
@@ -75,6 +81,14 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP: re-read TLS_CERT_FILE/TLS_KEY_FILE (docs/operations.md); calls and sockets stay up.
+  process.on('SIGHUP', () => {
+    try {
+      gw.reloadCertificates();
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'tls certificate reload failed; the previous certificate stays in service');
+    }
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));

@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { Server as TlsServer } from 'node:tls';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 
 export interface HealthSource {
@@ -9,18 +11,47 @@ export interface HealthSource {
  * The HTTP server: REST under /api, /healthz, static pages later. WebSocket endpoints (/sip, /events)
  * attach to the same server through its 'upgrade' event.
  */
-export function createHttp(health: HealthSource): { app: Express; server: Server } {
+/** HTTPS (and so WSS on `/sip` and `/events`) with this certificate; renewed with `server.setSecureContext()`. */
+export interface HttpTls {
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** RFC 8996: no TLS 1.0/1.1 (PCI DSS 4.2.1, strong cryptography). */
+export const HTTPS_MIN_VERSION = 'TLSv1.2' as const;
+/** RFC 6797 6.1: browsers keep to HTTPS for a year once they saw the header over HTTPS. */
+export const HSTS = 'max-age=31536000';
+
+export function createHttp(health: HealthSource, tls?: HttpTls): { app: Express; server: Server } {
   const app = express();
   app.disable('x-powered-by');
+  if (tls) {
+    app.use((_req, res, next) => {
+      res.setHeader('Strict-Transport-Security', HSTS);
+      next();
+    });
+  }
   app.get('/healthz', (_req, res) => {
     const h = health.health();
     res.status(h.status === 'ok' ? 200 : 503).json(h);
   });
-  const server = createServer(app);
+  // An https.Server is an http.Server over TLS (same events, 'upgrade' included): the WebSocket
+  // endpoints attach to it unchanged and become wss:.
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: HTTPS_MIN_VERSION }, app) : createServer(app);
   // Slow-loris protection for plain HTTP; WebSocket connections are governed by their own idle limits.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   return { app, server };
+}
+
+/**
+ * A renewed certificate for an HTTPS server: connections accepted from now on use it, open ones
+ * (WebSockets included) keep theirs. Returns false for a plain HTTP server.
+ */
+export function renewHttpsCredentials(server: Server, tls: HttpTls): boolean {
+  if (!(server instanceof TlsServer)) return false;
+  server.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: HTTPS_MIN_VERSION });
+  return true;
 }
 
 export function listen(server: Server, port: number, host: string): Promise<number> {

@@ -35,16 +35,22 @@ export interface WidgetConfig {
 
 const PAGES = { '/agent': 'agent.html', '/phone': 'phone.html', '/supervisor': 'supervisor.html', '/agent-jssip': 'agent-jssip.html' } as const;
 
-/** Content-Security-Policy of a page: only our own scripts, styles and sockets. */
-export function contentSecurityPolicy(frameAncestors: readonly string[]): string {
+/**
+ * Content-Security-Policy of a page: only our own scripts, styles and sockets. `connect-src` is the
+ * gateway's own origin only: 'self' (which covers ws:/wss: to the same host in CSP Level 3) and,
+ * for engines before that, the WebSocket origin of the page's own host (`wss://` over HTTPS), never
+ * any ws:/wss: host. `host` is the request's Host header; one that is not a plain host[:port] adds nothing.
+ */
+export function contentSecurityPolicy(frameAncestors: readonly string[], page?: { host: string | undefined; secure: boolean }): string {
+  const host = page?.host && /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(page.host) ? page.host.toLowerCase() : undefined;
+  const socketOrigin = host ? ` ${page!.secure ? 'wss' : 'ws'}://${host}` : '';
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",
-    // 'self' covers ws:/wss: to the same host in CSP Level 3; listed anyway for older engines.
-    "connect-src 'self' ws: wss:",
+    `connect-src 'self'${socketOrigin}`,
     "media-src 'self' blob: mediastream:",
     "base-uri 'none'",
     "form-action 'none'",
@@ -52,8 +58,9 @@ export function contentSecurityPolicy(frameAncestors: readonly string[]): string
   ].join('; ');
 }
 
-function securityHeaders(res: Response, csp: string): void {
-  res.setHeader('Content-Security-Policy', csp);
+function securityHeaders(res: Response, frameAncestors: readonly string[]): void {
+  const req = res.req;
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(frameAncestors, { host: req.headers.host, secure: req.secure }));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   // Microphone for the softphones; nothing else.
@@ -62,7 +69,6 @@ function securityHeaders(res: Response, csp: string): void {
 
 export function staticRouter(opts: StaticOptions): Router {
   const router = express.Router();
-  const csp = contentSecurityPolicy(opts.embedOrigins);
   const config: WidgetConfig = {
     sipHost: opts.sipHost,
     sipPath: '/sip',
@@ -81,7 +87,7 @@ export function staticRouter(opts: StaticOptions): Router {
   for (const [path, file] of Object.entries(PAGES)) {
     if (opts.demoPages === false && demoOnly.has(path)) continue;
     router.get(path, (_req, res) => {
-      securityHeaders(res, csp);
+      securityHeaders(res, opts.embedOrigins);
       const html = join(opts.distDir, file);
       if (!existsSync(html)) {
         res.status(503).type('text/plain').send('The widget is not built: run `node scripts/build-widget.mjs` (npm start does it).\n');
@@ -97,7 +103,7 @@ export function staticRouter(opts: StaticOptions): Router {
     express.static(join(opts.distDir, 'assets'), {
       index: false,
       setHeaders: (res) => {
-        securityHeaders(res, csp);
+        securityHeaders(res, opts.embedOrigins);
         res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
       },
     }),

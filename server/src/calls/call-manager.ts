@@ -1,5 +1,7 @@
 import { SafeEmitter } from '../lib/emitter.js';
 import type { Logger } from '../observability/logger.js';
+import type { Dialog } from '../sip/dialog/dialog.js';
+import { inDialogSourceVerdict } from '../sip/dialog/source.js';
 import { uriDestination, type RequestContext, type SipUser } from '../sip/stack.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../sip/transaction/index.js';
 import type { SipFlow } from '../sip/transport/types.js';
@@ -17,6 +19,8 @@ export interface DialogOwner {
   onInDialog(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void;
   onAck(leg: Leg, ack: IncomingRequestMessage): void;
   onRetransmitted2xx(): void;
+  /** The dialog of `leg` once it exists: in-dialog requests are checked against its peer (sip/dialog/source.ts). */
+  dialogOf(leg: Leg): Dialog | undefined;
 }
 
 /** Handles INVITEs to the payment URIs (`pay`, `pay-<code>`): calls/payment/. */
@@ -80,6 +84,14 @@ export class CallManager implements SipUser {
     if (req.toTag) {
       const d = this.dialogs.get(`${req.callId}|${req.toTag}`);
       if (!d) return void stack.respond(txn, 481);
+      // Only the leg's own connection / peer address may act in its dialog (sip/dialog/source.ts):
+      // anyone else gets 403 (RFC 3261 21.4.4) and nothing changes.
+      const dialog = d.owner.dialogOf(d.leg);
+      const verdict = dialog ? inDialogSourceVerdict(dialog, ctx.source) : { ok: true as const };
+      if (!verdict.ok) {
+        this.log.warn({ method: req.method, callId: req.callId, leg: d.leg, source: ctx.source.id, reason: verdict.reason }, 'in-dialog request from a foreign source refused');
+        return void stack.respond(txn, 403, { reason: 'Not From Dialog Peer' });
+      }
       return d.owner.onInDialog(d.leg, req, txn);
     }
     switch (req.method) {
@@ -174,9 +186,16 @@ export class CallManager implements SipUser {
     return { agentId, contactUri: latest.uri, flowId: udpContact ? '' : latest.flowId, webrtc };
   }
 
-  onAck(ack: IncomingRequestMessage): void {
+  onAck(ack: IncomingRequestMessage, flow: SipFlow): void {
     const d = this.dialogs.get(`${ack.callId}|${ack.toTag}`);
-    d?.owner.onAck(d.leg, ack);
+    if (!d) return;
+    const dialog = d.owner.dialogOf(d.leg);
+    // An ACK has no response (RFC 3261 17.1.1.3): one from a foreign source is dropped.
+    if (dialog && !inDialogSourceVerdict(dialog, flow).ok) {
+      this.log.warn({ method: 'ACK', callId: ack.callId, leg: d.leg, source: flow.id }, 'in-dialog ACK from a foreign source dropped');
+      return;
+    }
+    d.owner.onAck(d.leg, ack);
   }
 
   onCancel(target: ServerTransaction): void {

@@ -72,6 +72,7 @@ export const SETTINGS = {
   DEMO_OTP: setting('demo.otp', z.string().regex(/^\d{4,8}$/).optional(), 'OTP the demo provider issues, for predictable demos (demo only).'),
 
   REDIS_URL: setting('store.redisUrl', z.url().optional(), 'Redis for sessions and events shared by several instances; unset: memory. A URL with a password belongs in the environment.'),
+  REDIS_TLS_CA_FILE: setting('store.redisTlsCaFile', filePath.optional(), 'PEM CA bundle that signed the Redis server\'s certificate (rediss:// with a private CA); unset: the system CAs.'),
   REDIS_OUTAGE_BUFFER: setting('store.outageBuffer', z.coerce.number().int().min(1).max(1_000_000).default(10_000), 'Events held in memory while Redis is down.'),
   AUDIT_LOG: setting('audit.log', z.string().min(1).default('./data/audit.jsonl'), 'Append-only JSONL audit trail with a hash chain (npm run audit:verify).'),
   AUDIT_SYSLOG_URL: setting('audit.syslogUrl', z.string().min(1).optional(), 'Copy of every audit entry to a syslog collector over TLS (RFC 5425): tls://host:6514.'),
@@ -83,6 +84,7 @@ export const SETTINGS = {
   SUPERVISOR_TOKEN: secret(z.string().min(16).optional(), 'Bearer token of supervisors (REST, dashboard); demo: generated and printed.'),
   HANDOFF_API_KEY: secret(z.string().min(16).optional(), 'API key for POST /api/handoffs; demo: generated and printed.'),
   HANDOFF_HMAC_KEY: secret(z.string().min(16).optional(), 'HMAC-SHA256 key of X-Pay-Signature (the profiles\' signature.keyEnv).'),
+  REDIS_PASSWORD: secret(z.string().min(1).optional(), 'Redis AUTH password when REDIS_URL carries none.'),
   AUDIT_KEY: secret(z.string().min(1).optional(), 'HMAC-SHA256 key of the audit chain, hex or base64 of at least 32 bytes (openssl rand -hex 32); required in production.'),
   METRICS_TOKEN: secret(z.string().min(16).optional(), 'Bearer token for /metrics on the main HTTP port.'),
 } as const;

@@ -202,8 +202,12 @@ export class SipStack {
   via(flow: SipFlow): ViaParams {
     const local = this.transport.localEndpoint(flow.protocol);
     const sentBy = `${hostPart(local.address)}:${local.port}`;
-    const t = flow.protocol === 'UDP' ? '' : `;transport=${flow.protocol.toLowerCase()}`;
-    return { protocol: flow.protocol, sentBy, contact: `<sip:tonegate@${sentBy}${t}>` };
+    // RFC 5630 3.1.3: over TLS our Contact is a SIPS URI (not the deprecated `;transport=tls`).
+    if (flow.protocol === 'TLS') return { protocol: 'TLS', sentBy, contact: `<sips:tonegate@${sentBy}>` };
+    // RFC 7118 5.2 / 7: `WSS` in Via and `transport=wss` when the WebSocket runs over TLS.
+    const protocol = flow.protocol === 'WS' && flow.secure ? 'WSS' : flow.protocol;
+    const t = flow.protocol === 'UDP' ? '' : `;transport=${protocol.toLowerCase()}`;
+    return { protocol, sentBy, contact: `<sip:tonegate@${sentBy}${t}>` };
   }
 
   /**
@@ -234,13 +238,18 @@ export class SipStack {
 
 const hostPart = (a: string): string => (a.includes(':') ? `[${a}]` : a);
 
-/** Address, port and transport of a SIP URI with an IP host (no DNS: RFC 3263 is out of scope here). */
+/**
+ * Address, port and transport of a SIP URI with an IP host (no DNS: RFC 3263 is out of scope here).
+ * A `sips:` URI is reached over TLS, port 5061 by default (RFC 3261 19.1.2, 26.2; RFC 5630 3.1.2);
+ * so is a `;transport=tls` one (deprecated by RFC 5630 but still sent).
+ */
 export function uriDestination(uri: string): { protocol: SipProtocol; endpoint: Endpoint } | undefined {
-  const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)(?::(\d+))?([^?>]*)/i.exec(uri.trim());
+  const m = /^(sips?):(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)(?::(\d+))?([^?>]*)/i.exec(uri.trim());
   if (!m) return undefined;
-  const host = m[1]!.replace(/^\[|\]$/g, '');
+  const host = m[2]!.replace(/^\[|\]$/g, '');
   if (isIP(host) === 0) return undefined;
-  const t = /;transport=(\w+)/i.exec(m[3] ?? '')?.[1]?.toUpperCase();
-  const protocol: SipProtocol = t === 'TCP' ? 'TCP' : t === 'WS' || t === 'WSS' ? 'WS' : 'UDP';
-  return { protocol, endpoint: { address: host, port: m[2] ? Number(m[2]) : 5060 } };
+  const sips = m[1]!.toLowerCase() === 'sips';
+  const t = /;transport=(\w+)/i.exec(m[4] ?? '')?.[1]?.toUpperCase();
+  const protocol: SipProtocol = t === 'WS' || t === 'WSS' ? 'WS' : sips || t === 'TLS' ? 'TLS' : t === 'TCP' ? 'TCP' : 'UDP';
+  return { protocol, endpoint: { address: host, port: m[3] ? Number(m[3]) : protocol === 'TLS' ? 5061 : 5060 } };
 }

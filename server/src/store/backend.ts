@@ -12,6 +12,9 @@ import type { SessionStore } from './session-record.js';
 export interface StoreBackendOptions {
   /** Unset: memory (one instance, the default of `npm start`). */
   readonly redisUrl?: string | undefined;
+  /** AUTH password when the URL has none; CA for a `rediss://` server with a private CA. */
+  readonly redisPassword?: string | undefined;
+  readonly redisTlsCa?: Buffer | undefined;
   readonly instanceId: string;
   readonly logger: Logger;
   /** Events held while Redis is down (REDIS_OUTAGE_BUFFER). */
@@ -53,7 +56,7 @@ export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOpti
       },
     };
   }
-  const link = await RedisLink.open({ url: o.redisUrl, logger: o.logger });
+  const link = await RedisLink.open({ url: o.redisUrl, logger: o.logger, password: o.redisPassword, tlsCa: o.redisTlsCa });
   const keys = new RedisKeys(o.keyPrefix);
   const store = new RedisSessionStore({ link, logger: o.logger, keys });
   const bus = new RedisEventBus<E>({

@@ -19,15 +19,35 @@ export interface RedisLinkOptions {
   readonly commandTimeoutMs?: number;
   /** How long `open()` waits for the first connection before going on degraded. Default 3 000 ms. */
   readonly connectWaitMs?: number;
+  /** AUTH password (REDIS_PASSWORD / REDIS_PASSWORD_FILE) when the URL carries none. */
+  readonly password?: string | undefined;
+  /** `rediss://`: PEM CA bundle that signed the server's certificate (REDIS_TLS_CA_FILE); unset: Node's CA store. */
+  readonly tlsCa?: Buffer | undefined;
 }
 
-const makeClient = (url: string, commandTimeoutMs: number) =>
-  createClient({
+/** RFC 8996: no TLS 1.0/1.1 to Redis either. */
+const REDIS_TLS_MIN_VERSION = 'TLSv1.2' as const;
+
+const makeClient = (url: string, commandTimeoutMs: number, o: Pick<RedisLinkOptions, 'password' | 'tlsCa'> = {}) => {
+  const tls = /^rediss:/i.test(url);
+  const common = { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) };
+  // A password in the URL wins (node-redis reads it from there); otherwise the configured one.
+  const hasUrlPassword = (() => {
+    try {
+      return new URL(url).password !== '';
+    } catch {
+      return false;
+    }
+  })();
+  return createClient({
     url,
+    ...(o.password !== undefined && !hasUrlPassword ? { password: o.password } : {}),
     disableOfflineQueue: true,
     commandOptions: { timeout: commandTimeoutMs },
-    socket: { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) },
+    // rediss://: the server's certificate is checked against the CA (and the host name), TLS 1.2+.
+    socket: tls ? { ...common, tls: true as const, minVersion: REDIS_TLS_MIN_VERSION, ...(o.tlsCa ? { ca: o.tlsCa } : {}) } : common,
   });
+};
 export type RedisClient = ReturnType<typeof makeClient>;
 
 export interface RedisHealth {
@@ -55,8 +75,8 @@ export class RedisLink {
   private constructor(o: RedisLinkOptions) {
     this.#log = o.logger;
     const t = o.commandTimeoutMs ?? 2_000;
-    this.client = makeClient(o.url, t);
-    this.sub = makeClient(o.url, t);
+    this.client = makeClient(o.url, t, o);
+    this.sub = makeClient(o.url, t, o);
     for (const c of [this.client, this.sub]) {
       c.on('error', (err: unknown) => this.#down(err instanceof Error ? err.message : String(err)));
       c.on('reconnecting', () => this.#down(this.#reason ?? 'reconnecting'));

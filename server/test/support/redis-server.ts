@@ -1,6 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import tls from 'node:tls';
 import { freePort } from './ports.js';
+
+/** `rediss://`: the server's certificate and key, the CA that signed them, and a requirepass password. */
+export interface RedisTlsOptions {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  ca: Buffer;
+  password: string;
+}
 
 /**
  * A real `redis-server` (Debian package redis-server, 7.0) on a free port of 127.0.0.1, with no
@@ -11,16 +21,21 @@ export class RedisServer {
   #child: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    readonly tls?: RedisTlsOptions,
+  ) {}
 
-  static async start(): Promise<RedisServer> {
-    const s = new RedisServer(await freePort());
+  /** Plain, or with `tls` only TLS on the port (`--port 0 --tls-port N`, Debian's redis is built with TLS) and AUTH. */
+  static async start(tlsOptions?: RedisTlsOptions): Promise<RedisServer> {
+    const s = new RedisServer(await freePort(), tlsOptions);
     await s.start();
     return s;
   }
 
+  /** `redis://127.0.0.1:N`, or `rediss://127.0.0.1:N` (no password in it) with TLS. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
@@ -29,7 +44,12 @@ export class RedisServer {
 
   async start(): Promise<void> {
     if (this.#child) return;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+    const t = this.tls;
+    const listen = t
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile, '--tls-ca-cert-file', t.caFile,
+          '--tls-auth-clients', 'no', '--requirepass', t.password]
+      : ['--port', String(this.port)];
+    const child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -57,17 +77,20 @@ export class RedisServer {
 
   #pings(): Promise<boolean> {
     return new Promise((resolve) => {
-      const sock = connect(this.port, '127.0.0.1');
+      const t = this.tls;
+      const sock = t ? tls.connect({ port: this.port, host: '127.0.0.1', ca: t.ca, servername: 'localhost' }) : connect(this.port, '127.0.0.1');
       let data = '';
       sock.once('error', () => resolve(false));
       sock.on('data', (d) => {
         data += d.toString();
-        if (data.includes('\r\n')) {
+        // +PONG (after +OK for AUTH), or an error line (-LOADING, -NOAUTH ...): not ready.
+        if (data.includes('+PONG\r\n') || /(^|\r\n)-[^\r]*\r\n/.test(data)) {
           sock.destroy();
-          resolve(data.startsWith('+PONG'));
+          resolve(data.includes('+PONG\r\n'));
         }
       });
-      sock.once('connect', () => sock.write('PING\r\n'));
+      if (t) sock.once('secureConnect', () => sock.write(`AUTH ${t.password}\r\nPING\r\n`));
+      else sock.once('connect', () => sock.write('PING\r\n'));
     });
   }
 }

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import tls from 'node:tls';
 import { WebSocket } from 'ws';
+import { splitStream } from './sip-client.js';
 
 /**
  * A tiny SIP user agent over WebSocket (RFC 7118), shaped like a browser softphone (sip.js):
@@ -129,10 +131,56 @@ export interface RegisterResult {
   final: SipMessage;
 }
 
+/** Where the agent's messages go: a WebSocket (one message per frame) or a TLS stream (Content-Length framing). */
+interface AgentPipe {
+  send(text: string): void;
+  readonly open: boolean;
+  close(): Promise<void>;
+}
+
+function wsPipe(ws: WebSocket, onText: (t: string) => void): AgentPipe {
+  ws.on('message', (data, isBinary) => onText(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data)));
+  const closed = new Promise<void>((r) => ws.once('close', () => r()));
+  return {
+    send: (t) => ws.send(t),
+    get open() {
+      return ws.readyState === WebSocket.OPEN;
+    },
+    close: async () => {
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+      await closed;
+    },
+  };
+}
+
+function tlsPipe(socket: tls.TLSSocket, onText: (t: string) => void): AgentPipe {
+  let buf = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    const { messages, rest } = splitStream(Buffer.concat([buf, chunk]));
+    buf = Buffer.from(rest);
+    for (const m of messages) onText(m);
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
+  return {
+    send: (t) => void socket.write(t),
+    get open() {
+      return !socket.destroyed && socket.writable;
+    },
+    close: async () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), 500).unref();
+      await closed;
+    },
+  };
+}
+
 export class WsSipAgent {
-  /** Random host as browsers use (RFC 7118 5.2: the client cannot be reached by address). */
-  readonly host = `${token(6)}.invalid`;
+  /** Random host as browsers use (RFC 7118 5.2: the client cannot be reached by address); over TLS our address:port. */
+  readonly host: string;
   readonly contact: string;
+  /** Over TLS: the socket (its certificates, its local port). */
+  tlsSocket: tls.TLSSocket | undefined;
   /** Every message received, in order. */
   readonly received: SipMessage[] = [];
   private readonly regCallId = token(10);
@@ -140,34 +188,55 @@ export class WsSipAgent {
   private readonly pending = new Map<string, Pending>();
   private readonly inbox: SipMessage[] = [];
   private readonly waiters = new Set<{ match: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }>();
-  private readonly closedP: Promise<void>;
+  private readonly pipe: AgentPipe;
 
   private constructor(
-    private readonly ws: WebSocket,
+    makePipe: (onText: (t: string) => void) => AgentPipe,
     readonly user: string,
     private readonly password: string,
     /** Registrar domain used in the REGISTER Request-URI and To/From. */
     readonly domain: string,
+    /** Via transport: `WS` (RFC 7118), `WSS`, or `TLS` (RFC 3261 26.2). */
+    readonly transport: 'WS' | 'WSS' | 'TLS' = 'WS',
+    host?: string,
   ) {
-    this.contact = `<sip:${user}@${this.host};transport=ws>`;
-    ws.on('message', (data, isBinary) => this.onFrame(isBinary ? Buffer.from(data as Buffer).toString('utf8') : String(data)));
-    this.closedP = new Promise((r) => ws.once('close', () => r()));
+    this.host = host ?? `${token(6)}.invalid`;
+    // RFC 5630 3.1.3: over TLS the Contact is a SIPS URI.
+    this.contact = transport === 'TLS' ? `<sips:${user}@${this.host}>` : `<sip:${user}@${this.host};transport=${transport.toLowerCase()}>`;
+    this.pipe = makePipe((t) => this.onFrame(t));
   }
 
-  /** Opens the WebSocket with subprotocol `sip` (RFC 7118 4). */
-  static connect(url: string, opts: { user: string; password: string; domain?: string }): Promise<WsSipAgent> {
+  /** Opens the WebSocket with subprotocol `sip` (RFC 7118 4); `ca` for a wss: URL with a test CA. */
+  static connect(url: string, opts: { user: string; password: string; domain?: string; ca?: Buffer }): Promise<WsSipAgent> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, 'sip');
+      const ws = new WebSocket(url, 'sip', opts.ca ? { ca: opts.ca } : {});
       ws.once('open', () => {
         if (ws.protocol !== 'sip') reject(new Error(`server chose subprotocol "${ws.protocol}"`));
-        else resolve(new WsSipAgent(ws, opts.user, opts.password, opts.domain ?? '127.0.0.1'));
+        else resolve(new WsSipAgent((on) => wsPipe(ws, on), opts.user, opts.password, opts.domain ?? '127.0.0.1', url.startsWith('wss:') ? 'WSS' : 'WS'));
       });
       ws.once('error', reject);
     });
   }
 
+  /**
+   * SIP over TLS (RFC 3261 26.2) to 127.0.0.1:port, the server checked against `ca`; `cert`/`key`
+   * present a client certificate (RFC 3261 26.3.2.2).
+   */
+  static connectTls(port: number, opts: { user: string; password: string; domain?: string; ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<WsSipAgent> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, ca: opts.ca, servername: 'localhost', ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}) });
+      socket.once('secureConnect', () => {
+        socket.removeListener('error', reject);
+        const agent = new WsSipAgent((on) => tlsPipe(socket, on), opts.user, opts.password, opts.domain ?? '127.0.0.1', 'TLS', `127.0.0.1:${socket.localPort}`);
+        agent.tlsSocket = socket;
+        resolve(agent);
+      });
+      socket.once('error', reject);
+    });
+  }
+
   get open(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
+    return this.pipe.open;
   }
 
   private onFrame(text: string): void {
@@ -226,7 +295,7 @@ export class WsSipAgent {
   }
 
   send(text: string): void {
-    this.ws.send(text);
+    this.pipe.send(text);
   }
 
   /** Sends a request; resolves with its final response (provisionals on `.provisional`). */
@@ -238,7 +307,7 @@ export class WsSipAgent {
     timeoutMs = 5_000,
   ): Promise<SipMessage> {
     const branch = `z9hG4bK${token(8)}`;
-    const lines = [`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/WS ${this.host};branch=${branch}`, 'Max-Forwards: 70'];
+    const lines = [`${method} ${ruri} SIP/2.0`, `Via: SIP/2.0/${this.transport} ${this.host};branch=${branch}`, 'Max-Forwards: 70'];
     for (const [k, v] of headers) lines.push(`${k}: ${v}`);
     if (body) lines.push(`Content-Type: ${body.type}`);
     lines.push(`Content-Length: ${Buffer.byteLength(body?.content ?? '')}`);
@@ -354,10 +423,9 @@ export class WsSipAgent {
     );
   }
 
-  /** Closes the WebSocket (as a browser tab closing would) and waits for it to be closed. */
+  /** Closes the WebSocket (as a browser tab closing would) or the TLS connection, and waits for it to be closed. */
   async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
-    await this.closedP;
+    await this.pipe.close();
   }
 }
 

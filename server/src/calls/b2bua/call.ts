@@ -426,6 +426,11 @@ export class Call {
     this.dispatch('b.rejected');
   }
 
+  /** The dialog of a leg (CallManager checks in-dialog sources against it). */
+  dialogOf(leg: Leg): Dialog | undefined {
+    return leg === 'A' ? this.aDialog : this.bDialog;
+  }
+
   /** The dialog and flow of a leg (for in-dialog requests). */
   leg(leg: Leg): { dialog: Dialog | undefined; flow: SipFlow | undefined } {
     return leg === 'A' ? { dialog: this.aDialog, flow: this.aFlow } : { dialog: this.bDialog, flow: this.bFlow };

@@ -198,6 +198,11 @@ export class TransferPaymentCall {
     });
   }
 
+  /** The customer's dialog (CallManager checks in-dialog sources against it). */
+  dialogOf(): Dialog | undefined {
+    return this.dialog;
+  }
+
   onInDialog(_leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
     const stack = this.deps.stack;
     if (!this.dialog || this.closed) return void stack.respond(txn, 481);

@@ -160,7 +160,8 @@ export function responseDestination(
 ): ResponseDestination {
   const host = via.host.replace(/^\[(.*)\]$/, '$1');
   if (flow.reliable) {
-    const fallback = flow.protocol === 'WS' ? undefined : { address: via.received ?? host, port: via.port ?? DEFAULT_PORT };
+    // RFC 3261 18.2.2 / 26.2: the TLS default port is 5061.
+    const fallback = flow.protocol === 'WS' ? undefined : { address: via.received ?? host, port: via.port ?? (flow.protocol === 'TLS' ? 5061 : DEFAULT_PORT) };
     return { kind: 'flow', flowId: flow.id, fallback };
   }
   if (via.rport === true) {

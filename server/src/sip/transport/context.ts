@@ -23,16 +23,21 @@ export interface TransportStats {
   idleTimeouts: number;
   partialTimeouts: number;
   keepAlivePings: number;
+  tlsAccepted: number;
+  tlsConnected: number;
+  /** TLS handshakes that failed (old protocol version, no shared cipher, bad client certificate). */
+  tlsHandshakeFailures: number;
 }
 
 export function newStats(): TransportStats {
   return {
     udpReceived: 0, udpOversizeDropped: 0, tcpAccepted: 0, tcpConnected: 0, wsAccepted: 0, wsRefused: 0,
     connectionsRejected: 0, framingErrors: 0, idleTimeouts: 0, partialTimeouts: 0, keepAlivePings: 0,
+    tlsAccepted: 0, tlsConnected: 0, tlsHandshakeFailures: 0,
   };
 }
 
-/** A connection-oriented flow (TCP or WS) as the layer tracks it. */
+/** A connection-oriented flow (TCP, TLS or WS) as the layer tracks it. */
 export interface ConnectionFlow extends SipFlow {
   /** Closes the connection; the layer reports `reason` through onFlowClosed once. */
   close(reason: string): void;
@@ -55,9 +60,9 @@ export interface TransportContext {
   register(conn: ConnectionFlow): void;
   /** Called once by a connection when it closes: unregisters it and reports the reason. */
   unregister(conn: ConnectionFlow, reason: string): void;
-  nextConnectionId(prefix: 'tcp' | 'ws'): string;
+  nextConnectionId(prefix: 'tcp' | 'tls' | 'ws'): string;
   /** An open connection of that protocol whose remote is `target` (inbound or outbound). */
-  findOpen(protocol: 'TCP' | 'WS', target: Endpoint): ConnectionFlow | undefined;
+  findOpen(protocol: 'TCP' | 'TLS' | 'WS', target: Endpoint): ConnectionFlow | undefined;
 }
 
 /** A restartable one-shot timer on the injected clock (idle timeouts). */

@@ -5,6 +5,7 @@ import { TransportLimits } from '../constants.js';
 import { newStats, type ConnectionFlow, type Limits, type TransportContext, type TransportStats } from './context.js';
 import { parseUdpFlowId, sameEndpoint } from './endpoint.js';
 import { TcpTransport } from './tcp.js';
+import { TlsTransportParts, type TlsTransportOptions } from './tls.js';
 import type { Endpoint, InboundMessage, SipFlow, SipProtocol, TransportLayer } from './types.js';
 import { UdpTransport } from './udp.js';
 import { WsTransport } from './ws.js';
@@ -17,6 +18,8 @@ export interface TransportLayerOptions {
   /** When given, SIP over WebSocket (RFC 7118) is accepted on it at `wsPath`. */
   httpServer?: http.Server;
   wsPath?: string;
+  /** When given, SIP over TLS (RFC 3261 26.2) listens on `tls.port` of `host` (0 picks a free one). */
+  tls?: TlsTransportOptions & { port: number };
   logger: Logger;
   limits?: Partial<Limits>;
   clock?: Clock;
@@ -40,6 +43,7 @@ export class TransportLayerImpl implements TransportLayer {
   private udp!: UdpTransport;
   private tcp!: TcpTransport;
   private ws: WsTransport | undefined;
+  private tls: { parts: TlsTransportParts; transport: TcpTransport } | undefined;
   readonly ctx: TransportContext;
 
   constructor(
@@ -78,7 +82,21 @@ export class TransportLayerImpl implements TransportLayer {
         if (opts.port !== 0 || !inUse || attempt >= PORT_ATTEMPTS) throw err;
       }
     }
+    if (opts.tls) {
+      const parts = new TlsTransportParts(this.ctx, opts.tls);
+      this.tls = { parts, transport: await parts.listen(opts.host, opts.tls.port) };
+    }
     if (opts.httpServer) this.ws = new WsTransport(this.ctx, opts.httpServer, opts.wsPath ?? '/sip');
+  }
+
+  /** The SIP over TLS port, undefined when TLS is off. */
+  get tlsPort(): number | undefined {
+    return this.tls?.transport.port;
+  }
+
+  /** A renewed certificate for SIP over TLS: new connections use it, open ones are kept. */
+  setTlsCredentials(cert: Buffer, key: Buffer): void {
+    this.tls?.parts.setCredentials(cert, key);
   }
 
   get udpPort(): number {
@@ -109,6 +127,11 @@ export class TransportLayerImpl implements TransportLayer {
         return this.udp.flowFor(target);
       case 'TCP':
         return this.tcp.connect(target);
+      case 'TLS':
+        // RFC 3261 26.2 / RFC 5923: an open TLS connection to the target (e.g. the one an agent
+        // registered on) is reused; otherwise a new one, checked as RFC 5922 says.
+        if (!this.tls) throw new Error('SIP over TLS is not enabled (no certificate)');
+        return this.tls.transport.connect(target);
       case 'WS': {
         // RFC 7118: the server cannot open WebSocket connections; only an existing one will do.
         const conn = this.ctx.findOpen('WS', target);
@@ -131,6 +154,9 @@ export class TransportLayerImpl implements TransportLayer {
         return { ...this.udp.local };
       case 'TCP':
         return { ...this.tcp.local };
+      case 'TLS':
+        if (!this.tls) throw new Error('SIP over TLS is not enabled (no certificate)');
+        return { ...this.tls.transport.local };
       case 'WS':
         if (!this.ws) throw new Error('SIP over WebSocket is not enabled (no httpServer)');
         return this.ws.local;
@@ -146,7 +172,7 @@ export class TransportLayerImpl implements TransportLayer {
     this.ws?.close();
     const conns = [...this.connections.values()];
     for (const conn of conns) conn.close('transport closed');
-    await Promise.all([this.udp?.close(), this.tcp?.close(), ...conns.map((c) => c.finished)]);
+    await Promise.all([this.udp?.close(), this.tcp?.close(), this.tls?.transport.close(), ...conns.map((c) => c.finished)]);
     this.messageHandler = undefined;
   }
 

@@ -1,14 +1,16 @@
 import type net from 'node:net';
 import { Deadline, type ConnectionFlow, type TransportContext } from './context.js';
 import { StreamFramer } from './framer.js';
-import type { Endpoint } from './types.js';
+import type { Endpoint, TlsPeer } from './types.js';
 
 /** RFC 5626 4.4.1: the answer to a CRLF CRLF ping is a single CRLF pong. */
 const PONG = '\r\n';
 
-/** One TCP connection (either direction) as a SIP flow: `tcp:<n>`, framed per RFC 3261 18.3. */
+/**
+ * One TCP or TLS connection (either direction) as a SIP flow: `tcp:<n>` / `tls:<n>`, framed per
+ * RFC 3261 18.3 (TLS carries the same byte stream, RFC 3261 26.2).
+ */
 export class TcpConnection implements ConnectionFlow {
-  readonly protocol = 'TCP' as const;
   /** RFC 3261 17: reliable transport, no retransmissions. */
   readonly reliable = true;
   readonly remote: Endpoint;
@@ -24,6 +26,8 @@ export class TcpConnection implements ConnectionFlow {
     private readonly ctx: TransportContext,
     private readonly socket: net.Socket,
     readonly id: string,
+    readonly protocol: 'TCP' | 'TLS' = 'TCP',
+    readonly tlsPeer?: TlsPeer,
   ) {
     const { limits, clock } = ctx;
     this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
@@ -39,7 +43,7 @@ export class TcpConnection implements ConnectionFlow {
     // sender trickling a header (slowloris) is cut off after PARTIAL_MESSAGE_TIMEOUT_MS.
     this.partial = new Deadline(clock, limits.PARTIAL_MESSAGE_TIMEOUT_MS, () => {
       ctx.stats.partialTimeouts++;
-      ctx.logger.warn({ flow: this.id, remote: this.remoteText, buffered: this.framer.buffered }, 'sip tcp partial message timeout');
+      ctx.logger.warn({ flow: this.id, remote: this.remoteText, buffered: this.framer.buffered }, `sip ${this.protocol.toLowerCase()} partial message timeout`);
       this.close('partial message timeout');
     });
     socket.setNoDelay(true);

@@ -1,9 +1,18 @@
 /**
- * Transport abstraction: UDP, TCP (RFC 3261 18.3 framing) and WebSocket (RFC 7118).
+ * Transport abstraction: UDP, TCP (RFC 3261 18.3 framing), TLS (RFC 3261 26.2, the TCP framing
+ * inside TLS 1.2+) and WebSocket (RFC 7118).
  * A flow is "where a message came from / where to send": a UDP 5-tuple or a TCP/WS connection.
  * Responses go back on the flow the request came on (RFC 3261 18.2.2, RFC 3581, RFC 7118 5.2).
  */
-export type SipProtocol = 'UDP' | 'TCP' | 'WS';
+export type SipProtocol = 'UDP' | 'TCP' | 'TLS' | 'WS';
+
+/** What a TLS connection's peer proved (RFC 3261 26.3.2.2: mutual TLS between servers). */
+export interface TlsPeer {
+  /** `sha256:AB:CD:...` of the certificate the peer presented (and proved it holds the key of); undefined when it sent none. */
+  readonly fingerprint: string | undefined;
+  /** The fingerprint is in TRUSTED_PEERS (or, outbound, the chain was valid for the name dialled). */
+  readonly trusted: boolean;
+}
 
 export interface Endpoint {
   address: string;
@@ -11,7 +20,7 @@ export interface Endpoint {
 }
 
 export interface SipFlow {
-  /** Stable id: `udp:1.2.3.4:5060`, `tcp:<n>`, `ws:<n>`. */
+  /** Stable id: `udp:1.2.3.4:5060`, `tcp:<n>`, `tls:<n>`, `ws:<n>`. */
   readonly id: string;
   readonly protocol: SipProtocol;
   /** TCP and WS are reliable: no retransmissions (RFC 3261 17). */
@@ -22,6 +31,10 @@ export interface SipFlow {
   send(message: string): boolean;
   /** True while the flow can carry messages. UDP flows are always open while the socket is. */
   readonly open: boolean;
+  /** WS flows: the WebSocket runs over TLS (wss:, RFC 7118 `WSS`). */
+  readonly secure?: boolean;
+  /** TLS flows only: the peer's certificate fingerprint and whether it is trusted. */
+  readonly tlsPeer?: TlsPeer;
 }
 
 export interface InboundMessage {

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { Deadline, type ConnectionFlow, type TransportContext } from './context.js';
@@ -72,7 +73,8 @@ export class WsTransport {
         return;
       }
       this.ctx.stats.wsAccepted++;
-      new WsConnection(this.ctx, ws, this.ctx.nextConnectionId('ws'), remote, local);
+      // An HTTPS server is a tls.Server: its WebSockets are wss: (RFC 7118 `WSS`).
+      new WsConnection(this.ctx, ws, this.ctx.nextConnectionId('ws'), remote, local, this.httpServer instanceof tls.Server);
     });
   }
 
@@ -124,6 +126,7 @@ class WsConnection implements ConnectionFlow {
     readonly id: string,
     readonly remote: Endpoint,
     readonly local: Endpoint,
+    readonly secure: boolean,
   ) {
     this.idle = new Deadline(ctx.clock, ctx.limits.IDLE_TIMEOUT_MS, () => {
       ctx.stats.idleTimeouts++;

@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Call } from '../../src/calls/b2bua/call.js';
+import type { LegDigit } from '../../src/calls/b2bua/types.js';
+import type { Gateway } from '../../src/gateway.js';
+import { startTestGateway, type LogSink } from '../support/gateway.js';
+import { freeMediaPort, freePort } from '../support/ports.js';
+import { UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';
+import { runSipp, type SippResult } from '../support/sipp.js';
+import { sClient, TestCa, type CertFiles } from '../support/tls-certs.js';
+import { RtpSink, WsSipAgent, type AgentDialog } from '../support/ws-sip-agent.js';
+
+/**
+ * SIP over TLS (RFC 3261 26.2, RFC 5630) on a real gateway with a certificate from a test CA made by
+ * openssl: protocol versions checked with the real `openssl s_client`, an agent registering and
+ * taking a call over TLS (a small Node `tls` SIP client), client certificates against TRUSTED_PEERS,
+ * and in-dialog requests from a foreign source refused (sip/dialog/source.ts).
+ */
+let gw: Gateway;
+let logs: LogSink;
+let target: string;
+let ca: TestCa;
+let server: CertFiles;
+let trustedClient: CertFiles;
+let otherClient: CertFiles;
+let rtp: RtpSink;
+const agents: WsSipAgent[] = [];
+
+beforeAll(async () => {
+  ca = TestCa.create();
+  server = ca.issue('127.0.0.1');
+  trustedClient = ca.issue('peer.example');
+  otherClient = ca.issue('stranger.example');
+  ({ gw, logs, target } = await startTestGateway(
+    { TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile, TRUSTED_PEERS: `10.0.0.0/8,${trustedClient.fingerprint}`, SIP_DIGEST_ALGORITHMS: 'SHA-256,MD5' },
+    { config: { SIP_TLS_PORT: 0 } },
+  ));
+  gw.calls.referHandler = undefined;
+  rtp = await RtpSink.open();
+});
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+  await rtp?.close();
+  await gw?.close();
+});
+
+async function tlsAgent(user: string, client?: CertFiles): Promise<WsSipAgent> {
+  const a = await WsSipAgent.connectTls(gw.sipTlsPort!, { user, password: 'demo', ca: ca.cert, ...(client ? { cert: client.cert, key: client.key } : {}) });
+  agents.push(a);
+  return a;
+}
+
+/** The flow the gateway holds for an agent's latest registration. */
+function registeredFlow(user: string) {
+  const b = gw.registrar.bindings(user);
+  return gw.sip.transport.getFlow(b[b.length - 1]!.flowId);
+}
+
+describe('TLS versions (RFC 8996: TLS 1.2 minimum)', () => {
+  for (const which of ['SIP over TLS', 'HTTPS'] as const) {
+    it(`${which} refuses TLS 1.0 and 1.1 with a server-side protocol-version failure and serves TLS 1.2 with its certificate`, async () => {
+      const port = which === 'SIP over TLS' ? gw.sipTlsPort! : gw.httpPort;
+      const serverErrors: string[] = [];
+      // Both servers are tls.Server instances: their own handshake errors say why they refused.
+      const tlsServer = which === 'HTTPS' ? gw.http : undefined;
+      const onErr = (err: NodeJS.ErrnoException): void => void serverErrors.push(err.code ?? err.message);
+      tlsServer?.on('tlsClientError', onErr);
+      const failuresBefore = gw.sip.transport.stats().tlsHandshakeFailures;
+      try {
+        for (const old of ['-tls1', '-tls1_1']) {
+          // SECLEVEL=0: Debian's OpenSSL would not offer TLS 1.0/1.1 otherwise; now only the server can refuse.
+          const r = await sClient(port, [old, '-cipher', 'DEFAULT@SECLEVEL=0']);
+          expect(r.connected, r.output).toBe(false);
+          expect(r.output).toMatch(/alert protocol version/i);
+        }
+        if (which === 'SIP over TLS') {
+          expect(gw.sip.transport.stats().tlsHandshakeFailures - failuresBefore).toBe(2);
+          const lines = logs.lines.filter((l) => l.includes('sip tls handshake failed'));
+          expect(lines.slice(-2).every((l) => /UNSUPPORTED_PROTOCOL/.test(l))).toBe(true);
+        } else {
+          expect(serverErrors).toEqual(['ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_UNSUPPORTED_PROTOCOL']);
+        }
+        const ok = await sClient(port, ['-tls1_2', '-CAfile', ca.certFile]);
+        expect(ok.connected, ok.output).toBe(true);
+        expect(ok.protocol).toBe('TLSv1.2');
+        expect(ok.fingerprint).toBe(server.fingerprint);
+        expect(ok.output).toMatch(/Verify return code: 0 \(ok\)/);
+      } finally {
+        tlsServer?.off('tlsClientError', onErr);
+      }
+    });
+  }
+});
+
+describe('client certificates (RFC 3261 26.3.2.2) and TRUSTED_PEERS fingerprints', () => {
+  it('a certificate named in TRUSTED_PEERS is bound to the flow as trusted, another is not, no certificate gives no fingerprint', async () => {
+    const trusted = await tlsAgent('agent-2', trustedClient);
+    const stranger = await tlsAgent('agent-3', otherClient);
+    expect((await trusted.register({ expires: 60 })).final.status).toBe(200);
+    expect(registeredFlow('agent-2')?.tlsPeer).toEqual({ fingerprint: trustedClient.fingerprint, trusted: true });
+    expect((await stranger.register({ expires: 60 })).final.status).toBe(200);
+    expect(registeredFlow('agent-3')?.tlsPeer).toEqual({ fingerprint: otherClient.fingerprint, trusted: false });
+    expect(logs.lines.some((l) => l.includes('not in TRUSTED_PEERS') && l.includes(otherClient.fingerprint))).toBe(true);
+    await trusted.register({ expires: 0 });
+    await stranger.register({ expires: 0 });
+    await trusted.close();
+    await stranger.close();
+    const anonymous = await tlsAgent('agent-2');
+    expect((await anonymous.register({ expires: 60 })).final.status).toBe(200);
+    expect(registeredFlow('agent-2')?.tlsPeer).toEqual({ fingerprint: undefined, trusted: false });
+    await anonymous.register({ expires: 0 });
+    await anonymous.close();
+  });
+});
+
+interface Live {
+  call: Call;
+  d: AgentDialog;
+  caller: Promise<SippResult>;
+  agent: WsSipAgent;
+}
+
+/** agent-1 registered over TLS; a SIPp caller over UDP rings it through the gateway; answered and confirmed. */
+async function callOverTls(): Promise<Live> {
+  const agent = await tlsAgent('agent-1');
+  const reg = await agent.register({ expires: 300 });
+  expect(reg.challenge?.status).toBe(401);
+  expect(reg.final.status).toBe(200);
+  // RFC 3261 18.2.2: the response came back on the same TLS connection, Via as we sent it.
+  expect(reg.final.header('via')).toMatch(/^SIP\/2\.0\/TLS 127\.0\.0\.1:\d+;branch=/);
+  expect(registeredFlow('agent-1')?.protocol).toBe('TLS');
+  const seen = new Promise<Call>((resolve) => {
+    const off = gw.calls.events.on('call', (c) => {
+      off();
+      resolve(c);
+    });
+  });
+  const caller = (async () =>
+    runSipp({ scenario: 'caller-wait-bye.xml', target, service: 'agent-1', localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 30 }).done)();
+  const invite = await agent.nextRequest('INVITE');
+  // The gateway reached the agent back over its TLS connection (RFC 5923 / 5626 style), as a SIPS UA.
+  expect(invite.header('via')).toMatch(/^SIP\/2\.0\/TLS 127\.0\.0\.1:(\d+);branch=z9hG4bK/);
+  expect(invite.header('via')).toContain(`:${gw.sipTlsPort};`);
+  expect(invite.header('contact')).toBe(`<sips:tonegate@127.0.0.1:${gw.sipTlsPort}>`);
+  const d = agent.answer(invite, rtp.port);
+  await agent.nextRequest('ACK');
+  const call = await seen;
+  expect(await waitUntil(() => call.state === 'confirmed', 5_000)).toBe(true);
+  return { call, d, caller, agent };
+}
+
+async function hangUp(live: Live): Promise<void> {
+  const res = await live.agent.inDialog(live.d, 'BYE');
+  expect(res.status).toBe(200);
+  const r = await live.caller;
+  expect(r.code, `caller failed:\n${r.errors}\n${r.stderr}`).toBe(0);
+  expect(await waitUntil(() => gw.calls.calls.size === 0, 5_000)).toBe(true);
+  await live.agent.register({ expires: 0 });
+  await live.agent.close();
+}
+
+const DTMF = { type: 'application/dtmf-relay', content: 'Signal=5\r\nDuration=160\r\n' };
+
+describe('a call over SIP TLS', () => {
+  it('an agent registers over TLS (digest), takes a call on its TLS connection and hangs up', async () => {
+    const live = await callOverTls();
+    const info = await live.agent.inDialog(live.d, 'INFO', [], DTMF);
+    expect(info.status).toBe(200);
+    await hangUp(live);
+  });
+});
+
+describe('in-dialog requests only from the leg itself (RFC 3261 21.4.4: 403, nothing changes)', () => {
+  it('a BYE and an INFO for the TLS agent leg on another TLS connection are refused 403; the call goes on and the agent ends it', async () => {
+    const live = await callOverTls();
+    const digits: LegDigit[] = [];
+    live.call.events.on('digit', (x) => digits.push(x));
+    const spoofer = await tlsAgent('agent-3');
+    // Same dialog identifiers (Call-ID, tags), a higher CSeq: only the connection differs.
+    const forged = { ...live.d, localSeq: live.d.localSeq + 100 };
+    expect((await spoofer.inDialog(forged, 'INFO', [], DTMF)).status).toBe(403);
+    expect((await spoofer.inDialog(forged, 'BYE')).status).toBe(403);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(live.call.state).toBe('confirmed');
+    expect(gw.calls.calls.size).toBe(1);
+    expect(digits).toEqual([]);
+    expect(logs.lines.filter((l) => l.includes('in-dialog request from a foreign source refused')).length).toBeGreaterThanOrEqual(2);
+    // The real agent's requests still work, with a CSeq below the forged ones (the dialog's CSeq was not moved).
+    expect((await live.agent.inDialog(live.d, 'INFO', [], DTMF)).status).toBe(200);
+    expect(digits.map((x) => x.digit)).toEqual(['5']);
+    await spoofer.close();
+    await hangUp(live);
+  });
+
+  it("a BYE and an INFO for the UDP caller's leg from another address are refused 403; the call goes on", async () => {
+    const live = await callOverTls();
+    const digits: LegDigit[] = [];
+    live.call.events.on('digit', (x) => digits.push(x));
+    const aReq = live.call.aReq;
+    const peer = await UdpPeer.open([await freePort()]);
+    try {
+      const forge = (method: string, cseq: number, body?: { type: string; content: string }): string =>
+        [
+          `${method} sip:tonegate@${target} SIP/2.0`,
+          `Via: SIP/2.0/UDP ${peer.address}:${peer.port};branch=z9hG4bK${randomBytes(6).toString('hex')};rport`,
+          'Max-Forwards: 70',
+          `From: ${aReq.getHeader('from')}`,
+          `To: ${aReq.getHeader('to')};tag=${live.call.aTag}`,
+          `Call-ID: ${aReq.callId}`,
+          `CSeq: ${cseq} ${method}`,
+          ...(body ? [`Content-Type: ${body.type}`] : []),
+          `Content-Length: ${Buffer.byteLength(body?.content ?? '')}`,
+          '',
+          body?.content ?? '',
+        ].join('\r\n');
+      const [host, port] = target.split(':');
+      await peer.send(forge('INFO', 9000, DTMF), Number(port), host);
+      await peer.send(forge('BYE', 9001), Number(port), host);
+      expect(await waitUntil(() => peer.responses().length >= 2, 5_000)).toBe(true);
+      expect(peer.responses().map((r) => `${r.status} ${r.headers['cseq']?.[0]}`)).toEqual(['403 9000 INFO', '403 9001 BYE']);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(live.call.state).toBe('confirmed');
+      expect(digits).toEqual([]);
+      expect(parseResponse(peer.received[1]!.toString())?.reason).toBe('Not From Dialog Peer');
+    } finally {
+      await peer.close();
+    }
+    await hangUp(live);
+  });
+});
+
+describe('hygiene', () => {
+  it('the gateway logged no errors in this suite', () => {
+    expect(logs.lines.filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
+  });
+});
