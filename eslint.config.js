@@ -1,4 +1,4 @@
-// ESLint flat config. The import-direction rules keep the layers of ../shared/design.md one-way:
+// ESLint flat config. The import-direction rules keep the layers of docs/architecture.md one-way:
 // sip/ and media/ sit at the bottom and never import from the layers above them.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -8,7 +8,7 @@ const upper = ['api', 'calls', 'capture', 'handoff', 'providers', 'store', 'demo
 const layerBan = (layers) => ({
   patterns: layers.map((l) => ({
     group: [`**/${l}/*`, `**/${l}`, `**/${l}.js`],
-    message: `Layer rule (design.md): this layer must not import from ${l}/.`,
+    message: `Layer rule (docs/architecture.md): this layer must not import from ${l}/.`,
   })),
 });
 

@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 
 /**
  * End-to-end specs in Debian's Chromium (never `npx playwright install`) against a real gateway
- * that global-setup.ts starts on free ports. Flags from /work/shared/lab-notes.md: fake media
+ * that global-setup.ts starts on free ports. Flags: fake media
  * devices and loopback ICE for WebRTC, no sandbox (runs as root in CI).
  * Artifacts (traces, failure screenshots, the gateway log, screens/) go to e2e/artifacts/.
  */

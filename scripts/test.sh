@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: every test, in the order of design.md practice 15:
+# `npm test`: every test, in the order of docs/architecture.md practice 15:
 # system deps -> node deps -> lint -> typecheck -> unit -> integration -> e2e.
 # Ends with one summary line "tests: N passed, N failed, N skipped".
 set -uo pipefail

@@ -3,7 +3,7 @@ import { agentEvents } from '../support/events-socket.js';
 import { expect } from '../support/fixtures.js';
 import { test } from '../support/own-gateway.js';
 
-// JsSIP interop (issue 5 part 6): the minimal JsSIP agent page (/agent-jssip) registers (JsSIP adds
+// JsSIP interop: the minimal JsSIP agent page (/agent-jssip) registers (JsSIP adds
 // +sip.ice itself), answers the /phone customer's call and sends the same REFER as the widget; the
 // customer pays. JsSIP answers MD5 digests only, so this gateway offers MD5 first
 // (sip-profiles/jssip/README.md).

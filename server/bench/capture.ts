@@ -1,5 +1,5 @@
 /**
- * `npm run bench:capture` (issue 4): N concurrent complete payments against the embedded demo
+ * `npm run bench:capture`: N concurrent complete payments against the embedded demo
  * provider, the whole product in its own process (`npm start`'s code behind the bench probe).
  *
  * Each customer (server/bench/lib/pay-customer.ts) calls sip:pay@gateway over UDP, streams 20 ms

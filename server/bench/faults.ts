@@ -1,5 +1,5 @@
 /**
- * `npm run bench:faults` (issue 7 part 4): payments under faults, the gateway in its own process.
+ * `npm run bench:faults`: payments under faults, the gateway in its own process.
  *
  * a. RTP faults: N concurrent payments per DTMF transport (RFC 4733, in-band, SIP INFO), each
  *    customer's RTP through its own loss proxy (server/bench/lib/loss-proxy.ts: 5 % seeded loss,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:load` (issue 7): the whole product under SIPp payment load.
+ * `npm run bench:load`: the whole product under SIPp payment load.
  *
  * SIPp (Debian sip-tester) places transfer-mode payment calls at a fixed rate; each customer plays
  * a whole call's audio (continuous 20 ms PCMU) keying card, expiry, CVV and the OTP either as RFC

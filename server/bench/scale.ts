@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale` (issue 6): payments through a real Kamailio (sip-profiles/kamailio) in
+ * `npm run bench:scale`: payments through a real Kamailio (sip-profiles/kamailio) in
  * front of one gateway, then of two gateways, the same offered load in one run, all sharing one
  * real redis-server; and the added latency of Redis event fan-out.
  *

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:soak -- --minutes N [--rate R] [--transport rfc4733|inband]` (issue 7): steady
+ * `npm run bench:soak -- --minutes N [--rate R] [--transport rfc4733|inband]`: steady
  * payment load for N minutes, by default at 80 % of the maximum bench:load found (load-max.json),
  * the same SIPp payment calls as bench:load (server/bench/lib/load-run.ts judges every one).
  *

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:widget` (issue 5): time from a customer's key to the agent's widget showing it.
+ * `npm run bench:widget`: time from a customer's key to the agent's widget showing it.
  *
  * Method: a gateway process (`npm start`'s code); the real agent widget (`/agent`, built bundle)
  * in Debian Chromium via playwright-core, signed in as agent-1 (sip.js over WebSocket, WebRTC media

@@ -7,7 +7,7 @@ import { loadWidgetConfig, socketUrl } from '../ui/config.js';
 import { byId, show } from '../ui/dom.js';
 
 /**
- * /agent-jssip: the smallest agent that proves the gateway works with JsSIP (issue 5 part 6, see
+ * /agent-jssip: the smallest agent that proves the gateway works with JsSIP (see
  * sip-profiles/jssip/README.md). JsSIP registers over WebSocket with `+sip.ice` on its Contact by
  * itself, answers with audio, and sends the same in-dialog REFER to `sip:pay@<sipHost>` with the
  * X-Pay-* headers as the sip.js widget; the NOTIFY sipfrags are shown as they come.

@@ -1,6 +1,6 @@
 /**
  * A small typed event emitter. A listener that throws is reported on the console and never stops
- * the other listeners or the caller (design.md practice 8: a listener's exception never ends a call).
+ * the other listeners or the caller (docs/architecture.md practice 8: a listener's exception never ends a call).
  */
 export class Emitter<Events extends Record<string, unknown>> {
   private readonly listeners = new Map<keyof Events, Set<(payload: never) => void>>();

@@ -43,7 +43,7 @@ export type CaptureEvent =
 
 export type CaptureEventType = CaptureEvent['type'];
 
-/** A session record as `ready.sessions` and `session.resync` carry it (design.md "Session REST"). */
+/** A session record as `ready.sessions` and `session.resync` carry it (docs/architecture.md "Session REST"). */
 export interface SessionRecord {
   readonly id: string;
   readonly state: string;

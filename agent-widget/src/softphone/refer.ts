@@ -1,5 +1,5 @@
 /**
- * The payment handoff as SIP: X-Pay-* headers for the REFER (design.md "Handoff headers", profile
+ * The payment handoff as SIP: X-Pay-* headers for the REFER (docs/architecture.md "Handoff headers", profile
  * `generic`) and the sipfrag bodies of the NOTIFYs that follow (RFC 3515 2.4.5, RFC 3420).
  */
 export interface Handoff {

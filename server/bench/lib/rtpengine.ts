@@ -1,6 +1,6 @@
 /**
  * rtpengine (Sipwise, Debian package `rtpengine-daemon`) as a reference RTP relay for the load
- * benchmarks (issue 7, part 2): install if missing, start in user-space forwarding mode as a tracked
+ * benchmarks: install if missing, start in user-space forwarding mode as a tracked
  * child, drive it over the ng protocol, blast RTP through it and read its CPU per 1000 packets.
  *
  * `relayCpu({ sessions, seconds })` is the stable entry point (bench:rtpengine and bench:load use it).

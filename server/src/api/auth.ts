@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
-/** Who a bearer token belongs to. Agent tokens come with the widget (issue 5). */
+/** Who a bearer token belongs to. Agent tokens come with the widget. */
 export type Principal = { kind: 'supervisor' } | { kind: 'agent'; agentId: string } | { kind: 'handoff-client' };
 
 /** Constant-time comparison of secrets of any length (hash both so lengths never leak). */

@@ -50,7 +50,7 @@ export interface EventHubOptions {
 const OWNER_CACHE = 20_000;
 
 /**
- * The `/events` WebSocket (issue 5 part 4; protocol in capture/EVENTS.md): relays the capture
+ * The `/events` WebSocket (protocol in capture/EVENTS.md): relays the capture
  * events each principal may see and routes agents' commands to the live captures. The hub does the
  * handshake checks (path, Origin, connection cap), owns the keep-alive and the per-token counts;
  * each socket is an {@link EventConnection}.

@@ -6,7 +6,7 @@ const ORDER_REF = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
 const SESSION_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
- * Session REST (design.md, "Session REST"): `GET /api/sessions[?orderRef=]`, `GET /api/sessions/:id`.
+ * Session REST (docs/architecture.md, "Session REST"): `GET /api/sessions[?orderRef=]`, `GET /api/sessions/:id`.
  * Records in the store are masked by construction (first 6 / last 4 at most).
  */
 export function sessionsRouter(store: SessionStore, resolve: (token: string) => Principal | undefined): Router {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import express, { type Response, type Router } from 'express';
 
 /**
- * The browser pages (design.md, "External contract"): `/agent` (the agent widget), `/phone` (the
+ * The browser pages (docs/architecture.md, "External contract"): `/agent` (the agent widget), `/phone` (the
  * demo customer phone), `/supervisor` (the supervisor dashboard) and `/agent-jssip` (a minimal JsSIP agent, interop), built by `scripts/build-widget.mjs` into `agent-widget/dist/`, and
  * `GET /api/widget-config`, the little the pages need to know about the gateway.
  *

@@ -6,7 +6,7 @@ export type DigitsFactory = (capacity: number) => SensitiveDigits;
 export const defaultDigits: DigitsFactory = (capacity) => new SensitiveDigits(capacity);
 
 /**
- * Every piece of card data of one attempt, in SensitiveDigits only (design.md: "in buffers that are
+ * Every piece of card data of one attempt, in SensitiveDigits only (docs/architecture.md: "in buffers that are
  * zeroed when the attempt ends"). dispose() wipes all of them, whatever the outcome.
  */
 export class CardData {

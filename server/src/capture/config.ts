@@ -2,7 +2,7 @@ import type { Language } from '../handoff/index.js';
 import type { KnownBrand } from './validate/index.js';
 
 /**
- * Capture timers and limits, in one place (design.md practice 5). Tests run them on the fake clock.
+ * Capture timers and limits, in one place (docs/architecture.md practice 5). Tests run them on the fake clock.
  */
 export interface CaptureConfig {
   /** From the end of a field's prompt to the first digit. */
@@ -13,13 +13,13 @@ export interface CaptureConfig {
   readonly sessionMs: number;
   /** A prompt whose promptDone never arrives is taken as done after this long. */
   readonly promptMaxMs: number;
-  /** Failures per field that end the attempt (design.md: 3). */
+  /** Failures per field that end the attempt (docs/architecture.md: 3). */
   readonly maxAttempts: number;
   /** New OTPs the customer may ask for with `#` (or that an expiry or SMS failure triggers). */
   readonly maxResends: number;
   /** Prompt language when the handoff names none. */
   readonly language: Language;
-  /** Expiry more than this many years ahead is refused ("absurdly far", issue 4). */
+  /** Expiry more than this many years ahead is refused ("absurdly far"). */
   readonly maxExpiryYears: number;
   /** Say "you will now be returned to your agent" after the outcome (off when the gateway hangs up). */
   readonly handbackPrompt: boolean;

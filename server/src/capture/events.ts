@@ -3,7 +3,7 @@ import type { Outcome } from '../store/index.js';
 
 /**
  * The capture's progress events: what the agent's widget, the supervisor dashboard and the REFER
- * NOTIFYs are built from (issue 5 part 4). JSON, published on the store's EventBus, relayed by api/
+ * NOTIFYs are built from. JSON, published on the store's EventBus, relayed by api/
  * over `/events`. Table and examples: ./EVENTS.md.
  *
  * Masked by construction: no event has a field that could hold a PAN, expiry, CVV or OTP digit.
@@ -107,7 +107,7 @@ export interface PaymentProcessingEvent extends EventBase<'payment.processing'> 
   readonly stage: 'otp-validate' | 'payment' | 'confirm';
 }
 
-/** A provider call failed and what the gateway does about it (issue 4 part 5 fallbacks). */
+/** A provider call failed and what the gateway does about it (fallbacks). */
 export interface ProviderIssueEvent extends EventBase<'provider.issue'> {
   readonly step: 'breaker' | 'otp-generate' | 'sms' | 'otp-validate' | 'payment' | 'confirm';
   /** ProviderError code (`timeout`, `server-error`, `breaker-open`, `all-routes-failed`, ...). */
@@ -160,7 +160,7 @@ export const agentCommandSchema = z.discriminatedUnion('type', [
 export type AgentCommand = z.infer<typeof agentCommandSchema>;
 
 /**
- * `+919800000001` -> `+91•••••0001` (issue 5 part 1): `+` and two digits, five bullets whatever
+ * `+919800000001` -> `+91•••••0001`: `+` and two digits, five bullets whatever
  * the number's length (so the mask does not tell it), the last four.
  */
 export function maskMobileForDisplay(e164: string): string {

@@ -9,7 +9,7 @@ import type { CapturePayments, CaptureSms, OtpSmsTemplate } from './port.js';
 
 /**
  * The provider steps of a capture, each mapping what the provider did into a result the session
- * turns into a machine event: the fallbacks of issue 4 part 5. Retries happen inside the clients,
+ * turns into a machine event: the fallbacks of the capture flow. Retries happen inside the clients,
  * by their explicit policies (providers/resilience/retry.ts); here a failure is final.
  */
 export const errorCode = (err: unknown): string => (err instanceof ProviderError ? err.code : 'internal');

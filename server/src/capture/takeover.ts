@@ -14,7 +14,7 @@ export interface InstanceLiveness {
 const MONEY_IN_FLIGHT = new Set(['paying', 'confirming']);
 
 /**
- * Scale-out (issue 6 part 6): a gateway instance that dies (crash, SIGKILL, lost host) cannot end
+ * Scale-out: a gateway instance that dies (crash, SIGKILL, lost host) cannot end
  * its own sessions. Every survivor checks the instance heartbeats; the one that claims a dead
  * instance marks each of that instance's live sessions `failed` (reason `gateway-lost`) and
  * publishes `session.ended`, so the agent's widget and the supervisors are told. A session that

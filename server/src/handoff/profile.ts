@@ -36,7 +36,7 @@ const fieldMap = z
   .strict();
 export type FieldMap = z.infer<typeof fieldMap>;
 
-/** The contract's header names (design.md, "Handoff headers"). */
+/** The contract's header names (docs/architecture.md, "Handoff headers"). */
 export const GENERIC_FIELDS: FieldMap = {
   amount: 'X-Pay-Amount',
   currency: 'X-Pay-Currency',
@@ -84,7 +84,7 @@ export const sipProfileSchema = z
       })
       .strict()
       .default({}),
-    /** How card data goes to the provider (issue 4 part 3): in the HTTPS body, or RSA-OAEP with the provider's key. */
+    /** How card data goes to the provider: in the HTTPS body, or RSA-OAEP with the provider's key. */
     cardEncryption: z.enum(['plain', 'provider-key']).default('plain'),
   })
   .strict()

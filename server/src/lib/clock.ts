@@ -1,6 +1,6 @@
 /**
  * Time source for every protocol timer. Production uses {@link systemClock}; tests use the
- * fake clock in server/test/support/fake-clock.ts (design.md practice 5).
+ * fake clock in server/test/support/fake-clock.ts (docs/architecture.md practice 5).
  */
 export interface TimerHandle {
   cancel(): void;

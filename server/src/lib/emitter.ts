@@ -1,6 +1,6 @@
 /**
  * A typed event emitter whose emit() never lets a listener's exception escape
- * (design.md practice 8, mediasoup's safeEmit): one bad listener must not end a call.
+ * (docs/architecture.md practice 8, mediasoup's safeEmit): one bad listener must not end a call.
  */
 export class SafeEmitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
   private readonly listeners = new Map<keyof Events, Set<Events[keyof Events]>>();

@@ -1,4 +1,4 @@
-/** The few error classes of design.md practice 10. */
+/** The few error classes of docs/architecture.md practice 10. */
 export class InvalidStateError extends Error {
   readonly code = 'INVALID_STATE';
   constructor(

@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino';
 
 /**
- * JSON logger. Card data never reaches a log (design.md); these paths are redacted as a second
+ * JSON logger. Card data never reaches a log (docs/architecture.md); these paths are redacted as a second
  * line of defence should a sensitive field ever be passed by mistake.
  */
 export const REDACT_PATHS = [

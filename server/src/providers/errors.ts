@@ -1,5 +1,5 @@
 /**
- * The one error class of the provider layer (design.md practice 10: `ProviderError(code, retryable)`).
+ * The one error class of the provider layer (docs/architecture.md practice 10: `ProviderError(code, retryable)`).
  * Messages are fixed per code and never carry request or response bodies (card data, OTPs).
  */
 export type ProviderErrorCode =

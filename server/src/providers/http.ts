@@ -42,7 +42,7 @@ const LOOPBACK = /^(127(?:\.\d{1,3}){3}|\[::1\]|localhost)$/i;
 
 /**
  * Card data and OTPs travel over HTTPS; plain HTTP only to a loopback provider (the embedded demo
- * provider) or when the operator opts in explicitly (design.md: "always over HTTPS outside demo mode").
+ * provider) or when the operator opts in explicitly (docs/security.md: "always over HTTPS outside demo mode").
  */
 export function assertSafeBaseUrl(baseUrl: string, allowPlainHttp: boolean, provider: string): URL {
   const url = new URL(baseUrl);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Shapes of the provider's answers, parsed at the edge (design.md practice 2). They mirror
+ * Shapes of the provider's answers, parsed at the edge (docs/architecture.md practice 2). They mirror
  * docs/provider-api.openapi.yaml; anything else is a `bad-response`.
  */
 const id = z.string().min(1).max(128);

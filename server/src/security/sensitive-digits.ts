@@ -9,7 +9,7 @@ const MAX_CAPACITY = 64;
 
 /**
  * Card data (PAN, expiry, CVV, OTP) as ASCII digits in a fixed-capacity Buffer that is zero-filled
- * when the attempt ends (design.md: "buffers that are zeroed when the attempt ends").
+ * when the attempt ends (docs/architecture.md: "buffers that are zeroed when the attempt ends").
  *
  * - The Buffer is allocated with `Buffer.alloc` (never from the shared `allocUnsafe` pool, so
  *   zeroing it really wipes the only copy) and is held in an ES private field: no property

@@ -57,7 +57,7 @@ const ACCEPTED = { ...DEFAULT_ACCEPTED_CONTENT_TYPES, INFO: ['application/dtmf-r
 
 /**
  * The SIP stack: transport -> edge parsing (stateless replies) -> transactions -> the TU.
- * Protocol only (design.md): it knows nothing of payments.
+ * Protocol only (docs/architecture.md): it knows nothing of payments.
  */
 export class SipStack {
   readonly transactions: TransactionLayer;

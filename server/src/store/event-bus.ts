@@ -1,12 +1,12 @@
 /**
  * The event bus between capture (publisher) and the api/ event hub (subscriber): memory by default,
- * Redis for scale-out (issue 6), hence Promise-returning. Generic over the event union so this layer
- * does not depend on capture/ (the layer rule of design.md); capture's `SessionEvent` is the `E` in
+ * Redis for scale-out, hence Promise-returning. Generic over the event union so this layer
+ * does not depend on capture/ (the layer rule of docs/architecture.md); capture's `SessionEvent` is the `E` in
  * practice.
  *
  * Sequence numbers are per session, start at 1, have no gaps, and are assigned by the bus on
  * publish. A bounded per-session history lets a reconnecting client resume from the last seq it saw
- * (issue 5 part 4: "Reconnection resumes from the last sequence number without losing events").
+ * ("Reconnection resumes from the last sequence number without losing events").
  */
 export interface BusEvent {
   readonly type: string;
@@ -54,7 +54,7 @@ export interface EventBus<E extends BusEvent = BusEvent> {
   /** Stamps the next seq for the event's session, retains and delivers it; resolves to the stamped event. */
   publish(event: Unsequenced<E>): Promise<E>;
   /**
-   * Listener exceptions are caught and reported, never thrown into the publisher (design.md
+   * Listener exceptions are caught and reported, never thrown into the publisher (docs/architecture.md
    * practice 8): one bad subscriber must not end a call.
    */
   subscribe(listener: (event: E) => void, options?: SubscribeOptions): Promise<Subscription>;

@@ -20,7 +20,7 @@ export interface InstanceInfo {
 }
 
 /**
- * Liveness of gateway instances (issue 6): each instance keeps `instance:{id}` (`SET ... PX ttl`)
+ * Liveness of gateway instances: each instance keeps `instance:{id}` (`SET ... PX ttl`)
  * alive and is a member of the `instances` set. An instance in the set whose key has expired has
  * stopped (crashed, or lost Redis for longer than the TTL). A survivor calls {@link claimExpired}:
  * SREM is atomic, so exactly one survivor gets each dead instance and marks its sessions failed

@@ -2,7 +2,7 @@ import { createClient } from 'redis';
 import type { Logger } from '../observability/logger.js';
 
 /**
- * The gateway's connection to Redis (issue 6): one command client and one pub/sub client, fast
+ * The gateway's connection to Redis: one command client and one pub/sub client, fast
  * failure while disconnected (no offline queue, a command timeout), reconnection with a capped
  * backoff, and the up/down state that `/healthz` reports. It logs exactly one line per change:
  * `redis down` (warn, with the reason) and `redis back` (info, with how long it was down).

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The session record: exactly the session JSON of the contract (design.md, "Session REST"), and
+ * The session record: exactly the session JSON of the contract (docs/architecture.md, "Session REST"), and
  * the only thing a {@link SessionStore} holds. Masked data only: the card is brand + first 6 +
  * last 4 (PCI DSS v4.0 req. 3.4.1), never a PAN, expiry, CVV or OTP. The schema is `.strict()`, so
  * a record carrying any other key (a stray `pan`, say) is refused by every store, memory or Redis.
@@ -50,7 +50,7 @@ export const sessionRecordSchema = z
     paymentId: id.optional(),
     /** The payment attempt's Idempotency-Key: what operations reconcile by. */
     idempotencyKey: z.string().max(255).optional(),
-    /** The gateway instance running the capture (scale-out, issue 6). */
+    /** The gateway instance running the capture (scale-out). */
     instanceId: id,
   })
   .strict();
@@ -71,7 +71,7 @@ export interface SessionFilter {
 }
 
 /**
- * Where sessions live: memory by default, Redis for scale-out (issue 6). Promise-returning so a
+ * Where sessions live: memory by default, Redis for scale-out. Promise-returning so a
  * networked store fits. Every method validates against {@link sessionRecordSchema} and returns
  * copies: a caller can never mutate what the store holds.
  */

@@ -14,7 +14,7 @@
  * - DTLS-SRTP (RFC 5763, RFC 5764) is werift's; the leg fails if ICE and DTLS are not up within
  *   `connectTimeoutMs` of the remote description being applied, or if they fail later.
  * - Codecs: PCMU + telephone-event/8000 only (RFC 4733); see sdp-filter.ts and plain-side.ts.
- * - Nothing throws out of socket or werift callbacks; close() is idempotent (design.md practice 9).
+ * - Nothing throws out of socket or werift callbacks; close() is idempotent (docs/architecture.md practice 9).
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, type MediaStreamTrack, type RTCRtpTransceiver } from 'werift';
 import { SafeEmitter } from '../lib/emitter.js';

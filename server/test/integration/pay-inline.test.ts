@@ -14,7 +14,7 @@ import { runSipp, type SippResult } from '../support/sipp.js';
 import { RtpSink, WsSipAgent, type AgentDialog, type SipMessage } from '../support/ws-sip-agent.js';
 
 /**
- * Inline mode end to end (design.md "Two ways a payment starts", 1): a SIPp customer calls
+ * Inline mode end to end (docs/architecture.md "Two ways a payment starts", 1): a SIPp customer calls
  * agent-1 through the gateway; the agent (a WebSocket SIP client, as the widget is) answers and
  * sends an in-dialog REFER with the transaction; the customer keys the card in-band; the agent's
  * RTP is recorded the whole time and checked with spandsp for any DTMF.

@@ -15,7 +15,7 @@ import { freeMediaPort, freePort } from '../support/ports.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
 
 /**
- * The payment paths of issue 4 ("Tests with real peers"), each a real SIPp call to sip:pay@gateway
+ * The payment paths of the payment flow ("Tests with real peers"), each a real SIPp call to sip:pay@gateway
  * in transfer mode, against real media workers and the embedded demo provider over HTTP. The calls
  * are independent (own SIPp process, ports and order reference), so they run concurrently; each
  * `it` then checks its own call: the session over REST, the demo provider's own payment record and

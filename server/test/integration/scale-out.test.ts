@@ -8,7 +8,7 @@ import { RedisServer } from '../support/redis-server.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
 
 /**
- * Scale-out with real parts (issue 6 part 6): two gateway processes (`npm start`'s code) sharing a
+ * Scale-out with real parts: two gateway processes (`npm start`'s code) sharing a
  * real redis-server, behind a real Kamailio using its dispatcher module
  * (sip-profiles/kamailio/kamailio.cfg). SIPp pays through Kamailio; calls spread over both
  * gateways and one supervisor connection sees every session. A gateway killed with SIGKILL in the

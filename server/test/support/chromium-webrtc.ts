@@ -2,7 +2,7 @@
  * Real Debian Chromium (playwright-core, /usr/bin/chromium) as a WebRTC peer for tests: a page on a
  * tiny HTTP server at 127.0.0.1 (a secure context, so getUserMedia works with the fake device), an
  * RTCPeerConnection with the fake microphone, RTCDTMFSender, and a WebAudio analyser on the remote
- * audio. SDP goes through page.evaluate. Flags: /work/shared/lab-notes.md (WebRTC leg section).
+ * audio. SDP goes through page.evaluate. Flags: see launchOptions below.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -163,7 +163,7 @@ ${answer(200, 'OK')}
   );
 }
 
-/** The X-Pay-* headers of the generic profile (design.md, "Handoff headers"). */
+/** The X-Pay-* headers of the generic profile (docs/architecture.md, "Handoff headers"). */
 export function payHeaders(over: Record<string, string> = {}): Record<string, string> {
   return {
     'X-Pay-Amount': '1499.00',

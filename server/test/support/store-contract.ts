@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBusClosedError, SessionStoreError, type BusEvent, type EventBus, type SessionRecord, type SessionStore } from '../../src/store/index.js';
 
 /**
- * Behaviour every SessionStore and EventBus must have, memory or Redis (issue 6): the same suites
+ * Behaviour every SessionStore and EventBus must have, memory or Redis: the same suites
  * run in server/test/unit/store/ against memory and in server/test/integration/redis-store.test.ts
  * against a real redis-server. A factory returns a fresh, empty instance.
  */

@@ -3,7 +3,7 @@ import { PROMPTS, type PromptId, type PromptItem, type PromptSpec } from '../../
 import type { Language } from '../../handoff/index.js';
 
 /**
- * Prompts are played by concatenating recorded clips (issue 3 part 7): one clip per catalogue
+ * Prompts are played by concatenating recorded clips: one clip per catalogue
  * sentence, sentences with `{n}` cut in two around it, and one clip per word of a spoken number or
  * amount. Clip ids are file-safe: `<lang>/<prompt-id>`, `<lang>/<prompt-id>.1|.2`, `<lang>/w-<word>`.
  */

@@ -228,7 +228,7 @@ export class Registrar {
     if (changed(before, after)) this.emit(aor, [...after.values()]);
   }
 
-  /** A listener's exception never breaks registration (design.md practice 8). */
+  /** A listener's exception never breaks registration (docs/architecture.md practice 8). */
   private emit(aor: string, bindings: readonly ContactBinding[]): void {
     for (const l of [...this.listeners]) {
       try {

@@ -65,7 +65,7 @@ const INVALID_PROMPT: Record<FieldFailureReason, PromptId> = {
 };
 
 /**
- * One capture step (design.md practice 12): enter / digit / promptDone / timeout / exit around a
+ * One capture step (docs/architecture.md practice 12): enter / digit / promptDone / timeout / exit around a
  * {@link FieldSpec}. Keypad rules of the contract: digits during the prompt cut it short and count;
  * `*` clears the field; `#` ends the PAN; a field submits itself at its full length; an invalid
  * field is re-prompted; `maxAttempts` failures end the attempt.

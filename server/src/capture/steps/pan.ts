@@ -2,7 +2,7 @@ import type { SensitiveDigits } from '../../security/sensitive-digits.js';
 import { checkPan, detectBrand, maskPan, MIN_MASKABLE_PAN, type CardBrand, type KnownBrand, type MaskedPan } from '../validate/index.js';
 import type { FieldSpec } from './field-step.js';
 
-/** ISO/IEC 7812-1: at most 19 digits; the keypad takes 13-19 (design.md). */
+/** ISO/IEC 7812-1: at most 19 digits; the keypad takes 13-19 (docs/architecture.md). */
 export const PAN_MAX = 19;
 
 export interface PanHooks {

@@ -77,7 +77,7 @@ const LENGTHS: Record<CardBrand, readonly number[]> = {
   discover: range(16, 19),
   jcb: range(16, 19),
   maestro: range(12, 19),
-  // ISO/IEC 7812-1: a PAN is at most 19 digits; the keypad accepts 13-19 (design.md).
+  // ISO/IEC 7812-1: a PAN is at most 19 digits; the keypad accepts 13-19 (docs/architecture.md).
   unknown: range(12, 19),
 };
 

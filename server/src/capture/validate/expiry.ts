@@ -2,7 +2,7 @@ import { allDigits } from './luhn.js';
 
 export type ExpiryResult = 'ok' | 'bad-month' | 'expired' | 'too-far';
 
-/** Default horizon: issuers print at most a few years ahead; 20 years is "absurdly far" (issue 4). */
+/** Default horizon: issuers print at most a few years ahead; 20 years is "absurdly far". */
 export const MAX_EXPIRY_YEARS_AHEAD = 20;
 
 /**

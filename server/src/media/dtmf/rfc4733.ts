@@ -57,7 +57,7 @@ export interface Rfc4733ReceiverOptions {
   onDigit(evt: Rfc4733Digit): void;
   /** Early notice: the first packet of an event was seen (not yet a confirmed digit). */
   onStart?(evt: Rfc4733Start): void;
-  /** A listener threw; the receiver carries on (design.md practice 8). */
+  /** A listener threw; the receiver carries on (docs/architecture.md practice 8). */
   onListenerError?(err: unknown): void;
   /** No packet for this long ends the current event (stuck tone). Default 500 ms. */
   timeoutMs?: number;

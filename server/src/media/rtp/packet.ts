@@ -12,7 +12,7 @@
  * | payload ...                   | [padding ... | pad count]     |  if P
  *
  * Parsing never copies: `payload`, `extension.data` and `padding` are subarrays of the input.
- * Bad input returns `{ error, message }` (design.md practice 2: parse at the edge, never throw).
+ * Bad input returns `{ error, message }` (docs/architecture.md practice 2: parse at the edge, never throw).
  */
 
 export const RTP_VERSION = 2;

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { SafeEmitter } from '../../lib/emitter.js';
 
 /**
- * A numbered request/notification channel to a worker thread (design.md practice 7, after
+ * A numbered request/notification channel to a worker thread (docs/architecture.md practice 7, after
  * mediasoup's Channel): each request carries an id and is answered exactly once, by a response
  * with that id or, when the worker dies or the request times out, by a rejection. Notifications
  * flow from the worker unprompted.

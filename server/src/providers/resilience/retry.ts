@@ -2,7 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import { ProviderError, type ProviderErrorCode } from '../errors.js';
 
 /**
- * An explicit retry policy (design.md practice 13): how many tries, how long between them, and for
+ * An explicit retry policy (docs/architecture.md practice 13): how many tries, how long between them, and for
  * which errors. Nothing is retried unless a policy says so; a payment POST is never retried through
  * {@link withRetry} at all (pay() resolves by status query first, see pay.ts).
  */

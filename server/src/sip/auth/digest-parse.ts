@@ -7,7 +7,7 @@
  *   quoted-string    = SWS DQUOTE *(qdtext / quoted-pair ) DQUOTE
  *   quoted-pair      = "\" (%x00-09 / %x0B-0C / %x0E-7F)
  *
- * Parsing happens at the edge (design.md practice 2): the result is either a complete, bounded
+ * Parsing happens at the edge (docs/architecture.md practice 2): the result is either a complete, bounded
  * credentials object or an error string, never a partial value.
  */
 

@@ -1,6 +1,6 @@
 /**
- * The checks sip.js's parser does not make (see ../shared/lab-notes.md and the RFC 4475 table in
- * ../shared/fixtures/rfc4475/README.md). Each returns a problem or undefined.
+ * The checks sip.js's parser does not make (see the RFC 4475 table in
+ * server/test/fixtures/rfc4475/README.md). Each returns a problem or undefined.
  */
 import type { Core } from 'sip.js';
 import { displayName, firstValue, headersNamed, listValues, type RawMessage } from './raw.js';

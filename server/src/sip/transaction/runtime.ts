@@ -1,6 +1,6 @@
 /**
  * The thin runtime under every transaction machine: it feeds events to the pure transition function
- * and executes the actions (send, timers, TU callbacks) on the injected Clock (design.md practice 5).
+ * and executes the actions (send, timers, TU callbacks) on the injected Clock (docs/architecture.md practice 5).
  */
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { SipTimers } from '../constants.js';
@@ -148,7 +148,7 @@ export abstract class TransactionRuntime<S extends string, E extends ClientEvent
     if (!ok) this.queue.push({ type: 'transportError' } as E);
   }
 
-  /** Calls TU code; its exception is logged and never ends the transaction (design.md practice 8). */
+  /** Calls TU code; its exception is logged and never ends the transaction (docs/architecture.md practice 8). */
   protected safely(what: string, fn: () => void): void {
     try {
       fn();

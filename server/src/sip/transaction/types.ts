@@ -1,5 +1,5 @@
 /**
- * Shared vocabulary of the four RFC 3261 section 17 transaction machines (design.md practice 3):
+ * Shared vocabulary of the four RFC 3261 section 17 transaction machines (docs/architecture.md practice 3):
  * events in, actions out. The machines are pure; the runtime classes execute the actions.
  */
 import type { Core } from 'sip.js';
@@ -104,8 +104,8 @@ export interface Transition<S extends string> {
   readonly actions: readonly TxnAction[];
 }
 
-/** An impossible move: a machine got an event its RFC figure has no arrow for (design.md practice 10). */
-/** Shared with every state machine of the project (design.md practice 10). */
+/** An impossible move: a machine got an event its RFC figure has no arrow for (docs/architecture.md practice 10). */
+/** Shared with every state machine of the project (docs/architecture.md practice 10). */
 export { InvalidStateError } from '../../lib/errors.js';
 
 export function describeEvent(e: ClientEvent | ServerEvent): string {

@@ -9,7 +9,7 @@ import { flush, harness, toOtp } from './fakes.js';
 
 const pe = (code: ConstructorParameters<typeof ProviderError>[0]) => new ProviderError(code, true, { provider: 'payment' });
 
-describe('CaptureSession: provider fallbacks (issue 4 part 5)', () => {
+describe('CaptureSession: provider fallbacks', () => {
   it('OTP generation fails (after the client retries): customer and agent told, failed, handed back', async () => {
     const h = harness();
     h.payment.generate.push(pe('server-error'));

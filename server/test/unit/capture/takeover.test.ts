@@ -37,7 +37,7 @@ async function setup(dead: string[]) {
   return { store, events, live, t };
 }
 
-describe('InstanceTakeover (issue 6 part 6)', () => {
+describe('InstanceTakeover', () => {
   it("a dead instance's live sessions end failed (gateway-lost) and the agents are told; ended ones and other instances' stay as they are", async () => {
     const { store, events, t } = await setup(['gw-a']);
     await t.sweep();

@@ -12,7 +12,7 @@ import {
 // has no published test PAN.
 const TEST_PANS: ReadonlyArray<[pan: string, brand: CardBrand, source: string]> = [
   ['4111111111111111', 'visa', 'Visa test PAN (Stripe, Adyen, Razorpay docs)'],
-  ['4000000000000002', 'visa', 'design.md demo decline card'],
+  ['4000000000000002', 'visa', 'docs/architecture.md demo decline card'],
   ['4222222222222', 'visa', '13-digit Visa test PAN (PayPal/Braintree docs)'],
   ['5555555555554444', 'mastercard', 'Stripe test cards'],
   ['5105105105105100', 'mastercard', 'Cashfree sandbox test cards'],

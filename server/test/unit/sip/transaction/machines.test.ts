@@ -1,5 +1,5 @@
 /**
- * Table-driven tests of the four pure transition functions (design.md practice 3), one row per
+ * Table-driven tests of the four pure transition functions (docs/architecture.md practice 3), one row per
  * arrow of RFC 3261 Figures 5-8 as corrected by RFC 6026. Notation: `send`/`ack`/`resp`/`trying`
  * send, `+X`/`-X` start/cancel timer X, `tu` to TU, `timeout`/`terr` inform the TU.
  */
