@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
-import { loadSipProfile, ReplayGuard } from './handoff/index.js';
+import { loadSipProfile } from './handoff/index.js';
+import { PaymentGate } from './calls/payment/gate.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
 import { InstanceTakeover } from './capture/takeover.js';
@@ -171,14 +172,15 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   }));
   const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
+  // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
+  const paymentGate = new PaymentGate(payments, { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') }, codes);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
       createBridge: (id) => media.createBridge(id),
       payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
     },
-    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
-    codes,
+    paymentGate,
   ));
   // The /events socket (capture/EVENTS.md); upgrades to any other path but /sip are answered 404.
   const events = (parts.events = new EventHub({
@@ -195,9 +197,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   ));
   const inlinePayments = new InlinePayments(
     { clock, logger, payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE },
-    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
-    codes,
-    new ReplayGuard(),
+    paymentGate,
     paymentCalls.captures,
   );
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);

@@ -1,7 +1,7 @@
 import type { TimerHandle } from '../../lib/clock.js';
 import { reasonPhrase } from '../../sip/message/index.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../../sip/transaction/index.js';
-import { otherLeg, type Leg } from '../media-anchor.js';
+import { BRIDGE_LEG, otherLeg, type Leg } from '../media-anchor.js';
 import { CallState } from './call-state.js';
 import type { Call } from './call.js';
 import { parseInfoDigit } from './info-dtmf.js';
@@ -138,7 +138,8 @@ export class InDialog {
     const d = parseInfoDigit(type, req.body);
     if ('error' in d) return void stack.respond(txn, d.status, { reason: d.error });
     stack.respond(txn, 200);
-    this.call.events.emit('digit', { leg, digit: d.digit, durationMs: d.durationMs, transport: 'info' });
+    // RFC 6086 INFO digits join the bridge's own, with the leg's role: one source of digits per call.
+    this.call.media?.bridge.signalledDigit(BRIDGE_LEG[leg].id, d.digit, d.durationMs);
   }
 
   private onRefer(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {

@@ -1,7 +1,7 @@
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SipStack } from '../../sip/stack.js';
-import type { Bridge, DigitTransport } from '../../media/plane.js';
+import type { Bridge } from '../../media/plane.js';
 import type { Leg } from '../media-anchor.js';
 
 /** What a call needs from the gateway. */
@@ -14,17 +14,6 @@ export interface CallDeps {
   /** A media-plane bridge for the call (worker thread; its RTP ports come from the plane). */
   createBridge: (id: string) => Promise<Bridge>;
   ringTimeoutMs: number;
-}
-
-/**
- * A digit keyed on a leg: by SIP INFO (RFC 6086 legacy INFO, application/dtmf-relay or
- * application/dtmf) from the signalling, or by RFC 4733 / in-band tone from the media bridge.
- */
-export interface LegDigit {
-  leg: Leg;
-  digit: string;
-  durationMs: number | undefined;
-  transport: 'info' | DigitTransport;
 }
 
 /** An in-dialog REFER (RFC 3515), handed up with its headers intact. */
@@ -62,7 +51,6 @@ export interface ReferDecision {
 export interface CallEvents {
   /** State of the call changed. */
   state: (state: string) => void;
-  digit: (d: LegDigit) => void;
   refer: (r: ReferRequest) => void;
   /** The agent left while an inline capture runs; the customer stays until it ends. */
   agentGone: () => void;
