@@ -1,8 +1,13 @@
 import type { Clock } from '../../lib/clock.js';
+import type { SafeEmitter } from '../../lib/emitter.js';
+import type { Dialog } from '../../sip/dialog/dialog.js';
+import type { ServerTransaction } from '../../sip/transaction/index.js';
+import type { SipFlow } from '../../sip/transport/types.js';
+import type { CallEvent, CallState } from './call-state.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SipStack } from '../../sip/stack.js';
 import type { Bridge } from '../../media/plane.js';
-import type { Leg } from '../media-anchor.js';
+import type { Leg, MediaAnchor } from '../media-anchor.js';
 
 /** What a call needs from the gateway. */
 export interface CallDeps {
@@ -55,4 +60,20 @@ export interface CallEvents {
   /** The agent left while an inline capture runs; the customer stays until it ends. */
   agentGone: () => void;
   ended: (reason: string) => void;
+}
+
+/** What the in-dialog handler (in-dialog.ts) needs of its call (call.ts implements it). */
+export interface InDialogHost {
+  readonly state: CallState;
+  readonly ended: boolean;
+  readonly events: SafeEmitter<CallEvents>;
+  readonly media: MediaAnchor | undefined;
+  /** The dialog and flow of a leg. */
+  leg(leg: Leg): { dialog: Dialog | undefined; flow: SipFlow | undefined };
+  dispatch(ev: CallEvent): void;
+  /** The agent's BYE (the call decides whether a capture keeps the customer). */
+  onAgentBye(): void;
+  hangup(reason: string): void;
+  /** RFC 3261 13.3.1.4: resend a 2xx until its ACK; `giveUp` after 64*T1. */
+  retransmit2xx(txn: ServerTransaction, text: string, waiting: () => boolean, giveUp: () => void): void;
 }

@@ -1,4 +1,3 @@
-import { warningHeader as handoffWarning } from '../../handoff/index.js';
 import type { RequestContext } from '../../sip/stack.js';
 import type { IncomingRequestMessage, ServerTransaction } from '../../sip/transaction/index.js';
 import { warningHeader } from '../../sip/ua/headers.js';
@@ -43,7 +42,7 @@ export class PaymentCalls implements PaymentEntry {
         if (!r.ok) {
           this.deps.logger.info({ field: r.error.field, reason: r.error.reason, profile: r.profile }, 'payment INVITE refused');
           registry.invite(txn, undefined);
-          return void stack.respond(txn, r.error.status, { headers: [`Warning: ${handoffWarning(r.error, 'tonegate')}`] });
+          return void stack.respond(txn, r.error.status, { headers: [warningHeader(`${r.error.field}: ${r.error.reason}`)] });
         }
         const call = new TransferPaymentCall(this.deps, req, txn, r.txn, (callId, tag, owner) => registry.dialog(callId, tag, 'A', owner), this.captures);
         this.live.add(call);

@@ -21,6 +21,8 @@ export const contactHeader = (via: ViaParams): string => `Contact: ${via.contact
 
 /**
  * A Warning with code 399 (miscellaneous, RFC 3261 20.43) naming what was wrong, as the gateway
- * refuses things: `Warning: 399 tonegate "..."`. Quotes and line breaks in the text are replaced.
+ * refuses things: `Warning: 399 tonegate "..."`. The text is a quoted-string (RFC 3261 25.1:
+ * `"` and `\` as quoted-pairs); line breaks become spaces.
  */
-export const warningHeader = (text: string, agent = 'tonegate'): string => `Warning: 399 ${agent} "${text.replace(/"/g, "'").replace(/[\r\n]+/g, ' ')}"`;
+export const warningHeader = (text: string, agent = 'tonegate'): string =>
+  `Warning: 399 ${agent} "${text.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, (c) => `\\${c}`)}"`;
