@@ -24,7 +24,8 @@ import { readFileSync } from 'node:fs';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
-import { loadSipProfile, ReplayGuard } from './handoff/index.js';
+import { loadSipProfile } from './handoff/index.js';
+import { PaymentGate } from './calls/payment/gate.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
 import { InstanceTakeover } from './capture/takeover.js';
@@ -216,14 +217,19 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
   const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
+  // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
+  const paymentGate = new PaymentGate(
+    payments,
+    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv), api: loadSipProfile(profilesDir, 'api', profileEnv) },
+    codes,
+  );
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
       createBridge: (id) => media.createBridge(id),
       payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
     },
-    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv), api: loadSipProfile(profilesDir, 'api', profileEnv) },
-    codes,
+    paymentGate,
   ));
   // The /events socket (capture/EVENTS.md); upgrades to any other path but /sip are answered 404.
   const events = (parts.events = new EventHub({
@@ -240,9 +246,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   ));
   const inlinePayments = new InlinePayments(
     { clock, logger, payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE },
-    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv), api: loadSipProfile(profilesDir, 'api', profileEnv) },
-    codes,
-    new ReplayGuard(),
+    paymentGate,
     paymentCalls.captures,
   );
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);

@@ -5,12 +5,12 @@ import { inDialogSourceVerdict } from '../sip/dialog/source.js';
 import { uriDestination, type RequestContext, type SipUser } from '../sip/stack.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../sip/transaction/index.js';
 import type { SipFlow } from '../sip/transport/types.js';
+import { ACCEPT_SDP_HEADER, ALLOW_HEADER, warningHeader } from '../sip/ua/headers.js';
 import { Call, type CallTarget } from './b2bua/call.js';
 import type { CallDeps, ReferRequest } from './b2bua/types.js';
 import type { Leg } from './media-anchor.js';
 import type { RegistrarService } from './registrar-service.js';
 
-const ALLOW = 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, REGISTER';
 /** Methods we know (RFC 3261 8.2.1: 405 for these when not allowed here, 501 for unknown ones). */
 const KNOWN = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'UPDATE', 'PRACK', 'PUBLISH']);
 
@@ -102,7 +102,7 @@ export class CallManager implements SipUser {
       case 'INVITE':
         return this.onInvite(req, txn, ctx);
       case 'OPTIONS':
-        return void stack.respond(txn, 200, { headers: [ALLOW, 'Accept: application/sdp', 'Supported: '] });
+        return void stack.respond(txn, 200, { headers: [ALLOW_HEADER, ACCEPT_SDP_HEADER, 'Supported: '] });
       case 'BYE':
       case 'INFO':
       case 'REFER':
@@ -112,7 +112,7 @@ export class CallManager implements SipUser {
         // Outside any dialog we know (RFC 3261 12.2.2).
         return void stack.respond(txn, 481);
       default:
-        return void stack.respond(txn, KNOWN.has(req.method) ? 405 : 501, { headers: [ALLOW] });
+        return void stack.respond(txn, KNOWN.has(req.method) ? 405 : 501, { headers: [ALLOW_HEADER] });
     }
   }
 
@@ -125,7 +125,7 @@ export class CallManager implements SipUser {
     const target = this.route(user);
     if (typeof target === 'number') return void stack.respond(txn, target);
     if (!req.body) {
-      return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "an INVITE without an SDP offer is not supported"'] });
+      return void stack.respond(txn, 488, { headers: [warningHeader('an INVITE without an SDP offer is not supported')] });
     }
     stack.respond(txn, 100);
     const call = new Call(this.deps, req, txn, target, (callId, tag, leg, c) => this.registry.dialog(callId, tag, leg, c));

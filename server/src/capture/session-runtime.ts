@@ -6,7 +6,7 @@ import type { CaptureConfig } from './config.js';
 import { maskMobileForDisplay, type CaptureField, type SessionEvent, type SessionEventBody } from './events.js';
 import { CaptureState, type CaptureEvent, type FieldWhy, type MachineContext } from './machine.js';
 import type { PromptId, PromptItem } from './prompts.js';
-import type { CaptureSessionDeps } from './session.js';
+import type { CaptureSessionDeps } from './session-deps.js';
 import { confirmPayment, generateOtp, sendOtpSms, takePayment, validateOtp } from './session-ops.js';
 import { cvvSpec } from './steps/cvv.js';
 import { expirySpec } from './steps/expiry.js';

@@ -1,41 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { TimerHandle } from '../lib/clock.js';
 import { SafeEmitter } from '../lib/emitter.js';
 import { InvalidStateError } from '../lib/errors.js';
-import type { Transaction } from '../handoff/index.js';
-import type { Logger } from '../observability/logger.js';
 import { newIdempotencyKey } from '../providers/resilience/idempotency.js';
-import type { DtmfTransport, EventBus, Outcome, SessionPatch, SessionStore } from '../store/index.js';
-import { CardData, type DigitsFactory } from './card-data.js';
+import type { DtmfTransport, Outcome, SessionPatch } from '../store/index.js';
+import { CardData } from './card-data.js';
 import { DEFAULT_CAPTURE_CONFIG, type CaptureConfig } from './config.js';
-import { agentCommandSchema, type CaptureField, type SessionEvent } from './events.js';
+import { agentCommandSchema, type CaptureField } from './events.js';
 import { CaptureState, FIELD_OF_STATE, nextCapture, type CaptureAction, type CaptureEvent, type MachineContext } from './machine.js';
-import type { CaptureInputs, CapturePayments, CapturePort, CaptureSms, CommandResult, OtpSmsTemplate } from './port.js';
+import type { CaptureInputs, CommandResult } from './port.js';
 import { promptIds, type PromptItem } from './prompts.js';
 import { assertOtpTemplate } from './session-ops.js';
 import { SessionRuntime } from './session-runtime.js';
+import type { CaptureSessionDeps } from './session-deps.js';
 
-export interface CaptureSessionDeps {
-  /** Validated by handoff/ (extractHandoff). */
-  readonly txn: Transaction;
-  readonly port: CapturePort;
-  readonly payment: CapturePayments;
-  readonly sms: CaptureSms;
-  readonly templates: { readonly otp: OtpSmsTemplate };
-  readonly clock: Clock;
-  readonly bus: EventBus<SessionEvent>;
-  readonly store: SessionStore;
-  readonly logger: Logger;
-  readonly config?: Partial<CaptureConfig>;
-  readonly id?: string;
-  /** This gateway instance (session records, issue 6). Default `local`. */
-  readonly instanceId?: string;
-  /** Wall clock, epoch ms (event times, expiry checks). */
-  readonly nowEpochMs?: () => number;
-  readonly newIdempotencyKey?: () => string;
-  /** Makes the sensitive buffers (tests keep references to check they are wiped). */
-  readonly digits?: DigitsFactory;
-}
+export type { CaptureSessionDeps } from './session-deps.js';
 
 export interface CaptureResult {
   readonly outcome: Outcome;

@@ -29,7 +29,7 @@ export type { BridgeEvents } from './worker/remote-bridge.js';
 export type PromptItem = { id: string } | { pcm: Int16Array } | { silenceMs: number };
 
 /** A call's bridge; see RemoteBridge for the behaviour of each method. */
-export type Bridge = Pick<RemoteBridge, 'id' | 'worker' | 'events' | 'addRtpLeg' | 'configureLeg' | 'setMode' | 'setMatrix' | 'play' | 'stopPrompts' | 'stats' | 'close'>;
+export type Bridge = Pick<RemoteBridge, 'id' | 'worker' | 'events' | 'addRtpLeg' | 'configureLeg' | 'setMode' | 'setMatrix' | 'play' | 'stopPrompts' | 'signalledDigit' | 'stats' | 'close'>;
 
 /** pino-compatible subset. */
 export interface MediaLogger {

@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway } from '../support/gateway.js';
 import { RsyslogServer } from '../support/rsyslog.js';
-import { TestCa } from '../support/test-ca.js';
+import { TestCa } from '../support/tls-certs.js';
 
 // The audit trail keyed with AUDIT_KEY_FILE and copied to a real rsyslogd over TLS (RFC 5425):
 // every entry the file holds reaches the collector byte for byte, also across a collector outage.
-const ca = new TestCa();
+const ca = TestCa.create();
 const dir = mkdtempSync(join(tmpdir(), 'tg-audit-it-'));
 const keyFile = join(dir, 'audit.key');
 const auditFile = join(dir, 'audit.jsonl');
@@ -22,8 +22,8 @@ let http: string;
 beforeAll(async () => {
   writeFileSync(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   const server = ca.issue();
-  syslog = await RsyslogServer.start({ caFile: ca.caFile, ...server });
-  ({ gw } = await startTestGateway({ AUDIT_KEY_FILE: keyFile, AUDIT_SYSLOG_URL: syslog.url, AUDIT_SYSLOG_CA_FILE: ca.caFile }, { config: { AUDIT_LOG: auditFile } }));
+  syslog = await RsyslogServer.start({ caFile: ca.certFile, certFile: server.certFile, keyFile: server.keyFile });
+  ({ gw } = await startTestGateway({ AUDIT_KEY_FILE: keyFile, AUDIT_SYSLOG_URL: syslog.url, AUDIT_SYSLOG_CA_FILE: ca.certFile }, { config: { AUDIT_LOG: auditFile } }));
   http = `http://127.0.0.1:${gw.httpPort}`;
 });
 afterAll(async () => {
@@ -74,10 +74,11 @@ describe('audit trail: HMAC-keyed chain exported to syslog over TLS', () => {
   });
 
   it('a collector whose certificate is not signed by AUDIT_SYSLOG_CA_FILE gets nothing; the file still records', async () => {
-    const other = new TestCa('someone else');
-    const rogue = await RsyslogServer.start({ caFile: other.caFile, ...other.issue() });
+    const other = TestCa.create('someone else');
+    const leaf = other.issue();
+    const rogue = await RsyslogServer.start({ caFile: other.certFile, certFile: leaf.certFile, keyFile: leaf.keyFile });
     const file2 = join(dir, 'audit2.jsonl');
-    const { gw: gw2 } = await startTestGateway({ AUDIT_KEY_FILE: keyFile, AUDIT_SYSLOG_URL: rogue.url, AUDIT_SYSLOG_CA_FILE: ca.caFile }, { config: { AUDIT_LOG: file2 } });
+    const { gw: gw2 } = await startTestGateway({ AUDIT_KEY_FILE: keyFile, AUDIT_SYSLOG_URL: rogue.url, AUDIT_SYSLOG_CA_FILE: ca.certFile }, { config: { AUDIT_LOG: file2 } });
     try {
       const r = await fetch(`http://127.0.0.1:${gw2.httpPort}/api/agents/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"agentId":"agent-1","password":"nope"}' });
       expect(r.status).toBe(401);

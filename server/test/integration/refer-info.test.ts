@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
-import type { LegDigit, ReferRequest } from '../../src/calls/b2bua/types.js';
+import type { ReferRequest } from '../../src/calls/b2bua/types.js';
+import type { DigitEvent } from '../../src/media/plane.js';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
@@ -212,10 +213,10 @@ describe('in-dialog REFER from the agent (RFC 3515)', () => {
 });
 
 describe('in-dialog INFO (RFC 6086 legacy DTMF)', () => {
-  it('from the agent: dtmf-relay and dtmf are answered 200 and become digit events; text/plain 415; an Info-Package 469', async () => {
+  it("from the agent: dtmf-relay and dtmf are answered 200 and become the bridge's digit events with the agent's role; text/plain 415; an Info-Package 469", async () => {
     const live = await establish();
-    const digits: LegDigit[] = [];
-    live.call.events.on('digit', (d) => digits.push(d));
+    const digits: DigitEvent[] = [];
+    live.call.media!.bridge.events.on('digit', (d) => digits.push(d));
 
     const relay = await agent.inDialog(live.d, 'INFO', [], { type: 'application/dtmf-relay', content: 'Signal=5\r\nDuration=160\r\n' });
     expect(relay.status).toBe(200);
@@ -230,23 +231,24 @@ describe('in-dialog INFO (RFC 6086 legacy DTMF)', () => {
     // An empty INFO (keep-alive probe) is answered 200 and carries no digit.
     expect((await agent.inDialog(live.d, 'INFO')).status).toBe(200);
 
-    expect(digits).toEqual([
-      { leg: 'B', digit: '5', durationMs: 160, transport: 'info' },
-      { leg: 'B', digit: '#', durationMs: undefined, transport: 'info' },
+    expect(digits.map(({ legId, role, digit, durationMs, transport }) => ({ legId, role, digit, durationMs, transport }))).toEqual([
+      { legId: 'agent', role: 'agent', digit: '5', durationMs: 160, transport: 'info' },
+      { legId: 'agent', role: 'agent', digit: '#', durationMs: undefined, transport: 'info' },
     ]);
     await hangUp(live);
   });
 
-  it('from a SIPp caller (the customer leg): the same answers, and digits on leg A', async () => {
-    const digits: LegDigit[] = [];
-    const live = await establish('caller-info.xml', (c) => c.events.on('digit', (d) => digits.push(d)));
+  it("from a SIPp caller (the customer leg): the same answers, and digits with the customer's role", async () => {
+    const digits: DigitEvent[] = [];
+    // The bridge exists before the agent is even invited, long before the caller's INFO.
+    const live = await establish('caller-info.xml', (c) => void until(() => c.media !== undefined).then(() => c.media!.bridge.events.on('digit', (d) => digits.push(d))));
     const bye = await agent.nextRequest('BYE');
     agent.respond(bye, 200);
     ok(await live.caller, 'caller');
     await until(() => gw.calls.calls.size === 0);
-    expect(digits).toEqual([
-      { leg: 'A', digit: '5', durationMs: 160, transport: 'info' },
-      { leg: 'A', digit: '#', durationMs: undefined, transport: 'info' },
+    expect(digits.map(({ legId, role, digit, durationMs, transport }) => ({ legId, role, digit, durationMs, transport }))).toEqual([
+      { legId: 'customer', role: 'customer', digit: '5', durationMs: 160, transport: 'info' },
+      { legId: 'customer', role: 'customer', digit: '#', durationMs: undefined, transport: 'info' },
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
-import type { LegDigit } from '../../src/calls/b2bua/types.js';
+import type { DigitEvent } from '../../src/media/plane.js';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
@@ -173,8 +173,8 @@ describe('a call over SIP TLS', () => {
 describe('in-dialog requests only from the leg itself (RFC 3261 21.4.4: 403, nothing changes)', () => {
   it('a BYE and an INFO for the TLS agent leg on another TLS connection are refused 403; the call goes on and the agent ends it', async () => {
     const live = await callOverTls();
-    const digits: LegDigit[] = [];
-    live.call.events.on('digit', (x) => digits.push(x));
+    const digits: DigitEvent[] = [];
+    live.call.media!.bridge.events.on('digit', (x) => digits.push(x));
     const spoofer = await tlsAgent('agent-3');
     // Same dialog identifiers (Call-ID, tags), a higher CSeq: only the connection differs.
     const forged = { ...live.d, localSeq: live.d.localSeq + 100 };
@@ -194,8 +194,8 @@ describe('in-dialog requests only from the leg itself (RFC 3261 21.4.4: 403, not
 
   it("a BYE and an INFO for the UDP caller's leg from another address are refused 403; the call goes on", async () => {
     const live = await callOverTls();
-    const digits: LegDigit[] = [];
-    live.call.events.on('digit', (x) => digits.push(x));
+    const digits: DigitEvent[] = [];
+    live.call.media!.bridge.events.on('digit', (x) => digits.push(x));
     const aReq = live.call.aReq;
     const peer = await UdpPeer.open([await freePort()]);
     try {

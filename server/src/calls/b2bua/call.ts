@@ -2,13 +2,14 @@ import { SafeEmitter } from '../../lib/emitter.js';
 import type { TimerHandle } from '../../lib/clock.js';
 import { InvalidStateError } from '../../lib/errors.js';
 import { retransmit2xxUntilAck } from '../../sip/dialog/uas-2xx.js';
-import { Dialog, DialogState } from '../../sip/dialog/dialog.js';
-import { initialCSeq, newBranch, newCallId, newTag } from '../../sip/dialog/ids.js';
-import { serializeRequest } from '../../sip/dialog/serialize.js';
+import { Dialog } from '../../sip/dialog/dialog.js';
+import { newTag } from '../../sip/dialog/ids.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../../sip/transaction/index.js';
 import type { SipFlow } from '../../sip/transport/types.js';
-import { BRIDGE_LEG, MediaAnchor, type Leg } from '../media-anchor.js';
+import { ALLOW_HEADER, contactHeader, warningHeader } from '../../sip/ua/headers.js';
+import { MediaAnchor, type Leg } from '../media-anchor.js';
 import { CallState, nextCallState, type CallAction, type CallEvent } from './call-state.js';
+import { AgentLeg } from './agent-leg.js';
 import { InDialog } from './in-dialog.js';
 import type { CallDeps, CallEvents } from './types.js';
 
@@ -33,9 +34,9 @@ export class Call {
   state = CallState.Calling;
   readonly aTag = newTag();
   aDialog: Dialog | undefined;
-  bDialog: Dialog | undefined;
   aFlow: SipFlow;
-  bFlow: SipFlow | undefined;
+  /** Leg B: our INVITE to the agent and its dialog. */
+  readonly agent: AgentLeg;
   media: MediaAnchor | undefined;
   readonly inDialog: InDialog;
   /** The inline payment running on this call (calls/payment sets it; cleared by captureDone()). */
@@ -43,11 +44,9 @@ export class Call {
   /** Status sent to the caller when the agent leg fails (reject-a). */
   private rejectStatus = 480;
   private rejectReason: string | undefined;
-  private bInvite: { text: string; branch: string; cseq: number; callId: string; from: string; to: string; ruri: string } | undefined;
-  private bProvisional = false;
-  private cancelPending = false;
-  private ackToB: string | undefined;
   private final2xx: string | undefined;
+  private provisional: IncomingResponseMessage | undefined;
+  private answer: IncomingResponseMessage | undefined;
   private timers: TimerHandle[] = [];
   private endedReason = '';
 
@@ -62,6 +61,38 @@ export class Call {
     this.aFlow = aTxn.flow;
     this.events = new SafeEmitter<CallEvents>((err, ev) => deps.logger.error({ err, ev, call: this.id }, 'call listener failed'));
     this.inDialog = new InDialog(this, deps);
+    this.agent = new AgentLeg(deps, {
+      onProvisional: (res) => {
+        if (this.state === CallState.Calling || this.state === CallState.Ringing) this.provisional = res;
+        this.dispatch('b.provisional');
+      },
+      onAnswered: (res, dialogIsNew) => {
+        if (dialogIsNew) this.registerAgentDialog(this);
+        this.answer = res;
+        this.dispatch('b.answered');
+      },
+      onRejected: (res) => {
+        const code = res.statusCode ?? 0;
+        this.rejectStatus = code === 401 || code === 407 ? 480 : code;
+        this.rejectReason = code === 401 || code === 407 ? undefined : res.reasonPhrase;
+        this.dispatch('b.rejected');
+      },
+      onFailed: (status, why) => this.bFailed(status, why),
+    }, (fn) => this.guard(fn));
+  }
+
+  get bDialog(): Dialog | undefined {
+    return this.agent.dialog;
+  }
+
+  get bFlow(): SipFlow | undefined {
+    return this.agent.flow;
+  }
+
+  /** Registers (`owner`) or forgets (undefined) the agent's dialog with the call manager. */
+  private registerAgentDialog(owner: Call | undefined): void {
+    const k = this.agent.dialogKey;
+    if (k) this.onDialog(k.callId, k.tag, 'B', owner);
   }
 
   get ended(): boolean {
@@ -86,10 +117,6 @@ export class Call {
       this.log.warn({ err }, 'no media for the call');
       return this.fail(503, 'media unavailable');
     }
-    this.media.bridge.events.on('digit', (d) => {
-      const leg: Leg = d.legId === BRIDGE_LEG.A.id ? 'A' : 'B';
-      this.events.emit('digit', { leg, digit: d.digit, durationMs: d.durationMs, transport: d.transport });
-    });
     if (this.stale()) {
       void this.media.close();
       return;
@@ -111,8 +138,7 @@ export class Call {
       return this.fail(480, 'agent unreachable');
     }
     if (this.stale()) return;
-    this.bFlow = flow;
-    this.sendInviteToB(flow, offer);
+    this.agent.send(flow, this.aReq, this.target, offer);
     this.timers.push(this.deps.clock.setTimeout(() => this.ringTimeout(), this.deps.ringTimeoutMs));
   }
 
@@ -122,93 +148,6 @@ export class Call {
     if (this.state === CallState.Cancelling) this.dispatch('b.rejected');
     return true;
   }
-
-  private sendInviteToB(flow: SipFlow, sdp: string): void {
-    const via = this.deps.stack.via(flow);
-    const callId = newCallId(via.sentBy.replace(/:\d+$/, ''));
-    const fromUser = this.aReq.from.uri.user ?? 'anonymous';
-    const display = this.aReq.from.displayName;
-    const host = via.sentBy;
-    const from = `${display ? `"${display.replace(/["\\]/g, '')}" ` : ''}<sip:${encodeURIComponent(fromUser)}@${host}>;tag=${newTag()}`;
-    const to = `<sip:${this.target.agentId}@${host}>`;
-    const cseq = initialCSeq();
-    const branch = newBranch();
-    const ruri = this.target.contactUri;
-    const text = serializeRequest({
-      method: 'INVITE',
-      ruri,
-      headers: [
-        ['Via', `SIP/2.0/${via.protocol} ${via.sentBy};branch=${branch};rport`],
-        ['Max-Forwards', String(Math.max(0, (this.aReq.getHeader('max-forwards') ? Number(this.aReq.getHeader('max-forwards')) : 70) - 1))],
-        ['From', from],
-        ['To', to],
-        ['Call-ID', callId],
-        ['CSeq', `${cseq} INVITE`],
-        ['Contact', via.contact],
-        ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY'],
-      ],
-      body: { contentType: SDP, content: sdp },
-    });
-    this.bInvite = { text, branch, cseq, callId, from, to, ruri };
-    this.deps.stack.sendRequest({
-      request: text,
-      method: 'INVITE',
-      branch,
-      flow,
-      user: {
-        onResponse: (res) => this.guard(() => this.onBResponse(res, flow)),
-        onTimeout: () => this.guard(() => this.bFailed(408, 'agent did not answer the INVITE')),
-        onTransportError: () => this.guard(() => this.bFailed(480, 'agent transport failed')),
-      },
-      buildAck: (res) => this.buildNon2xxAck(res),
-    });
-  }
-
-  /** RFC 3261 17.1.1.3: ACK for a non-2xx final, same branch as the INVITE. */
-  private buildNon2xxAck(res: IncomingResponseMessage): string {
-    const inv = this.bInvite!;
-    const via = this.deps.stack.via(this.bFlow!);
-    return serializeRequest({
-      method: 'ACK',
-      ruri: inv.ruri,
-      headers: [
-        ['Via', `SIP/2.0/${via.protocol} ${via.sentBy};branch=${inv.branch};rport`],
-        ['Max-Forwards', '70'],
-        ['From', inv.from],
-        ['To', res.getHeader('to') ?? inv.to],
-        ['Call-ID', inv.callId],
-        ['CSeq', `${inv.cseq} ACK`],
-      ],
-    });
-  }
-
-  private onBResponse(res: IncomingResponseMessage, flow: SipFlow): void {
-    const code = res.statusCode ?? 0;
-    if (code < 200) {
-      this.bProvisional = true;
-      if (this.cancelPending) this.sendCancelToB();
-      if (code === 100) return;
-      if (res.toTag && !this.bDialog) this.bDialog = Dialog.asUac(this.bInvite!.from, this.bInvite!.cseq, res, flow.id, DialogState.Early);
-      if (this.state === CallState.Calling || this.state === CallState.Ringing) this.provisional = res;
-      this.dispatch('b.provisional');
-      return;
-    }
-    if (code < 300) {
-      if (!this.bDialog || this.bDialog.state === DialogState.Early || this.bDialog.remoteHeader !== res.getHeader('to')) {
-        this.bDialog = Dialog.asUac(this.bInvite!.from, this.bInvite!.cseq, res, flow.id, DialogState.Confirmed);
-        this.onDialog(this.bInvite!.callId, stripTagValue(this.bInvite!.from), 'B', this);
-      }
-      this.answer = res;
-      this.dispatch('b.answered');
-      return;
-    }
-    this.rejectStatus = code === 401 || code === 407 ? 480 : code;
-    this.rejectReason = code === 401 || code === 407 ? undefined : res.reasonPhrase;
-    this.dispatch('b.rejected');
-  }
-
-  private provisional: IncomingResponseMessage | undefined;
-  private answer: IncomingResponseMessage | undefined;
 
   /** A request inside one of this call's dialogs. */
   onInDialog(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
@@ -252,8 +191,8 @@ export class Call {
   onAgentBye(): void {
     if (!this.capture || this.state !== CallState.Confirmed) return this.dispatch('b.bye');
     this.dispatch('b.bye-in-capture');
-    this.onDialog(this.bInvite!.callId, stripTagValue(this.bInvite!.from), 'B', undefined);
-    this.bDialog = undefined;
+    this.registerAgentDialog(undefined);
+    this.agent.forgetDialog();
     this.events.emit('agentGone');
     this.capture.onAgentGone();
   }
@@ -307,7 +246,7 @@ export class Call {
         const p = this.provisional;
         if (!p || this.aTxn.terminated) return;
         this.provisional = undefined;
-        stack.respond(this.aTxn, p.statusCode ?? 183, { toTag: this.aTag, reason: p.reasonPhrase, headers: [`Contact: ${stack.via(this.aFlow).contact}`] });
+        stack.respond(this.aTxn, p.statusCode ?? 183, { toTag: this.aTag, reason: p.reasonPhrase, headers: [contactHeader(stack.via(this.aFlow))] });
         return;
       }
       case 'answer-a':
@@ -319,11 +258,9 @@ export class Call {
         if (!this.aTxn.terminated) stack.respond(this.aTxn, 487, { toTag: this.aTag });
         return;
       case 'cancel-b':
-        if (this.bProvisional) this.sendCancelToB();
-        else this.cancelPending = true;
-        return;
+        return this.agent.cancel();
       case 'ack-b':
-        return this.sendAckToB();
+        return this.agent.ackAnswer();
       case 'bye-a':
         return this.inDialog.sendBye('A');
       case 'bye-b':
@@ -348,9 +285,9 @@ export class Call {
       this.log.warn({ err: sdp.error }, 'agent answer unusable');
       this.rejectStatus = 488;
       this.rejectReason = sdp.error;
-      this.sendAckToB();
+      this.agent.ackAnswer();
       this.inDialog.sendBye('B');
-      this.deps.stack.respond(this.aTxn, 488, { toTag: this.aTag, headers: [`Warning: 399 tonegate "${sdp.error.replace(/"/g, "'")}"`] });
+      this.deps.stack.respond(this.aTxn, 488, { toTag: this.aTag, headers: [warningHeader(sdp.error)] });
       this.state = CallState.Ended;
       this.release();
       return;
@@ -359,7 +296,7 @@ export class Call {
     this.onDialog(this.aReq.callId, this.aTag, 'A', this);
     this.final2xx = this.deps.stack.respond(this.aTxn, 200, {
       toTag: this.aTag,
-      headers: [`Contact: ${this.deps.stack.via(this.aFlow).contact}`, 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY'],
+      headers: [contactHeader(this.deps.stack.via(this.aFlow)), ALLOW_HEADER],
       body: { contentType: SDP, content: sdp },
     });
     this.retransmit2xx(this.aTxn, this.final2xx, () => this.state === CallState.Answered || this.state === CallState.ByeAfterAck, () => this.dispatch('ack.timeout'));
@@ -375,47 +312,13 @@ export class Call {
     );
   }
 
-  private sendCancelToB(): void {
-    this.cancelPending = false;
-    const inv = this.bInvite;
-    if (!inv || !this.bFlow) return;
-    const via = this.deps.stack.via(this.bFlow);
-    // RFC 3261 9.1: same Request-URI, Call-ID, To, From, CSeq number and top Via as the INVITE.
-    const text = serializeRequest({
-      method: 'CANCEL',
-      ruri: inv.ruri,
-      headers: [
-        ['Via', `SIP/2.0/${via.protocol} ${via.sentBy};branch=${inv.branch};rport`],
-        ['Max-Forwards', '70'],
-        ['From', inv.from],
-        ['To', inv.to],
-        ['Call-ID', inv.callId],
-        ['CSeq', `${inv.cseq} CANCEL`],
-      ],
-    });
-    this.deps.stack.sendRequest({
-      request: text,
-      method: 'CANCEL',
-      branch: inv.branch,
-      flow: this.bFlow,
-      user: { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} },
-    });
-  }
-
-  /** ACK for the agent's 2xx (RFC 3261 13.2.2.4): a new branch, resent identically for retransmitted 2xx. */
-  private sendAckToB(): void {
-    if (!this.bDialog || !this.bFlow) return;
-    this.ackToB ??= this.bDialog.buildRequest('ACK', this.deps.stack.via(this.bFlow), { cseq: this.bInvite!.cseq }).text;
-    if (!this.bFlow.send(this.ackToB)) this.log.warn('ACK to agent could not be sent');
-  }
-
   private release(): void {
     for (const t of this.timers) t.cancel();
     this.timers = [];
     this.inDialog.close();
     void this.media?.close();
     this.onDialog(this.aReq.callId, this.aTag, 'A', undefined);
-    if (this.bInvite) this.onDialog(this.bInvite.callId, stripTagValue(this.bInvite.from), 'B', undefined);
+    this.registerAgentDialog(undefined);
     this.events.emit('ended', this.endedReason || 'normal');
     this.events.removeAll();
   }
@@ -433,12 +336,6 @@ export class Call {
 
   /** The dialog and flow of a leg (for in-dialog requests). */
   leg(leg: Leg): { dialog: Dialog | undefined; flow: SipFlow | undefined } {
-    return leg === 'A' ? { dialog: this.aDialog, flow: this.aFlow } : { dialog: this.bDialog, flow: this.bFlow };
+    return leg === 'A' ? { dialog: this.aDialog, flow: this.aFlow } : { dialog: this.agent.dialog, flow: this.agent.flow };
   }
-}
-
-/** The tag value of a From/To header value (the parameter after the name-addr). */
-export function stripTagValue(h: string): string {
-  const gt = h.lastIndexOf('>');
-  return /;\s*tag\s*=\s*([^;\s]+)/i.exec(gt >= 0 ? h.slice(gt) : h)?.[1] ?? '';
 }

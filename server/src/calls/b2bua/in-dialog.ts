@@ -1,15 +1,15 @@
 import type { TimerHandle } from '../../lib/clock.js';
 import { reasonPhrase } from '../../sip/message/index.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../../sip/transaction/index.js';
-import { otherLeg, type Leg } from '../media-anchor.js';
+import { ACCEPT_SDP_HEADER, ALLOW_HEADER, contactHeader, warningHeader } from '../../sip/ua/headers.js';
+import { requestInDialog, type FinalResponse } from '../../sip/ua/in-dialog.js';
+import { BRIDGE_LEG, otherLeg, type Leg } from '../media-anchor.js';
 import { CallState } from './call-state.js';
-import type { Call } from './call.js';
 import { parseInfoDigit } from './info-dtmf.js';
 import { parseRefer } from './refer.js';
-import type { CallDeps } from './types.js';
+import type { CallDeps, InDialogHost } from './types.js';
 
 const SDP = 'application/sdp';
-const ALLOW = 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY';
 
 /**
  * Requests inside an established call: BYE, re-INVITE (hold/resume) relayed to the other leg,
@@ -25,7 +25,7 @@ export class InDialog {
   private closed = false;
 
   constructor(
-    private readonly call: Call,
+    private readonly call: InDialogHost,
     private readonly deps: CallDeps,
   ) {}
 
@@ -53,12 +53,12 @@ export class InDialog {
       case 'REFER':
         return this.onRefer(leg, req, txn);
       case 'OPTIONS':
-        return void stack.respond(txn, 200, { headers: [ALLOW, 'Accept: application/sdp'] });
+        return void stack.respond(txn, 200, { headers: [ALLOW_HEADER, ACCEPT_SDP_HEADER] });
       case 'NOTIFY':
         // We never subscribe to anything inside a call (RFC 6665 4.1.3: 481 for an unknown subscription).
         return void stack.respond(txn, 481);
       default:
-        return void stack.respond(txn, 405, { headers: [ALLOW] });
+        return void stack.respond(txn, 405, { headers: [ALLOW_HEADER] });
     }
   }
 
@@ -67,10 +67,10 @@ export class InDialog {
     if (this.call.state !== CallState.Confirmed) return void stack.respond(txn, 491);
     // RFC 3261 14.2: a re-INVITE while another is in progress gets 491 Request Pending.
     if (this.reinvite) return void stack.respond(txn, 491);
-    if (!req.body) return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "re-INVITE without an offer is not supported"'] });
+    if (!req.body) return void stack.respond(txn, 488, { headers: [warningHeader('re-INVITE without an offer is not supported')] });
     if (this.call.media!.independent) return this.answerLocally(leg, req, txn);
     const offer = this.call.media!.offer(leg, req.body);
-    if (typeof offer !== 'string') return void stack.respond(txn, offer.status, { headers: [`Warning: 399 tonegate "${offer.error.replace(/"/g, "'")}"`] });
+    if (typeof offer !== 'string') return void stack.respond(txn, offer.status, { headers: [warningHeader(offer.error)] });
     this.call.leg(leg).dialog!.refreshTarget(req);
     const to = otherLeg(leg);
     this.reinvite = { from: leg, txn, cseq: req.cseq };
@@ -81,15 +81,15 @@ export class InDialog {
   private answerLocally(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
     const stack = this.deps.stack;
     const answer = this.call.media!.answerLocally(leg, req.body);
-    if (typeof answer !== 'string') return void stack.respond(txn, answer.status, { headers: [`Warning: 399 tonegate "${answer.error.replace(/"/g, "'")}"`] });
+    if (typeof answer !== 'string') return void stack.respond(txn, answer.status, { headers: [warningHeader(answer.error)] });
     this.call.leg(leg).dialog!.refreshTarget(req);
     const flow = this.call.leg(leg).flow!;
-    const text = stack.respond(txn, 200, { headers: [`Contact: ${stack.via(flow).contact}`, ALLOW], body: { contentType: SDP, content: answer } });
+    const text = stack.respond(txn, 200, { headers: [contactHeader(stack.via(flow)), ALLOW_HEADER], body: { contentType: SDP, content: answer } });
     this.awaitingAck.set(leg, req.cseq);
     this.call.retransmit2xx(txn, text, () => this.awaitingAck.get(leg) === req.cseq, () => this.call.hangup('no ACK for re-INVITE 2xx'));
   }
 
-  private onReinviteResponse(to: Leg, res: IncomingResponseMessage | 'timeout'): void {
+  private onReinviteResponse(to: Leg, res: FinalResponse): void {
     const pending = this.reinvite;
     if (!pending) return;
     const stack = this.deps.stack;
@@ -105,12 +105,12 @@ export class InDialog {
     this.ackReinvite(to, res);
     const answer = this.call.media!.answer(to, res.body);
     if (typeof answer !== 'string') {
-      stack.respond(pending.txn, 488, { headers: [`Warning: 399 tonegate "${answer.error.replace(/"/g, "'")}"`] });
+      stack.respond(pending.txn, 488, { headers: [warningHeader(answer.error)] });
       return;
     }
     const flow = this.call.leg(pending.from).flow!;
     const text = stack.respond(pending.txn, 200, {
-      headers: [`Contact: ${stack.via(flow).contact}`, ALLOW],
+      headers: [contactHeader(stack.via(flow)), ALLOW_HEADER],
       body: { contentType: SDP, content: answer },
     });
     this.awaitingAck.set(pending.from, pending.cseq);
@@ -138,14 +138,15 @@ export class InDialog {
     const d = parseInfoDigit(type, req.body);
     if ('error' in d) return void stack.respond(txn, d.status, { reason: d.error });
     stack.respond(txn, 200);
-    this.call.events.emit('digit', { leg, digit: d.digit, durationMs: d.durationMs, transport: 'info' });
+    // RFC 6086 INFO digits join the bridge's own, with the leg's role: one source of digits per call.
+    this.call.media?.bridge.signalledDigit(BRIDGE_LEG[leg].id, d.digit, d.durationMs);
   }
 
   private onRefer(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
     const stack = this.deps.stack;
     if (this.call.state !== CallState.Confirmed) return void stack.respond(txn, 491);
     const parsed = parseRefer(req);
-    if ('error' in parsed) return void stack.respond(txn, 400, { headers: [`Warning: 399 tonegate "${parsed.error}"`] });
+    if ('error' in parsed) return void stack.respond(txn, 400, { headers: [warningHeader(parsed.error)] });
     const id = req.cseq; // RFC 3515 2.4.6: the first NOTIFY's Event id is the REFER's CSeq number
     let rejected: { status: number; warning?: string } | undefined;
     let final = false;
@@ -166,7 +167,7 @@ export class InDialog {
     const answer = (decision: { status: number; warning?: string } | undefined): void => {
       if (txn.terminated || this.closed || this.call.ended) return;
       if (decision) {
-        const warn = decision.warning ? [`Warning: 399 tonegate "${decision.warning.replace(/"/g, "'")}"`] : [];
+        const warn = decision.warning ? [warningHeader(decision.warning)] : [];
         return void stack.respond(txn, decision.status, { headers: warn });
       }
       stack.respond(txn, 202);
@@ -197,44 +198,24 @@ export class InDialog {
     if (!deferred) answer(undefined);
   }
 
-  /** Sends an in-dialog request on `leg` as a client transaction. */
+  /** Sends an in-dialog request on `leg` as a client transaction (sip/ua/in-dialog.ts). */
   sendInDialog(
     leg: Leg,
     method: string,
     opts: { body?: { contentType: string; content: string }; headers?: ReadonlyArray<readonly [string, string]> },
-    onFinal?: (res: IncomingResponseMessage | 'timeout') => void,
+    onFinal?: (res: FinalResponse) => void,
   ): void {
     const { dialog, flow } = this.call.leg(leg);
     if (!dialog || !flow) return;
-    const stack = this.deps.stack;
-    const req = dialog.buildRequest(method, stack.via(flow), opts);
-    const done = (r: IncomingResponseMessage | 'timeout'): void => {
-      try {
-        onFinal?.(r);
-      } catch (err) {
-        this.deps.logger.error({ err, method }, 'in-dialog response handler failed');
-      }
-    };
-    try {
-      stack.sendRequest({
-        request: req.text,
-        method,
-        branch: req.branch,
-        flow,
-        user: {
-          onResponse: (res) => {
-            if (res.statusCode === 481 || res.statusCode === 408) this.deps.logger.info({ method, status: res.statusCode, leg }, 'in-dialog request failed');
-            if ((res.statusCode ?? 0) >= 200 || method === 'INVITE') done(res);
-          },
-          onTimeout: () => done('timeout'),
-          onTransportError: () => done('timeout'),
-        },
-        ...(method === 'INVITE' ? { buildAck: () => dialog.buildRequest('ACK', stack.via(flow), { cseq: req.cseq, branch: req.branch }).text } : {}),
-      });
-    } catch (err) {
-      this.deps.logger.warn({ err, method, leg }, 'in-dialog request not sent');
-      done('timeout');
-    }
+    const log = this.deps.logger;
+    requestInDialog(this.deps.stack, dialog, flow, method, {
+      ...opts,
+      onFinal: (res) => {
+        if (res !== 'timeout' && (res.statusCode === 481 || res.statusCode === 408)) log.info({ method, status: res.statusCode, leg }, 'in-dialog request failed');
+        onFinal?.(res);
+      },
+      onError: (err) => log.warn({ err, method, leg }, 'in-dialog request not sent or its handler failed'),
+    });
   }
 
   sendBye(leg: Leg): void {

@@ -1,8 +1,13 @@
 import type { Clock } from '../../lib/clock.js';
+import type { SafeEmitter } from '../../lib/emitter.js';
+import type { Dialog } from '../../sip/dialog/dialog.js';
+import type { ServerTransaction } from '../../sip/transaction/index.js';
+import type { SipFlow } from '../../sip/transport/types.js';
+import type { CallEvent, CallState } from './call-state.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SipStack } from '../../sip/stack.js';
-import type { Bridge, DigitTransport } from '../../media/plane.js';
-import type { Leg } from '../media-anchor.js';
+import type { Bridge } from '../../media/plane.js';
+import type { Leg, MediaAnchor } from '../media-anchor.js';
 
 /** What a call needs from the gateway. */
 export interface CallDeps {
@@ -14,17 +19,6 @@ export interface CallDeps {
   /** A media-plane bridge for the call (worker thread; its RTP ports come from the plane). */
   createBridge: (id: string) => Promise<Bridge>;
   ringTimeoutMs: number;
-}
-
-/**
- * A digit keyed on a leg: by SIP INFO (RFC 6086 legacy INFO, application/dtmf-relay or
- * application/dtmf) from the signalling, or by RFC 4733 / in-band tone from the media bridge.
- */
-export interface LegDigit {
-  leg: Leg;
-  digit: string;
-  durationMs: number | undefined;
-  transport: 'info' | DigitTransport;
 }
 
 /** An in-dialog REFER (RFC 3515), handed up with its headers intact. */
@@ -62,9 +56,24 @@ export interface ReferDecision {
 export interface CallEvents {
   /** State of the call changed. */
   state: (state: string) => void;
-  digit: (d: LegDigit) => void;
   refer: (r: ReferRequest) => void;
   /** The agent left while an inline capture runs; the customer stays until it ends. */
   agentGone: () => void;
   ended: (reason: string) => void;
+}
+
+/** What the in-dialog handler (in-dialog.ts) needs of its call (call.ts implements it). */
+export interface InDialogHost {
+  readonly state: CallState;
+  readonly ended: boolean;
+  readonly events: SafeEmitter<CallEvents>;
+  readonly media: MediaAnchor | undefined;
+  /** The dialog and flow of a leg. */
+  leg(leg: Leg): { dialog: Dialog | undefined; flow: SipFlow | undefined };
+  dispatch(ev: CallEvent): void;
+  /** The agent's BYE (the call decides whether a capture keeps the customer). */
+  onAgentBye(): void;
+  hangup(reason: string): void;
+  /** RFC 3261 13.3.1.4: resend a 2xx until its ACK; `giveUp` after 64*T1. */
+  retransmit2xx(txn: ServerTransaction, text: string, waiting: () => boolean, giveUp: () => void): void;
 }

@@ -1,65 +1,48 @@
-import { extractHandoff, ReplayGuard, warningHeader, type HandoffCodeStore, type LoadedProfile } from '../../handoff/index.js';
-import { smsFieldLimits } from './setup.js';
 import type { RequestContext } from '../../sip/stack.js';
 import type { IncomingRequestMessage, ServerTransaction } from '../../sip/transaction/index.js';
+import { warningHeader } from '../../sip/ua/headers.js';
 import type { DialogRegistry, PaymentEntry } from '../call-manager.js';
-import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
 import { CaptureRegistry } from './capture-registry.js';
-
-const PAY_CODE = /^pay-([0-9a-z]{12}|\d{16})$/i;
+import { PaymentGate } from './gate.js';
+import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
 
 /**
  * INVITEs to `sip:pay@gateway` (the transaction on the INVITE, per the configured SIP profile) and
  * `sip:pay-<code>@gateway` or `X-Pay-Handoff: <code>` (profile `api`: the code from
- * `POST /api/handoffs`). Bad or missing fields: 400 with a Warning naming the field.
+ * `POST /api/handoffs`). Whether one may start a payment is the {@link PaymentGate}'s to say; bad or
+ * missing fields: 400 with a Warning naming the field.
  */
 export class PaymentCalls implements PaymentEntry {
   readonly live = new Set<TransferPaymentCall>();
   /** Live capture sessions by session id: agents' commands reach them through this. */
   readonly captures = new CaptureRegistry();
-  private readonly replay = new ReplayGuard();
 
   constructor(
     private readonly deps: TransferDeps,
-    private readonly profiles: { configured: LoadedProfile; api: LoadedProfile },
-    private readonly codes: HandoffCodeStore,
+    readonly gate: PaymentGate,
   ) {}
 
   handles(user: string): boolean {
-    return user === 'pay' || PAY_CODE.test(user);
+    return PaymentGate.isPayUser(user);
   }
 
-  onInvite(req: IncomingRequestMessage, txn: ServerTransaction, _ctx: RequestContext, registry: DialogRegistry): void {
+  onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext, registry: DialogRegistry): void {
     const stack = this.deps.stack;
-    if (!req.body) {
-      return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "an INVITE without an SDP offer is not supported"'] });
-    }
+    if (!req.body) return void stack.respond(txn, 488, { headers: [warningHeader('an INVITE without an SDP offer is not supported')] });
     stack.respond(txn, 100);
-    const user = req.ruri?.user ?? '';
-    const viaCode = PAY_CODE.test(user) || req.getHeader('x-pay-handoff') !== undefined;
-    const loaded = viaCode ? this.profiles.api : this.profiles.configured;
     let cancelled = false;
     registry.invite(txn, () => {
       cancelled = true;
       if (!txn.terminated) stack.respond(txn, 487);
     });
-    extractHandoff(
-      loaded.profile,
-      { headers: (n) => req.getHeader(n), requestUriUser: user },
-      {
-        replay: this.replay,
-        codes: this.codes,
-        lookupTransaction: (ref) => this.deps.payments.payment.lookupTransaction(ref),
-        limits: smsFieldLimits(this.deps.payments.otpTemplate),
-        ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
-      },
-    )
+    this.gate
+      .admit({ kind: 'invite', user: req.ruri?.user ?? '', headers: (n) => req.getHeader(n), flow: ctx.source })
       .then((r) => {
         if (cancelled || txn.terminated) return;
         if (!r.ok) {
-          this.deps.logger.info({ field: r.error.field, reason: r.error.reason, profile: loaded.profile.name }, 'payment INVITE refused');
+          this.deps.logger.info({ field: r.error.field, reason: r.error.reason, profile: r.profile }, 'payment INVITE refused');
           registry.invite(txn, undefined);
-          return void stack.respond(txn, r.error.status, { headers: [`Warning: ${warningHeader(r.error, 'tonegate')}`] });
+          return void stack.respond(txn, r.error.status, { headers: [warningHeader(`${r.error.field}: ${r.error.reason}`)] });
         }
         const call = new TransferPaymentCall(this.deps, req, txn, r.txn, (callId, tag, owner) => registry.dialog(callId, tag, 'A', owner), this.captures);
         this.live.add(call);

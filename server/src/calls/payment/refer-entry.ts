@@ -1,11 +1,12 @@
-import { extractHandoff, type HandoffCodeStore, type LoadedProfile, type ReplayGuard } from '../../handoff/index.js';
-import { smsFieldLimits } from './setup.js';
-import type { CaptureRegistry } from './capture-registry.js';
+import type { Transaction } from '../../handoff/index.js';
+import type { Bridge } from '../../media/plane.js';
 import type { Call } from '../b2bua/call.js';
 import type { ReferRequest } from '../b2bua/types.js';
-import { InlinePayment, type InlineDeps } from './inline-payment.js';
-
-const PAY_USER = /^pay(?:-([0-9a-z]{12}|\d{16}))?$/i;
+import { BRIDGE_LEG } from '../media-anchor.js';
+import type { CaptureRegistry } from './capture-registry.js';
+import { notifyReferrer } from './endings.js';
+import { PaymentGate } from './gate.js';
+import { PaymentRun, type RunDeps } from './run.js';
 
 /** The user part of a Refer-To (`<sip:pay@gw?...>` -> `pay`), or undefined. */
 export function referToUser(referTo: string): string | undefined {
@@ -16,20 +17,22 @@ export function referToUser(referTo: string): string | undefined {
 }
 
 /**
- * The agent's in-dialog REFER of a bridged call (design.md, inline mode): checked per SIP profile
- * (400 + Warning naming the field; the call goes on untouched), then an {@link InlinePayment} runs on
- * the call's customer leg. Only the agent on the call may start it (a REFER on the customer's leg
- * is 403), one at a time (a second one is 491), and only to the payment URI.
+ * Inline mode (docs/architecture.md, "Two ways a payment starts", 1): the agent's in-dialog REFER
+ * of a bridged call. Only the agent on the call may start a payment (a REFER on the customer's leg
+ * is 403), one at a time (a second one is 491), and only to the payment URI; the
+ * {@link PaymentGate} then reads the transaction per SIP profile (400 + Warning naming the field;
+ * the call goes on untouched). A {@link PaymentRun} then runs on the call's own bridge, on the
+ * customer leg: the bridge switches to `capture` (agent muted both ways, DTMF never reaches the
+ * agent), NOTIFYs report to the agent, and afterwards customer and agent talk again. If the agent
+ * left meanwhile, the customer hears the outcome and is then hung up on (call-state.ts).
  */
 export class InlinePayments {
-  /** Live inline captures by capture session id (for agent commands). */
-  readonly live = new Map<string, InlinePayment>();
+  /** Live inline runs by capture session id. */
+  readonly live = new Map<string, PaymentRun>();
 
   constructor(
-    private readonly deps: InlineDeps,
-    private readonly profiles: { configured: LoadedProfile; api: LoadedProfile },
-    private readonly codes: HandoffCodeStore,
-    private readonly replay: ReplayGuard,
+    private readonly deps: RunDeps,
+    private readonly gate: PaymentGate,
     /** Where agent commands from the /events socket find the capture (shared with transfer mode). */
     private readonly captures: CaptureRegistry,
   ) {}
@@ -38,46 +41,56 @@ export class InlinePayments {
     if (r.leg !== 'B') return r.reject(403, 'only the agent on the call may start a payment');
     if (call.capture) return r.reject(491, 'a payment is already running on this call');
     const user = referToUser(r.referTo);
-    const m = user ? PAY_USER.exec(user) : null;
-    if (!m) return r.reject(403, 'only transfers to the payment URI (sip:pay@gateway) are taken');
-    const viaCode = m[1] !== undefined || r.xHeaders['x-pay-handoff'] !== undefined;
-    const loaded = viaCode ? this.profiles.api : this.profiles.configured;
+    if (!user || !PaymentGate.isPayUser(user)) return r.reject(403, 'only transfers to the payment URI (sip:pay@gateway) are taken');
     const decision = r.defer();
     const log = this.deps.logger.child({ call: call.aReq.callId, agent: call.target.agentId, mode: 'inline' });
-    extractHandoff(
-      loaded.profile,
-      { headers: (n) => r.xHeaders[n.toLowerCase()], referToHeaders: r.referToHeaders, requestUriUser: user },
-      {
-        replay: this.replay,
-        codes: this.codes,
-        lookupTransaction: (ref) => this.deps.payments.payment.lookupTransaction(ref),
-        limits: smsFieldLimits(this.deps.payments.otpTemplate),
-        ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
-      },
-    )
+    this.gate
+      .admit({ kind: 'refer', user, headers: (n) => r.xHeaders[n.toLowerCase()], referToHeaders: r.referToHeaders, flow: call.bFlow ?? call.aFlow })
       .then((h) => {
         if (call.ended) return decision.reject(481);
         if (!h.ok) {
-          log.info({ field: h.error.field, reason: h.error.reason, profile: loaded.profile.name }, 'payment REFER refused');
+          log.info({ field: h.error.field, reason: h.error.reason, profile: h.profile }, 'payment REFER refused');
           return decision.reject(h.error.status, `${h.error.field}: ${h.error.reason}`);
         }
         if (h.txn.agentId !== undefined && h.txn.agentId !== call.target.agentId) {
           return decision.reject(403, 'X-Pay-Agent-Id: not the agent on this call');
         }
         if (call.capture) return decision.reject(491, 'a payment is already running on this call');
-        const p = new InlinePayment(this.deps, call, r, h.txn);
-        this.live.set(p.session.id, p);
-        this.captures.add(p.session);
-        void p.whenClosed.then(() => {
-          this.live.delete(p.session.id);
-          this.captures.remove(p.session);
-        });
+        const bridge = call.media?.bridge;
+        if (!bridge) return decision.reject(500);
         decision.accept();
-        p.start();
+        this.startRun(call, r, bridge, { ...h.txn, agentId: call.target.agentId });
       })
       .catch((err: unknown) => {
         log.error({ err }, 'payment REFER handling failed');
         decision.reject(500);
       });
+  }
+
+  private startRun(call: Call, r: ReferRequest, bridge: Bridge, txn: Transaction): void {
+    const log = this.deps.logger.child({ call: call.aReq.callId, mode: 'inline', agent: call.target.agentId });
+    // The call's view of its payment: the agent leaving is only logged (the capture goes on).
+    const handle = { onAgentGone: () => log.info('agent left during the capture; it goes on with the customer') };
+    const released = (): void => {
+      if (call.capture === handle) call.captureDone();
+    };
+    const run = new PaymentRun(this.deps, {
+      bridge,
+      customerLeg: BRIDGE_LEG.A.id,
+      txn,
+      ending: notifyReferrer({ notify: (s, reason) => r.notify(s, reason), released, hangupCall: (why) => call.hangup(why) }),
+      log,
+      captures: this.captures,
+    });
+    const id = run.session.id;
+    this.live.set(id, run);
+    call.capture = handle;
+    const offEnded = call.events.on('ended', () => run.kill('call ended'));
+    void run.done.then(() => {
+      offEnded();
+      released();
+      this.live.delete(id);
+    });
+    run.start();
   }
 }

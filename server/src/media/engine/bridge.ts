@@ -47,8 +47,8 @@ export class Bridge {
     this.hooks = {
       now: deps.now,
       digit: (leg, digit, transport, durationMs) => {
-        leg.player.bargeIn();
-        const data = { bridgeId: id, legId: leg.id, digit, transport, at: Date.now() };
+        const barged = leg.player.bargeIn();
+        const data = { bridgeId: id, legId: leg.id, role: leg.role, digit, transport, at: Date.now(), ...(barged ? { barged: true as const } : {}) };
         deps.notify('digit', durationMs === undefined ? data : { ...data, durationMs });
       },
       latched: (leg, address, port) => deps.notify('latched', { bridgeId: id, legId: leg.id, address, port }),

@@ -127,8 +127,16 @@ export type MediaMethods = {
 
 export interface DigitEvent {
   legId: string;
+  /** The role of the leg that keyed it (calls/ subscribes by role: the customer's keys only). */
+  role: LegRole;
   digit: string;
-  transport: DigitTransport;
+  /** `info`: signalled on the call's SIP dialog (RFC 6086 INFO) and handed to the bridge by calls/. */
+  transport: DigitTransport | 'info';
+  /**
+   * The worker cut the prompt playing to this leg for it (barge-in, decided in the worker only);
+   * absent when nothing allowing barge-in was playing, and for `info` digits.
+   */
+  barged?: true;
   /** Wall-clock ms (Date.now) when the worker reported the digit. */
   at: number;
   /** RFC 4733 digits: the event's duration. */

@@ -41,6 +41,8 @@ export function mediaError(err: unknown): unknown {
 export class RemoteBridge {
   readonly events: SafeEmitter<BridgeEvents>;
   private readonly ports = new Set<number>();
+  /** Each leg's role, as added (signalled digits carry it like the worker's). */
+  private readonly roles = new Map<string, LegRole>();
   private readonly plays = new Map<number, (r: PromptResult) => void>();
   private closing: Promise<void> | undefined;
   private ended = false;
@@ -70,7 +72,10 @@ export class RemoteBridge {
       try {
         const local = await this.channel.request('addLeg', { bridgeId: this.id, legId, role, rtpPort: port });
         if (this.closed) this.allocator.release(port);
-        else this.ports.add(port);
+        else {
+          this.ports.add(port);
+          this.roles.set(legId, role);
+        }
         return local;
       } catch (err) {
         this.allocator.release(port);
@@ -102,6 +107,17 @@ export class RemoteBridge {
         if (this.plays.delete(playId)) reject(mediaError(err));
       });
     });
+  }
+
+  /**
+   * A digit the leg's peer signalled on the call's dialog (SIP INFO, RFC 6086), not in its media:
+   * emitted as a `digit` like the worker's, so a listener has one source of digits per bridge.
+   * The worker never saw it, so it barged in on nothing. Unknown legs and a closed bridge: ignored.
+   */
+  signalledDigit(legId: string, digit: string, durationMs: number | undefined): void {
+    const role = this.roles.get(legId);
+    if (!role || this.closed) return;
+    this.events.emit('digit', { legId, role, digit, transport: 'info', at: Date.now(), ...(durationMs !== undefined ? { durationMs } : {}) });
   }
 
   stopPrompts(listenerLegId: string): Promise<void> {

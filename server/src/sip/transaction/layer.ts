@@ -3,6 +3,7 @@
  * Inbound requests are matched per 17.2.3 (with the RFC 2543 fallback) and 9.2 (CANCEL);
  * inbound responses per 17.1.3. Every timer runs on the injected Clock.
  */
+import { ackForNon2xx } from './ack.js';
 import { Core } from 'sip.js';
 import type { Clock } from '../../lib/clock.js';
 import type { SipFlow } from '../transport/types.js';
@@ -34,7 +35,10 @@ export interface SendRequestOptions {
   readonly branch: string;
   readonly flow: SipFlow;
   readonly user: ClientTransactionUser;
-  /** INVITE only, required: builds the ACK for a non-2xx final (17.1.1.3); called once per transaction. */
+  /**
+   * INVITE only: builds the ACK for a non-2xx final (17.1.1.3); called once per transaction.
+   * Default: the transaction builds it from the INVITE it sent (./ack.ts).
+   */
   readonly buildAck?: (response: IncomingResponseMessage) => string;
 }
 
@@ -134,8 +138,8 @@ export class TransactionLayer {
     const deps = { ...opts, id: key, clock: this.clock, logger: this.logger, method };
     let txn: AnyClient;
     if (method === 'INVITE') {
-      if (!opts.buildAck) throw new TypeError('an INVITE client transaction needs buildAck (17.1.1.3)');
-      txn = new InviteClientTransaction({ ...deps, buildAck: opts.buildAck });
+      const request = opts.request;
+      txn = new InviteClientTransaction({ ...deps, buildAck: opts.buildAck ?? ((res) => ackForNon2xx(request, res)) });
     } else {
       txn = new NonInviteClientTransaction(deps);
     }

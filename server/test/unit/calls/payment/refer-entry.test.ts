@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { Call } from '../../../../src/calls/b2bua/call.js';
 import type { ReferRequest } from '../../../../src/calls/b2bua/types.js';
 import { CaptureRegistry } from '../../../../src/calls/payment/capture-registry.js';
-import { OUTCOME_SIPFRAG } from '../../../../src/calls/payment/inline-payment.js';
+import { OUTCOME_SIPFRAG } from '../../../../src/calls/payment/endings.js';
+import type { PaymentGate } from '../../../../src/calls/payment/gate.js';
 import { InlinePayments, referToUser } from '../../../../src/calls/payment/refer-entry.js';
 import { silentLogger } from '../../../../src/observability/logger.js';
-import type { InlineDeps } from '../../../../src/calls/payment/inline-payment.js';
-import type { HandoffCodeStore, LoadedProfile, ReplayGuard } from '../../../../src/handoff/index.js';
+import type { RunDeps } from '../../../../src/calls/payment/run.js';
 
 describe('referToUser', () => {
   it.each([
@@ -31,10 +31,8 @@ describe('OUTCOME_SIPFRAG (RFC 3515 2.4.5 final NOTIFY)', () => {
 
 describe('InlinePayments.onRefer refusals (before any I/O; the call goes on)', () => {
   const payments = new InlinePayments(
-    { logger: silentLogger } as unknown as InlineDeps, // only the logger is reached by these refusals
-    { configured: {} as LoadedProfile, api: {} as LoadedProfile },
-    {} as HandoffCodeStore,
-    {} as ReplayGuard,
+    { logger: silentLogger } as unknown as RunDeps, // only the logger is reached by these refusals
+    {} as PaymentGate, // never asked: these refusals come first
     new CaptureRegistry(),
   );
   function refer(leg: 'A' | 'B', referTo: string) {

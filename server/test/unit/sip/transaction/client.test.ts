@@ -134,9 +134,19 @@ describe('INVITE client transaction (17.1.1)', () => {
     expect(layer.size).toBe(0);
   });
 
-  it('needs buildAck, and refuses ACK and a duplicate branch', () => {
+  it('without buildAck builds the non-2xx ACK itself from its INVITE (17.1.1.3), and refuses ACK and a duplicate branch', () => {
     const user = recordingUser();
-    expect(() => layer.sendRequest({ request: INVITE, method: 'INVITE', branch: 'z9hG4bK-x', flow: udp, user })).toThrow(/buildAck/);
+    const full = [
+      'INVITE sip:bob@peer.example SIP/2.0', 'Via: SIP/2.0/UDP 203.0.113.1;branch=z9hG4bK-own', 'Max-Forwards: 69', 'Route: <sip:p1.example;lr>',
+      'From: <sip:gw@gw.example>;tag=gw-1', 'To: <sip:bob@peer.example>', 'Call-ID: out-1@gw.example', 'CSeq: 7 INVITE', 'Content-Length: 0', '', '',
+    ].join('\r\n');
+    layer.sendRequest({ request: full, method: 'INVITE', branch: 'z9hG4bK-own', flow: udp, user });
+    layer.receiveResponse(response(486, { branch: 'z9hG4bK-own', cseq: 7 }), udp);
+    const ack = udp.sent.map((s) => s.message).find((m) => m.startsWith('ACK'));
+    expect(ack).toBe([
+      'ACK sip:bob@peer.example SIP/2.0', 'Via: SIP/2.0/UDP 203.0.113.1;branch=z9hG4bK-own', 'Max-Forwards: 70', 'Route: <sip:p1.example;lr>',
+      'From: <sip:gw@gw.example>;tag=gw-1', 'To: <sip:bob@peer.example>;tag=peer-1', 'Call-ID: out-1@gw.example', 'CSeq: 7 ACK', 'Content-Length: 0', '', '',
+    ].join('\r\n'));
     expect(() => layer.sendRequest({ request: INVITE, method: 'ACK', branch: 'z9hG4bK-x', flow: udp, user })).toThrow(TypeError);
     invite(udp);
     expect(() => invite(udp)).toThrow(/already exists/);

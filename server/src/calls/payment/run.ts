@@ -1,0 +1,189 @@
+import { CaptureSession } from '../../capture/session.js';
+import type { CapturePort } from '../../capture/port.js';
+import type { SessionEvent } from '../../capture/events.js';
+import type { Transaction } from '../../handoff/index.js';
+import type { Clock } from '../../lib/clock.js';
+import { InvalidStateError } from '../../lib/errors.js';
+import type { Bridge, DigitEvent } from '../../media/plane.js';
+import type { Logger } from '../../observability/logger.js';
+import type { EventBus, Outcome, SessionStore } from '../../store/index.js';
+import { BridgeCapturePort } from './capture-port.js';
+import type { CaptureRegistry } from './capture-registry.js';
+import { nextRunState, RunState, type RunAction, type RunEvent } from './run-state.js';
+import type { Payments } from './setup.js';
+
+/** What every payment run needs, whatever started it (INVITE to the pay URI, the agent's REFER). */
+export interface RunDeps {
+  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate'>;
+  bus: EventBus<SessionEvent>;
+  store: SessionStore;
+  clock: Clock;
+  logger: Logger;
+  instanceId: string;
+  defaultLanguage: 'en' | 'hi';
+}
+
+/**
+ * How a run ends, once the customer has heard the outcome (the capture set the bridge back to
+ * `normal` first): hang up (BYE), report to the agent who referred (final NOTIFY, RFC 3515 2.4.5)
+ * or send the customer back (REFER, RFC 3515). A new way in (a DID route) is another strategy.
+ */
+export interface RunEnding {
+  end(outcome: Outcome): void;
+  /**
+   * The run cannot go on: the capture did not start (`start-failed`) or the bridge could not mute
+   * the agent (`mute-failed`: never leave the agent able to hear a card).
+   */
+  abort(why: 'start-failed' | 'mute-failed'): void;
+}
+
+export interface RunOptions {
+  readonly bridge: Bridge;
+  /** The bridge leg the customer is on (its role is `customer`). */
+  readonly customerLeg: string;
+  /** The validated transaction (handoff/); `agentId` is the agent on the call, when there is one. */
+  readonly txn: Transaction;
+  readonly ending: RunEnding;
+  readonly log: Logger;
+  /** Where agents' commands from the /events socket find the capture. */
+  readonly captures?: CaptureRegistry;
+}
+
+/** The one factory of capture sessions: every run's capture gets the same dependencies. */
+export function newCaptureSession(deps: RunDeps, txn: Transaction, port: CapturePort): CaptureSession {
+  const p = deps.payments;
+  return new CaptureSession({
+    txn: { ...txn, language: txn.language ?? deps.defaultLanguage },
+    port,
+    payment: p.payment,
+    sms: p.sms,
+    templates: { otp: p.otpTemplate },
+    clock: deps.clock,
+    bus: deps.bus,
+    store: deps.store,
+    logger: deps.logger,
+    instanceId: deps.instanceId,
+  });
+}
+
+/**
+ * One payment run: a capture on the customer leg of a bridge, with a start / kill / done
+ * lifecycle (./run-state.ts). The run subscribes to the bridge's digits by role (the customer's
+ * keys only: the agent's keypad never enters card data), plays prompts through the one
+ * {@link BridgeCapturePort}, and hands the end to its {@link RunEnding}. It owns nothing of the call:
+ * whoever started it (transfer-call.ts, refer-entry.ts) keeps the SIP side and the bridge.
+ */
+export class PaymentRun {
+  readonly session: CaptureSession;
+  /** Settles once the run is closed: the capture is over and its buffers are wiped. */
+  readonly done: Promise<void>;
+  readonly #o: RunOptions;
+  readonly #port: BridgeCapturePort;
+  #state = RunState.Created;
+  #offDigits: (() => void) | undefined;
+  #markDone!: () => void;
+
+  constructor(deps: RunDeps, o: RunOptions) {
+    this.#o = o;
+    this.done = new Promise((r) => (this.#markDone = r));
+    this.#port = new BridgeCapturePort({
+      bridge: o.bridge,
+      customerLeg: o.customerLeg,
+      log: o.log,
+      inputs: () => this.session,
+      onMuteFailed: (err) => {
+        o.log.error({ err }, 'the bridge could not mute the agent: ending the run');
+        o.ending.abort('mute-failed');
+      },
+      onEnd: (outcome) => this.#dispatch('outcome', outcome),
+    });
+    this.session = newCaptureSession(deps, o.txn, this.#port);
+    o.captures?.add(this.session);
+  }
+
+  get log(): Logger {
+    return this.#o.log;
+  }
+
+  get state(): RunState {
+    return this.#state;
+  }
+
+  /** Starts the capture (greeting, agent muted). A capture that cannot start aborts the run. */
+  start(): void {
+    this.#dispatch('start');
+  }
+
+  /**
+   * The customer (or the whole call) is gone: the capture records it (money in flight is let
+   * finish) and no end-of-run strategy runs. Idempotent.
+   */
+  kill(reason: string): void {
+    if (this.#state === RunState.Created || this.#state === RunState.Running) this.#o.log.info({ reason }, 'payment run killed');
+    this.#dispatch('kill');
+  }
+
+  /** Idempotent: a running capture ends as if the customer hung up. Resolves once it is over. */
+  close(): Promise<void> {
+    this.#dispatch('close');
+    return this.done;
+  }
+
+  #onDigit(d: DigitEvent): void {
+    if (d.role !== 'customer') return;
+    this.#port.noteDigit(d);
+    this.session.onDigit(d.digit, d.transport);
+  }
+
+  #dispatch(ev: RunEvent, outcome?: Outcome): void {
+    let tr;
+    try {
+      tr = nextRunState(this.#state, ev);
+    } catch (err) {
+      if (!(err instanceof InvalidStateError)) throw err;
+      this.#o.log.warn({ state: this.#state, ev }, 'payment run event refused');
+      return;
+    }
+    this.#state = tr.state;
+    for (const a of tr.actions) this.#perform(a, outcome);
+  }
+
+  #perform(a: RunAction, outcome: Outcome | undefined): void {
+    const o = this.#o;
+    switch (a) {
+      case 'start-capture':
+        this.#offDigits = o.bridge.events.on('digit', (d) => this.#onDigit(d));
+        this.session.start().catch((err: unknown) => {
+          o.log.error({ err }, 'capture failed to start');
+          o.ending.abort('start-failed');
+          this.#dispatch('close');
+        });
+        return;
+      case 'run-strategy':
+        o.log.info({ outcome }, 'payment run finished');
+        o.ending.end(outcome ?? 'abandoned');
+        return this.#dispatch('close');
+      case 'hang-up-capture':
+        return this.session.onHangup();
+      case 'release':
+        return this.#release();
+    }
+  }
+
+  #release(): void {
+    this.#offDigits?.();
+    this.#offDigits = undefined;
+    this.session.close().then(
+      () => this.#finish(),
+      (err: unknown) => {
+        this.#o.log.error({ err }, 'capture close failed');
+        this.#finish();
+      },
+    );
+  }
+
+  #finish(): void {
+    this.#o.captures?.remove(this.session);
+    this.#markDone();
+  }
+}
