@@ -40,6 +40,25 @@ export class GatewayChild {
     }
   }
 
+  /**
+   * Runs `npm start`'s command with `env` until it exits (a start that is refused) and returns the
+   * exit code and every line; rejects when it is still running after `timeoutMs` (it was not refused).
+   */
+  static async runUntilExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; lines: string[] }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    collectLines(child, lines);
+    // 'close': the process has exited and its output streams are drained.
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+    const result = await Promise.race([exited, timer]);
+    if (result === 'timeout') {
+      child.kill('SIGKILL');
+      throw new Error(`gateway still running after ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`);
+    }
+    return { code: result, lines };
+  }
+
   /** Log lines at warn (40) or above. */
   warnings(): string[] {
     return this.lines.filter((l) => /"level":(40|50|60)/.test(l));
