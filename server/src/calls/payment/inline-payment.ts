@@ -57,6 +57,7 @@ export class InlinePayment {
       store: deps.store,
       logger: deps.logger,
       instanceId: deps.instanceId,
+      ...(deps.payments.captureConfig ? { config: deps.payments.captureConfig(details.merchantId) } : {}),
     });
   }
 

@@ -140,6 +140,7 @@ export class TransferPaymentCall {
       store: this.deps.store,
       logger: this.deps.logger,
       instanceId: this.deps.instanceId,
+      ...(p.captureConfig ? { config: p.captureConfig(this.details.merchantId) } : {}),
     });
     this.session = session;
     this.captures?.add(session);
