@@ -42,6 +42,7 @@ export function productionProblems(c: Config): string[] {
   if (c.TRUSTED_PEERS.length === 0) out.push('TRUSTED_PEERS: required in production: the CIDRs or certificate fingerprints (sha256:...) allowed to start payments');
   if (!c.PAYMENT_API_URL) out.push('PAYMENT_API_URL: required in production: the provider\'s https: URL (the embedded demo provider is demo only)');
   else if (!c.PAYMENT_API_URL.startsWith('https:')) out.push('PAYMENT_API_URL: must be an https: URL in production');
+  if (!c.AUDIT_KEY) out.push('AUDIT_KEY: required in production (or AUDIT_KEY_FILE): the audit chain\'s HMAC key, hex or base64 of 32 bytes or more (openssl rand -hex 32)');
   if (c.DEMO_OTP) out.push('DEMO_OTP: demo only; unset it in production');
   return out;
 }

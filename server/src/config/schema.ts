@@ -101,8 +101,12 @@ const shape = Object.fromEntries(SETTING_NAMES.map((k) => [k, SETTINGS[k].schema
 export const configSchema = z
   .object(shape)
   .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] })
-  .refine((c) => (c.METRICS_HOST === undefined) === (c.METRICS_PORT === undefined), { message: 'METRICS_HOST and METRICS_PORT go together', path: ['METRICS_PORT'] })
-  .refine((c) => (c.TLS_CERT_FILE === undefined) === (c.TLS_KEY_FILE === undefined), { message: 'TLS_CERT_FILE and TLS_KEY_FILE go together', path: ['TLS_KEY_FILE'] });
+  .superRefine((c, ctx) => {
+    // Pairs: the one missing is named.
+    for (const [a, b] of [['METRICS_HOST', 'METRICS_PORT'], ['TLS_CERT_FILE', 'TLS_KEY_FILE']] as const) {
+      if ((c[a] === undefined) !== (c[b] === undefined)) ctx.addIssue({ code: 'custom', message: `${a} and ${b} go together`, path: [c[a] === undefined ? a : b] });
+    }
+  });
 
 export type Config = z.output<typeof configSchema> & {
   /** Capture policy from the file's `capture:` section (capture.ts); defaults when absent. */

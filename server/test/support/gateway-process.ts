@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { collectLines } from './lines.js';
+import { tlsFetch, type TlsResponse } from './tls-certs.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -18,8 +20,15 @@ export class GatewayChild {
     collectLines(child, this.lines);
   }
 
+  /** `https:` when the gateway has a certificate (TLS_CERT_FILE), as it then serves HTTPS only. */
   get httpUrl(): string {
-    return `http://127.0.0.1:${this.env['HTTP_PORT']}`;
+    return `${this.env['TLS_CERT_FILE'] ? 'https' : 'http'}://127.0.0.1:${this.env['HTTP_PORT']}`;
+  }
+
+  /** A request to the gateway's HTTP port, trusting `TEST_CA_FILE` (or the certificate itself) for HTTPS. */
+  fetch(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<TlsResponse> {
+    const caFile = this.env['TEST_CA_FILE'] ?? this.env['TLS_CERT_FILE'];
+    return tlsFetch(`${this.httpUrl}${path}`, { ...init, ...(caFile ? { ca: readFileSync(caFile) } : {}) });
   }
 
   static async start(env: Record<string, string>): Promise<GatewayChild> {
@@ -29,7 +38,7 @@ export class GatewayChild {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${g.lines.slice(-20).join('\n')}`);
       try {
-        const r = await fetch(`${g.httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+        const r = await g.fetch('/healthz');
         const body = (await r.json()) as { status: string };
         if (body.status !== 'starting') return g;
       } catch {
@@ -38,6 +47,25 @@ export class GatewayChild {
       if (Date.now() > until) throw new Error(`gateway did not come up:\n${g.lines.slice(-20).join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /**
+   * Runs `npm start`'s command with `env` until it exits (a start that is refused) and returns the
+   * exit code and every line; rejects when it is still running after `timeoutMs` (it was not refused).
+   */
+  static async runUntilExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; lines: string[] }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    collectLines(child, lines);
+    // 'close': the process has exited and its output streams are drained.
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+    const result = await Promise.race([exited, timer]);
+    if (result === 'timeout') {
+      child.kill('SIGKILL');
+      throw new Error(`gateway still running after ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`);
+    }
+    return { code: result, lines };
   }
 
   /** Log lines at warn (40) or above. */

@@ -99,3 +99,41 @@ export function sClient(port: number, args: readonly string[] = []): Promise<SCl
     setTimeout(() => child.stdin.end(), 300);
   });
 }
+
+/** The parts of a fetch Response the tests read. */
+export interface TlsResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+/**
+ * `fetch` over HTTPS trusting `ca` (Node's global fetch takes no CA): GET, or the given method and
+ * body, through node:https. Plain `http:` URLs go to the global fetch.
+ */
+export async function tlsFetch(url: string, init: { ca?: Buffer; method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<TlsResponse> {
+  if (url.startsWith('http:')) {
+    const r = await fetch(url, { method: init.method ?? 'GET', headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}), signal: AbortSignal.timeout(init.timeoutMs ?? 5000) });
+    const text = await r.text();
+    const headers: Record<string, string> = {};
+    r.headers.forEach((v, k) => (headers[k] = v));
+    return { status: r.status, headers, text: async () => text, json: async () => JSON.parse(text) as unknown };
+  }
+  const { request } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers ?? {}, ...(init.ca ? { ca: init.ca } : {}), timeout: init.timeoutMs ?? 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: async () => text, json: async () => JSON.parse(text) as unknown });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)));
+    req.on('error', reject);
+    if (init.body !== undefined) req.write(init.body);
+    req.end();
+  });
+}

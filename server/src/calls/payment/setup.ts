@@ -5,6 +5,8 @@ import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
 import { DLT_MAX_VAR_LENGTH, PaymentProviderClient, SmsClient } from '../../providers/index.js';
 import type { TransactionLimits } from '../../handoff/index.js';
 import type { OtpSmsTemplate } from '../../capture/port.js';
+import type { CaptureConfig } from '../../capture/index.js';
+import { allowedBrands, captureOverrides } from '../../config/capture-policy.js';
 
 /**
  * The OTP SMS as registered on the DLT platform (TRAI TCCCPR 2018): PE ID, header (sender ID) and
@@ -40,6 +42,8 @@ export interface Payments {
   payment: PaymentProviderClient;
   sms: SmsClient;
   otpTemplate: OtpSmsTemplate;
+  /** Capture policy for a merchant: the file's `capture:` section with its merchant overrides (config/capture-policy.ts). */
+  captureConfig?: (merchantId: string) => Partial<CaptureConfig>;
   /** The embedded demo provider, when PAYMENT_API_URL is unset. */
   demo: DemoProvider | undefined;
   close(): Promise<void>;
@@ -60,6 +64,10 @@ export async function createPayments(config: Config, logger: Logger, clock: Cloc
     payment,
     sms,
     otpTemplate: DEMO_OTP_TEMPLATE,
+    captureConfig: (merchantId) => ({
+      ...captureOverrides(config.capture, merchantId),
+      ...(config.capture ? { allowedBrands: (m: string) => allowedBrands(config.capture, m) } : {}),
+    }),
     demo,
     close: async () => {
       await demo?.close();

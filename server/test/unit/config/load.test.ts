@@ -148,7 +148,7 @@ describe('loadConfig: secrets from <NAME>_FILE (Docker secrets)', () => {
 describe('loadConfig: production requirements', () => {
   it('production with nothing set names every missing item, one line each', () => {
     const out = problems({ TONEGATE_MODE: 'production' });
-    expect(out.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISOR_TOKEN', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'TRUSTED_PEERS', 'PAYMENT_API_URL']);
+    expect(out.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISOR_TOKEN', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'TRUSTED_PEERS', 'PAYMENT_API_URL', 'AUDIT_KEY']);
   });
 
   it('plain-password agents, an http: provider and DEMO_OTP are refused in production', () => {

@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FieldFailedEvent, SessionEvent } from '../../src/capture/events.js';
+import type { Gateway } from '../../src/gateway.js';
+import type { SessionRecord } from '../../src/store/index.js';
+import { startTestGateway } from '../support/gateway.js';
+import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
+import { freeMediaPort, freePort } from '../support/ports.js';
+import { runSipp, type SippResult } from '../support/sipp.js';
+
+/**
+ * Capture policy from the configuration file (docs/operations.md, "Capture policy"): a gateway
+ * started with TONEGATE_CONFIG whose `capture:` section lowers the attempts to 1 for everyone,
+ * gives one merchant 3 attempts back, another a 1-second first-digit timeout, a third RuPay only. Real SIPp calls in
+ * transfer mode (RFC 2833 keys) show each setting takes effect, against a control call each.
+ */
+const POLICY = `
+capture:
+  maxAttempts: 1
+  merchants:
+    M-THREE-TRIES: { maxAttempts: 3 }
+    M-QUICK: { firstDigitSeconds: 1 }
+    M-RUPAY-ONLY: { allowedBrands: [rupay] }
+`;
+const BAD_LUHN = '4111111111111112';
+const VISA = '4111111111111111';
+const OTP = '246810';
+
+let gw: Gateway;
+let target: string;
+const events: SessionEvent[] = [];
+
+beforeAll(async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'tg-policy-')), 'tonegate.yaml');
+  writeFileSync(file, POLICY);
+  ({ gw, target } = await startTestGateway({ TONEGATE_CONFIG: file, DEMO_OTP: OTP }));
+  await gw.bus.subscribe((e) => void events.push(e));
+}, 60_000);
+afterAll(async () => {
+  await gw?.close();
+});
+
+interface Call {
+  sipp: SippResult;
+  session: SessionRecord;
+  events: SessionEvent[];
+}
+
+async function call(merchantId: string, steps: PayStep[]): Promise<Call> {
+  const headers = payHeaders({ 'X-Pay-Merchant-Id': merchantId });
+  const orderRef = headers['X-Pay-Order-Ref']!;
+  const sipp = await runSipp({ scenario: payScenario({ headers, steps, byeTimeoutMs: 90_000 }), target, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 120 }).done;
+  const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/sessions?orderRef=${orderRef}`, { headers: { authorization: `Bearer ${gw.supervisorToken}` } });
+  const { sessions } = (await res.json()) as { sessions: SessionRecord[] };
+  expect(sessions).toHaveLength(1);
+  const session = sessions[0]!;
+  return { sipp, session, events: events.filter((e) => e.sessionId === session.id) };
+}
+
+const failures = (c: Call): FieldFailedEvent[] => c.events.filter((e): e is FieldFailedEvent => e.type === 'field.failed');
+/** From the card number field's start to its first failure, by the events' wall times. */
+const untilFailure = (c: Call): number => {
+  const started = c.events.find((e) => e.type === 'field.started' && e.field === 'pan')!;
+  return Date.parse(failures(c)[0]!.at) - Date.parse(started.at);
+};
+
+describe('capture policy from the configuration file', () => {
+  let results: Record<'oneTry' | 'threeTries' | 'defaultTimeout' | 'quickTimeout' | 'rupayOnly', Call>;
+  beforeAll(async () => {
+    const card: PayStep[] = [{ pauseMs: 1500 }, { keys: `${BAD_LUHN}#` }, { keys: `${VISA}#` }, { keys: '1230' }, { keys: '123' }, { pauseMs: 3000 }, { keys: OTP }];
+    // The same first card number for both: after it, the one-try call is hung up on.
+    const [oneTry, threeTries, defaultTimeout, quickTimeout, rupayOnly] = await Promise.all([
+      call('M-DEMO-01', card.slice(0, 2)),
+      call('M-THREE-TRIES', card),
+      call('M-DEMO-01', []),
+      call('M-QUICK', []),
+      call('M-RUPAY-ONLY', [{ pauseMs: 1500 }, { keys: `${VISA}#` }]),
+    ]);
+    results = { oneTry: oneTry!, threeTries: threeTries!, defaultTimeout: defaultTimeout!, quickTimeout: quickTimeout!, rupayOnly: rupayOnly! };
+  }, 150_000);
+
+  it('capture.maxAttempts 1: one invalid card number ends the attempt', () => {
+    const c = results.oneTry;
+    expect(c.sipp.code, c.sipp.errors).toBe(0);
+    expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'too-many-attempts', card: null });
+    expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'luhn', 0]]);
+  });
+
+  it('a merchant override of 3 attempts lets the customer key the card again and pay', () => {
+    const c = results.threeTries;
+    expect(c.sipp.code, c.sipp.errors).toBe(0);
+    expect(c.session).toMatchObject({ outcome: 'paid', card: { brand: 'visa', last4: '1111' } });
+    expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'luhn', 2]]);
+  });
+
+  it('a merchant override of firstDigitSeconds 1 times out about 9 s sooner than the 10 s default', () => {
+    const slow = results.defaultTimeout;
+    const quick = results.quickTimeout;
+    for (const c of [slow, quick]) {
+      expect(c.sipp.code, c.sipp.errors).toBe(0);
+      expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'too-many-attempts' });
+      expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'no-input', 0]]);
+    }
+    // Both include the same card-number prompt before the timer starts.
+    expect(untilFailure(slow)).toBeGreaterThanOrEqual(10_000);
+    expect(untilFailure(slow) - untilFailure(quick)).toBeGreaterThan(7_000);
+    expect(untilFailure(quick)).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('a merchant allow-list of [rupay] refuses a valid Visa card', () => {
+    const c = results.rupayOnly;
+    expect(c.sipp.code, c.sipp.errors).toBe(0);
+    expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'too-many-attempts', card: null });
+    expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'brand-not-allowed', 0]]);
+  });
+});

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashCredential } from '../../src/security/credentials.js';
+import { GatewayChild } from '../support/gateway-process.js';
+import { freePort } from '../support/ports.js';
+import { TestCa, type TlsResponse } from '../support/tls-certs.js';
+
+/**
+ * Production mode (docs/security.md, "Production mode"): the real gateway process, as `npm start`
+ * runs it, refuses to start without each required item, naming the variable, and a complete
+ * production configuration starts without demo routes and without printing a secret.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'tg-prod-'));
+const AGENT_PASSWORD = 'agent seven long password';
+const SECRETS = {
+  SUPERVISOR_TOKEN: 'sup-6f1c2a9e0b7d4c3a8e5f',
+  HANDOFF_API_KEY: 'hak-3d9b7e1f5a2c8e4b6d0a',
+  HANDOFF_HMAC_KEY: 'hmac-8c2e4a6b0d1f3e5a7c9b',
+};
+let complete: Record<string, string>;
+const ca = TestCa.create();
+
+beforeAll(async () => {
+  // A test CA and the gateway's certificate for 127.0.0.1, made by the real openssl.
+  ca.issue('127.0.0.1', { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') });
+  // The supervisor token comes through the Docker secrets convention (NAME_FILE, trailing newline trimmed).
+  writeFileSync(join(dir, 'supervisor_token'), `${SECRETS.SUPERVISOR_TOKEN}\n`);
+  writeFileSync(join(dir, 'audit_key'), `${randomBytes(32).toString('hex')}\n`);
+  const rtp = 36000 + 2 * Math.floor(Math.random() * 1500);
+  complete = {
+    TONEGATE_MODE: 'production',
+    TLS_CERT_FILE: join(dir, 'cert.pem'),
+    TLS_KEY_FILE: join(dir, 'key.pem'),
+    TEST_CA_FILE: ca.certFile,
+    AGENTS: `agent-7:${hashCredential('agent-7', 'tonegate', AGENT_PASSWORD)}`,
+    SUPERVISOR_TOKEN_FILE: join(dir, 'supervisor_token'),
+    HANDOFF_API_KEY: SECRETS.HANDOFF_API_KEY,
+    HANDOFF_HMAC_KEY: SECRETS.HANDOFF_HMAC_KEY,
+    TRUSTED_PEERS: '127.0.0.1/32',
+    PAYMENT_API_URL: 'https://127.0.0.1:9/pg',
+    SIP_PORT: String(await freePort()),
+    SIP_TLS_PORT: String(await freePort()),
+    HTTP_PORT: String(await freePort()),
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: String(await freePort()),
+    RTP_PORT_MIN: String(rtp),
+    RTP_PORT_MAX: String(rtp + 99),
+    MEDIA_WORKERS: '1',
+    AUDIT_LOG: join(dir, 'audit.jsonl'),
+    AUDIT_KEY_FILE: join(dir, 'audit_key'),
+  };
+});
+
+const without = (name: string): Record<string, string> => {
+  const env = { ...complete };
+  delete env[name];
+  return env;
+};
+
+/** The problem lines a refused start printed (`  NAME: ...` under "invalid configuration:"). */
+const problemLines = (lines: string[]): string[] => lines.filter((l) => /^ {2}[A-Z_]+: /.test(l)).map((l) => l.trim());
+
+describe('production mode refuses to start, naming what is missing', () => {
+  it.each([
+    ['TLS_CERT_FILE', () => without('TLS_CERT_FILE')],
+    ['TLS_KEY_FILE', () => without('TLS_KEY_FILE')],
+    ['TLS_CERT_FILE', () => ({ ...complete, TLS_CERT_FILE: join(dir, 'no-such-cert.pem') })],
+    ['AGENTS', () => without('AGENTS')],
+    ['AGENTS', () => ({ ...complete, AGENTS: 'agent-7:a-plain-password-here' })],
+    ['SUPERVISOR_TOKEN', () => without('SUPERVISOR_TOKEN_FILE')],
+    ['HANDOFF_API_KEY', () => without('HANDOFF_API_KEY')],
+    ['HANDOFF_HMAC_KEY', () => without('HANDOFF_HMAC_KEY')],
+    ['TRUSTED_PEERS', () => without('TRUSTED_PEERS')],
+    ['PAYMENT_API_URL', () => without('PAYMENT_API_URL')],
+    ['PAYMENT_API_URL', () => ({ ...complete, PAYMENT_API_URL: 'http://127.0.0.1:9/pg' })],
+    ['AUDIT_KEY', () => without('AUDIT_KEY_FILE')],
+  ])('without a valid %s it exits non-zero with one line naming it', async (name, env) => {
+    const { code, lines } = await GatewayChild.runUntilExit(env());
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    const problems = problemLines(lines);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.startsWith(`${name}: `)).toBe(true);
+    const all = lines.join('\n');
+    for (const s of [...Object.values(SECRETS), AGENT_PASSWORD, 'a-plain-password-here']) expect(all).not.toContain(s);
+    expect(all).not.toMatch(/running/);
+  }, 40_000);
+});
+
+describe('a complete production configuration', () => {
+  let gw: GatewayChild;
+  beforeAll(async () => {
+    gw = await GatewayChild.start(complete);
+  }, 40_000);
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it('starts, says production mode and prints no secret', () => {
+    const out = gw.lines.join('\n');
+    expect(out).toContain('tonegate is running (production mode)');
+    for (const s of [...Object.values(SECRETS), AGENT_PASSWORD, complete['AGENTS']!.slice(9)]) expect(out).not.toContain(s);
+  });
+
+  it.each(['/demo/sms', '/phone', '/agent-jssip'])('does not serve the demo route %s', async (path) => {
+    const r = await gw.fetch(path);
+    expect(r.status).toBe(404);
+  });
+
+  it('serves /metrics on the internal listener only', async () => {
+    expect((await gw.fetch('/metrics')).status).toBe(404);
+    const r = await fetch(`http://127.0.0.1:${complete['METRICS_PORT']}/metrics`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toMatch(/^# HELP /m);
+  });
+
+  it('an agent signs in with the password of its hashed entry, and the supervisor token from its _FILE works', async () => {
+    const login = (password: string): Promise<TlsResponse> =>
+      gw.fetch('/api/agents/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'agent-7', password }) });
+    expect((await login('not the password at all')).status).toBe(401);
+    expect((await login(AGENT_PASSWORD)).status).toBe(200);
+    const sessions = await gw.fetch('/api/sessions', { headers: { authorization: `Bearer ${SECRETS.SUPERVISOR_TOKEN}` } });
+    expect(sessions.status).toBe(200);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { allowedBrands, capturePolicySchema, captureOverrides } from '../../../src/config/capture-policy.js';
+
+const policy = capturePolicySchema.parse({
+  firstDigitSeconds: 8,
+  interDigitSeconds: 4.5,
+  maxAttempts: 2,
+  allowedBrands: ['visa', 'rupay'],
+  merchants: { M1: { maxAttempts: 4, sessionSeconds: 120, allowedBrands: ['rupay'] }, M2: { maxResends: 0 } },
+});
+
+describe('capture policy', () => {
+  it('converts seconds to the capture machine\'s milliseconds and keeps only what is set', () => {
+    expect(captureOverrides(policy)).toEqual({ firstDigitMs: 8000, interDigitMs: 4500, maxAttempts: 2 });
+  });
+
+  it('a merchant override wins over the global policy, key by key', () => {
+    expect(captureOverrides(policy, 'M1')).toEqual({ firstDigitMs: 8000, interDigitMs: 4500, maxAttempts: 4, sessionMs: 120_000 });
+    expect(captureOverrides(policy, 'M2')).toEqual({ firstDigitMs: 8000, interDigitMs: 4500, maxAttempts: 2, maxResends: 0 });
+    expect(captureOverrides(policy, 'unknown')).toEqual(captureOverrides(policy));
+  });
+
+  it('the brand allow-list is the merchant\'s, else the global one, else none', () => {
+    expect(allowedBrands(policy, 'M1')).toEqual(['rupay']);
+    expect(allowedBrands(policy, 'M2')).toEqual(['visa', 'rupay']);
+    expect(allowedBrands(undefined, 'M1')).toBeUndefined();
+    expect(captureOverrides(undefined, 'M1')).toEqual({});
+  });
+
+  it.each([
+    [{ maxAttempts: 0 }, 'maxAttempts'],
+    [{ firstDigitSeconds: 0.5 }, 'firstDigitSeconds'],
+    [{ allowedBrands: [] }, 'allowedBrands'],
+    [{ allowedBrands: ['visa', 'amexx'] }, 'allowedBrands.1'],
+    [{ merchants: { 'bad id!': {} } }, 'merchants.bad id!'],
+    [{ merchants: { M1: { terminator: '#' } } }, 'merchants.M1'],
+  ])('%j is refused at %s', (input, path) => {
+    const r = capturePolicySchema.safeParse(input);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path.join('.'))).toContain(path);
+  });
+});
