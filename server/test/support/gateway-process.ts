@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { collectLines } from './lines.js';
 
@@ -14,24 +15,41 @@ export class GatewayChild {
   private constructor(
     readonly child: ChildProcess,
     readonly env: Record<string, string>,
+    /** With TLS_CERT_FILE: the CA its certificate is checked against (HTTPS health polling). */
+    readonly ca?: Buffer,
   ) {
     collectLines(child, this.lines);
   }
 
   get httpUrl(): string {
-    return `http://127.0.0.1:${this.env['HTTP_PORT']}`;
+    return `${this.env['TLS_CERT_FILE'] ? 'https' : 'http'}://127.0.0.1:${this.env['HTTP_PORT']}`;
   }
 
-  static async start(env: Record<string, string>): Promise<GatewayChild> {
+  /** `status` of GET /healthz (over HTTPS with `ca` when the gateway has a certificate). */
+  private async health(): Promise<string> {
+    if (!this.env['TLS_CERT_FILE']) {
+      const r = await fetch(`${this.httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+      return ((await r.json()) as { status: string }).status;
+    }
+    return new Promise((resolve, reject) => {
+      const req = https.get(`${this.httpUrl}/healthz`, { ca: this.ca, timeout: 1000 }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve((JSON.parse(body) as { status: string }).status));
+      });
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+    });
+  }
+
+  static async start(env: Record<string, string>, opts: { ca?: Buffer } = {}): Promise<GatewayChild> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const g = new GatewayChild(child, env);
+    const g = new GatewayChild(child, env, opts.ca);
     const until = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${g.lines.slice(-20).join('\n')}`);
       try {
-        const r = await fetch(`${g.httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
-        const body = (await r.json()) as { status: string };
-        if (body.status !== 'starting') return g;
+        if ((await g.health()) !== 'starting') return g;
       } catch {
         // not listening yet
       }
