@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
 import type { LegDigit } from '../../src/calls/b2bua/types.js';
@@ -226,6 +227,38 @@ describe('in-dialog requests only from the leg itself (RFC 3261 21.4.4: 403, not
       await peer.close();
     }
     await hangUp(live);
+  });
+});
+
+describe('outbound SIP over TLS (RFC 3261 26.3.1, RFC 5922)', () => {
+  /** A TLS server on 127.0.0.1 with `cert`, recording the client certificate each connection presents. */
+  async function peerServer(cert: CertFiles): Promise<{ port: number; clientFingerprints: (string | undefined)[]; close(): Promise<void> }> {
+    const clientFingerprints: (string | undefined)[] = [];
+    const srv = tls.createServer({ cert: cert.cert, key: cert.key, requestCert: true, rejectUnauthorized: false }, (s) => {
+      const c = s.getPeerCertificate();
+      clientFingerprints.push(c?.fingerprint256 ? `sha256:${c.fingerprint256}` : undefined);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    return { port: (srv.address() as { port: number }).port, clientFingerprints, close: () => new Promise<void>((r) => srv.close(() => r())) };
+  }
+
+  it('a server whose certificate is pinned in TRUSTED_PEERS is dialled (our certificate as client certificate) and the connection reused; an unknown one is refused', async () => {
+    const pinned = await peerServer(trustedClient);
+    const unknown = await peerServer(otherClient);
+    try {
+      const flow = await gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: pinned.port });
+      expect(flow.protocol).toBe('TLS');
+      expect(flow.tlsPeer).toEqual({ fingerprint: trustedClient.fingerprint, trusted: true });
+      expect(await gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: pinned.port })).toBe(flow);
+      expect(await waitUntil(() => pinned.clientFingerprints.length === 1, 2_000)).toBe(true);
+      expect(pinned.clientFingerprints).toEqual([server.fingerprint]);
+      await expect(gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: unknown.port })).rejects.toThrow(/server certificate not trusted/);
+      (flow as unknown as { close(r: string): void }).close('test done');
+    } finally {
+      await pinned.close();
+      await unknown.close();
+    }
   });
 });
 
