@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
 import type { LegDigit } from '../../src/calls/b2bua/types.js';
 import type { Gateway } from '../../src/gateway.js';
+import { BaresipAgent } from '../support/baresip.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';
@@ -33,7 +34,9 @@ beforeAll(async () => {
   trustedClient = ca.issue('peer.example');
   otherClient = ca.issue('stranger.example');
   ({ gw, logs, target } = await startTestGateway(
-    { TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile, TRUSTED_PEERS: `10.0.0.0/8,${trustedClient.fingerprint}`, SIP_DIGEST_ALGORITHMS: 'SHA-256,MD5' },
+    { TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile, TRUSTED_PEERS: `10.0.0.0/8,${trustedClient.fingerprint}`,
+      // MD5 only: baresip 1.0 answers the first challenge (SHA-256 would be first) and knows MD5 only.
+      SIP_DIGEST_ALGORITHMS: 'MD5' },
     { config: { SIP_TLS_PORT: 0 } },
   ));
   gw.calls.referHandler = undefined;
@@ -54,7 +57,8 @@ async function tlsAgent(user: string, client?: CertFiles): Promise<WsSipAgent> {
 /** The flow the gateway holds for an agent's latest registration. */
 function registeredFlow(user: string) {
   const b = gw.registrar.bindings(user);
-  return gw.sip.transport.getFlow(b[b.length - 1]!.flowId);
+  const latest = b[b.length - 1];
+  return latest ? gw.sip.transport.getFlow(latest.flowId) : undefined;
 }
 
 describe('TLS versions (RFC 8996: TLS 1.2 minimum)', () => {
@@ -97,19 +101,19 @@ describe('client certificates (RFC 3261 26.3.2.2) and TRUSTED_PEERS fingerprints
   it('a certificate named in TRUSTED_PEERS is bound to the flow as trusted, another is not, no certificate gives no fingerprint', async () => {
     const trusted = await tlsAgent('agent-2', trustedClient);
     const stranger = await tlsAgent('agent-3', otherClient);
-    expect((await trusted.register({ expires: 60 })).final.status).toBe(200);
+    expect((await trusted.register({ algorithm: 'MD5', expires: 60 })).final.status).toBe(200);
     expect(registeredFlow('agent-2')?.tlsPeer).toEqual({ fingerprint: trustedClient.fingerprint, trusted: true });
-    expect((await stranger.register({ expires: 60 })).final.status).toBe(200);
+    expect((await stranger.register({ algorithm: 'MD5', expires: 60 })).final.status).toBe(200);
     expect(registeredFlow('agent-3')?.tlsPeer).toEqual({ fingerprint: otherClient.fingerprint, trusted: false });
     expect(logs.lines.some((l) => l.includes('not in TRUSTED_PEERS') && l.includes(otherClient.fingerprint))).toBe(true);
-    await trusted.register({ expires: 0 });
-    await stranger.register({ expires: 0 });
+    await trusted.register({ algorithm: 'MD5', expires: 0 });
+    await stranger.register({ algorithm: 'MD5', expires: 0 });
     await trusted.close();
     await stranger.close();
     const anonymous = await tlsAgent('agent-2');
-    expect((await anonymous.register({ expires: 60 })).final.status).toBe(200);
+    expect((await anonymous.register({ algorithm: 'MD5', expires: 60 })).final.status).toBe(200);
     expect(registeredFlow('agent-2')?.tlsPeer).toEqual({ fingerprint: undefined, trusted: false });
-    await anonymous.register({ expires: 0 });
+    await anonymous.register({ algorithm: 'MD5', expires: 0 });
     await anonymous.close();
   });
 });
@@ -124,7 +128,7 @@ interface Live {
 /** agent-1 registered over TLS; a SIPp caller over UDP rings it through the gateway; answered and confirmed. */
 async function callOverTls(): Promise<Live> {
   const agent = await tlsAgent('agent-1');
-  const reg = await agent.register({ expires: 300 });
+  const reg = await agent.register({ algorithm: 'MD5', expires: 300 });
   expect(reg.challenge?.status).toBe(401);
   expect(reg.final.status).toBe(200);
   // RFC 3261 18.2.2: the response came back on the same TLS connection, Via as we sent it.
@@ -156,7 +160,7 @@ async function hangUp(live: Live): Promise<void> {
   const r = await live.caller;
   expect(r.code, `caller failed:\n${r.errors}\n${r.stderr}`).toBe(0);
   expect(await waitUntil(() => gw.calls.calls.size === 0, 5_000)).toBe(true);
-  await live.agent.register({ expires: 0 });
+  await live.agent.register({ algorithm: 'MD5', expires: 0 });
   await live.agent.close();
 }
 
@@ -168,6 +172,38 @@ describe('a call over SIP TLS', () => {
     const info = await live.agent.inDialog(live.d, 'INFO', [], DTMF);
     expect(info.status).toBe(200);
     await hangUp(live);
+  });
+});
+
+describe('baresip (Debian) as an agent over SIP TLS', () => {
+  it('registers over TLS with its client certificate, is rung over its own TLS connection for a support call, answers and gets the BYE', async () => {
+    const bs = await BaresipAgent.start({ user: 'agent-1', password: 'demo', gatewayTlsPort: gw.sipTlsPort!, caFile: ca.certFile, cert: otherClient.cert, key: otherClient.key });
+    try {
+      // RFC 5626 outbound flow over TLS: the registration lives on that connection.
+      expect(await waitUntil(() => registeredFlow('agent-1')?.protocol === 'TLS', 10_000, 50), bs.output).toBe(true);
+      expect(registeredFlow('agent-1')?.tlsPeer).toEqual({ fingerprint: otherClient.fingerprint, trusted: false });
+      let bFlow: string | undefined;
+      const off = gw.calls.events.on('call', (c) => {
+        off();
+        c.events.on('state', () => (bFlow ??= c.bFlow?.id));
+      });
+      // SIPp's caller plays its PCMA recording through the gateway and hangs up.
+      const r = await runSipp({ scenario: 'caller.xml', target, service: 'support', localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 40 }).done;
+      expect(r.code, `caller failed:\n${r.errors}\n${bs.output.slice(-3000)}`).toBe(0);
+      expect(bFlow).toMatch(/^tls:/);
+      // baresip prints the end of the call a moment after SIPp is done.
+      expect(await waitUntil(() => /Call with .* terminated/.test(bs.output), 5_000, 50), bs.output.slice(-3000)).toBe(true);
+      const out = bs.output;
+      expect(out).toMatch(/INVITE sip:agent-1[^ ]*;transport=tls SIP\/2\.0/);
+      expect(out).toMatch(/Call established/);
+      expect(out).toMatch(/incoming rtp for 'audio' established/);
+      expect(out).toMatch(/BYE sip:agent-1[^ ]* SIP\/2\.0/);
+      expect(await waitUntil(() => gw.calls.calls.size === 0, 5_000)).toBe(true);
+    } finally {
+      await bs.stop();
+    }
+    // Its TLS connection closed with it, and so did its registration.
+    expect(await waitUntil(() => gw.registrar.bindings('agent-1').length === 0, 5_000)).toBe(true);
   });
 });
 
