@@ -298,6 +298,39 @@ describe('outbound SIP over TLS (RFC 3261 26.3.1, RFC 5922)', () => {
   });
 });
 
+describe('RFC 5923 connection reuse (Via alias)', () => {
+  /** OPTIONS on `agent`'s TLS connection with `;alias` and sent-by 127.0.0.1:`port`; resolves when answered. */
+  async function offerAlias(agent: WsSipAgent, port: number): Promise<number> {
+    const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
+    agent.send(
+      [`OPTIONS sip:127.0.0.1:${gw.sipTlsPort} SIP/2.0`, `Via: SIP/2.0/TLS 127.0.0.1:${port};branch=${branch};alias`, 'Max-Forwards: 70',
+        `From: <sip:peer@127.0.0.1>;tag=${randomBytes(4).toString('hex')}`, 'To: <sip:127.0.0.1>', `Call-ID: ${randomBytes(8).toString('hex')}`,
+        'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+    );
+    expect(await waitUntil(() => agent.received.some((m) => !m.isRequest && (m.header('via') ?? '').includes(branch)), 5_000)).toBe(true);
+    return agent.received.find((m) => (m.header('via') ?? '').includes(branch))!.status;
+  }
+
+  it('a peer with a trusted certificate naming its sent-by is reached back over the connection it offered; an untrusted one is not', async () => {
+    const [aliasPort, strangerPort] = [await freePort(), await freePort()];
+    const trusted = await tlsAgent('agent-2', trustedClient);
+    expect(await offerAlias(trusted, aliasPort)).toBe(200);
+    const flow = await gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: aliasPort });
+    expect(flow.tlsPeer).toEqual({ fingerprint: trustedClient.fingerprint, trusted: true });
+    // A request to the alias goes out on the peer's own connection (nothing listens on aliasPort).
+    const seen = trusted.nextRequest('OPTIONS', 5_000);
+    flow.send([`OPTIONS sips:peer@127.0.0.1:${aliasPort} SIP/2.0`, `Via: SIP/2.0/TLS 127.0.0.1:${gw.sipTlsPort};branch=z9hG4bKalias1`, 'Max-Forwards: 70',
+      'From: <sips:tonegate@127.0.0.1>;tag=a1', `To: <sips:peer@127.0.0.1:${aliasPort}>`, 'Call-ID: alias-test-1', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'));
+    expect((await seen).callId).toBe('alias-test-1');
+    const stranger = await tlsAgent('agent-3', otherClient);
+    expect(await offerAlias(stranger, strangerPort)).toBe(200);
+    await expect(gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: strangerPort })).rejects.toThrow(/TLS connect to 127\.0\.0\.1:\d+ failed/);
+    await trusted.close();
+    expect(await waitUntil(() => gw.sip.transport.stats().connections === 0 || !flow.open, 2_000)).toBe(true);
+    await stranger.close();
+  });
+});
+
 describe('hygiene', () => {
   it('the gateway logged no errors in this suite', () => {
     expect(logs.lines.filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
