@@ -7,7 +7,7 @@ import type { Gateway } from '../../src/gateway.js';
 import { BaresipAgent } from '../support/baresip.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
-import { UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';
+import { TcpPeer, UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
 import { sClient, TestCa, type CertFiles } from '../support/tls-certs.js';
 import { RtpSink, WsSipAgent, type AgentDialog } from '../support/ws-sip-agent.js';
@@ -95,6 +95,19 @@ describe('TLS versions (RFC 8996: TLS 1.2 minimum)', () => {
       }
     });
   }
+});
+
+describe('bad input on the TLS port', () => {
+  it('plain SIP over TCP sent to the TLS port is a failed handshake: the connection is closed, nothing is answered in clear, the gateway goes on', async () => {
+    const failures = gw.sip.transport.stats().tlsHandshakeFailures;
+    const peer = await TcpPeer.connect(gw.sipTlsPort!);
+    await peer.write(`OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKplain\r\nMax-Forwards: 70\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: plain\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+    expect(await waitUntil(() => peer.closedByRemote, 5_000)).toBe(true);
+    expect(peer.data().toString('latin1')).not.toContain('SIP/2.0');
+    expect(gw.sip.transport.stats().tlsHandshakeFailures).toBe(failures + 1);
+    const ok = await sClient(gw.sipTlsPort!, ['-CAfile', ca.certFile]);
+    expect(ok.connected).toBe(true);
+  });
 });
 
 describe('client certificates (RFC 3261 26.3.2.2) and TRUSTED_PEERS fingerprints', () => {
