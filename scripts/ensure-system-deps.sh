@@ -16,6 +16,7 @@ NEEDS=(
   "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
   "redis-server redis-server"             # Redis store/bus integration tests (issue 6)
   "openssl openssl"                       # test CA/certificates and s_client checks of SIP TLS and HTTPS
+  "tcpdump tcpdump"                       # capture of the SIP TLS leg (tls-capture test; needs root)
 )
 
 missing=()
