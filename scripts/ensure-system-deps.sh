@@ -17,6 +17,8 @@ NEEDS=(
   "redis-server redis-server"             # Redis store/bus integration tests
   "rsyslogd rsyslog"                      # syslog collector over TLS (RFC 5425) for the audit export test
   "dpkg rsyslog-gnutls"                   # rsyslog's TLS driver (gtls)
+  "openssl openssl"                       # test CA/certificates and s_client checks of SIP TLS and HTTPS
+  "tcpdump tcpdump"                       # capture of the SIP TLS leg (tls-capture test; needs root)
 )
 
 missing=()

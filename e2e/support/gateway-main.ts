@@ -14,9 +14,9 @@ const base = loadConfig({
   DEMO_OTP: '246810',
   ...process.env,
 });
-const config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1 };
+const config = { ...base, SIP_PORT: 0, SIP_TLS_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1 };
 const gw = await startGateway(config, createLogger(config.LOG_LEVEL, process.stderr));
-process.stdout.write(`TONEGATE_E2E ${JSON.stringify({ httpPort: gw.httpPort, sipPort: gw.sipPort, supervisorToken: gw.supervisorToken, demoOtp: config.DEMO_OTP })}\n`);
+process.stdout.write(`TONEGATE_E2E ${JSON.stringify({ httpPort: gw.httpPort, sipPort: gw.sipPort, supervisorToken: gw.supervisorToken, demoOtp: config.DEMO_OTP, tls: gw.tls !== undefined })}\n`);
 const stop = (): void => {
   gw.close().then(
     () => process.exit(0),

@@ -24,7 +24,7 @@ export async function startGatewayProcess(env: Record<string, string>, logName: 
     env: { ...process.env, ...env },
   });
   child.stderr.pipe(log);
-  const ports = await new Promise<{ httpPort: number; sipPort: number; supervisorToken: string; demoOtp?: string }>((resolve, reject) => {
+  const ports = await new Promise<{ httpPort: number; sipPort: number; supervisorToken: string; demoOtp?: string; tls?: boolean }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`the gateway did not start within 30 s (see e2e/artifacts/${logName})`)), 30_000);
     child.stdout.on('data', (chunk: Buffer) => {
@@ -32,7 +32,7 @@ export async function startGatewayProcess(env: Record<string, string>, logName: 
       const m = /TONEGATE_E2E (\{.*\})/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(JSON.parse(m[1]!) as { httpPort: number; sipPort: number; supervisorToken: string; demoOtp?: string });
+        resolve(JSON.parse(m[1]!) as { httpPort: number; sipPort: number; supervisorToken: string; demoOtp?: string; tls?: boolean });
       }
     });
     child.once('exit', (code) => {
@@ -41,7 +41,8 @@ export async function startGatewayProcess(env: Record<string, string>, logName: 
     });
   });
   return {
-    url: `http://127.0.0.1:${ports.httpPort}`,
+    // With TLS_CERT_FILE the gateway serves HTTPS/WSS only.
+    url: `${ports.tls ? 'https' : 'http'}://127.0.0.1:${ports.httpPort}`,
     sipPort: ports.sipPort,
     supervisorToken: ports.supervisorToken,
     ...(ports.demoOtp ? { demoOtp: ports.demoOtp } : {}),

@@ -323,6 +323,10 @@ function redisCredentials(config: Config): { redisPassword?: string; redisTlsCa?
       throw new Error(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   };
+  // PCI DSS 4.2.1: in production the session store's traffic is encrypted too (docs/security.md).
+  if (config.TONEGATE_MODE === 'production' && config.REDIS_URL && !/^rediss:/i.test(config.REDIS_URL)) {
+    throw new Error('REDIS_URL: production needs rediss:// (Redis over TLS)');
+  }
   const password = config.REDIS_PASSWORD;
   return {
     ...(password ? { redisPassword: password } : {}),

@@ -7,10 +7,6 @@ export interface HealthSource {
   health(): { status: 'ok' | 'degraded' | 'starting'; details: Record<string, unknown> };
 }
 
-/**
- * The HTTP server: REST under /api, /healthz, static pages later. WebSocket endpoints (/sip, /events)
- * attach to the same server through its 'upgrade' event.
- */
 /** HTTPS (and so WSS on `/sip` and `/events`) with this certificate; renewed with `server.setSecureContext()`. */
 export interface HttpTls {
   cert: Buffer;
@@ -22,6 +18,11 @@ export const HTTPS_MIN_VERSION = 'TLSv1.2' as const;
 /** RFC 6797 6.1: browsers keep to HTTPS for a year once they saw the header over HTTPS. */
 export const HSTS = 'max-age=31536000';
 
+/**
+ * The HTTP server: REST under /api, /healthz, static pages later. WebSocket endpoints (/sip, /events)
+ * attach to the same server through its 'upgrade' event. With `tls` it is an HTTPS server (TLS 1.2+)
+ * that sends HSTS (RFC 6797) on every answer.
+ */
 export function createHttp(health: HealthSource, tls?: HttpTls): { app: Express; server: Server } {
   const app = express();
   app.disable('x-powered-by');

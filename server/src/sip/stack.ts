@@ -137,6 +137,7 @@ export class SipStack {
 
   private onRequest(msg: IncomingRequestMessage, flow: SipFlow, ctx: RequestContext): void {
     const user = this.user;
+    if (flow.protocol === 'TLS') this.noteAlias(msg, flow);
     const res = this.transactions.receiveRequest(msg, this.replyFlow(topVia(msg), flow));
     switch (res.kind) {
       case 'new':
@@ -169,6 +170,16 @@ export class SipStack {
         this.log.debug({ flow: flow.id, reason: res.reason }, 'request dropped by the transaction layer');
         return;
     }
+  }
+
+  /** RFC 5923: `;alias` in the top Via of a request over TLS offers the connection for requests to its sent-by. */
+  private noteAlias(msg: IncomingRequestMessage, flow: SipFlow): void {
+    const via = topVia(msg);
+    if (!via?.alias) return;
+    const host = via.host.replace(/^\[(.*)\]$/, '$1');
+    const sentBy = { address: host, port: via.port ?? 5061 };
+    const taken = this.transport.addAlias(flow, sentBy);
+    this.log.debug({ flow: flow.id, sentBy: `${host}:${sentBy.port}`, taken }, 'RFC 5923 alias');
   }
 
   private onResponse(msg: IncomingResponseMessage, flow: SipFlow): void {

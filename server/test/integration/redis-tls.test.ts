@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { RedisKeys, RedisLink, RedisSessionStore } from '../../src/store/index.js';
 import { startTestGateway } from '../support/gateway.js';
@@ -89,6 +90,11 @@ describe('the gateway on rediss://', () => {
     } finally {
       await gw.close();
     }
+  });
+
+  it('production refuses a plain redis:// URL (the store traffic must be encrypted)', async () => {
+    const production = { TONEGATE_MODE: 'production' } as Partial<Config>; // the mode setting belongs to the config schema
+    await expect(startTestGateway({ REDIS_URL: `redis://127.0.0.1:${redis.port}` }, { config: production })).rejects.toThrow(/REDIS_URL: production needs rediss:\/\//);
   });
 
   it('an unreadable REDIS_TLS_CA_FILE stops the start naming the variable', async () => {

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
 import type { DigitEvent } from '../../src/media/plane.js';
 import type { Gateway } from '../../src/gateway.js';
+import { BaresipAgent } from '../support/baresip.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
-import { UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';
+import { TcpPeer, UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
 import { sClient, TestCa, type CertFiles } from '../support/tls-certs.js';
 import { RtpSink, WsSipAgent, type AgentDialog } from '../support/ws-sip-agent.js';
@@ -32,7 +34,9 @@ beforeAll(async () => {
   trustedClient = ca.issue('peer.example');
   otherClient = ca.issue('stranger.example');
   ({ gw, logs, target } = await startTestGateway(
-    { TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile, TRUSTED_PEERS: `10.0.0.0/8,${trustedClient.fingerprint}`, SIP_DIGEST_ALGORITHMS: 'SHA-256,MD5' },
+    { TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile, TRUSTED_PEERS: `10.0.0.0/8,${trustedClient.fingerprint}`,
+      // MD5 only: baresip 1.0 answers the first challenge (SHA-256 would be first) and knows MD5 only.
+      SIP_DIGEST_ALGORITHMS: 'MD5' },
     { config: { SIP_TLS_PORT: 0 } },
   ));
   gw.calls.referHandler = undefined;
@@ -53,7 +57,8 @@ async function tlsAgent(user: string, client?: CertFiles): Promise<WsSipAgent> {
 /** The flow the gateway holds for an agent's latest registration. */
 function registeredFlow(user: string) {
   const b = gw.registrar.bindings(user);
-  return gw.sip.transport.getFlow(b[b.length - 1]!.flowId);
+  const latest = b[b.length - 1];
+  return latest ? gw.sip.transport.getFlow(latest.flowId) : undefined;
 }
 
 describe('TLS versions (RFC 8996: TLS 1.2 minimum)', () => {
@@ -92,23 +97,36 @@ describe('TLS versions (RFC 8996: TLS 1.2 minimum)', () => {
   }
 });
 
+describe('bad input on the TLS port', () => {
+  it('plain SIP over TCP sent to the TLS port is a failed handshake: the connection is closed, nothing is answered in clear, the gateway goes on', async () => {
+    const failures = gw.sip.transport.stats().tlsHandshakeFailures;
+    const peer = await TcpPeer.connect(gw.sipTlsPort!);
+    await peer.write(`OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKplain\r\nMax-Forwards: 70\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@c>\r\nCall-ID: plain\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+    expect(await waitUntil(() => peer.closedByRemote, 5_000)).toBe(true);
+    expect(peer.data().toString('latin1')).not.toContain('SIP/2.0');
+    expect(gw.sip.transport.stats().tlsHandshakeFailures).toBe(failures + 1);
+    const ok = await sClient(gw.sipTlsPort!, ['-CAfile', ca.certFile]);
+    expect(ok.connected).toBe(true);
+  });
+});
+
 describe('client certificates (RFC 3261 26.3.2.2) and TRUSTED_PEERS fingerprints', () => {
   it('a certificate named in TRUSTED_PEERS is bound to the flow as trusted, another is not, no certificate gives no fingerprint', async () => {
     const trusted = await tlsAgent('agent-2', trustedClient);
     const stranger = await tlsAgent('agent-3', otherClient);
-    expect((await trusted.register({ expires: 60 })).final.status).toBe(200);
+    expect((await trusted.register({ algorithm: 'MD5', expires: 60 })).final.status).toBe(200);
     expect(registeredFlow('agent-2')?.tlsPeer).toEqual({ fingerprint: trustedClient.fingerprint, trusted: true });
-    expect((await stranger.register({ expires: 60 })).final.status).toBe(200);
+    expect((await stranger.register({ algorithm: 'MD5', expires: 60 })).final.status).toBe(200);
     expect(registeredFlow('agent-3')?.tlsPeer).toEqual({ fingerprint: otherClient.fingerprint, trusted: false });
     expect(logs.lines.some((l) => l.includes('not in TRUSTED_PEERS') && l.includes(otherClient.fingerprint))).toBe(true);
-    await trusted.register({ expires: 0 });
-    await stranger.register({ expires: 0 });
+    await trusted.register({ algorithm: 'MD5', expires: 0 });
+    await stranger.register({ algorithm: 'MD5', expires: 0 });
     await trusted.close();
     await stranger.close();
     const anonymous = await tlsAgent('agent-2');
-    expect((await anonymous.register({ expires: 60 })).final.status).toBe(200);
+    expect((await anonymous.register({ algorithm: 'MD5', expires: 60 })).final.status).toBe(200);
     expect(registeredFlow('agent-2')?.tlsPeer).toEqual({ fingerprint: undefined, trusted: false });
-    await anonymous.register({ expires: 0 });
+    await anonymous.register({ algorithm: 'MD5', expires: 0 });
     await anonymous.close();
   });
 });
@@ -123,7 +141,7 @@ interface Live {
 /** agent-1 registered over TLS; a SIPp caller over UDP rings it through the gateway; answered and confirmed. */
 async function callOverTls(): Promise<Live> {
   const agent = await tlsAgent('agent-1');
-  const reg = await agent.register({ expires: 300 });
+  const reg = await agent.register({ algorithm: 'MD5', expires: 300 });
   expect(reg.challenge?.status).toBe(401);
   expect(reg.final.status).toBe(200);
   // RFC 3261 18.2.2: the response came back on the same TLS connection, Via as we sent it.
@@ -155,7 +173,7 @@ async function hangUp(live: Live): Promise<void> {
   const r = await live.caller;
   expect(r.code, `caller failed:\n${r.errors}\n${r.stderr}`).toBe(0);
   expect(await waitUntil(() => gw.calls.calls.size === 0, 5_000)).toBe(true);
-  await live.agent.register({ expires: 0 });
+  await live.agent.register({ algorithm: 'MD5', expires: 0 });
   await live.agent.close();
 }
 
@@ -167,6 +185,38 @@ describe('a call over SIP TLS', () => {
     const info = await live.agent.inDialog(live.d, 'INFO', [], DTMF);
     expect(info.status).toBe(200);
     await hangUp(live);
+  });
+});
+
+describe('baresip (Debian) as an agent over SIP TLS', () => {
+  it('registers over TLS with its client certificate, is rung over its own TLS connection for a support call, answers and gets the BYE', async () => {
+    const bs = await BaresipAgent.start({ user: 'agent-1', password: 'demo', gatewayTlsPort: gw.sipTlsPort!, caFile: ca.certFile, cert: otherClient.cert, key: otherClient.key });
+    try {
+      // RFC 5626 outbound flow over TLS: the registration lives on that connection.
+      expect(await waitUntil(() => registeredFlow('agent-1')?.protocol === 'TLS', 10_000, 50), bs.output).toBe(true);
+      expect(registeredFlow('agent-1')?.tlsPeer).toEqual({ fingerprint: otherClient.fingerprint, trusted: false });
+      let bFlow: string | undefined;
+      const off = gw.calls.events.on('call', (c) => {
+        off();
+        c.events.on('state', () => (bFlow ??= c.bFlow?.id));
+      });
+      // SIPp's caller plays its PCMA recording through the gateway and hangs up.
+      const r = await runSipp({ scenario: 'caller.xml', target, service: 'support', localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 40 }).done;
+      expect(r.code, `caller failed:\n${r.errors}\n${bs.output.slice(-3000)}`).toBe(0);
+      expect(bFlow).toMatch(/^tls:/);
+      // baresip prints the end of the call a moment after SIPp is done.
+      expect(await waitUntil(() => /Call with .* terminated/.test(bs.output), 5_000, 50), bs.output.slice(-3000)).toBe(true);
+      const out = bs.output;
+      expect(out).toMatch(/INVITE sip:agent-1[^ ]*;transport=tls SIP\/2\.0/);
+      expect(out).toMatch(/Call established/);
+      expect(out).toMatch(/incoming rtp for 'audio' established/);
+      expect(out).toMatch(/BYE sip:agent-1[^ ]* SIP\/2\.0/);
+      expect(await waitUntil(() => gw.calls.calls.size === 0, 5_000)).toBe(true);
+    } finally {
+      await bs.stop();
+    }
+    // Its TLS connection closed with it, and so did its registration.
+    expect(await waitUntil(() => gw.registrar.bindings('agent-1').length === 0, 5_000)).toBe(true);
   });
 });
 
@@ -226,6 +276,71 @@ describe('in-dialog requests only from the leg itself (RFC 3261 21.4.4: 403, not
       await peer.close();
     }
     await hangUp(live);
+  });
+});
+
+describe('outbound SIP over TLS (RFC 3261 26.3.1, RFC 5922)', () => {
+  /** A TLS server on 127.0.0.1 with `cert`, recording the client certificate each connection presents. */
+  async function peerServer(cert: CertFiles): Promise<{ port: number; clientFingerprints: (string | undefined)[]; close(): Promise<void> }> {
+    const clientFingerprints: (string | undefined)[] = [];
+    const srv = tls.createServer({ cert: cert.cert, key: cert.key, requestCert: true, rejectUnauthorized: false }, (s) => {
+      const c = s.getPeerCertificate();
+      clientFingerprints.push(c?.fingerprint256 ? `sha256:${c.fingerprint256}` : undefined);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    return { port: (srv.address() as { port: number }).port, clientFingerprints, close: () => new Promise<void>((r) => srv.close(() => r())) };
+  }
+
+  it('a server whose certificate is pinned in TRUSTED_PEERS is dialled (our certificate as client certificate) and the connection reused; an unknown one is refused', async () => {
+    const pinned = await peerServer(trustedClient);
+    const unknown = await peerServer(otherClient);
+    try {
+      const flow = await gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: pinned.port });
+      expect(flow.protocol).toBe('TLS');
+      expect(flow.tlsPeer).toEqual({ fingerprint: trustedClient.fingerprint, trusted: true });
+      expect(await gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: pinned.port })).toBe(flow);
+      expect(await waitUntil(() => pinned.clientFingerprints.length === 1, 2_000)).toBe(true);
+      expect(pinned.clientFingerprints).toEqual([server.fingerprint]);
+      await expect(gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: unknown.port })).rejects.toThrow(/server certificate not trusted/);
+      (flow as unknown as { close(r: string): void }).close('test done');
+    } finally {
+      await pinned.close();
+      await unknown.close();
+    }
+  });
+});
+
+describe('RFC 5923 connection reuse (Via alias)', () => {
+  /** OPTIONS on `agent`'s TLS connection with `;alias` and sent-by 127.0.0.1:`port`; resolves when answered. */
+  async function offerAlias(agent: WsSipAgent, port: number): Promise<number> {
+    const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
+    agent.send(
+      [`OPTIONS sip:127.0.0.1:${gw.sipTlsPort} SIP/2.0`, `Via: SIP/2.0/TLS 127.0.0.1:${port};branch=${branch};alias`, 'Max-Forwards: 70',
+        `From: <sip:peer@127.0.0.1>;tag=${randomBytes(4).toString('hex')}`, 'To: <sip:127.0.0.1>', `Call-ID: ${randomBytes(8).toString('hex')}`,
+        'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+    );
+    expect(await waitUntil(() => agent.received.some((m) => !m.isRequest && (m.header('via') ?? '').includes(branch)), 5_000)).toBe(true);
+    return agent.received.find((m) => (m.header('via') ?? '').includes(branch))!.status;
+  }
+
+  it('a peer with a trusted certificate naming its sent-by is reached back over the connection it offered; an untrusted one is not', async () => {
+    const [aliasPort, strangerPort] = [await freePort(), await freePort()];
+    const trusted = await tlsAgent('agent-2', trustedClient);
+    expect(await offerAlias(trusted, aliasPort)).toBe(200);
+    const flow = await gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: aliasPort });
+    expect(flow.tlsPeer).toEqual({ fingerprint: trustedClient.fingerprint, trusted: true });
+    // A request to the alias goes out on the peer's own connection (nothing listens on aliasPort).
+    const seen = trusted.nextRequest('OPTIONS', 5_000);
+    flow.send([`OPTIONS sips:peer@127.0.0.1:${aliasPort} SIP/2.0`, `Via: SIP/2.0/TLS 127.0.0.1:${gw.sipTlsPort};branch=z9hG4bKalias1`, 'Max-Forwards: 70',
+      'From: <sips:tonegate@127.0.0.1>;tag=a1', `To: <sips:peer@127.0.0.1:${aliasPort}>`, 'Call-ID: alias-test-1', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'));
+    expect((await seen).callId).toBe('alias-test-1');
+    const stranger = await tlsAgent('agent-3', otherClient);
+    expect(await offerAlias(stranger, strangerPort)).toBe(200);
+    await expect(gw.sip.transport.flowTo('TLS', { address: '127.0.0.1', port: strangerPort })).rejects.toThrow(/TLS connect to 127\.0\.0\.1:\d+ failed/);
+    await trusted.close();
+    expect(await waitUntil(() => gw.sip.transport.stats().connections === 0 || !flow.open, 2_000)).toBe(true);
+    await stranger.close();
   });
 });
 

@@ -18,8 +18,8 @@ export class EventsClient {
   readonly ws: WebSocket;
   #waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
 
-  constructor(url: string, opts: { origin?: string; headers?: Record<string, string>; autoPong?: boolean } = {}) {
-    this.ws = new WebSocket(url, { ...(opts.origin ? { origin: opts.origin } : {}), headers: opts.headers ?? {}, autoPong: opts.autoPong ?? true });
+  constructor(url: string, opts: { origin?: string; headers?: Record<string, string>; autoPong?: boolean; ca?: Buffer } = {}) {
+    this.ws = new WebSocket(url, { ...(opts.origin ? { origin: opts.origin } : {}), ...(opts.ca ? { ca: opts.ca } : {}), headers: opts.headers ?? {}, autoPong: opts.autoPong ?? true });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);

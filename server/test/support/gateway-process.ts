@@ -16,6 +16,8 @@ export class GatewayChild {
   private constructor(
     readonly child: ChildProcess,
     readonly env: Record<string, string>,
+    /** With TLS_CERT_FILE: the CA its certificate is checked against (HTTPS health polling). */
+    readonly ca?: Buffer,
   ) {
     collectLines(child, this.lines);
   }
@@ -25,22 +27,27 @@ export class GatewayChild {
     return `${this.env['TLS_CERT_FILE'] ? 'https' : 'http'}://127.0.0.1:${this.env['HTTP_PORT']}`;
   }
 
-  /** A request to the gateway's HTTP port, trusting `TEST_CA_FILE` (or the certificate itself) for HTTPS. */
+  /** A request to the gateway's HTTP port, trusting the given CA, `TEST_CA_FILE` or the certificate itself for HTTPS. */
   fetch(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<TlsResponse> {
     const caFile = this.env['TEST_CA_FILE'] ?? this.env['TLS_CERT_FILE'];
-    return tlsFetch(`${this.httpUrl}${path}`, { ...init, ...(caFile ? { ca: readFileSync(caFile) } : {}) });
+    const ca = this.ca ?? (caFile ? readFileSync(caFile) : undefined);
+    return tlsFetch(`${this.httpUrl}${path}`, { ...init, ...(ca ? { ca } : {}) });
   }
 
-  static async start(env: Record<string, string>): Promise<GatewayChild> {
+  /** `status` of GET /healthz (over HTTPS with the test CA when the gateway has a certificate). */
+  private async health(): Promise<string> {
+    const r = await this.fetch('/healthz');
+    return ((await r.json()) as { status: string }).status;
+  }
+
+  static async start(env: Record<string, string>, opts: { ca?: Buffer } = {}): Promise<GatewayChild> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const g = new GatewayChild(child, env);
+    const g = new GatewayChild(child, env, opts.ca);
     const until = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${g.lines.slice(-20).join('\n')}`);
       try {
-        const r = await g.fetch('/healthz');
-        const body = (await r.json()) as { status: string };
-        if (body.status !== 'starting') return g;
+        if ((await g.health()) !== 'starting') return g;
       } catch {
         // not listening yet
       }

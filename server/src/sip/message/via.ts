@@ -21,6 +21,8 @@ export interface ViaInfo {
   /** RFC 3581: a number once filled in, `true` when the client sent a bare `;rport`. */
   rport: number | true | undefined;
   maddr: string | undefined;
+  /** RFC 5923 4: the sender offers this connection for requests to its sent-by. */
+  alias: boolean;
 }
 
 const SWS = '[ \\t]*';
@@ -70,6 +72,7 @@ export function parseVia(viaParm: string, grammar = true): ViaInfo | undefined {
     received: param('received')?.value,
     rport: rport === undefined ? undefined : rport.value === undefined ? true : portNumber(rport.value),
     maddr: param('maddr')?.value,
+    alias: param('alias') !== undefined,
   };
 }
 

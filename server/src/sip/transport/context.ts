@@ -43,6 +43,8 @@ export interface ConnectionFlow extends SipFlow {
   close(reason: string): void;
   /** Settles when the underlying socket is gone (after close() or when the peer left). */
   readonly finished: Promise<void>;
+  /** TLS: true when the peer's trusted certificate names `host` (RFC 5923 aliases). */
+  readonly certifies?: (host: string) => boolean;
 }
 
 /** What the layer gives to each transport: shared limits, clock, counters and the connection registry. */

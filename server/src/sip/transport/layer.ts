@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { TransportLimits } from '../constants.js';
 import { newStats, type ConnectionFlow, type Limits, type TransportContext, type TransportStats } from './context.js';
-import { parseUdpFlowId, sameEndpoint } from './endpoint.js';
+import { endpointKey, parseUdpFlowId, sameEndpoint } from './endpoint.js';
 import { TcpTransport } from './tcp.js';
 import { TlsTransportParts, type TlsTransportOptions } from './tls.js';
 import type { Endpoint, InboundMessage, SipFlow, SipProtocol, TransportLayer } from './types.js';
@@ -37,6 +37,8 @@ export class TransportLayerImpl implements TransportLayer {
   private messageHandler: ((m: InboundMessage) => void) | undefined;
   private readonly closedHandlers: ((flow: SipFlow, reason: string) => void)[] = [];
   private readonly connections = new Map<string, ConnectionFlow>();
+  /** RFC 5923 aliases: `address:port` a TLS peer named as its sent-by -> the connection it offered. */
+  private readonly aliases = new Map<string, ConnectionFlow>();
   private readonly counters: TransportStats = newStats();
   private seq = 0;
   private closing: Promise<void> | undefined;
@@ -63,7 +65,8 @@ export class TransportLayerImpl implements TransportLayer {
         for (const c of this.connections.values()) {
           if (c.protocol === protocol && c.open && sameEndpoint(c.remote, target)) return c;
         }
-        return undefined;
+        const alias = this.aliases.get(endpointKey(target));
+        return alias && alias.protocol === protocol && alias.open ? alias : undefined;
       },
     };
   }
@@ -141,6 +144,18 @@ export class TransportLayerImpl implements TransportLayer {
     }
   }
 
+  /**
+   * RFC 5923 4-5: a request on a TLS connection whose top Via has `alias` offers that connection
+   * for requests to its sent-by. It is taken only when the peer's certificate is trusted and names
+   * the sent-by host (5.3), so nobody can capture another host's traffic. Returns whether it was.
+   */
+  addAlias(flow: SipFlow, sentBy: Endpoint): boolean {
+    const conn = this.connections.get(flow.id);
+    if (!conn || conn.protocol !== 'TLS' || !conn.certifies?.(sentBy.address)) return false;
+    this.aliases.set(endpointKey(sentBy), conn);
+    return true;
+  }
+
   getFlow(id: string): SipFlow | undefined {
     const conn = this.connections.get(id);
     if (conn) return conn;
@@ -193,6 +208,7 @@ export class TransportLayerImpl implements TransportLayer {
   private unregister(conn: ConnectionFlow, reason: string): void {
     if (this.connections.get(conn.id) !== conn) return;
     this.connections.delete(conn.id);
+    for (const [key, c] of this.aliases) if (c === conn) this.aliases.delete(key);
     for (const h of this.closedHandlers) {
       try {
         h(conn, reason);

@@ -28,6 +28,8 @@ export class TcpConnection implements ConnectionFlow {
     readonly id: string,
     readonly protocol: 'TCP' | 'TLS' = 'TCP',
     readonly tlsPeer?: TlsPeer,
+    /** TLS: true when the peer's certificate names `host` (RFC 5923 5.3 / RFC 5922 7.1) and is trusted. */
+    readonly certifies?: (host: string) => boolean,
   ) {
     const { limits, clock } = ctx;
     this.remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };

@@ -28,6 +28,8 @@ export interface StreamKind {
   readonly readyEvent: 'connect' | 'secureConnect';
   /** TLS: what the peer's certificate proved; an Error refuses the connection (outbound: an untrusted server). */
   peer?(socket: net.Socket, direction: 'in' | 'out'): TlsPeer | Error;
+  /** TLS: a check that the peer's certificate names a host (for RFC 5923 aliases). */
+  certifies?(socket: net.Socket): (host: string) => boolean;
 }
 
 export const TCP_KIND: StreamKind = {
@@ -121,7 +123,7 @@ export class TcpTransport {
         done();
         if (proto === 'TLS') this.ctx.stats.tlsConnected++;
         else this.ctx.stats.tcpConnected++;
-        resolve(new TcpConnection(this.ctx, socket, this.ctx.nextConnectionId(this.kind.prefix), proto, peer));
+        resolve(new TcpConnection(this.ctx, socket, this.ctx.nextConnectionId(this.kind.prefix), proto, peer, this.kind.certifies?.(socket)));
       });
     });
   }
@@ -145,7 +147,7 @@ export class TcpTransport {
     }
     if (this.kind.protocol === 'TLS') this.ctx.stats.tlsAccepted++;
     else this.ctx.stats.tcpAccepted++;
-    new TcpConnection(this.ctx, socket, this.ctx.nextConnectionId(this.kind.prefix), this.kind.protocol, peer);
+    new TcpConnection(this.ctx, socket, this.ctx.nextConnectionId(this.kind.prefix), this.kind.protocol, peer, this.kind.certifies?.(socket));
   }
 
   /** Stops listening and abandons connects in progress; the layer closes open connections. */

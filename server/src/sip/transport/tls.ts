@@ -79,6 +79,16 @@ export class TlsTransportParts {
         rejectUnauthorized: false,
       }),
     peer: (socket, direction) => this.peer(socket as tls.TLSSocket, direction),
+    certifies: (socket) => {
+      const s = socket as tls.TLSSocket;
+      return (host) => {
+        const cert = s.getPeerCertificate(false);
+        if (!cert || !cert.fingerprint256) return false;
+        // RFC 5923 5.3: only a certificate we trust (a valid chain, or pinned) that names the host.
+        const trusted = s.authorized || this.opts.trustedFingerprints.has(fp(cert.fingerprint256));
+        return trusted && tls.checkServerIdentity(host, cert) === undefined;
+      };
+    },
   };
 
   private peer(socket: tls.TLSSocket, direction: 'in' | 'out'): TlsPeer | Error {

@@ -121,9 +121,11 @@ describe('parseVia / topVia', () => {
   it('reads one via-parm, with a bare rport as true', () => {
     expect(parseVia('SIP/2.0/udp host.example.com:5062;branch=z9hG4bKx;rport;maddr=239.1.1.1')).toEqual({
       version: 'SIP/2.0', transport: 'UDP', host: 'host.example.com', port: 5062, branch: 'z9hG4bKx',
-      received: undefined, rport: true, maddr: '239.1.1.1',
+      received: undefined, rport: true, maddr: '239.1.1.1', alias: false,
     });
     expect(parseVia('SIP/2.0/UDP 192.0.2.15;;')).toBeUndefined();
+    // RFC 5923 4: `alias` offers the connection for requests to the sent-by.
+    expect(parseVia('SIP/2.0/TLS 192.0.2.15:5061;branch=z9hG4bKy;alias')?.alias).toBe(true);
   });
 
   it('takes the first value of the first Via field of a parsed message', () => {
@@ -135,7 +137,7 @@ describe('parseVia / topVia', () => {
 describe('responseDestination (RFC 3261 18.2.2, RFC 3581 4, RFC 7118 5)', () => {
   const via = (v: Partial<ViaInfo>): ViaInfo => ({
     version: 'SIP/2.0', transport: 'UDP', host: 'phone.example.com', port: undefined, branch: 'z9hG4bK1',
-    received: undefined, rport: undefined, maddr: undefined, ...v,
+    received: undefined, rport: undefined, maddr: undefined, alias: false, ...v,
   });
   const udp = { id: 'udp:203.0.113.9:40123', protocol: 'UDP' as const, reliable: false, remote: src };
   const tcp = { id: 'tcp:7', protocol: 'TCP' as const, reliable: true, remote: src };
