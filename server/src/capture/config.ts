@@ -1,5 +1,13 @@
 import type { Language } from '../handoff/index.js';
 import type { KnownBrand } from './validate/index.js';
+import type { CaptureField } from './events.js';
+
+/** Timers and attempts one field may set for itself (the configuration file's `capture.fields`). */
+export interface FieldPolicy {
+  readonly firstDigitMs?: number;
+  readonly interDigitMs?: number;
+  readonly maxAttempts?: number;
+}
 
 /**
  * Capture timers and limits, in one place (design.md practice 5). Tests run them on the fake clock.
@@ -23,6 +31,8 @@ export interface CaptureConfig {
   readonly maxExpiryYears: number;
   /** Say "you will now be returned to your agent" after the outcome (off when the gateway hangs up). */
   readonly handbackPrompt: boolean;
+  /** Per-field overrides of firstDigitMs, interDigitMs and maxAttempts. */
+  readonly fields?: Readonly<Partial<Record<CaptureField, FieldPolicy>>>;
   /** The merchant's accepted brands; undefined: any valid card. */
   readonly allowedBrands?: (merchantId: string) => readonly KnownBrand[] | undefined;
 }

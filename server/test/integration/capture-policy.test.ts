@@ -13,7 +13,8 @@ import { runSipp, type SippResult } from '../support/sipp.js';
 /**
  * Capture policy from the configuration file (docs/operations.md, "Capture policy"): a gateway
  * started with TONEGATE_CONFIG whose `capture:` section lowers the attempts to 1 for everyone,
- * gives one merchant 3 attempts back, another a 1-second first-digit timeout, a third RuPay only. Real SIPp calls in
+ * gives one merchant 3 attempts back, another a 1-second first-digit timeout, a third RuPay only,
+ * a fourth 3 attempts but 1 for the expiry date. Real SIPp calls in
  * transfer mode (RFC 2833 keys) show each setting takes effect, against a control call each.
  */
 const POLICY = `
@@ -23,6 +24,7 @@ capture:
     M-THREE-TRIES: { maxAttempts: 3 }
     M-QUICK: { firstDigitSeconds: 1 }
     M-RUPAY-ONLY: { allowedBrands: [rupay] }
+    M-EXPIRY-ONCE: { maxAttempts: 3, fields: { expiry: { maxAttempts: 1 } } }
 `;
 const BAD_LUHN = '4111111111111112';
 const VISA = '4111111111111111';
@@ -67,18 +69,19 @@ const untilFailure = (c: Call): number => {
 };
 
 describe('capture policy from the configuration file', () => {
-  let results: Record<'oneTry' | 'threeTries' | 'defaultTimeout' | 'quickTimeout' | 'rupayOnly', Call>;
+  let results: Record<'oneTry' | 'threeTries' | 'defaultTimeout' | 'quickTimeout' | 'rupayOnly' | 'expiryOnce', Call>;
   beforeAll(async () => {
     const card: PayStep[] = [{ pauseMs: 1500 }, { keys: `${BAD_LUHN}#` }, { keys: `${VISA}#` }, { keys: '1230' }, { keys: '123' }, { pauseMs: 3000 }, { keys: OTP }];
     // The same first card number for both: after it, the one-try call is hung up on.
-    const [oneTry, threeTries, defaultTimeout, quickTimeout, rupayOnly] = await Promise.all([
+    const [oneTry, threeTries, defaultTimeout, quickTimeout, rupayOnly, expiryOnce] = await Promise.all([
       call('M-DEMO-01', card.slice(0, 2)),
       call('M-THREE-TRIES', card),
       call('M-DEMO-01', []),
       call('M-QUICK', []),
       call('M-RUPAY-ONLY', [{ pauseMs: 1500 }, { keys: `${VISA}#` }]),
+      call('M-EXPIRY-ONCE', [{ pauseMs: 1500 }, { keys: `${BAD_LUHN}#` }, { keys: `${VISA}#` }, { keys: '0120' }]),
     ]);
-    results = { oneTry: oneTry!, threeTries: threeTries!, defaultTimeout: defaultTimeout!, quickTimeout: quickTimeout!, rupayOnly: rupayOnly! };
+    results = { oneTry: oneTry!, threeTries: threeTries!, defaultTimeout: defaultTimeout!, quickTimeout: quickTimeout!, rupayOnly: rupayOnly!, expiryOnce: expiryOnce! };
   }, 150_000);
 
   it('capture.maxAttempts 1: one invalid card number ends the attempt', () => {
@@ -114,5 +117,12 @@ describe('capture policy from the configuration file', () => {
     expect(c.sipp.code, c.sipp.errors).toBe(0);
     expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'too-many-attempts', card: null });
     expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'brand-not-allowed', 0]]);
+  });
+
+  it('a per-field maxAttempts of 1 for the expiry ends the attempt at the first bad expiry, the card number keeping its 3', () => {
+    const c = results.expiryOnce;
+    expect(c.sipp.code, c.sipp.errors).toBe(0);
+    expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'too-many-attempts' });
+    expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'luhn', 2], ['expiry', 'expired', 0]]);
   });
 });

@@ -27,7 +27,18 @@ describe('capture policy', () => {
     expect(captureOverrides(undefined, 'M1')).toEqual({});
   });
 
+  it('per-field settings merge field by field, the merchant\'s over the global ones', () => {
+    const p = capturePolicySchema.parse({
+      fields: { cvv: { maxAttempts: 1, interDigitSeconds: 3 }, otp: { firstDigitSeconds: 20 } },
+      merchants: { M3: { fields: { cvv: { maxAttempts: 2 } } } },
+    });
+    expect(captureOverrides(p, 'M3')).toEqual({ fields: { cvv: { maxAttempts: 2, interDigitMs: 3000 }, otp: { firstDigitMs: 20_000 } } });
+    expect(captureOverrides(p)).toEqual({ fields: { cvv: { maxAttempts: 1, interDigitMs: 3000 }, otp: { firstDigitMs: 20_000 } } });
+  });
+
   it.each([
+    [{ fields: { pin: { maxAttempts: 1 } } }, 'fields'],
+    [{ fields: { cvv: { maxResends: 1 } } }, 'fields.cvv'],
     [{ maxAttempts: 0 }, 'maxAttempts'],
     [{ firstDigitSeconds: 0.5 }, 'firstDigitSeconds'],
     [{ allowedBrands: [] }, 'allowedBrands'],

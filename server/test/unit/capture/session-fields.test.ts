@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { CaptureState } from '../../../src/capture/index.js';
+import { flush, harness } from './fakes.js';
+
+describe('CaptureSession: per-field timers and attempts (CaptureConfig.fields)', () => {
+  it('a field with its own maxAttempts ends the attempt at its count while the others keep theirs', async () => {
+    const h = harness({ config: { maxAttempts: 3, fields: { expiry: { maxAttempts: 1 } } } });
+    await h.session.start();
+    await flush();
+    await h.key('4111111111111112#');
+    expect(h.of('field.failed')).toMatchObject([{ field: 'pan', reason: 'luhn', attemptsLeft: 2 }]);
+    await h.key('4111111111111111#0120');
+    expect(h.of('field.failed').at(-1)).toMatchObject({ field: 'expiry', reason: 'expired', attemptsLeft: 0 });
+    const result = await h.session.done;
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'too-many-attempts' });
+  });
+
+  it('a field with its own first-digit timeout times out then, the others at the session-wide one', async () => {
+    const h = harness({ config: { firstDigitMs: 10_000, fields: { expiry: { firstDigitMs: 3_000 } } } });
+    await h.session.start();
+    await flush();
+    h.clock.advance(9_999);
+    await flush();
+    expect(h.of('field.failed')).toEqual([]);
+    await h.key('4111111111111111#');
+    expect(h.session.state).toBe(CaptureState.Expiry);
+    h.clock.advance(2_999);
+    await flush();
+    expect(h.of('field.failed')).toEqual([]);
+    h.clock.advance(1);
+    await flush();
+    expect(h.of('field.failed')).toMatchObject([{ field: 'expiry', reason: 'no-input', attemptsLeft: 2 }]);
+  });
+});
