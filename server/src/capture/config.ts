@@ -33,6 +33,8 @@ export interface CaptureConfig {
   readonly handbackPrompt: boolean;
   /** Per-field overrides of firstDigitMs, interDigitMs and maxAttempts. */
   readonly fields?: Readonly<Partial<Record<CaptureField, FieldPolicy>>>;
+  /** Card number lengths accepted, within ISO/IEC 7812-1's 13-19 (the brand's own lengths still apply); undefined: 13-19. */
+  readonly panLength?: { readonly min: number; readonly max: number };
   /** The merchant's accepted brands; undefined: any valid card. */
   readonly allowedBrands?: (merchantId: string) => readonly KnownBrand[] | undefined;
 }

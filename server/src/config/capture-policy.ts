@@ -26,6 +26,11 @@ const policyFields = {
   maxAttempts: z.number().int().min(1).max(10).optional().meta({ description: 'Failures of one field that end the attempt.' }),
   maxResends: z.number().int().min(0).max(10).optional().meta({ description: 'New OTPs the customer may ask for.' }),
   allowedBrands: z.array(z.enum(CARD_BRANDS)).min(1).optional().meta({ description: 'Card brands accepted; unset: any valid card.' }),
+  panLength: z
+    .strictObject({ min: z.number().int().min(13).max(19), max: z.number().int().min(13).max(19) })
+    .refine((l) => l.min <= l.max, { message: 'min must not be above max', path: ['min'] })
+    .optional()
+    .meta({ description: 'Card number lengths accepted (ISO/IEC 7812-1: 13-19); the brand\'s own lengths still apply.' }),
   fields: z
     .strictObject(Object.fromEntries(FIELDS.map((f) => [f, fieldPolicySchema.optional()])) as Record<Field, z.ZodOptional<typeof fieldPolicySchema>>)
     .optional()
@@ -54,6 +59,7 @@ export interface FieldOverrides {
 }
 export interface CaptureOverrides extends FieldOverrides {
   sessionMs?: number;
+  panLength?: { min: number; max: number };
   maxResends?: number;
   fields?: Partial<Record<Field, FieldOverrides>>;
 }
@@ -72,6 +78,7 @@ function toOverrides(p: z.output<typeof overrideSchema>): CaptureOverrides {
   const out: CaptureOverrides = toFieldOverrides(p);
   if (p.sessionSeconds !== undefined) out.sessionMs = Math.round(p.sessionSeconds * 1000);
   if (p.maxResends !== undefined) out.maxResends = p.maxResends;
+  if (p.panLength) out.panLength = { ...p.panLength };
   if (p.fields) out.fields = Object.fromEntries(Object.entries(p.fields).filter(([, f]) => f).map(([k, f]) => [k, toFieldOverrides(f!)]));
   return out;
 }

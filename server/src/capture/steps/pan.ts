@@ -8,6 +8,8 @@ export const PAN_MAX = 19;
 export interface PanHooks {
   /** The merchant's accepted brands (undefined: any). */
   readonly allowedBrands?: readonly KnownBrand[] | undefined;
+  /** Lengths the deployment accepts (capture policy `panLength`), within 13-19; undefined: 13-19. */
+  readonly lengths?: { readonly min: number; readonly max: number } | undefined;
   /** The leading digits identify a brand (announced once per brand while typing). */
   onBrand(brand: CardBrand): void;
   /** The PAN is complete and Luhn-valid: brand + first 6 / last 4 only. */
@@ -20,13 +22,14 @@ export type PanSpec = FieldSpec & { brand(): CardBrand };
 export function panSpec(buffer: SensitiveDigits, hooks: PanHooks): PanSpec {
   let announced: CardBrand = 'unknown';
   let valid: CardBrand = 'unknown';
+  const length = () => ({ min: Math.max(MIN_MASKABLE_PAN, hooks.lengths?.min ?? 0), max: Math.min(PAN_MAX, hooks.lengths?.max ?? PAN_MAX) });
   return {
     field: 'pan',
     buffer,
     hashSubmits: true,
     hashResends: false,
     submitOnPause: true,
-    length: () => ({ min: MIN_MASKABLE_PAN, max: PAN_MAX }),
+    length,
     prompt: (lead) => (lead ? [lead, 'enter.pan'] : ['enter.pan', 'star.clears']),
     onDigit() {
       if (buffer.length > 6) return; // the IIN is decided by then
@@ -37,6 +40,8 @@ export function panSpec(buffer: SensitiveDigits, hooks: PanHooks): PanSpec {
       }
     },
     validate() {
+      const { min, max } = length();
+      if (buffer.length < min || buffer.length > max) return { ok: false, reason: 'bad-length' };
       const r = buffer.withValue((d) => checkPan(d, hooks.allowedBrands));
       if (r.ok) return { ok: true };
       return { ok: false, reason: r.reason === 'not-digits' ? 'bad-length' : r.reason };

@@ -31,4 +31,15 @@ describe('CaptureSession: per-field timers and attempts (CaptureConfig.fields)',
     await flush();
     expect(h.of('field.failed')).toMatchObject([{ field: 'expiry', reason: 'no-input', attemptsLeft: 2 }]);
   });
+
+  it('panLength 16-16 refuses a valid 15-digit Amex as bad-length and submits a 16-digit card at its 16th digit', async () => {
+    const h = harness({ config: { panLength: { min: 16, max: 16 } } });
+    await h.session.start();
+    await flush();
+    expect(h.of('field.started')[0]).toMatchObject({ field: 'pan', length: { min: 16, max: 16 } });
+    await h.key('378282246310005#');
+    expect(h.of('field.failed')).toMatchObject([{ field: 'pan', reason: 'bad-length', attemptsLeft: 2 }]);
+    await h.key('4111111111111111');
+    expect(h.session.state).toBe(CaptureState.Expiry);
+  });
 });

@@ -27,6 +27,12 @@ describe('capture policy', () => {
     expect(captureOverrides(undefined, 'M1')).toEqual({});
   });
 
+  it('panLength passes through, the merchant\'s replacing the global one', () => {
+    const p = capturePolicySchema.parse({ panLength: { min: 16, max: 16 }, merchants: { AMEX: { panLength: { min: 15, max: 16 } } } });
+    expect(captureOverrides(p)).toEqual({ panLength: { min: 16, max: 16 } });
+    expect(captureOverrides(p, 'AMEX')).toEqual({ panLength: { min: 15, max: 16 } });
+  });
+
   it('per-field settings merge field by field, the merchant\'s over the global ones', () => {
     const p = capturePolicySchema.parse({
       fields: { cvv: { maxAttempts: 1, interDigitSeconds: 3 }, otp: { firstDigitSeconds: 20 } },
@@ -38,6 +44,9 @@ describe('capture policy', () => {
 
   it.each([
     [{ fields: { pin: { maxAttempts: 1 } } }, 'fields'],
+    [{ panLength: { min: 17, max: 16 } }, 'panLength.min'],
+    [{ panLength: { min: 12, max: 16 } }, 'panLength.min'],
+    [{ panLength: { min: 16, max: 20 } }, 'panLength.max'],
     [{ fields: { cvv: { maxResends: 1 } } }, 'fields.cvv'],
     [{ maxAttempts: 0 }, 'maxAttempts'],
     [{ firstDigitSeconds: 0.5 }, 'firstDigitSeconds'],
