@@ -96,6 +96,8 @@ describe('capture policy from the configuration file', () => {
     expect(c.sipp.code, c.sipp.errors).toBe(0);
     expect(c.session).toMatchObject({ outcome: 'paid', card: { brand: 'visa', last4: '1111' } });
     expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'luhn', 2]]);
+    // The customer is told what is left (clips en/attempts.left.1, the number, .2).
+    expect(c.events.some((e) => e.type === 'prompt.playing' && e.prompts.includes('attempts.left'))).toBe(true);
   });
 
   it('a merchant override of firstDigitSeconds 1 times out about 9 s sooner than the 10 s default', () => {

@@ -42,4 +42,17 @@ describe('CaptureSession: per-field timers and attempts (CaptureConfig.fields)',
     await h.key('4111111111111111');
     expect(h.session.state).toBe(CaptureState.Expiry);
   });
+
+  it('the re-prompt after a failure says the attempts left under the configured count; an agent retry does not', async () => {
+    const h = harness({ config: { maxAttempts: 5 } });
+    await h.session.start();
+    await flush();
+    await h.key('4111111111111112#');
+    expect(h.port.plays.at(-1)!.items).toEqual(['invalid.pan', { id: 'attempts.left', n: 4 }, 'enter.pan']);
+    expect(h.of('prompt.playing').at(-1)!.prompts).toContain('attempts.left');
+    await h.key('4111111111111111#');
+    expect(h.session.onAgentCommand({ type: 'field.retry', field: 'pan' })).toEqual({ ok: true });
+    await flush();
+    expect(h.port.plays.at(-1)!.items).toEqual(['agent.retry', 'enter.pan']);
+  });
 });
