@@ -35,6 +35,8 @@ export interface CaptureConfig {
   readonly fields?: Readonly<Partial<Record<CaptureField, FieldPolicy>>>;
   /** Card number lengths accepted, within ISO/IEC 7812-1's 13-19 (the brand's own lengths still apply); undefined: 13-19. */
   readonly panLength?: { readonly min: number; readonly max: number };
+  /** What ends the card number: `#` (default), or `none` (a pause after 13+ digits, or the longest length). */
+  readonly panTerminator?: '#' | 'none';
   /** The merchant's accepted brands; undefined: any valid card. */
   readonly allowedBrands?: (merchantId: string) => readonly KnownBrand[] | undefined;
 }

@@ -72,6 +72,7 @@ export class SessionRuntime {
     const pan = panSpec(card.pan, {
       allowedBrands: cfg.allowedBrands?.(deps.txn.merchantId),
       lengths: cfg.panLength,
+      terminator: cfg.panTerminator,
       onBrand: (brand) => this.publish({ type: 'card.identified', brand, complete: false }),
       onCard: (brand, masked) => {
         this.publish({ type: 'card.identified', brand, complete: true, first6: masked.first6, last4: masked.last4 });

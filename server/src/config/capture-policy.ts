@@ -31,6 +31,7 @@ const policyFields = {
     .refine((l) => l.min <= l.max, { message: 'min must not be above max', path: ['min'] })
     .optional()
     .meta({ description: 'Card number lengths accepted (ISO/IEC 7812-1: 13-19); the brand\'s own lengths still apply.' }),
+  panTerminator: z.enum(['#', 'none']).optional().meta({ description: 'What ends the card number: # (default), or none (a pause after 13+ digits, or the longest length).' }),
   fields: z
     .strictObject(Object.fromEntries(FIELDS.map((f) => [f, fieldPolicySchema.optional()])) as Record<Field, z.ZodOptional<typeof fieldPolicySchema>>)
     .optional()
@@ -60,6 +61,7 @@ export interface FieldOverrides {
 export interface CaptureOverrides extends FieldOverrides {
   sessionMs?: number;
   panLength?: { min: number; max: number };
+  panTerminator?: '#' | 'none';
   maxResends?: number;
   fields?: Partial<Record<Field, FieldOverrides>>;
 }
@@ -79,6 +81,7 @@ function toOverrides(p: z.output<typeof overrideSchema>): CaptureOverrides {
   if (p.sessionSeconds !== undefined) out.sessionMs = Math.round(p.sessionSeconds * 1000);
   if (p.maxResends !== undefined) out.maxResends = p.maxResends;
   if (p.panLength) out.panLength = { ...p.panLength };
+  if (p.panTerminator) out.panTerminator = p.panTerminator;
   if (p.fields) out.fields = Object.fromEntries(Object.entries(p.fields).filter(([, f]) => f).map(([k, f]) => [k, toFieldOverrides(f!)]));
   return out;
 }

@@ -10,6 +10,8 @@ export interface PanHooks {
   readonly allowedBrands?: readonly KnownBrand[] | undefined;
   /** Lengths the deployment accepts (capture policy `panLength`), within 13-19; undefined: 13-19. */
   readonly lengths?: { readonly min: number; readonly max: number } | undefined;
+  /** `none`: `#` does not end the number and the prompt does not ask for it (capture policy `panTerminator`). */
+  readonly terminator?: '#' | 'none' | undefined;
   /** The leading digits identify a brand (announced once per brand while typing). */
   onBrand(brand: CardBrand): void;
   /** The PAN is complete and Luhn-valid: brand + first 6 / last 4 only. */
@@ -18,7 +20,7 @@ export interface PanHooks {
 
 export type PanSpec = FieldSpec & { brand(): CardBrand };
 
-/** Card number: `#` ends it (or the 19th digit); Luhn, brand, merchant allow-list. */
+/** Card number: `#` ends it (unless the terminator is `none`), or a pause, or its longest length; Luhn, brand, merchant allow-list. */
 export function panSpec(buffer: SensitiveDigits, hooks: PanHooks): PanSpec {
   let announced: CardBrand = 'unknown';
   let valid: CardBrand = 'unknown';
@@ -26,11 +28,14 @@ export function panSpec(buffer: SensitiveDigits, hooks: PanHooks): PanSpec {
   return {
     field: 'pan',
     buffer,
-    hashSubmits: true,
+    hashSubmits: hooks.terminator !== 'none',
     hashResends: false,
     submitOnPause: true,
     length,
-    prompt: (lead) => (lead ? [lead, 'enter.pan'] : ['enter.pan', 'star.clears']),
+    prompt: (lead) => {
+      const ask = hooks.terminator === 'none' ? 'enter.pan.no-hash' : 'enter.pan';
+      return lead ? [lead, ask] : [ask, 'star.clears'];
+    },
     onDigit() {
       if (buffer.length > 6) return; // the IIN is decided by then
       const b = buffer.withValue((d) => detectBrand(d));

@@ -55,4 +55,18 @@ describe('CaptureSession: per-field timers and attempts (CaptureConfig.fields)',
     await flush();
     expect(h.port.plays.at(-1)!.items).toEqual(['agent.retry', 'enter.pan']);
   });
+
+  it('panTerminator none: the prompt does not ask for #, # does not end the number, a pause does', async () => {
+    const h = harness({ config: { panTerminator: 'none' } });
+    await h.session.start();
+    await flush();
+    expect(h.port.plays.at(-1)!.items).toEqual(['enter.pan.no-hash', 'star.clears']);
+    await h.key('4111111111111111#');
+    expect(h.session.state).toBe(CaptureState.Pan);
+    expect(h.of('field.failed')).toEqual([]);
+    h.clock.advance(5_000);
+    await flush();
+    expect(h.session.state).toBe(CaptureState.Expiry);
+    expect(h.of('field.completed').map((e) => e.field)).toEqual(['pan']);
+  });
 });

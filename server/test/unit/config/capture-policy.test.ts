@@ -27,10 +27,10 @@ describe('capture policy', () => {
     expect(captureOverrides(undefined, 'M1')).toEqual({});
   });
 
-  it('panLength passes through, the merchant\'s replacing the global one', () => {
-    const p = capturePolicySchema.parse({ panLength: { min: 16, max: 16 }, merchants: { AMEX: { panLength: { min: 15, max: 16 } } } });
+  it('panLength and panTerminator pass through, the merchant\'s replacing the global ones', () => {
+    const p = capturePolicySchema.parse({ panLength: { min: 16, max: 16 }, merchants: { AMEX: { panLength: { min: 15, max: 16 }, panTerminator: 'none' } } });
     expect(captureOverrides(p)).toEqual({ panLength: { min: 16, max: 16 } });
-    expect(captureOverrides(p, 'AMEX')).toEqual({ panLength: { min: 15, max: 16 } });
+    expect(captureOverrides(p, 'AMEX')).toEqual({ panLength: { min: 15, max: 16 }, panTerminator: 'none' });
   });
 
   it('per-field settings merge field by field, the merchant\'s over the global ones', () => {
@@ -44,6 +44,7 @@ describe('capture policy', () => {
 
   it.each([
     [{ fields: { pin: { maxAttempts: 1 } } }, 'fields'],
+    [{ panTerminator: '*' }, 'panTerminator'],
     [{ panLength: { min: 17, max: 16 } }, 'panLength.min'],
     [{ panLength: { min: 12, max: 16 } }, 'panLength.min'],
     [{ panLength: { min: 16, max: 20 } }, 'panLength.max'],
