@@ -39,6 +39,7 @@ beforeAll(async () => {
     TRUSTED_PEERS: '127.0.0.1/32',
     PAYMENT_API_URL: 'https://127.0.0.1:9/pg',
     SIP_PORT: String(await freePort()),
+    SIP_TLS_PORT: String(await freePort()),
     HTTP_PORT: String(await freePort()),
     METRICS_HOST: '127.0.0.1',
     METRICS_PORT: String(await freePort()),
@@ -100,23 +101,22 @@ describe('a complete production configuration', () => {
   });
 
   it.each(['/demo/sms', '/phone', '/agent-jssip'])('does not serve the demo route %s', async (path) => {
-    const r = await fetch(`${gw.httpUrl}${path}`);
-    expect(r.status).toBe(404);
+    expect((await gw.request(path)).status).toBe(404);
   });
 
   it('serves /metrics on the internal listener only', async () => {
-    expect((await fetch(`${gw.httpUrl}/metrics`)).status).toBe(404);
+    expect((await gw.request('/metrics')).status).toBe(404);
     const r = await fetch(`http://127.0.0.1:${complete['METRICS_PORT']}/metrics`);
     expect(r.status).toBe(200);
     expect(await r.text()).toMatch(/^# HELP /m);
   });
 
   it('an agent signs in with the password of its hashed entry, and the supervisor token from its _FILE works', async () => {
-    const login = (password: string): Promise<Response> =>
-      fetch(`${gw.httpUrl}/api/agents/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'agent-7', password }) });
+    const login = (password: string) =>
+      gw.request('/api/agents/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'agent-7', password }) });
     expect((await login('not the password at all')).status).toBe(401);
     expect((await login(AGENT_PASSWORD)).status).toBe(200);
-    const sessions = await fetch(`${gw.httpUrl}/api/sessions`, { headers: { authorization: `Bearer ${SECRETS.SUPERVISOR_TOKEN}` } });
+    const sessions = await gw.request('/api/sessions', { headers: { authorization: `Bearer ${SECRETS.SUPERVISOR_TOKEN}` } });
     expect(sessions.status).toBe(200);
   });
 });

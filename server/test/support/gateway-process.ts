@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { collectLines } from './lines.js';
 
@@ -18,9 +21,52 @@ export class GatewayChild {
     collectLines(child, this.lines);
   }
 
+  /** `https` once {@link request} found the HTTP port speaking TLS (a certificate is configured). */
+  #scheme: 'http' | 'https' = 'http';
+
   get httpUrl(): string {
-    return `http://127.0.0.1:${this.env['HTTP_PORT']}`;
+    return `${this.#scheme}://127.0.0.1:${this.env['HTTP_PORT']}`;
   }
+
+  /**
+   * A request to the HTTP port, plain or TLS: with TLS_CERT_FILE set it tries HTTPS first, trusting
+   * that certificate (its name is not checked: the test certificate is not issued for 127.0.0.1),
+   * and falls back to plain HTTP when the port does not speak TLS.
+   */
+  async request(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
+    const cert = this.env['TLS_CERT_FILE'];
+    const once = (scheme: 'http' | 'https'): Promise<{ status: number; text: string }> =>
+      new Promise((resolve, reject) => {
+        const opts = { host: '127.0.0.1', port: Number(this.env['HTTP_PORT']), path, method: init.method ?? 'GET', headers: init.headers ?? {}, timeout: 2000 };
+        const req =
+          scheme === 'https'
+            ? httpsRequest({ ...opts, ca: readFileSync(cert!), checkServerIdentity: () => undefined })
+            : httpRequest(opts);
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.on('error', reject);
+        req.end(init.body);
+      });
+    if (!cert) return once('http');
+    try {
+      const r = await once(this.#scheme === 'http' && !this.#probed ? 'https' : this.#scheme);
+      if (!this.#probed) this.#scheme = 'https';
+      this.#probed = true;
+      return r;
+    } catch (err) {
+      if (this.#probed || (err as NodeJS.ErrnoException).code === 'ECONNREFUSED') throw err;
+      const r = await once('http');
+      this.#scheme = 'http';
+      this.#probed = true;
+      return r;
+    }
+  }
+  #probed = false;
 
   static async start(env: Record<string, string>): Promise<GatewayChild> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -29,8 +75,7 @@ export class GatewayChild {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${g.lines.slice(-20).join('\n')}`);
       try {
-        const r = await fetch(`${g.httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
-        const body = (await r.json()) as { status: string };
+        const body = (JSON.parse((await g.request('/healthz')).text) as { status: string });
         if (body.status !== 'starting') return g;
       } catch {
         // not listening yet
