@@ -1,5 +1,13 @@
 import type { Language } from '../handoff/index.js';
 import type { KnownBrand } from './validate/index.js';
+import type { CaptureField } from './events.js';
+
+/** Timers and attempts one field may set for itself (the configuration file's `capture.fields`). */
+export interface FieldPolicy {
+  readonly firstDigitMs?: number;
+  readonly interDigitMs?: number;
+  readonly maxAttempts?: number;
+}
 
 /**
  * Capture timers and limits, in one place (docs/architecture.md practice 5). Tests run them on the fake clock.
@@ -23,6 +31,12 @@ export interface CaptureConfig {
   readonly maxExpiryYears: number;
   /** Say "you will now be returned to your agent" after the outcome (off when the gateway hangs up). */
   readonly handbackPrompt: boolean;
+  /** Per-field overrides of firstDigitMs, interDigitMs and maxAttempts. */
+  readonly fields?: Readonly<Partial<Record<CaptureField, FieldPolicy>>>;
+  /** Card number lengths accepted, within ISO/IEC 7812-1's 13-19 (the brand's own lengths still apply); undefined: 13-19. */
+  readonly panLength?: { readonly min: number; readonly max: number };
+  /** What ends the card number: `#` (default), or `none` (a pause after 13+ digits, or the longest length). */
+  readonly panTerminator?: '#' | 'none';
   /** The merchant's accepted brands; undefined: any valid card. */
   readonly allowedBrands?: (merchantId: string) => readonly KnownBrand[] | undefined;
 }

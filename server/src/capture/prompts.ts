@@ -13,6 +13,8 @@ export const PROMPTS = {
   },
   'greeting.amount': { en: 'You are paying', hi: 'आप भुगतान कर रहे हैं' },
   'enter.pan': { en: 'Please enter your card number, then press hash.', hi: 'कृपया अपना कार्ड नंबर दर्ज करें, फिर हैश दबाएँ।' },
+  /** With no terminator (capture policy panTerminator none): the number ends at a pause or at its longest. */
+  'enter.pan.no-hash': { en: 'Please enter your card number.', hi: 'कृपया अपना कार्ड नंबर दर्ज करें।' },
   'enter.expiry': {
     en: 'Please enter the expiry date: two digits for the month, then two digits for the year.',
     hi: 'कृपया समाप्ति तिथि दर्ज करें: महीने के दो अंक, फिर साल के दो अंक।',

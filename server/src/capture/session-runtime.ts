@@ -71,17 +71,21 @@ export class SessionRuntime {
     };
     const pan = panSpec(card.pan, {
       allowedBrands: cfg.allowedBrands?.(deps.txn.merchantId),
+      lengths: cfg.panLength,
+      terminator: cfg.panTerminator,
       onBrand: (brand) => this.publish({ type: 'card.identified', brand, complete: false }),
       onCard: (brand, masked) => {
         this.publish({ type: 'card.identified', brand, complete: true, first6: masked.first6, last4: masked.last4 });
         this.persist({ card: { brand, ...masked } });
       },
     });
+    // A field's own timers and attempts (cfg.fields) over the session-wide ones.
+    const hostFor = (field: CaptureField): StepHost => ({ ...host, ...cfg.fields?.[field] });
     this.#steps = {
-      pan: new FieldStep(pan, host),
-      expiry: new FieldStep(expirySpec(card.expiry, () => new Date(o.now()), cfg.maxExpiryYears), host),
-      cvv: new FieldStep(cvvSpec(card.cvv, () => pan.brand()), host),
-      otp: new FieldStep(otpSpec(card.otp, this.#otp), host),
+      pan: new FieldStep(pan, hostFor('pan')),
+      expiry: new FieldStep(expirySpec(card.expiry, () => new Date(o.now()), cfg.maxExpiryYears), hostFor('expiry')),
+      cvv: new FieldStep(cvvSpec(card.cvv, () => pan.brand()), hostFor('cvv')),
+      otp: new FieldStep(otpSpec(card.otp, this.#otp), hostFor('otp')),
     };
   }
 

@@ -7,8 +7,7 @@ import { fileSchema } from './schema.js';
  */
 export function configJsonSchema(): Record<string, unknown> {
   // io 'input': the file holds what the user writes (a list, a number), not the parsed value.
-  const s = z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { ...s, $id: 'https://github.com/tonegate/tonegate/docs/config.schema.json' };
+  return z.toJSONSchema(fileSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 }
 
 /** The file's text: what is committed and what the test compares. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldFailedEvent, SessionEvent } from '../../src/capture/events.js';
 import type { Gateway } from '../../src/gateway.js';
 import type { SessionRecord } from '../../src/store/index.js';
-import { startTestGateway } from '../support/gateway.js';
+import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
@@ -13,7 +13,8 @@ import { runSipp, type SippResult } from '../support/sipp.js';
 /**
  * Capture policy from the configuration file (docs/operations.md, "Capture policy"): a gateway
  * started with TONEGATE_CONFIG whose `capture:` section lowers the attempts to 1 for everyone,
- * gives one merchant 3 attempts back, another a 1-second first-digit timeout, a third RuPay only. Real SIPp calls in
+ * gives one merchant 3 attempts back, another a 1-second first-digit timeout, a third RuPay only,
+ * a fourth 3 attempts but 1 for the expiry date, a fifth no # after the card number. Real SIPp calls in
  * transfer mode (RFC 2833 keys) show each setting takes effect, against a control call each.
  */
 const POLICY = `
@@ -23,6 +24,8 @@ capture:
     M-THREE-TRIES: { maxAttempts: 3 }
     M-QUICK: { firstDigitSeconds: 1 }
     M-RUPAY-ONLY: { allowedBrands: [rupay] }
+    M-EXPIRY-ONCE: { maxAttempts: 3, fields: { expiry: { maxAttempts: 1 } } }
+    M-NO-HASH: { panTerminator: none }
 `;
 const BAD_LUHN = '4111111111111112';
 const VISA = '4111111111111111';
@@ -30,12 +33,13 @@ const OTP = '246810';
 
 let gw: Gateway;
 let target: string;
+let logs: LogSink;
 const events: SessionEvent[] = [];
 
 beforeAll(async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'tg-policy-')), 'tonegate.yaml');
   writeFileSync(file, POLICY);
-  ({ gw, target } = await startTestGateway({ TONEGATE_CONFIG: file, DEMO_OTP: OTP }));
+  ({ gw, target, logs } = await startTestGateway({ TONEGATE_CONFIG: file, DEMO_OTP: OTP }));
   await gw.bus.subscribe((e) => void events.push(e));
 }, 60_000);
 afterAll(async () => {
@@ -67,18 +71,21 @@ const untilFailure = (c: Call): number => {
 };
 
 describe('capture policy from the configuration file', () => {
-  let results: Record<'oneTry' | 'threeTries' | 'defaultTimeout' | 'quickTimeout' | 'rupayOnly', Call>;
+  let results: Record<'oneTry' | 'threeTries' | 'defaultTimeout' | 'quickTimeout' | 'rupayOnly' | 'expiryOnce' | 'noHash', Call>;
   beforeAll(async () => {
     const card: PayStep[] = [{ pauseMs: 1500 }, { keys: `${BAD_LUHN}#` }, { keys: `${VISA}#` }, { keys: '1230' }, { keys: '123' }, { pauseMs: 3000 }, { keys: OTP }];
     // The same first card number for both: after it, the one-try call is hung up on.
-    const [oneTry, threeTries, defaultTimeout, quickTimeout, rupayOnly] = await Promise.all([
+    const [oneTry, threeTries, defaultTimeout, quickTimeout, rupayOnly, expiryOnce, noHash] = await Promise.all([
       call('M-DEMO-01', card.slice(0, 2)),
       call('M-THREE-TRIES', card),
       call('M-DEMO-01', []),
       call('M-QUICK', []),
       call('M-RUPAY-ONLY', [{ pauseMs: 1500 }, { keys: `${VISA}#` }]),
+      call('M-EXPIRY-ONCE', [{ pauseMs: 1500 }, { keys: `${BAD_LUHN}#` }, { keys: `${VISA}#` }, { keys: '0120' }]),
+      // No #: the card number is taken after the 5 s inter-digit pause.
+      call('M-NO-HASH', [{ pauseMs: 1500 }, { keys: VISA }, { pauseMs: 6500 }, { keys: '1230' }, { keys: '123' }, { pauseMs: 3000 }, { keys: OTP }]),
     ]);
-    results = { oneTry: oneTry!, threeTries: threeTries!, defaultTimeout: defaultTimeout!, quickTimeout: quickTimeout!, rupayOnly: rupayOnly! };
+    results = { oneTry: oneTry!, threeTries: threeTries!, defaultTimeout: defaultTimeout!, quickTimeout: quickTimeout!, rupayOnly: rupayOnly!, expiryOnce: expiryOnce!, noHash: noHash! };
   }, 150_000);
 
   it('capture.maxAttempts 1: one invalid card number ends the attempt', () => {
@@ -93,6 +100,8 @@ describe('capture policy from the configuration file', () => {
     expect(c.sipp.code, c.sipp.errors).toBe(0);
     expect(c.session).toMatchObject({ outcome: 'paid', card: { brand: 'visa', last4: '1111' } });
     expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'luhn', 2]]);
+    // The customer is told what is left (clips en/attempts.left.1, the number, .2).
+    expect(c.events.some((e) => e.type === 'prompt.playing' && e.prompts.includes('attempts.left'))).toBe(true);
   });
 
   it('a merchant override of firstDigitSeconds 1 times out about 9 s sooner than the 10 s default', () => {
@@ -114,5 +123,22 @@ describe('capture policy from the configuration file', () => {
     expect(c.sipp.code, c.sipp.errors).toBe(0);
     expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'too-many-attempts', card: null });
     expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'brand-not-allowed', 0]]);
+  });
+
+  it('a per-field maxAttempts of 1 for the expiry ends the attempt at the first bad expiry, the card number keeping its 3', () => {
+    const c = results.expiryOnce;
+    expect(c.sipp.code, c.sipp.errors).toBe(0);
+    expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'too-many-attempts' });
+    expect(failures(c).map((f) => [f.field, f.reason, f.attemptsLeft])).toEqual([['pan', 'luhn', 2], ['expiry', 'expired', 0]]);
+  });
+
+  it('panTerminator none: the prompt does not ask for #, and a card number ended by a pause pays', () => {
+    const c = results.noHash;
+    expect(c.sipp.code, c.sipp.errors).toBe(0);
+    expect(c.session).toMatchObject({ outcome: 'paid', card: { brand: 'visa', last4: '1111' } });
+    const prompts = c.events.flatMap((e) => (e.type === 'prompt.playing' ? e.prompts : []));
+    expect(prompts).toContain('enter.pan.no-hash');
+    expect(prompts).not.toContain('enter.pan');
+    expect(logs.lines.filter((l) => /"level":(40|50)/.test(l) && l.includes(c.session.id))).toEqual([]);
   });
 });

@@ -73,6 +73,8 @@ const INVALID_PROMPT: Record<FieldFailureReason, PromptId> = {
 export class FieldStep {
   #phase: 'idle' | 'prompting' | 'collecting' = 'idle';
   #failures = 0;
+  /** Attempts left after the latest failure (announced with the re-prompt). */
+  #attemptsLeft: number | undefined;
 
   constructor(
     readonly spec: FieldSpec,
@@ -92,7 +94,12 @@ export class FieldStep {
     this.#phase = 'prompting';
     const len = this.spec.length();
     this.host.publish({ type: 'field.started', field: this.spec.field, attempt: this.#failures + 1, length: len, why });
-    this.host.play(this.spec.prompt(lead), () => this.promptDone());
+    const items = this.spec.prompt(lead);
+    // After a failure the caller hears how many attempts are left, right after what was wrong.
+    if (why === 'after-failure' && this.#attemptsLeft !== undefined && lead !== undefined && items[0] === lead) {
+      items.splice(1, 0, { id: 'attempts.left', n: this.#attemptsLeft });
+    }
+    this.host.play(items, () => this.promptDone());
   }
 
   /** The field's prompt finished (or its watchdog fired): wait for the first digit. */
@@ -153,6 +160,7 @@ export class FieldStep {
     this.#failures++;
     let left = Math.max(0, this.host.maxAttempts - this.#failures);
     if (providerLeft !== undefined) left = Math.min(left, providerLeft);
+    this.#attemptsLeft = left;
     this.host.publish({ type: 'field.failed', field: this.spec.field, reason, attemptsLeft: left });
     this.clear('gateway');
     return left === 0;

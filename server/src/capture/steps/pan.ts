@@ -8,6 +8,10 @@ export const PAN_MAX = 19;
 export interface PanHooks {
   /** The merchant's accepted brands (undefined: any). */
   readonly allowedBrands?: readonly KnownBrand[] | undefined;
+  /** Lengths the deployment accepts (capture policy `panLength`), within 13-19; undefined: 13-19. */
+  readonly lengths?: { readonly min: number; readonly max: number } | undefined;
+  /** `none`: `#` does not end the number and the prompt does not ask for it (capture policy `panTerminator`). */
+  readonly terminator?: '#' | 'none' | undefined;
   /** The leading digits identify a brand (announced once per brand while typing). */
   onBrand(brand: CardBrand): void;
   /** The PAN is complete and Luhn-valid: brand + first 6 / last 4 only. */
@@ -16,18 +20,22 @@ export interface PanHooks {
 
 export type PanSpec = FieldSpec & { brand(): CardBrand };
 
-/** Card number: `#` ends it (or the 19th digit); Luhn, brand, merchant allow-list. */
+/** Card number: `#` ends it (unless the terminator is `none`), or a pause, or its longest length; Luhn, brand, merchant allow-list. */
 export function panSpec(buffer: SensitiveDigits, hooks: PanHooks): PanSpec {
   let announced: CardBrand = 'unknown';
   let valid: CardBrand = 'unknown';
+  const length = () => ({ min: Math.max(MIN_MASKABLE_PAN, hooks.lengths?.min ?? 0), max: Math.min(PAN_MAX, hooks.lengths?.max ?? PAN_MAX) });
   return {
     field: 'pan',
     buffer,
-    hashSubmits: true,
+    hashSubmits: hooks.terminator !== 'none',
     hashResends: false,
     submitOnPause: true,
-    length: () => ({ min: MIN_MASKABLE_PAN, max: PAN_MAX }),
-    prompt: (lead) => (lead ? [lead, 'enter.pan'] : ['enter.pan', 'star.clears']),
+    length,
+    prompt: (lead) => {
+      const ask = hooks.terminator === 'none' ? 'enter.pan.no-hash' : 'enter.pan';
+      return lead ? [lead, ask] : [ask, 'star.clears'];
+    },
     onDigit() {
       if (buffer.length > 6) return; // the IIN is decided by then
       const b = buffer.withValue((d) => detectBrand(d));
@@ -37,6 +45,8 @@ export function panSpec(buffer: SensitiveDigits, hooks: PanHooks): PanSpec {
       }
     },
     validate() {
+      const { min, max } = length();
+      if (buffer.length < min || buffer.length > max) return { ok: false, reason: 'bad-length' };
       const r = buffer.withValue((d) => checkPan(d, hooks.allowedBrands));
       if (r.ok) return { ok: true };
       return { ok: false, reason: r.reason === 'not-digits' ? 'bad-length' : r.reason };

@@ -78,7 +78,7 @@ describe('CaptureSession: the keypad flow', () => {
     await flush();
     await h.key('4111111111111112#');
     expect(h.of('field.failed')).toMatchObject([{ field: 'pan', reason: 'luhn', attemptsLeft: 2 }]);
-    expect(h.port.plays.at(-1)!.items).toEqual(['invalid.pan', 'enter.pan']);
+    expect(h.port.plays.at(-1)!.items).toEqual(['invalid.pan', { id: 'attempts.left', n: 2 }, 'enter.pan']);
     expect(h.of('field.started').at(-1)).toMatchObject({ field: 'pan', attempt: 2, why: 'after-failure' });
     await h.key('4111111111111111#');
     expect(h.session.state).toBe(CaptureState.Expiry);
@@ -102,7 +102,7 @@ describe('CaptureSession: the keypad flow', () => {
     await flush();
     await h.key('4111111111111111#0124');
     expect(h.of('field.failed')).toMatchObject([{ field: 'expiry', reason: 'expired' }]);
-    expect(h.port.plays.at(-1)!.items).toEqual(['invalid.expired', 'enter.expiry']);
+    expect(h.port.plays.at(-1)!.items).toEqual(['invalid.expired', { id: 'attempts.left', n: 2 }, 'enter.expiry']);
     await h.key('1260');
     expect(h.of('field.failed').at(-1)).toMatchObject({ field: 'expiry', reason: 'too-far' });
     await h.key('1230');
@@ -161,7 +161,7 @@ describe('CaptureSession: the keypad flow', () => {
     await toOtp(h);
     await h.key('111111');
     expect(h.of('field.failed')).toMatchObject([{ field: 'otp', reason: 'otp-invalid', attemptsLeft: 2 }]);
-    expect(h.port.plays.at(-1)!.items).toEqual(['invalid.otp', { id: 'enter.otp', n: 6 }]);
+    expect(h.port.plays.at(-1)!.items).toEqual(['invalid.otp', { id: 'attempts.left', n: 2 }, { id: 'enter.otp', n: 6 }]);
     await h.key('918273');
     expect(await h.session.done).toMatchObject({ outcome: 'paid' });
   });

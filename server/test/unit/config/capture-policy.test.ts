@@ -27,7 +27,28 @@ describe('capture policy', () => {
     expect(captureOverrides(undefined, 'M1')).toEqual({});
   });
 
+  it('panLength and panTerminator pass through, the merchant\'s replacing the global ones', () => {
+    const p = capturePolicySchema.parse({ panLength: { min: 16, max: 16 }, merchants: { AMEX: { panLength: { min: 15, max: 16 }, panTerminator: 'none' } } });
+    expect(captureOverrides(p)).toEqual({ panLength: { min: 16, max: 16 } });
+    expect(captureOverrides(p, 'AMEX')).toEqual({ panLength: { min: 15, max: 16 }, panTerminator: 'none' });
+  });
+
+  it('per-field settings merge field by field, the merchant\'s over the global ones', () => {
+    const p = capturePolicySchema.parse({
+      fields: { cvv: { maxAttempts: 1, interDigitSeconds: 3 }, otp: { firstDigitSeconds: 20 } },
+      merchants: { M3: { fields: { cvv: { maxAttempts: 2 } } } },
+    });
+    expect(captureOverrides(p, 'M3')).toEqual({ fields: { cvv: { maxAttempts: 2, interDigitMs: 3000 }, otp: { firstDigitMs: 20_000 } } });
+    expect(captureOverrides(p)).toEqual({ fields: { cvv: { maxAttempts: 1, interDigitMs: 3000 }, otp: { firstDigitMs: 20_000 } } });
+  });
+
   it.each([
+    [{ fields: { pin: { maxAttempts: 1 } } }, 'fields'],
+    [{ panTerminator: '*' }, 'panTerminator'],
+    [{ panLength: { min: 17, max: 16 } }, 'panLength.min'],
+    [{ panLength: { min: 12, max: 16 } }, 'panLength.min'],
+    [{ panLength: { min: 16, max: 20 } }, 'panLength.max'],
+    [{ fields: { cvv: { maxResends: 1 } } }, 'fields.cvv'],
     [{ maxAttempts: 0 }, 'maxAttempts'],
     [{ firstDigitSeconds: 0.5 }, 'firstDigitSeconds'],
     [{ allowedBrands: [] }, 'allowedBrands'],

@@ -18,6 +18,7 @@ import { hashCredential } from '../../../src/security/credentials.js';
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const read = (p: string): string => readFileSync(`${repo}${p}`, 'utf8');
 const known = new Set(Object.keys(configSchema.shape));
+const OPTIONAL_SECRETS = new Set(['METRICS_TOKEN', 'REDIS_PASSWORD']);
 /** What compose may set besides the settings: their `<NAME>_FILE` variants and the config file. */
 const knownInCompose = new Set([...known, ...FILE_VARIANTS.map((n) => `${n}_FILE`), 'TONEGATE_CONFIG']);
 const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
@@ -49,7 +50,8 @@ describe('docker/compose.yaml', () => {
     expect(text).not.toMatch(/\$\{[A-Z_]+:?-/);
     for (const [, svc] of gateways) {
       const env = svc.environment ?? {};
-      for (const name of SECRET_NAMES.filter((n) => n !== 'METRICS_TOKEN')) {
+      // Every secret but the optional ones (a /metrics token; a Redis password, the compose Redis has none).
+      for (const name of SECRET_NAMES.filter((n) => !OPTIONAL_SECRETS.has(n))) {
         expect(env, name).not.toHaveProperty(name);
         expect(env[`${name}_FILE`], `${name}_FILE`).toMatch(/^\/run\/secrets\/[a-z_]+$/);
         expect(svc.secrets).toContain(env[`${name}_FILE`]!.slice('/run/secrets/'.length));
