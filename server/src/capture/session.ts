@@ -10,7 +10,8 @@ import { CardData, type DigitsFactory } from './card-data.js';
 import { DEFAULT_CAPTURE_CONFIG, type CaptureConfig } from './config.js';
 import { agentCommandSchema, type CaptureField, type SessionEvent } from './events.js';
 import { CaptureState, FIELD_OF_STATE, nextCapture, type CaptureAction, type CaptureEvent, type MachineContext } from './machine.js';
-import type { CaptureInputs, CapturePayments, CapturePort, CaptureSms, CommandResult, OtpSmsTemplate } from './port.js';
+import type { CaptureInputs, CapturePayments, CapturePort, CaptureSms, CommandResult, OtpSmsTemplate, ReceiptSmsTemplate } from './port.js';
+import { assertReceiptTemplate } from './receipt.js';
 import { promptIds, type PromptItem } from './prompts.js';
 import { assertOtpTemplate } from './session-ops.js';
 import { SessionRuntime } from './session-runtime.js';
@@ -21,7 +22,8 @@ export interface CaptureSessionDeps {
   readonly port: CapturePort;
   readonly payment: CapturePayments;
   readonly sms: CaptureSms;
-  readonly templates: { readonly otp: OtpSmsTemplate };
+  /** `receipt`: the receipt SMS after `paid`; absent: none is sent. */
+  readonly templates: { readonly otp: OtpSmsTemplate; readonly receipt?: ReceiptSmsTemplate | undefined };
   readonly clock: Clock;
   readonly bus: EventBus<SessionEvent>;
   readonly store: SessionStore;
@@ -76,6 +78,7 @@ export class CaptureSession implements CaptureInputs {
 
   constructor(deps: CaptureSessionDeps) {
     assertOtpTemplate(deps.templates.otp);
+    if (deps.templates.receipt) assertReceiptTemplate(deps.templates.receipt);
     this.#d = deps;
     this.#cfg = { ...DEFAULT_CAPTURE_CONFIG, ...deps.config };
     this.id = deps.id ?? randomUUID();
@@ -239,6 +242,10 @@ export class CaptureSession implements CaptureInputs {
         return rt.sendSms();
       case 'validate-otp':
         return rt.validateOtp();
+      case 'issuer-otp':
+        return rt.issuerOtp(a.resend, a.lead);
+      case 'submit-otp':
+        return rt.submitOtp();
       case 'pay':
         return rt.pay();
       case 'confirm':
@@ -268,6 +275,7 @@ export class CaptureSession implements CaptureInputs {
     const patch: SessionPatch = { outcome: a.outcome, endedAt: this.#rt.iso(), ...(a.outcome !== 'paid' ? { failureReason: a.reason } : {}) };
     this.#rt.persist({ ...patch, ...(a.paymentId !== undefined ? { paymentId: a.paymentId } : {}), ...(a.needsReconciliation ? { needsReconciliation: true } : {}) });
     this.#rt.publish({ type: 'session.ended', ...result });
+    if (a.outcome === 'paid') this.#rt.sendReceipt(a.paymentId);
     if (a.prompt) {
       // Whatever was still playing or queued for the customer (an OTP prompt when the agent
       // cancels, say) is over: the outcome is said next, not after it.

@@ -101,6 +101,37 @@ export const configSchema = z
       .default('')
       .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
       .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin such as https://crm.example.com'))),
+    // ---- After-the-payment settings (OTP modes, receipt SMS, merchant webhook, reconciliation) ----
+    // File keys for the configuration file: otp.mode, otp.merchants, receipts.sms, webhook.url,
+    // webhook.outbox, webhook.retryBaseMs, webhook.retryMaxMs, webhook.maxAttempts,
+    // webhook.timeoutMs, reconcile.intervalSeconds; WEBHOOK_SECRET is a secret (env or _FILE only).
+    /** How the bank's OTP is obtained: `gateway-sms` (provider returns it, the gateway texts it), `issuer` (the bank texts it), `none`. */
+    OTP_MODE: z.enum(['gateway-sms', 'issuer', 'none']).default('gateway-sms'),
+    /** Per-merchant OTP modes overriding OTP_MODE: `M-1:issuer,M-2:none`. */
+    OTP_MODE_MERCHANTS: z
+      .string()
+      .max(10_000)
+      .regex(/^\s*[A-Za-z0-9._-]{1,128}:(gateway-sms|issuer|none)\s*(,\s*[A-Za-z0-9._-]{1,128}:(gateway-sms|issuer|none)\s*)*$/, 'merchantId:gateway-sms|issuer|none, comma-separated')
+      .optional(),
+    /** `on`: after `paid` the customer gets a receipt SMS (DLT template of kind `receipt`). */
+    RECEIPT_SMS: z.enum(['on', 'off']).default('off'),
+    /** Where each session outcome is POSTed (JSON, HMAC-signed); unset: no webhook. */
+    WEBHOOK_URL: z.string().url().optional(),
+    /** HMAC-SHA256 key of `X-Tonegate-Signature` (required with WEBHOOK_URL). */
+    WEBHOOK_SECRET: z.string().min(16).optional(),
+    /** File holding WEBHOOK_SECRET (read at start). */
+    WEBHOOK_SECRET_FILE: z.string().min(1).optional(),
+    /** The durable outbox (append-only journal) when REDIS_URL is unset. */
+    WEBHOOK_OUTBOX: z.string().min(1).default('./data/webhook-outbox.jsonl'),
+    /** First retry delay; doubles per attempt up to WEBHOOK_RETRY_MAX_MS. */
+    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(1_000),
+    WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(600_000),
+    /** Attempts before an outcome is given up (logged at error, counted); about 2 days at the defaults. */
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(300),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Seconds between reconciliation sweeps of sessions flagged needsReconciliation; 0: off. */
+    RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(60),
+    // ---- end of after-the-payment settings ----
   })
   .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] });
 

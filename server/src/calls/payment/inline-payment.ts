@@ -51,7 +51,7 @@ export class InlinePayment {
       port: this.port(),
       payment: deps.payments.payment,
       sms: deps.payments.sms,
-      templates: { otp: deps.payments.otpTemplate },
+      templates: { otp: deps.payments.otpTemplate, receipt: deps.payments.receiptTemplate },
       clock: deps.clock,
       bus: deps.bus,
       store: deps.store,

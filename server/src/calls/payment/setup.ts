@@ -2,9 +2,9 @@ import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
-import { DLT_MAX_VAR_LENGTH, PaymentProviderClient, SmsClient } from '../../providers/index.js';
+import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, PaymentProviderClient, SmsClient } from '../../providers/index.js';
 import type { TransactionLimits } from '../../handoff/index.js';
-import type { OtpSmsTemplate } from '../../capture/port.js';
+import type { OtpSmsTemplate, ReceiptSmsTemplate } from '../../capture/port.js';
 
 /**
  * The OTP SMS as registered on the DLT platform (TRAI TCCCPR 2018): PE ID, header (sender ID) and
@@ -18,6 +18,17 @@ export const DEMO_OTP_TEMPLATE: OtpSmsTemplate = {
     text: '{#var#} is your OTP to pay {#var#} {#var#} for order {#var#}. Do not share it. - Tonegate',
   },
   vars: ['otp', 'currency', 'amount', 'orderRef'],
+};
+
+/** The receipt SMS (DLT kind `receipt`), sent after `paid` when RECEIPT_SMS=on. Demo values. */
+export const DEMO_RECEIPT_TEMPLATE: ReceiptSmsTemplate = {
+  template: {
+    templateId: '1107161234567890124',
+    peId: '1101159876543210987',
+    senderId: 'TNGATE',
+    text: 'Payment of {#var#} {#var#} received for order {#var#}, card ending {#var#}. Ref {#var#}. - Tonegate',
+  },
+  vars: ['currency', 'amount', 'orderRef', 'last4', 'paymentId'],
 };
 
 /**
@@ -40,6 +51,8 @@ export interface Payments {
   payment: PaymentProviderClient;
   sms: SmsClient;
   otpTemplate: OtpSmsTemplate;
+  /** The receipt SMS after `paid`; undefined when RECEIPT_SMS is off. */
+  receiptTemplate: ReceiptSmsTemplate | undefined;
   /** The embedded demo provider, when PAYMENT_API_URL is unset. */
   demo: DemoProvider | undefined;
   close(): Promise<void>;
@@ -54,12 +67,14 @@ export async function createPayments(config: Config, logger: Logger, clock: Cloc
     demo = await startDemoProvider({ port: config.DEMO_PG_PORT, host: '127.0.0.1', logger, ...(config.DEMO_OTP ? { otp: config.DEMO_OTP } : {}) });
     baseUrl = demo.url;
   }
-  const payment = new PaymentProviderClient({ baseUrl, logger, clock, ...(fetchFor ? { fetch: fetchFor('payment') } : {}) });
+  const otpModes = { default: config.OTP_MODE, merchants: config.OTP_MODE_MERCHANTS ? parseMerchantOtpModes(config.OTP_MODE_MERCHANTS) : undefined };
+  const payment = new PaymentProviderClient({ baseUrl, logger, clock, otpModes, ...(fetchFor ? { fetch: fetchFor('payment') } : {}) });
   const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock, ...(fetchFor ? { fetch: fetchFor('sms') } : {}) });
   return {
     payment,
     sms,
     otpTemplate: DEMO_OTP_TEMPLATE,
+    receiptTemplate: config.RECEIPT_SMS === 'on' ? DEMO_RECEIPT_TEMPLATE : undefined,
     demo,
     close: async () => {
       await demo?.close();

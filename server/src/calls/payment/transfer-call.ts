@@ -134,7 +134,7 @@ export class TransferPaymentCall {
       port: this.port(),
       payment: p.payment,
       sms: p.sms,
-      templates: { otp: p.otpTemplate },
+      templates: { otp: p.otpTemplate, receipt: p.receiptTemplate },
       clock: this.deps.clock,
       bus: this.deps.bus,
       store: this.deps.store,
