@@ -25,6 +25,7 @@ import { loadSipProfile, ReplayGuard } from './handoff/index.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
 import { InstanceTakeover } from './capture/takeover.js';
+import { startAfterPayment, type AfterPayment } from './outcomes/index.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
@@ -53,6 +54,8 @@ export interface Gateway {
   payments: Payments;
   paymentCalls: PaymentCalls;
   inlinePayments: InlinePayments;
+  /** Merchant webhook (WEBHOOK_URL) and the reconciliation worker (outcomes/). */
+  afterPayment: AfterPayment;
   /** Agent login tokens (POST /api/agents/login). */
   agentTokens: AgentTokens;
   /** The /events WebSocket. */
@@ -170,6 +173,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
   }));
   const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
+  // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
+  const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
@@ -227,6 +232,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     payments,
     paymentCalls,
     inlinePayments,
+    afterPayment,
     agentTokens,
     events,
     supervisorToken,
@@ -243,6 +249,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         await new Promise((r) => setTimeout(r, 50));
         await sip.close();
         await media.close();
+        await afterPayment.close();
         await payments.close();
         await backend.close();
         audit.close();
