@@ -58,6 +58,7 @@ const startBody = z
   .refine((b) => (b.card === undefined) !== (b.encryptedCard === undefined), { path: ['card'], message: 'exactly one of card, encryptedCard' });
 const submitBody = z.object({ otp: z.string().regex(/^\d{1,12}$/) }).strict();
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const MAX_AUTHS = 10_000;
 const err = (code: string) => ({ error: { code } });
 
 /**
@@ -115,6 +116,13 @@ export class DemoIssuer {
     if (refused) {
       const p = this.o.payments.record(key, body, card, 'declined', refused);
       return void res.json({ paymentId: p.paymentId, status: 'declined', declineReason: refused });
+    }
+    if (this.#byPayment.size >= MAX_AUTHS) {
+      // A long-running demo keeps the newest authentications only.
+      const [oldestId, oldest] = this.#byPayment.entries().next().value as [string, Auth];
+      oldest.otp.fill(0);
+      this.#byPayment.delete(oldestId);
+      this.#byKey.delete(oldest.payment.idempotencyKey);
     }
     const payment = this.o.payments.record(key, body, card, 'pending');
     const a: Auth = { payment, body, card, mobile: customerMobile, fingerprint, otp: Buffer.alloc(0), expiresAt: 0, attempts: 0, resendsLeft: this.o.maxResends ?? 2 };
