@@ -30,10 +30,9 @@ export class RedisOutbox implements Outbox {
     // The default offline queue: while Redis is away, appends wait for it rather than fail.
     const c = createClient({ url, socket: { reconnectStrategy: (n: number) => Math.min(50 * 2 ** n, 2_000) } });
     c.on('error', () => {}); // reconnects by itself; the store's link reports outages
-    await c.connect();
-    const ob = new RedisOutbox(c);
-    ob.#size = await c.hLen(PENDING);
-    return ob;
+    // Not awaited: a Redis that is down at start must not hold the gateway's start (commands queue).
+    c.connect().catch(() => {});
+    return new RedisOutbox(c);
   }
 
   size(): number {
@@ -65,6 +64,7 @@ export class RedisOutbox implements Outbox {
   }
 
   async close(): Promise<void> {
-    if (this.#c.isOpen) await this.#c.quit();
+    if (this.#c.isReady) await this.#c.quit();
+    else if (this.#c.isOpen) this.#c.destroy();
   }
 }

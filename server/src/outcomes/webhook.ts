@@ -75,13 +75,17 @@ export class WebhookDeliverer {
     }
   }
 
-  /** Schedules every entry already waiting (after a restart) and, with a shared outbox, re-reads it now and then. */
+  /**
+   * Schedules every entry already waiting (after a restart) and, with a shared outbox, re-reads it
+   * now and then. Resolves once the first read is done, or at once with a shared outbox (Redis
+   * may be down at start: its read then happens when it is back).
+   */
   async start(): Promise<void> {
-    await this.#scan();
-    if (this.#o.outbox.claim) {
-      this.#rescan = setInterval(() => void this.#scan().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'webhook outbox scan failed')), this.#o.rescanMs ?? 30_000);
-      this.#rescan.unref();
-    }
+    const scan = () => this.#scan().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'webhook outbox scan failed'));
+    if (!this.#o.outbox.claim) return void (await this.#scan());
+    void scan();
+    this.#rescan = setInterval(() => void scan(), this.#o.rescanMs ?? 30_000);
+    this.#rescan.unref();
   }
 
   /** Durably enqueues an outcome and tries it at once. False: it was already waiting or delivered. */
