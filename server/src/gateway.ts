@@ -25,7 +25,7 @@ import { loadSipProfile, ReplayGuard } from './handoff/index.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
 import { InstanceTakeover } from './capture/takeover.js';
-import { startAfterPayment, type AfterPayment } from './outcomes/index.js';
+import { startAfterPayment, webhookSecret, type AfterPayment } from './outcomes/index.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
@@ -71,6 +71,7 @@ export interface Gateway {
 
 /** Composition root (design.md): config -> sip -> calls -> api. Used by main.ts and the tests. */
 export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Gateway> {
+  if (config.WEBHOOK_URL) webhookSecret(config); // fail fast, before anything listens
   const passwords = new Map(config.AGENTS.map((a) => [a.id, a.password]));
   const registrar = new Registrar({ clock, logger });
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });

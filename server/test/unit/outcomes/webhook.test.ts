@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhook, webhookBackoff, webhookBody } from '../../../src/outcomes/index.js';
+import type { Config } from '../../../src/config/schema.js';
+import { signWebhook, verifyWebhook, webhookBackoff, webhookBody, webhookSecret } from '../../../src/outcomes/index.js';
 import type { SessionRecord } from '../../../src/store/index.js';
 
 describe('webhook signature', () => {
@@ -45,5 +49,21 @@ describe('webhook body', () => {
   it('marks an outcome settled by reconciliation', () => {
     const b = webhookBody({ type: 'session.reconciled', sessionId: 's1', seq: 12, at: '2026-01-01T00:09:00.000Z', outcome: 'paid', previousOutcome: 'failed', providerStatus: 'approved', reason: 'approved', paymentId: 'pay_1' }, { ...record, endedAt: '2026-01-01T00:01:00.000Z' });
     expect(b).toMatchObject({ idempotencyKey: 's1:paid', reconciled: true, needsReconciliation: false, endedAt: '2026-01-01T00:01:00.000Z' });
+  });
+});
+
+describe('webhook secret', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-whsec-'));
+  const cfg = (over: Partial<Config>) => ({ WEBHOOK_URL: 'https://m.example/hook', ...over }) as Config;
+  it('comes from WEBHOOK_SECRET, or WEBHOOK_SECRET_FILE trimmed', () => {
+    expect(webhookSecret(cfg({ WEBHOOK_SECRET: 'a'.repeat(16) }))).toBe('a'.repeat(16));
+    writeFileSync(join(dir, 's'), `${'b'.repeat(20)}\n`);
+    expect(webhookSecret(cfg({ WEBHOOK_SECRET_FILE: join(dir, 's') }))).toBe('b'.repeat(20));
+  });
+  it('refuses a missing secret, an unreadable file or a short secret, naming the variable', () => {
+    expect(() => webhookSecret(cfg({}))).toThrow(/WEBHOOK_SECRET/);
+    expect(() => webhookSecret(cfg({ WEBHOOK_SECRET_FILE: join(dir, 'nope') }))).toThrow(/WEBHOOK_SECRET_FILE: cannot read .*ENOENT/);
+    writeFileSync(join(dir, 'short'), 'short');
+    expect(() => webhookSecret(cfg({ WEBHOOK_SECRET_FILE: join(dir, 'short') }))).toThrow(/at least 16/);
   });
 });
