@@ -150,6 +150,12 @@ export class FileOutbox implements Outbox {
       await t.close();
     }
     await rename(tmp, this.path);
+    const d = await open(dirname(this.path), 'r'); // the rename itself durable (POSIX: fsync the directory)
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
     this.#settledLines = 0;
     this.#fh = await open(this.path, 'a', 0o600);
   }

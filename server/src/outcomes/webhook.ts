@@ -26,6 +26,8 @@ export interface WebhookOptions {
   readonly random?: () => number;
   /** How often the outbox is re-read for entries another instance left (shared outbox). Default 30 s. */
   readonly rescanMs?: number;
+  /** POSTs in flight at once (a restart with many waiting outcomes must not flood the merchant). Default 8. */
+  readonly concurrency?: number;
 }
 
 /** The delay before attempt `n + 1` after `n` failed ones: base·2^(n-1), capped, with "equal jitter" (half fixed, half random). */
@@ -125,6 +127,7 @@ export class WebhookDeliverer {
 
   async #attempt(entry: OutboxEntry): Promise<void> {
     const o = this.#o;
+    if (this.#inflight.size >= (o.concurrency ?? 8)) return this.#schedule(entry, 50 + Math.round(100 * (o.random ?? Math.random)()));
     const n = (this.#attempts.get(entry.id) ?? 0) + 1;
     const nextDelay = webhookBackoff(o.retry, n, o.random);
     if (o.outbox.claim && !(await o.outbox.claim(entry.id, o.instanceId, o.timeoutMs + nextDelay))) {
@@ -160,6 +163,7 @@ export class WebhookDeliverer {
       clearTimeout(timer);
       this.#inflight.delete(entry.id);
     }
+    if (this.#closed) return; // shutting down: the entry stays in the outbox for the next start
     const ok = status >= 200 && status <= 299;
     this.#latency?.observe({ result: ok ? 'delivered' : 'failed' }, (performance.now() - started) / 1000);
     if (ok) {

@@ -269,7 +269,7 @@ export class PaymentProviderClient {
         path: '/v1/payments/issuer-otp',
         body,
         headers: { 'idempotency-key': req.idempotencyKey },
-        timeoutMs: this.#t.paymentMs,
+        timeoutMs: this.#t.defaultMs, // the customer waits on the line; retried (same key) by READ_POLICY
         schema: issuerStartSchema,
       }),
     );
