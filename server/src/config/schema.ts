@@ -104,7 +104,8 @@ export const configSchema = z
     // ---- After-the-payment settings (OTP modes, receipt SMS, merchant webhook, reconciliation) ----
     // File keys for the configuration file: otp.mode, otp.merchants, receipts.sms, webhook.url,
     // webhook.outbox, webhook.retryBaseMs, webhook.retryMaxMs, webhook.maxAttempts,
-    // webhook.timeoutMs, reconcile.intervalSeconds; WEBHOOK_SECRET is a secret (env or _FILE only).
+    // webhook.timeoutMs, reconcile.intervalSeconds, demo.noAnswerSettleSeconds; WEBHOOK_SECRET is a
+    // secret (env or _FILE only).
     /** How the bank's OTP is obtained: `gateway-sms` (provider returns it, the gateway texts it), `issuer` (the bank texts it), `none`. */
     OTP_MODE: z.enum(['gateway-sms', 'issuer', 'none']).default('gateway-sms'),
     /** Per-merchant OTP modes overriding OTP_MODE: `M-1:issuer,M-2:none`. */
@@ -131,6 +132,8 @@ export const configSchema = z
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** Seconds between reconciliation sweeps of sessions flagged needsReconciliation; 0: off. */
     RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(60),
+    /** Demo only: the no-answer test card's payment is decided this many seconds after the gateway gave up (unset: pending forever). */
+    DEMO_NO_ANSWER_SETTLE_S: z.coerce.number().int().min(0).max(86_400).optional(),
     // ---- end of after-the-payment settings ----
   })
   .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] });

@@ -64,7 +64,10 @@ export async function createPayments(config: Config, logger: Logger, clock: Cloc
   let demo: DemoProvider | undefined;
   let baseUrl = config.PAYMENT_API_URL;
   if (!baseUrl) {
-    demo = await startDemoProvider({ port: config.DEMO_PG_PORT, host: '127.0.0.1', logger, ...(config.DEMO_OTP ? { otp: config.DEMO_OTP } : {}) });
+    demo = await startDemoProvider({
+      port: config.DEMO_PG_PORT, host: '127.0.0.1', logger, ...(config.DEMO_OTP ? { otp: config.DEMO_OTP } : {}),
+      ...(config.DEMO_NO_ANSWER_SETTLE_S !== undefined ? { noAnswerSettleMs: config.DEMO_NO_ANSWER_SETTLE_S * 1000 } : {}),
+    });
     baseUrl = demo.url;
   }
   const otpModes = { default: config.OTP_MODE, merchants: config.OTP_MODE_MERCHANTS ? parseMerchantOtpModes(config.OTP_MODE_MERCHANTS) : undefined };
