@@ -12,6 +12,7 @@ import { payHeaders, payScenario } from '../support/pay-scenario.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { runSipp } from '../support/sipp.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
+import { EventsClient } from '../support/events-client.js';
 
 /**
  * Reconciliation of a timed-out payment, end to end: a SIPp customer pays with the demo
@@ -48,6 +49,10 @@ async function session(orderRef: string): Promise<SessionRecord> {
 
 describe('reconciliation worker', () => {
   it('settles a payment that timed out (no-answer card) as paid once the provider knows, and tells agents, the audit trail and the merchant', async () => {
+    // The agent of the call (X-Pay-Agent-Id: agent-1) watches /events, as the widget does.
+    const login = await fetch(`http://127.0.0.1:${gw.httpPort}/api/agents/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'agent-1', password: 'demo' }) });
+    const agent = new EventsClient(`ws://127.0.0.1:${gw.httpPort}/events`);
+    await agent.auth(((await login.json()) as { token: string }).token);
     const headers = payHeaders();
     const orderRef = headers['X-Pay-Order-Ref']!;
     const steps = [{ pauseMs: 1500 }, { keys: '4000000000000259#' }, { keys: '1230' }, { keys: '123' }, { pauseMs: 3000 }, { keys: OTP }];
@@ -65,6 +70,9 @@ describe('reconciliation worker', () => {
     expect(events.find((e) => e.type === 'session.reconciled' && e.sessionId === id)).toMatchObject({
       outcome: 'paid', previousOutcome: 'failed', providerStatus: 'approved', reason: 'approved', paymentId: charge[0]!.paymentId,
     });
+    // The agent is told, on its own socket.
+    expect(await agent.next((f) => f.type === 'session.reconciled' && f.sessionId === id, 'session.reconciled', 5_000)).toMatchObject({ outcome: 'paid', previousOutcome: 'failed' });
+    agent.close();
     const s = await session(orderRef);
     expect(s).toMatchObject({ id, outcome: 'paid', paymentId: charge[0]!.paymentId, needsReconciliation: false });
     expect(s.failureReason).toBeUndefined();
