@@ -131,7 +131,7 @@ export async function startAfterPayment(d: AfterPaymentDeps): Promise<AfterPayme
       { localOnly: true }, // the instance that published the outcome enqueues it, once
     );
   }
-  const reconciler = new Reconciler({ store: d.store, bus: d.bus, audit: d.audit, provider: d.provider, logger: logger.child({ component: 'reconcile' }), intervalMs: config.RECONCILE_INTERVAL_S * 1000 });
+  const reconciler = new Reconciler({ store: d.store, bus: d.bus, audit: d.audit, provider: d.provider, logger: logger.child({ component: 'reconcile' }), intervalMs: config.RECONCILE_INTERVAL_S * 1000, ...(d.registry ? { registry: d.registry } : {}) });
   reconciler.start();
   return {
     webhook,

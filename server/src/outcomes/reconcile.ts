@@ -1,3 +1,4 @@
+import { Counter, type Registry } from 'prom-client';
 import type { SessionEvent } from '../capture/events.js';
 import type { AuditLog } from '../observability/audit.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,6 +22,8 @@ export interface ReconcileOptions {
   /** Between sweeps; 0: no timer (sweep() by hand). */
   readonly intervalMs: number;
   readonly nowMs?: () => number;
+  /** Registers `tonegate_reconciliations_total{result}`. */
+  readonly registry?: Registry;
 }
 
 export type Reconciled =
@@ -44,9 +47,18 @@ export class Reconciler {
   readonly #o: ReconcileOptions;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<Reconciled[]> | undefined;
+  readonly #count: Counter<'result'> | undefined;
 
   constructor(o: ReconcileOptions) {
     this.#o = o;
+    if (o.registry) {
+      this.#count = new Counter({
+        name: 'tonegate_reconciliations_total',
+        help: 'Sessions needing reconciliation looked at, by result: approved, declined, not-found (settled) or unresolved (tried again later)',
+        labelNames: ['result'],
+        registers: [o.registry],
+      });
+    }
   }
 
   start(): void {
@@ -76,7 +88,11 @@ export class Reconciler {
       return [];
     }
     const out: Reconciled[] = [];
-    for (const s of flagged) out.push(await this.#one(s));
+    for (const s of flagged) {
+      const r = await this.#one(s);
+      this.#count?.inc({ result: r.result === 'settled' ? r.providerStatus : 'unresolved' });
+      out.push(r);
+    }
     return out;
   }
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../../src/capture/events.js';
 import { AuditLog } from '../../../src/observability/audit.js';
@@ -36,8 +37,9 @@ async function setup(statuses: Record<string, PaymentStatus | Error>, confirmFai
       return { paymentId: id, status: 'confirmed' };
     },
   };
-  const r = new Reconciler({ store, bus, audit, provider, logger: createLogger('silent', new LogSink()), intervalMs: 0, nowMs: () => Date.parse('2026-01-01T01:00:00Z') });
-  return { store, events, r, confirmed, audit: () => readFileSync(auditPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  const registry = new Registry();
+  const r = new Reconciler({ store, bus, audit, provider, logger: createLogger('silent', new LogSink()), intervalMs: 0, nowMs: () => Date.parse('2026-01-01T01:00:00Z'), registry });
+  return { store, events, r, confirmed, registry, audit: () => readFileSync(auditPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 describe('reconciliation worker', () => {
@@ -46,6 +48,7 @@ describe('reconciliation worker', () => {
     await t.store.create(base('a'));
     expect(await t.r.sweep()).toEqual([{ sessionId: 'a', result: 'settled', outcome: 'paid', providerStatus: 'approved' }]);
     expect(t.confirmed).toEqual(['pay_a']);
+    expect(await t.registry.metrics()).toMatch(/tonegate_reconciliations_total\{result="approved"\} 1\b/);
     const s = await t.store.get('a');
     expect(s).toMatchObject({ outcome: 'paid', paymentId: 'pay_a', needsReconciliation: false, reconciledAt: '2026-01-01T01:00:00.000Z' });
     expect(s!.failureReason).toBeUndefined();
@@ -79,6 +82,7 @@ describe('reconciliation worker', () => {
     for (const id of ['p', 'e', 'c']) expect(await t.store.get(id)).toMatchObject({ outcome: 'failed', needsReconciliation: true });
     expect(t.events).toEqual([]);
     expect(t.audit()).toEqual([]);
+    expect(await t.registry.metrics()).toMatch(/tonegate_reconciliations_total\{result="unresolved"\} 3\b/);
   });
 
   it('leaves sessions without the flag alone', async () => {
