@@ -46,6 +46,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', layerBan(['api', 'calls', 'capture', 'webrtc', 'main', 'media'])] },
   },
   {
+    // outcomes/ (webhook, reconciliation) works on the bus, the store and the provider client: never on calls or media.
+    files: ['server/src/outcomes/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', layerBan(['api', 'calls', 'media', 'sip', 'webrtc', 'demo', 'main'])] },
+  },
+  {
     files: ['server/src/config/**/*.ts', 'server/src/observability/**/*.ts', 'server/src/security/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', layerBan([...upper, 'sip', 'media', 'sdp'])] },
   },

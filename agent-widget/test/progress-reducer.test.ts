@@ -18,6 +18,20 @@ const referred = (orderRef: string): PaymentView => reduce(initialView, { kind: 
 const last = <T>(xs: T[]): T => xs[xs.length - 1]!;
 
 describe('progress reducer', () => {
+  it('session.reconciled after a timed-out payment shows the settled outcome (paid) in place of "needs reconciliation"', () => {
+    const base = { sessionId: 's-rec', at: '2026-01-01T00:00:00Z' };
+    const es: CaptureEvent[] = [
+      { ...base, seq: 1, type: 'session.started', orderRef: 'ORD-R', amount: '10.00', currency: 'INR', merchantId: 'M-1', agentId: 'agent-1', language: 'en' },
+      { ...base, seq: 2, type: 'session.ended', outcome: 'failed', reason: 'timeout', needsReconciliation: true },
+      { ...base, seq: 3, type: 'session.reconciled', outcome: 'paid', previousOutcome: 'failed', providerStatus: 'approved', reason: 'approved', paymentId: 'pay_r' },
+    ];
+    const views = run(referred('ORD-R'), events(es));
+    expect(views[1]!.outcome).toEqual({ outcome: 'failed', reason: 'timeout', paymentId: null, needsReconciliation: true });
+    expect(last(views)).toMatchObject({ phase: 'ended', lastSeq: 3, outcome: { outcome: 'paid', reason: 'approved', paymentId: 'pay_r', needsReconciliation: false } });
+    expect(last(views).announcement).toMatch(/^Reconciled with the provider\. /);
+  });
+
+
   it('a paid Visa: fields in order, one dot per digit, brand, Luhn valid, OTP sent, payment id, unmuted at the end', () => {
     const es = recorded('paid');
     const views = run(referred('ORD-1001'), events(es));

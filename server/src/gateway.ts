@@ -29,6 +29,7 @@ import { PaymentGate } from './calls/payment/gate.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
 import { InstanceTakeover } from './capture/takeover.js';
+import { startAfterPayment, webhookSecret, type AfterPayment } from './outcomes/index.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
@@ -58,6 +59,8 @@ export interface Gateway {
   payments: Payments;
   paymentCalls: PaymentCalls;
   inlinePayments: InlinePayments;
+  /** Merchant webhook (WEBHOOK_URL) and the reconciliation worker (outcomes/). */
+  afterPayment: AfterPayment;
   /** Agent login tokens (POST /api/agents/login). */
   agentTokens: AgentTokens;
   /** The /events WebSocket. */
@@ -82,6 +85,7 @@ export interface Gateway {
 
 /** Composition root (design.md): config -> sip -> calls -> api. Used by main.ts and the tests. */
 export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Gateway> {
+  if (config.WEBHOOK_URL) webhookSecret(config); // fail fast, before anything listens
   const passwords = new Map(config.AGENTS.map((a) => [a.id, a.password]));
   const registrar = new Registrar({ clock, logger });
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
@@ -214,6 +218,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
   }));
   const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
+  // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
+  const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
   const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
@@ -276,6 +282,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     payments,
     paymentCalls,
     inlinePayments,
+    afterPayment,
     agentTokens,
     events,
     supervisorToken,
@@ -300,6 +307,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         await new Promise((r) => setTimeout(r, 50));
         await sip.close();
         await media.close();
+        await afterPayment.close();
         await payments.close();
         await backend.close();
         await auditTrail.close();

@@ -103,6 +103,8 @@ export const announce = {
         return e.action === 'ended' || e.action === 'refused' ? 'The payment provider has a problem.' : '';
       case 'session.ended':
         return after.outcome ? announce.outcome(after.outcome) : '';
+      case 'session.reconciled':
+        return after.outcome ? `Reconciled with the provider. ${announce.outcome(after.outcome)}` : '';
       case 'digit.entered':
       case 'field.cleared':
       case 'prompt.playing':

@@ -127,6 +127,9 @@ function applyEvent(v: PaymentView, e: CaptureEvent): PaymentView {
         muted: false,
         outcome: { outcome: e.outcome, reason: e.reason, paymentId: e.paymentId ?? null, needsReconciliation: e.needsReconciliation === true },
       };
+    case 'session.reconciled':
+      // The unknown outcome is now known (server/src/capture/EVENTS.md): show the settled one.
+      return { ...v, phase: 'ended', outcome: { outcome: e.outcome, reason: e.reason, paymentId: e.paymentId ?? v.outcome?.paymentId ?? null, needsReconciliation: false } };
   }
 }
 

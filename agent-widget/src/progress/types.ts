@@ -39,7 +39,9 @@ export type CaptureEvent =
   | (Base<'otp.sent'> & { readonly mobile: string; readonly route: string; readonly resend: number; readonly failedRoutes: readonly string[] })
   | (Base<'payment.processing'> & { readonly stage: 'otp-validate' | 'payment' | 'confirm' })
   | (Base<'provider.issue'> & { readonly step: string; readonly code: string; readonly action: string })
-  | (Base<'session.ended'> & { readonly outcome: Outcome; readonly reason: string; readonly paymentId?: string; readonly needsReconciliation?: boolean });
+  | (Base<'session.ended'> & { readonly outcome: Outcome; readonly reason: string; readonly paymentId?: string; readonly needsReconciliation?: boolean })
+  /** After the outcome: the reconciliation worker settled a payment whose fate was unknown. */
+  | (Base<'session.reconciled'> & { readonly outcome: Outcome; readonly previousOutcome: Outcome; readonly providerStatus: string; readonly reason: string; readonly paymentId?: string });
 
 export type CaptureEventType = CaptureEvent['type'];
 
@@ -75,7 +77,7 @@ export type ServerMessage =
 
 const EVENT_TYPES: ReadonlySet<string> = new Set<CaptureEventType>([
   'session.started', 'prompt.playing', 'field.started', 'digit.entered', 'field.cleared', 'card.identified',
-  'field.completed', 'field.failed', 'otp.sent', 'payment.processing', 'provider.issue', 'session.ended',
+  'field.completed', 'field.failed', 'otp.sent', 'payment.processing', 'provider.issue', 'session.ended', 'session.reconciled',
 ]);
 
 /** True for a capture event (has a known type, a session id and a positive integer seq). */

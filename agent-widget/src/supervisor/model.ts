@@ -165,6 +165,8 @@ export function applyEvent(row: SessionRow | undefined, e: CaptureEvent): Sessio
         ...r, state: 'done', field: null, outcome: e.outcome, reason: e.reason,
         paymentId: e.paymentId ?? r.paymentId, endedAt: time(e.at) ?? r.endedAt,
       };
+    case 'session.reconciled':
+      return { ...r, outcome: e.outcome, reason: e.reason, paymentId: e.paymentId ?? r.paymentId };
     default:
       return r; // prompt.playing, digit.entered, field.failed, provider.issue: no column changes
   }

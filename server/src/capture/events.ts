@@ -130,6 +130,21 @@ export interface SessionEndedEvent extends EventBase<'session.ended'> {
   readonly needsReconciliation?: boolean;
 }
 
+/**
+ * After the session ended with `needsReconciliation`, the reconciliation worker asked the
+ * provider for the payment's status by Idempotency-Key and settled it (docs/operations.md,
+ * "Reconciliation"): `approved` (confirmed, now `paid`), `declined`, or `not-found` (never
+ * charged: stays `failed`). It may come minutes after `session.ended`, on any instance.
+ */
+export interface SessionReconciledEvent extends EventBase<'session.reconciled'> {
+  /** The outcome now. */
+  readonly outcome: Outcome;
+  readonly previousOutcome: Outcome;
+  readonly providerStatus: 'approved' | 'declined' | 'not-found';
+  readonly reason: string;
+  readonly paymentId?: string;
+}
+
 export type SessionEvent =
   | SessionStartedEvent
   | FieldStartedEvent
@@ -142,7 +157,8 @@ export type SessionEvent =
   | PaymentProcessingEvent
   | ProviderIssueEvent
   | PromptPlayingEvent
-  | SessionEndedEvent;
+  | SessionEndedEvent
+  | SessionReconciledEvent;
 
 export type SessionEventType = SessionEvent['type'];
 

@@ -8,7 +8,10 @@ export type {
   CommandResult,
   OtpSmsTemplate,
   OtpTemplateVar,
+  ReceiptSmsTemplate,
+  ReceiptTemplateVar,
 } from './port.js';
+export { assertReceiptTemplate } from './receipt.js';
 export {
   CaptureState,
   CAPTURE_TABLE,

@@ -1,4 +1,5 @@
 import { InvalidStateError } from '../lib/errors.js';
+import type { OtpMode } from '../providers/otp-mode.js';
 import type { Outcome } from '../store/index.js';
 import type { CaptureField } from './events.js';
 import type { PromptId } from './prompts.js';
@@ -29,6 +30,16 @@ import type { PromptId } from './prompts.js';
  *  Done ◄─outcome.done / hangup─ Outcome ◄─confirm.ok / confirm.failed─ Confirming ◄─ Paying
  *                                                                     payment.approved
  *
+ *
+ *  Issuer OTP mode (the bank sends the OTP; providers/otp-mode.ts), and mode `none`:
+ *
+ *  Cvv ─field.done─► IssuerAuth ─auth.otp-sent─► OtpEntry ─field.done─► OtpSubmit ─payment.approved─► Confirming
+ *                     ▲  │ auth.unavailable,        │ otp.resend           │ otp.invalid ─► OtpEntry
+ *                     │  ▼ payment.declined         │ (resends left)       │ otp.expired ─► IssuerAuth (resend)
+ *                     │  Outcome                    │                      ▼ payment.declined/failed
+ *                     └─────────────────────────────┘                     Outcome
+ *  Cvv ─field.done (mode none)─► Paying
+ *
  *  Every live state from Greeting to OtpValidate: hangup -> Done (abandoned); cancel,
  *  session.timeout, field.exhausted, a provider failure -> Outcome (its prompt), or Done when the
  *  customer is gone. Paying and Confirming let money finish moving: hangup is noted, cancel is
@@ -47,6 +58,10 @@ export enum CaptureState {
   OtpValidate = 'otp-validate',
   Paying = 'paying',
   Confirming = 'confirming',
+  /** Issuer mode: the payment request starts authentication; the bank sends the OTP. */
+  IssuerAuth = 'issuer-auth',
+  /** Issuer mode: the keyed OTP is with the provider, and the charge with it (like Paying). */
+  OtpSubmit = 'otp-submit',
   Outcome = 'outcome',
   Done = 'done',
 }
@@ -67,6 +82,8 @@ export type CaptureEvent =
   | { readonly type: 'otp.invalid'; readonly final: boolean }
   | { readonly type: 'otp.expired' }
   | { readonly type: 'otp.check-unavailable' }
+  | { readonly type: 'auth.otp-sent' }
+  | { readonly type: 'auth.unavailable' }
   | { readonly type: 'payment.approved'; readonly paymentId: string }
   | { readonly type: 'payment.declined'; readonly reason: string; readonly paymentId?: string }
   | { readonly type: 'payment.failed'; readonly reason: string; readonly needsReconciliation: boolean }
@@ -90,6 +107,8 @@ export interface MachineContext {
   readonly otpSends: number;
   /** Set once the payment is approved. */
   readonly paymentId?: string | undefined;
+  /** The merchant's OTP mode; absent: `gateway-sms`. */
+  readonly otpMode?: OtpMode;
 }
 
 export type FieldWhy = 'first' | 'after-failure' | 'agent-retry' | 'new-otp' | 'repeat';
@@ -101,6 +120,9 @@ export type CaptureAction =
   | { readonly do: 'request-otp'; readonly lead?: PromptId }
   | { readonly do: 'send-sms' }
   | { readonly do: 'validate-otp' }
+  /** Issuer mode: start the payment's authentication (`resend`: ask the bank for a new OTP). */
+  | { readonly do: 'issuer-otp'; readonly resend: boolean; readonly lead?: PromptId }
+  | { readonly do: 'submit-otp' }
   | { readonly do: 'pay' }
   | { readonly do: 'confirm' }
   | { readonly do: 'mark-hung-up' }
@@ -153,6 +175,15 @@ function cardRetry(current: CaptureField): Handler {
   };
 }
 
+const declined: Handler = (e, ctx) => {
+  const d = e as Extract<CaptureEvent, { type: 'payment.declined' }>;
+  return end(ctx, 'declined', d.reason, 'outcome.declined', d.paymentId !== undefined ? { paymentId: d.paymentId } : {});
+};
+const failed: Handler = (e, ctx) => {
+  const f = e as Extract<CaptureEvent, { type: 'payment.failed' }>;
+  return end(ctx, 'failed', f.reason, f.needsReconciliation ? 'outcome.unknown' : 'outcome.failed', f.needsReconciliation ? { needsReconciliation: true } : {});
+};
+
 const cardRow = (field: CaptureField, next: Transition): Row =>
   live({ 'field.done': () => next, 'field.exhausted': exhausted, retry: cardRetry(field) });
 
@@ -165,7 +196,39 @@ export const CAPTURE_TABLE: Readonly<Record<CaptureState, Row>> = {
   [S.Greeting]: live({ 'greeting.done': () => t(S.Pan, { do: 'enter-field', field: 'pan', why: 'first' }) }),
   [S.Pan]: cardRow('pan', t(S.Expiry, { do: 'enter-field', field: 'expiry', why: 'first' })),
   [S.Expiry]: cardRow('expiry', t(S.Cvv, { do: 'enter-field', field: 'cvv', why: 'first' })),
-  [S.Cvv]: cardRow('cvv', t(S.OtpRequest, { do: 'request-otp' })),
+  [S.Cvv]: live({
+    'field.done': (_e, ctx) =>
+      ctx.otpMode === 'issuer'
+        ? t(S.IssuerAuth, { do: 'issuer-otp', resend: false })
+        : ctx.otpMode === 'none'
+          ? t(S.Paying, { do: 'pay' })
+          : t(S.OtpRequest, { do: 'request-otp' }),
+    'field.exhausted': exhausted,
+    retry: cardRetry('cvv'),
+  }),
+  [S.IssuerAuth]: live({
+    'auth.otp-sent': (_e, ctx) => t(S.OtpEntry, { do: 'enter-field', field: 'otp', why: ctx.otpSends > 1 ? 'new-otp' : 'first' }),
+    'auth.unavailable': (_e, ctx) => end(ctx, 'failed', 'otp-unavailable', 'otp.unavailable'),
+    // Refused at authentication (the card, not the OTP): nothing was charged.
+    'payment.declined': (e, ctx) => declined(e, ctx),
+  }),
+  [S.OtpSubmit]: {
+    'payment.approved': () => t(S.Confirming, { do: 'confirm' }),
+    'payment.declined': (e, ctx) => declined(e, ctx),
+    'payment.failed': (e, ctx) => failed(e, ctx),
+    'otp.invalid': (e, ctx) =>
+      (e as { final: boolean }).final
+        ? end(ctx, 'failed', 'otp-attempts-exhausted', 'outcome.too-many')
+        : ctx.hungUp
+          ? abandon(e, ctx)
+          : t(S.OtpEntry, { do: 'clear-fields', fields: ['otp'] }, { do: 'enter-field', field: 'otp', why: 'after-failure', lead: 'invalid.otp' }),
+    'otp.expired': (_e, ctx) =>
+      ctx.resendsLeft > 0 && !ctx.hungUp
+        ? t(S.IssuerAuth, { do: 'clear-fields', fields: ['otp'] }, { do: 'issuer-otp', resend: true, lead: 'otp.expired' })
+        : end(ctx, 'failed', 'otp-expired', 'outcome.failed'),
+    hangup: () => t(S.OtpSubmit, { do: 'mark-hung-up' }),
+    'session.timeout': () => t(S.OtpSubmit),
+  },
   [S.OtpRequest]: live({
     'otp.issued': () => t(S.OtpSms, { do: 'send-sms' }),
     'otp.unavailable': (_e, ctx) => end(ctx, 'failed', 'otp-unavailable', 'otp.unavailable'),
@@ -178,11 +241,13 @@ export const CAPTURE_TABLE: Readonly<Record<CaptureState, Row>> = {
         : t(S.OtpEntry, { do: 'enter-field', field: 'otp', why: 'repeat', lead: 'otp.sms-failed' }),
   }),
   [S.OtpEntry]: live({
-    'field.done': () => t(S.OtpValidate, { do: 'validate-otp' }),
+    'field.done': (_e, ctx) => (ctx.otpMode === 'issuer' ? t(S.OtpSubmit, { do: 'submit-otp' }) : t(S.OtpValidate, { do: 'validate-otp' })),
     'field.exhausted': exhausted,
     'otp.resend': (_e, ctx) =>
       ctx.resendsLeft > 0
-        ? t(S.OtpRequest, { do: 'clear-fields', fields: ['otp'] }, { do: 'request-otp', lead: 'otp.resent' })
+        ? ctx.otpMode === 'issuer'
+          ? t(S.IssuerAuth, { do: 'clear-fields', fields: ['otp'] }, { do: 'issuer-otp', resend: true, lead: 'otp.resent' })
+          : t(S.OtpRequest, { do: 'clear-fields', fields: ['otp'] }, { do: 'request-otp', lead: 'otp.resent' })
         : t(S.OtpEntry, { do: 'clear-fields', fields: ['otp'] }, { do: 'enter-field', field: 'otp', why: 'repeat', lead: 'otp.no-more-resends' }),
     retry: (e) => {
       if ((e as { field: CaptureField }).field !== 'otp') throw new InvalidStateError('capture', S.OtpEntry, `retry:${(e as { field: string }).field}`);
@@ -203,14 +268,8 @@ export const CAPTURE_TABLE: Readonly<Record<CaptureState, Row>> = {
   }),
   [S.Paying]: {
     'payment.approved': () => t(S.Confirming, { do: 'confirm' }),
-    'payment.declined': (e, ctx) => {
-      const d = e as Extract<CaptureEvent, { type: 'payment.declined' }>;
-      return end(ctx, 'declined', d.reason, 'outcome.declined', d.paymentId !== undefined ? { paymentId: d.paymentId } : {});
-    },
-    'payment.failed': (e, ctx) => {
-      const f = e as Extract<CaptureEvent, { type: 'payment.failed' }>;
-      return end(ctx, 'failed', f.reason, f.needsReconciliation ? 'outcome.unknown' : 'outcome.failed', f.needsReconciliation ? { needsReconciliation: true } : {});
-    },
+    'payment.declined': (e, ctx) => declined(e, ctx),
+    'payment.failed': (e, ctx) => failed(e, ctx),
     hangup: () => t(S.Paying, { do: 'mark-hung-up' }),
     'session.timeout': () => t(S.Paying),
   },

@@ -1,4 +1,6 @@
 import type { IssuedOtp } from '../providers/payment-client.js';
+import type { IssuerChallenge, IssuerStart, IssuerSubmit } from '../providers/issuer-otp.js';
+import type { OtpMode } from '../providers/otp-mode.js';
 import type { PaymentDecision, PaymentRequest } from '../providers/pay.js';
 import type { Confirmation, OtpValidation } from '../providers/schemas.js';
 import type { SmsMessage, SmsSent } from '../providers/sms-client.js';
@@ -55,6 +57,13 @@ export interface CapturePayments {
   validateOtp(otpId: string, otp: SensitiveDigits): Promise<OtpValidation>;
   pay(req: PaymentRequest): Promise<PaymentDecision>;
   confirm(paymentId: string): Promise<Confirmation>;
+  /** The merchant's OTP mode (providers/otp-mode.ts); absent: `gateway-sms`. */
+  otpModeFor?(merchantId: string): OtpMode;
+  /** `issuer` mode: the payment starts authentication and the bank sends the OTP. */
+  startIssuerOtp?(req: Omit<PaymentRequest, 'otpId'> & { customerMobile: string; idempotencyKey: string }): Promise<IssuerStart>;
+  resendIssuerOtp?(paymentId: string): Promise<IssuerChallenge>;
+  /** Never throws for a provider failure. */
+  submitIssuerOtp?(paymentId: string, otp: SensitiveDigits, idempotencyKey: string): Promise<IssuerSubmit>;
 }
 
 /** The SMS client as capture uses it (SmsClient fits: DLT rendering, route fallback). */
@@ -73,4 +82,17 @@ export type OtpTemplateVar = 'otp' | 'amount' | 'currency' | 'orderRef' | 'merch
 export interface OtpSmsTemplate {
   readonly template: DltTemplate;
   readonly vars: readonly OtpTemplateVar[];
+}
+
+/** What fills each `{#var#}` of the registered receipt template, in order (the card: its last 4 digits only). */
+export type ReceiptTemplateVar = 'last4' | 'amount' | 'currency' | 'orderRef' | 'merchantId' | 'paymentId';
+
+/**
+ * The DLT-registered receipt SMS sent after `paid` (kind `receipt`), e.g. `Payment of {#var#}
+ * {#var#} received for order {#var#}, card ending {#var#}. Ref {#var#}. - Tonegate` with vars
+ * `['currency', 'amount', 'orderRef', 'last4', 'paymentId']`.
+ */
+export interface ReceiptSmsTemplate {
+  readonly template: DltTemplate;
+  readonly vars: readonly ReceiptTemplateVar[];
 }

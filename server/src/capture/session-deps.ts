@@ -5,7 +5,7 @@ import type { EventBus, SessionStore } from '../store/index.js';
 import type { DigitsFactory } from './card-data.js';
 import type { CaptureConfig } from './config.js';
 import type { SessionEvent } from './events.js';
-import type { CapturePayments, CapturePort, CaptureSms, OtpSmsTemplate } from './port.js';
+import type { CapturePayments, CapturePort, CaptureSms, OtpSmsTemplate, ReceiptSmsTemplate } from './port.js';
 
 /** What a CaptureSession (session.ts) and its runtime (session-runtime.ts) are built from. */
 export interface CaptureSessionDeps {
@@ -14,7 +14,8 @@ export interface CaptureSessionDeps {
   readonly port: CapturePort;
   readonly payment: CapturePayments;
   readonly sms: CaptureSms;
-  readonly templates: { readonly otp: OtpSmsTemplate };
+  /** `receipt`: the receipt SMS after `paid`; absent: none is sent. */
+  readonly templates: { readonly otp: OtpSmsTemplate; readonly receipt?: ReceiptSmsTemplate | undefined };
   readonly clock: Clock;
   readonly bus: EventBus<SessionEvent>;
   readonly store: SessionStore;

@@ -8,6 +8,9 @@ import { CaptureState, type CaptureEvent, type FieldWhy, type MachineContext } f
 import type { PromptId, PromptItem } from './prompts.js';
 import type { CaptureSessionDeps } from './session-deps.js';
 import { confirmPayment, generateOtp, sendOtpSms, takePayment, validateOtp } from './session-ops.js';
+import { IssuerOtp } from './issuer-ops.js';
+import { sendReceipt } from './receipt.js';
+import type { OtpMode } from '../providers/otp-mode.js';
 import { cvvSpec } from './steps/cvv.js';
 import { expirySpec } from './steps/expiry.js';
 import { FieldStep, type StepHost } from './steps/field-step.js';
@@ -42,8 +45,12 @@ export class SessionRuntime {
   readonly #steps: Record<CaptureField, FieldStep>;
   readonly #otp: OtpFieldState = { length: 6, awaitingResend: false };
   #otpId: string | undefined;
+  /** The card's last 4 digits (masked data), for the receipt. */
+  #last4: string | undefined;
   #otpRequests = 0;
   #paymentId: string | undefined;
+  readonly otpMode: OtpMode;
+  readonly #issuer: IssuerOtp;
   #timer: TimerHandle | undefined;
   #op = 0;
   #storeChain: Promise<unknown> = Promise.resolve();
@@ -53,6 +60,7 @@ export class SessionRuntime {
     this.#o = o;
     this.language = o.language;
     const { card, cfg, deps } = o;
+    this.otpMode = deps.payment.otpModeFor?.(deps.txn.merchantId) ?? 'gateway-sms';
     const host: StepHost = {
       play: (items, onDone) => o.play(items, onDone, true),
       stopPrompt: () => o.stopPrompt(),
@@ -75,6 +83,7 @@ export class SessionRuntime {
       terminator: cfg.panTerminator,
       onBrand: (brand) => this.publish({ type: 'card.identified', brand, complete: false }),
       onCard: (brand, masked) => {
+        this.#last4 = masked.last4;
         this.publish({ type: 'card.identified', brand, complete: true, first6: masked.first6, last4: masked.last4 });
         this.persist({ card: { brand, ...masked } });
       },
@@ -87,11 +96,25 @@ export class SessionRuntime {
       cvv: new FieldStep(cvvSpec(card.cvv, () => pan.brand()), hostFor('cvv')),
       otp: new FieldStep(otpSpec(card.otp, this.#otp), hostFor('otp')),
     };
+    this.#issuer = new IssuerOtp({
+      runtime: o,
+      otp: this.#otp,
+      otpStep: () => this.#steps.otp,
+      publish: (e) => this.publish(e),
+      persist: (p) => this.persist(p),
+      stored: () => this.#storeChain,
+      run: (p, then, late) => this.#run(p, then, late),
+      approved: (paymentId) => (this.#paymentId = paymentId),
+    });
   }
 
   context(): MachineContext {
+    if (this.otpMode === 'issuer') {
+      // Resends and sends as the provider answered (the bank decides how many OTPs it sends).
+      return { hungUp: this.customerGone, resendsLeft: this.#issuer.resendsLeft, otpSends: this.#issuer.sends, paymentId: this.#paymentId, otpMode: 'issuer' };
+    }
     const resendsLeft = Math.max(0, this.#o.cfg.maxResends - Math.max(0, this.#otpRequests - 1));
-    return { hungUp: this.customerGone, resendsLeft, otpSends: this.#otpRequests, paymentId: this.#paymentId };
+    return { hungUp: this.customerGone, resendsLeft, otpSends: this.#otpRequests, paymentId: this.#paymentId, otpMode: this.otpMode };
   }
 
   step(field: CaptureField): FieldStep {
@@ -239,7 +262,9 @@ export class SessionRuntime {
     this.#o.play(['processing'], noop, false);
     deps.logger.info({ sessionId: this.#o.sessionId, idempotencyKey }, 'payment attempt');
     this.persist({ idempotencyKey }); // recorded before the call, so a crash can still be reconciled
-    const req = { orderRef, merchantId, amount, currency, otpId: this.#otpId ?? '', card: { pan: card.pan, expiry: card.expiry, cvv: card.cvv }, idempotencyKey };
+    // Mode `none`: no OTP, so no otpId.
+    const otpId = this.#otpId !== undefined ? { otpId: this.#otpId } : {};
+    const req = { orderRef, merchantId, amount, currency, ...otpId, card: { pan: card.pan, expiry: card.expiry, cvv: card.cvv }, idempotencyKey };
     this.#run(
       this.#storeChain.then(() => takePayment(deps.payment, req)),
       (d) => {
@@ -255,6 +280,31 @@ export class SessionRuntime {
         this.#o.dispatch({ type: 'payment.failed', reason: d.reason, needsReconciliation: d.needsReconciliation });
       },
     );
+  }
+
+  /** After `paid`: the receipt SMS, when a receipt template is configured (./receipt.ts). */
+  sendReceipt(paymentId: string | undefined): void {
+    const { deps } = this.#o;
+    const t = deps.templates.receipt;
+    if (!t || this.#last4 === undefined || paymentId === undefined) return;
+    const log = deps.logger.child({ sessionId: this.#o.sessionId });
+    this.#receipt = sendReceipt(deps.sms, t, deps.txn, { last4: this.#last4, paymentId }, log);
+  }
+
+  /** The receipt SMS, once sent or refused (tests wait for it). */
+  #receipt: Promise<boolean> | undefined;
+  get receipt(): Promise<boolean> | undefined {
+    return this.#receipt;
+  }
+
+  /** Issuer mode: start authentication (or ask for a new OTP); see ./issuer-ops.ts. */
+  issuerOtp(resend: boolean, lead?: PromptId): void {
+    this.#issuer.request(resend, lead);
+  }
+
+  /** Issuer mode: submit the keyed OTP, which charges the card. */
+  submitOtp(): void {
+    this.#issuer.submit();
   }
 
   confirm(paymentId = this.#paymentId): void {

@@ -9,6 +9,7 @@ import { DEFAULT_CAPTURE_CONFIG, type CaptureConfig } from './config.js';
 import { agentCommandSchema, type CaptureField } from './events.js';
 import { CaptureState, FIELD_OF_STATE, nextCapture, type CaptureAction, type CaptureEvent, type MachineContext } from './machine.js';
 import type { CaptureInputs, CommandResult } from './port.js';
+import { assertReceiptTemplate } from './receipt.js';
 import { promptIds, type PromptItem } from './prompts.js';
 import { assertOtpTemplate } from './session-ops.js';
 import { SessionRuntime } from './session-runtime.js';
@@ -55,6 +56,7 @@ export class CaptureSession implements CaptureInputs {
 
   constructor(deps: CaptureSessionDeps) {
     assertOtpTemplate(deps.templates.otp);
+    if (deps.templates.receipt) assertReceiptTemplate(deps.templates.receipt);
     this.#d = deps;
     this.#cfg = { ...DEFAULT_CAPTURE_CONFIG, ...deps.config };
     this.id = deps.id ?? randomUUID();
@@ -218,6 +220,10 @@ export class CaptureSession implements CaptureInputs {
         return rt.sendSms();
       case 'validate-otp':
         return rt.validateOtp();
+      case 'issuer-otp':
+        return rt.issuerOtp(a.resend, a.lead);
+      case 'submit-otp':
+        return rt.submitOtp();
       case 'pay':
         return rt.pay();
       case 'confirm':
@@ -247,6 +253,7 @@ export class CaptureSession implements CaptureInputs {
     const patch: SessionPatch = { outcome: a.outcome, endedAt: this.#rt.iso(), ...(a.outcome !== 'paid' ? { failureReason: a.reason } : {}) };
     this.#rt.persist({ ...patch, ...(a.paymentId !== undefined ? { paymentId: a.paymentId } : {}), ...(a.needsReconciliation ? { needsReconciliation: true } : {}) });
     this.#rt.publish({ type: 'session.ended', ...result });
+    if (a.outcome === 'paid') this.#rt.sendReceipt(a.paymentId);
     if (a.prompt) {
       // Whatever was still playing or queued for the customer (an OTP prompt when the agent
       // cancels, say) is over: the outcome is said next, not after it.

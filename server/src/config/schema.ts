@@ -80,11 +80,28 @@ export const SETTINGS = {
   AUDIT_SYSLOG_CERT_FILE: setting('audit.syslogCertFile', filePath.optional(), 'Client certificate (PEM) for collectors that require one (with AUDIT_SYSLOG_KEY_FILE).'),
   AUDIT_SYSLOG_KEY_FILE: setting('audit.syslogKeyFile', filePath.optional(), 'Private key (PEM) of AUDIT_SYSLOG_CERT_FILE.'),
 
+  OTP_MODE: setting('otp.mode', z.enum(['gateway-sms', 'issuer', 'none']).default('gateway-sms'), 'How the bank OTP is obtained: gateway-sms (the provider returns it, the gateway texts it), issuer (the bank texts it), none.'),
+  OTP_MODE_MERCHANTS: setting(
+    'otp.merchants',
+    z.string().max(10_000).regex(/^\s*[A-Za-z0-9._-]{1,128}:(gateway-sms|issuer|none)\s*(,\s*[A-Za-z0-9._-]{1,128}:(gateway-sms|issuer|none)\s*)*$/, 'merchantId:gateway-sms|issuer|none, comma-separated').optional(),
+    'Per-merchant OTP modes overriding otp.mode: M-1:issuer,M-2:none.',
+  ),
+  RECEIPT_SMS: setting('receipts.sms', z.enum(['on', 'off']).default('off'), 'Receipt SMS to the customer after paid (DLT template of kind receipt).'),
+  WEBHOOK_URL: setting('webhook.url', z.url().optional(), 'Merchant webhook: every session outcome is POSTed here as JSON, HMAC-signed (X-Tonegate-Signature).'),
+  WEBHOOK_OUTBOX: setting('webhook.outbox', z.string().min(1).default('./data/webhook-outbox.jsonl'), 'The durable outbox journal file when store.redisUrl is unset.'),
+  WEBHOOK_RETRY_BASE_MS: setting('webhook.retryBaseMs', z.coerce.number().int().min(10).max(3_600_000).default(1_000), 'First retry delay; doubles per attempt up to webhook.retryMaxMs.'),
+  WEBHOOK_RETRY_MAX_MS: setting('webhook.retryMaxMs', z.coerce.number().int().min(10).max(86_400_000).default(600_000), 'Longest delay between two attempts.'),
+  WEBHOOK_MAX_ATTEMPTS: setting('webhook.maxAttempts', z.coerce.number().int().min(1).max(10_000).default(300), 'Attempts before an outcome is given up (logged at error, counted); about 2 days at the defaults.'),
+  WEBHOOK_TIMEOUT_MS: setting('webhook.timeoutMs', z.coerce.number().int().min(100).max(120_000).default(10_000), 'Timeout of one webhook request.'),
+  RECONCILE_INTERVAL_S: setting('reconcile.intervalSeconds', z.coerce.number().int().min(0).max(86_400).default(60), 'Seconds between reconciliation sweeps of sessions flagged needsReconciliation; 0: off.'),
+  DEMO_NO_ANSWER_SETTLE_S: setting('demo.noAnswerSettleSeconds', z.coerce.number().int().min(0).max(86_400).optional(), 'Demo only: the no-answer test card is decided this many seconds after the gateway gave up (unset: pending forever).'),
+
   AGENTS: secret(agentList.prefault('agent-1:demo,agent-2:demo,agent-3:demo'), 'Agent credentials id:password (demo) or id:$tg1$... (hashed by npm run credential:hash), comma-separated.'),
   SUPERVISOR_TOKEN: secret(z.string().min(16).optional(), 'Bearer token of supervisors (REST, dashboard); demo: generated and printed.'),
   HANDOFF_API_KEY: secret(z.string().min(16).optional(), 'API key for POST /api/handoffs; demo: generated and printed.'),
   HANDOFF_HMAC_KEY: secret(z.string().min(16).optional(), 'HMAC-SHA256 key of X-Pay-Signature (the profiles\' signature.keyEnv).'),
   REDIS_PASSWORD: secret(z.string().min(1).optional(), 'Redis AUTH password when REDIS_URL carries none.'),
+  WEBHOOK_SECRET: secret(z.string().min(16).optional(), 'HMAC-SHA256 key of X-Tonegate-Signature (required with WEBHOOK_URL).'),
   AUDIT_KEY: secret(z.string().min(1).optional(), 'HMAC-SHA256 key of the audit chain, hex or base64 of at least 32 bytes (openssl rand -hex 32); required in production.'),
   METRICS_TOKEN: secret(z.string().min(16).optional(), 'Bearer token for /metrics on the main HTTP port.'),
 } as const;

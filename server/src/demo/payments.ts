@@ -14,8 +14,9 @@ export interface DemoPaymentRecord {
   readonly merchantId: string;
   readonly amount: string;
   readonly currency: string;
-  readonly status: 'approved' | 'declined' | 'pending';
-  readonly declineReason?: string;
+  /** `pending` settles later only for the no-answer card with `noAnswerSettleMs` (reconciliation demos). */
+  status: 'approved' | 'declined' | 'pending';
+  declineReason?: string;
   readonly brand: CardBrand;
   readonly first6: string;
   readonly last4: string;
@@ -33,6 +34,12 @@ export interface PaymentsDeps {
   readonly logger: Logger;
   readonly retryAfterSeconds: number;
   readonly now: () => number;
+  /**
+   * The no-answer card's payment, held open until the client gives up, is decided this long
+   * after that (as a bank's late answer would be): the status query then says approved or
+   * declined. Undefined: it stays pending forever.
+   */
+  readonly noAnswerSettleMs?: number | undefined;
 }
 
 export const RATE_LIMITED_TIMES = 2;
@@ -44,13 +51,14 @@ const paymentBody = z
     merchantId: id,
     amount: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/),
     currency: z.string().regex(/^[A-Z]{3}$/),
-    otpId: id,
+    /** Absent: a payment without OTP (the gateway's `none` OTP mode). */
+    otpId: id.optional(),
     card: z.object({ pan: z.string().regex(/^\d{12,19}$/), expiry: z.string().regex(/^\d{4}$/), cvv: z.string().regex(/^\d{3,4}$/) }).strict().optional(),
     encryptedCard: z.string().regex(/^[A-Za-z0-9+/]+=*$/).max(2048).optional(),
   })
   .strict()
   .refine((b) => (b.card === undefined) !== (b.encryptedCard === undefined), { path: ['card'], message: 'exactly one of card, encryptedCard' });
-type PaymentBody = z.infer<typeof paymentBody>;
+export type PaymentBody = Omit<z.infer<typeof paymentBody>, 'otpId'> & { readonly otpId?: string | undefined };
 
 const decryptedShape = z.object({ pan: z.string().regex(/^\d{12,19}$/), expiry: z.string().regex(/^\d{4}$/), cvv: z.string().regex(/^\d{3,4}$/) });
 
@@ -68,6 +76,7 @@ export class DemoPayments {
   readonly #byKey = new Map<string, Stored>();
   readonly #rateLimited = new Map<string, number>();
   readonly #held = new Set<Response>();
+  readonly #settleTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly d: PaymentsDeps) {}
 
@@ -79,6 +88,8 @@ export class DemoPayments {
   close(): void {
     for (const res of this.#held) res.destroy();
     this.#held.clear();
+    for (const t of this.#settleTimers) clearTimeout(t);
+    this.#settleTimers.clear();
   }
 
   router(): Router {
@@ -134,17 +145,16 @@ export class DemoPayments {
       }
     }
     if (card.pan === DEMO_CARDS.noAnswer) {
-      this.#record(key, body, card, 'pending', undefined, !!body.encryptedCard);
+      const p = this.#record(key, body, card, 'pending', undefined, !!body.encryptedCard);
       this.#byKey.set(key, { fingerprint, state: 'in-flight' });
-      this.#held.add(res);
-      res.on('close', () => this.#held.delete(res));
+      this.hold(res, p, () => this.#declineReason(body, card));
       this.d.logger.info({ idempotencyKey: key }, 'demo payment held open (no-answer test card)');
       return;
     }
 
     const declineReason = this.#declineReason(body, card);
     const p = this.#record(key, body, card, declineReason ? 'declined' : 'approved', declineReason, !!body.encryptedCard);
-    if (!declineReason) this.d.otp.markUsed(body.otpId);
+    if (!declineReason && body.otpId !== undefined) this.d.otp.markUsed(body.otpId);
     const answer = {
       paymentId: p.paymentId,
       status: p.status,
@@ -156,6 +166,39 @@ export class DemoPayments {
     };
     this.#byKey.set(key, { fingerprint, state: 'done', body: answer });
     res.json(answer);
+  }
+
+  /**
+   * Holds a request of the no-answer card open until the client gives up; with
+   * `noAnswerSettleMs`, the payment is then decided that much later (`decide` gives the decline
+   * reason, undefined to approve).
+   */
+  hold(res: Response, p: DemoPaymentRecord, decide: () => string | undefined): void {
+    this.#held.add(res);
+    res.on('close', () => {
+      this.#held.delete(res);
+      const ms = this.d.noAnswerSettleMs;
+      if (ms === undefined) return;
+      const t = setTimeout(() => {
+        this.#settleTimers.delete(t);
+        if (p.status !== 'pending') return;
+        const reason = decide();
+        p.status = reason ? 'declined' : 'approved';
+        if (reason) p.declineReason = reason;
+        this.d.logger.info({ paymentId: p.paymentId, status: p.status }, 'demo payment settled late (no-answer test card)');
+      }, ms);
+      this.#settleTimers.add(t);
+    });
+  }
+
+  /** A payment record made by another flow (the issuer OTP flow of ./issuer.ts). */
+  record(key: string, body: PaymentBody, card: DecryptedCard, status: DemoPaymentRecord['status'], declineReason?: string): DemoPaymentRecord {
+    return this.#record(key, body, card, status, declineReason, !!body.encryptedCard);
+  }
+
+  /** The card of a body: plain, or decrypted with the demo's private key; undefined when it does not decrypt. */
+  cardOf(body: PaymentBody): DecryptedCard | undefined {
+    return this.#card(body);
   }
 
   #card(body: PaymentBody): DecryptedCard | undefined {
@@ -172,8 +215,10 @@ export class DemoPayments {
     if (!luhn(card.pan)) return 'invalid-card';
     if (validateExpiry(card.expiry, new Date(this.d.now())) !== 'ok') return 'expired-card';
     if (card.cvv.length !== cvvLength(detectBrand(card.pan))) return 'invalid-cvv';
-    const otp = this.d.otp.checkForPayment(body.otpId, body.orderRef);
-    if (otp !== 'ok') return otp;
+    if (body.otpId !== undefined) {
+      const otp = this.d.otp.checkForPayment(body.otpId, body.orderRef);
+      if (otp !== 'ok') return otp;
+    }
     if (card.pan === DEMO_CARDS.decline) return 'do-not-honour';
     return undefined;
   }

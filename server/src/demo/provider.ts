@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../observability/logger.js';
 import { CARD_ENCRYPTION_ALGORITHM, generateCardKeyPair } from '../security/card-crypto.js';
 import { OtpStore, otpRouter } from './otp.js';
+import { DemoIssuer } from './issuer.js';
 import { DemoPayments, type DemoPaymentRecord } from './payments.js';
 import { DEMO_TRANSACTIONS, type DemoTransaction } from './seed.js';
 import { SmsSink, type DemoSms } from './sms.js';
@@ -25,6 +26,8 @@ export interface DemoProviderOptions {
   readonly transactions?: readonly DemoTransaction[];
   /** Wall clock, epoch ms (expiry checks, timestamps). */
   readonly now?: () => number;
+  /** The no-answer card's payment is decided this long after the client gave up (reconciliation demos); unset: pending forever. */
+  readonly noAnswerSettleMs?: number | undefined;
 }
 
 export interface DemoRequest {
@@ -63,8 +66,9 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
   const keys = generateCardKeyPair();
   const keyId = `demo-${now().toString(36)}`;
   const otp = new OtpStore({ fixedOtp: o.otp, ttlMs: o.otpTtlMs ?? 5 * 60_000, maxAttempts: o.otpMaxAttempts ?? 3, now });
-  const payments = new DemoPayments({ otp, privateKeyPem: keys.privateKeyPem, logger: log, retryAfterSeconds: o.retryAfterSeconds ?? 1, now });
+  const payments = new DemoPayments({ otp, privateKeyPem: keys.privateKeyPem, logger: log, retryAfterSeconds: o.retryAfterSeconds ?? 1, now, noAnswerSettleMs: o.noAnswerSettleMs });
   const sms = new SmsSink({ down: o.smsDown ?? false, now });
+  const issuer = new DemoIssuer({ payments, sms, logger: log, now, fixedOtp: o.otp, ttlMs: o.otpTtlMs ?? 5 * 60_000, maxAttempts: o.otpMaxAttempts ?? 3 });
   const txns = new Map([...DEMO_TRANSACTIONS, ...(o.transactions ?? [])].map((t) => [t.ref, t]));
   const requestLog: DemoRequest[] = [];
 
@@ -95,6 +99,7 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     res.json(t);
   });
   app.use(otpRouter(otp));
+  app.use(issuer.router()); // before payments.router(): its paths are under /v1/payments
   app.use(payments.router());
   app.use(sms.router());
   app.use((_req, res) => void res.status(404).json({ error: { code: 'no-such-endpoint' } }));
@@ -124,6 +129,7 @@ export async function startDemoProvider(o: DemoProviderOptions): Promise<DemoPro
     close() {
       closing ??= new Promise<void>((resolve) => {
         payments.close();
+        issuer.close();
         otp.close();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -40,15 +40,20 @@ export class SmsSink {
 
   constructor(private readonly o: SmsSinkOptions) {}
 
+  /** Records a message (the SMS API's, or one the demo bank sends itself: ./issuer.ts). */
+  record(m: Omit<DemoSms, 'sentAt'>): void {
+    this.messages.push({ ...m, sentAt: new Date(this.o.now()).toISOString() });
+    const over = this.messages.length - (this.o.keep ?? 500);
+    if (over > 0) this.messages.splice(0, over);
+  }
+
   router(): Router {
     const r = express.Router();
     r.post('/v1/sms', (req, res) => {
       if (this.o.down) return void res.status(503).json({ error: { code: 'sms-route-down' } });
       const body = smsBody.safeParse(req.body);
       if (!body.success) return void res.status(400).json(badRequest(body.error));
-      this.messages.push({ ...body.data, sentAt: new Date(this.o.now()).toISOString() });
-      const over = this.messages.length - (this.o.keep ?? 500);
-      if (over > 0) this.messages.splice(0, over);
+      this.record(body.data);
       res.status(202).json({ messageId: `sms_${randomBytes(9).toString('base64url')}`, status: 'accepted' });
     });
     r.get('/demo/sms', (_req, res) => {

@@ -57,3 +57,5 @@ export {
   type Sleep,
 } from './resilience/retry.js';
 export { newIdempotencyKey, IDEMPOTENCY_KEY_PATTERN } from './resilience/idempotency.js';
+export { OTP_MODES, otpModeOf, parseMerchantOtpModes, type OtpMode, type OtpModePolicy } from './otp-mode.js';
+export { runIssuerSubmit, type IssuerChallenge, type IssuerStart, type IssuerSubmit } from './issuer-otp.js';

@@ -11,8 +11,8 @@ export interface PaymentRequest {
   readonly amount: string;
   /** ISO 4217. */
   readonly currency: string;
-  /** The OTP the customer keyed, already validated with the provider. */
-  readonly otpId: string;
+  /** The OTP the customer keyed, already validated with the provider; absent in the `none` OTP mode. */
+  readonly otpId?: string | undefined;
   readonly card: CardDigits;
   /**
    * One key per payment attempt. Pass one to record it before the call (so a crash can still be

@@ -5,6 +5,9 @@ import { SensitiveDigits } from '../security/sensitive-digits.js';
 import { ProviderError } from './errors.js';
 import { assertSafeBaseUrl, callJson, type FetchFn, type HttpEndpoint } from './http.js';
 import { runPayment, type PaymentDecision, type PaymentRequest } from './pay.js';
+import { challengeOf, runIssuerSubmit, startOf, type IssuerChallenge, type IssuerStart, type IssuerSubmit } from './issuer-otp.js';
+import { issuerResendSchema, issuerStartSchema, issuerSubmitSchema } from './issuer-schemas.js';
+import { otpModeOf, type OtpMode, type OtpModePolicy } from './otp-mode.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerConfig } from './resilience/circuit-breaker.js';
 import { newIdempotencyKey, IDEMPOTENCY_KEY_PATTERN } from './resilience/idempotency.js';
 import { clockSleep, PAYMENT_POLICY, READ_POLICY, withRetry, type RetryPolicy, type Sleep } from './resilience/retry.js';
@@ -62,6 +65,8 @@ export interface PaymentProviderOptions {
   readonly random?: () => number;
   readonly nowEpochMs?: () => number;
   readonly newIdempotencyKey?: () => string;
+  /** The OTP mode of this provider, per merchant (./otp-mode.ts). Default `gateway-sms`. */
+  readonly otpModes?: OtpModePolicy;
 }
 
 export interface IssuedOtp {
@@ -86,6 +91,7 @@ export class PaymentProviderClient {
   readonly #encryption: CardEncryption;
   readonly #log: Logger;
   #providerKey: Promise<CardPublicKey> | undefined;
+  readonly #otpModes: OtpModePolicy | undefined;
 
   constructor(o: PaymentProviderOptions) {
     const name = o.name ?? 'payment';
@@ -110,6 +116,7 @@ export class PaymentProviderClient {
     this.#random = o.random;
     this.#newKey = o.newIdempotencyKey ?? newIdempotencyKey;
     this.#encryption = o.cardEncryption ?? { mode: 'plain' };
+    this.#otpModes = o.otpModes;
   }
 
   #retry<T>(op: string, policy: RetryPolicy, fn: () => Promise<T>): Promise<T> {
@@ -237,6 +244,65 @@ export class PaymentProviderClient {
       sleep: this.#sleep,
       ...(this.#random ? { random: this.#random } : {}),
       logger: this.#log,
+    });
+  }
+
+  // The issuer OTP mode (./otp-mode.ts, docs/provider-api.openapi.yaml "Issuer OTP").
+
+  /** How this merchant's payments get their OTP. */
+  otpModeFor(merchantId: string): OtpMode {
+    return otpModeOf(this.#otpModes, merchantId);
+  }
+
+  /**
+   * Starts the payment with the bank's own OTP: the provider authenticates the card and the bank
+   * sends the OTP to the customer. Nothing is charged yet, and a retry with the same
+   * Idempotency-Key gets the same payment (no second OTP), so timeouts are retried by READ_POLICY.
+   */
+  async startIssuerOtp(req: Omit<PaymentRequest, 'otpId'> & { customerMobile: string; idempotencyKey: string }): Promise<IssuerStart> {
+    if (!IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) throw new RangeError('idempotency key must be 1-255 visible ASCII characters');
+    const body = JSON.stringify({ ...(JSON.parse(await this.#paymentBody(req)) as object), customerMobile: req.customerMobile });
+    const a = await this.#retry('issuer.start', this.#read, () =>
+      callJson(this.#ep, {
+        op: 'issuer.start',
+        method: 'POST',
+        path: '/v1/payments/issuer-otp',
+        body,
+        headers: { 'idempotency-key': req.idempotencyKey },
+        timeoutMs: this.#t.defaultMs, // the customer waits on the line; retried (same key) by READ_POLICY
+        schema: issuerStartSchema,
+      }),
+    );
+    return startOf(a);
+  }
+
+  /** Asks the bank for a new OTP (ProviderError `conflict` when it sends no more). */
+  async resendIssuerOtp(paymentId: string): Promise<IssuerChallenge> {
+    const a = await callJson(this.#ep, {
+      op: 'issuer.resend',
+      method: 'POST',
+      path: `/v1/payments/${encodeURIComponent(paymentId)}/otp/resend`,
+      body: '{}',
+      timeoutMs: this.#t.defaultMs,
+      schema: issuerResendSchema,
+    });
+    return challengeOf(a);
+  }
+
+  /** Submits the OTP the customer keyed: the charge happens here (see runIssuerSubmit). Never throws for a provider failure. */
+  submitIssuerOtp(paymentId: string, otp: SensitiveDigits, idempotencyKey: string): Promise<IssuerSubmit> {
+    return runIssuerSubmit({
+      post: () =>
+        callJson(this.#ep, {
+          op: 'issuer.submit',
+          method: 'POST',
+          path: `/v1/payments/${encodeURIComponent(paymentId)}/otp`,
+          body: JSON.stringify({ otp: otp.revealForProvider() }),
+          timeoutMs: this.#t.paymentMs,
+          schema: issuerSubmitSchema,
+        }),
+      status: () => this.paymentStatus(idempotencyKey),
+      logger: this.#log.child({ idempotencyKey }),
     });
   }
 

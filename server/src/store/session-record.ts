@@ -50,6 +50,8 @@ export const sessionRecordSchema = z
     paymentId: id.optional(),
     /** The payment attempt's Idempotency-Key: what operations reconcile by. */
     idempotencyKey: z.string().max(255).optional(),
+    /** When the reconciliation worker settled a `needsReconciliation` session by the provider's status query. */
+    reconciledAt: isoTime.optional(),
     /** The gateway instance running the capture (scale-out). */
     instanceId: id,
   })

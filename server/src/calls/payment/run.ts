@@ -14,7 +14,7 @@ import type { Payments } from './setup.js';
 
 /** What every payment run needs, whatever started it (INVITE to the pay URI, the agent's REFER). */
 export interface RunDeps {
-  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate' | 'captureConfig'>;
+  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'captureConfig'>;
   bus: EventBus<SessionEvent>;
   store: SessionStore;
   clock: Clock;
@@ -57,7 +57,7 @@ export function newCaptureSession(deps: RunDeps, txn: Transaction, port: Capture
     port,
     payment: p.payment,
     sms: p.sms,
-    templates: { otp: p.otpTemplate },
+    templates: { otp: p.otpTemplate, receipt: p.receiptTemplate },
     clock: deps.clock,
     bus: deps.bus,
     store: deps.store,

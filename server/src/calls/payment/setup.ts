@@ -2,9 +2,9 @@ import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
-import { DLT_MAX_VAR_LENGTH, PaymentProviderClient, SmsClient } from '../../providers/index.js';
+import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, PaymentProviderClient, SmsClient } from '../../providers/index.js';
 import type { TransactionLimits } from '../../handoff/index.js';
-import type { OtpSmsTemplate } from '../../capture/port.js';
+import type { OtpSmsTemplate, ReceiptSmsTemplate } from '../../capture/port.js';
 import type { CaptureConfig } from '../../capture/index.js';
 import { allowedBrands, captureOverrides } from '../../config/capture-policy.js';
 
@@ -20,6 +20,17 @@ export const DEMO_OTP_TEMPLATE: OtpSmsTemplate = {
     text: '{#var#} is your OTP to pay {#var#} {#var#} for order {#var#}. Do not share it. - Tonegate',
   },
   vars: ['otp', 'currency', 'amount', 'orderRef'],
+};
+
+/** The receipt SMS (DLT kind `receipt`), sent after `paid` when RECEIPT_SMS=on. Demo values. */
+export const DEMO_RECEIPT_TEMPLATE: ReceiptSmsTemplate = {
+  template: {
+    templateId: '1107161234567890124',
+    peId: '1101159876543210987',
+    senderId: 'TNGATE',
+    text: 'Payment of {#var#} {#var#} received for order {#var#}, card ending {#var#}. Ref {#var#}. - Tonegate',
+  },
+  vars: ['currency', 'amount', 'orderRef', 'last4', 'paymentId'],
 };
 
 /**
@@ -44,6 +55,8 @@ export interface Payments {
   otpTemplate: OtpSmsTemplate;
   /** Capture policy for a merchant: the file's `capture:` section with its merchant overrides (config/capture-policy.ts). */
   captureConfig?: (merchantId: string) => Partial<CaptureConfig>;
+  /** The receipt SMS after `paid`; undefined when RECEIPT_SMS is off. */
+  receiptTemplate: ReceiptSmsTemplate | undefined;
   /** The embedded demo provider, when PAYMENT_API_URL is unset. */
   demo: DemoProvider | undefined;
   close(): Promise<void>;
@@ -55,10 +68,14 @@ export async function createPayments(config: Config, logger: Logger, clock: Cloc
   let demo: DemoProvider | undefined;
   let baseUrl = config.PAYMENT_API_URL;
   if (!baseUrl) {
-    demo = await startDemoProvider({ port: config.DEMO_PG_PORT, host: '127.0.0.1', logger, ...(config.DEMO_OTP ? { otp: config.DEMO_OTP } : {}) });
+    demo = await startDemoProvider({
+      port: config.DEMO_PG_PORT, host: '127.0.0.1', logger, ...(config.DEMO_OTP ? { otp: config.DEMO_OTP } : {}),
+      ...(config.DEMO_NO_ANSWER_SETTLE_S !== undefined ? { noAnswerSettleMs: config.DEMO_NO_ANSWER_SETTLE_S * 1000 } : {}),
+    });
     baseUrl = demo.url;
   }
-  const payment = new PaymentProviderClient({ baseUrl, logger, clock, ...(fetchFor ? { fetch: fetchFor('payment') } : {}) });
+  const otpModes = { default: config.OTP_MODE, merchants: config.OTP_MODE_MERCHANTS ? parseMerchantOtpModes(config.OTP_MODE_MERCHANTS) : undefined };
+  const payment = new PaymentProviderClient({ baseUrl, logger, clock, otpModes, ...(fetchFor ? { fetch: fetchFor('payment') } : {}) });
   const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock, ...(fetchFor ? { fetch: fetchFor('sms') } : {}) });
   return {
     payment,
@@ -68,6 +85,7 @@ export async function createPayments(config: Config, logger: Logger, clock: Cloc
       ...captureOverrides(config.capture, merchantId),
       ...(config.capture ? { allowedBrands: (m: string) => allowedBrands(config.capture, m) } : {}),
     }),
+    receiptTemplate: config.RECEIPT_SMS === 'on' ? DEMO_RECEIPT_TEMPLATE : undefined,
     demo,
     close: async () => {
       await demo?.close();

@@ -12,6 +12,10 @@ import { InvalidStateError } from '../../../src/lib/errors.js';
 const ctx: MachineContext = { hungUp: false, resendsLeft: 2, otpSends: 1 };
 const gone: MachineContext = { ...ctx, hungUp: true };
 const noResends: MachineContext = { ...ctx, resendsLeft: 0 };
+const issuer: MachineContext = { ...ctx, otpMode: 'issuer' };
+const issuerGone: MachineContext = { ...issuer, hungUp: true };
+const issuerNoResends: MachineContext = { ...issuer, resendsLeft: 0 };
+const noOtp: MachineContext = { ...ctx, otpMode: 'none' };
 
 const finish = (outcome: string, reason: string, prompt: string | null, extra = {}): CaptureAction =>
   ({ do: 'finish', outcome, reason, prompt, ...extra }) as CaptureAction;
@@ -58,6 +62,30 @@ const moves: Move[] = [
   [S.Confirming, { type: 'confirm.ok' }, { ...gone, paymentId: 'pay_1' }, S.Done, [finish('paid', 'approved', null, { paymentId: 'pay_1' }), { do: 'end-call' }]],
   [S.Confirming, { type: 'confirm.failed' }, { ...ctx, paymentId: 'pay_1' }, S.Outcome, [finish('failed', 'confirm-failed', 'outcome.unknown', { paymentId: 'pay_1', needsReconciliation: true })]],
   [S.Confirming, { type: 'hangup' }, ctx, S.Confirming, [{ do: 'mark-hung-up' }]],
+  // OTP mode `issuer`: the payment starts authentication and the bank texts the OTP.
+  [S.Cvv, { type: 'field.done' }, issuer, S.IssuerAuth, [{ do: 'issuer-otp', resend: false }]],
+  [S.IssuerAuth, { type: 'auth.otp-sent' }, issuer, S.OtpEntry, [enter('otp', 'first')]],
+  [S.IssuerAuth, { type: 'auth.otp-sent' }, { ...issuer, otpSends: 2 }, S.OtpEntry, [enter('otp', 'new-otp')]],
+  [S.IssuerAuth, { type: 'auth.unavailable' }, issuer, S.Outcome, [finish('failed', 'otp-unavailable', 'otp.unavailable')]],
+  [S.IssuerAuth, { type: 'payment.declined', reason: 'invalid-card', paymentId: 'pay_1' }, issuer, S.Outcome, [finish('declined', 'invalid-card', 'outcome.declined', { paymentId: 'pay_1' })]],
+  [S.IssuerAuth, { type: 'hangup' }, issuer, S.Done, [finish('abandoned', 'customer-hung-up', null), { do: 'end-call' }]],
+  [S.IssuerAuth, { type: 'cancel' }, issuer, S.Outcome, [finish('cancelled', 'agent-cancelled', 'outcome.cancelled')]],
+  [S.OtpEntry, { type: 'field.done' }, issuer, S.OtpSubmit, [{ do: 'submit-otp' }]],
+  [S.OtpEntry, { type: 'otp.resend' }, issuer, S.IssuerAuth, [{ do: 'clear-fields', fields: ['otp'] }, { do: 'issuer-otp', resend: true, lead: 'otp.resent' }]],
+  [S.OtpEntry, { type: 'otp.resend' }, issuerNoResends, S.OtpEntry, [{ do: 'clear-fields', fields: ['otp'] }, enter('otp', 'repeat', 'otp.no-more-resends')]],
+  [S.OtpSubmit, { type: 'payment.approved', paymentId: 'pay_1' }, issuer, S.Confirming, [{ do: 'confirm' }]],
+  [S.OtpSubmit, { type: 'payment.declined', reason: 'do-not-honour', paymentId: 'pay_1' }, issuer, S.Outcome, [finish('declined', 'do-not-honour', 'outcome.declined', { paymentId: 'pay_1' })]],
+  [S.OtpSubmit, { type: 'payment.failed', reason: 'timeout', needsReconciliation: true }, issuer, S.Outcome, [finish('failed', 'timeout', 'outcome.unknown', { needsReconciliation: true })]],
+  [S.OtpSubmit, { type: 'otp.invalid', final: false }, issuer, S.OtpEntry, [{ do: 'clear-fields', fields: ['otp'] }, enter('otp', 'after-failure', 'invalid.otp')]],
+  [S.OtpSubmit, { type: 'otp.invalid', final: false }, issuerGone, S.Done, [finish('abandoned', 'customer-hung-up', null), { do: 'end-call' }]],
+  [S.OtpSubmit, { type: 'otp.invalid', final: true }, issuer, S.Outcome, [finish('failed', 'otp-attempts-exhausted', 'outcome.too-many')]],
+  [S.OtpSubmit, { type: 'otp.expired' }, issuer, S.IssuerAuth, [{ do: 'clear-fields', fields: ['otp'] }, { do: 'issuer-otp', resend: true, lead: 'otp.expired' }]],
+  [S.OtpSubmit, { type: 'otp.expired' }, issuerNoResends, S.Outcome, [finish('failed', 'otp-expired', 'outcome.failed')]],
+  [S.OtpSubmit, { type: 'otp.expired' }, issuerGone, S.Done, [finish('failed', 'otp-expired', null), { do: 'end-call' }]],
+  [S.OtpSubmit, { type: 'hangup' }, issuer, S.OtpSubmit, [{ do: 'mark-hung-up' }]],
+  [S.OtpSubmit, { type: 'session.timeout' }, issuer, S.OtpSubmit, []],
+  // OTP mode `none`: from the CVV straight to the payment.
+  [S.Cvv, { type: 'field.done' }, noOtp, S.Paying, [{ do: 'pay' }]],
   [S.Outcome, { type: 'outcome.done' }, ctx, S.Done, [{ do: 'end-call' }]],
   [S.Outcome, { type: 'hangup' }, ctx, S.Done, [{ do: 'end-call' }]],
   [S.Outcome, { type: 'session.timeout' }, ctx, S.Done, [{ do: 'end-call' }]],
@@ -83,6 +111,10 @@ const illegal: [S, CaptureEvent][] = [
   [S.Done, { type: 'hangup' }],
   [S.Done, { type: 'start' }],
   [S.Greeting, { type: 'start' }],
+  [S.OtpSubmit, { type: 'cancel' }],
+  [S.OtpSubmit, { type: 'otp.resend' }],
+  [S.IssuerAuth, { type: 'otp.issued' }],
+  [S.OtpRequest, { type: 'auth.otp-sent' }],
 ];
 
 describe('capture state machine', () => {
@@ -102,7 +134,7 @@ describe('capture state machine', () => {
     for (const [state, row] of Object.entries(CAPTURE_TABLE)) {
       for (const [type, h] of Object.entries(row)) {
         const sample = { type, final: true, field: 'pan', reason: 'r', paymentId: 'p', needsReconciliation: false } as unknown as CaptureEvent;
-        for (const c of [ctx, gone, noResends]) {
+        for (const c of [ctx, gone, noResends, issuer, issuerGone, issuerNoResends, noOtp]) {
           let tr;
           try {
             tr = h!(sample, c);
@@ -118,8 +150,8 @@ describe('capture state machine', () => {
     }
   });
 
-  it('every live state but Paying/Confirming can be cancelled or timed out, reaching an outcome', () => {
-    for (const s of [S.Greeting, S.Pan, S.Expiry, S.Cvv, S.OtpRequest, S.OtpSms, S.OtpEntry, S.OtpValidate]) {
+  it('every live state but Paying/Confirming/OtpSubmit can be cancelled or timed out, reaching an outcome', () => {
+    for (const s of [S.Greeting, S.Pan, S.Expiry, S.Cvv, S.OtpRequest, S.OtpSms, S.OtpEntry, S.OtpValidate, S.IssuerAuth]) {
       expect(nextCapture(s, { type: 'cancel' }, ctx).state).toBe(S.Outcome);
       expect(nextCapture(s, { type: 'session.timeout' }, ctx).state).toBe(S.Outcome);
     }
