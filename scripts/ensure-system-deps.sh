@@ -15,6 +15,7 @@ NEEDS=(
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
   "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
   "redis-server redis-server"             # Redis store/bus integration tests (issue 6)
+  "baresip baresip-core"                  # a stock SIP phone (headless) as agent and customer in integration tests
 )
 
 missing=()

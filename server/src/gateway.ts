@@ -73,7 +73,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
   const registrarService = new RegistrarService(registrar, {
     realm: config.SIP_REALM,
-    algorithms: config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[],
+    algorithms: config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[] | undefined,
     passwordOf: (id) => passwords.get(id),
     authenticator,
     logger,

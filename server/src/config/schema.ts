@@ -69,14 +69,16 @@ export const configSchema = z
     /** Digest realm for REGISTER challenges. */
     SIP_REALM: z.string().min(1).max(128).default('tonegate'),
     /**
-     * Digest algorithms offered in REGISTER challenges, preferred first (RFC 8760 2.4). Set `MD5`
-     * alone for SIP phones that fail on a SHA-256 challenge (SIPp 3.6 is one).
+     * Digest algorithms offered in REGISTER challenges, in this order, preferred first (RFC 8760
+     * 2.4), on every transport. Unset: `MD5` over UDP/TCP (SIP phones such as baresip and SIPp
+     * fail on any SHA-256 challenge, even a second one) and `SHA-256,MD5` over WebSocket (sip/auth
+     * offeredAlgorithms).
      */
     SIP_DIGEST_ALGORITHMS: z
       .string()
-      .default('SHA-256,MD5')
       .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()))
-      .pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)),
+      .pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1))
+      .optional(),
     /** Media worker threads (default: one per core). */
     MEDIA_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
     /** Prompt audio directory (`<dir>/<lang>/<clip>.wav`, made by `npm run prompts`). */

@@ -1,0 +1,260 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectLines } from './lines.js';
+import { freePort } from './ports.js';
+
+/**
+ * A real, stock SIP phone for integration tests: Debian's `baresip-core` (baresip 1.0) run headless
+ * from a temporary config directory, driven through its `ctrl_tcp` module (netstring-framed JSON
+ * over TCP: commands in, responses and UA events out). Nothing here changes how baresip behaves; a
+ * test configures it the way a call centre would configure a desk phone.
+ *
+ * Always `stop()` it in afterAll: it kills the process (SIGTERM, then SIGKILL) and removes the
+ * directory. `-t` bounds its life as well, so a crashed test run never leaves a phone behind.
+ */
+export interface BaresipOptions {
+  /** One line per account, in baresip's `accounts` syntax (`<sip:user@host:port>;auth_pass=...`). */
+  accounts: string[];
+  /** Audio the phone sends: a sine (Hz) through `ausine`, or a WAV file through `aufile`. */
+  source?: { sine: number } | { file: string };
+  /**
+   * `net_interface`: the address baresip puts in its SDP and Contact. Default `127.0.0.1`, so that SDP
+   * and packets both say 127.0.0.1; `null` leaves baresip to pick its default interface (what a
+   * phone with two networks does: the SDP names one address, packets leave from another).
+   */
+  netInterface?: string | null;
+  /** `sndfile`: decoded audio of both directions dumped as WAV files into this folder. */
+  recordTo?: string;
+  /** Extra config lines (`name value`). */
+  config?: string[];
+  /** Seconds after which baresip quits by itself (`-t`): the outer bound of a test. */
+  lifetimeS?: number;
+  /** SIP trace on stdout (`-s`), kept in `lines` for assertions. */
+  sipTrace?: boolean;
+}
+
+export interface BaresipEvent {
+  type: string;
+  class?: string;
+  accountaor?: string;
+  direction?: string;
+  peeruri?: string;
+  id?: string;
+  param?: string;
+}
+
+interface Pending {
+  resolve: (r: { ok: boolean; data: string }) => void;
+  reject: (e: Error) => void;
+}
+
+export class Baresip {
+  /** Every stdout/stderr line (SIP trace included with `sipTrace`). */
+  readonly lines: string[] = [];
+  /** Every ctrl_tcp event, in order. */
+  readonly events: BaresipEvent[] = [];
+  private readonly waiters = new Set<() => void>();
+  private readonly pending = new Map<string, Pending>();
+  private buf = Buffer.alloc(0);
+  private seq = 0;
+  private exited: Promise<void>;
+  private stopped = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly sipPort: number,
+    private readonly child: ChildProcess,
+    private readonly sock: Socket,
+  ) {
+    this.exited = new Promise((r) => child.once('exit', () => r()));
+    sock.on('data', (d: Buffer) => { if (process.env.BX_DEBUG) console.log("RAW", JSON.stringify(d.toString())); this.onData(d); });
+    sock.on('error', () => {});
+    child.once('exit', () => {
+      for (const p of this.pending.values()) p.reject(new Error('baresip exited'));
+      this.pending.clear();
+      this.wake();
+    });
+  }
+
+  static async start(o: BaresipOptions): Promise<Baresip> {
+    const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
+    const sipPort = await freePort();
+    const ctrlPort = await freePort();
+    // baresip picks each call's RTP port at random in rtp_ports; a private range per phone.
+    const rtpBase = 41000 + 2 * Math.floor(Math.random() * 9000);
+    const src = o.source ?? { sine: 440 };
+    const source = 'sine' in src ? `ausine,${src.sine}` : `aufile,${src.file}`;
+    const lines = [
+      'poll_method epoll',
+      `sip_listen 127.0.0.1:${sipPort}`,
+      ...(o.netInterface === null ? [] : [`net_interface ${o.netInterface ?? '127.0.0.1'}`]),
+      'call_local_timeout 120',
+      'call_max_calls 4',
+      `audio_source ${source}`,
+      // No sound card: aubridge is a player nobody listens to (playback is checked with sndfile).
+      'audio_player aubridge,tonegate',
+      'audio_alert aubridge,tonegate',
+      // ausine only runs at 48 kHz stereo; baresip resamples to the 8 kHz of G.711.
+      ...('sine' in src ? ['ausrc_srate 48000', 'ausrc_channels 2'] : []),
+      `rtp_ports ${rtpBase}-${rtpBase + 40}`,
+      'rtp_stats yes',
+      'module_path /usr/lib/baresip/modules',
+      'module account.so',
+      'module g711.so',
+      'sine' in src ? 'module ausine.so' : 'module aufile.so',
+      'module aubridge.so',
+      ...(o.recordTo ? ['module sndfile.so', `snd_path ${o.recordTo}`] : []),
+      'module_app menu.so',
+      'module_app ctrl_tcp.so',
+      `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
+      ...(o.config ?? []),
+    ];
+    writeFileSync(join(dir, 'config'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'accounts'), o.accounts.join('\n') + '\n');
+    writeFileSync(join(dir, 'contacts'), '');
+    const args = ['-f', dir, '-t', String(o.lifetimeS ?? 120), ...(o.sipTrace ? ['-s'] : [])];
+    const child = spawn('baresip', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: string[] = [];
+    collectLines(child, out);
+    let sock: Socket | undefined;
+    for (let i = 0; i < 100 && !sock; i++) {
+      if (child.exitCode !== null) break;
+      sock = await new Promise<Socket | undefined>((resolve) => {
+        const s = connect(ctrlPort, '127.0.0.1');
+        s.once('connect', () => resolve(s));
+        s.once('error', () => resolve(undefined));
+      });
+      if (!sock) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!sock) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`baresip did not open ctrl_tcp on ${ctrlPort}:\n${out.join('\n')}`);
+    }
+    const b = new Baresip(dir, sipPort, child, sock);
+    // Keep collecting into the instance's own array from here on.
+    b.lines.push(...out);
+    out.length = 0;
+    collectLines(child, b.lines);
+    return b;
+  }
+
+  /** Runs a menu command (`dial`, `hangup`, `transfer`, `sndcode`, ...) and returns its output. */
+  command(command: string, params?: string, timeoutMs = 5000): Promise<{ ok: boolean; data: string }> {
+    const token = `t${++this.seq}`;
+    const json = JSON.stringify({ command, ...(params !== undefined ? { params } : {}), token });
+    const body = Buffer.from(json, 'utf8');
+    this.sock.write(Buffer.concat([Buffer.from(`${body.length}:`), body, Buffer.from(',')]));
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending.delete(token);
+        reject(new Error(`baresip: no answer to ${command} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(token, {
+        resolve: (r) => {
+          clearTimeout(t);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  /** Waits for the first event (already seen or still to come) that `match` accepts. */
+  async waitEvent(match: (e: BaresipEvent) => boolean, timeoutMs = 10_000, what = 'event'): Promise<BaresipEvent> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(match);
+      if (found) return found;
+      if (this.child.exitCode !== null) throw new Error(`baresip exited before ${what}:\n${this.tail()}`);
+      const left = until - Date.now();
+      if (left <= 0) throw new Error(`baresip: no ${what} within ${timeoutMs} ms; events: ${this.events.map((e) => e.type).join(', ')}\n${this.tail()}`);
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(t);
+          this.waiters.delete(wake);
+          resolve();
+        };
+        const t = setTimeout(wake, left);
+        this.waiters.add(wake);
+      });
+    }
+  }
+
+  /** Waits for an event of `type` (e.g. `REGISTER_OK`, `CALL_ESTABLISHED`, `CALL_CLOSED`). */
+  waitFor(type: string, timeoutMs = 10_000): Promise<BaresipEvent> {
+    return this.waitEvent((e) => e.type === type, timeoutMs, type);
+  }
+
+  /** Waits for an output line matching `re`. */
+  async waitLine(re: RegExp, timeoutMs = 10_000): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const l = this.lines.find((x) => re.test(x));
+      if (l) return l;
+      if (Date.now() > until) throw new Error(`baresip: no line ${re} within ${timeoutMs} ms\n${this.tail()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The last lines of output, for failure messages. */
+  tail(n = 60): string {
+    return this.lines.slice(-n).join('\n');
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Idempotent: ends the process (SIGTERM, SIGKILL after 2 s) and removes its directory. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.sock.destroy();
+    if (this.running) {
+      this.child.kill('SIGTERM');
+      const killer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+      await this.exited;
+      clearTimeout(killer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Netstrings (`<len>:<json>,`) from ctrl_tcp: command responses and UA events. */
+  private onData(d: Buffer): void {
+    this.buf = Buffer.concat([this.buf, d]);
+    for (;;) {
+      const colon = this.buf.indexOf(0x3a);
+      if (colon < 0) return;
+      const len = Number(this.buf.subarray(0, colon).toString());
+      if (!Number.isInteger(len) || this.buf.length < colon + 1 + len + 1) return;
+      const json = this.buf.subarray(colon + 1, colon + 1 + len).toString('utf8');
+      this.buf = this.buf.subarray(colon + 2 + len);
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(json) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (msg['response'] === true) {
+        const token = String(msg['token'] ?? '');
+        const p = this.pending.get(token);
+        this.pending.delete(token);
+        p?.resolve({ ok: msg['ok'] === true, data: String(msg['data'] ?? '') });
+      } else if (msg['event'] === true) {
+        this.events.push(msg as unknown as BaresipEvent);
+        this.wake();
+      }
+    }
+  }
+}
