@@ -6,6 +6,7 @@ import type { SipFlow } from '../sip/transport/types.js';
 import { Call, type CallTarget } from './b2bua/call.js';
 import type { CallDeps, ReferRequest } from './b2bua/types.js';
 import type { Leg } from './media-anchor.js';
+import { checkCallerOffer, offerWarning } from './offer-check.js';
 import type { RegistrarService } from './registrar-service.js';
 
 const ALLOW = 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, REGISTER';
@@ -110,6 +111,15 @@ export class CallManager implements SipUser {
     if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
     const user = req.ruri?.user ?? '';
     if (this.payments?.handles(user)) return this.payments.onInvite(req, txn, ctx, this.registry);
+    // An offer the call could not use is refused first, before any agent is picked or rung
+    // (calls/offer-check.ts); an INVITE without a body is refused just below, once routed.
+    if (req.body) {
+      const offer = checkCallerOffer(req.body, { webrtc: true });
+      if (!offer.ok) {
+        this.log.info({ callId: req.callId, status: offer.status, why: offer.text }, 'INVITE refused: unusable offer');
+        return void stack.respond(txn, offer.status, { headers: [offerWarning(offer)] });
+      }
+    }
     const target = this.route(user);
     if (typeof target === 'number') return void stack.respond(txn, target);
     if (!req.body) {

@@ -28,6 +28,8 @@ export interface BaresipOptions {
   netInterface?: string | null;
   /** `sndfile`: decoded audio of both directions dumped as WAV files into this folder. */
   recordTo?: string;
+  /** Extra modules (`srtp.so`, `dtls_srtp.so`, ...), loaded before the accounts that name them. */
+  modules?: string[];
   /** Extra config lines (`name value`). */
   config?: string[];
   /** Seconds after which baresip quits by itself (`-t`): the outer bound of a test. */
@@ -102,6 +104,7 @@ export class Baresip {
       `rtp_ports ${rtpBase}-${rtpBase + 40}`,
       'rtp_stats yes',
       'module_path /usr/lib/baresip/modules',
+      ...(o.modules ?? []).map((m) => `module ${m}`),
       'module account.so',
       'module g711.so',
       'sine' in src ? 'module ausine.so' : 'module aufile.so',

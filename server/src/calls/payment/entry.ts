@@ -5,6 +5,7 @@ import type { IncomingRequestMessage, ServerTransaction } from '../../sip/transa
 import type { DialogRegistry, PaymentEntry } from '../call-manager.js';
 import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
 import { CaptureRegistry } from './capture-registry.js';
+import { checkCallerOffer, offerWarning } from '../offer-check.js';
 
 const PAY_CODE = /^pay-([0-9a-z]{12}|\d{16})$/i;
 
@@ -33,6 +34,12 @@ export class PaymentCalls implements PaymentEntry {
     const stack = this.deps.stack;
     if (!req.body) {
       return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "an INVITE without an SDP offer is not supported"'] });
+    }
+    // Before the handoff is read: a single-use code is not spent on a call that cannot be answered.
+    const offer = checkCallerOffer(req.body, { webrtc: false });
+    if (!offer.ok) {
+      this.deps.logger.info({ callId: req.callId, status: offer.status, why: offer.text }, 'payment INVITE refused: unusable offer');
+      return void stack.respond(txn, offer.status, { headers: [offerWarning(offer)] });
     }
     stack.respond(txn, 100);
     const user = req.ruri?.user ?? '';
