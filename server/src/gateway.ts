@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createHttp, finishApp, listen } from './api/http.js';
 import { sameSecret, type Principal } from './api/auth.js';
 import { sessionsRouter } from './api/sessions.js';
-import { handoffsRouter } from './api/handoffs.js';
+import { handoffsRouter, sipHostPort } from './api/handoffs.js';
 import { staticRouter } from './api/static.js';
 // issue 5 part 4: agent login and the /events socket
 import { AgentTokens, tokenKey } from './api/agent-tokens.js';
@@ -145,7 +145,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     res.json({ messages: demo.smsMessages() });
   });
   // The OTP template is the demo one until deployments configure their own (setup.ts).
-  app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST, limits: smsFieldLimits(DEMO_OTP_TEMPLATE) }));
+  app.use(handoffsRouter(codes, resolveToken, {
+    sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
+    limits: smsFieldLimits(DEMO_OTP_TEMPLATE),
+  }));
   // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
   app.use(staticRouter({
     distDir: fileURLToPath(new URL('../../agent-widget/dist', import.meta.url)),
