@@ -96,11 +96,12 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     breakers: (): Record<string, string> => (parts.payments ? { payment: parts.payments.payment.breaker.state, sms: parts.payments.sms.breaker('primary')?.state ?? 'closed' } : {}),
     rtp: async () => {
       const st = parts.media ? await parts.media.stats() : undefined;
-      const out = { packetsIn: 0, packetsOut: 0, lost: 0 };
+      const out = { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0 };
       for (const w of st?.workers ?? []) {
         out.packetsIn += w.rtp?.packetsIn ?? 0;
         out.packetsOut += w.rtp?.packetsOut ?? 0;
         out.lost += w.rtp?.lost ?? 0;
+        out.wrongSource += w.rtp?.wrongSource ?? 0;
       }
       return out;
     },

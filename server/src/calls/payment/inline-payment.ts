@@ -23,6 +23,23 @@ export const OUTCOME_SIPFRAG: Record<Outcome, { status: number; reason: string }
   cancelled: { status: 487, reason: 'Request Terminated' },
 };
 
+/**
+ * The NOTIFY that ends the REFER's subscription, by the kind of agent that sent the REFER.
+ *
+ * - `browser` (an agent on SIP over WebSocket, RFC 7118: the widget, the JsSIP page): the outcome
+ *   as a final status (OUTCOME_SIPFRAG); these clients stay on the call after it.
+ * - `phone` (a stock SIP phone on UDP/TCP): its transfer button is a blind transfer (RFC 5589 6), and a
+ *   transferor ends its call on any final status, 2xx or failure alike (baresip 1.0: "Call
+ *   transfered" on 2xx, "transfer failed" on >= 300, then BYE), which would hang up on the customer
+ *   who is coming back to it. So the subscription ends (Subscription-State: terminated, RFC 6665
+ *   4.2.2) with a provisional sipfrag that names the outcome: the phone's call stays up and the
+ *   customer and the agent talk again.
+ */
+export function finalNotify(outcome: Outcome, agent: 'browser' | 'phone'): { status: number; reason: string } {
+  if (agent === 'browser') return OUTCOME_SIPFRAG[outcome];
+  return { status: 100, reason: `Payment ${outcome}, the customer is back on the call` };
+}
+
 const CUSTOMER = BRIDGE_LEG.A.id;
 
 /**
@@ -64,6 +81,11 @@ export class InlinePayment {
     return this.call.target.agentId;
   }
 
+  /** An agent on SIP over WebSocket (RFC 7118) is a browser client; on UDP/TCP, a SIP phone. */
+  private get agentKind(): 'browser' | 'phone' {
+    return /^wss?:/i.test(this.call.bFlow?.id ?? '') ? 'browser' : 'phone';
+  }
+
   private get log() {
     return this.deps.logger.child({ call: this.call.aReq.callId, mode: 'inline', sessionId: this.session.id, agent: this.call.target.agentId });
   }
@@ -83,7 +105,8 @@ export class InlinePayment {
     this.log.info('inline payment started');
     this.session.start().catch((err: unknown) => {
       this.log.error({ err }, 'capture failed to start');
-      this.refer.notify(500, 'Payment Failed');
+      const n = finalNotify('failed', this.agentKind);
+      this.refer.notify(n.status, n.reason, { terminate: true });
       void this.close();
     });
   }
@@ -130,9 +153,9 @@ export class InlinePayment {
   private finish(outcome: Outcome): void {
     if (this.finished) return;
     this.finished = true;
-    const frag = OUTCOME_SIPFRAG[outcome];
+    const frag = finalNotify(outcome, this.agentKind);
     this.log.info({ outcome }, 'inline payment finished');
-    this.refer.notify(frag.status, frag.reason);
+    this.refer.notify(frag.status, frag.reason, { terminate: true });
     void this.close();
   }
 
