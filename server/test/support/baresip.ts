@@ -72,7 +72,7 @@ export class Baresip {
     private readonly sock: Socket,
   ) {
     this.exited = new Promise((r) => child.once('exit', () => r()));
-    sock.on('data', (d: Buffer) => { if (process.env.BX_DEBUG) console.log("RAW", JSON.stringify(d.toString())); this.onData(d); });
+    sock.on('data', (d: Buffer) => this.onData(d));
     sock.on('error', () => {});
     child.once('exit', () => {
       for (const p of this.pending.values()) p.reject(new Error('baresip exited'));
