@@ -111,8 +111,10 @@ export class CallManager implements SipUser {
     if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
     const user = req.ruri?.user ?? '';
     if (this.payments?.handles(user)) return this.payments.onInvite(req, txn, ctx, this.registry);
-    // An offer the call could not use is refused first, before any agent is picked or rung
-    // (calls/offer-check.ts); an INVITE without a body is refused just below, once routed.
+    // RFC 3261 8.2: the Request-URI (404) before the content; then an offer the call could not use
+    // is refused before any agent is picked or rung, even when none is free (calls/offer-check.ts).
+    // An INVITE without a body is refused just below.
+    if (user !== 'support' && !this.registrar.isAgent(user)) return void stack.respond(txn, 404);
     if (req.body) {
       const offer = checkCallerOffer(req.body, { webrtc: true });
       if (!offer.ok) {
