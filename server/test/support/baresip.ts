@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,7 +177,7 @@ export class Baresip {
       if (found) return found;
       if (this.child.exitCode !== null) throw new Error(`baresip exited before ${what}:\n${this.tail()}`);
       const left = until - Date.now();
-      if (left <= 0) throw new Error(`baresip: no ${what} within ${timeoutMs} ms; events: ${this.events.map((e) => e.type).join(', ')}\n${this.tail()}`);
+      if (left <= 0) throw new Error(`baresip: no ${what} within ${timeoutMs} ms; events: ${this.events.map((e) => (e.param ? `${e.type} (${e.param})` : e.type)).join(', ')}\n${this.tail()}`);
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(t);
@@ -195,12 +195,12 @@ export class Baresip {
     return this.waitEvent((e) => e.type === type, timeoutMs, type);
   }
 
-  /** Waits for an output line matching `re`. */
+  /** Waits for an output line matching `re` (tested and returned without the CR of a SIP trace line). */
   async waitLine(re: RegExp, timeoutMs = 10_000): Promise<string> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const l = this.lines.find((x) => re.test(x));
-      if (l) return l;
+      const l = this.lines.map((x) => x.replace(/\r$/, '')).find((x) => re.test(x));
+      if (l !== undefined) return l;
       if (Date.now() > until) throw new Error(`baresip: no line ${re} within ${timeoutMs} ms\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -260,4 +260,42 @@ export class Baresip {
       }
     }
   }
+}
+
+/**
+ * The newest sndfile dump in `dir` (BaresipOptions.recordTo): `dec` is what the phone heard, `enc`
+ * what it sent. First channel, 16-bit PCM at the file's rate. The data chunk is read to the end of
+ * the file, since its size is only final once baresip closes it.
+ */
+export function lastRecording(dir: string, which: 'dec' | 'enc'): { rate: number; pcm: Int16Array } {
+  const files = readdirSync(dir).filter((f) => f.endsWith(`${which}.wav`)).map((f) => join(dir, f));
+  files.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  const newest = files[files.length - 1];
+  if (!newest) throw new Error(`no sndfile ${which} dump in ${dir}: ${readdirSync(dir).join(', ')}`);
+  return readWav(newest);
+}
+
+/** A RIFF/WAVE file's first channel (16-bit PCM). */
+export function readWav(file: string): { rate: number; pcm: Int16Array } {
+  const b = readFileSync(file);
+  let off = 12;
+  let rate = 8000;
+  let channels = 1;
+  while (off + 8 <= b.length) {
+    const id = b.toString('ascii', off, off + 4);
+    const size = b.readUInt32LE(off + 4);
+    if (id === 'fmt ') {
+      channels = b.readUInt16LE(off + 10);
+      rate = b.readUInt32LE(off + 12);
+    }
+    if (id === 'data') {
+      const data = b.subarray(off + 8);
+      const frames = Math.floor(data.length / (2 * channels));
+      const pcm = new Int16Array(frames);
+      for (let i = 0; i < frames; i++) pcm[i] = data.readInt16LE(i * 2 * channels);
+      return { rate, pcm };
+    }
+    off += 8 + size + (size % 2);
+  }
+  throw new Error(`${file}: no data chunk`);
 }
