@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket as Socket4 } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,9 +54,31 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** RTP/RTCP ports per phone (a few calls' worth). */
+const RTP_RANGE = 16;
+
+/** An even port P with P..P+n-1 all free for UDP on 127.0.0.1 right now. */
+async function freeUdpRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 41000 + 2 * Math.floor(Math.random() * 9000);
+    const socks: Socket4[] = [];
+    let ok = true;
+    for (let p = base; p < base + n && ok; p++) {
+      const u = createSocket('udp4');
+      socks.push(u);
+      ok = await new Promise<boolean>((r) => {
+        u.once('error', () => r(false));
+        u.bind(p, '127.0.0.1', () => r(true));
+      });
+    }
+    await Promise.all(socks.map((u) => new Promise<void>((r) => { try { u.close(() => r()); } catch { r(); } })));
+    if (ok) return base;
+  }
+  throw new Error('no free UDP range for baresip RTP');
+}
+
 export class Baresip {
-  /** Every stdout/stderr line (SIP trace included with `sipTrace`). */
-  readonly lines: string[] = [];
+
   /** Every ctrl_tcp event, in order. */
   readonly events: BaresipEvent[] = [];
   private readonly waiters = new Set<() => void>();
@@ -70,6 +93,8 @@ export class Baresip {
     readonly sipPort: number,
     private readonly child: ChildProcess,
     private readonly sock: Socket,
+    /** Every stdout/stderr line (SIP trace included with `sipTrace`), as printed. */
+    readonly lines: string[],
   ) {
     this.exited = new Promise((r) => child.once('exit', () => r()));
     sock.on('data', (d: Buffer) => this.onData(d));
@@ -81,12 +106,27 @@ export class Baresip {
     });
   }
 
+  /**
+   * Starts the phone. A start that fails before ctrl_tcp is up (a port picked free was taken in
+   * between by another process on this shared machine) is retried on fresh ports, twice.
+   */
   static async start(o: BaresipOptions): Promise<Baresip> {
+    const failures: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await Baresip.startOnce(o);
+      if (r instanceof Baresip) return r;
+      failures.push(r);
+      console.warn(`baresip start failed, retrying on fresh ports: ${r}`);
+    }
+    throw new Error(`baresip did not start:\n${failures.join('\n---\n')}`);
+  }
+
+  private static async startOnce(o: BaresipOptions): Promise<Baresip | string> {
     const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
     const sipPort = await freePort();
     const ctrlPort = await freePort();
-    // baresip picks each call's RTP port at random in rtp_ports; a private range per phone.
-    const rtpBase = 41000 + 2 * Math.floor(Math.random() * 9000);
+    // baresip picks each call's RTP port at random in rtp_ports: a range of its own, free now.
+    const rtpBase = await freeUdpRange(RTP_RANGE);
     const src = o.source ?? { sine: 440 };
     const source = 'sine' in src ? `ausine,${src.sine}` : `aufile,${src.file}`;
     const lines = [
@@ -101,7 +141,7 @@ export class Baresip {
       'audio_alert aubridge,tonegate',
       // ausine only runs at 48 kHz stereo; baresip resamples to the 8 kHz of G.711.
       ...('sine' in src ? ['ausrc_srate 48000', 'ausrc_channels 2'] : []),
-      `rtp_ports ${rtpBase}-${rtpBase + 40}`,
+      `rtp_ports ${rtpBase}-${rtpBase + RTP_RANGE - 1}`,
       'rtp_stats yes',
       'module_path /usr/lib/baresip/modules',
       ...(o.modules ?? []).map((m) => `module ${m}`),
@@ -122,6 +162,7 @@ export class Baresip {
     const child = spawn('baresip', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: string[] = [];
     collectLines(child, out);
+    child.once('error', (err) => out.push(`spawn failed: ${err.message}`));
     let sock: Socket | undefined;
     for (let i = 0; i < 100 && !sock; i++) {
       if (child.exitCode !== null) break;
@@ -133,16 +174,12 @@ export class Baresip {
       if (!sock) await new Promise((r) => setTimeout(r, 50));
     }
     if (!sock) {
+      const code = child.exitCode;
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`baresip did not open ctrl_tcp on ${ctrlPort}:\n${out.join('\n')}`);
+      return `no ctrl_tcp on ${ctrlPort} (exit code ${code}):\n${out.join('\n')}`;
     }
-    const b = new Baresip(dir, sipPort, child, sock);
-    // Keep collecting into the instance's own array from here on.
-    b.lines.push(...out);
-    out.length = 0;
-    collectLines(child, b.lines);
-    return b;
+    return new Baresip(dir, sipPort, child, sock, out);
   }
 
   /** Runs a menu command (`dial`, `hangup`, `transfer`, `sndcode`, ...) and returns its output. */
