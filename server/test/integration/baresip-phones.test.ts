@@ -172,7 +172,7 @@ describe('inline payment from a desk phone: blind transfer to the pay URI in <>'
     expect(trace).toMatch(/^SIP\/2\.0 100 Payment paid, the customer is back on the call$/m);
     expect(trace).not.toMatch(/^BYE /m);
     expect(count('CALL_CLOSED')).toBe(closed);
-    expect(count('CALL_TRANSFER_FAILED')).toBe(0);
+    expect(count('TRANSFER_FAILED')).toBe(0);
     expect(customer.events.some((e) => e.type === 'CALL_CLOSED')).toBe(false);
     expect(gw.calls.calls.size).toBe(1);
     const legs = await legStats();
@@ -190,6 +190,30 @@ describe('inline payment from a desk phone: blind transfer to the pay URI in <>'
     const leaks = [...logs.lines, JSON.stringify(events)].join('\n');
     for (const secret of ['4111111111111111', OTP]) expect(leaks).not.toContain(secret);
   }, 90_000);
+});
+
+describe('a bare Refer-To (the transfer URI typed without <>)', () => {
+  it('is refused 400 Malformed Refer-To with a Warning saying the URI must be in <>; baresip then ends its own call', async () => {
+    await until('agent-1 to register', () => gw.registrar.isRegistered('agent-1'));
+    const customer = await phone({ accounts: ['<sip:customer-6@127.0.0.1>;regint=0'], source: { sine: 1000 } });
+    const count = (type: string): number => agent.events.filter((e) => e.type === type).length;
+    const established = count('CALL_ESTABLISHED');
+    const failed = count('TRANSFER_FAILED');
+    expect((await customer.command('dial', `sip:support@${target}`)).ok).toBe(true);
+    await customer.waitFor('CALL_ESTABLISHED', 10_000);
+    await until('the agent to answer', () => count('CALL_ESTABLISHED') === established + 1);
+    const traceFrom = agent.lines.length;
+    expect((await agent.command('transfer', `sip:pay@${target}?X-Pay-Amount=10.00&X-Pay-Currency=INR`)).ok).toBe(true);
+    await until('the transfer to fail at the phone', () => count('TRANSFER_FAILED') === failed + 1);
+    const trace = agent.lines.slice(traceFrom).map((l) => l.replace(/\r$/, '')).join('\n');
+    expect(trace).toMatch(/^Refer-To: sip:pay@[^<>\s]+\?X-Pay-Amount=10\.00&X-Pay-Currency=INR$/m);
+    expect(trace).toMatch(/^SIP\/2\.0 400 Malformed Refer-To$/m);
+    expect(trace).toMatch(/^Warning: 399 tonegate "Refer-To: a URI with headers must be enclosed in <> \(RFC 3261 20\)/m);
+    // baresip 1.0 ends its call on a failed transfer (its own BYE): the customer's call ends too.
+    await customer.waitFor('CALL_CLOSED', 10_000);
+    await until('the call to end at the gateway', () => gw.calls.calls.size === 0);
+    expect(gw.paymentCalls.captures.size).toBe(0);
+  }, 30_000);
 });
 
 describe('a desk-phone customer', () => {
