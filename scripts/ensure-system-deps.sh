@@ -19,6 +19,7 @@ NEEDS=(
   "dpkg rsyslog-gnutls"                   # rsyslog's TLS driver (gtls)
   "openssl openssl"                       # test CA/certificates and s_client checks of SIP TLS and HTTPS
   "tcpdump tcpdump"                       # capture of the SIP TLS leg (tls-capture test; needs root)
+  "baresip baresip-core"                  # a stock SIP phone (headless) as agent and customer in integration tests
 )
 
 missing=()

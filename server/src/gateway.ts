@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createHttp, finishApp, listen, renewHttpsCredentials } from './api/http.js';
 import { sameSecret, type Principal } from './api/auth.js';
 import { sessionsRouter } from './api/sessions.js';
-import { handoffsRouter } from './api/handoffs.js';
+import { handoffsRouter, sipHostPort } from './api/handoffs.js';
 import { staticRouter } from './api/static.js';
 // issue 5 part 4: agent login and the /events socket
 import { AgentTokens, tokenKey } from './api/agent-tokens.js';
@@ -91,7 +91,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
   const registrarService = new RegistrarService(registrar, {
     realm: config.SIP_REALM,
-    algorithms: config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[],
+    algorithms: config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[] | undefined,
     passwordOf: (id) => passwords.get(id),
     authenticator,
     logger,
@@ -115,11 +115,12 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     breakers: (): Record<string, string> => (parts.payments ? { payment: parts.payments.payment.breaker.state, sms: parts.payments.sms.breaker('primary')?.state ?? 'closed' } : {}),
     rtp: async () => {
       const st = parts.media ? await parts.media.stats() : undefined;
-      const out = { packetsIn: 0, packetsOut: 0, lost: 0 };
+      const out = { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0 };
       for (const w of st?.workers ?? []) {
         out.packetsIn += w.rtp?.packetsIn ?? 0;
         out.packetsOut += w.rtp?.packetsOut ?? 0;
         out.lost += w.rtp?.lost ?? 0;
+        out.wrongSource += w.rtp?.wrongSource ?? 0;
       }
       return out;
     },
@@ -185,7 +186,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     });
   }
   // The OTP template is the demo one until deployments configure their own (setup.ts).
-  app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST, limits: smsFieldLimits(DEMO_OTP_TEMPLATE) }));
+  app.use(handoffsRouter(codes, resolveToken, {
+    sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
+    limits: smsFieldLimits(DEMO_OTP_TEMPLATE),
+  }));
   // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
   app.use(staticRouter({
     distDir: fileURLToPath(new URL('../../agent-widget/dist', import.meta.url)),

@@ -13,8 +13,21 @@ const FIELDS = Object.keys(JSON_NAMES) as TxnField[];
  * `POST /api/handoffs` (profile `api`): the call centre's system registers a transaction with its API
  * key and gets a single-use code that expires in minutes; the transfer then carries only the code,
  * as `X-Pay-Handoff: <code>` or as the Request-URI `sip:pay-<code>@gateway`.
+ *
+ * `sipUri` is dialable exactly as returned: `host:port` unless the port is 5060, the default port
+ * of a `sip:` URI (RFC 3261 19.1.2); an IPv6 host in brackets (RFC 3261 25.1 IPv6reference).
  */
-export function handoffsRouter(codes: HandoffCodeStore, resolve: (token: string) => Principal | undefined, opts: { sipHost: string; limits?: TransactionLimits }): Router {
+export function sipHostPort(host: string, port: number): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return port === 5060 ? h : `${h}:${port}`;
+}
+
+export function handoffsRouter(
+  codes: HandoffCodeStore,
+  resolve: (token: string) => Principal | undefined,
+  /** sipAuthority: the gateway's SIP `host[:port]`, read per request (the port is known once SIP listens). */
+  opts: { sipAuthority: () => string; limits?: TransactionLimits },
+): Router {
   const r = Router();
   r.post('/api/handoffs', requireToken(resolve, ['handoff-client']), express.json({ limit: '8kb' }), async (req, res, next) => {
     try {
@@ -44,7 +57,7 @@ export function handoffsRouter(codes: HandoffCodeStore, resolve: (token: string)
       res.status(201).json({
         code: issued.code,
         expiresAt: new Date(issued.expiresAt).toISOString(),
-        sipUri: `sip:pay-${issued.code}@${opts.sipHost}`,
+        sipUri: `sip:pay-${issued.code}@${opts.sipAuthority()}`,
         header: `X-Pay-Handoff: ${issued.code}`,
       });
     } catch (err) {

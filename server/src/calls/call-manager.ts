@@ -9,6 +9,7 @@ import { ACCEPT_SDP_HEADER, ALLOW_HEADER, warningHeader } from '../sip/ua/header
 import { Call, type CallTarget } from './b2bua/call.js';
 import type { CallDeps, ReferRequest } from './b2bua/types.js';
 import type { Leg } from './media-anchor.js';
+import { checkCallerOffer, offerWarning } from './offer-check.js';
 import type { RegistrarService } from './registrar-service.js';
 
 /** Methods we know (RFC 3261 8.2.1: 405 for these when not allowed here, 501 for unknown ones). */
@@ -122,6 +123,17 @@ export class CallManager implements SipUser {
     if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
     const user = req.ruri?.user ?? '';
     if (this.payments?.handles(user)) return this.payments.onInvite(req, txn, ctx, this.registry);
+    // RFC 3261 8.2: the Request-URI (404) before the content; then an offer the call could not use
+    // is refused before any agent is picked or rung, even when none is free (calls/offer-check.ts).
+    // An INVITE without a body is refused just below.
+    if (user !== 'support' && !this.registrar.isAgent(user)) return void stack.respond(txn, 404);
+    if (req.body) {
+      const offer = checkCallerOffer(req.body, { webrtc: true });
+      if (!offer.ok) {
+        this.log.info({ callId: req.callId, status: offer.status, why: offer.text }, 'INVITE refused: unusable offer');
+        return void stack.respond(txn, offer.status, { headers: [offerWarning(offer)] });
+      }
+    }
     const target = this.route(user);
     if (typeof target === 'number') return void stack.respond(txn, target);
     if (!req.body) {

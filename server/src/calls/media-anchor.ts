@@ -132,7 +132,10 @@ export class MediaAnchor {
       try {
         this.answerForA = await leg.answer(sdpA);
       } catch (err) {
-        return { error: `unusable WebRTC offer: ${(err as Error).message}`, status: 488 };
+        // The WebRTC stack's own message is for the log; the caller gets a plain 488 (it becomes
+        // the reason phrase), never an internal detail.
+        this.logger.warn({ err }, 'WebRTC offer could not be answered');
+        return { error: 'the WebRTC offer could not be answered', status: 488 };
       }
     } else {
       const r = this.answerPlain('A', sdpA);

@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger.js';
-import { DigestAuthenticator, parseAuthorization, type DigestAlgorithm } from '../sip/auth/index.js';
+import { DigestAuthenticator, normalizeAlgorithm, offeredAlgorithms, parseAuthorization, type DigestAlgorithm } from '../sip/auth/index.js';
 import { Registrar, parseContacts } from './registrar/index.js';
 
 /** What the registrar needs from a REGISTER request (sip.js IncomingRequestMessage satisfies it). */
@@ -28,7 +28,8 @@ export class RegistrarService {
     readonly registrar: Registrar,
     private readonly opts: {
       realm: string;
-      algorithms: readonly DigestAlgorithm[];
+      /** SIP_DIGEST_ALGORITHMS as configured (order kept); undefined: by transport (offeredAlgorithms). */
+      algorithms: readonly DigestAlgorithm[] | undefined;
       passwordOf: (agentId: string) => string | undefined;
       authenticator: DigestAuthenticator;
       logger: Logger;
@@ -42,28 +43,30 @@ export class RegistrarService {
     return this.opts.passwordOf(id) !== undefined;
   }
 
-  private challenge(stale = false): RegisterReply {
-    const offered = this.auth
-      .challenge({ stale })
-      .filter((h) => this.opts.algorithms.some((a) => new RegExp(`algorithm=${a}(,|$|\\s)`, 'i').test(h)));
+  /** 401 with one challenge per offered algorithm, in the configured (or the transport's) order. */
+  private challenge(flowId: string, stale = false): RegisterReply {
+    const offered = this.auth.challenge({ stale, algorithms: offeredAlgorithms(this.opts.algorithms, flowId) });
     return { status: 401, headers: offered.map((h) => `WWW-Authenticate: ${h}`) };
   }
 
   handle(req: RegisterRequestView, flowId: string): RegisterReply {
     const aor = req.to.uri.user ?? '';
     const authz = req.getHeader('authorization');
-    if (!authz) return this.challenge();
+    if (!authz) return this.challenge(flowId);
     const creds = parseAuthorization(authz);
     if ('error' in creds) {
       // RFC 4475 3.3.7 (regaut01): an unknown scheme is challenged, never accepted.
       this.opts.logger.info({ aor, err: creds.error }, 'REGISTER with unusable Authorization: challenged');
-      return this.challenge();
+      return this.challenge(flowId);
     }
-    if (creds.realm !== this.opts.realm) return this.challenge();
-    if (creds.algorithm && !this.opts.algorithms.includes(creds.algorithm as DigestAlgorithm)) return this.challenge();
+    if (creds.realm !== this.opts.realm) return this.challenge(flowId);
+    // The algorithm token is case-insensitive (RFC 7616 3.3, RFC 3261 25.1 token); absent means MD5
+    // (RFC 2617 3.2.1). One this flow was not offered is challenged again.
+    const algorithm = normalizeAlgorithm(creds.algorithm);
+    if (!algorithm || !offeredAlgorithms(this.opts.algorithms, flowId).includes(algorithm)) return this.challenge(flowId);
     const v = this.auth.verify('REGISTER', creds, (u) => this.opts.passwordOf(u));
     if (!v.ok) {
-      if (v.reason === 'stale-nonce') return this.challenge(true);
+      if (v.reason === 'stale-nonce') return this.challenge(flowId, true);
       this.opts.logger.warn({ aor, user: creds.username, reason: v.reason }, 'REGISTER refused');
       return { status: 403, reason: 'Forbidden' };
     }

@@ -35,8 +35,8 @@ export const SETTINGS = {
   SIP_REALM: setting('sip.realm', z.string().min(1).max(128).default('tonegate'), 'Digest realm of REGISTER challenges; hashed agent credentials are made for it.'),
   SIP_DIGEST_ALGORITHMS: setting(
     'sip.digestAlgorithms',
-    list(z.enum(['SHA-256', 'MD5'])).prefault('SHA-256,MD5').pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)),
-    'Digest algorithms offered in REGISTER challenges, preferred first (RFC 8760 2.4); MD5 alone for phones that fail on SHA-256.',
+    list(z.enum(['SHA-256', 'MD5'])).pipe(z.array(z.enum(['SHA-256', 'MD5'])).min(1)).optional(),
+    'Digest algorithms offered in REGISTER challenges, in this order (RFC 8760 2.4). Unset: MD5 alone over UDP/TCP (desk phones such as baresip fail on any SHA-256 challenge), SHA-256 then MD5 over WebSocket.',
   ),
   SIP_PROFILE: setting('sip.profile', z.string().regex(/^[a-z0-9-]+$/).default('generic'), 'Where the transaction comes from: a file in sip-profiles/.'),
   RING_TIMEOUT_S: setting('sip.ringTimeoutSeconds', z.coerce.number().int().min(5).max(600).default(60), 'Seconds an INVITE to an agent may ring before the caller gets 480.'),

@@ -7,7 +7,7 @@ export interface MetricSources {
   /** Breaker state per provider name. */
   breakers(): Readonly<Record<string, string>>;
   /** Media plane RTP totals since start. */
-  rtp(): Promise<{ packetsIn: number; packetsOut: number; lost: number }>;
+  rtp(): Promise<{ packetsIn: number; packetsOut: number; lost: number; wrongSource: number }>;
   /** Undefined: memory store (no Redis). */
   redis(): { up: boolean; bufferedEvents: number; droppedEvents: number; pendingWrites: number } | undefined;
 }
@@ -46,7 +46,7 @@ export class Metrics {
       },
     });
     // Totals kept by the media workers: re-read on each scrape.
-    let rtp: Promise<{ packetsIn: number; packetsOut: number; lost: number }> | undefined;
+    let rtp: Promise<{ packetsIn: number; packetsOut: number; lost: number; wrongSource: number }> | undefined;
     const readRtp = () => (rtp ??= src.rtp().finally(() => setImmediate(() => (rtp = undefined))));
     new Counter({
       name: 'tonegate_rtp_packets_total', help: 'RTP packets on anchored media legs', labelNames: ['direction'], registers,
@@ -63,6 +63,16 @@ export class Metrics {
         const r = await readRtp();
         this.reset();
         this.inc(r.lost);
+      },
+    });
+    new Counter({
+      name: 'tonegate_rtp_unexpected_source_packets_total',
+      help: 'RTP packets dropped because they came from another address than the SDP named or than the latched source (symmetric RTP latching)',
+      registers,
+      async collect() {
+        const r = await readRtp();
+        this.reset();
+        this.inc(r.wrongSource);
       },
     });
     new Gauge({

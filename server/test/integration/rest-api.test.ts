@@ -69,11 +69,13 @@ describe('POST /api/handoffs', () => {
     expect((await post('/api/handoffs', JSON.stringify(txn), gw.supervisorToken)).status).toBe(403);
   });
 
-  it('issues a single-use code with the SIP URI and header to transfer with', async () => {
+  it('issues a single-use code with the SIP URI (host:port) and header to transfer with', async () => {
     const r = await post('/api/handoffs', JSON.stringify(txn), gw.handoffApiKey);
     expect(r.status).toBe(201);
     const b = (await r.json()) as { code: string; sipUri: string; header: string; expiresAt: string };
-    expect(b.sipUri).toBe(`sip:pay-${b.code}@127.0.0.1`);
+    // Dialable as returned: the gateway listens on a port other than 5060, so the URI names it.
+    expect(gw.sipPort).not.toBe(5060);
+    expect(b.sipUri).toBe(`sip:pay-${b.code}@127.0.0.1:${gw.sipPort}`);
     expect(b.header).toBe(`X-Pay-Handoff: ${b.code}`);
     expect(Date.parse(b.expiresAt)).toBeGreaterThan(Date.now());
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
 import type { DigitEvent } from '../../src/media/plane.js';
 import type { Gateway } from '../../src/gateway.js';
-import { BaresipAgent } from '../support/baresip.js';
+import { BaresipAgent } from '../support/baresip-tls-agent.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { TcpPeer, UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';

@@ -151,9 +151,9 @@ export class InDialog {
     let rejected: { status: number; warning?: string } | undefined;
     let final = false;
     let emitting = true;
-    const notify = (status: number, reason?: string): void => {
+    const notify = (status: number, reason?: string, terminate = false): void => {
       if (final || this.closed) return;
-      final = status >= 200;
+      final = status >= 200 || terminate;
       const frag = `SIP/2.0 ${status} ${reason ?? reasonPhrase(status)}\r\n`;
       // RFC 3515 2.4.5 / RFC 6665: active until the final status, then terminated.
       const state = final ? 'terminated;reason=noresource' : 'active;expires=300';
@@ -177,7 +177,7 @@ export class InDialog {
     this.call.events.emit('refer', {
       leg,
       ...parsed,
-      notify: (s, r) => (emitting ? queueMicrotask(() => notify(s, r)) : notify(s, r)),
+      notify: (s, r, o) => (emitting ? queueMicrotask(() => notify(s, r, o?.terminate)) : notify(s, r, o?.terminate)),
       reject: (status, warning) => {
         if (emitting) rejected = { status, ...(warning ? { warning } : {}) };
       },

@@ -32,9 +32,11 @@ export interface ReferRequest {
   xHeaders: Record<string, string>;
   /**
    * Reports progress to the referrer as a NOTIFY with a message/sipfrag body (RFC 3515 2.4.5):
-   * e.g. 100 Trying, then a final status which terminates the implicit subscription.
+   * e.g. 100 Trying, then a final status which terminates the implicit subscription. `terminate`
+   * ends the subscription with this NOTIFY even for a provisional status (RFC 6665 4.2.2: the
+   * notifier may end a subscription at any time): nothing more is reported after it.
    */
-  notify(status: number, reason?: string): void;
+  notify(status: number, reason?: string, opts?: { terminate?: boolean }): void;
   /**
    * Refuses the REFER instead of the default 202 (e.g. 400 with a Warning naming a bad field);
    * only effective while the 'refer' event is being emitted. The call goes on untouched.

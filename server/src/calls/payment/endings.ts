@@ -16,24 +16,48 @@ export const OUTCOME_SIPFRAG: Record<Outcome, { status: number; reason: string }
 };
 
 /**
- * Inline mode: the run reports to the agent who sent the REFER with its final NOTIFY, and the
- * call is the customer's and the agent's again (`released`). A bridge that cannot mute the agent
- * ends the whole call (`hangupCall`).
+ * The NOTIFY that ends the REFER's subscription, by the kind of agent that sent the REFER.
+ *
+ * - `browser` (an agent on SIP over WebSocket, RFC 7118: the widget, the JsSIP page): the outcome
+ *   as a final status (OUTCOME_SIPFRAG); these clients stay on the call after it.
+ * - `phone` (a stock SIP phone on UDP/TCP/TLS): its transfer button is a blind transfer (RFC 5589
+ *   6), and a transferor ends its call on any final status, 2xx or failure alike (baresip 1.0:
+ *   "Call transfered" on 2xx, "transfer failed" on >= 300, then BYE), which would hang up on the
+ *   customer who is coming back to it. So the subscription ends (Subscription-State: terminated,
+ *   RFC 6665 4.2.2) with a provisional sipfrag that names the outcome: the phone's call stays up and
+ *   the customer and the agent talk again.
+ */
+export function finalNotify(outcome: Outcome, agent: 'browser' | 'phone'): { status: number; reason: string } {
+  if (agent === 'browser') return OUTCOME_SIPFRAG[outcome];
+  return { status: 100, reason: `Payment ${outcome}, the customer is back on the call` };
+}
+
+/** An agent on SIP over WebSocket (RFC 7118) is a browser client; on UDP/TCP/TLS, a SIP phone. */
+export function agentKindOf(flowId: string | undefined): 'browser' | 'phone' {
+  return /^wss?:/i.test(flowId ?? '') ? 'browser' : 'phone';
+}
+
+/**
+ * Inline mode: the run reports to the agent who sent the REFER with its final NOTIFY (which ends
+ * the subscription, {@link finalNotify}), and the call is the customer's and the agent's again
+ * (`released`). A bridge that cannot mute the agent ends the whole call (`hangupCall`).
  */
 export function notifyReferrer(o: {
-  notify: (status: number, reason: string) => void;
+  notify: (status: number, reason: string, opts: { terminate: true }) => void;
+  agent: 'browser' | 'phone';
   released: () => void;
   hangupCall: (why: string) => void;
 }): RunEnding {
   return {
     end: (outcome) => {
-      const frag = OUTCOME_SIPFRAG[outcome];
-      o.notify(frag.status, frag.reason);
+      const frag = finalNotify(outcome, o.agent);
+      o.notify(frag.status, frag.reason, { terminate: true });
       o.released();
     },
     abort: (why) => {
       if (why === 'mute-failed') return o.hangupCall('mute failed');
-      o.notify(500, 'Payment Failed');
+      const frag = finalNotify('failed', o.agent);
+      o.notify(frag.status, frag.reason, { terminate: true });
       o.released();
     },
   };

@@ -5,6 +5,7 @@ import type { DialogRegistry, PaymentEntry } from '../call-manager.js';
 import { CaptureRegistry } from './capture-registry.js';
 import { PaymentGate } from './gate.js';
 import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
+import { checkCallerOffer, offerWarning } from '../offer-check.js';
 
 /**
  * INVITEs to `sip:pay@gateway` (the transaction on the INVITE, per the configured SIP profile) and
@@ -29,6 +30,12 @@ export class PaymentCalls implements PaymentEntry {
   onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext, registry: DialogRegistry): void {
     const stack = this.deps.stack;
     if (!req.body) return void stack.respond(txn, 488, { headers: [warningHeader('an INVITE without an SDP offer is not supported')] });
+    // Before the handoff is read: a single-use code is not spent on a call that cannot be answered.
+    const offer = checkCallerOffer(req.body, { webrtc: false });
+    if (!offer.ok) {
+      this.deps.logger.info({ callId: req.callId, status: offer.status, why: offer.text }, 'payment INVITE refused: unusable offer');
+      return void stack.respond(txn, offer.status, { headers: [offerWarning(offer)] });
+    }
     stack.respond(txn, 100);
     let cancelled = false;
     registry.invite(txn, () => {

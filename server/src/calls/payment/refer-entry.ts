@@ -4,7 +4,7 @@ import type { Call } from '../b2bua/call.js';
 import type { ReferRequest } from '../b2bua/types.js';
 import { BRIDGE_LEG } from '../media-anchor.js';
 import type { CaptureRegistry } from './capture-registry.js';
-import { notifyReferrer } from './endings.js';
+import { agentKindOf, notifyReferrer } from './endings.js';
 import { PaymentGate } from './gate.js';
 import { PaymentRun, type RunDeps } from './run.js';
 
@@ -78,7 +78,7 @@ export class InlinePayments {
       bridge,
       customerLeg: BRIDGE_LEG.A.id,
       txn,
-      ending: notifyReferrer({ notify: (s, reason) => r.notify(s, reason), released, hangupCall: (why) => call.hangup(why) }),
+      ending: notifyReferrer({ notify: (s, reason, o) => r.notify(s, reason, o), agent: agentKindOf(call.bFlow?.id), released, hangupCall: (why) => call.hangup(why) }),
       log,
       captures: this.captures,
     });

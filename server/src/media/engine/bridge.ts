@@ -52,6 +52,14 @@ export class Bridge {
         deps.notify('digit', durationMs === undefined ? data : { ...data, durationMs });
       },
       latched: (leg, address, port) => deps.notify('latched', { bridgeId: id, legId: leg.id, address, port }),
+      // Once per leg (leg.ts): the packets are dropped and counted (RtpTotals.wrongSource).
+      unexpectedSource: (leg, from, expected, latched) => deps.notify('log', {
+        level: 'warn',
+        msg: latched
+          ? 'media: RTP from another source than the latched one dropped (symmetric RTP latching)'
+          : 'media: RTP from another address than the SDP names dropped: one-way audio (symmetric RTP latching)',
+        data: { bridge: id, leg: leg.id, from: `${from.address}:${from.port}`, expected: 'port' in expected ? `${expected.address}:${expected.port}` : expected.address },
+      }),
       promptEnded: (playId, result) => deps.notify('promptEnded', { bridgeId: id, playId, result }),
     };
   }

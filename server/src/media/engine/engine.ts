@@ -45,7 +45,7 @@ export class Engine {
   private nextSlot = 0;
   private eluMark: EventLoopUtilization = performance.eventLoopUtilization();
   /** RTP totals of the bridges closed so far. */
-  private readonly rtpClosed: RtpTotals = { packetsIn: 0, packetsOut: 0, lost: 0 };
+  private readonly rtpClosed: RtpTotals = { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0 };
 
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -185,5 +185,6 @@ function addRtp(into: RtpTotals, b: BridgeStats): void {
     into.packetsIn += l.rx.packets;
     into.packetsOut += l.tx.packets;
     into.lost += Math.max(0, l.playout.lost);
+    into.wrongSource += l.rx.wrongSource;
   }
 }

@@ -9,7 +9,9 @@
  * 3. Latching (symmetric RTP, RFC 4961): before latching, only the signalled IP address may send,
  *    and only with a negotiated payload type; its first such packet fixes the source address and
  *    port. After that, any other source is `wrongSource` (no media hijack). Only configure()
- *    with a different remote unlatches.
+ *    with a different remote unlatches. The first `wrongSource` packet of a leg is reported once
+ *    (hooks.unexpectedSource: a warning in the log), so a peer whose SDP names one address while
+ *    its packets come from another (one-way audio) is visible; every one is counted in the stats.
  * 4. Negotiated audio PT -> playout buffer; telephone-event PT -> RFC 4733 receiver (never
  *    forwarded: the agent hears only the mix); any other PT: `wrongPayloadType`. Payloads over
  *    60 ms (480 octets): `oversized`.
@@ -35,11 +37,13 @@ const MAX_PAYLOAD = 480;
 export interface LegHooks {
   digit(leg: Leg, digit: string, transport: DigitTransport, durationMs?: number): void;
   latched(leg: Leg, address: string, port: number): void;
+  /** The first RTP packet from an unexpected source on this leg (once per leg). */
+  unexpectedSource(leg: Leg, from: Endpoint, expected: Endpoint | { address: string }, latched: boolean): void;
   promptEnded(playId: number, result: PromptResult): void;
   now(): number;
 }
 
-interface Endpoint {
+export interface Endpoint {
   address: string;
   port: number;
 }
@@ -67,6 +71,7 @@ export class Leg {
   private readonly rtcpRx = { wrongSource: 0 };
   private readonly digits = { inband: 0, rfc4733: 0 };
   private closed = false;
+  private reportedSource = false;
 
   constructor(
     readonly id: string,
@@ -122,11 +127,13 @@ export class Leg {
     if (latched) {
       if (port !== latched.port || address !== latched.address) {
         rx.wrongSource++;
+        if (!this.reportedSource) this.reportSource(address, port, latched, true);
         return;
       }
     } else {
       if (address !== cfg.remote.address) {
         rx.wrongSource++;
+        if (!this.reportedSource) this.reportSource(address, port, { address: cfg.remote.address }, false);
         return;
       }
       if (pt !== cfg.payloadType && pt !== cfg.telephoneEventPt) {
@@ -160,6 +167,11 @@ export class Leg {
       rx.wrongPayloadType++;
     }
   };
+
+  private reportSource(address: string, port: number, expected: Endpoint | { address: string }, latched: boolean): void {
+    this.reportedSource = true;
+    this.hooks.unexpectedSource(this, { address, port }, { ...expected }, latched);
+  }
 
   readonly onRtcp = (msg: Buffer, address: string, port: number): void => {
     if (this.closed) return;

@@ -107,6 +107,8 @@ export interface RtpTotals {
   packetsOut: number;
   /** RFC 3550 A.3 cumulative loss of the receive side. */
   lost: number;
+  /** RTP dropped because it came from a source other than the signalled or latched one (leg.ts). */
+  wrongSource: number;
 }
 
 export type MediaMethods = {

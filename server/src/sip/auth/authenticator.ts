@@ -79,13 +79,16 @@ export class DigestAuthenticator {
   }
 
   /**
-   * WWW-Authenticate values for a 401 (RFC 3261 22.4, 20.44): SHA-256 first, then MD5
-   * (RFC 8760 2.4: one challenge per algorithm, in order of preference). Both carry the same nonce.
+   * WWW-Authenticate values for a 401 (RFC 3261 22.4, 20.44): one challenge per algorithm in the
+   * order given (RFC 8760 2.4: in order of preference; the client uses the topmost it supports),
+   * SHA-256 then MD5 by default. All carry the same nonce.
    */
-  challenge(opts?: { stale?: boolean }): string[] {
+  challenge(opts?: { stale?: boolean; algorithms?: readonly DigestAlgorithm[] }): string[] {
     const nonce = this.signer.issue(this.clock.now());
     const stale = opts?.stale ? ', stale=TRUE' : '';
-    return DIGEST_ALGORITHMS.map(
+    const algorithms = [...new Set(opts?.algorithms ?? DIGEST_ALGORITHMS)];
+    if (algorithms.length === 0) throw new RangeError('challenge: no algorithm to offer');
+    return algorithms.map(
       (alg) =>
         `Digest realm=${quote(this.realm)}, nonce="${nonce}", opaque="${this.opaque}", ` +
         `algorithm=${alg}, qop="auth"${stale}`,

@@ -9,6 +9,31 @@ export type DigestAlgorithm = 'MD5' | 'SHA-256';
 /** Algorithms offered in challenges, preferred first (RFC 8760 2.4). */
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
+/**
+ * What a REGISTER challenge offers, in order, when the deployment configured nothing: the flow's
+ * transport decides (README "Stock SIP phones"). RFC 8760 2.4 has the client use the topmost
+ * challenge it supports, but deployed SIP phones do not all follow it: baresip 1.0 (libre) gives
+ * up with "Function not implemented" when any of the challenges is SHA-256, whatever its position.
+ * So over UDP, TCP and TLS the default is MD5 alone (RFC 3261 22.4's mandatory algorithm); browsers
+ * (SIP over WebSocket, RFC 7118: the widget and JsSIP) get SHA-256 first, then MD5.
+ */
+export const DEFAULT_ALGORITHMS_BY_TRANSPORT: Readonly<Record<'websocket' | 'other', readonly DigestAlgorithm[]>> = {
+  websocket: ['SHA-256', 'MD5'],
+  other: ['MD5'],
+};
+
+/**
+ * The algorithms to challenge a request on `flowId` (`udp:...`, `tcp:...`, `tls:...`, `ws:...`,
+ * `wss:...`) with: `configured` exactly as given (order kept, duplicates dropped) when set, else the
+ * transport's default above.
+ */
+export function offeredAlgorithms(configured: readonly DigestAlgorithm[] | undefined, flowId: string): DigestAlgorithm[] {
+  const list = configured && configured.length > 0
+    ? configured
+    : DEFAULT_ALGORITHMS_BY_TRANSPORT[/^wss?:/i.test(flowId) ? 'websocket' : 'other'];
+  return [...new Set(list)];
+}
+
 const NODE_HASH: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
 
 /** Hex length of each algorithm's output (RFC 7616 3.4.1: lower-case hex). */

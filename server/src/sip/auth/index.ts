@@ -9,11 +9,13 @@ export {
   type ParseError,
 } from './digest-parse.js';
 export {
+  DEFAULT_ALGORITHMS_BY_TRANSPORT,
   DIGEST_ALGORITHMS,
   DIGEST_HEX_LENGTH,
   computeDigestResponse,
   digestHash,
   normalizeAlgorithm,
+  offeredAlgorithms,
   type DigestAlgorithm,
   type DigestResponseInput,
 } from './digest.js';

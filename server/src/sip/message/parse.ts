@@ -110,7 +110,7 @@ function parseRequest(raw: RawMessage, data: Buffer, start: RequestLine, opts: P
   const framed = frameBody(raw, data);
   if ('error' in framed) return reject(400, framed.error);
   const parsed = parseHeaderSection(raw);
-  if (!parsed.ok) return reject(400, `Malformed ${parsed.failed}`);
+  if (!parsed.ok) return reject(400, `Malformed ${parsed.failed}`, malformedHint(raw, parsed.failed));
   const msg = parsed.msg;
   if (!(msg instanceof Core.IncomingRequestMessage)) return drop('request: not a request');
   const issue = requestProblem(raw, msg, method, uri, framed.body, {
@@ -134,4 +134,17 @@ function parseRequest(raw: RawMessage, data: Buffer, start: RequestLine, opts: P
 function attachBody(msg: Core.IncomingRequestMessage | Core.IncomingResponseMessage, raw: RawMessage, body: Buffer): void {
   msg.body = body.toString('utf8');
   msg.data = `${raw.text}\r\n\r\n${msg.body}`;
+}
+
+/**
+ * A Warning (RFC 3261 20.43) for a known way a stock phone gets a header field wrong. RFC 3261 20:
+ * a URI holding a comma, question mark or semicolon must be enclosed in angle brackets; a phone
+ * that sends `Refer-To: sip:pay@gw?X-Pay-Amount=...` bare (baresip 1.0's transfer does) is refused
+ * as before, and told how to write it.
+ */
+function malformedHint(raw: RawMessage, failed: string): string[] {
+  if (failed !== 'Refer-To') return [];
+  const v = firstValue(raw, 'refer-to');
+  if (v === undefined || v.includes('<') || !v.includes('?')) return [];
+  return ['Warning: 399 tonegate "Refer-To: a URI with headers must be enclosed in <> (RFC 3261 20), e.g. Refer-To: <sip:pay@host?X-Pay-Amount=...>"'];
 }

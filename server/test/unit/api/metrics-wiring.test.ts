@@ -5,7 +5,7 @@ import { metricsRouter } from '../../../src/api/metrics-wiring.js';
 import { Metrics } from '../../../src/observability/metrics.js';
 
 /** `/metrics` access (docs/security.md, "Production mode"): open, token-only, or not served. */
-const metrics = new Metrics({ activeCalls: () => 0, activeCaptures: () => 0, breakers: () => ({}), rtp: async () => ({ packetsIn: 0, packetsOut: 0, lost: 0 }), redis: () => undefined });
+const metrics = new Metrics({ activeCalls: () => 0, activeCaptures: () => 0, breakers: () => ({}), rtp: async () => ({ packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0 }), redis: () => undefined });
 const servers: ReturnType<ReturnType<typeof express>['listen']>[] = [];
 const urls: Record<'open' | 'token' | 'hidden', string> = { open: '', token: '', hidden: '' };
 

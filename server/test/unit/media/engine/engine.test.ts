@@ -112,6 +112,25 @@ describe('media engine (in-process)', () => {
     expect(b.stats().legs.find((l) => l.id === 'c')!.latched).toEqual({ address: '10.0.0.1', port: 5000 });
   });
 
+  it('RTP from an unexpected source is warned about once per leg and counted in the worker RTP totals', async () => {
+    const { engine, b, cycle, rtp, events } = await setup();
+    // The SDP named 10.0.0.1; the phone sends from 127.0.0.1 (two networks): dropped, one-way audio.
+    for (let i = 0; i < 5; i++) rtp(20000, '127.0.0.1', 5000, audio(new Int16Array(160), 100 + 160 * i));
+    // The agent leg latches, then someone else sends to it.
+    rtp(20002, '10.0.0.2', 6000, audio(new Int16Array(160), 100, 8));
+    rtp(20002, '10.0.0.66', 6000, audio(new Int16Array(160), 260, 8));
+    rtp(20002, '10.0.0.66', 6000, audio(new Int16Array(160), 420, 8));
+    cycle();
+    const warnings = events.filter((e) => e.event === 'log' && (e.data as { level: string }).level === 'warn').map((e) => e.data as { msg: string; data: Record<string, string> });
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]!.msg).toMatch(/another address than the SDP names/);
+    expect(warnings[0]!.data).toMatchObject({ bridge: 'b', leg: 'c', from: '127.0.0.1:5000', expected: '10.0.0.1' });
+    expect(warnings[1]!.msg).toMatch(/latched/);
+    expect(warnings[1]!.data).toMatchObject({ leg: 'a', from: '10.0.0.66:6000', expected: '10.0.0.2:6000' });
+    expect(b.stats().legs.find((l) => l.id === 'c')!.rx.wrongSource).toBe(5);
+    expect(engine.stats().rtp).toMatchObject({ wrongSource: 7, packetsIn: 1 });
+  });
+
   it('a key sent both in-band and as RFC 4733 is one digit', async () => {
     const { b, cycle, rtp, events } = await setup();
     const pcm = channel(concat(silence(200), dtmfSignal('7', { lowDbm0: -8, onMs: 120, offMs: 300 })));

@@ -100,6 +100,13 @@ describe('DigestAuthenticator.challenge', () => {
     expect(sha!.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sha).not.toHaveProperty('stale');
   });
+  it('offers the algorithms in the order it is given, each once, and refuses an empty list', () => {
+    const { auth } = setup();
+    expect(auth.challenge({ algorithms: ['MD5', 'SHA-256'] }).map((c) => challengeParams(c).algorithm)).toEqual(['MD5', 'SHA-256']);
+    expect(auth.challenge({ algorithms: ['MD5', 'MD5'] }).map((c) => challengeParams(c).algorithm)).toEqual(['MD5']);
+    expect(auth.challenge({ algorithms: ['SHA-256'] }).map((c) => challengeParams(c).algorithm)).toEqual(['SHA-256']);
+    expect(() => auth.challenge({ algorithms: [] })).toThrow(RangeError);
+  });
   it('adds stale=TRUE when asked and issues a fresh nonce each time', () => {
     const { auth } = setup();
     const a = challengeParams(auth.challenge({ stale: true })[0]!);

@@ -35,6 +35,18 @@ describe('parseSip: requests', () => {
     expect(r.msg.body.startsWith('v=0\r\n')).toBe(true);
   });
 
+  it('a bare Refer-To URI with headers (baresip 1.0 transfer) stays 400 Malformed Refer-To, with a Warning saying to use <> (RFC 3261 20)', () => {
+    const bare = parseSip(req('REFER', ['Refer-To: sip:pay@192.0.2.10:5070?X-Pay-Amount=10.00&X-Pay-Currency=INR']));
+    expect(outcome(bare)).toBe('400 Malformed Refer-To');
+    expect(header(bare, 'Warning')).toMatch(/^399 tonegate "Refer-To: a URI with headers must be enclosed in <> \(RFC 3261 20\)/);
+    // In angle brackets the same URI is a valid REFER.
+    expect(outcome(parseSip(req('REFER', ['Refer-To: <sip:pay@192.0.2.10:5070?X-Pay-Amount=10.00&X-Pay-Currency=INR>'])))).toBe('request');
+    // A malformed Refer-To of another kind gets no such hint.
+    const other = parseSip(req('REFER', ['Refer-To: <sip:pay@192.0.2.10']));
+    expect(outcome(other)).toBe('400 Malformed Refer-To');
+    expect(header(other, 'Warning')).toBeUndefined();
+  });
+
   it('processes REGISTER with Authorization and Expires', () => {
     expect(outcome(parseSip(REGISTER))).toBe('request');
   });
