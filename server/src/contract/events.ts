@@ -113,7 +113,7 @@ export interface PaymentProcessingEvent extends EventBase<'payment.processing'> 
   readonly stage: 'otp-validate' | 'payment' | 'confirm';
 }
 
-/** A provider call failed and what the gateway does about it (issue 4 part 5 fallbacks). */
+/** A provider call failed and what the gateway does about it (the capture's provider fallbacks). */
 export interface ProviderIssueEvent extends EventBase<'provider.issue'> {
   readonly step: 'breaker' | 'otp-generate' | 'sms' | 'otp-validate' | 'payment' | 'confirm';
   /** ProviderError code (`timeout`, `server-error`, `breaker-open`, `all-routes-failed`, ...). */
