@@ -6,7 +6,7 @@ const root = process.argv[2];
 const dirs = ['server/src', 'agent-widget/src', 'e2e', 'server/bench', 'server/test'];
 const files = [];
 const walk = (d) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) { if (f !== 'node_modules' && f !== 'dist') walk(p); } else if (/\.tsx?$/.test(f)) files.push(p); } };
-for (const d of dirs) { try { walk(join(root, d)); } catch {} }
+for (const d of dirs) { try { walk(join(root, d)); } catch { /* a folder this checkout lacks */ } }
 const set = new Set(files);
 const graph = new Map();
 for (const f of files) {
