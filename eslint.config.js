@@ -57,5 +57,18 @@ export default tseslint.config(
   {
     files: ['agent-widget/src/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '(^|/)server/(?!src/contract/events\\.js$)',
+          message: 'The widget imports no server code but the wire contract, server/src/contract/events.ts.',
+        }],
+      }],
+    },
+  },
+  {
+    // The wire contract is a leaf: the widget bundles it, so it imports nothing at all.
+    files: ['server/src/contract/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '.*', message: 'server/src/contract/ is a leaf module: no imports.' }] }] },
   },
 );

@@ -27,11 +27,14 @@ function files(dir) {
   });
 }
 
-/** Hash over every source file, this script and the bundler version: the build's identity. */
+/** The one server module the widget bundles: the /events wire contract (eslint.config.js allows only it). */
+const contract = join(root, 'server/src/contract/events.ts');
+
+/** Hash over every source file, the contract, this script and the bundler version: the build's identity. */
 function sourceHash() {
   const h = createHash('sha256');
   h.update(esbuild.version);
-  for (const f of [...files(src), fileURLToPath(import.meta.url)].sort()) {
+  for (const f of [...files(src), contract, fileURLToPath(import.meta.url)].sort()) {
     h.update(relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
   }
   return h.digest('hex');

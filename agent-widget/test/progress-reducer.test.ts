@@ -22,8 +22,8 @@ describe('progress reducer', () => {
     const base = { sessionId: 's-rec', at: '2026-01-01T00:00:00Z' };
     const es: CaptureEvent[] = [
       { ...base, seq: 1, type: 'session.started', orderRef: 'ORD-R', amount: '10.00', currency: 'INR', merchantId: 'M-1', agentId: 'agent-1', language: 'en' },
-      { ...base, seq: 2, type: 'session.ended', outcome: 'failed', reason: 'timeout', needsReconciliation: true },
-      { ...base, seq: 3, type: 'session.reconciled', outcome: 'paid', previousOutcome: 'failed', providerStatus: 'approved', reason: 'approved', paymentId: 'pay_r' },
+      { ...base, seq: 2, type: 'session.ended', agentId: 'agent-1', outcome: 'failed', reason: 'timeout', needsReconciliation: true },
+      { ...base, seq: 3, type: 'session.reconciled', agentId: 'agent-1', outcome: 'paid', previousOutcome: 'failed', providerStatus: 'approved', reason: 'approved', paymentId: 'pay_r' },
     ];
     const views = run(referred('ORD-R'), events(es));
     expect(views[1]!.outcome).toEqual({ outcome: 'failed', reason: 'timeout', paymentId: null, needsReconciliation: true });

@@ -59,7 +59,7 @@ describe('supervisor dashboard reducer', () => {
 
   it('a failed payment ends failed, and a later record fills the DTMF transport and instance without undoing the outcome', () => {
     const started = recorded('paid').slice(0, 3).map((e) => ({ ...e, sessionId: 's-f' }) as CaptureEvent);
-    const ended: CaptureEvent = { type: 'session.ended', sessionId: 's-f', seq: 4, at: '2025-06-15T10:01:00.000Z', outcome: 'failed', reason: 'server-error' };
+    const ended: CaptureEvent = { type: 'session.ended', sessionId: 's-f', agentId: 'agent-1', seq: 4, at: '2025-06-15T10:01:00.000Z', outcome: 'failed', reason: 'server-error' };
     let s = run(events([...started, ended]));
     expect(s.rows['s-f']).toMatchObject({ outcome: 'failed', reason: 'server-error', dtmfTransport: null, instanceId: null });
     // A record read before the end (still live) arrives late.
@@ -84,7 +84,7 @@ describe('supervisor dashboard reducer', () => {
       orderRef: 'ORD-7', state: 'cvv', field: 'cvv', agentId: 'agent-2', instanceId: 'gw-b', dtmfTransport: 'rfc4733',
       card: { brand: 'mastercard', first6: '555555', last4: '4444' }, lastSeq: 0,
     });
-    s = reduce(s, { kind: 'event', event: { type: 'session.ended', sessionId: 's-rec', seq: 30, at: '2025-06-15T09:02:00.000Z', outcome: 'declined', reason: 'do-not-honour' } });
+    s = reduce(s, { kind: 'event', event: { type: 'session.ended', sessionId: 's-rec', agentId: 'agent-2', seq: 30, at: '2025-06-15T09:02:00.000Z', outcome: 'declined', reason: 'do-not-honour' } });
     expect(s.rows['s-rec']).toMatchObject({ outcome: 'declined', reason: 'do-not-honour', endedAt: Date.parse('2025-06-15T09:02:00.000Z'), orderRef: 'ORD-7' });
     // A reconnect's ready carries the record as it was before: the row stays ended.
     s = reduce(s, { kind: 'ready', sessions: [record()] });
@@ -92,8 +92,8 @@ describe('supervisor dashboard reducer', () => {
   });
 
   it('an event for a session it knows nothing of makes a partial row that a record completes', () => {
-    let s = reduce(emptyDashboard, { kind: 'event', event: { type: 'digit.entered', sessionId: 's-rec', seq: 9, at: '2025-06-15T09:00:05.000Z', field: 'cvv', count: 1 } });
-    expect(s.rows['s-rec']).toMatchObject({ partial: true, lastSeq: 9 });
+    let s = reduce(emptyDashboard, { kind: 'event', event: { type: 'digit.entered', sessionId: 's-rec', agentId: 'agent-2', seq: 9, at: '2025-06-15T09:00:05.000Z', field: 'cvv', count: 1 } });
+    expect(s.rows['s-rec']).toMatchObject({ partial: true, lastSeq: 9, agentId: 'agent-2' });
     s = reduce(s, { kind: 'record', record: record() });
     expect(s.rows['s-rec']).toMatchObject({ partial: false, orderRef: 'ORD-7', lastSeq: 9, state: 'cvv' });
   });
@@ -120,7 +120,7 @@ describe('supervisor dashboard reducer', () => {
     const es = recorded('paid');
     const withCard = run(events(es.slice(0, es.findIndex((e) => e.type === 'card.identified' && e.complete) + 1)));
     const seq = withCard.rows['s-paid']!.lastSeq + 1;
-    const s = reduce(withCard, { kind: 'event', event: { type: 'field.cleared', sessionId: 's-paid', seq, at: '2025-06-15T10:05:00.000Z', field: 'pan', by: 'gateway' } });
+    const s = reduce(withCard, { kind: 'event', event: { type: 'field.cleared', sessionId: 's-paid', agentId: 'agent-1', seq, at: '2025-06-15T10:05:00.000Z', field: 'pan', by: 'gateway' } });
     expect(s.rows['s-paid']!.card).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { Emitter } from '../lib/emitter.js';
-import { isCaptureEvent, type AgentCommand, type CaptureEvent, type ServerMessage, type SessionRecord } from './types.js';
+import { isCaptureEvent, MAX_RESUME_ENTRIES, type AgentCommand, type CaptureEvent, type ServerMessage, type SessionRecord } from './types.js';
 
 /**
  * Client of the gateway's `/events` WebSocket: authenticates with the agent's token, resumes every
@@ -53,8 +53,8 @@ export function backoffDelay(n: number, random: () => number = Math.random): num
 }
 
 const OPEN = 1;
-/** Resume entries the gateway accepts in one `auth` (server/src/api/events-protocol.ts MAX_RESUME_ENTRIES). */
-export const MAX_RESUME = 200;
+/** Resume entries the gateway accepts in one `auth` (the contract's MAX_RESUME_ENTRIES). */
+export const MAX_RESUME = MAX_RESUME_ENTRIES;
 
 export class ProgressClient extends Emitter<ProgressClientEvents> {
   private ws: SocketLike | null = null;
@@ -141,14 +141,15 @@ export class ProgressClient extends Emitter<ProgressClientEvents> {
         this.emit('ready', { sessions: m.sessions, principal: m.principal });
         return;
       case 'session.resync':
-        this.emit('resync', { sessionId: m.sessionId, record: m.record });
+        // null: the gateway no longer knows the session; there is nothing to resync it to.
+        if (m.record) this.emit('resync', { sessionId: m.sessionId, record: m.record });
         return;
       case 'command.result': {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
         this.clearTimer(p.timer);
-        p.resolve({ ok: m.ok, ...(m.error ? { error: m.error } : {}), ...(m.message ? { message: m.message } : {}) });
+        p.resolve(m.ok ? { ok: true } : { ok: false, error: m.error, message: m.message });
         return;
       }
       case 'error':

@@ -122,11 +122,11 @@ export function mergeRecord(row: SessionRow | undefined, rec: SessionRecord): Se
   };
 }
 
-/** A row for a session whose first event here is not `session.started` (fill it from a record). */
+/** A row for a session whose first event here is not `session.started` (fill it from a record); every event names the agent. */
 function partialRow(e: CaptureEvent): SessionRow {
   return {
     id: e.sessionId, instanceId: null, state: 'unknown', field: null, outcome: null, reason: null,
-    orderRef: '', amount: '', currency: '', merchantId: null, agentId: null, dtmfTransport: null,
+    orderRef: '', amount: '', currency: '', merchantId: null, agentId: e.agentId ?? null, dtmfTransport: null,
     card: null, paymentId: null, startedAt: time(e.at) ?? 0, endedAt: null, lastSeq: 0, partial: true,
   };
 }

@@ -2,7 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import type { AgentCommand, SessionEvent } from '../capture/events.js';
 import type { TimerHandle } from '../lib/clock.js';
 import type { Subscription } from '../store/index.js';
-import type { EventHub } from './event-hub.js';
+import type { EventConnHost } from './event-hub-options.js';
 import {
   READY_SESSIONS,
   WsClose,
@@ -26,8 +26,7 @@ type Phase = 'auth' | 'starting' | 'open' | 'closed';
 
 /**
  * One `/events` socket: waits for `auth`, sends `ready`, then relays the visible events of every
- * session in seq order (an event whose session's agent is not yet known waits, with the later
- * events of that session, for a store look-up, so per-session order is kept) and answers commands.
+ * session in seq order (by the agent each event carries) and answers commands.
  */
 export class EventConnection {
   #phase: Phase = 'auth';
@@ -37,8 +36,6 @@ export class EventConnection {
   #sub: Subscription | undefined;
   /** Frames held back until `ready` (and any resync) has gone out. */
   #startBuffer: ServerFrame[] = [];
-  /** Per session: events waiting for the session's owner to be looked up. */
-  readonly #waiting = new Map<string, SessionEvent[]>();
   #alive = true;
   #authTimer: TimerHandle | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
@@ -46,7 +43,7 @@ export class EventConnection {
   readonly closed = new Promise<void>((r) => (this.#markClosed = r));
 
   constructor(
-    private readonly hub: EventHub,
+    private readonly hub: EventConnHost,
     private readonly ws: WebSocket,
     private readonly remote: string,
   ) {
@@ -103,7 +100,6 @@ export class EventConnection {
     const wasAuthed = this.#key !== undefined;
     this.#phase = 'closed';
     this.#authTimer?.cancel();
-    this.#waiting.clear();
     this.#startBuffer = [];
     void this.#sub?.unsubscribe();
     this.#sub = undefined;
@@ -199,32 +195,14 @@ export class EventConnection {
     }
   }
 
-  /** Bus listener: relays an event if the principal may see its session, keeping per-session order. */
+  /**
+   * Bus listener: relays an event if the principal may see its session. Every event carries its
+   * session's agent (contract/events.ts), so routing needs no look-up and keeps the bus's order.
+   */
   #route(e: SessionEvent): void {
     if (this.#phase === 'closed' || this.#phase === 'auth') return;
-    if (e.type === 'session.started') this.hub.noteOwner(e.sessionId, e.agentId);
-    const queue = this.#waiting.get(e.sessionId);
-    if (queue) return void queue.push(e);
-    const owner = this.hub.cachedOwner(e.sessionId);
-    if (owner !== undefined) return this.#deliver(e, owner);
-    this.#waiting.set(e.sessionId, [e]);
-    this.hub.ownerOf(e.sessionId).then(
-      (o) => this.#flush(e.sessionId, o),
-      (err: unknown) => {
-        this.hub.deps.logger.warn({ sessionId: e.sessionId, err: (err as Error).message }, 'events: session owner look-up failed; its events are not relayed');
-        this.#flush(e.sessionId, undefined);
-      },
-    );
-  }
-
-  #flush(sessionId: string, owner: string | null | undefined): void {
-    const queue = this.#waiting.get(sessionId);
-    this.#waiting.delete(sessionId);
-    for (const e of queue ?? []) this.#deliver(e, owner);
-  }
-
-  #deliver(e: SessionEvent, owner: string | null | undefined): void {
-    if (!this.#principal || !maySee(this.#principal, owner)) return;
+    this.hub.noteOwner(e.sessionId, e.agentId);
+    if (!this.#principal || !maySee(this.#principal, e.agentId)) return;
     if (this.#phase === 'starting') this.#startBuffer.push(e);
     else this.#send(e);
   }

@@ -1,50 +1,13 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { SessionEvent } from '../capture/events.js';
-import type { Clock, TimerHandle } from '../lib/clock.js';
-import type { Logger } from '../observability/logger.js';
-import type { EventBus, SessionStore } from '../store/index.js';
-import type { Principal } from './auth.js';
+import type { TimerHandle } from '../lib/clock.js';
 import { EventConnection } from './event-conn.js';
-import { MAX_CLIENT_FRAME_BYTES, WsClose, type SessionControl } from './events-protocol.js';
+import { DEFAULT_EVENT_HUB_LIMITS, type EventConnHost, type EventHubLimits, type EventHubOptions } from './event-hub-options.js';
+
+export { DEFAULT_EVENT_HUB_LIMITS, type EventHubLimits, type EventHubOptions } from './event-hub-options.js';
+import { MAX_CLIENT_FRAME_BYTES, WsClose } from './events-protocol.js';
 import { originAllowed, pathOf, refuseUpgrade } from './upgrade.js';
-
-export interface EventHubLimits {
-  /** The `auth` message must arrive within this. */
-  readonly authTimeoutMs: number;
-  /** Ping period; a peer that has not answered the previous ping is dropped. */
-  readonly pingIntervalMs: number;
-  readonly maxConnectionsPerToken: number;
-  readonly maxConnections: number;
-  /** Bytes queued for a peer before it counts as too slow (close 1013). */
-  readonly maxBufferedBytes: number;
-}
-
-export const DEFAULT_EVENT_HUB_LIMITS: EventHubLimits = {
-  authTimeoutMs: 5_000,
-  pingIntervalMs: 30_000,
-  maxConnectionsPerToken: 10,
-  maxConnections: 2_000,
-  maxBufferedBytes: 1024 * 1024,
-};
-
-export interface EventHubOptions {
-  readonly server: Server;
-  readonly path?: string;
-  readonly bus: EventBus<SessionEvent>;
-  readonly store: SessionStore;
-  readonly control: SessionControl;
-  /** Bearer token -> principal (the gateway's resolver: supervisor, agent or handoff key). */
-  readonly resolve: (token: string) => Principal | undefined;
-  /** A token's non-secret key (hash) for per-token bookkeeping. */
-  readonly tokenKey: (token: string) => string;
-  /** Config ALLOWED_ORIGINS, normalized; undefined = same origin only. */
-  readonly allowedOrigins?: readonly string[];
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly limits?: Partial<EventHubLimits>;
-}
 
 /** Most session owners remembered (sessionId -> agentId) before the oldest are looked up again. */
 const OWNER_CACHE = 20_000;
@@ -55,7 +18,7 @@ const OWNER_CACHE = 20_000;
  * handshake checks (path, Origin, connection cap), owns the keep-alive and the per-token counts;
  * each socket is an {@link EventConnection}.
  */
-export class EventHub {
+export class EventHub implements EventConnHost {
   readonly limits: EventHubLimits;
   readonly #o: EventHubOptions;
   readonly #path: string;
@@ -129,11 +92,6 @@ export class EventHub {
   /** Closes (4401) every socket opened with this token key: logout. */
   revoked(key: string): void {
     for (const c of this.#conns) if (c.tokenKey === key) c.close(WsClose.Unauthorized, 'token revoked');
-  }
-
-  /** The session's agent when known here without I/O: null = no agent, undefined = unknown. */
-  cachedOwner(sessionId: string): string | null | undefined {
-    return this.#owners.get(sessionId);
   }
 
   noteOwner(sessionId: string, agentId: string | null): void {

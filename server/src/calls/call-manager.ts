@@ -5,7 +5,7 @@ import { inDialogSourceVerdict } from '../sip/dialog/source.js';
 import { uriDestination, type RequestContext, type SipUser } from '../sip/stack.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../sip/transaction/index.js';
 import type { SipFlow } from '../sip/transport/types.js';
-import { ACCEPT_SDP_HEADER, ALLOW_HEADER, warningHeader } from '../sip/ua/headers.js';
+import { ACCEPT_SDP_HEADER, ALLOW_HEADER, SUPPORTED_NONE_HEADER, warningHeader } from '../sip/ua/headers.js';
 import { Call, type CallTarget } from './b2bua/call.js';
 import type { CallDeps, ReferRequest } from './b2bua/types.js';
 import type { Leg } from './media-anchor.js';
@@ -103,7 +103,7 @@ export class CallManager implements SipUser {
       case 'INVITE':
         return this.onInvite(req, txn, ctx);
       case 'OPTIONS':
-        return void stack.respond(txn, 200, { headers: [ALLOW_HEADER, ACCEPT_SDP_HEADER, 'Supported: '] });
+        return void stack.respond(txn, 200, { headers: [ALLOW_HEADER, ACCEPT_SDP_HEADER, SUPPORTED_NONE_HEADER] });
       case 'BYE':
       case 'INFO':
       case 'REFER':

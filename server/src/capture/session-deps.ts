@@ -22,7 +22,7 @@ export interface CaptureSessionDeps {
   readonly logger: Logger;
   readonly config?: Partial<CaptureConfig>;
   readonly id?: string;
-  /** This gateway instance (session records, issue 6). Default `local`. */
+  /** This gateway instance (session records). Default `local`. */
   readonly instanceId?: string;
   /** Wall clock, epoch ms (event times, expiry checks). */
   readonly nowEpochMs?: () => number;

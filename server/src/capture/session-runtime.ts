@@ -146,7 +146,7 @@ export class SessionRuntime {
     };
     await store.create(record);
     const { orderRef, amount, currency, merchantId } = txn;
-    this.publish({ type: 'session.started', orderRef, amount, currency, merchantId, agentId: txn.agentId ?? null, language: this.language });
+    this.publish({ type: 'session.started', orderRef, amount, currency, merchantId, language: this.language });
   }
 
   /** Store updates in order; a failure is logged, never thrown into the call. */
@@ -160,7 +160,7 @@ export class SessionRuntime {
   /** Events in order, stamped with the session id and time (the bus adds seq). */
   publish(body: SessionEventBody): void {
     const { bus, logger } = this.#o.deps;
-    const event = { ...body, sessionId: this.#o.sessionId, at: this.iso() } as Unsequenced<SessionEvent>;
+    const event = { ...body, sessionId: this.#o.sessionId, agentId: this.#o.deps.txn.agentId ?? null, at: this.iso() } as Unsequenced<SessionEvent>;
     this.#busChain = this.#busChain
       .then(() => bus.publish(event))
       .catch((err: unknown) => logger.warn({ sessionId: this.#o.sessionId, type: body.type, err: (err as Error).message }, 'event publish failed'));

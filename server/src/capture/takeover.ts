@@ -67,7 +67,7 @@ export class InstanceTakeover {
       ...(needsReconciliation ? { needsReconciliation: true } : {}),
     });
     await this.o.bus.publish({
-      type: 'session.ended', sessionId: s.id, at: new Date().toISOString(), outcome: 'failed', reason: 'gateway-lost',
+      type: 'session.ended', sessionId: s.id, agentId: s.agentId, at: new Date().toISOString(), outcome: 'failed', reason: 'gateway-lost',
       ...(needsReconciliation ? { needsReconciliation: true } : {}),
     });
   }

@@ -145,6 +145,7 @@ export class Reconciler {
     const event: Unsequenced<SessionEvent> = {
       type: 'session.reconciled',
       sessionId: s.id,
+      agentId: s.agentId ?? null,
       at,
       outcome,
       previousOutcome,

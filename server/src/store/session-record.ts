@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTCOMES, type Outcome } from '../contract/events.js';
 
 /**
  * The session record: exactly the session JSON of the contract (docs/architecture.md, "Session REST"), and
@@ -6,8 +7,7 @@ import { z } from 'zod';
  * last 4 (PCI DSS v4.0 req. 3.4.1), never a PAN, expiry, CVV or OTP. The schema is `.strict()`, so
  * a record carrying any other key (a stray `pan`, say) is refused by every store, memory or Redis.
  */
-export const OUTCOMES = ['paid', 'declined', 'failed', 'abandoned', 'cancelled'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export { OUTCOMES, type Outcome };
 
 export const DTMF_TRANSPORTS = ['rfc4733', 'inband', 'info'] as const;
 export type DtmfTransport = (typeof DTMF_TRANSPORTS)[number];

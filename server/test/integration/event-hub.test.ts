@@ -52,7 +52,7 @@ const record = (id: string, agentId: string | null): SessionRecord => ({
   id, state: 'pan', field: 'pan', outcome: null, orderRef: `ORD-${id}`, amount: '10.00', currency: 'INR', merchantId: 'M-1',
   agentId, dtmfTransport: null, card: null, startedAt: new Date().toISOString(), endedAt: null, instanceId: 'gw-1',
 });
-const digit = (sessionId: string, count: number): Unsequenced<SessionEvent> => ({ type: 'digit.entered', sessionId, at: new Date().toISOString(), field: 'pan', count });
+const digit = (sessionId: string, count: number, agentId: string | null): Unsequenced<SessionEvent> => ({ type: 'digit.entered', sessionId, agentId, at: new Date().toISOString(), field: 'pan', count });
 
 /** Resolves once every client has answered a command sent after everything else (the server handled all before it). */
 async function settle(...cs: EventsClient[]): Promise<void> {
@@ -60,24 +60,25 @@ async function settle(...cs: EventsClient[]): Promise<void> {
 }
 
 describe('EventHub', () => {
-  it('a session whose agent is known only from the store is relayed to that agent in order, and to no other agent', async () => {
+  it('events are relayed by the agent they carry, in order, to that agent and no other, without reading the store', async () => {
     const { bus, store, client } = await setup();
     await store.create(record('s1', 'agent-1'));
     const [a1, a2] = [client(), client()];
     await Promise.all([a1.auth('a1'), a2.auth('a2')]);
-    // No session.started went by: the hub must look the owner up, holding later events behind it.
-    for (let i = 1; i <= 20; i++) await bus.publish(digit('s1', i));
+    // No session.started went by, and the store cannot answer: the event's own agentId routes it.
+    store.get = () => Promise.reject(new Error('the hub must not read the store to route events'));
+    for (let i = 1; i <= 20; i++) await bus.publish(digit('s1', i, 'agent-1'));
     await a1.next((f) => f.type === 'digit.entered' && f.count === 20, 'the 20th digit');
     expect(a1.eventsOf('s1').map((f) => f.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     await settle(a2);
     expect(a2.eventsOf('s1')).toEqual([]);
   });
 
-  it('events of a session nobody owns (unknown to the store) reach supervisors only', async () => {
+  it('events of a session nobody owns (agentId null) reach supervisors only', async () => {
     const { bus, client } = await setup();
     const [a1, sup] = [client(), client()];
     await Promise.all([a1.auth('a1'), sup.auth('sup')]);
-    await bus.publish(digit('ghost', 1));
+    await bus.publish(digit('ghost', 1, null));
     await sup.next((f) => f.sessionId === 'ghost', 'ghost event');
     await settle(a1);
     expect(a1.eventsOf('ghost')).toEqual([]);
@@ -113,7 +114,7 @@ describe('EventHub', () => {
     await slow.auth('sup');
     const sock = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket; // ws keeps its net.Socket here
     sock.pause(); // stop reading: the kernel buffers fill, then the server's queue grows
-    const big: Unsequenced<SessionEvent> = { type: 'prompt.playing', sessionId: 'p', at: new Date().toISOString(), prompts: Array.from({ length: 200 }, () => 'greeting.secure') };
+    const big: Unsequenced<SessionEvent> = { type: 'prompt.playing', sessionId: 'p', agentId: null, at: new Date().toISOString(), prompts: Array.from({ length: 200 }, () => 'greeting.secure') };
     const tooSlow = () => logs.messages().includes('events socket reads too slowly: closing');
     let published = 0;
     while (!tooSlow()) {

@@ -1,7 +1,7 @@
 import type { TimerHandle } from '../../lib/clock.js';
 import { reasonPhrase } from '../../sip/message/index.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../../sip/transaction/index.js';
-import { ACCEPT_SDP_HEADER, ALLOW_HEADER, contactHeader, warningHeader } from '../../sip/ua/headers.js';
+import { ACCEPT_SDP_HEADER, ALLOW_HEADER, contactHeader, RECV_INFO_NONE_HEADER, warningHeader } from '../../sip/ua/headers.js';
 import { requestInDialog, type FinalResponse } from '../../sip/ua/in-dialog.js';
 import { BRIDGE_LEG, otherLeg, type Leg } from '../media-anchor.js';
 import { CallState } from './call-state.js';
@@ -132,7 +132,7 @@ export class InDialog {
   private onInfo(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
     const stack = this.deps.stack;
     // RFC 6086 4.2.2: an INFO with an Info-Package we do not support is answered 469.
-    if (req.getHeader('info-package')) return void stack.respond(txn, 469, { headers: ['Recv-Info: '] });
+    if (req.getHeader('info-package')) return void stack.respond(txn, 469, { headers: [RECV_INFO_NONE_HEADER] });
     if (!req.body) return void stack.respond(txn, 200); // empty INFO: a keep-alive probe
     const type = (req.getHeader('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const d = parseInfoDigit(type, req.body);

@@ -29,7 +29,7 @@ export interface FieldSpec {
 }
 
 type FieldEvent =
-  | Omit<FieldStartedEvent, 'sessionId' | 'seq' | 'at'>
+  | Omit<FieldStartedEvent, 'sessionId' | 'agentId' | 'seq' | 'at'>
   | { type: 'digit.entered'; field: CaptureField; count: number }
   | { type: 'field.cleared'; field: CaptureField; by: 'customer' | 'gateway' }
   | { type: 'field.completed'; field: CaptureField }

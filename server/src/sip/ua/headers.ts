@@ -16,6 +16,12 @@ export const ALLOW_HEADER = `Allow: ${ALLOWED_METHODS.join(', ')}`;
 /** `Accept: application/sdp` (RFC 3261 20.1), in answers to OPTIONS. */
 export const ACCEPT_SDP_HEADER = 'Accept: application/sdp';
 
+/** `Supported:` with no option tags: the gateway requires and supports no extension (RFC 3261 20.37). */
+export const SUPPORTED_NONE_HEADER = 'Supported: ';
+
+/** `Recv-Info:` empty: no Info Package is supported (RFC 6086 5.2.3), with a 469. */
+export const RECV_INFO_NONE_HEADER = 'Recv-Info: ';
+
 /** The Contact of a request or response we send on a flow (RFC 3261 8.1.1.8). */
 export const contactHeader = (via: ViaParams): string => `Contact: ${via.contact}`;
 

@@ -38,7 +38,7 @@ describe('webhook body', () => {
     dtmfTransport: 'rfc4733', card: { brand: 'visa', first6: '411111', last4: '1111' }, startedAt: '2026-01-01T00:00:00.000Z', endedAt: null, instanceId: 'gw-1',
   };
   it('carries the masked outcome (brand and last 4 only) under the idempotency key <session>:<outcome>', () => {
-    const b = webhookBody({ type: 'session.ended', sessionId: 's1', seq: 9, at: '2026-01-01T00:01:00.000Z', outcome: 'paid', reason: 'approved', paymentId: 'pay_1' }, record);
+    const b = webhookBody({ type: 'session.ended', agentId: null, sessionId: 's1', seq: 9, at: '2026-01-01T00:01:00.000Z', outcome: 'paid', reason: 'approved', paymentId: 'pay_1' }, record);
     expect(b).toEqual({
       type: 'session.outcome', idempotencyKey: 's1:paid', sessionId: 's1', outcome: 'paid', reason: 'approved', orderRef: 'ORD-1', merchantId: 'M-1',
       amount: '1499.00', currency: 'INR', card: { brand: 'visa', last4: '1111' }, paymentId: 'pay_1', needsReconciliation: false, reconciled: false,
@@ -47,7 +47,7 @@ describe('webhook body', () => {
     expect(JSON.stringify(b)).not.toContain('411111');
   });
   it('marks an outcome settled by reconciliation', () => {
-    const b = webhookBody({ type: 'session.reconciled', sessionId: 's1', seq: 12, at: '2026-01-01T00:09:00.000Z', outcome: 'paid', previousOutcome: 'failed', providerStatus: 'approved', reason: 'approved', paymentId: 'pay_1' }, { ...record, endedAt: '2026-01-01T00:01:00.000Z' });
+    const b = webhookBody({ type: 'session.reconciled', agentId: null, sessionId: 's1', seq: 12, at: '2026-01-01T00:09:00.000Z', outcome: 'paid', previousOutcome: 'failed', providerStatus: 'approved', reason: 'approved', paymentId: 'pay_1' }, { ...record, endedAt: '2026-01-01T00:01:00.000Z' });
     expect(b).toMatchObject({ idempotencyKey: 's1:paid', reconciled: true, needsReconciliation: false, endedAt: '2026-01-01T00:01:00.000Z' });
   });
 });

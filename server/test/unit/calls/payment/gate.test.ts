@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DEMO_OTP_TEMPLATE } from '../../../../src/calls/payment/setup.js';
+import { PaymentGate, type PaymentRequest } from '../../../../src/calls/payment/gate.js';
+import { loadSipProfile, MemoryHandoffCodeStore } from '../../../../src/handoff/index.js';
+import type { SipFlow } from '../../../../src/sip/transport/types.js';
+import { FakeClock } from '../../../support/fake-clock.js';
+
+const DIR = fileURLToPath(new URL('../../../../../sip-profiles', import.meta.url));
+const flow = { id: 'udp:127.0.0.1:5070' } as SipFlow;
+const GOOD = { 'x-pay-amount': '1499.00', 'x-pay-currency': 'INR', 'x-pay-merchant-id': 'M-DEMO-01', 'x-pay-order-ref': 'ORD-1', 'x-pay-customer-mobile': '+919800000001' };
+
+function gate() {
+  const payment = { lookupTransaction: () => Promise.reject(new Error('not used')) };
+  const g = new PaymentGate(
+    { payment: payment as never, otpTemplate: DEMO_OTP_TEMPLATE },
+    { configured: loadSipProfile(DIR, 'generic', {}), api: loadSipProfile(DIR, 'api', {}) },
+    new MemoryHandoffCodeStore({ clock: new FakeClock() }),
+  );
+  return g;
+}
+const req = (kind: 'invite' | 'refer', user: string, h: Record<string, string>): PaymentRequest => ({ kind, user, headers: (n) => h[n.toLowerCase()], flow });
+
+describe('PaymentGate: the one place deciding whether a request may start a payment', () => {
+  it.each([['pay', true], ['pay-abcdefabcdef', true], ['pay-1234567890123456', true], ['pay-', false], ['payx', false], ['agent-1', false]])('%s is a pay URI user: %s', (user, yes) => {
+    expect(PaymentGate.isPayUser(user)).toBe(yes);
+  });
+
+  it('an INVITE and a REFER with the same valid headers are both admitted with the same transaction', async () => {
+    const g = gate();
+    const a = await g.admit(req('invite', 'pay', GOOD));
+    const b = await g.admit(req('refer', 'pay', GOOD));
+    expect(a).toMatchObject({ ok: true, profile: 'generic', txn: { amount: '1499.00', orderRef: 'ORD-1' } });
+    expect(b).toMatchObject({ ok: true, txn: { amount: '1499.00', orderRef: 'ORD-1' } });
+  });
+
+  it('a missing field is refused naming it, and an order reference the OTP SMS cannot carry too', async () => {
+    const g = gate();
+    const { ['x-pay-amount']: _a, ...noAmount } = GOOD;
+    expect(await g.admit(req('invite', 'pay', noAmount))).toMatchObject({ ok: false, error: { field: 'X-Pay-Amount', status: 400 } });
+    expect(await g.admit(req('refer', 'pay', { ...GOOD, 'x-pay-order-ref': 'O'.repeat(31) }))).toMatchObject({ ok: false, error: { field: 'X-Pay-Order-Ref' } });
+  });
+
+  it('a handoff code (pay-<code> or X-Pay-Handoff) is read with the api profile', async () => {
+    const g = gate();
+    expect(g.profileFor(req('invite', 'pay-abcdefabcdef', {})).profile.name).toBe('api');
+    expect(g.profileFor(req('refer', 'pay', { 'x-pay-handoff': 'abcdefabcdef' })).profile.name).toBe('api');
+    expect(g.profileFor(req('invite', 'pay', GOOD)).profile.name).toBe('generic');
+    expect(await g.admit(req('invite', 'pay-abcdefabcdef', {}))).toMatchObject({ ok: false, profile: 'api' });
+  });
+});
