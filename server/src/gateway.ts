@@ -35,6 +35,7 @@ import { DigestAuthenticator, type DigestAlgorithm } from './sip/auth/index.js';
 import { RegistrarLimits } from './sip/constants.js';
 import { SipStack } from './sip/stack.js';
 import { createTransportLayer } from './sip/transport/index.js';
+import { srtpPolicyFor, type SrtpPolicy } from './sdp/index.js';
 
 export interface Gateway {
   config: Config;
@@ -169,12 +170,16 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     logger,
     promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
   }));
+  // SRTP per leg (sdp/crypto.ts srtpPolicyFor): TONEGATE_MODE=production makes `required` the
+  // default towards non-loopback peers once the production configuration defines it.
+  const production = (config as { TONEGATE_MODE?: string }).TONEGATE_MODE === 'production';
+  const srtpPolicy = (peer: string): SrtpPolicy => srtpPolicyFor(config.SRTP, production, peer);
   const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
-      createBridge: (id) => media.createBridge(id),
+      createBridge: (id) => media.createBridge(id), srtpPolicy,
       payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
     },
     { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
@@ -188,7 +193,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   }));
   const stopRefusingUpgrades = refuseUnknownUpgrades(server, ['/sip', events.path]);
   const calls = (parts.calls = new CallManager(
-    { stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id) },
+    { stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id), srtpPolicy },
     registrarService,
     logger,
     paymentCalls,

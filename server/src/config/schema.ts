@@ -90,6 +90,8 @@ export const configSchema = z
      * Origin's host:port must equal the Host header); a client without Origin still needs a token.
      */
     ALLOWED_ORIGINS: originList.optional(),
+    /** SRTP with SDES on SIP legs: required | offer | off (docs/security.md). Unset: off in demo mode. */
+    SRTP: z.enum(['required', 'offer', 'off']).optional(),
     /** Seconds an INVITE to an agent may ring before the caller gets 480. */
     RING_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(60),
     /**

@@ -154,3 +154,18 @@ export function acceptAnswerCrypto(answer: Pick<ParsedSdp, 'protocol' | 'crypto'
   }
   return k;
 }
+
+/**
+ * The policy for one SIP leg. An explicit `SRTP` setting applies to every leg. Unset: `off` in
+ * demo mode (plain RTP, as always), and in production `required` towards a media peer that is not
+ * on loopback and `offer` towards one that is (a co-located PBX or test tool).
+ */
+export function srtpPolicyFor(setting: SrtpPolicy | undefined, production: boolean, peerAddress: string): SrtpPolicy {
+  if (setting) return setting;
+  if (!production) return 'off';
+  return isLoopback(peerAddress) ? 'offer' : 'required';
+}
+
+function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
+}

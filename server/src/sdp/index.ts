@@ -8,6 +8,6 @@ export {
   type Anchor, type RewriteOptions, type SrtpKeys, type PendingSrtp, type MediaTarget, type RewrittenOffer, type RewrittenAnswer,
 } from './rewrite.js';
 export {
-  negotiateSrtp, acceptAnswerCrypto, parseCryptoAttribute, formatCryptoAttribute, newSdesKey, isSrtpPolicy,
+  negotiateSrtp, srtpPolicyFor, acceptAnswerCrypto, parseCryptoAttribute, formatCryptoAttribute, newSdesKey, isSrtpPolicy,
   SDES_SUITES, SAVP, AVP, type SdesKey, type SdesSuiteName, type SrtpPolicy, type SrtpDecision,
 } from './crypto.js';

@@ -5,7 +5,8 @@ import type { SessionEvent } from '../../capture/events.js';
 import type { Transaction } from '../../handoff/index.js';
 import type { TimerHandle } from '../../lib/clock.js';
 import type { Bridge } from '../../media/plane.js';
-import { answerOffer, isSdpError, SdpSession } from '../../sdp/index.js';
+import { answerOffer, isSdpError, parseSdp, SdpSession } from '../../sdp/index.js';
+import { legSrtp } from '../media-anchor.js';
 import type { EventBus, Outcome, SessionStore } from '../../store/index.js';
 import { Dialog } from '../../sip/dialog/dialog.js';
 import { newTag } from '../../sip/dialog/ids.js';
@@ -71,7 +72,10 @@ export class TransferPaymentCall {
       this.bridge = await this.deps.createBridge(`${this.req.callId}|${this.tag}`);
       const local = await this.bridge.addRtpLeg(CUSTOMER, 'customer');
       const session = new SdpSession({ address: local.address, username: 'tonegate' });
-      const ans = answerOffer(this.req.body, { address: local.address, port: local.rtpPort, session });
+      const offer = parseSdp(this.req.body);
+      if (isSdpError(offer)) return this.refuse(offer.status, offer.error);
+      const srtp = this.deps.srtpPolicy?.(offer.address) ?? 'off';
+      const ans = answerOffer(offer, { address: local.address, port: local.rtpPort, session }, { srtp });
       if (isSdpError(ans)) return this.refuse(ans.status, ans.error);
       const codec = ans.codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu';
       const ptime = ans.ptime === 10 || ans.ptime === 30 ? ans.ptime : 20;
@@ -81,6 +85,7 @@ export class TransferPaymentCall {
         payloadType: ans.codec.pt,
         telephoneEventPt: ans.telephoneEvent?.pt ?? null,
         ptime,
+        srtp: legSrtp(ans.srtp),
       });
       await this.bridge.setMode('capture');
       this.bridge.events.on('digit', (d) => this.session?.onDigit(d.digit, d.transport));

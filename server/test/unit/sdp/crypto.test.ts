@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  SdpSession, answerOffer, formatCryptoAttribute, isSdpError, negotiateSrtp, parseCryptoAttribute, parseSdp, rewriteAnswer, rewriteOffer,
+  SdpSession, answerOffer, formatCryptoAttribute, isSdpError, negotiateSrtp, srtpPolicyFor, parseCryptoAttribute, parseSdp, rewriteAnswer, rewriteOffer,
   type Anchor, type ParsedSdp, type RewrittenAnswer, type RewrittenOffer, type SdesKey, type SdpError, type SrtpPolicy,
 } from '../../../src/sdp/index.js';
 import { sdp } from './fixtures.js';
@@ -148,5 +148,20 @@ describe('answers and offers with SDES', () => {
     const plainAnswer = sdp('v=0', 'o=- 2 2 IN IP4 192.0.2.9', 's=-', 'c=IN IP4 192.0.2.9', 't=0 0', 'm=audio 5000 RTP/AVP 0');
     expect(rewriteAnswer(plainAnswer, savp(`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY128}`), anchor(20000), { pendingSrtp: offer.srtp }))
       .toMatchObject({ status: 488, error: expect.stringMatching(/RTP\/AVP to our RTP\/SAVP offer/) });
+  });
+});
+
+describe('srtpPolicyFor: the SRTP setting per leg', () => {
+  it.each<[SrtpPolicy | undefined, boolean, string, SrtpPolicy]>([
+    ['offer', true, '192.0.2.5', 'offer'],
+    ['off', true, '192.0.2.5', 'off'],
+    ['required', false, '127.0.0.1', 'required'],
+    [undefined, false, '192.0.2.5', 'off'],
+    [undefined, true, '192.0.2.5', 'required'],
+    [undefined, true, '2001:db8::5', 'required'],
+    [undefined, true, '127.0.0.1', 'offer'],
+    [undefined, true, '::1', 'offer'],
+  ])('setting %s, production %s, peer %s -> %s', (setting, production, peer, want) => {
+    expect(srtpPolicyFor(setting, production, peer)).toBe(want);
   });
 });
