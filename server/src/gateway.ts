@@ -174,8 +174,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // default towards non-loopback peers once the production configuration defines it.
   const production = (config as { TONEGATE_MODE?: string }).TONEGATE_MODE === 'production';
   const srtpPolicy = (peer: string): SrtpPolicy => srtpPolicyFor(config.SRTP, production, peer);
-  const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
+  const cardEncryption = loadSipProfile(profilesDir, config.SIP_PROFILE).profile.cardEncryption;
+  const payments = (parts.payments = await createPayments(config, logger, clock, (p, inner) => metrics.timedFetch(p, inner), cardEncryption));
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,

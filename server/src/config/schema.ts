@@ -90,6 +90,15 @@ export const configSchema = z
      * Origin's host:port must equal the Host header); a client without Origin still needs a token.
      */
     ALLOWED_ORIGINS: originList.optional(),
+    /** The payment provider's credentials, client certificate and card key (docs/security.md; providers/access.ts). */
+    PAYMENT_API_KEY: z.string().min(1).optional(),
+    PAYMENT_API_KEY_FILE: z.string().min(1).optional(),
+    PAYMENT_API_BEARER: z.string().min(1).optional(),
+    PAYMENT_API_BEARER_FILE: z.string().min(1).optional(),
+    PAYMENT_TLS_CERT_FILE: z.string().min(1).optional(),
+    PAYMENT_TLS_KEY_FILE: z.string().min(1).optional(),
+    PAYMENT_CARD_KEY_FILE: z.string().min(1).optional(),
+    PAYMENT_CARD_KEY_SHA256: z.string().min(1).optional(),
     /** SRTP with SDES on SIP legs: required | offer | off (docs/security.md). Unset: off in demo mode. */
     SRTP: z.enum(['required', 'offer', 'off']).optional(),
     /** Seconds an INVITE to an agent may ring before the caller gets 480. */
