@@ -61,7 +61,7 @@ export async function startCapture(file: string, iface = 'lo', filter = 'udp'): 
       stderr += d.toString();
       if (/listening on/.test(stderr)) {
         clearTimeout(t);
-        resolve();
+        setTimeout(resolve, 1000); // the capture starts a moment after tcpdump says it listens
       }
     });
     proc.once('exit', (code) => {
@@ -71,6 +71,7 @@ export async function startCapture(file: string, iface = 'lo', filter = 'udp'): 
   });
   return {
     async stop() {
+      await new Promise((r) => setTimeout(r, 300)); // let the last packets reach the capture buffer
       const exited = new Promise<void>((r) => proc.once('exit', () => r()));
       proc.kill('SIGINT');
       await exited;
