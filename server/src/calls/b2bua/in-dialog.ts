@@ -4,7 +4,7 @@ import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction
 import { otherLeg, type Leg } from '../media-anchor.js';
 import { CallState } from './call-state.js';
 import type { Call } from './call.js';
-import { parseInfoDigit } from './info-dtmf.js';
+import { forgetInfoBody, parseInfoDigit } from './info-dtmf.js';
 import { parseRefer } from './refer.js';
 import type { CallDeps } from './types.js';
 
@@ -138,6 +138,7 @@ export class InDialog {
     const d = parseInfoDigit(type, req.body);
     if ('error' in d) return void stack.respond(txn, d.status, { reason: d.error });
     stack.respond(txn, 200);
+    forgetInfoBody(req);
     this.call.events.emit('digit', { leg, digit: d.digit, durationMs: d.durationMs, transport: 'info' });
   }
 

@@ -13,7 +13,7 @@ import { newTag } from '../../sip/dialog/ids.js';
 import { retransmit2xxUntilAck } from '../../sip/dialog/uas-2xx.js';
 import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction } from '../../sip/transaction/index.js';
 import type { CallDeps } from '../b2bua/types.js';
-import { parseInfoDigit } from '../b2bua/info-dtmf.js';
+import { forgetInfoBody, parseInfoDigit } from '../b2bua/info-dtmf.js';
 import type { Leg } from '../media-anchor.js';
 import type { Payments } from './setup.js';
 import { clipsFor } from './prompt-clips.js';
@@ -222,6 +222,7 @@ export class TransferPaymentCall {
         const d = parseInfoDigit(type, req.body);
         if ('error' in d) return void stack.respond(txn, d.status, { reason: d.error });
         stack.respond(txn, 200);
+        forgetInfoBody(req);
         this.session?.onDigit(d.digit, 'info');
         return;
       }
