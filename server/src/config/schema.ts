@@ -97,6 +97,7 @@ export const configSchema = z
     PAYMENT_API_BEARER_FILE: z.string().min(1).optional(),
     PAYMENT_TLS_CERT_FILE: z.string().min(1).optional(),
     PAYMENT_TLS_KEY_FILE: z.string().min(1).optional(),
+    PAYMENT_TLS_CA_FILE: z.string().min(1).optional(),
     PAYMENT_CARD_KEY_FILE: z.string().min(1).optional(),
     PAYMENT_CARD_KEY_SHA256: z.string().min(1).optional(),
     /** SRTP with SDES on SIP legs: required | offer | off (docs/security.md). Unset: off in demo mode. */

@@ -2,7 +2,8 @@
  * How the gateway reaches the payment provider, from the deployment's settings (docs/security.md):
  * credentials (`PAYMENT_API_KEY` as X-API-Key, `PAYMENT_API_BEARER` as a Bearer token, each also as
  * `NAME_FILE`), an optional client certificate for mutual TLS (`PAYMENT_TLS_CERT_FILE` +
- * `PAYMENT_TLS_KEY_FILE`), and the card encryption: the profile's `cardEncryption`, with the key
+ * `PAYMENT_TLS_KEY_FILE`, and `PAYMENT_TLS_CA_FILE` for a provider whose server certificate comes
+ * from a private CA), and the card encryption: the profile's `cardEncryption`, with the key
  * pinned by `PAYMENT_CARD_KEY_FILE` (the provider's PEM public key) or `PAYMENT_CARD_KEY_SHA256`
  * (the fingerprint of the key the provider publishes at GET /v1/keys/card).
  *
@@ -22,6 +23,7 @@ export interface ProviderAccessSettings {
   PAYMENT_API_BEARER_FILE?: string | undefined;
   PAYMENT_TLS_CERT_FILE?: string | undefined;
   PAYMENT_TLS_KEY_FILE?: string | undefined;
+  PAYMENT_TLS_CA_FILE?: string | undefined;
   PAYMENT_CARD_KEY_FILE?: string | undefined;
   PAYMENT_CARD_KEY_SHA256?: string | undefined;
 }
@@ -75,7 +77,11 @@ export function providerAccess(s: ProviderAccessSettings, profileCardEncryption:
     throw new ProviderSettingsError(s.PAYMENT_TLS_CERT_FILE ? 'PAYMENT_TLS_KEY_FILE' : 'PAYMENT_TLS_CERT_FILE', 'mutual TLS needs both the certificate and its key');
   }
   if (s.PAYMENT_TLS_CERT_FILE && s.PAYMENT_TLS_KEY_FILE) {
-    fetch = mtlsFetch({ cert: file('PAYMENT_TLS_CERT_FILE', s.PAYMENT_TLS_CERT_FILE, read), key: file('PAYMENT_TLS_KEY_FILE', s.PAYMENT_TLS_KEY_FILE, read) });
+    fetch = mtlsFetch({
+      cert: file('PAYMENT_TLS_CERT_FILE', s.PAYMENT_TLS_CERT_FILE, read),
+      key: file('PAYMENT_TLS_KEY_FILE', s.PAYMENT_TLS_KEY_FILE, read),
+      ...(s.PAYMENT_TLS_CA_FILE ? { ca: file('PAYMENT_TLS_CA_FILE', s.PAYMENT_TLS_CA_FILE, read) } : {}),
+    });
   }
   let pin: string | undefined;
   if (s.PAYMENT_CARD_KEY_SHA256) {
