@@ -73,7 +73,7 @@ export function writeSrtpResults(r: { primitives: PrimitiveCost[]; engine: Engin
     START,
     '## SRTP cost per packet (`npm run bench:media`, or `npx tsx server/bench/media.ts --srtp` for this part alone)',
     '',
-    `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} (a shared box: figures vary by run). SRTP here: node:crypto AES-CTR keystream (a cipher object per packet, RFC 3711 §4.1.1 IV) and HMAC-SHA1 80-bit tag, SDES keys; the WebRTC leg's DTLS-SRTP is werift's and not measured here.`,
+    `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} (a shared box: figures vary by run). SRTP here: AES-CM keystream (RFC 3711 §4.1.1) from one node:crypto AES block cipher per session key encrypting the counter blocks, HMAC-SHA1 80-bit tag (one HMAC object per packet), SDES keys; the WebRTC leg's DTLS-SRTP is werift's and not measured here.`,
     '',
     '| suite | protect µs/packet | unprotect (auth + replay check + decrypt) µs/packet |',
     '|---|---:|---:|',

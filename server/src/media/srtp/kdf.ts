@@ -15,8 +15,10 @@ export type SrtpSuiteName = 'AES_CM_128_HMAC_SHA1_80' | 'AES_256_CM_HMAC_SHA1_80
 
 export interface SrtpSuite {
   name: SrtpSuiteName;
-  /** node:crypto cipher for AES in counter mode (RFC 3711 §4.1.1). */
+  /** node:crypto cipher for AES in counter mode (RFC 3711 §4.1.1): key derivation. */
   cipher: 'aes-128-ctr' | 'aes-256-ctr';
+  /** The block cipher itself, for the per-packet keystream from one reusable cipher object (srtp.ts). */
+  block: 'aes-128-ecb' | 'aes-256-ecb';
   /** Master key and session encryption key length, octets. */
   keyLength: 16 | 32;
   /** Master salt and session salt length, octets (112 bits). */
@@ -28,8 +30,8 @@ export interface SrtpSuite {
 }
 
 export const SRTP_SUITES: Readonly<Record<SrtpSuiteName, SrtpSuite>> = {
-  AES_CM_128_HMAC_SHA1_80: { name: 'AES_CM_128_HMAC_SHA1_80', cipher: 'aes-128-ctr', keyLength: 16, saltLength: 14, authKeyLength: 20, tagLength: 10 },
-  AES_256_CM_HMAC_SHA1_80: { name: 'AES_256_CM_HMAC_SHA1_80', cipher: 'aes-256-ctr', keyLength: 32, saltLength: 14, authKeyLength: 20, tagLength: 10 },
+  AES_CM_128_HMAC_SHA1_80: { name: 'AES_CM_128_HMAC_SHA1_80', cipher: 'aes-128-ctr', block: 'aes-128-ecb', keyLength: 16, saltLength: 14, authKeyLength: 20, tagLength: 10 },
+  AES_256_CM_HMAC_SHA1_80: { name: 'AES_256_CM_HMAC_SHA1_80', cipher: 'aes-256-ctr', block: 'aes-256-ecb', keyLength: 32, saltLength: 14, authKeyLength: 20, tagLength: 10 },
 };
 
 export function isSrtpSuiteName(s: string): s is SrtpSuiteName {

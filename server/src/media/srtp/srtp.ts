@@ -3,7 +3,10 @@
  * our master key protects what we send, the peer's master key unprotects what we receive.
  *
  * SRTP (RFC 3711 §3.1, §3.3): the payload is encrypted with AES-CM (§4.1.1) keyed by the session
- * key, IV from the session salt, SSRC and packet index; the authentication tag is the first 80 bits
+ * key, IV from the session salt, SSRC and packet index. The keystream is AES_k(IV + j) for block j,
+ * computed by one AES block-cipher object per session key encrypting the counter blocks (a new
+ * `aes-128-ctr` object per packet costs about 3 µs more; bench:media, SRTP section). The
+ * authentication tag is the first 80 bits
  * of HMAC-SHA1 (§4.2.1) over header || encrypted payload || ROC (§4.2). No MKI (refused in SDP).
  * SRTCP (§3.4): everything after the first 8 octets (header and sender SSRC) is encrypted; then
  * E-flag || 31-bit SRTCP index, then the tag over all of that (the E-flag and index included).
@@ -14,7 +17,7 @@
  *
  * A receive context per SSRC (a peer may change SSRC, RFC 3550 §8.2), at most MAX_SOURCES.
  */
-import { createCipheriv, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createCipheriv, createHmac, timingSafeEqual, type Cipher } from 'node:crypto';
 import { deriveSessionKeys, SRTP_SUITES, writeIv, type SessionKeys, type SrtpSuite, type SrtpSuiteName } from './kdf.js';
 import { ReplayWindow, RolloverTracker } from './replay.js';
 
@@ -36,7 +39,8 @@ const RING = 4;
 const MAX_PACKET = 1500;
 
 interface Keys extends SessionKeys {
-  authKey: KeyObject;
+  /** AES with the session key, no padding: encrypts counter blocks into keystream. */
+  block: Cipher;
 }
 
 function keysOf(suite: SrtpSuite, k: SrtpKeying, srtcp: boolean): Keys {
@@ -45,7 +49,9 @@ function keysOf(suite: SrtpSuite, k: SrtpKeying, srtcp: boolean): Keys {
     throw new RangeError(`${suite.name}: key||salt must be ${keyLength + saltLength} octets, got ${k.keySalt.length}`);
   }
   const s = deriveSessionKeys(suite, k.keySalt.subarray(0, keyLength), k.keySalt.subarray(keyLength), srtcp);
-  return { ...s, authKey: createSecretKey(s.auth) };
+  const block = createCipheriv(suite.block, s.encryption, null);
+  block.setAutoPadding(false);
+  return { ...s, block };
 }
 
 /** Octets of the RTP header (fixed, CSRCs, extension), or -1 when the packet is too short. */
@@ -81,6 +87,7 @@ export class SrtpSession {
   private readonly rx: { rtp: Keys; rtcp: Keys; lifetime: number };
   private readonly sources = new Map<number, ReceiveSource>();
   private readonly iv = Buffer.alloc(16);
+  private readonly counters = Buffer.alloc(MAX_PACKET + 16);
   private readonly roc = Buffer.alloc(4);
   private readonly ring: Buffer[] = [];
   private next = 0;
@@ -110,7 +117,7 @@ export class SrtpSession {
     return b;
   }
 
-  private tag(key: KeyObject, data: Uint8Array, roc: Buffer | null): Buffer {
+  private tag(key: Buffer, data: Uint8Array, roc: Buffer | null): Buffer {
     const h = createHmac('sha1', key).update(data);
     if (roc) h.update(roc);
     return h.digest();
@@ -118,9 +125,17 @@ export class SrtpSession {
 
   private crypt(keys: Keys, ssrc: number, indexHigh: number, indexLow: number, data: Uint8Array, into: Uint8Array, at: number): void {
     writeIv(this.iv, keys.salt, ssrc, indexHigh, indexLow);
-    const c = createCipheriv(this.suite.cipher, keys.encryption, this.iv);
-    into.set(c.update(data), at);
-    c.final();
+    // RFC 3711 §4.1.1: block j of the keystream is AES(IV + j); the IV's low 16 bits are zero, so
+    // IV + j is the IV with j in its last two octets (j < 2^16: at most 94 blocks per packet here).
+    const blocks = Math.ceil(data.length / 16);
+    const ctr = this.counters;
+    for (let j = 0; j < blocks; j++) {
+      this.iv.copy(ctr, j * 16);
+      ctr[j * 16 + 14] = j >>> 8;
+      ctr[j * 16 + 15] = j & 0xff;
+    }
+    const ks = keys.block.update(ctr.subarray(0, blocks * 16));
+    for (let i = 0; i < data.length; i++) into[at + i] = data[i]! ^ ks[i]!;
   }
 
   /** RFC 3711 §3.3: SRTP packet for the plain RTP packet `buf[0..len)`. Returns a view into a ring buffer. */
@@ -136,7 +151,7 @@ export class SrtpSession {
     // i = 2^16 * ROC + SEQ: high 16 bits of the 48 are ROC's top half.
     this.crypt(this.tx.rtp, ssrcAt(buf, 8), this.sendRoc >>> 16, (((this.sendRoc & 0xffff) << 16) | seq) >>> 0, buf.subarray(hl, len), out, hl);
     this.roc.writeUInt32BE(this.sendRoc, 0);
-    this.tag(this.tx.rtp.authKey, out.subarray(0, len), this.roc).copy(out, len, 0, this.suite.tagLength);
+    this.tag(this.tx.rtp.auth, out.subarray(0, len), this.roc).copy(out, len, 0, this.suite.tagLength);
     this.stats.protectedRtp++;
     return out.subarray(0, len + this.suite.tagLength);
   }
@@ -159,7 +174,7 @@ export class SrtpSession {
     if (replay !== 'ok') return this.drop(replay);
     if (this.stats.unprotectedRtp >= this.rx.lifetime) return this.drop('lifetime');
     this.roc.writeUInt32BE(v >>> 0, 0);
-    const expected = this.tag(this.rx.rtp.authKey, msg.subarray(0, len), this.roc);
+    const expected = this.tag(this.rx.rtp.auth, msg.subarray(0, len), this.roc);
     if (!timingSafeEqual(expected.subarray(0, tagLen), msg.subarray(len, len + tagLen))) return this.drop('auth');
     this.crypt(this.rx.rtp, ssrc, v >>> 16, (((v & 0xffff) << 16) | seq) >>> 0, msg.subarray(hl, len), msg, hl);
     src.window.accept(index);
@@ -179,7 +194,7 @@ export class SrtpSession {
     out.set(buf.subarray(0, 8), 0);
     this.crypt(this.tx.rtcp, ssrcAt(buf, 4), 0, index, buf.subarray(8, len), out, 8);
     out.writeUInt32BE((0x80000000 | index) >>> 0, len);
-    this.tag(this.tx.rtcp.authKey, out.subarray(0, len + 4), null).copy(out, len + 4, 0, this.suite.tagLength);
+    this.tag(this.tx.rtcp.auth, out.subarray(0, len + 4), null).copy(out, len + 4, 0, this.suite.tagLength);
     this.stats.protectedRtcp++;
     return out.subarray(0, len + 4 + this.suite.tagLength);
   }
@@ -197,7 +212,7 @@ export class SrtpSession {
     const src = this.sources.get(ssrc) ?? new ReceiveSource();
     const replay = src.rtcpWindow.check(index);
     if (replay !== 'ok') return this.drop(replay);
-    const expected = this.tag(this.rx.rtcp.authKey, msg.subarray(0, authLen), null);
+    const expected = this.tag(this.rx.rtcp.auth, msg.subarray(0, authLen), null);
     if (!timingSafeEqual(expected.subarray(0, tagLen), msg.subarray(authLen, authLen + tagLen))) return this.drop('auth');
     if (encrypted) this.crypt(this.rx.rtcp, ssrc, 0, index, msg.subarray(8, len), msg, 8);
     src.rtcpWindow.accept(index);
