@@ -14,11 +14,14 @@
  *    counts what comes back; steps until the media worker misses ticks or loses > 0.5 %.
  * 3. Added customer -> agent delay (clicks, as in the latency test) on an idle plane and under load.
  * 4. server/bench/media-detector.ts (our detector vs spandsp dtmf_rx), when it runs.
+ * 5. SRTP cost per packet against plain RTP (lib/srtp-cost.ts); `--srtp` runs only this part.
  * The figures and the method go to server/bench/RESULTS.md between the bench:media markers.
  */
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { replaceMarkedSection } from './lib/report.js';
+import { SRTP_BENCH_KEYS, srtpPart } from './lib/srtp-cost.js';
+import { SrtpSession } from '../src/media/srtp/srtp.js';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
@@ -39,7 +42,7 @@ type ComputeResult = { calls: number; ticks: number; missed: number; late: numbe
 type GenResult = { sent: number; received: number; maxLatenessMs: number };
 type BenchMethods = {
   compute: [{ calls: number; seconds: number }, ComputeResult];
-  micro: [{ calls: number; cycles: number }, { usPerCallFrame: number; cpuUsPerCallFrame: number }];
+  micro: [{ calls: number; cycles: number; srtp?: boolean }, { usPerCallFrame: number; cpuUsPerCallFrame: number }];
   generate: [{ seconds: number; targets: number[] }, GenResult];
   open: [Record<string, never>, { port: number }];
 };
@@ -71,7 +74,19 @@ class SimLeg {
     this.pkt.writeUInt32BE(ssrc >>> 0, 8);
     this.off -= this.off % 160;
   }
+  private sealed: Buffer[] | null = null;
+  private sealedAt = 0;
+  /** Pre-protect the next `frames` packets (SRTP, the peer's key); next() then hands those out. */
+  protect(frames: number): void {
+    const tx = new SrtpSession(SRTP_BENCH_KEYS.peer, SRTP_BENCH_KEYS.gateway);
+    this.sealed = Array.from({ length: frames }, () => Buffer.from(tx.protectRtp(this.plainNext(), 172) as Buffer));
+  }
   next(): Buffer {
+    const s = this.sealed;
+    if (s) return s[this.sealedAt++ % s.length]!;
+    return this.plainNext();
+  }
+  private plainNext(): Buffer {
     const p = this.pkt;
     p[2] = (this.seq >> 8) & 0xff;
     p[3] = this.seq & 0xff;
@@ -90,7 +105,7 @@ class SimLeg {
  * `clock`; before each 5 ms slot the packets of the next slot's bridges are delivered (they
  * arrive 5 ms before their bridge's tick, as the engine's phase alignment arranges).
  */
-async function simulate(calls: number, clock: boolean, afterSlot?: (n: number) => void) {
+async function simulate(calls: number, clock: boolean, afterSlot?: (n: number) => void, srtpFrames = 0) {
   const { customer, agent } = streams();
   const handlers = new Map<number, PacketHandler>();
   const port = { send: () => {}, close: async () => {} };
@@ -109,11 +124,20 @@ async function simulate(calls: number, clock: boolean, afterSlot?: (n: number) =
     const b = engine.createBridge(`b${i}`, {});
     await b.addLeg('c', 'customer', 10000 + 4 * i);
     await b.addLeg('a', 'agent', 10002 + 4 * i);
-    b.configureLeg('c', { remote: { address: '10.0.0.1', port: 5000 }, codec: 'pcmu', payloadType: 0, telephoneEventPt: 101, ptime: 20 });
-    b.configureLeg('a', { remote: { address: '10.0.0.2', port: 5000 }, codec: 'pcmu', payloadType: 0, telephoneEventPt: 101, ptime: 20 });
+    // SRTP: both legs keyed; the peers' packets are protected ahead of time so that only the
+    // gateway's side (unprotect on receive, protect on send) is measured.
+    const srtp = srtpFrames > 0 ? { suite: SRTP_BENCH_KEYS.gateway.suite, local: SRTP_BENCH_KEYS.gateway.keySalt, remote: SRTP_BENCH_KEYS.peer.keySalt } : null;
+    b.configureLeg('c', { remote: { address: '10.0.0.1', port: 5000 }, codec: 'pcmu', payloadType: 0, telephoneEventPt: 101, ptime: 20, srtp });
+    b.configureLeg('a', { remote: { address: '10.0.0.2', port: 5000 }, codec: 'pcmu', payloadType: 0, telephoneEventPt: 101, ptime: 20, srtp });
     const hc = handlers.get(10000 + 4 * i)!;
     const ha = handlers.get(10002 + 4 * i)!;
-    sims.push({ bridge: b, c: new SimLeg(customer, i * 7919 * 160, i + 1, (buf) => hc(buf, '10.0.0.1', 5000)), a: new SimLeg(agent, i * 4001 * 160, i + 1e6, (buf) => ha(buf, '10.0.0.2', 5000)) });
+    const c = new SimLeg(customer, i * 7919 * 160, i + 1, (buf) => hc(buf, '10.0.0.1', 5000));
+    const a = new SimLeg(agent, i * 4001 * 160, i + 1e6, (buf) => ha(buf, '10.0.0.2', 5000));
+    if (srtpFrames > 0) {
+      c.protect(srtpFrames);
+      a.protect(srtpFrames);
+    }
+    sims.push({ bridge: b, c, a });
   }
   if (clock) engine.ticker.start();
   return engine;
@@ -122,8 +146,8 @@ async function simulate(calls: number, clock: boolean, afterSlot?: (n: number) =
 async function workerMain(): Promise<void> {
   let genSocket: dgram.Socket | undefined;
   serve<BenchMethods>({
-    micro: async ({ calls, cycles }) => {
-      const engine = await simulate(calls, false);
+    micro: async ({ calls, cycles, srtp }) => {
+      const engine = await simulate(calls, false, undefined, srtp ? 200 + cycles + 10 : 0);
       let n = 0;
       for (let i = 0; i < 200 * SLOTS; i++) engine.tickSlot(n++); // warm-up (JIT, buffers filled)
       const t0 = performance.now();
@@ -345,6 +369,7 @@ async function main(): Promise<void> {
   log(detector);
   const loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
   if (write) writeResults({ info: { ...info, loadAfter }, micro, micro1000, compute, onTimeMax, fitsMax, udp, udpMax, idle, detector });
+  await srtpPart(spawnBench(), { quick, write, log });
 }
 
 const START = '<!-- bench:media -->';
@@ -392,5 +417,5 @@ function writeResults(r: { info: Record<string, string | number>; micro: { usPer
   log(`wrote ${file}`);
 }
 
-if (isMainThread) await main();
+if (isMainThread) await (process.argv.includes('--srtp') ? srtpPart(spawnBench(), { quick, write, log }) : main());
 else await workerMain();

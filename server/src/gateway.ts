@@ -41,6 +41,7 @@ import { RegistrarLimits } from './sip/constants.js';
 import { SipStack } from './sip/stack.js';
 import { createTransportLayer } from './sip/transport/index.js';
 import { credentialsFromSettings, trustedFingerprints, type TlsCredentials, type TlsMaterial } from './security/tls-credentials.js';
+import { srtpPolicyFor, type SrtpPolicy } from './sdp/index.js';
 
 export interface Gateway {
   config: Config;
@@ -221,22 +222,22 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     logger,
     promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
   }));
-  const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
-  // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
-  const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
+  // SRTP per leg (sdp/crypto.ts srtpPolicyFor): production makes `required` the default towards
+  // non-loopback peers.
+  const srtpPolicy = (peer: string): SrtpPolicy => srtpPolicyFor(config.SRTP, config.TONEGATE_MODE === 'production', peer);
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
   const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
+  const configuredProfile = loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv);
+  const payments = (parts.payments = await createPayments(config, logger, clock, (p, inner) => metrics.timedFetch(p, inner), configuredProfile.profile.cardEncryption));
+  // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
+  const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
-  const paymentGate = new PaymentGate(
-    payments,
-    { configured: loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv), api: loadSipProfile(profilesDir, 'api', profileEnv) },
-    codes,
-  );
+  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: loadSipProfile(profilesDir, 'api', profileEnv) }, codes);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
-      createBridge: (id) => media.createBridge(id),
+      createBridge: (id) => media.createBridge(id), srtpPolicy,
       payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
     },
     paymentGate,
@@ -249,7 +250,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   }));
   const stopRefusingUpgrades = refuseUnknownUpgrades(server, ['/sip', events.path]);
   const calls = (parts.calls = new CallManager(
-    { stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id) },
+    { stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id), srtpPolicy },
     registrarService,
     logger,
     paymentCalls,

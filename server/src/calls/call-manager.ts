@@ -128,7 +128,7 @@ export class CallManager implements SipUser {
     // An INVITE without a body is refused just below.
     if (user !== 'support' && !this.registrar.isAgent(user)) return void stack.respond(txn, 404);
     if (req.body) {
-      const offer = checkCallerOffer(req.body, { webrtc: true });
+      const offer = checkCallerOffer(req.body, { webrtc: true, ...(this.deps.srtpPolicy ? { srtpPolicy: this.deps.srtpPolicy } : {}) });
       if (!offer.ok) {
         this.log.info({ callId: req.callId, status: offer.status, why: offer.text }, 'INVITE refused: unusable offer');
         return void stack.respond(txn, offer.status, { headers: [offerWarning(offer)] });

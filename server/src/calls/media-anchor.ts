@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/logger.js';
-import type { Bridge, LegConfig, LocalPorts } from '../media/plane.js';
+import type { Bridge, LegConfig, LegSrtp, LocalPorts } from '../media/plane.js';
 import {
+  acceptAnswerCrypto, newSdesKey, type PendingSrtp, type SdesKey, type SrtpKeys, type SrtpPolicy,
   answerOffer, DEFAULT_TELEPHONE_EVENT_PT, effectiveDirection, isSdpError, parseSdp, reverseDirection, rewriteAnswer, rewriteOffer, SdpSession,
   SUPPORTED_CODECS, type Codec, type MediaTarget, type ParsedSdp, type SdpError,
 } from '../sdp/index.js';
@@ -14,6 +15,11 @@ export const BRIDGE_LEG: Record<Leg, { id: string; role: 'customer' | 'agent' }>
   A: { id: 'customer', role: 'customer' },
   B: { id: 'agent', role: 'agent' },
 };
+
+/** A leg's SDES keys as the media worker takes them (RFC 3711 master key || salt per direction). */
+export function legSrtp(keys: SrtpKeys | null): LegSrtp | null {
+  return keys ? { suite: keys.local.suite, local: keys.local.keySalt, remote: keys.remote.keySalt, remoteLifetime: keys.remote.lifetime } : null;
+}
 
 const ptimeOf = (p: number | null | undefined): 10 | 20 | 30 => (p === 10 || p === 30 ? p : 20);
 const sameCodec = (a: Codec, b: Codec): boolean => a.name.toLowerCase() === b.name.toLowerCase() && a.rate === b.rate;
@@ -30,7 +36,11 @@ const sameCodec = (a: Codec, b: Codec): boolean => a.name.toLowerCase() === b.na
  */
 export class MediaAnchor {
   private readonly sessions: Record<Leg, SdpSession>;
-  private pending: { from: Leg; sdp: ParsedSdp; remote: MediaTarget | null } | undefined;
+  private pending: { from: Leg; sdp: ParsedSdp; remote: MediaTarget | null; srtp: PendingSrtp } | undefined;
+  /** SRTP policy per media peer address (RFC 4568 SDES on SIP legs). */
+  private srtpPolicy: (peerAddress: string) => SrtpPolicy = () => 'off';
+  /** Our key in the gateway's own SAVP offer to a SIP agent (independent mode), until it answers. */
+  private offeredB: SdesKey | null = null;
   /** Where each leg's peer wants media, as last signalled. */
   private readonly remotes: Record<Leg, MediaTarget | null> = { A: null, B: null };
   private closed = false;
@@ -57,13 +67,17 @@ export class MediaAnchor {
     });
   }
 
-  static async create(opts: { id: string; createBridge: (id: string) => Promise<Bridge>; logger: Logger; onMediaFailure: (reason: string) => void; mediaAddress: string }): Promise<MediaAnchor> {
+  static async create(opts: {
+    id: string; createBridge: (id: string) => Promise<Bridge>; logger: Logger; onMediaFailure: (reason: string) => void; mediaAddress: string;
+    srtpPolicy?: (peerAddress: string) => SrtpPolicy;
+  }): Promise<MediaAnchor> {
     const bridge = await opts.createBridge(opts.id);
     try {
       const A = await bridge.addRtpLeg(BRIDGE_LEG.A.id, BRIDGE_LEG.A.role);
       const B = await bridge.addRtpLeg(BRIDGE_LEG.B.id, BRIDGE_LEG.B.role);
       const anchor = new MediaAnchor(bridge, { A, B }, opts.logger, opts.onMediaFailure);
       anchor.mediaAddress = opts.mediaAddress;
+      if (opts.srtpPolicy) anchor.srtpPolicy = opts.srtpPolicy;
       return anchor;
     } catch (err) {
       await bridge.close().catch(() => {});
@@ -79,9 +93,9 @@ export class MediaAnchor {
   offer(from: Leg, sdp: string): string | SdpError {
     const parsed = parseSdp(sdp);
     if (isSdpError(parsed)) return parsed;
-    const r = rewriteOffer(parsed, this.anchor(otherLeg(from)));
+    const r = rewriteOffer(parsed, this.anchor(otherLeg(from)), { srtp: this.srtpPolicy(parsed.address) });
     if (isSdpError(r)) return r;
-    this.pending = { from, sdp: parsed, remote: r.remote };
+    this.pending = { from, sdp: parsed, remote: r.remote, srtp: r.srtp };
     return r.sdp;
   }
 
@@ -91,7 +105,7 @@ export class MediaAnchor {
     if (!offer || offer.from !== otherLeg(from)) return { error: 'answer without a pending offer', status: 488 };
     const ans = parseSdp(sdp);
     if (isSdpError(ans)) return ans;
-    const r = rewriteAnswer(ans, offer.sdp, this.anchor(offer.from));
+    const r = rewriteAnswer(ans, offer.sdp, this.anchor(offer.from), { pendingSrtp: offer.srtp });
     if (isSdpError(r)) return r;
     this.pending = undefined;
     // The answerer's own payload type for the codec both legs now use (static 0/8 in practice).
@@ -99,8 +113,8 @@ export class MediaAnchor {
     this.remotes[offer.from] = offer.remote;
     this.remotes[from] = r.remote;
     const codec = r.codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu';
-    this.configure(offer.from, { remote: offer.remote, codec, payloadType: r.codec.pt, telephoneEventPt: r.telephoneEvent?.pt ?? null, ptime: ptimeOf(offer.sdp.ptime ?? r.ptime) });
-    this.configure(from, { remote: r.remote, codec, payloadType: answererCodec.pt, telephoneEventPt: r.peerTelephoneEvent?.pt ?? null, ptime: ptimeOf(ans.ptime ?? r.ptime) });
+    this.configure(offer.from, { remote: offer.remote, codec, payloadType: r.codec.pt, telephoneEventPt: r.telephoneEvent?.pt ?? null, ptime: ptimeOf(offer.sdp.ptime ?? r.ptime), srtp: legSrtp(r.srtp) });
+    this.configure(from, { remote: r.remote, codec, payloadType: answererCodec.pt, telephoneEventPt: r.peerTelephoneEvent?.pt ?? null, ptime: ptimeOf(ans.ptime ?? r.ptime), srtp: legSrtp(r.peerSrtp) });
     return r.sdp;
   }
 
@@ -143,7 +157,9 @@ export class MediaAnchor {
       this.answerForA = r;
     }
     this.lastSdp.A = this.answerForA;
-    const offer = agentWebRtc ? await (await this.webrtcLeg('B')).createOffer() : this.plainOffer('B');
+    // The caller's leg is encrypted when it is WebRTC (DTLS-SRTP) or answered with SDES.
+    const callerEncrypted = callerWebRtc || /^m=audio \d+ RTP\/SAVP /m.test(this.answerForA);
+    const offer = agentWebRtc ? await (await this.webrtcLeg('B')).createOffer() : this.plainOffer('B', callerEncrypted);
     this.lastSdp.B = offer;
     return offer;
   }
@@ -164,7 +180,15 @@ export class MediaAnchor {
       const codec = ans.codecs.find((c) => SUPPORTED_CODECS.some((s) => sameCodec(c, { pt: 0, channels: 1, ...s })));
       if (!codec) return { error: 'the answer holds no PCMU or PCMA', status: 488 };
       const remote = ans.nullAddress || ans.rejected ? null : { address: ans.address, port: ans.port, rtcpPort: ans.rtcpPort };
-      this.configure('B', { remote, codec: codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu', payloadType: codec.pt, telephoneEventPt: ans.telephoneEvent?.pt ?? null, ptime: ptimeOf(ans.ptime) });
+      let srtp: SrtpKeys | null = null;
+      if (this.offeredB) {
+        const k = acceptAnswerCrypto(ans, this.offeredB);
+        if (isSdpError(k)) return k;
+        srtp = { local: this.offeredB, remote: k };
+      } else if (ans.protocol !== 'RTP/AVP') {
+        return { error: `the answer is ${ans.protocol} to our plain RTP/AVP offer`, status: 488 };
+      }
+      this.configure('B', { remote, codec: codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu', payloadType: codec.pt, telephoneEventPt: ans.telephoneEvent?.pt ?? null, ptime: ptimeOf(ans.ptime), srtp: legSrtp(srtp) });
     }
     return this.answerForA!;
   }
@@ -191,25 +215,34 @@ export class MediaAnchor {
 
   /** The gateway answers a plain RTP offer on `leg` itself and configures the bridge leg. */
   private answerPlain(leg: Leg, sdp: string): string | SdpError {
-    const r = answerOffer(sdp, this.anchor(leg));
+    const parsed = parseSdp(sdp);
+    if (isSdpError(parsed)) return parsed;
+    const r = answerOffer(parsed, this.anchor(leg), { srtp: this.srtpPolicy(parsed.address) });
     if (isSdpError(r)) return r;
     this.configure(leg, {
       remote: r.remote, codec: r.codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu', payloadType: r.codec.pt,
-      telephoneEventPt: r.telephoneEvent?.pt ?? null, ptime: ptimeOf(r.ptime),
+      telephoneEventPt: r.telephoneEvent?.pt ?? null, ptime: ptimeOf(r.ptime), srtp: legSrtp(r.srtp),
     });
     this.lastSdp[leg] = r.sdp;
     return r.sdp;
   }
 
-  /** The gateway's own plain offer for `leg`: PCMU, PCMA and telephone-event (RFC 4733). */
-  private plainOffer(leg: Leg): string {
+  /**
+   * The gateway's own offer for a SIP `leg`: PCMU, PCMA and telephone-event (RFC 4733), as RTP/SAVP
+   * with a fresh SDES key when the policy is `required`, or `offer` and the caller's leg is
+   * encrypted; plain RTP/AVP otherwise. The agent's media address is not known before it answers,
+   * so the policy is asked for an unknown (non-loopback) peer.
+   */
+  private plainOffer(leg: Leg, callerEncrypted: boolean): string {
     const a = this.anchor(leg);
+    const policy = this.srtpPolicy('');
+    this.offeredB = policy === 'required' || (policy === 'offer' && callerEncrypted) ? newSdesKey('AES_CM_128_HMAC_SHA1_80', 1) : null;
     const codecs: Codec[] = [
       { pt: 0, name: 'PCMU', rate: 8000, channels: 1 },
       { pt: 8, name: 'PCMA', rate: 8000, channels: 1 },
       { pt: DEFAULT_TELEPHONE_EVENT_PT, name: 'telephone-event', rate: 8000, channels: 1, fmtp: '0-15' },
     ];
-    return a.session.render({ port: a.port, codecs, ptime: 20, direction: 'sendrecv' }, a.address);
+    return a.session.render({ port: a.port, codecs, ptime: 20, direction: 'sendrecv', crypto: this.offeredB }, a.address);
   }
 
   /** A browser leg: DTLS-SRTP at the gateway, plain RTP on loopback into the bridge leg. */

@@ -1,4 +1,4 @@
-import { AUDIO_PROTOCOL, isSdpError, negotiate, parseSdp } from '../sdp/index.js';
+import { isSdpError, negotiate, negotiateSrtp, parseSdp, type SrtpPolicy } from '../sdp/index.js';
 import { isWebRtcSdp } from '../webrtc/index.js';
 
 /**
@@ -11,8 +11,9 @@ import { isWebRtcSdp } from '../webrtc/index.js';
  * - DTLS-SRTP without ICE (`UDP/TLS/RTP/SAVP`, a SIP phone's dtls_srtp, RFC 5763/5764) is not a
  *   browser: the WebRTC stack cannot answer it, and the plain leg cannot either. 488, warn-code 302.
  * - Otherwise the plain leg must be able to answer: `RTP/AVP` (RFC 3551) and a common codec
- *   (PCMU/PCMA, RFC 3264 6). `RTP/SAVP` (SDES SRTP, RFC 4568) is answered here only once the
- *   media plane does SRTP; until then 488, warn-code 302 "Incompatible transport protocol".
+ *   (PCMU/PCMA, RFC 3264 6), or `RTP/SAVP` with an acceptable `a=crypto` (SDES, RFC 4568) where
+ *   the SRTP policy for the offer's media address allows it (sdp/crypto.ts negotiateSrtp); a plain
+ *   offer where SRTP is required, or SAVP where it is off, is 488 with warn-code 302.
  */
 export type OfferVerdict =
   | { ok: true; kind: 'plain' | 'webrtc' }
@@ -20,8 +21,10 @@ export type OfferVerdict =
   | { ok: false; status: 400 | 488; code: 302 | 304 | 305 | 399; text: string };
 
 export interface OfferCheckOptions {
-  /** The entry has a WebRTC leg for browsers (bridged calls); payment calls answer plain RTP only. */
+  /** The entry has a WebRTC leg for browsers (bridged calls); payment calls answer SIP RTP only. */
   webrtc: boolean;
+  /** SRTP policy for a media peer at this address (the SRTP setting); default `off`. */
+  srtpPolicy?: (peerAddress: string) => SrtpPolicy;
 }
 
 const ICE_UFRAG = /^a=ice-ufrag:\S+/im;
@@ -42,10 +45,8 @@ export function checkCallerOffer(body: string, opts: OfferCheckOptions): OfferVe
   }
   const sdp = parseSdp(body);
   if (isSdpError(sdp)) return refuse(sdp.status === 400 ? 400 : 488, 399, sdp.error);
-  if (sdp.protocol !== AUDIO_PROTOCOL) {
-    const srtp = /SAVP/i.test(sdp.protocol) ? ' (SRTP is not enabled on this gateway)' : '';
-    return refuse(488, 302, `unsupported media transport ${sdp.protocol}${srtp}: offer ${AUDIO_PROTOCOL}`);
-  }
+  const srtp = negotiateSrtp(sdp, opts.srtpPolicy?.(sdp.address) ?? 'off');
+  if (srtp.action === 'refuse') return refuse(488, 302, srtp.error.error);
   const n = negotiate(sdp);
   if (isSdpError(n)) return refuse(488, sdp.rejected ? 304 : 305, n.error);
   return { ok: true, kind: 'plain' };

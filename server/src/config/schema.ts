@@ -60,7 +60,7 @@ export const SETTINGS = {
   RTP_PORT_MAX: setting('media.rtpPortMax', port.default(20999), 'Highest RTP port.'),
   MEDIA_ADDRESS: setting('media.address', ip.optional(), 'Address put in SDP for anchored media; defaults to sip.host.'),
   MEDIA_WORKERS: setting('media.workers', z.coerce.number().int().min(1).max(64).optional(), 'Media worker threads; default one per core.'),
-  SRTP: setting('media.srtp', z.enum(['required', 'offer', 'off']).default('off'), 'SRTP on the call legs (RFC 3711, SDES RFC 4568): required, offer, or off.'),
+  SRTP: setting('media.srtp', z.enum(['required', 'offer', 'off']).optional(), 'SRTP with SDES on SIP legs (RFC 3711, RFC 4568): required, offer or off. Unset: off in demo mode; in production required towards non-loopback peers, offer towards loopback ones.'),
   PROMPTS_DIR: setting('prompts.dir', z.string().min(1).optional(), 'Prompt clips (<dir>/<lang>/<clip>.wav, made by npm run prompts).'),
   DEFAULT_LANGUAGE: setting('prompts.defaultLanguage', z.enum(['en', 'hi']).default('en'), 'Prompt language when the handoff names none.'),
 
@@ -68,6 +68,11 @@ export const SETTINGS = {
   MAX_CAPTURES: setting('limits.maxCaptures', z.coerce.number().int().min(1).max(100_000).optional(), 'Most payment captures at once; beyond it payment INVITEs and REFERs get 503. Unset: no limit.'),
 
   PAYMENT_API_URL: setting('provider.url', z.url().optional(), 'The payment provider base URL (https: in production); unset runs the demo provider embedded (demo only).'),
+  PAYMENT_TLS_CERT_FILE: setting('provider.tlsCertFile', filePath.optional(), 'Client certificate (PEM) for mutual TLS to the provider (with provider.tlsKeyFile).'),
+  PAYMENT_TLS_KEY_FILE: setting('provider.tlsKeyFile', filePath.optional(), 'Private key (PEM) of provider.tlsCertFile.'),
+  PAYMENT_TLS_CA_FILE: setting('provider.tlsCaFile', filePath.optional(), 'CA certificate(s) (PEM) of a provider whose server certificate comes from a private CA.'),
+  PAYMENT_CARD_KEY_FILE: setting('provider.cardKeyFile', filePath.optional(), 'The provider\'s card-encryption public key (PEM), pinned: the card goes RSA-OAEP SHA-256 encrypted to it.'),
+  PAYMENT_CARD_KEY_SHA256: setting('provider.cardKeySha256', z.string().min(1).optional(), 'SHA-256 fingerprint the key the provider publishes must have (pins it; turns card encryption on).'),
   DEMO_PG_PORT: setting('demo.providerPort', port.default(8090), 'Port of the embedded demo provider (demo only).'),
   DEMO_OTP: setting('demo.otp', z.string().regex(/^\d{4,8}$/).optional(), 'OTP the demo provider issues, for predictable demos (demo only).'),
 
@@ -101,6 +106,8 @@ export const SETTINGS = {
   HANDOFF_API_KEY: secret(z.string().min(16).optional(), 'API key for POST /api/handoffs; demo: generated and printed.'),
   HANDOFF_HMAC_KEY: secret(z.string().min(16).optional(), 'HMAC-SHA256 key of X-Pay-Signature (the profiles\' signature.keyEnv).'),
   REDIS_PASSWORD: secret(z.string().min(1).optional(), 'Redis AUTH password when REDIS_URL carries none.'),
+  PAYMENT_API_KEY: secret(z.string().min(1).optional(), 'API key sent to the provider as X-API-Key.'),
+  PAYMENT_API_BEARER: secret(z.string().min(1).optional(), 'Bearer token sent to the provider (Authorization: Bearer).'),
   WEBHOOK_SECRET: secret(z.string().min(16).optional(), 'HMAC-SHA256 key of X-Tonegate-Signature (required with WEBHOOK_URL).'),
   AUDIT_KEY: secret(z.string().min(1).optional(), 'HMAC-SHA256 key of the audit chain, hex or base64 of at least 32 bytes (openssl rand -hex 32); required in production.'),
   METRICS_TOKEN: secret(z.string().min(16).optional(), 'Bearer token for /metrics on the main HTTP port.'),

@@ -28,7 +28,9 @@ export type ProviderErrorCode =
   /** An SMS refused before sending because it does not fit its DLT template. */
   | 'dlt-invalid'
   /** Every configured SMS route failed. */
-  | 'all-routes-failed';
+  | 'all-routes-failed'
+  /** The provider's card-encryption key is not the pinned one (PAYMENT_CARD_KEY_SHA256): nothing was sent. */
+  | 'card-key-mismatch';
 
 export interface ProviderErrorDetails {
   /** Which provider or route (`payment`, `sms:primary`, ...). */
@@ -54,6 +56,7 @@ const MESSAGES: Record<ProviderErrorCode, string> = {
   'insecure-transport': 'refusing to send sensitive data over an insecure channel',
   'dlt-invalid': 'SMS does not fit its DLT template',
   'all-routes-failed': 'every SMS route failed',
+  'card-key-mismatch': 'provider card-encryption key does not match the pinned fingerprint',
 };
 
 export class ProviderError extends Error {

@@ -10,7 +10,10 @@ export type FetchFn = typeof fetch;
 export interface HttpEndpoint {
   readonly name: string;
   readonly baseUrl: string;
+  /** Sent as `Authorization: Bearer` (PAYMENT_API_BEARER, or a route's apiKey for SMS). */
   readonly apiKey?: string | undefined;
+  /** Further credential headers (e.g. `x-api-key` from PAYMENT_API_KEY); never logged. */
+  readonly credentialHeaders?: Readonly<Record<string, string>> | undefined;
   readonly fetch: FetchFn;
   readonly breaker: CircuitBreaker;
   readonly logger: Logger;
@@ -22,8 +25,8 @@ export interface CallSpec<T> {
   readonly op: string;
   readonly method: 'GET' | 'POST';
   readonly path: string;
-  /** Serialised JSON; may contain card data, so it is never logged. */
-  readonly body?: string;
+  /** Serialised JSON; may contain card data (then a Buffer the caller zeroes after), so it is never logged. */
+  readonly body?: string | Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly schema: z.ZodType<T>;
@@ -97,13 +100,14 @@ async function exchange<T>(ep: HttpEndpoint, spec: CallSpec<T>): Promise<{ statu
     let res: Response;
     let text: string;
     try {
-      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tonegate', ...spec.headers };
+      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tonegate', ...spec.headers, ...ep.credentialHeaders };
       if (spec.body !== undefined) headers['content-type'] = 'application/json';
       if (ep.apiKey) headers.authorization = `Bearer ${ep.apiKey}`;
       res = await ep.fetch(`${ep.baseUrl.replace(/\/+$/, '')}${spec.path}`, {
         method: spec.method,
         headers,
-        body: spec.body ?? null,
+        // A Buffer body is a valid BodyInit at run time; the DOM typings only name ArrayBuffer-backed views.
+        body: (spec.body ?? null) as BodyInit | null,
         signal: controller.signal,
         redirect: 'manual',
       });

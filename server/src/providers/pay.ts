@@ -23,7 +23,7 @@ export interface PaymentRequest {
 
 export type PaymentFailureReason = Extract<
   ProviderErrorCode,
-  'breaker-open' | 'timeout' | 'network' | 'unreachable' | 'server-error' | 'rate-limited' | 'bad-response' | 'rejected' | 'conflict' | 'insecure-transport' | 'not-found'
+  'breaker-open' | 'timeout' | 'network' | 'unreachable' | 'server-error' | 'rate-limited' | 'bad-response' | 'rejected' | 'conflict' | 'insecure-transport' | 'not-found' | 'card-key-mismatch'
 >;
 
 interface DecisionBase {
@@ -48,7 +48,7 @@ export type PaymentDecision =
 export interface PayDeps {
   readonly policy: RetryPolicy;
   /** One payment POST with this key and this exact body. */
-  readonly post: (body: string, idempotencyKey: string) => Promise<PaymentResult>;
+  readonly post: (body: string | Uint8Array, idempotencyKey: string) => Promise<PaymentResult>;
   /** Status by key (with its own retries, past the breaker); throws when it cannot find out. */
   readonly status: (idempotencyKey: string) => Promise<PaymentStatus>;
   readonly sleep: Sleep;
@@ -71,7 +71,7 @@ const asFailure = (code: ProviderErrorCode): PaymentFailureReason =>
  *   with `needsReconciliation`; only `not-found` allows another POST, with the same key.
  * - 409 (key in use): settle by status likewise, never by a new key.
  */
-export async function runPayment(body: string, idempotencyKey: string, deps: PayDeps): Promise<PaymentDecision> {
+export async function runPayment(body: string | Uint8Array, idempotencyKey: string, deps: PayDeps): Promise<PaymentDecision> {
   const { policy, logger } = deps;
   const log = logger.child({ idempotencyKey });
   let unresolved = false;

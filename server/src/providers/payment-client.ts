@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
-import { encryptCard } from '../security/card-crypto.js';
+import { cardKeyFingerprint, encryptCard, type CardDigits } from '../security/card-crypto.js';
 import { SensitiveDigits } from '../security/sensitive-digits.js';
 import { ProviderError } from './errors.js';
 import { assertSafeBaseUrl, callJson, type FetchFn, type HttpEndpoint } from './http.js';
@@ -28,10 +28,15 @@ import {
 
 /**
  * How card fields leave: `plain` inside the (HTTPS or loopback) body; `key` RSA-OAEP with a
- * configured provider public key; `provider-key` with the key from `GET /v1/keys/card` (fetched
- * once; trust rests on the TLS channel it came over).
+ * configured provider public key (PAYMENT_CARD_KEY_FILE: pinned by configuration); `provider-key`
+ * with the key from `GET /v1/keys/card`, fetched once and, with `pinnedSha256`
+ * (PAYMENT_CARD_KEY_SHA256), refused unless its SPKI SHA-256 matches; without a pin, trust rests
+ * on the TLS channel it came over (docs/security.md).
  */
-export type CardEncryption = { readonly mode: 'plain' } | { readonly mode: 'key'; readonly publicKeyPem: string } | { readonly mode: 'provider-key' };
+export type CardEncryption =
+  | { readonly mode: 'plain' }
+  | { readonly mode: 'key'; readonly publicKeyPem: string }
+  | { readonly mode: 'provider-key'; readonly pinnedSha256?: string };
 
 export interface ProviderTimeouts {
   /** Lookup, OTP, confirm, key. */
@@ -47,7 +52,10 @@ export const DEFAULT_TIMEOUTS: ProviderTimeouts = { defaultMs: 5_000, paymentMs:
 export interface PaymentProviderOptions {
   readonly baseUrl: string;
   readonly logger: Logger;
+  /** Sent as `Authorization: Bearer <apiKey>` (PAYMENT_API_BEARER). */
   readonly apiKey?: string;
+  /** Sent as `X-API-Key` (PAYMENT_API_KEY). */
+  readonly apiKeyHeader?: string;
   readonly name?: string;
   readonly timeouts?: Partial<ProviderTimeouts>;
   readonly readPolicy?: RetryPolicy;
@@ -103,6 +111,7 @@ export class PaymentProviderClient {
       name,
       baseUrl: o.baseUrl,
       apiKey: o.apiKey,
+      credentialHeaders: o.apiKeyHeader ? { 'x-api-key': o.apiKeyHeader } : undefined,
       fetch: o.fetch ?? globalThis.fetch,
       breaker: this.breaker,
       logger: this.#log,
@@ -201,11 +210,26 @@ export class PaymentProviderClient {
     );
   }
 
-  /** The provider's card-encryption public key. */
+  /** The provider's card-encryption public key, checked against the pinned fingerprint when one is set. */
   cardPublicKey(): Promise<CardPublicKey> {
+    const enc = this.#encryption;
+    const pin = enc.mode === 'provider-key' ? enc.pinnedSha256 : undefined;
     this.#providerKey ??= this.#retry('keys.card', this.#read, () =>
       callJson(this.#ep, { op: 'keys.card', method: 'GET', path: '/v1/keys/card', timeoutMs: this.#t.defaultMs, schema: cardKeySchema }),
-    ).catch((err: unknown) => {
+    ).then((key) => {
+      if (pin === undefined) return key;
+      let fingerprint: string;
+      try {
+        fingerprint = cardKeyFingerprint(key.publicKeyPem);
+      } catch {
+        fingerprint = '(unreadable key)';
+      }
+      if (fingerprint !== pin) {
+        this.#log.error({ keyId: key.keyId, fingerprint, pinned: pin }, 'provider card key does not match PAYMENT_CARD_KEY_SHA256: no card is sent');
+        throw new ProviderError('card-key-mismatch', false, { provider: this.#ep.name });
+      }
+      return key;
+    }).catch((err: unknown) => {
       this.#providerKey = undefined;
       throw err;
     });
@@ -219,15 +243,23 @@ export class PaymentProviderClient {
   async pay(req: PaymentRequest): Promise<PaymentDecision> {
     const key = req.idempotencyKey ?? this.#newKey();
     if (!IDEMPOTENCY_KEY_PATTERN.test(key)) throw new RangeError('idempotency key must be 1-255 visible ASCII characters');
-    let body: string;
+    let body: Buffer;
     try {
       body = await this.#paymentBody(req);
     } catch (err) {
       const code = err instanceof ProviderError ? err.code : 'rejected';
-      this.#log.warn({ idempotencyKey: key, code }, 'payment not sent: could not prepare the card');
-      const reason = code === 'breaker-open' || code === 'insecure-transport' ? code : 'rejected';
+      this.#log.warn({ idempotencyKey: key, code, ...(err instanceof ProviderError ? {} : { why: (err as Error).message }) }, 'payment not sent: could not prepare the card');
+      const reason = code === 'breaker-open' || code === 'insecure-transport' || code === 'card-key-mismatch' ? code : 'rejected';
       return { outcome: 'failed', reason, needsReconciliation: false, idempotencyKey: key, attempts: 0 };
     }
+    try {
+      return await this.#sendPayment(body, key);
+    } finally {
+      body.fill(0); // the request body held the card (plain or encrypted): zero it once the exchange is over
+    }
+  }
+
+  #sendPayment(body: Buffer, key: string): Promise<PaymentDecision> {
     return runPayment(body, key, {
       policy: this.#pay,
       post: (b, k) =>
@@ -261,19 +293,23 @@ export class PaymentProviderClient {
    */
   async startIssuerOtp(req: Omit<PaymentRequest, 'otpId'> & { customerMobile: string; idempotencyKey: string }): Promise<IssuerStart> {
     if (!IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) throw new RangeError('idempotency key must be 1-255 visible ASCII characters');
-    const body = JSON.stringify({ ...(JSON.parse(await this.#paymentBody(req)) as object), customerMobile: req.customerMobile });
-    const a = await this.#retry('issuer.start', this.#read, () =>
-      callJson(this.#ep, {
-        op: 'issuer.start',
-        method: 'POST',
-        path: '/v1/payments/issuer-otp',
-        body,
-        headers: { 'idempotency-key': req.idempotencyKey },
-        timeoutMs: this.#t.defaultMs, // the customer waits on the line; retried (same key) by READ_POLICY
-        schema: issuerStartSchema,
-      }),
-    );
-    return startOf(a);
+    const body = await this.#paymentBody(req, { customerMobile: req.customerMobile });
+    try {
+      const a = await this.#retry('issuer.start', this.#read, () =>
+        callJson(this.#ep, {
+          op: 'issuer.start',
+          method: 'POST',
+          path: '/v1/payments/issuer-otp',
+          body,
+          headers: { 'idempotency-key': req.idempotencyKey },
+          timeoutMs: this.#t.defaultMs, // the customer waits on the line; retried (same key) by READ_POLICY
+          schema: issuerStartSchema,
+        }),
+      );
+      return startOf(a);
+    } finally {
+      body.fill(0); // it held the card: zero it once the exchange is over
+    }
   }
 
   /** Asks the bank for a new OTP (ProviderError `conflict` when it sends no more). */
@@ -306,17 +342,33 @@ export class PaymentProviderClient {
     });
   }
 
-  async #paymentBody(req: PaymentRequest): Promise<string> {
-    const base = { orderRef: req.orderRef, merchantId: req.merchantId, amount: req.amount, currency: req.currency, otpId: req.otpId };
+  /**
+   * The payment body as a Buffer, assembled straight from the card's sensitive buffers: no PAN or
+   * CVV ever becomes a JS string on this path (docs/security.md). The caller zeroes it.
+   */
+  async #paymentBody(req: Omit<PaymentRequest, 'otpId'> & { otpId?: string | undefined }, extra: Record<string, string> = {}): Promise<Buffer> {
+    const base = JSON.stringify({ orderRef: req.orderRef, merchantId: req.merchantId, amount: req.amount, currency: req.currency, otpId: req.otpId, ...extra });
+    const head = Buffer.from(base.slice(0, -1), 'utf8'); // without the closing brace
     const enc = this.#encryption;
-    if (enc.mode === 'plain') {
-      const { pan, expiry, cvv } = req.card;
-      return JSON.stringify({
-        ...base,
-        card: { pan: pan.revealForProvider(), expiry: expiry.revealForProvider(), cvv: cvv.revealForProvider() },
-      });
-    }
+    if (enc.mode === 'plain') return assemble(head, req.card);
     const pem = enc.mode === 'key' ? enc.publicKeyPem : (await this.cardPublicKey()).publicKeyPem;
-    return JSON.stringify({ ...base, encryptedCard: encryptCard(pem, req.card) });
+    return Buffer.concat([head, Buffer.from(`,"encryptedCard":"${encryptCard(pem, req.card)}"}`, 'latin1')]);
+  }
+}
+
+/** `<head>,"card":{"pan":"…","expiry":"…","cvv":"…"}}` from the sensitive buffers; the pieces are zeroed. */
+function assemble(head: Buffer, card: CardDigits): Buffer {
+  const parts: Buffer[] = [head, Buffer.from(',"card":{"pan":"', 'latin1')];
+  const digits = (d: CardDigits['pan']): void => d.withValue((b) => void parts.push(Buffer.from(b)));
+  digits(card.pan);
+  parts.push(Buffer.from('","expiry":"', 'latin1'));
+  digits(card.expiry);
+  parts.push(Buffer.from('","cvv":"', 'latin1'));
+  digits(card.cvv);
+  parts.push(Buffer.from('"}}', 'latin1'));
+  try {
+    return Buffer.concat(parts);
+  } finally {
+    for (const p of parts) p.fill(0);
   }
 }

@@ -5,5 +5,9 @@ export { negotiate, reverseDirection, intersectDirections, effectiveDirection, m
 export { SdpSession, AUDIO_PROTOCOL, type AudioSection, type Layout, type SdpSessionOptions } from './session.js';
 export {
   rewriteOffer, rewriteAnswer, answerOffer,
-  type Anchor, type RewriteOptions, type MediaTarget, type RewrittenOffer, type RewrittenAnswer,
+  type Anchor, type RewriteOptions, type SrtpKeys, type PendingSrtp, type MediaTarget, type RewrittenOffer, type RewrittenAnswer,
 } from './rewrite.js';
+export {
+  negotiateSrtp, srtpPolicyFor, acceptAnswerCrypto, parseCryptoAttribute, formatCryptoAttribute, newSdesKey, isSrtpPolicy,
+  SDES_SUITES, SAVP, AVP, type SdesKey, type SdesSuiteName, type SrtpPolicy, type SrtpDecision,
+} from './crypto.js';

@@ -61,6 +61,8 @@ export function parseSdp(text: string): ParsedSdp | SdpError {
   let sessionConn: Connection | null = null;
   const mlines: MLine[] = [];
   const mediaConn: (Connection | null)[] = [];
+  /** a=crypto values per m-line (RFC 4568 §9.1: media level only). */
+  const crypto: string[][] = [];
   let ice = false;
   for (const [i, line] of lines.entries()) {
     const m = LINE.exec(line);
@@ -81,10 +83,13 @@ export function parseSdp(text: string): ParsedSdp | SdpError {
       if (!mm) return fail(`malformed SDP: bad media line "m=${value}" (RFC 4566 §5.14)`);
       mlines.push({ type: (mm[1] as string).toLowerCase(), port: Number(mm[2]), protocol: mm[4] as string, formats: (mm[5] as string).trim() });
       mediaConn.push(null);
+      crypto.push([]);
       if (mm[3] !== undefined && mm[1]?.toLowerCase() === 'audio') return fail(`unsupported: audio port count "${mm[2]}${mm[3]}" (RFC 4566 §5.14)`, 488);
       if (Number(mm[2]) > 65535) return fail(`malformed SDP: port ${mm[2]} out of range`);
     } else if (type === 'a' && value.startsWith('ice-ufrag:')) {
       ice = true;
+    } else if (type === 'a' && value.startsWith('crypto:') && mlines.length > 0) {
+      crypto[mlines.length - 1]!.push(value.slice('crypto:'.length));
     }
   }
   if (!origin) return fail('malformed SDP: missing o= line (RFC 4566 §5.2)');
@@ -116,6 +121,7 @@ export function parseSdp(text: string): ParsedSdp | SdpError {
     port: audio.port,
     rtcpPort: media.rtcp?.port ?? audio.port + 1,
     protocol: audio.protocol,
+    crypto: crypto[audioIndex] ?? [],
     rejected: audio.port === 0,
     codecs,
     telephoneEvent: telephoneEventOf(codecs),

@@ -17,6 +17,7 @@
  * - No transcoding: the answer to the offerer names the one codec the other leg chose, so both legs
  *   send the same payload and the relay forwards bytes unchanged.
  */
+import { acceptAnswerCrypto, AVP, SAVP, negotiateSrtp, newSdesKey, type SdesKey, type SrtpPolicy } from './crypto.js';
 import { effectiveDirection, intersectDirections, matchesSupported, negotiate, reverseDirection } from './negotiate.js';
 import { parseSdp } from './parse.js';
 import { AUDIO_PROTOCOL, type SdpSession } from './session.js';
@@ -38,6 +39,22 @@ export interface RewriteOptions {
   telephoneEventPt?: number;
   /** Override a=ptime (ms) in what we send. */
   ptime?: number;
+  /** SRTP policy for the offer being handled (default `off`: plain RTP only, as before SRTP). */
+  srtp?: SrtpPolicy;
+}
+
+/** One SIP leg's SDES keys: ours protects what we send, the peer's unprotects what we receive. */
+export interface SrtpKeys {
+  local: SdesKey;
+  remote: SdesKey;
+}
+
+/** SRTP state between rewriteOffer() and rewriteAnswer(). */
+export interface PendingSrtp {
+  /** The offerer's leg: its key and the one we will answer with; null when it offered plain RTP. */
+  offerer: SrtpKeys | null;
+  /** Our key in the offer to the other leg; null when we offered plain RTP. */
+  offered: SdesKey | null;
 }
 
 /** Where a peer wants media: null when it gave none (RFC 2543 hold, or ICE 0.0.0.0 before candidates). */
@@ -58,6 +75,7 @@ export interface RewrittenOffer {
   telephoneEventAdded: boolean;
   direction: Direction;
   hold: boolean;
+  srtp: PendingSrtp;
 }
 
 export interface RewrittenAnswer {
@@ -73,6 +91,10 @@ export interface RewrittenAnswer {
   ptime: number | null;
   direction: Direction;
   hold: boolean;
+  /** SRTP keys of the leg the answer goes to (the offerer), or null for plain RTP. */
+  srtp: SrtpKeys | null;
+  /** SRTP keys of the answering peer's leg (rewriteAnswer only), or null for plain RTP. */
+  peerSrtp: SrtpKeys | null;
 }
 
 const unacceptable = (error: string): SdpError => ({ error, status: 488 });
@@ -104,17 +126,25 @@ export function rewriteOffer(offer: string | ParsedSdp, anchor: Anchor, opts: Re
   const supported = opts.supported ?? SUPPORTED_CODECS;
   const n = negotiate(sdp, supported); // 488 for a disabled stream or no common codec
   if ('error' in n) return n;
+  const policy = opts.srtp ?? 'off';
+  // Other transports (a WebRTC offer seen here) are refused at the answer, in rewriteAnswer().
+  const decision = sdp.protocol === AVP || sdp.protocol === SAVP ? negotiateSrtp(sdp, policy) : { action: 'plain' as const };
+  if (decision.action === 'refuse') return decision.error;
+  const offerer = decision.action === 'srtp' ? { remote: decision.remote, local: newSdesKey(decision.remote.suite, decision.remote.tag) } : null;
+  // SAVP towards the other leg: always when required; with `offer`, when the offerer's leg is SRTP.
+  const offered = policy === 'required' || (policy === 'offer' && offerer) ? newSdesKey('AES_CM_128_HMAC_SHA1_80', 1) : null;
   const codecs = sdp.codecs.filter((c) => matchesSupported(c, supported));
   const telephoneEvent = sdp.telephoneEvent ??
     { pt: pickTelephoneEventPt(opts.telephoneEventPt ?? DEFAULT_TELEPHONE_EVENT_PT, codecs), events: DEFAULT_TELEPHONE_EVENTS };
   const direction = effectiveDirection(sdp);
   const text = anchor.session.render(
-    { port: anchor.port, codecs: [...codecs, teCodec(telephoneEvent)], ptime: opts.ptime ?? sdp.ptime, direction },
+    { port: anchor.port, codecs: [...codecs, teCodec(telephoneEvent)], ptime: opts.ptime ?? sdp.ptime, direction, crypto: offered },
     anchor.address,
   );
   return {
     sdp: text, remote: targetOf(sdp), codecs, telephoneEvent,
     telephoneEventAdded: sdp.telephoneEvent === null, direction, hold: direction !== 'sendrecv',
+    srtp: { offerer, offered },
   };
 }
 
@@ -125,14 +155,23 @@ export function rewriteOffer(offer: string | ParsedSdp, anchor: Anchor, opts: Re
  * An error (488) means the other leg's answer is unusable: fail the call towards the offerer.
  */
 export function rewriteAnswer(
-  answer: string | ParsedSdp, offer: string | ParsedSdp, anchor: Anchor, opts: RewriteOptions = {},
+  answer: string | ParsedSdp, offer: string | ParsedSdp, anchor: Anchor, opts: RewriteOptions & { pendingSrtp?: PendingSrtp } = {},
 ): RewrittenAnswer | SdpError {
   const ans = parsed(answer);
   if ('error' in ans) return ans;
   const off = parsed(offer);
   if ('error' in off) return off;
-  if (off.protocol !== AUDIO_PROTOCOL) return unacceptable(`unsupported transport ${off.protocol} on this leg (plain ${AUDIO_PROTOCOL} only)`);
+  const pending = opts.pendingSrtp ?? { offerer: null, offered: null };
+  if (!pending.offerer && off.protocol !== AUDIO_PROTOCOL) return unacceptable(`unsupported transport ${off.protocol} on this leg (plain ${AUDIO_PROTOCOL} only)`);
   if (ans.rejected) return unacceptable('the answerer rejected the audio stream (port 0)');
+  let peerSrtp: SrtpKeys | null = null;
+  if (pending.offered) {
+    const k = acceptAnswerCrypto(ans, pending.offered);
+    if ('error' in k) return k;
+    peerSrtp = { local: pending.offered, remote: k };
+  } else if (ans.protocol !== AVP) {
+    return unacceptable(`the answer is ${ans.protocol} to our plain ${AVP} offer`);
+  }
   const supported = opts.supported ?? SUPPORTED_CODECS;
   const same = (a: Codec, b: Codec): boolean => a.name.toLowerCase() === b.name.toLowerCase() && a.rate === b.rate;
   let codec: Codec | undefined;
@@ -150,10 +189,10 @@ export function rewriteAnswer(
   const direction = intersectDirections(effectiveDirection(ans), reverseDirection(effectiveDirection(off)));
   const ptime = opts.ptime ?? ans.ptime ?? off.ptime;
   const codecs = telephoneEvent ? [codec, teCodec(telephoneEvent)] : [codec];
-  const text = anchor.session.render({ port: anchor.port, codecs, ptime, direction }, anchor.address, off);
+  const text = anchor.session.render({ port: anchor.port, codecs, ptime, direction, crypto: pending.offerer?.local ?? null }, anchor.address, off);
   return {
     sdp: text, remote: targetOf(ans), codec, telephoneEvent, peerTelephoneEvent: ans.telephoneEvent,
-    ptime, direction, hold: direction !== 'sendrecv',
+    ptime, direction, hold: direction !== 'sendrecv', srtp: pending.offerer, peerSrtp,
   };
 }
 
@@ -164,14 +203,16 @@ export function rewriteAnswer(
 export function answerOffer(offer: string | ParsedSdp, anchor: Anchor, opts: RewriteOptions = {}): RewrittenAnswer | SdpError {
   const off = parsed(offer);
   if ('error' in off) return off;
-  if (off.protocol !== AUDIO_PROTOCOL) return unacceptable(`unsupported transport ${off.protocol} on this leg (plain ${AUDIO_PROTOCOL} only)`);
+  const decision = negotiateSrtp(off, opts.srtp ?? 'off');
+  if (decision.action === 'refuse') return decision.error;
   const n = negotiate(off, opts.supported ?? SUPPORTED_CODECS);
   if ('error' in n) return n;
+  const srtp = decision.action === 'srtp' ? { remote: decision.remote, local: newSdesKey(decision.remote.suite, decision.remote.tag) } : null;
   const codecs = n.telephoneEvent ? [n.codec, teCodec(n.telephoneEvent)] : [n.codec];
   const ptime = opts.ptime ?? off.ptime;
-  const text = anchor.session.render({ port: anchor.port, codecs, ptime, direction: n.answerDirection }, anchor.address, off);
+  const text = anchor.session.render({ port: anchor.port, codecs, ptime, direction: n.answerDirection, crypto: srtp?.local ?? null }, anchor.address, off);
   return {
     sdp: text, remote: targetOf(off), codec: n.codec, telephoneEvent: n.telephoneEvent, peerTelephoneEvent: n.telephoneEvent,
-    ptime, direction: n.answerDirection, hold: n.answerDirection !== 'sendrecv',
+    ptime, direction: n.answerDirection, hold: n.answerDirection !== 'sendrecv', srtp, peerSrtp: null,
   };
 }

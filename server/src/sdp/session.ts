@@ -8,14 +8,19 @@
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { write, type MediaDescription, type SessionDescription } from 'sdp-transform';
+import { formatCryptoAttribute, SAVP, type SdesKey } from './crypto.js';
 import type { Codec, Direction, MLine } from './types.js';
 
-/** The gateway's audio stream on a leg. Always plain RTP/AVP (RFC 3551); WebRTC legs live elsewhere. */
+/**
+ * The gateway's audio stream on a leg: RTP/AVP (RFC 3551), or RTP/SAVP with our SDES key when
+ * `crypto` is given (RFC 4568 §5). WebRTC legs live elsewhere.
+ */
 export interface AudioSection {
   port: number;
   codecs: readonly Codec[];
   ptime: number | null;
   direction: Direction;
+  crypto?: SdesKey | null;
 }
 
 /** Where the other m-lines come from in an answer: the offer's layout (RFC 3264 §6). */
@@ -70,7 +75,7 @@ export class SdpSession {
   render(audio: AudioSection, connectionAddress: string, answerTo?: Layout): string {
     const layout = answerTo ?? this.layout ?? { mlines: [], audioIndex: 0 };
     const mlines: MLine[] = layout.mlines.map((m) => ({ ...m, port: 0 }));
-    const audioLine: MLine = { type: 'audio', port: audio.port, protocol: AUDIO_PROTOCOL, formats: audio.codecs.map((c) => c.pt).join(' ') };
+    const audioLine: MLine = { type: 'audio', port: audio.port, protocol: audio.crypto ? SAVP : AUDIO_PROTOCOL, formats: audio.codecs.map((c) => c.pt).join(' ') };
     mlines[layout.audioIndex] = audioLine;
     this.layout = { mlines, audioIndex: layout.audioIndex };
 
@@ -100,7 +105,7 @@ function audioMedia(audio: AudioSection): MediaDescription {
   const media: MediaDescription = {
     type: 'audio',
     port: audio.port,
-    protocol: AUDIO_PROTOCOL,
+    protocol: audio.crypto ? SAVP : AUDIO_PROTOCOL,
     payloads: audio.codecs.map((c) => c.pt).join(' '),
     // RFC 3264 §5.1: rtpmap is listed even for static payload types.
     rtp: audio.codecs.map((c) => ({ payload: c.pt, codec: c.name, rate: c.rate, ...(c.channels !== 1 ? { encoding: c.channels } : {}) })),
@@ -108,6 +113,10 @@ function audioMedia(audio: AudioSection): MediaDescription {
     direction: audio.direction,
   };
   if (audio.ptime !== null) media.ptime = audio.ptime;
+  if (audio.crypto) {
+    const [id, suite, config] = formatCryptoAttribute(audio.crypto).split(' ') as [string, string, string];
+    media.crypto = [{ id: Number(id), suite, config }];
+  }
   return media;
 }
 

@@ -40,6 +40,8 @@ export interface ParsedSdp {
   /** RTCP port: `a=rtcp` (RFC 3605 §2.1) or RTP port + 1 (RFC 3550 §11). */
   rtcpPort: number;
   protocol: string;
+  /** The audio m-line's `a=crypto` values (after "crypto:"), in the offerer's order (RFC 4568 §9.1). */
+  crypto: string[];
   /** Port 0: the stream is rejected / disabled (RFC 3264 §5.1, §6). */
   rejected: boolean;
   /** Payload formats in the m-line's order, i.e. the offerer's preference (RFC 3264 §5.1). */

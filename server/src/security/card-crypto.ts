@@ -1,13 +1,14 @@
-import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
-import forge from 'node-forge';
+import { constants, createHash, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import type { SensitiveDigits } from './sensitive-digits.js';
 
 /**
  * Card-field encryption for the provider request: RSA-OAEP with SHA-256 as the hash and as the
  * MGF1 hash (RFC 8017 §7.1, "RSAES-OAEP"), label empty, output base64. This is the parameter set
  * that Node/OpenSSL (`oaepHash: 'sha256'`), Java (`RSA/ECB/OAEPWithSHA-256AndMGF1Padding` with an
- * explicit MGF1 SHA-256 spec) and WebCrypto (`RSA-OAEP`, hash SHA-256) agree on; the unit test
- * decrypts node-forge output with node:crypto to prove it.
+ * explicit MGF1 SHA-256 spec) and WebCrypto (`RSA-OAEP`, hash SHA-256) agree on.
+ *
+ * node:crypto encrypts straight from a Buffer (docs/security.md): the card never becomes a JS
+ * string on its way into the OAEP block, and every Buffer that held it is zero-filled after.
  *
  * The whole card travels as one OAEP block: `{"pan":"…","expiry":"MMYY","cvv":"…"}` is at most
  * 60 bytes, well under the 190-byte limit of a 2048-bit key with SHA-256 (k - 2·hLen - 2).
@@ -29,13 +30,19 @@ export interface DecryptedCard {
   cvv: string;
 }
 
-const keyCache = new Map<string, forge.pki.rsa.PublicKey>();
+const keyCache = new Map<string, KeyObject>();
 
-function publicKey(pem: string): forge.pki.rsa.PublicKey {
+/** The PEM (SPKI or PKCS#1) public key as a KeyObject; refused when not RSA or under 2048 bits. */
+export function cardPublicKey(pem: string): KeyObject {
   let key = keyCache.get(pem);
   if (!key) {
-    key = forge.pki.publicKeyFromPem(pem);
-    if (key.n.bitLength() < MIN_MODULUS_BITS) {
+    try {
+      key = createPublicKey(pem);
+    } catch {
+      throw new Error('provider card key is not a PEM public key');
+    }
+    if (key.asymmetricKeyType !== 'rsa') throw new Error(`provider card key must be RSA, not ${String(key.asymmetricKeyType)}`);
+    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_MODULUS_BITS) {
       throw new Error(`provider card key must be at least ${MIN_MODULUS_BITS} bits`);
     }
     if (keyCache.size > 16) keyCache.clear();
@@ -44,15 +51,23 @@ function publicKey(pem: string): forge.pki.rsa.PublicKey {
   return key;
 }
 
+/**
+ * SHA-256 of the key's DER SubjectPublicKeyInfo, lower-case hex: what `PAYMENT_CARD_KEY_SHA256`
+ * pins (`openssl pkey -pubin -outform DER | sha256sum` gives the same).
+ */
+export function cardKeyFingerprint(pem: string): string {
+  return createHash('sha256').update(cardPublicKey(pem).export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+/** A pinned fingerprint as configured: hex, colons and case ignored. */
+export function normaliseFingerprint(text: string): string | null {
+  const hex = text.replace(/:/g, '').trim().toLowerCase();
+  return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
+}
+
 /** RSA-OAEP(SHA-256) of raw bytes with a PEM (SPKI or PKCS#1) public key; base64 out. */
 export function encryptOaep(publicKeyPem: string, plaintext: Buffer): string {
-  const key = publicKey(publicKeyPem);
-  // node-forge works on binary strings; this transient copy is unavoidable with forge.
-  const encrypted = key.encrypt(plaintext.toString('latin1'), 'RSA-OAEP', {
-    md: forge.md.sha256.create(),
-    mgf1: { md: forge.md.sha256.create() },
-  });
-  return forge.util.encode64(encrypted);
+  return publicEncrypt({ key: cardPublicKey(publicKeyPem), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, plaintext).toString('base64');
 }
 
 /**

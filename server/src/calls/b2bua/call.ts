@@ -112,6 +112,7 @@ export class Call {
         logger: this.deps.logger,
         onMediaFailure: (reason) => this.guard(() => this.hangup(reason)),
         mediaAddress: this.deps.mediaAddress,
+        ...(this.deps.srtpPolicy ? { srtpPolicy: this.deps.srtpPolicy } : {}),
       });
     } catch (err) {
       this.log.warn({ err }, 'no media for the call');

@@ -5,7 +5,7 @@ import { ACCEPT_SDP_HEADER, ALLOW_HEADER, contactHeader, RECV_INFO_NONE_HEADER, 
 import { requestInDialog, type FinalResponse } from '../../sip/ua/in-dialog.js';
 import { BRIDGE_LEG, otherLeg, type Leg } from '../media-anchor.js';
 import { CallState } from './call-state.js';
-import { parseInfoDigit } from './info-dtmf.js';
+import { forgetInfoBody, parseInfoDigit } from './info-dtmf.js';
 import { parseRefer } from './refer.js';
 import type { CallDeps, InDialogHost } from './types.js';
 
@@ -138,6 +138,7 @@ export class InDialog {
     const d = parseInfoDigit(type, req.body);
     if ('error' in d) return void stack.respond(txn, d.status, { reason: d.error });
     stack.respond(txn, 200);
+    forgetInfoBody(req);
     // RFC 6086 INFO digits join the bridge's own, with the leg's role: one source of digits per call.
     this.call.media?.bridge.signalledDigit(BRIDGE_LEG[leg].id, d.digit, d.durationMs);
   }

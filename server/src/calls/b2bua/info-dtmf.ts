@@ -31,3 +31,13 @@ function toDigit(v: string, durationMs: number | undefined): InfoDigitResult {
   if (!/^[0-9*#A-D]$/.test(d)) return { error: `not a DTMF signal: ${JSON.stringify(v.slice(0, 8))}`, status: 400 };
   return { digit: d, durationMs };
 }
+
+/**
+ * Drop the INFO's text once its digit is read and answered: the body (and the raw message that
+ * holds it) is a keyed card digit. JS strings cannot be zeroed, so no reference is kept for longer
+ * than the answer (docs/security.md).
+ */
+export function forgetInfoBody(req: { body: string; data: string }): void {
+  req.body = '';
+  req.data = '';
+}

@@ -8,6 +8,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { SipStack } from '../../sip/stack.js';
 import type { Bridge } from '../../media/plane.js';
 import type { Leg, MediaAnchor } from '../media-anchor.js';
+import type { SrtpPolicy } from '../../sdp/index.js';
 
 /** What a call needs from the gateway. */
 export interface CallDeps {
@@ -19,6 +20,8 @@ export interface CallDeps {
   /** A media-plane bridge for the call (worker thread; its RTP ports come from the plane). */
   createBridge: (id: string) => Promise<Bridge>;
   ringTimeoutMs: number;
+  /** SRTP policy (RFC 4568 SDES) for a SIP leg whose media peer is at `peerAddress`; default `off`. */
+  srtpPolicy?: (peerAddress: string) => SrtpPolicy;
 }
 
 /** An in-dialog REFER (RFC 3515), handed up with its headers intact. */

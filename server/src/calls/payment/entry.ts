@@ -31,7 +31,7 @@ export class PaymentCalls implements PaymentEntry {
     const stack = this.deps.stack;
     if (!req.body) return void stack.respond(txn, 488, { headers: [warningHeader('an INVITE without an SDP offer is not supported')] });
     // Before the handoff is read: a single-use code is not spent on a call that cannot be answered.
-    const offer = checkCallerOffer(req.body, { webrtc: false });
+    const offer = checkCallerOffer(req.body, { webrtc: false, ...(this.deps.srtpPolicy ? { srtpPolicy: this.deps.srtpPolicy } : {}) });
     if (!offer.ok) {
       this.deps.logger.info({ callId: req.callId, status: offer.status, why: offer.text }, 'payment INVITE refused: unusable offer');
       return void stack.respond(txn, offer.status, { headers: [offerWarning(offer)] });

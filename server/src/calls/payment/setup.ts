@@ -3,6 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
 import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, PaymentProviderClient, SmsClient } from '../../providers/index.js';
+import { providerAccess } from '../../providers/access.js';
 import type { TransactionLimits } from '../../handoff/index.js';
 import type { OtpSmsTemplate, ReceiptSmsTemplate } from '../../capture/port.js';
 import type { CaptureConfig } from '../../capture/index.js';
@@ -64,7 +65,11 @@ export interface Payments {
 
 /** Payment provider and SMS clients; in demo mode the demo provider runs embedded on DEMO_PG_PORT. */
 /** `fetchFor`: the fetch each provider client uses (metrics time them); default the global fetch. */
-export async function createPayments(config: Config, logger: Logger, clock: Clock, fetchFor?: (provider: string) => typeof fetch): Promise<Payments> {
+/** `cardEncryption`: the configured SIP profile's (providers/access.ts adds the pinned key settings). */
+export async function createPayments(
+  config: Config, logger: Logger, clock: Clock, fetchFor?: (provider: string, inner?: typeof fetch) => typeof fetch, cardEncryption: 'plain' | 'provider-key' = 'plain',
+): Promise<Payments> {
+  const access = providerAccess(config, cardEncryption); // fails fast on bad settings, before anything starts
   let demo: DemoProvider | undefined;
   let baseUrl = config.PAYMENT_API_URL;
   if (!baseUrl) {
@@ -75,7 +80,13 @@ export async function createPayments(config: Config, logger: Logger, clock: Cloc
     baseUrl = demo.url;
   }
   const otpModes = { default: config.OTP_MODE, merchants: config.OTP_MODE_MERCHANTS ? parseMerchantOtpModes(config.OTP_MODE_MERCHANTS) : undefined };
-  const payment = new PaymentProviderClient({ baseUrl, logger, clock, otpModes, ...(fetchFor ? { fetch: fetchFor('payment') } : {}) });
+  const paymentFetch = fetchFor ? fetchFor('payment', access.fetch) : access.fetch;
+  const payment = new PaymentProviderClient({
+    baseUrl, logger, clock, otpModes, cardEncryption: access.cardEncryption,
+    ...(paymentFetch ? { fetch: paymentFetch } : {}),
+    ...(access.apiKeyHeader ? { apiKeyHeader: access.apiKeyHeader } : {}),
+    ...(access.bearer ? { apiKey: access.bearer } : {}),
+  });
   const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock, ...(fetchFor ? { fetch: fetchFor('sms') } : {}) });
   return {
     payment,

@@ -1,6 +1,7 @@
 import type { Transaction } from '../../handoff/index.js';
 import type { Bridge } from '../../media/plane.js';
-import { answerOffer, isSdpError, SdpSession } from '../../sdp/index.js';
+import { answerOffer, isSdpError, parseSdp, SdpSession } from '../../sdp/index.js';
+import { legSrtp } from '../media-anchor.js';
 import { Dialog } from '../../sip/dialog/dialog.js';
 import { newTag } from '../../sip/dialog/ids.js';
 import { retransmit2xxUntilAck } from '../../sip/dialog/uas-2xx.js';
@@ -8,7 +9,7 @@ import type { IncomingRequestMessage, ServerTransaction } from '../../sip/transa
 import { ACCEPT_SDP_HEADER, ALLOW_HEADER, contactHeader, warningHeader } from '../../sip/ua/headers.js';
 import { requestInDialog } from '../../sip/ua/in-dialog.js';
 import type { CallDeps } from '../b2bua/types.js';
-import { parseInfoDigit } from '../b2bua/info-dtmf.js';
+import { forgetInfoBody, parseInfoDigit } from '../b2bua/info-dtmf.js';
 import type { Leg } from '../media-anchor.js';
 import type { CaptureRegistry } from './capture-registry.js';
 import { hangUpCustomer, referBack, type CustomerDialog } from './endings.js';
@@ -66,7 +67,10 @@ export class TransferPaymentCall implements CustomerDialog {
       this.bridge = await this.deps.createBridge(`${this.req.callId}|${this.tag}`);
       const local = await this.bridge.addRtpLeg(CUSTOMER, 'customer');
       const session = new SdpSession({ address: local.address, username: 'tonegate' });
-      const ans = answerOffer(this.req.body, { address: local.address, port: local.rtpPort, session });
+      const offer = parseSdp(this.req.body);
+      if (isSdpError(offer)) return this.refuse(offer.status, offer.error);
+      const srtp = this.deps.srtpPolicy?.(offer.address) ?? 'off';
+      const ans = answerOffer(offer, { address: local.address, port: local.rtpPort, session }, { srtp });
       if (isSdpError(ans)) return this.refuse(ans.status, ans.error);
       const codec = ans.codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu';
       const ptime = ans.ptime === 10 || ans.ptime === 30 ? ans.ptime : 20;
@@ -76,6 +80,7 @@ export class TransferPaymentCall implements CustomerDialog {
         payloadType: ans.codec.pt,
         telephoneEventPt: ans.telephoneEvent?.pt ?? null,
         ptime,
+        srtp: legSrtp(ans.srtp),
       });
       await this.bridge.setMode('capture');
       this.bridge.events.on('closed', (reason) => this.mediaLost(reason));
@@ -151,6 +156,7 @@ export class TransferPaymentCall implements CustomerDialog {
         const d = parseInfoDigit(type, req.body);
         if ('error' in d) return void stack.respond(txn, d.status, { reason: d.error });
         stack.respond(txn, 200);
+        forgetInfoBody(req);
         // RFC 6086 INFO digits join the bridge's own: the run has one source of digits.
         this.bridge?.signalledDigit(CUSTOMER, d.digit, d.durationMs);
         return;

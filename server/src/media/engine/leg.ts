@@ -12,6 +12,9 @@
  *    with a different remote unlatches. The first `wrongSource` packet of a leg is reported once
  *    (hooks.unexpectedSource: a warning in the log), so a peer whose SDP names one address while
  *    its packets come from another (one-way audio) is visible; every one is counted in the stats.
+ * 0. SRTP legs (RFC 3711 §3.3): the datagram is authenticated, replay-checked and decrypted in
+ *    place first; a failure is counted (stats.srtp) and dropped, so everything below (latching,
+ *    DTMF, masking, mixing) only ever sees authenticated plain RTP. Sending protects each packet.
  * 4. Negotiated audio PT -> playout buffer; telephone-event PT -> RFC 4733 receiver (never
  *    forwarded: the agent hears only the mix); any other PT: `wrongPayloadType`. Payloads over
  *    60 ms (480 octets): `oversized`.
@@ -24,9 +27,10 @@ import { DtmfGuard, MASK_LOOKAHEAD } from '../mask/dtmf-guard.js';
 import { MaskSignal, type MaskKind } from '../mask/mask-signal.js';
 import { CaptureTone } from '../mixer/capture-tone.js';
 import { PromptPlayer, type PromptResult } from '../prompts/player.js';
+import { SrtpSession } from '../srtp/srtp.js';
 import { isRtpParseError, parseRtp } from '../rtp/packet.js';
 import { DigitDeduper, type DigitTransport } from './digits.js';
-import { MediaError, type LegConfig, type LegRole, type LegStats, type LocalPorts } from './protocol.js';
+import { MediaError, type LegConfig, type LegSrtp, type LegRole, type LegStats, type LocalPorts } from './protocol.js';
 import { RtcpSession } from './rtcp-session.js';
 import { RtpSender } from './rtp-sender.js';
 import { RtpView } from './rtp-view.js';
@@ -62,6 +66,7 @@ export class Leg {
   cfg: LegConfig | null = null;
   ports: UdpPair | null = null;
   private rfc: Rfc4733Receiver | null = null;
+  private srtp: SrtpSession | null = null;
   private latchedRtp: Endpoint | null = null;
   private latchedRtcp: Endpoint | null = null;
   private readonly view = new RtpView();
@@ -105,14 +110,25 @@ export class Leg {
         onDigit: (e) => this.rfcDigit(e.digit, e.timestamp, e.durationMs),
       });
     }
+    if (!sameSrtp(prev?.srtp, cfg.srtp)) {
+      this.srtp?.wipe();
+      const k = cfg.srtp;
+      this.srtp = k ? new SrtpSession({ suite: k.suite, keySalt: k.local }, { suite: k.suite, keySalt: k.remote, ...(k.remoteLifetime ? { lifetime: k.remoteLifetime } : {}) }) : null;
+    }
     this.sender.configure(cfg.codec, cfg.payloadType, cfg.ptime);
     this.cfg = { ...cfg, remote: r ? { ...r } : null };
   }
 
-  readonly onRtp = (msg: Buffer, address: string, port: number): void => {
+  readonly onRtp = (datagram: Buffer, address: string, port: number): void => {
     if (this.closed) return;
     const v = this.view;
     const rx = this.rx;
+    let msg = datagram;
+    if (this.srtp) {
+      const n = this.srtp.unprotectRtp(datagram);
+      if (typeof n !== 'number') return; // counted by cause in the SRTP session's stats
+      msg = datagram.subarray(0, n);
+    }
     if (!v.read(msg)) {
       rx.malformed++;
       return;
@@ -173,10 +189,16 @@ export class Leg {
     this.hooks.unexpectedSource(this, { address, port }, { ...expected }, latched);
   }
 
-  readonly onRtcp = (msg: Buffer, address: string, port: number): void => {
+  readonly onRtcp = (datagram: Buffer, address: string, port: number): void => {
     if (this.closed) return;
     const remote = this.cfg?.remote;
     if (!remote) return;
+    let msg = datagram;
+    if (this.srtp) {
+      const n = this.srtp.unprotectRtcp(datagram); // RFC 3711 §3.4
+      if (typeof n !== 'number') return;
+      msg = datagram.subarray(0, n);
+    }
     const l = this.latchedRtcp;
     if (l ? port !== l.port || address !== l.address : address !== remote.address) {
       this.rtcpRx.wrongSource++;
@@ -207,8 +229,13 @@ export class Leg {
   pollRtcp(now: number): void {
     const remote = this.cfg?.remote;
     if (!remote || !this.ports) return;
-    const report = this.rtcp.poll(now, this.sender, this.playout.isStarted ? this.playout.seq : null);
-    if (!report) return;
+    const plain = this.rtcp.poll(now, this.sender, this.playout.isStarted ? this.playout.seq : null);
+    if (!plain) return;
+    const report = this.srtp ? this.srtp.protectRtcp(plain, plain.length) : plain;
+    if (typeof report === 'string') {
+      this.tx.sendErrors++;
+      return;
+    }
     const to = this.latchedRtcp ?? { address: this.latchedRtp?.address ?? remote.address, port: remote.rtcpPort ?? remote.port + 1 };
     try {
       this.ports.rtcp.send(report, report.length, to.port, to.address);
@@ -221,8 +248,19 @@ export class Leg {
     return this.latchedRtp ?? this.cfg?.remote ?? null;
   }
 
-  private readonly sendRtp = (buf: Uint8Array, length: number): void => {
+  private readonly sendRtp = (plain: Uint8Array, plainLength: number): void => {
     const d = this.latchedRtp ?? this.cfg!.remote!;
+    let buf = plain;
+    let length = plainLength;
+    if (this.srtp) {
+      const p = this.srtp.protectRtp(plain, plainLength);
+      if (typeof p === 'string') {
+        this.tx.sendErrors++;
+        return;
+      }
+      buf = p;
+      length = p.length;
+    }
     try {
       this.ports!.rtp.send(buf, length, d.port, d.address);
       this.tx.packets++;
@@ -265,18 +303,35 @@ export class Leg {
         lost: this.playout.isStarted ? this.playout.seq.lost : 0,
       },
       dtmf: { ...this.digits, duplicates: this.dedupe.duplicates, maskedMs: (g?.maskedSamples ?? 0) / 8, unsafeSamples: g?.unsafeSamples ?? 0 },
+      srtp: this.srtpStats(),
       rtcp: { packetsIn: r.packetsIn, malformed: r.malformed, wrongSource: this.rtcpRx.wrongSource, senderReportsIn: r.senderReportsIn, receiverReportsIn: r.receiverReportsIn, reportsOut: r.reportsOut, jitterMs: r.jitterMs },
+    };
+  }
+
+  private srtpStats(): LegStats['srtp'] {
+    const s = this.srtp;
+    if (!s) return null;
+    const { protectedRtp, unprotectedRtp, protectedRtcp, unprotectedRtcp, drops } = s.stats;
+    return {
+      suite: s.suite.name, protectedRtp, unprotectedRtp, protectedRtcp, unprotectedRtcp,
+      authFailed: drops.auth, replayed: drops.replayed + drops['too-old'], malformed: drops.malformed + drops.lifetime,
     };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.srtp?.wipe();
     this.player.stop();
     const p = this.ports;
     this.ports = null;
     if (p) await Promise.all([p.rtp.close(), p.rtcp.close()]);
   }
+}
+
+function sameSrtp(a: LegSrtp | null | undefined, b: LegSrtp | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return a.suite === b.suite && Buffer.compare(a.local, b.local) === 0 && Buffer.compare(a.remote, b.remote) === 0 && (a.remoteLifetime ?? null) === (b.remoteLifetime ?? null);
 }
 
 function checkConfig(cfg: LegConfig): void {
@@ -288,6 +343,12 @@ function checkConfig(cfg: LegConfig): void {
   if (!pt(cfg.payloadType)) bad(`payload type ${cfg.payloadType}`);
   if (cfg.telephoneEventPt !== null && (!pt(cfg.telephoneEventPt) || cfg.telephoneEventPt === cfg.payloadType)) bad(`telephone-event payload type ${cfg.telephoneEventPt}`);
   if (cfg.ptime !== 10 && cfg.ptime !== 20 && cfg.ptime !== 30) bad(`ptime ${String(cfg.ptime)}`);
+  const k = cfg.srtp;
+  if (k) {
+    const keyLength = k.suite === 'AES_CM_128_HMAC_SHA1_80' ? 16 : k.suite === 'AES_256_CM_HMAC_SHA1_80' ? 32 : bad(`SRTP suite ${String(k.suite)}`);
+    const ok = (x: unknown): boolean => x instanceof Uint8Array && x.length === keyLength + 14;
+    if (!ok(k.local) || !ok(k.remote)) bad(`SRTP keys must be ${keyLength + 14} octets (key || salt) for ${k.suite}`);
+  }
   const r = cfg.remote;
   const port = (x: number | undefined): boolean => x === undefined || (Number.isInteger(x) && x > 0 && x <= 65535);
   if (r && (isIP(r.address) === 0 || !port(r.port) || !port(r.rtcpPort))) bad(`remote ${r.address}:${r.port}`);

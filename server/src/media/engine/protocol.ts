@@ -17,6 +17,18 @@ export interface RemoteAddress {
   rtcpPort?: number;
 }
 
+/**
+ * SDES-keyed SRTP on a leg (RFC 3711, RFC 4568): our master key || salt protects what we send,
+ * the peer's unprotects what we receive. Absent or null: plain RTP.
+ */
+export interface LegSrtp {
+  suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_256_CM_HMAC_SHA1_80';
+  local: Uint8Array;
+  remote: Uint8Array;
+  /** The peer key's lifetime in packets (RFC 4568 §6.1), null: the SRTP maximum. */
+  remoteLifetime?: number | null;
+}
+
 export interface LegConfig {
   /** The peer's signalled media address; null: not known yet (nothing is sent or accepted). */
   remote: RemoteAddress | null;
@@ -25,6 +37,7 @@ export interface LegConfig {
   /** Negotiated telephone-event payload type (RFC 4733), or null. */
   telephoneEventPt: number | null;
   ptime: 10 | 20 | 30;
+  srtp?: LegSrtp | null;
 }
 
 export interface BridgeOptions {
@@ -75,6 +88,8 @@ export interface LegStats {
   };
   dtmf: { inband: number; rfc4733: number; duplicates: number; maskedMs: number; unsafeSamples: number };
   rtcp: { packetsIn: number; malformed: number; wrongSource: number; senderReportsIn: number; receiverReportsIn: number; reportsOut: number; jitterMs: number };
+  /** SRTP counters (RFC 3711 §3.3: drops by cause), null on a plain RTP leg. */
+  srtp: { suite: string; protectedRtp: number; unprotectedRtp: number; protectedRtcp: number; unprotectedRtcp: number; authFailed: number; replayed: number; malformed: number } | null;
 }
 
 export interface BridgeStats {

@@ -38,8 +38,13 @@ describe('checkCallerOffer: an INVITE offer is judged before any agent rings', (
     const v = checkCallerOffer(BARESIP_SDES, { webrtc: true });
     expect(v).toMatchObject({ ok: false, status: 488, code: 302 });
     expect(offerWarning(v as { code: number; text: string })).toBe(
-      'Warning: 302 tonegate "unsupported media transport RTP/SAVP (SRTP is not enabled on this gateway): offer RTP/AVP"',
+      'Warning: 302 tonegate "unsupported transport RTP/SAVP: SRTP is off on this gateway (plain RTP/AVP only)"',
     );
+  });
+
+  it('RTP/SAVP with an SDES key is taken where the SRTP policy offers or requires it', () => {
+    expect(checkCallerOffer(BARESIP_SDES, { webrtc: true, srtpPolicy: () => 'offer' })).toEqual({ ok: true, kind: 'plain' });
+    expect(checkCallerOffer(BARESIP_SDES, { webrtc: false, srtpPolicy: () => 'required' })).toEqual({ ok: true, kind: 'plain' });
   });
 
   it('DTLS-SRTP from a SIP phone (no ICE) is a clean 488 with a Warning, never the WebRTC path', () => {

@@ -25,7 +25,8 @@ function problems(env: Record<string, string>): string[] {
 describe('loadConfig: environment only (unchanged behaviour)', () => {
   it('an empty environment gives demo mode with the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ TONEGATE_MODE: 'demo', SIP_HOST: '127.0.0.1', SIP_PORT: 5060, SIP_TLS_PORT: 5061, HTTP_PORT: 8080, SRTP: 'off', TLS_SELF_SIGNED: false });
+    expect(c).toMatchObject({ TONEGATE_MODE: 'demo', SIP_HOST: '127.0.0.1', SIP_PORT: 5060, SIP_TLS_PORT: 5061, HTTP_PORT: 8080, TLS_SELF_SIGNED: false });
+    expect(c.SRTP).toBeUndefined(); // off in demo mode; production decides per peer (sdp/crypto.ts srtpPolicyFor)
     expect(c.TRUSTED_PEERS).toEqual([]);
     expect(c.AGENTS.map((a) => a.id)).toEqual(['agent-1', 'agent-2', 'agent-3']);
     expect(c.MAX_CALLS).toBeUndefined();

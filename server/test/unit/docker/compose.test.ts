@@ -18,7 +18,7 @@ import { hashCredential } from '../../../src/security/credentials.js';
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const read = (p: string): string => readFileSync(`${repo}${p}`, 'utf8');
 const known = new Set(Object.keys(configSchema.shape));
-const OPTIONAL_SECRETS = new Set(['METRICS_TOKEN', 'REDIS_PASSWORD', 'WEBHOOK_SECRET']);
+const OPTIONAL_SECRETS = new Set(['METRICS_TOKEN', 'REDIS_PASSWORD', 'WEBHOOK_SECRET', 'PAYMENT_API_KEY', 'PAYMENT_API_BEARER']);
 /** What compose may set besides the settings: their `<NAME>_FILE` variants and the config file. */
 const knownInCompose = new Set([...known, ...FILE_VARIANTS.map((n) => `${n}_FILE`), 'TONEGATE_CONFIG']);
 const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
@@ -50,7 +50,7 @@ describe('docker/compose.yaml', () => {
     expect(text).not.toMatch(/\$\{[A-Z_]+:?-/);
     for (const [, svc] of gateways) {
       const env = svc.environment ?? {};
-      // Every secret but the optional ones (a /metrics token, a Redis password, the merchant webhook's key).
+      // Every secret but the optional ones (a /metrics token, a Redis password, the webhook key, provider credentials).
       for (const name of SECRET_NAMES.filter((n) => !OPTIONAL_SECRETS.has(n))) {
         expect(env, name).not.toHaveProperty(name);
         expect(env[`${name}_FILE`], `${name}_FILE`).toMatch(/^\/run\/secrets\/[a-z_]+$/);

@@ -10,7 +10,10 @@ export interface SeenRequest {
   url: string;
   method: string;
   headers: Record<string, string>;
+  /** The body as sent (a copy taken at send time, as the wire would have it). */
   body: string | undefined;
+  /** The body object itself when it was bytes (to check it is zeroed afterwards). */
+  raw: Uint8Array | undefined;
 }
 
 /**
@@ -26,7 +29,8 @@ export function fakeFetch(route: (req: SeenRequest, n: number) => Scripted): { f
       url: String(input),
       method: init?.method ?? 'GET',
       headers,
-      body: typeof init?.body === 'string' ? init.body : undefined,
+      body: typeof init?.body === 'string' ? init.body : init?.body instanceof Uint8Array ? Buffer.from(init.body).toString('utf8') : undefined,
+      raw: init?.body instanceof Uint8Array ? init.body : undefined,
     };
     seen.push(req);
     const s = route(req, seen.length);

@@ -5,7 +5,7 @@ import { PaymentProviderClient, type PaymentProviderOptions } from '../../../src
 import type { PaymentRequest } from '../../../src/providers/pay.js';
 import { BreakerState } from '../../../src/providers/resilience/circuit-breaker.js';
 import { PAYMENT_POLICY } from '../../../src/providers/resilience/retry.js';
-import { decryptCard, generateCardKeyPair } from '../../../src/security/card-crypto.js';
+import { cardKeyFingerprint, decryptCard, generateCardKeyPair } from '../../../src/security/card-crypto.js';
 import { SensitiveDigits } from '../../../src/security/sensitive-digits.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { fakeFetch, type Scripted, type SeenRequest } from './fake-fetch.js';
@@ -200,6 +200,42 @@ describe('PaymentProviderClient.pay: a card is never charged twice', () => {
     await client.pay(request());
     await client.pay(request());
     expect(calls()).toEqual(['GET /api/v1/keys/card', 'POST /api/v1/payments', 'POST /api/v1/payments']);
+  });
+
+  it('provider-key with a matching pinned fingerprint encrypts with that key', async () => {
+    const keys = generateCardKeyPair();
+    const keyAnswer = { keyId: 'k1', algorithm: 'RSA-OAEP-256', publicKeyPem: keys.publicKeyPem };
+    const { client, seen } = setup((r) => (r.url.endsWith('/v1/keys/card') ? { status: 200, body: keyAnswer } : { status: 200, body: APPROVED }), {
+      cardEncryption: { mode: 'provider-key', pinnedSha256: cardKeyFingerprint(keys.publicKeyPem) },
+    });
+    expect(await client.pay(request())).toMatchObject({ outcome: 'approved' });
+    const sent = JSON.parse(seen[1]!.body!) as { encryptedCard: string };
+    expect(decryptCard(keys.privateKeyPem, sent.encryptedCard)).toMatchObject({ pan: '4111111111111111' });
+  });
+
+  it('a provider key that is not the pinned one fails clearly and no payment is sent', async () => {
+    const served = generateCardKeyPair();
+    const pinned = generateCardKeyPair();
+    const keyAnswer = { keyId: 'k1', algorithm: 'RSA-OAEP-256', publicKeyPem: served.publicKeyPem };
+    const { client, calls } = setup((r) => (r.url.endsWith('/v1/keys/card') ? { status: 200, body: keyAnswer } : { status: 200, body: APPROVED }), {
+      cardEncryption: { mode: 'provider-key', pinnedSha256: cardKeyFingerprint(pinned.publicKeyPem) },
+    });
+    expect(await client.pay(request())).toMatchObject({ outcome: 'failed', reason: 'card-key-mismatch', needsReconciliation: false, attempts: 0 });
+    expect(calls()).toEqual(['GET /api/v1/keys/card']);
+  });
+
+  it('the payment body is bytes, zeroed once the exchange is over', async () => {
+    const { client, seen } = setup(() => ({ status: 200, body: APPROVED }));
+    await client.pay(request());
+    expect(seen[0]!.body).toContain('4111111111111111'); // it was on the wire (plain mode, HTTPS)
+    expect(seen[0]!.raw).toBeInstanceOf(Uint8Array);
+    expect(seen[0]!.raw!.every((b) => b === 0)).toBe(true);
+  });
+
+  it('sends X-API-Key and a Bearer token when both are configured', async () => {
+    const { client, seen } = setup(() => ({ status: 200, body: APPROVED }), { apiKeyHeader: 'key-123', apiKey: 'bearer-456' });
+    await client.pay(request());
+    expect(seen[0]!.headers).toMatchObject({ 'x-api-key': 'key-123', authorization: 'Bearer bearer-456' });
   });
 });
 

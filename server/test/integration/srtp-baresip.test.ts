@@ -1,0 +1,159 @@
+/**
+ * SRTP with SDES against a real phone: Debian's baresip dials sip:pay over UDP with RTP/SAVP
+ * (RFC 4568 a=crypto, RFC 3711 AES_CM_128_HMAC_SHA1_80), keys card, expiry, CVV and OTP as RFC 4733
+ * events inside SRTP, and the payment is paid. A tcpdump capture of the call shows the digits only
+ * encrypted: no RFC 4733 event and no card digit readable in clear. With SRTP=required the same
+ * phone offering plain RTP gets 488.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway.js';
+import { SrtpSession } from '../../src/media/srtp/srtp.js';
+import { parseCryptoAttribute, parseSdp, isSdpError, type SdesKey } from '../../src/sdp/index.js';
+import { startBaresip } from '../support/baresip-srtp.js';
+import { startTestGateway, type LogSink } from '../support/gateway.js';
+import { startCapture, type UdpDatagram } from '../support/pcap-udp.js';
+
+const OTP = '246810';
+const PAN = '4111111111111111';
+let gw: Gateway;
+let logs: LogSink;
+
+beforeAll(async () => {
+  ({ gw, logs } = await startTestGateway({ DEMO_OTP: OTP, SRTP: 'required' }));
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+async function handoff(orderRef: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/handoffs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.handoffApiKey}` },
+    body: JSON.stringify({ amount: '1499.00', currency: 'INR', merchantId: 'M-1', orderRef, customerMobile: '+919876543210' }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { code: string }).code;
+}
+
+interface SessionJson { state: string; outcome: string | null; card: unknown; dtmfTransport: string }
+async function session(orderRef: string): Promise<SessionJson | undefined> {
+  const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/sessions?orderRef=${orderRef}`, { headers: { authorization: `Bearer ${gw.supervisorToken}` } });
+  return ((await res.json()) as { sessions: SessionJson[] }).sessions[0];
+}
+
+/** This gateway's traffic only (the loopback interface is shared with other tests): its SIP port and RTP range. */
+const callFilter = (): string => `udp and (port ${gw.sipPort} or portrange ${gw.config.RTP_PORT_MIN}-${gw.config.RTP_PORT_MAX})`;
+
+/** The SDP bodies of SIP messages in the capture (SIP over UDP: its text is in clear). */
+function sdpBodies(dgrams: UdpDatagram[], port: number): { from: number; sdp: string }[] {
+  return dgrams
+    .filter((d) => d.srcPort === port || d.dstPort === port)
+    .map((d) => ({ from: d.srcPort, text: d.payload.toString('latin1') }))
+    .filter((m) => /Content-Type: application\/sdp/i.test(m.text) && m.text.includes('\r\n\r\nv=0'))
+    .map((m) => ({ from: m.from, sdp: m.text.slice(m.text.indexOf('\r\n\r\nv=0') + 4) }));
+}
+
+/** RTP, not RTCP (RFC 5761 §4: RTCP packet types 192-223 in the second octet). */
+const isRtp = (p: Buffer): boolean => p.length >= 12 && p[0]! >> 6 === 2 && !(p[1]! >= 192 && p[1]! <= 223);
+
+describe('SRTP (SDES) with baresip', () => {
+  it('baresip pays over SRTP keying by RFC 4733, and the capture holds no event or card digit in clear', async () => {
+    const orderRef = `SRTP-${Date.now()}`;
+    const code = await handoff(orderRef);
+    const cap = await startCapture(join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'call.pcap'), 'lo', callFilter());
+    const phone = await startBaresip({ uri: `sip:pay-${code}@127.0.0.1:${gw.sipPort}`, mediaenc: 'srtp-mand', timeoutS: 80 });
+    let dgrams: UdpDatagram[] = [];
+    try {
+      await phone.established;
+      await new Promise((r) => setTimeout(r, 2500));
+      await phone.keys(`${PAN}#`);
+      await phone.keys('1230');
+      await phone.keys('123');
+      // Nothing keyed before the OTP prompt counts as OTP: wait for the OTP step, then for its prompt.
+      const otpBy = Date.now() + 30_000;
+      while (Date.now() < otpBy && (await session(orderRef))?.state !== 'otp-entry') await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 7000));
+      await phone.keys(OTP);
+      const deadline = Date.now() + 40_000;
+      while (Date.now() < deadline && !(await session(orderRef))?.outcome) await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await phone.stop();
+      await new Promise((r) => setTimeout(r, 1000));
+      dgrams = await cap.stop();
+    }
+    const s = await session(orderRef);
+    expect(s, phone.output().replace(/\[0:\d\d:\d\d\] audio=\S+ \(bit\/s\)\s*/g, '')).toMatchObject({ outcome: 'paid', dtmfTransport: 'rfc4733', card: { brand: 'visa', first6: '411111', last4: '1111' } });
+
+    // The offer and answer in the capture: RTP/SAVP both ways, each side with its own key.
+    const bodies = sdpBodies(dgrams, gw.sipPort);
+    const offer = bodies.find((b) => b.from !== gw.sipPort);
+    const answer = bodies.find((b) => b.from === gw.sipPort);
+    expect(offer && answer).toBeTruthy();
+    const off = parseSdp(offer!.sdp);
+    const ans = parseSdp(answer!.sdp);
+    if (isSdpError(off) || isSdpError(ans)) throw new Error('unreadable SDP in the capture');
+    expect([off.protocol, ans.protocol]).toEqual(['RTP/SAVP', 'RTP/SAVP']);
+    const phoneKey = parseCryptoAttribute(off.crypto[0]!) as SdesKey;
+    const gwKey = parseCryptoAttribute(ans.crypto[0]!) as SdesKey;
+    expect(gwKey.keySalt.equals(phoneKey.keySalt)).toBe(false);
+
+    // Media from the phone to the gateway's port: every packet SRTP (authenticates with the phone's
+    // key); the telephone-event packets carry no readable event: read as plain RFC 4733 they spell
+    // nothing of the card, decrypted they spell exactly the keyed digits.
+    const media = dgrams.filter((d) => d.dstPort === ans.port && isRtp(d.payload));
+    expect(media.length).toBeGreaterThan(100);
+    const te = off.telephoneEvent!.pt;
+    const events = media.filter((d) => (d.payload[1]! & 0x7f) === te);
+    expect(events.length).toBeGreaterThan(30);
+    const digitsOf = (payloads: Buffer[]): string => {
+      let s = '';
+      let lastTs = -1;
+      for (const p of payloads) {
+        const ts = p.readUInt32BE(4);
+        if (ts === lastTs) continue;
+        lastTs = ts;
+        const ev = p[12]!;
+        s += ev <= 9 ? String(ev) : ev === 10 ? '*' : ev === 11 ? '#' : '?';
+      }
+      return s;
+    };
+    const inClear = digitsOf(events.map((d) => d.payload));
+    expect(inClear).not.toContain('411111');
+    expect(inClear).not.toContain(OTP);
+    const rx = new SrtpSession({ suite: gwKey.suite, keySalt: gwKey.keySalt }, { suite: phoneKey.suite, keySalt: phoneKey.keySalt });
+    const decrypted: Buffer[] = [];
+    for (const d of media) {
+      const b = Buffer.from(d.payload);
+      const n = rx.unprotectRtp(b);
+      expect(typeof n, 'every media packet from the phone is authentic SRTP').toBe('number');
+      if ((b[1]! & 0x7f) === te) decrypted.push(b.subarray(0, n as number));
+    }
+    // Decrypted, the events spell what was keyed (the capture may close before the very last
+    // event's packets are written out, so the OTP's last digit is not required).
+    expect(digitsOf(decrypted)).toMatch(new RegExp(`^${PAN}#1230123${OTP.slice(0, -1)}`));
+    // No datagram of the call (SIP or media, either way) holds the card number, expiry+CVV or OTP as text.
+    for (const d of dgrams) {
+      const text = d.payload.toString('latin1');
+      for (const secret of [PAN, '1230123', OTP]) expect(text).not.toContain(secret);
+    }
+    // Nor does anything the gateway logged.
+    expect(logs.lines.join('\n')).not.toContain(PAN);
+  });
+
+  it('with SRTP=required the same phone offering plain RTP is refused with 488', async () => {
+    const orderRef = `PLAIN-${Date.now()}`;
+    const code = await handoff(orderRef);
+    const cap = await startCapture(join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'plain.pcap'), 'lo', callFilter());
+    const phone = await startBaresip({ uri: `sip:pay-${code}@127.0.0.1:${gw.sipPort}`, mediaenc: 'none', timeoutS: 6 });
+    await phone.exited;
+    const dgrams = await cap.stop();
+    const fromGw = dgrams.filter((d) => d.srcPort === gw.sipPort).map((d) => d.payload.toString('latin1'));
+    const final = fromGw.find((t) => /^SIP\/2\.0 [2-6]\d\d/.test(t) && !/^SIP\/2\.0 1/.test(t));
+    expect(final, phone.output()).toMatch(/^SIP\/2\.0 488 /);
+    expect(final).toMatch(/Warning: 399 tonegate "plain RTP\/AVP refused: this gateway requires SRTP/);
+    expect((await session(orderRef))?.outcome ?? null).toBeNull();
+  });
+});
