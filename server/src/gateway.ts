@@ -35,6 +35,12 @@ import { DigestAuthenticator, type DigestAlgorithm } from './sip/auth/index.js';
 import { RegistrarLimits } from './sip/constants.js';
 import { SipStack } from './sip/stack.js';
 import { createTransportLayer } from './sip/transport/index.js';
+// Trust boundary (docs/security.md): TRUSTED_PEERS, lockout, edge limits
+import { loadTrustConfig, type TrustConfig } from './security/trust-config.js';
+import { pressure, wireTrust } from './api/trust-wiring.js';
+import { SipEdgeGuard } from './sip/edge-guard.js';
+import { originAllowed } from './api/upgrade.js';
+import { TransportLimits } from './sip/constants.js';
 
 export interface Gateway {
   config: Config;
@@ -67,17 +73,10 @@ export interface Gateway {
 }
 
 /** Composition root (design.md): config -> sip -> calls -> api. Used by main.ts and the tests. */
-export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Gateway> {
+export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock, trust: TrustConfig = loadTrustConfig()): Promise<Gateway> {
   const passwords = new Map(config.AGENTS.map((a) => [a.id, a.password]));
   const registrar = new Registrar({ clock, logger });
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
-  const registrarService = new RegistrarService(registrar, {
-    realm: config.SIP_REALM,
-    algorithms: config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[],
-    passwordOf: (id) => passwords.get(id),
-    authenticator,
-    logger,
-  });
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
   const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; ready?: boolean } = {};
@@ -110,11 +109,22 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     },
   });
   await countCaptures(metrics, bus, store);
+  const { lockout, admission, refused } = wireTrust({ trust, audit, metrics, logger, claimOnce: backend.claimOnce });
+  const registrarService = new RegistrarService(registrar, {
+    realm: config.SIP_REALM,
+    // Production offers SHA-256 only (docs/security.md; RFC 8760).
+    algorithms: trust.mode === 'production' ? ['SHA-256'] : (config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[]),
+    passwordOf: (id) => passwords.get(id),
+    authenticator,
+    logger,
+    lockout,
+    strict: trust.mode === 'production',
+  });
   const codes = new MemoryHandoffCodeStore({ clock });
   const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
   // Logout closes the token's /events sockets (the hub exists once the SIP side is up).
-  const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key) });
+  const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key), lockout });
   const resolveToken = (token: string): Principal | undefined => {
     if (sameSecret(token, supervisorToken)) return { kind: 'supervisor' };
     if (sameSecret(token, handoffApiKey)) return { kind: 'handoff-client' };
@@ -126,11 +136,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     // every path (/events, /sip) at once.
     health: () => {
       const redis = backend.redis(); // issue 6: degraded while Redis is down (captures go on from memory)
+      const sipStats = parts.sip?.transport.stats();
+      // RTP port pairs and SIP connections near their limits are `degraded` with the reason (docs/security.md).
+      const press = pressure(parts.media?.ports(), sipStats && { open: sipStats.connections, max: TransportLimits.MAX_CONNECTIONS });
       return {
-        status: !parts.ready ? 'starting' : redis && redis.state !== 'up' ? 'degraded' : 'ok',
+        status: !parts.ready ? 'starting' : (redis && redis.state !== 'up') || press.reasons.length ? 'degraded' : 'ok',
         details: {
           calls: parts.calls?.calls.size ?? 0, payments: parts.paymentCalls?.live.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats(),
-          store: backend.kind, ...(redis ? { redis } : {}),
+          store: backend.kind, ...(redis ? { redis } : {}), ...press.details, ...(press.reasons.length ? { reasons: press.reasons } : {}),
         },
       };
     },
@@ -153,10 +166,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     embedOrigins: config.WIDGET_EMBED_ORIGINS,
     demo: !config.PAYMENT_API_URL,
   }));
-  app.use(agentsRouter(agentTokens, resolveToken, logger));
+  app.use(agentsRouter(agentTokens, resolveToken, logger, lockout));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
-  const transport = await createTransportLayer({ host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger });
+  const transport = await createTransportLayer({
+    host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger,
+    limits: { MAX_CONNECTIONS_PER_IP: trust.edgeCaps.sockets },
+    wsOriginAllowed: (origin, host) => originAllowed(origin, host, config.ALLOWED_ORIGINS), // like /events
+  });
   const sip = (parts.sip = new SipStack(transport, clock, logger));
   // Every call's media (bridged and payment calls) runs on the media plane's workers, which own
   // the whole RTP range.
@@ -179,6 +196,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     },
     { configured: loadSipProfile(profilesDir, config.SIP_PROFILE), api: loadSipProfile(profilesDir, 'api') },
     codes,
+    admission,
   ));
   // The /events socket (capture/EVENTS.md); upgrades to any other path but /sip are answered 404.
   const events = (parts.events = new EventHub({
@@ -199,9 +217,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     codes,
     new ReplayGuard(),
     paymentCalls.captures,
+    admission,
   );
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);
-  sip.setUser(calls);
+  sip.setUser(new SipEdgeGuard(calls, sip, trust.edgeRates, () => performance.now(), refused)); // per-source INVITE/REGISTER rates
   // Scale-out: a survivor ends the live sessions of an instance whose heartbeat expired (Redis only).
   const takeover = backend.heartbeat
     ? new InstanceTakeover({ self: config.INSTANCE_ID, liveness: backend.heartbeat, store, bus, logger })

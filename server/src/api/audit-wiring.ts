@@ -46,7 +46,8 @@ export function auditHttp(audit: AuditLog, resolve: (token: string) => Principal
     const login = req.method === 'POST' && path === '/api/agents/login';
     const logout = req.method === 'POST' && path === '/api/agents/logout';
     const sessions = path === '/api/sessions' || path.startsWith('/api/sessions/');
-    if (!login && !logout && !sessions) return next();
+    const unlock = req.method === 'POST' ? /^\/api\/agents\/([A-Za-z0-9._-]{1,64})\/unlock$/.exec(path)?.[1] : undefined;
+    if (!login && !logout && !sessions && !unlock) return next();
     const token = bearer(req);
     const who = token ? resolve(token) : undefined; // before the handler: logout revokes the token
     res.once('finish', () => {
@@ -56,8 +57,9 @@ export function auditHttp(audit: AuditLog, resolve: (token: string) => Principal
       const loginId = typeof body?.agentId === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(body.agentId) ? body.agentId : undefined;
       audit.record({
         actor: login ? (loginId ? { kind: 'agent', id: loginId } : { kind: 'anonymous' }) : actorOf(who),
-        action: login ? 'agent.login' : logout ? 'agent.logout' : 'api.sessions.read',
+        action: login ? 'agent.login' : logout ? 'agent.logout' : unlock ? 'agent.unlock' : 'api.sessions.read',
         ...(sessions ? { target: { type: 'session', ...(path.length > 14 ? { id: path.slice(14, 142) } : {}) } } : {}),
+        ...(unlock ? { target: { type: 'agent', id: unlock } } : {}),
         outcome,
         ...(req.socket.remoteAddress ? { source: req.socket.remoteAddress } : {}),
         details: { method: req.method, status, ...(typeof req.query.orderRef === 'string' ? { orderRef: req.query.orderRef.slice(0, 64) } : {}) },

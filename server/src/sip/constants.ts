@@ -47,6 +47,8 @@ export const TransportLimits = {
   PARTIAL_MESSAGE_TIMEOUT_MS: 10_000,
   /** Maximum simultaneous TCP + WS connections. */
   MAX_CONNECTIONS: 10_000,
+  /** Maximum simultaneous TCP + WS connections from one source address (docs/security.md, edge limits). */
+  MAX_CONNECTIONS_PER_IP: 200,
 } as const;
 
 /** Registrar limits (RFC 3261 10.3). */

@@ -36,6 +36,12 @@ export interface StoreBackend<E extends BusEvent> {
   readonly heartbeat: InstanceHeartbeat | undefined;
   /** Redis only: connection state and what waits for it (`/healthz`, `/metrics`). */
   redis(): RedisStatus | undefined;
+  /**
+   * Redis only: true the first time `key` is claimed within `ttlSeconds` on any instance (`SET NX
+   * EX`), for single-use handoff nonces (docs/security.md). Rejects while Redis is down: a nonce
+   * that cannot be checked everywhere is not accepted.
+   */
+  readonly claimOnce?: (key: string, ttlSeconds: number) => Promise<boolean>;
   /** Closes bus, store and connection (flushing what it can first). Idempotent. */
   close(): Promise<void>;
 }
@@ -67,6 +73,7 @@ export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOpti
   let closing: Promise<void> | undefined;
   return {
     kind: 'redis', store, bus, heartbeat,
+    claimOnce: async (key, ttlSeconds) => (await link.client.set(keys.nonce(key), '1', { NX: true, EX: Math.max(1, Math.ceil(ttlSeconds)) })) === 'OK',
     redis: () => ({ ...link.health(), bufferedEvents: bus.buffered, droppedEvents: bus.droppedTotal, pendingWrites: store.pendingWrites }),
     close: () =>
       (closing ??= (async () => {

@@ -5,6 +5,7 @@ import type { IncomingRequestMessage, ServerTransaction } from '../../sip/transa
 import type { DialogRegistry, PaymentEntry } from '../call-manager.js';
 import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
 import { CaptureRegistry } from './capture-registry.js';
+import { refusalWarning, type PaymentAdmission } from '../../handoff/admission.js';
 
 const PAY_CODE = /^pay-([0-9a-z]{12}|\d{16})$/i;
 
@@ -23,14 +24,18 @@ export class PaymentCalls implements PaymentEntry {
     private readonly deps: TransferDeps,
     private readonly profiles: { configured: LoadedProfile; api: LoadedProfile },
     private readonly codes: HandoffCodeStore,
+    /** TRUSTED_PEERS, velocity, production signatures (docs/security.md). */
+    private readonly admission?: PaymentAdmission,
   ) {}
 
   handles(user: string): boolean {
     return user === 'pay' || PAY_CODE.test(user);
   }
 
-  onInvite(req: IncomingRequestMessage, txn: ServerTransaction, _ctx: RequestContext, registry: DialogRegistry): void {
+  onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext, registry: DialogRegistry): void {
     const stack = this.deps.stack;
+    const refused = this.admission?.startRefusal(ctx.source); // before anything exists (docs/security.md)
+    if (refused) return void stack.respond(txn, refused.status, { headers: [refusalWarning(refused)] });
     if (!req.body) {
       return void stack.respond(txn, 488, { headers: ['Warning: 399 tonegate "an INVITE without an SDP offer is not supported"'] });
     }
@@ -45,8 +50,9 @@ export class PaymentCalls implements PaymentEntry {
     });
     extractHandoff(
       loaded.profile,
-      { headers: (n) => req.getHeader(n), requestUriUser: user },
+      { headers: (n) => req.getHeader(n), requestUriUser: user, requestUri: ctx.requestUri, callId: req.callId },
       {
+        ...this.admission?.handoffDeps,
         replay: this.replay,
         codes: this.codes,
         lookupTransaction: (ref) => this.deps.payments.payment.lookupTransaction(ref),
@@ -61,6 +67,8 @@ export class PaymentCalls implements PaymentEntry {
           registry.invite(txn, undefined);
           return void stack.respond(txn, r.error.status, { headers: [`Warning: ${warningHeader(r.error, 'tonegate')}`] });
         }
+        const late = this.admission?.transactionRefusal(r.txn, ctx.source); // before the call, the capture and any SMS
+        if (late) return void (registry.invite(txn, undefined), stack.respond(txn, late.status, { headers: [refusalWarning(late)] }));
         const call = new TransferPaymentCall(this.deps, req, txn, r.txn, (callId, tag, owner) => registry.dialog(callId, tag, 'A', owner), this.captures);
         this.live.add(call);
         registry.invite(txn, () => call.onCancel());

@@ -4,6 +4,7 @@ import type { CaptureRegistry } from './capture-registry.js';
 import type { Call } from '../b2bua/call.js';
 import type { ReferRequest } from '../b2bua/types.js';
 import { InlinePayment, type InlineDeps } from './inline-payment.js';
+import type { PaymentAdmission } from '../../handoff/admission.js';
 
 const PAY_USER = /^pay(?:-([0-9a-z]{12}|\d{16}))?$/i;
 
@@ -32,6 +33,8 @@ export class InlinePayments {
     private readonly replay: ReplayGuard,
     /** Where agent commands from the /events socket find the capture (shared with transfer mode). */
     private readonly captures: CaptureRegistry,
+    /** Mobile country and velocity limits (docs/security.md). */
+    private readonly admission?: PaymentAdmission,
   ) {}
 
   onRefer(call: Call, r: ReferRequest): void {
@@ -65,6 +68,8 @@ export class InlinePayments {
           return decision.reject(403, 'X-Pay-Agent-Id: not the agent on this call');
         }
         if (call.capture) return decision.reject(491, 'a payment is already running on this call');
+        const refused = this.admission?.transactionRefusal(h.txn); // before any SMS (docs/security.md)
+        if (refused) return decision.reject(refused.status, refused.text);
         const p = new InlinePayment(this.deps, call, r, h.txn);
         this.live.set(p.session.id, p);
         this.captures.add(p.session);
