@@ -7,7 +7,7 @@ import type { Config } from '../../src/config/schema.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { loadTrustConfig } from '../../src/security/trust-config.js';
+import { loadTrustConfig, type TrustConfig } from '../../src/security/trust-config.js';
 
 /** Every log line the gateway wrote, for assertions (and for card-data leak scans later). */
 export class LogSink extends Writable {
@@ -28,7 +28,7 @@ let rtpBase = 30000 + 400 * Math.floor(Math.random() * 24); // below 40000, wher
 /** Starts a real gateway on free ports of 127.0.0.1 (SIP port 0: the OS picks). */
 export async function startTestGateway(
   env: Record<string, string> = {},
-  opts: { clock?: Clock; config?: Partial<Config> } = {},
+  opts: { clock?: Clock; config?: Partial<Config>; trust?: Partial<TrustConfig> } = {},
 ): Promise<{ gw: Gateway; logs: LogSink; target: string }> {
   // Each gateway gets its own RTP range so suites never fight over ports.
   const min = rtpBase;
@@ -39,6 +39,6 @@ export async function startTestGateway(
   const config: Config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1, ...opts.config };
   const logs = new LogSink();
   // The trust-boundary settings (TRUSTED_PEERS, TONEGATE_MODE, ...) from the same env (docs/security.md).
-  const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock, loadTrustConfig(env));
+  const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock, { ...loadTrustConfig(env), ...opts.trust });
   return { gw, logs, target: `127.0.0.1:${gw.sipPort}` };
 }
