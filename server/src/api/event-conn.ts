@@ -40,6 +40,9 @@ export class EventConnection {
   /** Per session: events waiting for the session's owner to be looked up. */
   readonly #waiting = new Map<string, SessionEvent[]>();
   #alive = true;
+  /** Messages in the current one-second window (limits.maxMessagesPerSecond). */
+  #frames = 0;
+  #windowStart = 0;
   #authTimer: TimerHandle | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   #markClosed!: () => void;
@@ -137,6 +140,12 @@ export class EventConnection {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#phase === 'closed') return;
+    const now = this.hub.deps.clock.now();
+    if (now - this.#windowStart >= 1000) {
+      this.#windowStart = now;
+      this.#frames = 0;
+    }
+    if (++this.#frames > this.hub.limits.maxMessagesPerSecond) return this.close(WsClose.PolicyViolation, 'too many messages');
     const text = isBinary ? undefined : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
     const m = text === undefined ? ({ kind: 'error', error: 'invalid', message: 'binary frames are not accepted' } as const) : parseClientMessage(text);
     if (this.#phase === 'auth') {

@@ -19,6 +19,10 @@ export interface EventHubLimits {
   readonly maxConnections: number;
   /** Bytes queued for a peer before it counts as too slow (close 1013). */
   readonly maxBufferedBytes: number;
+  /** Sockets one source address may hold open (docs/security.md); beyond it the handshake is 503. */
+  readonly maxConnectionsPerIp: number;
+  /** Messages a second one socket may send; beyond it the socket is closed with 1008. */
+  readonly maxMessagesPerSecond: number;
 }
 
 export const DEFAULT_EVENT_HUB_LIMITS: EventHubLimits = {
@@ -27,6 +31,8 @@ export const DEFAULT_EVENT_HUB_LIMITS: EventHubLimits = {
   maxConnectionsPerToken: 10,
   maxConnections: 2_000,
   maxBufferedBytes: 1024 * 1024,
+  maxConnectionsPerIp: 50,
+  maxMessagesPerSecond: 20,
 };
 
 export interface EventHubOptions {
@@ -62,6 +68,7 @@ export class EventHub {
   readonly #wss: WebSocketServer;
   readonly #conns = new Set<EventConnection>();
   readonly #perToken = new Map<string, number>();
+  readonly #perIp = new Map<string, number>();
   readonly #owners = new Map<string, string | null>();
   readonly #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   #pingTimer: TimerHandle | undefined;
@@ -104,6 +111,18 @@ export class EventHub {
       return refuseUpgrade(socket, 503, 'Service Unavailable', 'too many connections');
     }
     const remote = req.socket.remoteAddress ?? '';
+    const fromIp = this.#perIp.get(remote) ?? 0;
+    if (fromIp >= this.limits.maxConnectionsPerIp) {
+      this.#o.logger.warn({ remote }, 'events socket refused: too many connections from this address');
+      return refuseUpgrade(socket, 503, 'Service Unavailable', 'too many connections from this address');
+    }
+    this.#perIp.set(remote, fromIp + 1);
+    // Counted until the TCP socket closes, whether or not the handshake completes.
+    socket.once('close', () => {
+      const n = (this.#perIp.get(remote) ?? 1) - 1;
+      if (n > 0) this.#perIp.set(remote, n);
+      else this.#perIp.delete(remote);
+    });
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       if (this.#closed) return void ws.terminate();
       const conn = new EventConnection(this, ws, remote);

@@ -124,6 +124,9 @@ class WsConnection implements ConnectionFlow {
   private closed = false;
   private errorReason: string | undefined;
   readonly finished: Promise<void>;
+  /** Frames in the current one-second window (docs/security.md: per-connection message rate). */
+  private frames = 0;
+  private windowStart = 0;
 
   constructor(
     private readonly ctx: TransportContext,
@@ -180,6 +183,16 @@ class WsConnection implements ConnectionFlow {
 
   private onFrame(data: Buffer): void {
     if (this.closed) return;
+    const now = this.ctx.clock.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.frames = 0;
+    }
+    if (++this.frames > this.ctx.limits.WS_MESSAGES_PER_SECOND) {
+      this.ctx.logger.warn({ flow: this.id, remote: this.remote.address }, 'sip ws connection closed: too many messages a second');
+      this.errorReason = 'too many messages';
+      return this.close('too many messages');
+    }
     this.idle.restart();
     if (isOnlyLineEnds(data)) {
       // Keep-alives as SIP.js and JsSIP send them: answer a CRLF CRLF ping with a CRLF pong
