@@ -187,6 +187,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
   }));
   const payments = (parts.payments = await createPayments(config, logger, clock, (p) => metrics.timedFetch(p)));
+  payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {

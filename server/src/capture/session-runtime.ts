@@ -71,9 +71,10 @@ export class SessionRuntime {
     };
     const pan = panSpec(card.pan, {
       allowedBrands: cfg.allowedBrands?.(deps.txn.merchantId),
+      cardRefused: cfg.cardRefused,
       onBrand: (brand) => this.publish({ type: 'card.identified', brand, complete: false }),
       onCard: (brand, masked) => {
-        this.publish({ type: 'card.identified', brand, complete: true, first6: masked.first6, last4: masked.last4 });
+        this.publish({ type: 'card.identified', brand, complete: true, ...(masked.first6 ? { first6: masked.first6 } : {}), last4: masked.last4 });
         this.persist({ card: { brand, ...masked } });
       },
     });

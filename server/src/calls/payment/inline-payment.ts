@@ -52,6 +52,7 @@ export class InlinePayment {
       payment: deps.payments.payment,
       sms: deps.payments.sms,
       templates: { otp: deps.payments.otpTemplate },
+      ...(deps.payments.capture ? { config: deps.payments.capture } : {}),
       clock: deps.clock,
       bus: deps.bus,
       store: deps.store,

@@ -5,6 +5,7 @@ import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
 import { DLT_MAX_VAR_LENGTH, PaymentProviderClient, SmsClient } from '../../providers/index.js';
 import type { TransactionLimits } from '../../handoff/index.js';
 import type { OtpSmsTemplate } from '../../capture/port.js';
+import type { CaptureConfig } from '../../capture/config.js';
 
 /**
  * The OTP SMS as registered on the DLT platform (TRAI TCCCPR 2018): PE ID, header (sender ID) and
@@ -42,6 +43,8 @@ export interface Payments {
   otpTemplate: OtpSmsTemplate;
   /** The embedded demo provider, when PAYMENT_API_URL is unset. */
   demo: DemoProvider | undefined;
+  /** Capture settings every payment call uses (the gateway sets the card velocity check: docs/security.md). */
+  capture?: Partial<CaptureConfig>;
   close(): Promise<void>;
 }
 

@@ -135,6 +135,7 @@ export class TransferPaymentCall {
       payment: p.payment,
       sms: p.sms,
       templates: { otp: p.otpTemplate },
+      ...(p.capture ? { config: p.capture } : {}),
       clock: this.deps.clock,
       bus: this.deps.bus,
       store: this.deps.store,
