@@ -25,6 +25,7 @@ import { loadSipProfile, ReplayGuard } from './handoff/index.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
 import { InstanceTakeover } from './capture/takeover.js';
+import { parseSessionEvent } from './capture/event-schema.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
@@ -84,6 +85,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const backend = await createStoreBackend<SessionEvent>({
     redisUrl: config.REDIS_URL, instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
     onListenerError: (err) => logger.error({ err }, 'event bus: subscriber failed'),
+    parseEvent: parseSessionEvent, // events from Redis are checked before they are relayed (docs/security.md)
   });
   const { store, bus } = backend;
   // issue 6: the audit trail and /metrics (sources read at scrape time, as the parts come up)

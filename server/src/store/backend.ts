@@ -9,7 +9,7 @@ import { RedisLink, type RedisHealth } from './redis-link.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import type { SessionStore } from './session-record.js';
 
-export interface StoreBackendOptions {
+export interface StoreBackendOptions<E extends BusEvent = BusEvent> {
   /** Unset: memory (one instance, the default of `npm start`). */
   readonly redisUrl?: string | undefined;
   readonly instanceId: string;
@@ -18,6 +18,8 @@ export interface StoreBackendOptions {
   readonly outageBuffer?: number;
   readonly keyPrefix?: string;
   readonly onListenerError?: (err: unknown) => void;
+  /** Checks events read from Redis before they are relayed (RedisEventBusOptions.parseEvent). */
+  readonly parseEvent?: (value: unknown) => E | undefined;
 }
 
 export interface RedisStatus extends RedisHealth {
@@ -47,7 +49,7 @@ export interface StoreBackend<E extends BusEvent> {
 }
 
 /** Memory or Redis, by `REDIS_URL` (design.md: "memory default, Redis for scale-out"). */
-export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOptions): Promise<StoreBackend<E>> {
+export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOptions<E>): Promise<StoreBackend<E>> {
   if (!o.redisUrl) {
     const store = new MemorySessionStore();
     const bus = new MemoryEventBus<E>(o.onListenerError ? { onListenerError: o.onListenerError } : {});
@@ -66,6 +68,7 @@ export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOpti
     link, logger: o.logger, keys, instanceId: o.instanceId,
     ...(o.outageBuffer !== undefined ? { outageBuffer: o.outageBuffer } : {}),
     ...(o.onListenerError ? { onListenerError: o.onListenerError } : {}),
+    ...(o.parseEvent ? { parseEvent: o.parseEvent } : {}),
   });
   await bus.start();
   const heartbeat = new InstanceHeartbeat({ link, instanceId: o.instanceId, logger: o.logger, keys });

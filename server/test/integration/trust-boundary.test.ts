@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
+import { parseSessionEvent } from '../../src/capture/event-schema.js';
 import { startTestGateway } from '../support/gateway.js';
 import { payHangupScenario, payHeaders, payScenario } from '../support/pay-scenario.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
@@ -89,6 +90,8 @@ describe('per-source INVITE limit: a flood of unacknowledged INVITEs is cut off 
   it('127.0.0.1 floods 60 payment INVITEs at 30/s and never ACKs; 127.0.0.2 pays meanwhile', async () => {
     let floodTarget: string;
     ({ gw: flood, target: floodTarget } = await startTestGateway({ EDGE_LIMITS: 'invite:5/1s', DEMO_OTP: OTP }));
+    const events: unknown[] = [];
+    await flood.bus.subscribe((e) => void events.push(e));
     const headers = payHeaders();
     const payer = runSipp({
       target: floodTarget, localIp: TRUSTED, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 90,
@@ -109,5 +112,8 @@ describe('per-source INVITE limit: a flood of unacknowledged INVITEs is cut off 
     expect(paid.code, paid.errors + paid.stderr).toBe(0);
     const s = await flood.store.list({ orderRef: headers['X-Pay-Order-Ref']! });
     expect(s.map((x) => x.outcome)).toEqual(['paid']);
+    // Every event a real payment publishes passes the check applied to events read from Redis.
+    expect(events.length).toBeGreaterThan(10);
+    expect(events.filter((e) => parseSessionEvent(e) === undefined)).toEqual([]);
   });
 });
