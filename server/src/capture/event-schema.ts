@@ -10,7 +10,7 @@ import type { SessionEvent } from './events.js';
  * 4 digits in the clear.
  */
 const field = z.enum(['pan', 'expiry', 'cvv', 'otp']);
-const text = (max: number) => z.string().max(max).regex(/^[^\u0000-\u001f]*$/);
+const text = (max: number) => z.string().max(max).refine((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20), 'no control characters');
 const base = {
   sessionId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/),
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
