@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway.js';
+import { startTestGateway } from '../support/gateway.js';
+import { rec } from '../support/store-contract.js';
+
+/** REST hardening (docs/security.md): no caching of /api answers, paged session lists, supervisor-only unlock. */
+let gw: Gateway;
+let api: string;
+beforeAll(async () => {
+  ({ gw } = await startTestGateway());
+  api = `http://127.0.0.1:${gw.httpPort}`;
+  for (let i = 1; i <= 7; i++) await gw.store.create(rec(String(i), { orderRef: `ORD-P${i}` }));
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+const get = (path: string, token = gw.supervisorToken) => fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } });
+
+describe('/api answers', () => {
+  it.each(['/api/sessions', '/api/sessions/1', '/api/nope', '/api/widget-config'])('%s carries Cache-Control: no-store', async (path) => {
+    expect((await get(path)).headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('an agent login answer (which holds a token) is not cached either', async () => {
+    const res = await fetch(`${api}/api/agents/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"agentId":"agent-1","password":"demo"}' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+describe('GET /api/sessions pages', () => {
+  it('limit and the next cursor walk every session once, newest first', async () => {
+    const ids: string[] = [];
+    let q = '?limit=3';
+    for (let i = 0; i < 5; i++) {
+      const body = (await (await get(`/api/sessions${q}`)).json()) as { sessions: { id: string }[]; next: string | null };
+      ids.push(...body.sessions.map((s) => s.id));
+      if (!body.next) break;
+      q = `?limit=3&before=${encodeURIComponent(body.next)}`;
+    }
+    expect(ids).toEqual(['7', '6', '5', '4', '3', '2', '1']);
+  });
+
+  it.each(['?limit=0', '?limit=1001', '?limit=abc', '?before=yesterday', '?before=2025-01-01T10:00:00.000Z~../x'])('%s is 400', async (q) => {
+    expect((await get(`/api/sessions${q}`)).status).toBe(400);
+  });
+});
+
+describe('POST /api/agents/:id/unlock', () => {
+  it('an agent token may not unlock (403); a malformed id is 400', async () => {
+    const login = await fetch(`${api}/api/agents/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"agentId":"agent-2","password":"demo"}' });
+    const { token } = (await login.json()) as { token: string };
+    expect((await fetch(`${api}/api/agents/agent-2/unlock`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    expect((await fetch(`${api}/api/agents/a%20b/unlock`, { method: 'POST', headers: { authorization: `Bearer ${gw.supervisorToken}` } })).status).toBe(400);
+  });
+});
