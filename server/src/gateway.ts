@@ -40,6 +40,7 @@ import { createTransportLayer } from './sip/transport/index.js';
 import { loadTrustConfig, type TrustConfig } from './security/trust-config.js';
 import { pressure, wireTrust } from './api/trust-wiring.js';
 import { SipEdgeGuard } from './sip/edge-guard.js';
+import { SupervisorSessions, supervisorsRouter } from './api/supervisors.js';
 import { originAllowed } from './api/upgrade.js';
 import { TransportLimits } from './sip/constants.js';
 
@@ -127,8 +128,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
   // Logout closes the token's /events sockets (the hub exists once the SIP side is up).
   const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key), lockout });
+  // Named supervisors with TOTP and a 15-minute idle timeout (docs/security.md).
+  const supervisors = new SupervisorSessions(trust.supervisors, lockout);
   const resolveToken = (token: string): Principal | undefined => {
-    if (sameSecret(token, supervisorToken)) return { kind: 'supervisor' };
+    if (sameSecret(token, supervisorToken) || supervisors.resolve(token) !== undefined) return { kind: 'supervisor' };
     if (sameSecret(token, handoffApiKey)) return { kind: 'handoff-client' };
     const agentId = agentTokens.resolve(token);
     return agentId !== undefined ? { kind: 'agent', agentId } : undefined;
@@ -169,6 +172,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     demo: !config.PAYMENT_API_URL,
   }));
   app.use(agentsRouter(agentTokens, resolveToken, logger, lockout));
+  app.use(supervisorsRouter(supervisors, logger));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTrustedPeers, TrustedPeersError, type TrustedPeers } from './peers.js';
+import { base32Decode } from './totp.js';
 
 /**
  * The trust-boundary settings (docs/security.md), read from the environment by a typed accessor
@@ -29,6 +30,8 @@ export interface TrustConfig {
   readonly edgeCaps: Readonly<Record<EdgeCapKey, number>>;
   /** Production: every headers-based transfer handoff must carry a v2 signature (Request-URI, Call-ID, nonce). */
   readonly requireSignature: boolean;
+  /** Named supervisors with a TOTP secret (`SUPERVISORS=name:password:BASE32SECRET,...`). */
+  readonly supervisors: readonly { readonly name: string; readonly password: string; readonly secret: Buffer }[];
 }
 
 export class TrustConfigError extends Error {
@@ -121,6 +124,23 @@ export function loadTrustConfig(env: Readonly<Record<string, string | undefined>
       else issues.push(`EDGE_LIMITS: ${k} must be N/period (e.g. 200/1s)`);
     }
   }
+  const supervisors: { name: string; password: string; secret: Buffer }[] = [];
+  for (const part of (env['SUPERVISORS'] ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const first = part.indexOf(':');
+    const last = part.lastIndexOf(':');
+    const name = part.slice(0, Math.max(0, first));
+    let secret: Buffer | undefined;
+    try {
+      secret = base32Decode(part.slice(last + 1));
+    } catch {
+      secret = undefined;
+    }
+    if (first <= 0 || last <= first + 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(name) || !secret || secret.length < 10) {
+      issues.push(`SUPERVISORS: "${name.slice(0, 64) || part.slice(0, 10)}" must be name:password:SECRET with a base32 TOTP secret of at least 16 characters`);
+      continue;
+    }
+    supervisors.push({ name, password: part.slice(first + 1, last), secret });
+  }
   if (issues.length) throw new TrustConfigError(issues);
-  return { mode, trustedPeers, mobilePrefixes: prefixes, velocity, edgeRates, edgeCaps, requireSignature: mode === 'production' };
+  return { mode, trustedPeers, mobilePrefixes: prefixes, velocity, edgeRates, edgeCaps, requireSignature: mode === 'production', supervisors };
 }

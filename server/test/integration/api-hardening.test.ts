@@ -2,12 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway } from '../support/gateway.js';
 import { rec } from '../support/store-contract.js';
+import { base32Encode, totp } from '../../src/security/totp.js';
+
+const TOTP_SECRET = Buffer.from('supervisor-totp-secret-20b');
 
 /** REST hardening (docs/security.md): no caching of /api answers, paged session lists, supervisor-only unlock. */
 let gw: Gateway;
 let api: string;
 beforeAll(async () => {
-  ({ gw } = await startTestGateway());
+  ({ gw } = await startTestGateway({ SUPERVISORS: `asha:correct horse battery:${base32Encode(TOTP_SECRET)}` }));
   api = `http://127.0.0.1:${gw.httpPort}`;
   for (let i = 1; i <= 7; i++) await gw.store.create(rec(String(i), { orderRef: `ORD-P${i}` }));
 });
@@ -53,5 +56,25 @@ describe('POST /api/agents/:id/unlock', () => {
     const { token } = (await login.json()) as { token: string };
     expect((await fetch(`${api}/api/agents/agent-2/unlock`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
     expect((await fetch(`${api}/api/agents/a%20b/unlock`, { method: 'POST', headers: { authorization: `Bearer ${gw.supervisorToken}` } })).status).toBe(400);
+  });
+});
+
+describe('named supervisors with TOTP (RFC 6238)', () => {
+  const login = (body: object) => fetch(`${api}/api/supervisors/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('password + the current code give a supervisor token that reads every session; logout ends it', async () => {
+    expect((await login({ name: 'asha', password: 'correct horse battery', code: '000000' })).status).toBe(401);
+    const ok = await login({ name: 'asha', password: 'correct horse battery', code: totp(TOTP_SECRET, Date.now()) });
+    expect(ok.status).toBe(200);
+    const { token, idleTimeoutS } = (await ok.json()) as { token: string; idleTimeoutS: number };
+    expect(idleTimeoutS).toBe(900);
+    const list = await get('/api/sessions', token);
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { sessions: unknown[] }).sessions.length).toBeGreaterThanOrEqual(7);
+    expect((await fetch(`${api}/api/supervisors/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(204);
+    expect((await get('/api/sessions', token)).status).toBe(401);
+    const audit = (await import('node:fs')).readFileSync(gw.config.AUDIT_LOG, 'utf8');
+    expect(audit).toMatch(/"action":"supervisor.login".*"outcome":"success"/);
+    expect(audit).toMatch(/"action":"signin.failure".*"supervisor:asha"/);
   });
 });
