@@ -10,7 +10,17 @@ try {
   process.stderr.write(`audit:verify: cannot read ${file}: ${(err as Error).message}\n`);
   process.exit(2);
 }
-const r = verifyAuditText(text);
+// AUDIT_KEY_FILE: the HMAC key the gateway keyed the chain with (docs/security.md).
+let key: Buffer | undefined;
+if (process.env.AUDIT_KEY_FILE) {
+  try {
+    key = readFileSync(process.env.AUDIT_KEY_FILE);
+  } catch (err) {
+    process.stderr.write(`audit:verify: cannot read AUDIT_KEY_FILE: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+const r = verifyAuditText(text, key);
 if (r.ok) {
   process.stdout.write(`OK ${file}: ${r.entries} entries, chain intact\n`);
 } else {

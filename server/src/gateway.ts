@@ -90,7 +90,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   });
   const { store, bus } = backend;
   // issue 6: the audit trail and /metrics (sources read at scrape time, as the parts come up)
-  const audit = new AuditLog(config.AUDIT_LOG, config.INSTANCE_ID);
+  const audit = new AuditLog(config.AUDIT_LOG, config.INSTANCE_ID, undefined, trust.auditKey); // HMAC chain with AUDIT_KEY_FILE
   await auditSessions(audit, bus);
   const metrics = new Metrics({
     activeCalls: () => (parts.calls?.calls.size ?? 0) + (parts.paymentCalls?.live.size ?? 0),

@@ -47,8 +47,9 @@ export function auditHttp(audit: AuditLog, resolve: (token: string) => Principal
     const logout = req.method === 'POST' && path === '/api/agents/logout';
     const sessions = path === '/api/sessions' || path.startsWith('/api/sessions/');
     const supervisorLogin = req.method === 'POST' && path === '/api/supervisors/login';
+    const handoff = req.method === 'POST' && path === '/api/handoffs';
     const unlock = req.method === 'POST' ? /^\/api\/agents\/([A-Za-z0-9._-]{1,64})\/unlock$/.exec(path)?.[1] : undefined;
-    if (!login && !logout && !sessions && !unlock && !supervisorLogin) return next();
+    if (!login && !logout && !sessions && !unlock && !supervisorLogin && !handoff) return next();
     const token = bearer(req);
     const who = token ? resolve(token) : undefined; // before the handler: logout revokes the token
     res.once('finish', () => {
@@ -59,7 +60,7 @@ export function auditHttp(audit: AuditLog, resolve: (token: string) => Principal
       const supName = supervisorLogin && typeof (body as { name?: unknown } | undefined)?.name === 'string' ? String((body as { name: string }).name).slice(0, 64) : undefined;
       audit.record({
         actor: login ? (loginId ? { kind: 'agent', id: loginId } : { kind: 'anonymous' }) : supervisorLogin ? { kind: 'supervisor', ...(supName ? { id: supName } : {}) } : actorOf(who),
-        action: login ? 'agent.login' : logout ? 'agent.logout' : unlock ? 'agent.unlock' : supervisorLogin ? 'supervisor.login' : 'api.sessions.read',
+        action: login ? 'agent.login' : logout ? 'agent.logout' : unlock ? 'agent.unlock' : supervisorLogin ? 'supervisor.login' : handoff ? 'handoff.create' : 'api.sessions.read',
         ...(sessions ? { target: { type: 'session', ...(path.length > 14 ? { id: path.slice(14, 142) } : {}) } } : {}),
         ...(unlock ? { target: { type: 'agent', id: unlock } } : {}),
         outcome,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -34,14 +34,22 @@ export interface AuditEntry extends AuditRecord {
   readonly ts: string;
   readonly instance: string;
   readonly prev: string;
+  /** Present (true) when `hash` is an HMAC-SHA256 with the audit key (AUDIT_KEY_FILE; docs/security.md). */
+  readonly keyed?: true;
   readonly hash: string;
 }
 
 export const GENESIS = '0'.repeat(64);
 const DETAIL_MAX = 128;
 
-export function entryHash(prev: string, body: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(prev).update('\n').update(JSON.stringify(body)).digest('hex');
+/**
+ * SHA-256, or with `key` HMAC-SHA256 (RFC 2104), of `prev` + LF + the entry's JSON without `hash`.
+ * Keyed, an attacker who can write the file cannot rebuild a valid chain without the key
+ * (PCI DSS 10.3.2; docs/security.md).
+ */
+export function entryHash(prev: string, body: Omit<AuditEntry, 'hash'>, key?: Buffer): string {
+  const h = key ? createHmac('sha256', key) : createHash('sha256');
+  return h.update(prev).update('\n').update(JSON.stringify(body)).digest('hex');
 }
 
 /** Appends entries synchronously (in order, on disk before the call returns); continues an existing file's chain. */
@@ -54,6 +62,8 @@ export class AuditLog {
     readonly path: string,
     private readonly instance: string,
     private readonly now: () => Date = () => new Date(),
+    /** HMAC key (AUDIT_KEY_FILE): every entry from now on is keyed. */
+    private readonly key?: Buffer,
   ) {
     mkdirSync(dirname(path), { recursive: true });
     if (existsSync(path)) {
@@ -80,8 +90,9 @@ export class AuditLog {
       ...(r.source ? { source: r.source } : {}),
       ...(r.details ? { details: cleanDetails(r.details) } : {}),
       prev: this.#prev,
+      ...(this.key ? { keyed: true as const } : {}),
     };
-    const entry: AuditEntry = { ...body, hash: entryHash(this.#prev, body) };
+    const entry: AuditEntry = { ...body, hash: entryHash(this.#prev, body, this.key) };
     writeSync(this.#fd, `${JSON.stringify(entry)}\n`);
     this.#prev = entry.hash;
     this.#n = entry.n;
@@ -107,12 +118,16 @@ function cleanDetails(d: Readonly<Record<string, string | number | boolean | nul
 
 export type VerifyResult = { readonly ok: true; readonly entries: number } | { readonly ok: false; readonly line: number; readonly reason: string };
 
-/** Checks the chain of a file's text; `line` is 1-based. */
-export function verifyAuditText(text: string): VerifyResult {
+/**
+ * Checks the chain of a file's text; `line` is 1-based. Keyed entries need `key`; once a keyed
+ * entry has been seen, an unkeyed one after it is refused (a forger cannot drop back to plain SHA-256).
+ */
+export function verifyAuditText(text: string, key?: Buffer): VerifyResult {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let prev = GENESIS;
   let n = 0;
+  let keyedSeen = false;
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
     let e: AuditEntry;
@@ -125,7 +140,13 @@ export function verifyAuditText(text: string): VerifyResult {
     if (e.prev !== prev) return { ok: false, line, reason: 'prev does not match the previous entry (a line was deleted, inserted or moved)' };
     if (e.n !== n + 1) return { ok: false, line, reason: `entry number ${e.n} where ${n + 1} was expected` };
     const { hash, ...body } = e;
-    if (entryHash(prev, body) !== hash) return { ok: false, line, reason: 'hash does not match the entry (the line was edited)' };
+    if (e.keyed === true) {
+      if (!key) return { ok: false, line, reason: 'the entry is keyed (HMAC): verify with AUDIT_KEY_FILE set' };
+      keyedSeen = true;
+    } else if (keyedSeen) return { ok: false, line, reason: 'an unkeyed entry after keyed ones (the chain was rewritten without the key)' };
+    const want = Buffer.from(entryHash(prev, body, e.keyed === true ? key : undefined), 'hex');
+    const got = /^[0-9a-f]{64}$/.test(hash) ? Buffer.from(hash, 'hex') : Buffer.alloc(0);
+    if (got.length !== want.length || !timingSafeEqual(got, want)) return { ok: false, line, reason: 'hash does not match the entry (the line was edited, or the key is not the one it was written with)' };
     prev = hash;
     n = e.n;
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseTrustedPeers, TrustedPeersError, type TrustedPeers } from './peers.js';
 import { base32Decode } from './totp.js';
@@ -32,6 +33,8 @@ export interface TrustConfig {
   readonly requireSignature: boolean;
   /** Named supervisors with a TOTP secret (`SUPERVISORS=name:password:BASE32SECRET,...`). */
   readonly supervisors: readonly { readonly name: string; readonly password: string; readonly secret: Buffer }[];
+  /** HMAC key of the audit chain, read from AUDIT_KEY_FILE (at least 32 bytes). */
+  readonly auditKey: Buffer | undefined;
 }
 
 export class TrustConfigError extends Error {
@@ -141,6 +144,17 @@ export function loadTrustConfig(env: Readonly<Record<string, string | undefined>
     }
     supervisors.push({ name, password: part.slice(first + 1, last), secret });
   }
+  let auditKey: Buffer | undefined;
+  const keyFile = env['AUDIT_KEY_FILE'];
+  if (keyFile) {
+    try {
+      auditKey = readFileSync(keyFile);
+      if (auditKey.length < 32) issues.push('AUDIT_KEY_FILE: the key must be at least 32 bytes (e.g. openssl rand -out FILE 32)');
+    } catch (err) {
+      issues.push(`AUDIT_KEY_FILE: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
   if (issues.length) throw new TrustConfigError(issues);
-  return { mode, trustedPeers, mobilePrefixes: prefixes, velocity, edgeRates, edgeCaps, requireSignature: mode === 'production', supervisors };
+  return {
+    auditKey, mode, trustedPeers, mobilePrefixes: prefixes, velocity, edgeRates, edgeCaps, requireSignature: mode === 'production', supervisors };
 }

@@ -78,3 +78,15 @@ describe('named supervisors with TOTP (RFC 6238)', () => {
     expect(audit).toMatch(/"action":"signin.failure".*"supervisor:asha"/);
   });
 });
+
+describe('audit trail', () => {
+  it('records handoff creation with its source', async () => {
+    const res = await fetch(`${api}/api/handoffs`, {
+      method: 'POST', headers: { authorization: `Bearer ${gw.handoffApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: '10.00', currency: 'INR', merchantId: 'M-1', orderRef: 'ORD-H1', customerMobile: '+919800000001' }),
+    });
+    expect(res.status).toBeLessThan(300);
+    const lines = (await import('node:fs')).readFileSync(gw.config.AUDIT_LOG, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: { kind: string }; source?: string });
+    expect(lines.some((e) => e.action === 'handoff.create' && e.actor.kind === 'handoff-client' && e.source === '127.0.0.1')).toBe(true);
+  });
+});
