@@ -177,7 +177,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({
     host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger,
-    limits: { MAX_CONNECTIONS_PER_IP: trust.edgeCaps.sockets },
+    limits: {
+      MAX_CONNECTIONS_PER_IP: trust.edgeCaps.sockets,
+      WS_MESSAGES_PER_SECOND: Math.max(1, Math.floor((trust.edgeRates['ws-messages'].count * 1000) / trust.edgeRates['ws-messages'].periodMs)),
+    },
     wsOriginAllowed: (origin, host) => originAllowed(origin, host, config.ALLOWED_ORIGINS), // like /events
   });
   const sip = (parts.sip = new SipStack(transport, clock, logger));
