@@ -68,7 +68,7 @@ export class AgentTokens {
       this.#lockout.failed(agentId, source, 'http');
       return { ok: false, reason: 'unauthorized' };
     }
-    this.#lockout.succeeded(agentId, source);
+    this.#lockout.succeeded(agentId, source, 'http');
     const token = randomBytes(24).toString('base64url');
     const expiresAt = now + this.#ttl;
     this.#sweep(now);

@@ -134,6 +134,11 @@ export class EventConnection {
 
   #refuseAuth(message: string): void {
     if (this.#phase !== 'auth') return;
+    try {
+      this.hub.deps.onAuthFailure?.(this.remote, message); // audited (docs/security.md)
+    } catch {
+      // an audit listener never changes the answer
+    }
     this.#send({ type: 'error', error: 'unauthorized', message });
     this.close(WsClose.Unauthorized, 'unauthorized');
   }

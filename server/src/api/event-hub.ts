@@ -50,6 +50,8 @@ export interface EventHubOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly limits?: Partial<EventHubLimits>;
+  /** A socket failed to authenticate (no, bad or late `auth`): for the audit trail. */
+  readonly onAuthFailure?: (remote: string, reason: string) => void;
 }
 
 /** Most session owners remembered (sessionId -> agentId) before the oldest are looked up again. */

@@ -60,7 +60,7 @@ export class SupervisorSessions {
       this.lockout.failed(user, source, 'http');
       return { ok: false, reason: 'unauthorized' };
     }
-    this.lockout.succeeded(user, source);
+    this.lockout.succeeded(user, source, 'http');
     this.#lastStep.set(name, step);
     const token = randomBytes(24).toString('base64url');
     this.#sweep();

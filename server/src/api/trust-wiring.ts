@@ -38,7 +38,7 @@ export function wireTrust(o: {
         actor: { kind: 'anonymous', id: e.user.slice(0, 64) },
         action: `signin.${e.kind}`,
         target: { type: 'agent', id: e.user.slice(0, 64) },
-        outcome: e.kind === 'unlocked' ? 'success' : 'denied',
+        outcome: e.kind === 'unlocked' || e.kind === 'success' ? 'success' : 'denied',
         source: e.source,
         details: { channel: e.channel, failures: e.failures, ...(e.reason ? { reason: e.reason } : {}) },
       });

@@ -84,7 +84,7 @@ export class RegistrarService {
       this.opts.logger.warn({ aor, user: creds.username, reason: v.reason }, 'REGISTER refused');
       return { status: 403, reason: 'Forbidden' };
     }
-    this.opts.lockout?.succeeded(v.username, from.source);
+    this.opts.lockout?.succeeded(v.username, from.source, 'sip');
     // An agent registers only itself (RFC 3261 10.3 step 3: authorised to modify this AOR).
     if (v.username !== aor) {
       this.opts.logger.warn({ aor, user: v.username }, 'REGISTER for another agent refused');

@@ -26,7 +26,7 @@ export type AttemptDecision =
 
 /** What the audit trail is told (docs/security.md: every failure audited). */
 export interface LockoutEvent {
-  readonly kind: 'failure' | 'refused' | 'locked' | 'unlocked';
+  readonly kind: 'success' | 'failure' | 'refused' | 'locked' | 'unlocked';
   readonly user: string;
   readonly source: string;
   readonly channel: SignInChannel | 'supervisor';
@@ -101,9 +101,11 @@ export class SignInLockout {
     this.#emit({ kind: 'failure', user, source, channel, failures: e.failures });
   }
 
-  /** The password was right: the key starts afresh. */
-  succeeded(user: string, source: string): void {
+  /** The password was right: the key starts afresh (audited as a success when `channel` is given). */
+  succeeded(user: string, source: string, channel?: SignInChannel): void {
+    const had = this.#entries.get(key(user, source))?.failures ?? 0;
     this.#entries.delete(key(user, source));
+    if (channel) this.#emit({ kind: 'success', user, source, channel, failures: had });
   }
 
   /** A supervisor lifts every lock and backoff of `user` (all sources). Returns how many keys it cleared. */

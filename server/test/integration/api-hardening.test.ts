@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway } from '../support/gateway.js';
 import { rec } from '../support/store-contract.js';
@@ -88,5 +89,23 @@ describe('audit trail', () => {
     expect(res.status).toBeLessThan(300);
     const lines = (await import('node:fs')).readFileSync(gw.config.AUDIT_LOG, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: { kind: string }; source?: string });
     expect(lines.some((e) => e.action === 'handoff.create' && e.actor.kind === 'handoff-client' && e.source === '127.0.0.1')).toBe(true);
+  });
+});
+
+describe('audit trail: sign-in outcomes', () => {
+  const audit = async () => (await import('node:fs')).readFileSync(gw.config.AUDIT_LOG, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; outcome: string; source?: string; details?: Record<string, unknown>; target?: { id?: string } });
+
+  it('a successful agent login is audited as signin.success with its source and channel', async () => {
+    const res = await fetch(`${api}/api/agents/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"agentId":"agent-3","password":"demo"}' });
+    expect(res.status).toBe(200);
+    expect((await audit()).some((e) => e.action === 'signin.success' && e.target?.id === 'agent-3' && e.source === '127.0.0.1' && e.details?.['channel'] === 'http')).toBe(true);
+  });
+
+  it('an /events socket with a bad token is audited as events.auth denied, with its source', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.httpPort}/events`);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'auth', token: 'not-a-token' }));
+    await new Promise((r) => ws.once('close', r));
+    expect((await audit()).some((e) => e.action === 'events.auth' && e.outcome === 'denied' && e.source === '127.0.0.1')).toBe(true);
   });
 });

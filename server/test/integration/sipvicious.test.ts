@@ -141,6 +141,7 @@ describe('svcrack (digest password cracker) is locked out after 10 tries', () =>
     expect(mine.filter((e) => e.action === 'signin.locked')).toHaveLength(1);
     expect(mine.some((e) => e.action === 'signin.refused' && e.source === '127.0.0.1')).toBe(true);
     expect(mine.some((e) => e.action === 'agent.unlock')).toBe(true);
+    expect(mine.some((e) => e.action === 'signin.success' && e.source === '127.0.0.1')).toBe(true); // the REGISTER after the unlock
     const metrics = await (await fetch(`${api}/metrics`)).text();
     expect(metrics).toMatch(/tonegate_refusals_total\{reason="signin-locked"\} [1-9]/);
   });
