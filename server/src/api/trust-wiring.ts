@@ -50,6 +50,15 @@ export function wireTrust(o: {
     trust: o.trust,
     now: Date.now,
     ...(o.claimOnce ? { nonces: { claim: o.claimOnce } } : {}),
+    onAdmitted: (txn, source) =>
+      audit.record({
+        actor: { kind: 'system' },
+        action: 'payment.admitted',
+        ...(txn.orderRef ? { target: { type: 'order', id: txn.orderRef.slice(0, 64) } } : {}),
+        outcome: 'success',
+        ...(source ? { source: source.address } : {}),
+        details: { merchantId: txn.merchantId.slice(0, 64), ...(source ? { transport: source.protocol } : { via: 'refer' }) },
+      }),
     onRefusal: (r, source) => {
       refused(r.reason, source);
       audit.record({ actor: { kind: 'anonymous' }, action: 'payment.refused', outcome: 'denied', ...(source ? { source } : {}), details: { reason: r.reason } });

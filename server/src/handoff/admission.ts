@@ -35,6 +35,8 @@ export interface AdmissionOptions {
   /** Key for the card velocity HMAC; random per instance when absent (then it counts per instance). */
   readonly cardKey?: Buffer;
   readonly onRefusal?: (r: Refusal, source: string | undefined) => void;
+  /** A handoff passed every check (for the audit trail: the SIP source and transport of each session). */
+  readonly onAdmitted?: (txn: { readonly merchantId: string; readonly orderRef?: string }, source: { address: string; protocol: string } | undefined) => void;
 }
 
 const TEXT: Record<RefusalReason, string> = {
@@ -73,11 +75,16 @@ export class PaymentAdmission {
   }
 
   /** After the handoff is read, before the call is answered or any SMS: mobile country, merchant and mobile velocity. */
-  transactionRefusal(txn: { readonly merchantId: string; readonly customerMobile: string }, source?: PeerSource): Refusal | undefined {
+  transactionRefusal(txn: { readonly merchantId: string; readonly customerMobile: string; readonly orderRef?: string }, source?: PeerSource): Refusal | undefined {
     const addr = source ? plainAddress(source.remote.address) : undefined;
     if (!this.o.trust.mobilePrefixes.some((p) => txn.customerMobile.startsWith(p))) return this.#refuse('mobile-country', addr);
     if (this.#limits.merchant && !this.#limits.merchant.take(txn.merchantId)) return this.#refuse('velocity-merchant', addr);
     if (this.#limits.mobile && !this.#limits.mobile.take(txn.customerMobile)) return this.#refuse('velocity-mobile', addr);
+    try {
+      this.o.onAdmitted?.(txn, addr !== undefined && source ? { address: addr, protocol: source.protocol } : undefined);
+    } catch {
+      // never changes the decision
+    }
     return undefined;
   }
 

@@ -61,6 +61,9 @@ describe('TRUSTED_PEERS: only listed sources may start a payment', () => {
     const first = await sipp({ scenario: payHangupScenario({ headers, steps: [{ pauseMs: 800 }] }), localIp: TRUSTED, extra: ['-cid_str', callId] });
     expect(first.code, first.errors + first.stderr).toBe(0);
     expect(await gw.store.list()).toHaveLength(1);
+    // The audit trail names the SIP source and transport of the admitted handoff.
+    const audit = (await import('node:fs')).readFileSync(gw.config.AUDIT_LOG, 'utf8');
+    expect(audit).toContain(`"action":"payment.admitted","target":{"type":"order","id":"${headers['X-Pay-Order-Ref']}"},"outcome":"success","source":"${TRUSTED}","details":{"merchantId":"M-DEMO-01","transport":"UDP"}`);
     const replay = await sipp({ scenario: refusedScenario({ headers, status: 403, warning: 'already used' }), localIp: TRUSTED, extra: ['-cid_str', callId] });
     expect(replay.code, replay.errors + replay.stderr).toBe(0);
     expect(await gw.store.list()).toHaveLength(1);
