@@ -15,7 +15,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   let gatewayUrl = '';
   const crm = await startCrm(() => `${gatewayUrl}/agent`);
   const crmOrigin = `http://localhost:${crm.port}`;
-  const gw = await startGatewayProcess({ WIDGET_EMBED_ORIGINS: crmOrigin }, 'gateway.log');
+  // A named supervisor with a TOTP secret (base32 of "e2e-supervisor-totp-seed"), for the TOTP sign-in spec.
+  const totpSecret = 'MUZGKLLTOVYGK4TWNFZW64RNORXXI4BNONSWKZA';
+  process.env.TONEGATE_E2E_TOTP_SECRET = totpSecret;
+  const gw = await startGatewayProcess({ WIDGET_EMBED_ORIGINS: crmOrigin, SUPERVISORS: `e2e-sup:e2e supervisor password:${totpSecret}` }, 'gateway.log');
   gatewayUrl = gw.url;
   process.env.TONEGATE_E2E_URL = gatewayUrl;
   process.env.TONEGATE_E2E_SIP_PORT = String(gw.sipPort);

@@ -32,3 +32,17 @@ test('an agent id the gateway does not know is refused the same way', async ({ p
   await expect(page.getByRole('alert')).toHaveText('Wrong agent ID or password.');
   await expect(page.locator('#reg-status')).toHaveText('Not registered');
 });
+
+test('sign-out revokes the agent token at the gateway (docs/security.md)', async ({ page, request }) => {
+  await page.goto('/agent');
+  const loginAnswer = page.waitForResponse((r) => r.url().endsWith('/api/agents/login') && r.request().method() === 'POST');
+  await signIn(page, 'agent-3', 'demo');
+  const { token } = (await (await loginAnswer).json()) as { token: string };
+  await expect(page.locator('#reg-status')).toHaveText('Registered');
+  expect((await request.get('/api/sessions', { headers: { authorization: `Bearer ${token}` } })).status()).toBe(200);
+  const logoutAnswer = page.waitForResponse((r) => r.url().endsWith('/api/agents/logout'));
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  expect((await logoutAnswer).status()).toBe(204);
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  expect((await request.get('/api/sessions', { headers: { authorization: `Bearer ${token}` } })).status()).toBe(401);
+});

@@ -3,6 +3,7 @@ import { payHeaders, payScenario } from '../../server/test/support/pay-scenario.
 import { freeMediaPort, freePort } from '../../server/test/support/ports.js';
 import { runSipp, type SippResult } from '../../server/test/support/sipp.js';
 import { expect, test } from '../support/fixtures.js';
+import { base32Decode, totp } from '../../server/src/security/totp.js';
 
 // The supervisor dashboard against a real gateway: real payments are SIPp calls transferred to
 // sip:pay@gateway (transfer mode) that key the card, expiry, CVV and the demo OTP as RFC 2833,
@@ -153,4 +154,20 @@ test('two real payments (paid Visa, declined card) appear live with outcome, car
   await expect(rowOf(page, declinedRef).locator('.col-outcome')).toContainText('Declined');
   await expect(rowOf(page, declinedRef).locator('.col-card')).toHaveText('Visa 400000••0002');
   await expect(rowOf(page, paidRef).locator('.col-dtmf')).toHaveText('RFC 4733');
+});
+
+test('a named supervisor signs in with password and an authenticator code (RFC 6238); a wrong code is refused', async ({ page, snap }) => {
+  await page.goto('/supervisor');
+  await page.getByText('Sign in with a named account').click();
+  await page.getByLabel('Name').fill('e2e-sup');
+  await page.getByLabel('Password').fill('e2e supervisor password');
+  await page.getByLabel('Authenticator code').fill('000000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong name, password or code.');
+  await page.getByLabel('Password').fill('e2e supervisor password');
+  await page.getByLabel('Authenticator code').fill(totp(base32Decode(env('TONEGATE_E2E_TOTP_SECRET')), Date.now()));
+  await snap('supervisor-totp-sign-in');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('#conn-status')).toHaveText('Live');
+  await expect(page.locator('#dashboard')).toBeVisible();
 });

@@ -30,6 +30,7 @@ import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
 import { InstanceTakeover } from './capture/takeover.js';
 import { startAfterPayment, webhookSecret, type AfterPayment } from './outcomes/index.js';
+import { parseSessionEvent } from './capture/event-schema.js';
 import { CallManager } from './calls/call-manager.js';
 import { RegistrarService } from './calls/registrar-service.js';
 import { Registrar } from './calls/registrar/index.js';
@@ -42,6 +43,13 @@ import { SipStack } from './sip/stack.js';
 import { createTransportLayer } from './sip/transport/index.js';
 import { credentialsFromSettings, trustedFingerprints, type TlsCredentials, type TlsMaterial } from './security/tls-credentials.js';
 import { srtpPolicyFor, type SrtpPolicy } from './sdp/index.js';
+// Trust boundary (docs/security.md): TRUSTED_PEERS, lockout, edge limits
+import { loadTrustConfig, type TrustConfig } from './security/trust-config.js';
+import { pressure, wireTrust } from './api/trust-wiring.js';
+import { SipEdgeGuard } from './sip/edge-guard.js';
+import { SupervisorSessions, supervisorsRouter } from './api/supervisors.js';
+import { originAllowed } from './api/upgrade.js';
+import { TransportLimits } from './sip/constants.js';
 
 export interface Gateway {
   config: Config;
@@ -85,18 +93,11 @@ export interface Gateway {
 }
 
 /** Composition root (design.md): config -> sip -> calls -> api. Used by main.ts and the tests. */
-export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Gateway> {
+export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock, trust: TrustConfig = loadTrustConfig()): Promise<Gateway> {
   if (config.WEBHOOK_URL) webhookSecret(config); // fail fast, before anything listens
   const passwords = new Map(config.AGENTS.map((a) => [a.id, a.password]));
   const registrar = new Registrar({ clock, logger });
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
-  const registrarService = new RegistrarService(registrar, {
-    realm: config.SIP_REALM,
-    algorithms: config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[] | undefined,
-    passwordOf: (id) => passwords.get(id),
-    authenticator,
-    logger,
-  });
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
   const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; ready?: boolean } = {};
@@ -104,6 +105,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const backend = await createStoreBackend<SessionEvent>({
     redisUrl: config.REDIS_URL, ...redisCredentials(config), instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
     onListenerError: (err) => logger.error({ err }, 'event bus: subscriber failed'),
+    parseEvent: parseSessionEvent, // events from Redis are checked before they are relayed (docs/security.md)
   });
   const { store, bus } = backend;
   // issue 6: the audit trail and /metrics (sources read at scrape time, as the parts come up)
@@ -131,13 +133,26 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     },
   });
   await countCaptures(metrics, bus, store);
+  const { lockout, admission, refused } = wireTrust({ trust, audit, metrics, logger, claimOnce: backend.claimOnce });
+  const registrarService = new RegistrarService(registrar, {
+    realm: config.SIP_REALM,
+    // Production offers SHA-256 only (docs/security.md; RFC 8760).
+    algorithms: trust.mode === 'production' ? ['SHA-256'] : (config.SIP_DIGEST_ALGORITHMS as DigestAlgorithm[]),
+    passwordOf: (id) => passwords.get(id),
+    authenticator,
+    logger,
+    lockout,
+    strict: trust.mode === 'production',
+  });
   const codes = new MemoryHandoffCodeStore({ clock });
   const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
   // Logout closes the token's /events sockets (the hub exists once the SIP side is up).
-  const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key) });
+  const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key), lockout });
+  // Named supervisors with TOTP and a 15-minute idle timeout (docs/security.md).
+  const supervisors = new SupervisorSessions(trust.supervisors, lockout);
   const resolveToken = (token: string): Principal | undefined => {
-    if (sameSecret(token, supervisorToken)) return { kind: 'supervisor' };
+    if (sameSecret(token, supervisorToken) || supervisors.resolve(token) !== undefined) return { kind: 'supervisor' };
     if (sameSecret(token, handoffApiKey)) return { kind: 'handoff-client' };
     const agentId = agentTokens.resolve(token);
     return agentId !== undefined ? { kind: 'agent', agentId } : undefined;
@@ -155,11 +170,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     // every path (/events, /sip) at once.
     health: () => {
       const redis = backend.redis(); // issue 6: degraded while Redis is down (captures go on from memory)
+      const sipStats = parts.sip?.transport.stats();
+      // RTP port pairs and SIP connections near their limits are `degraded` with the reason (docs/security.md).
+      const press = pressure(parts.media?.ports(), sipStats && { open: sipStats.connections, max: TransportLimits.MAX_CONNECTIONS });
       return {
-        status: !parts.ready ? 'starting' : redis && redis.state !== 'up' ? 'degraded' : 'ok',
+        status: !parts.ready ? 'starting' : (redis && redis.state !== 'up') || press.reasons.length ? 'degraded' : 'ok',
         details: {
           calls: parts.calls?.calls.size ?? 0, payments: parts.paymentCalls?.live.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats(),
-          store: backend.kind, ...(redis ? { redis } : {}),
+          store: backend.kind, ...(redis ? { redis } : {}), ...press.details, ...(press.reasons.length ? { reasons: press.reasons } : {}),
         },
       };
     },
@@ -199,12 +217,18 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     demo: !config.PAYMENT_API_URL,
     demoPages: !production,
   }));
-  app.use(agentsRouter(agentTokens, resolveToken, logger));
+  app.use(agentsRouter(agentTokens, resolveToken, logger, lockout));
+  app.use(supervisorsRouter(supervisors, logger));
   finishApp(app, (err) => logger.error({ err }, 'HTTP handler failed'));
   const httpPort = await listen(server, config.HTTP_PORT, config.HTTP_HOST);
   const transport = await createTransportLayer({
     host: config.SIP_HOST, port: config.SIP_PORT, httpServer: server, logger,
     ...(tls ? { tls: { port: config.SIP_TLS_PORT, cert: tls.current.cert, key: tls.current.key, trustedFingerprints: trusted } } : {}),
+    limits: {
+      MAX_CONNECTIONS_PER_IP: trust.edgeCaps.sockets,
+      WS_MESSAGES_PER_SECOND: Math.max(1, Math.floor((trust.edgeRates['ws-messages'].count * 1000) / trust.edgeRates['ws-messages'].periodMs)),
+    },
+    wsOriginAllowed: (origin, host) => originAllowed(origin, host, config.ALLOWED_ORIGINS), // like /events
   });
   tls?.onChange((m) => {
     renewHttpsCredentials(server, m);
@@ -233,7 +257,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
   const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
-  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: loadSipProfile(profilesDir, 'api', profileEnv) }, codes);
+  payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
+  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: loadSipProfile(profilesDir, 'api', profileEnv) }, codes, admission);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
@@ -247,6 +272,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     server, bus, store, resolve: resolveToken, tokenKey, logger, clock,
     control: auditedControl(audit, { command: async (sessionId, cmd) => paymentCalls.captures.command(sessionId, cmd) }),
     ...(config.ALLOWED_ORIGINS ? { allowedOrigins: config.ALLOWED_ORIGINS } : {}),
+    onAuthFailure: (remote, reason) => audit.record({ actor: { kind: 'anonymous' }, action: 'events.auth', outcome: 'denied', source: remote, details: { reason: reason.slice(0, 100) } }),
   }));
   const stopRefusingUpgrades = refuseUnknownUpgrades(server, ['/sip', events.path]);
   const calls = (parts.calls = new CallManager(
@@ -261,7 +287,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     paymentCalls.captures,
   );
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);
-  sip.setUser(calls);
+  sip.setUser(new SipEdgeGuard(calls, sip, trust.edgeRates, () => performance.now(), refused)); // per-source INVITE/REGISTER rates
   // Scale-out: a survivor ends the live sessions of an instance whose heartbeat expired (Redis only).
   const takeover = backend.heartbeat
     ? new InstanceTakeover({ self: config.INSTANCE_ID, liveness: backend.heartbeat, store, bus, logger })

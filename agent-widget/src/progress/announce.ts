@@ -23,6 +23,7 @@ const FAILURE: Readonly<Record<string, string>> = {
   'bad-length': 'wrong number of digits',
   luhn: 'the card number is not valid (check digit)',
   'brand-not-allowed': 'this card brand is not accepted',
+  'card-refused': 'this card is not accepted now (too many payments with it)',
   'bad-month': 'the month is not valid',
   expired: 'the card has expired',
   'too-far': 'the expiry date is too far ahead',

@@ -25,6 +25,26 @@ const login = byId('login');
 const loginForm = byId('login-form', HTMLFormElement);
 const loginError = byId('login-error');
 const tokenInput = byId('token', HTMLInputElement);
+const supName = byId('sup-name', HTMLInputElement);
+const supPassword = byId('sup-password', HTMLInputElement);
+const supCode = byId('sup-code', HTMLInputElement);
+
+/** Named account + TOTP code -> a supervisor token (`POST /api/supervisors/login`), or an error text. */
+async function namedSignIn(): Promise<{ token: string } | { error: string }> {
+  try {
+    const res = await fetch('/api/supervisors/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: supName.value.trim(), password: supPassword.value, code: supCode.value.trim() }),
+    });
+    if (res.status === 429) return { error: `Too many sign-in attempts. Try again in ${res.headers.get('retry-after') ?? 'a few'} s.` };
+    if (!res.ok) return { error: 'Wrong name, password or code.' };
+    const body = (await res.json()) as { token?: unknown };
+    return typeof body.token === 'string' ? { token: body.token } : { error: 'The gateway gave no token.' };
+  } catch {
+    return { error: 'Cannot reach the gateway.' };
+  }
+}
 const signIn = byId('sign-in', HTMLButtonElement);
 const signOut = byId('sign-out', HTMLButtonElement);
 const dashboard = byId('dashboard');
@@ -210,6 +230,17 @@ async function boot(): Promise<void> {
     e.preventDefault();
     const token = tokenInput.value.trim();
     show(loginError, false);
+    if (supName.value.trim()) {
+      signIn.disabled = true;
+      signIn.textContent = 'Signing in…';
+      void namedSignIn().then((r) => {
+        supPassword.value = '';
+        supCode.value = '';
+        if ('error' in r) return failLogin(r.error);
+        connect(r.token, config.eventsPath);
+      });
+      return;
+    }
     if (!token) return failLogin('Enter the supervisor token.');
     signIn.disabled = true;
     signIn.textContent = 'Signing in…';

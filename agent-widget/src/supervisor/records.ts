@@ -5,6 +5,10 @@ import type { SessionRecord } from '../progress/types.js';
  * capture events do not carry: the gateway instance and the DTMF transport. At most one request per
  * session in flight; asking again meanwhile queues exactly one more (so bursts of events coalesce).
  */
+/** Sessions per `GET /api/sessions` page, and the most pages the dashboard reads at sign-in. */
+export const PAGE = 500;
+export const MAX_PAGES = 20;
+
 export class RecordFetcher {
   private readonly busy = new Set<string>();
   private readonly again = new Set<string>();
@@ -30,18 +34,29 @@ export class RecordFetcher {
   }
 
   /**
-   * Every session the store holds (`GET /api/sessions`): `ready` carries only the newest 50, the
-   * totals and percentiles should cover them all. Null when it could not be read.
+   * Every session the store holds (`GET /api/sessions`, a page of `PAGE` at a time, following
+   * `next`, at most `MAX_PAGES` pages): `ready` carries only the newest 50, the totals and
+   * percentiles should cover them all. Null when the first page could not be read.
    */
   async all(): Promise<SessionRecord[] | null> {
-    try {
-      const res = await this.fetchFn('/api/sessions', { headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' }, cache: 'no-store' });
-      if (!res.ok) return null;
-      const body = (await res.json()) as { sessions?: SessionRecord[] };
-      return this.stopped || !Array.isArray(body.sessions) ? null : body.sessions;
-    } catch {
-      return null;
+    const out: SessionRecord[] = [];
+    let before: string | null = null;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const q = `?limit=${PAGE}${before ? `&before=${encodeURIComponent(before)}` : ''}`;
+      let body: { sessions?: SessionRecord[]; next?: string | null };
+      try {
+        const res = await this.fetchFn(`/api/sessions${q}`, { headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' }, cache: 'no-store' });
+        if (!res.ok) return page === 0 ? null : out;
+        body = (await res.json()) as typeof body;
+      } catch {
+        return page === 0 ? null : out;
+      }
+      if (this.stopped || !Array.isArray(body.sessions)) return page === 0 ? null : out;
+      out.push(...body.sessions);
+      if (typeof body.next !== 'string') break;
+      before = body.next;
     }
+    return out;
   }
 
   stop(): void {

@@ -9,6 +9,19 @@ export type LoginResult =
   | { kind: 'throttled'; retryAfterS: number | null }
   | { kind: 'unavailable'; status: number };
 
+/**
+ * `POST /api/agents/logout` with the agent's token: the gateway revokes it and closes its
+ * `/events` sockets (docs/security.md). Best effort: false when the gateway could not be told.
+ */
+export async function logout(path: string, token: string): Promise<boolean> {
+  try {
+    const res = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token}` }, keepalive: true });
+    return res.status === 204;
+  } catch {
+    return false;
+  }
+}
+
 export async function login(path: string, agentId: string, password: string): Promise<LoginResult> {
   let res: Response;
   try {

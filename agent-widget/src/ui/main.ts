@@ -2,7 +2,7 @@ import './agent.css';
 import { ProgressClient } from '../progress/client.js';
 import type { PaymentView } from '../progress/reducer.js';
 import { Softphone, type RegistrationState } from '../softphone/softphone.js';
-import { login } from './auth.js';
+import { login, logout } from './auth.js';
 import { CallPanel } from './call-panel.js';
 import { loadWidgetConfig, socketUrl, type WidgetConfig } from './config.js';
 import { byId, show } from './dom.js';
@@ -63,6 +63,7 @@ async function boot(): Promise<void> {
   const notice = byId('events-notice');
   let phone: Softphone | null = null;
   let events: ProgressClient | null = null;
+  let token: string | null = null;
 
   const fail = (message: string): void => {
     loginError.textContent = message;
@@ -98,6 +99,7 @@ async function boot(): Promise<void> {
         return fail(err instanceof Error && /password/i.test(err.message) ? 'Wrong agent ID or password.' : `Could not register: ${err instanceof Error ? err.message : 'unknown error'}.`);
       }
       if (auth.kind === 'ok') {
+        token = auth.token;
         events = new ProgressClient({ url: socketUrl(config.eventsPath), token: auth.token });
         events.on('state', ({ state }) => {
           const text = state === 'waiting' ? 'Live payment progress: reconnecting…' : state === 'auth-failed' ? 'Live payment progress stopped: sign in again.' : '';
@@ -123,9 +125,15 @@ async function boot(): Promise<void> {
   signOut.addEventListener('click', () => {
     events?.close();
     events = null;
-    void phone?.stop();
-    phone = null;
-    location.reload();
+    const t = token;
+    token = null;
+    void (async () => {
+      // The token is revoked at the gateway before the page forgets it (docs/security.md).
+      if (t) await logout(config.loginPath.replace(/login$/, 'logout'), t);
+      await phone?.stop();
+      phone = null;
+      location.reload();
+    })();
   });
 }
 

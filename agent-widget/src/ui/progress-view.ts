@@ -48,7 +48,8 @@ export class ProgressView {
 
     show(this.cardInfo, v.brand !== null);
     if (v.brand) {
-      const number = v.first6 && v.last4 ? `${v.first6.slice(0, 4)} ${v.first6.slice(4)}•• •••• ${v.last4}` : '';
+      // Under 15 digits only the last 4 come (docs/security.md, PCI DSS 3.4.1).
+      const number = v.first6 && v.last4 ? `${v.first6.slice(0, 4)} ${v.first6.slice(4)}•• •••• ${v.last4}` : v.last4 ? `•••• ${v.last4}` : '';
       const luhn = v.luhn === 'valid' ? '<span class="badge badge-ok">Number valid</span>' : v.luhn === 'invalid' ? '<span class="badge badge-bad">Number invalid</span>' : '';
       this.cardInfo.innerHTML = '';
       const b = document.createElement('span');

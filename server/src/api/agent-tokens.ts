@@ -1,12 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sameSecret } from './auth.js';
 import { isHashed, verifyPassword } from '../security/credentials.js';
+import { SignInLockout } from '../security/lockout.js';
 
 /** Agent bearer tokens live this long (a working day with margin). */
 export const AGENT_TOKEN_TTL_MS = 12 * 60 * 60_000;
-/** Failed logins per agent id allowed in {@link LOGIN_WINDOW_MS}; the next attempt gets 429. */
-export const LOGIN_MAX_FAILURES = 5;
-export const LOGIN_WINDOW_MS = 60_000;
 
 export interface AgentTokensOptions {
   /** `id -> password` (config AGENTS). */
@@ -18,6 +16,8 @@ export interface AgentTokensOptions {
   readonly maxTokens?: number;
   /** Called with every revoked or expired token's key (see {@link tokenKey}), e.g. to close its sockets. */
   readonly onRevoked?: (key: string) => void;
+  /** The sign-in lockout shared with SIP REGISTER (docs/security.md); default: one of its own. */
+  readonly lockout?: SignInLockout;
 }
 
 export type LoginResult =
@@ -34,16 +34,16 @@ export function tokenKey(token: string): string {
 }
 
 /**
- * Agent login (issue 5 part 4): the password from config AGENTS, compared in constant time; a
- * random token (24 bytes, base64url) held in memory for 12 h; logout revokes it. More than
- * {@link LOGIN_MAX_FAILURES} failures for one agent id within a minute lock that id out until the
- * oldest failure leaves the window.
+ * Agent login: the password from config AGENTS, compared in constant time; a random token (24
+ * bytes, base64url) held in memory for 12 h; logout revokes it. Failures go to the
+ * {@link SignInLockout} keyed by (agent id, source address) that SIP REGISTER shares: backoff,
+ * then locked for 30 minutes after 10 failures (security/lockout.ts); a refusal is `rate-limited`.
  */
 export class AgentTokens {
   readonly #passwords: Map<string, string>;
   readonly #hashed: boolean;
   readonly #tokens = new Map<string, { agentId: string; expiresAt: number }>();
-  readonly #failures = new Map<string, number[]>();
+  readonly #lockout: SignInLockout;
   readonly #now: () => number;
   readonly #ttl: number;
   readonly #max: number;
@@ -56,23 +56,23 @@ export class AgentTokens {
     this.#ttl = o.ttlMs ?? AGENT_TOKEN_TTL_MS;
     this.#max = Math.max(1, o.maxTokens ?? 10_000);
     this.#onRevoked = o.onRevoked ?? (() => {});
+    this.#lockout = o.lockout ?? new SignInLockout({ now: this.#now });
   }
 
-  login(agentId: string, password: string): LoginResult {
+  /** `source`: the client's address (the lockout key's second half). */
+  login(agentId: string, password: string, source = 'unknown'): LoginResult {
     const now = this.#now();
-    const recent = this.#recentFailures(agentId, now);
-    if (recent.length >= LOGIN_MAX_FAILURES) {
-      return { ok: false, reason: 'rate-limited', retryAfterS: Math.max(1, Math.ceil((recent[0]! + LOGIN_WINDOW_MS - now) / 1000)) };
-    }
+    const gate = this.#lockout.attempt(agentId, source, 'http');
+    if (!gate.ok) return { ok: false, reason: 'rate-limited', retryAfterS: Math.max(1, Math.ceil(gate.retryAfterMs / 1000)) };
     const expected = this.#passwords.get(agentId);
     // Compare even for an unknown id, so the answer takes as long either way.
     // A hashed entry (security/credentials.ts) is checked by scrypt; for an unknown id too when hashes are in use.
     const match = this.#hashed ? verifyPassword(password, expected, true) : sameSecret(password, expected ?? '\u0000no-such-agent');
     if (!match || expected === undefined) {
-      this.#fail(agentId, recent, now);
+      this.#lockout.failed(agentId, source, 'http');
       return { ok: false, reason: 'unauthorized' };
     }
-    this.#failures.delete(agentId);
+    this.#lockout.succeeded(agentId, source, 'http');
     const token = randomBytes(24).toString('base64url');
     const expiresAt = now + this.#ttl;
     this.#sweep(now);
@@ -108,22 +108,6 @@ export class AgentTokens {
   get size(): number {
     this.#sweep(this.#now());
     return this.#tokens.size;
-  }
-
-  #recentFailures(agentId: string, now: number): number[] {
-    const list = (this.#failures.get(agentId) ?? []).filter((t) => t > now - LOGIN_WINDOW_MS);
-    if (list.length === 0) this.#failures.delete(agentId);
-    return list;
-  }
-
-  #fail(agentId: string, recent: number[], now: number): void {
-    // Bounded: ids are attacker-chosen, so forget the oldest entries when there are too many.
-    if (!this.#failures.has(agentId) && this.#failures.size >= 10_000) {
-      for (const [id, times] of this.#failures) if (!times.some((t) => t > now - LOGIN_WINDOW_MS)) this.#failures.delete(id);
-      if (this.#failures.size >= 10_000) this.#failures.delete(this.#failures.keys().next().value as string);
-    }
-    this.#failures.delete(agentId); // re-inserted: Map order = least recently failed first
-    this.#failures.set(agentId, [...recent, now]);
   }
 
   #drop(key: string): void {

@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { AgentTokens } from './agent-tokens.js';
+import type { SignInLockout } from '../security/lockout.js';
 import { bearer, requireToken, type Principal } from './auth.js';
 
 const loginSchema = z
@@ -15,9 +16,11 @@ const loginSchema = z
  * Agent login for the widget (issue 5 part 4):
  * `POST /api/agents/login {"agentId","password"}` -> `200 {"token","agentId","expiresAt"}`,
  * `401 {"error":"unauthorized"}`, or `429` with `Retry-After` after too many failures;
- * `POST /api/agents/logout` with the agent's bearer token -> `204`, the token is revoked.
+ * `POST /api/agents/logout` with the agent's bearer token -> `204`, the token is revoked;
+ * `POST /api/agents/:id/unlock` with a supervisor token -> `200 {"agentId","cleared"}`: lifts the
+ * sign-in lockout of that id from every source (docs/security.md, PCI DSS 8.3.4).
  */
-export function agentsRouter(tokens: AgentTokens, resolve: (token: string) => Principal | undefined, logger: Logger): Router {
+export function agentsRouter(tokens: AgentTokens, resolve: (token: string) => Principal | undefined, logger: Logger, lockout?: SignInLockout): Router {
   const r = Router();
   r.post('/api/agents/login', express.json({ limit: '4kb' }), (req, res) => {
     const body = loginSchema.safeParse(req.body);
@@ -26,7 +29,7 @@ export function agentsRouter(tokens: AgentTokens, resolve: (token: string) => Pr
       return;
     }
     const { agentId, password } = body.data;
-    const result = tokens.login(agentId, password);
+    const result = tokens.login(agentId, password, req.socket.remoteAddress ?? 'unknown');
     if (!result.ok && result.reason === 'rate-limited') {
       logger.warn({ agentId }, 'agent login rate-limited');
       res.status(429).set('Retry-After', String(result.retryAfterS)).json({ error: 'rate-limited', message: 'too many failed logins; retry later' });
@@ -45,6 +48,16 @@ export function agentsRouter(tokens: AgentTokens, resolve: (token: string) => Pr
     tokens.revoke(bearer(req) ?? '');
     logger.info({ agentId: who.agentId }, 'agent logged out');
     res.status(204).end();
+  });
+  r.post('/api/agents/:id/unlock', requireToken(resolve, ['supervisor']), (req, res) => {
+    const id = String(req.params.id);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+      res.status(400).json({ error: 'bad-request', message: 'the agent id must be 1-64 characters of [A-Za-z0-9._-]' });
+      return;
+    }
+    const cleared = lockout?.unlock(id) ?? 0;
+    logger.info({ agentId: id, cleared }, 'agent sign-in unlocked by a supervisor');
+    res.json({ agentId: id, cleared });
   });
   return r;
 }

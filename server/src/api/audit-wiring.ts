@@ -46,7 +46,10 @@ export function auditHttp(audit: AuditLog, resolve: (token: string) => Principal
     const login = req.method === 'POST' && path === '/api/agents/login';
     const logout = req.method === 'POST' && path === '/api/agents/logout';
     const sessions = path === '/api/sessions' || path.startsWith('/api/sessions/');
-    if (!login && !logout && !sessions) return next();
+    const supervisorLogin = req.method === 'POST' && path === '/api/supervisors/login';
+    const handoff = req.method === 'POST' && path === '/api/handoffs';
+    const unlock = req.method === 'POST' ? /^\/api\/agents\/([A-Za-z0-9._-]{1,64})\/unlock$/.exec(path)?.[1] : undefined;
+    if (!login && !logout && !sessions && !unlock && !supervisorLogin && !handoff) return next();
     const token = bearer(req);
     const who = token ? resolve(token) : undefined; // before the handler: logout revokes the token
     res.once('finish', () => {
@@ -54,10 +57,12 @@ export function auditHttp(audit: AuditLog, resolve: (token: string) => Principal
       const outcome = status < 400 ? 'success' : status === 401 || status === 403 || status === 429 ? 'denied' : 'failure';
       const body = req.body as { agentId?: unknown } | undefined;
       const loginId = typeof body?.agentId === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(body.agentId) ? body.agentId : undefined;
+      const supName = supervisorLogin && typeof (body as { name?: unknown } | undefined)?.name === 'string' ? String((body as { name: string }).name).slice(0, 64) : undefined;
       audit.record({
-        actor: login ? (loginId ? { kind: 'agent', id: loginId } : { kind: 'anonymous' }) : actorOf(who),
-        action: login ? 'agent.login' : logout ? 'agent.logout' : 'api.sessions.read',
+        actor: login ? (loginId ? { kind: 'agent', id: loginId } : { kind: 'anonymous' }) : supervisorLogin ? { kind: 'supervisor', ...(supName ? { id: supName } : {}) } : actorOf(who),
+        action: login ? 'agent.login' : logout ? 'agent.logout' : unlock ? 'agent.unlock' : supervisorLogin ? 'supervisor.login' : handoff ? 'handoff.create' : 'api.sessions.read',
         ...(sessions ? { target: { type: 'session', ...(path.length > 14 ? { id: path.slice(14, 142) } : {}) } } : {}),
+        ...(unlock ? { target: { type: 'agent', id: unlock } } : {}),
         outcome,
         ...(req.socket.remoteAddress ? { source: req.socket.remoteAddress } : {}),
         transport: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',

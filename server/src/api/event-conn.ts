@@ -37,6 +37,9 @@ export class EventConnection {
   /** Frames held back until `ready` (and any resync) has gone out. */
   #startBuffer: ServerFrame[] = [];
   #alive = true;
+  /** Messages in the current one-second window (limits.maxMessagesPerSecond). */
+  #frames = 0;
+  #windowStart = 0;
   #authTimer: TimerHandle | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   #markClosed!: () => void;
@@ -127,12 +130,23 @@ export class EventConnection {
 
   #refuseAuth(message: string): void {
     if (this.#phase !== 'auth') return;
+    try {
+      this.hub.deps.onAuthFailure?.(this.remote, message); // audited (docs/security.md)
+    } catch {
+      // an audit listener never changes the answer
+    }
     this.#send({ type: 'error', error: 'unauthorized', message });
     this.close(WsClose.Unauthorized, 'unauthorized');
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#phase === 'closed') return;
+    const now = this.hub.deps.clock.now();
+    if (now - this.#windowStart >= 1000) {
+      this.#windowStart = now;
+      this.#frames = 0;
+    }
+    if (++this.#frames > this.hub.limits.maxMessagesPerSecond) return this.close(WsClose.PolicyViolation, 'too many messages');
     const text = isBinary ? undefined : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
     const m = text === undefined ? ({ kind: 'error', error: 'invalid', message: 'binary frames are not accepted' } as const) : parseClientMessage(text);
     if (this.#phase === 'auth') {

@@ -15,6 +15,10 @@ export interface EventHubLimits {
   readonly maxConnections: number;
   /** Bytes queued for a peer before it counts as too slow (close 1013). */
   readonly maxBufferedBytes: number;
+  /** Sockets one source address may hold open (docs/security.md); beyond it the handshake is 503. */
+  readonly maxConnectionsPerIp: number;
+  /** Messages a second one socket may send; beyond it the socket is closed with 1008. */
+  readonly maxMessagesPerSecond: number;
 }
 
 export const DEFAULT_EVENT_HUB_LIMITS: EventHubLimits = {
@@ -23,6 +27,8 @@ export const DEFAULT_EVENT_HUB_LIMITS: EventHubLimits = {
   maxConnectionsPerToken: 10,
   maxConnections: 2_000,
   maxBufferedBytes: 1024 * 1024,
+  maxConnectionsPerIp: 50,
+  maxMessagesPerSecond: 20,
 };
 
 export interface EventHubOptions {
@@ -40,6 +46,8 @@ export interface EventHubOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly limits?: Partial<EventHubLimits>;
+  /** A socket failed to authenticate (no, bad or late `auth`): for the audit trail. */
+  readonly onAuthFailure?: (remote: string, reason: string) => void;
 }
 
 /** What one `/events` socket (event-conn.ts) needs of the hub that accepted it (event-hub.ts). */

@@ -25,6 +25,7 @@ export class EventHub implements EventConnHost {
   readonly #wss: WebSocketServer;
   readonly #conns = new Set<EventConnection>();
   readonly #perToken = new Map<string, number>();
+  readonly #perIp = new Map<string, number>();
   readonly #owners = new Map<string, string | null>();
   readonly #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   #pingTimer: TimerHandle | undefined;
@@ -67,6 +68,18 @@ export class EventHub implements EventConnHost {
       return refuseUpgrade(socket, 503, 'Service Unavailable', 'too many connections');
     }
     const remote = req.socket.remoteAddress ?? '';
+    const fromIp = this.#perIp.get(remote) ?? 0;
+    if (fromIp >= this.limits.maxConnectionsPerIp) {
+      this.#o.logger.warn({ remote }, 'events socket refused: too many connections from this address');
+      return refuseUpgrade(socket, 503, 'Service Unavailable', 'too many connections from this address');
+    }
+    this.#perIp.set(remote, fromIp + 1);
+    // Counted until the TCP socket closes, whether or not the handshake completes.
+    socket.once('close', () => {
+      const n = (this.#perIp.get(remote) ?? 1) - 1;
+      if (n > 0) this.#perIp.set(remote, n);
+      else this.#perIp.delete(remote);
+    });
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       if (this.#closed) return void ws.terminate();
       const conn = new EventConnection(this, ws, remote);

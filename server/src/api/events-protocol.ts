@@ -20,6 +20,8 @@ export const WsClose = {
   TooManyConnections: 4429,
   TooBig: 1009,
   TryAgainLater: 1013,
+  /** RFC 6455 7.4.1: policy violation (more messages a second than allowed, docs/security.md). */
+  PolicyViolation: 1008,
   GoingAway: 1001,
 } as const;
 

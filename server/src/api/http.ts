@@ -32,6 +32,11 @@ export function createHttp(health: HealthSource, tls?: HttpTls): { app: Express;
       next();
     });
   }
+  // Answers about sessions, tokens and agents must never sit in a browser or proxy cache (docs/security.md).
+  app.use('/api', (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
   app.get('/healthz', (_req, res) => {
     const h = health.health();
     res.status(h.status === 'ok' ? 200 : 503).json(h);

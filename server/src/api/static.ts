@@ -79,7 +79,7 @@ export function staticRouter(opts: StaticOptions): Router {
   };
 
   router.get('/api/widget-config', (_req, res) => {
-    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Cache-Control', 'no-store'); // like every /api answer (docs/security.md)
     res.json(config);
   });
 

@@ -97,7 +97,7 @@ export class CallManager implements SipUser {
     }
     switch (req.method) {
       case 'REGISTER': {
-        const r = this.registrar.handle(req, txn.flow.id);
+        const r = this.registrar.handle(req, txn.flow.id, { source: ctx.source.remote.address, requestUri: ctx.requestUri });
         return void stack.respond(txn, r.status, { ...(r.reason ? { reason: r.reason } : {}), headers: r.headers ?? [] });
       }
       case 'INVITE':
@@ -167,7 +167,7 @@ export class CallManager implements SipUser {
     });
   }
 
-  /** Request-URI user -> the agent to ring, or a status (404 unknown, 480 nobody free, 486 busy). */
+  /** Request-URI user -> the agent to ring, or a status (480 unknown, unregistered or nobody free; 486 busy). */
   private route(user: string): CallTarget | number {
     const reg = this.registrar.registrar;
     if (user === 'support') {
@@ -177,8 +177,8 @@ export class CallManager implements SipUser {
       free.sort((a, b) => (this.lastPicked.get(a) ?? 0) - (this.lastPicked.get(b) ?? 0));
       return this.targetOf(free[0]!) ?? 480;
     }
-    if (!this.registrar.isAgent(user)) return 404;
-    if (!reg.isRegistered(user)) return 480;
+    // Unknown users get what an unregistered agent gets, so agent ids cannot be enumerated (docs/security.md).
+    if (!this.registrar.isAgent(user) || !reg.isRegistered(user)) return 480;
     if (this.busy.has(user)) return 486;
     return this.targetOf(user) ?? 480;
   }

@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/logger.js';
 import { DigestAuthenticator, normalizeAlgorithm, offeredAlgorithms, parseAuthorization, type DigestAlgorithm } from '../sip/auth/index.js';
 import { Registrar, parseContacts } from './registrar/index.js';
+import type { SignInLockout } from '../security/lockout.js';
 
 /** What the registrar needs from a REGISTER request (sip.js IncomingRequestMessage satisfies it). */
 export interface RegisterRequestView {
@@ -33,6 +34,10 @@ export class RegistrarService {
       passwordOf: (agentId: string) => string | undefined;
       authenticator: DigestAuthenticator;
       logger: Logger;
+      /** The sign-in lockout shared with the HTTP login (docs/security.md). */
+      lockout?: SignInLockout;
+      /** Production: `qop=auth` required and the digest `uri` must be the Request-URI (RFC 7616 3.4.6). */
+      strict?: boolean;
     },
   ) {
     this.auth = opts.authenticator;
@@ -49,7 +54,7 @@ export class RegistrarService {
     return { status: 401, headers: offered.map((h) => `WWW-Authenticate: ${h}`) };
   }
 
-  handle(req: RegisterRequestView, flowId: string): RegisterReply {
+  handle(req: RegisterRequestView, flowId: string, from: { source: string; requestUri: string } = { source: flowId, requestUri: '' }): RegisterReply {
     const aor = req.to.uri.user ?? '';
     const authz = req.getHeader('authorization');
     if (!authz) return this.challenge(flowId);
@@ -64,12 +69,25 @@ export class RegistrarService {
     // (RFC 2617 3.2.1). One this flow was not offered is challenged again.
     const algorithm = normalizeAlgorithm(creds.algorithm);
     if (!algorithm || !offeredAlgorithms(this.opts.algorithms, flowId).includes(algorithm)) return this.challenge(flowId);
+    if (this.opts.strict && (creds.qop?.toLowerCase() !== 'auth' || creds.uri !== from.requestUri)) {
+      this.opts.logger.warn({ aor, user: creds.username }, 'REGISTER refused: qop=auth and the Request-URI as digest uri are required');
+      return { status: 403, reason: 'Forbidden' };
+    }
+    // One lockout for SIP and HTTP, keyed by (user, source): a refused attempt is answered like a
+    // wrong password, so outsiders learn nothing (docs/security.md, PCI DSS 8.3.4).
+    const gate = this.opts.lockout?.attempt(creds.username, from.source, 'sip');
+    if (gate && !gate.ok) {
+      this.opts.logger.warn({ aor, user: creds.username, source: from.source, reason: gate.reason }, 'REGISTER refused: sign-in locked');
+      return { status: 403, reason: 'Forbidden' };
+    }
     const v = this.auth.verify('REGISTER', creds, (u) => this.opts.passwordOf(u));
     if (!v.ok) {
       if (v.reason === 'stale-nonce') return this.challenge(flowId, true);
+      if (v.reason === 'bad-response' || v.reason === 'unknown-user') this.opts.lockout?.failed(creds.username, from.source, 'sip');
       this.opts.logger.warn({ aor, user: creds.username, reason: v.reason }, 'REGISTER refused');
       return { status: 403, reason: 'Forbidden' };
     }
+    this.opts.lockout?.succeeded(v.username, from.source, 'sip');
     // An agent registers only itself (RFC 3261 10.3 step 3: authorised to modify this AOR).
     if (v.username !== aor) {
       this.opts.logger.warn({ aor, user: v.username }, 'REGISTER for another agent refused');

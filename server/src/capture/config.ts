@@ -39,6 +39,12 @@ export interface CaptureConfig {
   readonly panTerminator?: '#' | 'none';
   /** The merchant's accepted brands; undefined: any valid card. */
   readonly allowedBrands?: (merchantId: string) => readonly KnownBrand[] | undefined;
+  /**
+   * Asked once a whole, Luhn-valid card number is keyed: true refuses it like a brand that is not
+   * accepted (velocity per card, keyed by an HMAC of the PAN: docs/security.md). The view is
+   * valid only during the call; it must not be kept.
+   */
+  readonly cardRefused?: (pan: Buffer) => boolean;
 }
 
 export const DEFAULT_CAPTURE_CONFIG: CaptureConfig = {

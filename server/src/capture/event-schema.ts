@@ -14,7 +14,7 @@ const base = {
   at: z.string().datetime({ offset: true }),
 };
 const ev = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...base, ...shape }).strict();
-const failureReasons = ['no-input', 'incomplete', 'bad-length', 'luhn', 'brand-not-allowed', 'bad-month', 'expired', 'too-far', 'otp-invalid'] as const;
+const failureReasons = ['no-input', 'incomplete', 'bad-length', 'luhn', 'brand-not-allowed', 'card-refused', 'bad-month', 'expired', 'too-far', 'otp-invalid'] as const;
 
 export const sessionEventSchema = z.discriminatedUnion('type', [
   ev('session.started', {
@@ -48,3 +48,9 @@ void _accepts;
 type Covered = z.infer<typeof sessionEventSchema>['type'];
 const _covers: SessionEvent['type'] extends Covered ? true : never = true;
 void _covers;
+
+/** The event when `value` is a well-formed {@link SessionEvent} (events read from Redis are checked with it), else undefined. */
+export function parseSessionEvent(value: unknown): SessionEvent | undefined {
+  const r = sessionEventSchema.safeParse(value);
+  return r.success ? (r.data as SessionEvent) : undefined;
+}

@@ -80,11 +80,12 @@ export class SessionRuntime {
     const pan = panSpec(card.pan, {
       allowedBrands: cfg.allowedBrands?.(deps.txn.merchantId),
       lengths: cfg.panLength,
+      cardRefused: cfg.cardRefused,
       terminator: cfg.panTerminator,
       onBrand: (brand) => this.publish({ type: 'card.identified', brand, complete: false }),
       onCard: (brand, masked) => {
         this.#last4 = masked.last4;
-        this.publish({ type: 'card.identified', brand, complete: true, first6: masked.first6, last4: masked.last4 });
+        this.publish({ type: 'card.identified', brand, complete: true, ...(masked.first6 ? { first6: masked.first6 } : {}), last4: masked.last4 });
         this.persist({ card: { brand, ...masked } });
       },
     });

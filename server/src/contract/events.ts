@@ -86,6 +86,8 @@ export type FieldFailureReason =
   | 'bad-length'
   | 'luhn'
   | 'brand-not-allowed'
+  /** A valid card refused by policy (too many payments with it: docs/security.md). */
+  | 'card-refused'
   | 'bad-month'
   | 'expired'
   | 'too-far'

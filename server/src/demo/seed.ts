@@ -24,5 +24,5 @@ export const DEMO_TRANSACTIONS: readonly DemoTransaction[] = [
   { ref: 'TXN-1001', amount: '1499.00', currency: 'INR', merchantId: 'M-DEMO-01', orderRef: 'ORD-1001', customerMobile: '+919800000001' },
   { ref: 'TXN-1002', amount: '250.50', currency: 'INR', merchantId: 'M-DEMO-01', orderRef: 'ORD-1002', customerMobile: '+919800000002' },
   { ref: 'TXN-1003', amount: '12000.00', currency: 'INR', merchantId: 'M-DEMO-02', orderRef: 'ORD-1003', customerMobile: '+919800000003' },
-  { ref: 'TXN-2001', amount: '89.99', currency: 'USD', merchantId: 'M-DEMO-03', orderRef: 'ORD-2001', customerMobile: '+14155550123' },
+  { ref: 'TXN-2001', amount: '89.99', currency: 'USD', merchantId: 'M-DEMO-03', orderRef: 'ORD-2001', customerMobile: '+919800002001' },
 ];

@@ -3,6 +3,7 @@ import type { HandoffCodeStore } from './codes.js';
 import type { SipProfile } from './profile.js';
 import { TXN_FIELDS } from './profile.js';
 import { verifyHandoff, type ReplayGuard, type SignatureProblem } from './signature.js';
+import { isV2, verifyHandoffV2, type NonceGuard, type V2Problem } from './signature-v2.js';
 import {
   hasControl,
   validateTransaction,
@@ -23,6 +24,9 @@ export interface HandoffSource {
   readonly referToHeaders?: Readonly<Record<string, string>>;
   /** The Request-URI user part (`pay-<code>` for profile kind `api`). */
   readonly requestUriUser?: string;
+  /** The whole Request-URI and the Call-ID, which a v2 signature covers (signature-v2.ts). */
+  readonly requestUri?: string;
+  readonly callId?: string;
 }
 
 export interface HandoffDeps {
@@ -31,6 +35,13 @@ export interface HandoffDeps {
   readonly signingKey?: string;
   /** Makes each signature single-use inside its window. */
   readonly replay?: ReplayGuard;
+  /** Makes each v2 nonce single-use (in Redis when configured: docs/security.md). */
+  readonly nonces?: NonceGuard;
+  /**
+   * Production (docs/security.md): every profile but `api` must carry a v2 signature, whatever
+   * the profile's own `signature.mode` says.
+   */
+  readonly requireSignatureV2?: boolean;
   readonly nowEpochMs?: () => number;
   /** Profile kind `reference`: PaymentProviderClient.lookupTransaction. */
   readonly lookupTransaction?: (ref: string) => Promise<ProviderTransaction | null>;
@@ -40,6 +51,9 @@ export interface HandoffDeps {
 
 export type HandoffResult = { ok: true; txn: Transaction } | { ok: false; error: HandoffError };
 
+/** The header carrying a v2 signature's nonce. */
+export const NONCE_HEADER = 'X-Pay-Nonce';
+
 /** Longest raw value we look at (a REFER's X- headers are already capped at 512 by calls/). */
 const MAX_VALUE = 512;
 
@@ -48,6 +62,11 @@ const SIGNATURE_REASON: Record<SignatureProblem, string> = {
   stale: 'timestamp outside the replay window',
   mismatch: 'does not match the signed fields',
   replayed: 'already used',
+};
+
+const V2_REASON: Record<V2Problem, string> = {
+  ...SIGNATURE_REASON,
+  'bad-nonce': 'needs X-Pay-Nonce of 16-64 characters of A-Z a-z 0-9 _ -',
 };
 
 const fail = (field: string, reason: string, status: HandoffError['status'] = 400): HandoffResult => ({ ok: false, error: { field, reason, status } });
@@ -99,14 +118,21 @@ export async function extractHandoff(profile: SipProfile, source: HandoffSource,
   raw = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v.trim() !== ''));
 
   const sigField = profile.kind === 'uui' ? `${profile.uui!.header} ${f.signature}` : f.signature;
-  const mode = profile.signature.mode;
-  if (mode !== 'off' && signature !== undefined) {
+  const mode = deps.requireSignatureV2 ? 'required' : profile.signature.mode;
+  if (signature !== undefined && (isV2(signature) || deps.requireSignatureV2)) {
+    if (!deps.signingKey) return fail(sigField, 'no signing key configured', 500);
+    if (!deps.nonces || source.requestUri === undefined || source.callId === undefined) return fail(sigField, 'a v2 signature is not accepted here', 403);
+    const now = Math.floor((deps.nowEpochMs ?? Date.now)() / 1000);
+    const bound = { requestUri: source.requestUri, callId: source.callId, nonce: source.headers(NONCE_HEADER) };
+    const v = await verifyHandoffV2(signature, raw, bound, { key: deps.signingKey, nowSeconds: now, windowSeconds: profile.signature.windowSeconds, guard: deps.nonces });
+    if (!v.ok) return fail(v.problem === 'bad-nonce' ? NONCE_HEADER : sigField, V2_REASON[v.problem], 403);
+  } else if (mode !== 'off' && signature !== undefined) {
     if (!deps.signingKey) return fail(sigField, 'no signing key configured', 500);
     const now = Math.floor((deps.nowEpochMs ?? Date.now)() / 1000);
     const v = verifyHandoff(signature, raw, { key: deps.signingKey, nowSeconds: now, windowSeconds: profile.signature.windowSeconds, ...(deps.replay ? { replay: deps.replay } : {}) });
     if (!v.ok) return fail(sigField, SIGNATURE_REASON[v.problem]);
   } else if (mode === 'required') {
-    return fail(sigField, 'missing (required by this profile)');
+    return fail(sigField, deps.requireSignatureV2 ? 'missing (required in production)' : 'missing (required by this profile)', deps.requireSignatureV2 ? 403 : 400);
   }
 
   if (profile.kind === 'reference') return byReference(raw, names, deps);

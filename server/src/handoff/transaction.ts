@@ -28,7 +28,7 @@ export interface HandoffError {
   readonly field: string;
   readonly reason: string;
   /** 400 bad input; 503 the provider lookup could not be done; 500 our own configuration. */
-  readonly status: 400 | 500 | 503;
+  readonly status: 400 | 403 | 500 | 503;
 }
 
 export interface TransactionLimits {

@@ -73,6 +73,8 @@ export interface MediaPlane {
   readonly workers: number;
   /** `resetPeaks`: restart each worker's peak figures (max lateness, max busy) after reading them. */
   stats(opts?: { resetPeaks?: boolean }): Promise<MediaStats>;
+  /** RTP port pairs in use and in the range, now (for /healthz pressure; docs/security.md). */
+  ports(): { allocated: number; capacity: number };
   close(): Promise<void>;
   /** Test hook: make worker `index` exit (as a crash would). */
   crashWorker(index: number): Promise<void>;
@@ -173,6 +175,10 @@ class Plane implements MediaPlane {
       throw mediaError(err);
     }
     return bridge;
+  }
+
+  ports(): { allocated: number; capacity: number } {
+    return { allocated: this.allocator.allocated, capacity: this.allocator.capacity };
   }
 
   async stats(opts: { resetPeaks?: boolean } = {}): Promise<MediaStats> {

@@ -24,6 +24,8 @@ export class Metrics {
   readonly outcomes: Counter<'outcome'>;
   readonly digits: Counter<'transport'>;
   readonly providerLatency: Histogram<'provider' | 'op' | 'status'>;
+  /** Requests refused at the trust boundary, by reason (docs/security.md). */
+  readonly refusals: Counter<'reason'>;
 
   constructor(src: MetricSources) {
     const registers = [this.registry];
@@ -31,6 +33,7 @@ export class Metrics {
     new Gauge({ name: 'tonegate_active_calls', help: 'Calls through the gateway now (bridged and payment calls)', registers, collect() { this.set(src.activeCalls()); } });
     new Gauge({ name: 'tonegate_active_captures', help: 'Payment captures running on this instance now', registers, collect() { this.set(src.activeCaptures()); } });
     this.outcomes = new Counter({ name: 'tonegate_capture_outcomes_total', help: 'Ended captures by outcome', labelNames: ['outcome'], registers });
+    this.refusals = new Counter({ name: 'tonegate_refusals_total', help: 'Requests refused at the trust boundary (untrusted peer, signature, velocity, rate, lockout), by reason', labelNames: ['reason'], registers });
     this.digits = new Counter({ name: 'tonegate_capture_digits_total', help: 'Digits keyed into capture fields, by DTMF transport (counted when the capture ends)', labelNames: ['transport'], registers });
     this.providerLatency = new Histogram({
       name: 'tonegate_provider_request_duration_seconds',

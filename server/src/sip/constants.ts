@@ -47,6 +47,10 @@ export const TransportLimits = {
   PARTIAL_MESSAGE_TIMEOUT_MS: 10_000,
   /** Maximum simultaneous TCP + WS connections. */
   MAX_CONNECTIONS: 10_000,
+  /** Maximum simultaneous TCP + WS connections from one source address (docs/security.md, edge limits). */
+  MAX_CONNECTIONS_PER_IP: 200,
+  /** Frames a second one SIP WebSocket may send; beyond it the connection is closed (docs/security.md). */
+  WS_MESSAGES_PER_SECOND: 50,
 } as const;
 
 /** Registrar limits (RFC 3261 10.3). */

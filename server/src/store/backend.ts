@@ -9,7 +9,7 @@ import { RedisLink, type RedisHealth } from './redis-link.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import type { SessionStore } from './session-record.js';
 
-export interface StoreBackendOptions {
+export interface StoreBackendOptions<E extends BusEvent = BusEvent> {
   /** Unset: memory (one instance, the default of `npm start`). */
   readonly redisUrl?: string | undefined;
   /** AUTH password when the URL has none; CA for a `rediss://` server with a private CA. */
@@ -21,6 +21,8 @@ export interface StoreBackendOptions {
   readonly outageBuffer?: number;
   readonly keyPrefix?: string;
   readonly onListenerError?: (err: unknown) => void;
+  /** Checks events read from Redis before they are relayed (RedisEventBusOptions.parseEvent). */
+  readonly parseEvent?: (value: unknown) => E | undefined;
 }
 
 export interface RedisStatus extends RedisHealth {
@@ -39,12 +41,18 @@ export interface StoreBackend<E extends BusEvent> {
   readonly heartbeat: InstanceHeartbeat | undefined;
   /** Redis only: connection state and what waits for it (`/healthz`, `/metrics`). */
   redis(): RedisStatus | undefined;
+  /**
+   * Redis only: true the first time `key` is claimed within `ttlSeconds` on any instance (`SET NX
+   * EX`), for single-use handoff nonces (docs/security.md). Rejects while Redis is down: a nonce
+   * that cannot be checked everywhere is not accepted.
+   */
+  readonly claimOnce?: (key: string, ttlSeconds: number) => Promise<boolean>;
   /** Closes bus, store and connection (flushing what it can first). Idempotent. */
   close(): Promise<void>;
 }
 
 /** Memory or Redis, by `REDIS_URL` (design.md: "memory default, Redis for scale-out"). */
-export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOptions): Promise<StoreBackend<E>> {
+export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOptions<E>): Promise<StoreBackend<E>> {
   if (!o.redisUrl) {
     const store = new MemorySessionStore();
     const bus = new MemoryEventBus<E>(o.onListenerError ? { onListenerError: o.onListenerError } : {});
@@ -63,6 +71,7 @@ export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOpti
     link, logger: o.logger, keys, instanceId: o.instanceId,
     ...(o.outageBuffer !== undefined ? { outageBuffer: o.outageBuffer } : {}),
     ...(o.onListenerError ? { onListenerError: o.onListenerError } : {}),
+    ...(o.parseEvent ? { parseEvent: o.parseEvent } : {}),
   });
   await bus.start();
   const heartbeat = new InstanceHeartbeat({ link, instanceId: o.instanceId, logger: o.logger, keys });
@@ -70,6 +79,7 @@ export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOpti
   let closing: Promise<void> | undefined;
   return {
     kind: 'redis', store, bus, heartbeat,
+    claimOnce: async (key, ttlSeconds) => (await link.client.set(keys.nonce(key), '1', { NX: true, EX: Math.max(1, Math.ceil(ttlSeconds)) })) === 'OK',
     redis: () => ({ ...link.health(), bufferedEvents: bus.buffered, droppedEvents: bus.droppedTotal, pendingWrites: store.pendingWrites }),
     close: () =>
       (closing ??= (async () => {

@@ -1,5 +1,7 @@
 import { systemClock, type Clock } from '../lib/clock.js';
 import {
+  isBefore,
+  newestFirst,
   parseRecord,
   SessionStoreError,
   type SessionFilter,
@@ -92,9 +94,10 @@ export class MemorySessionStore implements SessionStore {
       if (filter.instanceId !== undefined && r.instanceId !== filter.instanceId) continue;
       if (filter.status === 'live' && r.outcome !== null) continue;
       if (filter.status === 'ended' && r.outcome === null) continue;
+      if (filter.before && !isBefore(r, filter.before)) continue;
       out.push(r);
     }
-    out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+    out.sort(newestFirst);
     const limited = filter.limit !== undefined ? out.slice(0, Math.max(0, filter.limit)) : out;
     return limited.map((r) => structuredClone(r));
   }

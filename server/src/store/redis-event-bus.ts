@@ -13,7 +13,7 @@ import { LocalFanout } from './redis-bus-fanout.js';
 import { PUBLISH_EVENT, PUT_EVENT, RedisKeys } from './redis-keys.js';
 import type { RedisLink } from './redis-link.js';
 
-export interface RedisEventBusOptions {
+export interface RedisEventBusOptions<E extends BusEvent = BusEvent> {
   readonly link: RedisLink;
   readonly logger: Logger;
   /** Marks this instance's events on the channel (`localOnly` subscribers). */
@@ -26,6 +26,11 @@ export interface RedisEventBusOptions {
   /** Events held while Redis is down; beyond it the oldest are dropped (and counted). Default 10 000. */
   readonly outageBuffer?: number;
   readonly onListenerError?: (err: unknown) => void;
+  /**
+   * Checks an event read from Redis (channel or stream) before it reaches a subscriber; undefined
+   * drops it, logged (docs/security.md). Default: a minimal check of type, sessionId and seq.
+   */
+  readonly parseEvent?: (value: unknown) => E | undefined;
 }
 
 export const DEFAULT_OUTAGE_BUFFER = 10_000;
@@ -52,6 +57,7 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
   readonly #ttl: number;
   readonly #limit: number;
   readonly #fanout: LocalFanout<E>;
+  readonly #parse: (value: unknown) => E | undefined;
   /** Last seq of the sessions this instance published; least recently published first. */
   readonly #lastSeq = new Map<string, number>();
   readonly #chains = new Map<string, Promise<unknown>>();
@@ -63,7 +69,7 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(o: RedisEventBusOptions) {
+  constructor(o: RedisEventBusOptions<E>) {
     this.#link = o.link;
     this.#log = o.logger;
     this.#k = o.keys ?? new RedisKeys();
@@ -72,6 +78,7 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
     this.#ttl = o.historyTtlMs ?? 60 * 60_000;
     this.#limit = Math.max(1, o.outageBuffer ?? DEFAULT_OUTAGE_BUFFER);
     this.#fanout = new LocalFanout<E>(o.onListenerError ?? (() => {}));
+    this.#parse = o.parseEvent ?? minimalEvent<E>;
     o.link.onUp(async (restarted) => {
       if (restarted) this.#restore();
       await this.#listen();
@@ -117,7 +124,10 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
     try {
       const c = this.#link.client;
       const [entries, last] = await Promise.all([c.xRange(this.#k.events(sessionId), `(0-${afterSeq}`, '+'), c.get(this.#k.seq(sessionId))]);
-      const events = entries.flatMap((m) => (m.message.e ? [JSON.parse(m.message.e) as E] : []));
+      const events = entries.flatMap((m) => {
+        const e = m.message.e ? this.#read(m.message.e) : undefined;
+        return e ? [e] : [];
+      });
       const lastSeq = Number(last ?? 0);
       const first = events[0]?.seq;
       const truncated = first !== undefined ? first > afterSeq + 1 : lastSeq === 0 ? afterSeq > 0 : lastSeq > afterSeq;
@@ -201,11 +211,29 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
   #onMessage(msg: string): void {
     if (this.#closed) return;
     try {
-      const m = JSON.parse(msg) as { i: string; e: E };
-      this.#fanout.dispatch(m.e, m.i === this.#instance);
+      const m = JSON.parse(msg) as { i?: unknown; e?: unknown };
+      const e = m && typeof m === 'object' ? this.#check(m.e) : undefined;
+      if (!e) return;
+      this.#fanout.dispatch(e, m.i === this.#instance);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'redis: unreadable event on the channel');
     }
+  }
+
+  /** An event from Redis text, or undefined (logged) when it does not pass the check. */
+  #read(text: string): E | undefined {
+    try {
+      return this.#check(JSON.parse(text));
+    } catch {
+      this.#log.warn('redis: unreadable event dropped');
+      return undefined;
+    }
+  }
+
+  #check(value: unknown): E | undefined {
+    const e = this.#parse(value);
+    if (!e) this.#log.warn('redis: malformed event dropped (not relayed)');
+    return e;
   }
 
   /** Writes the outage buffer in order; stops at the first failure (retried). */
@@ -273,4 +301,12 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
       for (const e of r.events) this.#fanout.dispatch(e, false);
     }
   }
+}
+
+/** Default check: an object with a string `type`, a session id and a positive integer `seq`. */
+function minimalEvent<E extends BusEvent>(value: unknown): E | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as { type?: unknown; sessionId?: unknown; seq?: unknown };
+  const ok = typeof v.type === 'string' && typeof v.sessionId === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(v.sessionId) && Number.isInteger(v.seq) && (v.seq as number) >= 1;
+  return ok ? (value as E) : undefined;
 }

@@ -16,6 +16,7 @@
  * | `events` (channel) | pub/sub | `{"i": instance, "e": event}` for live delivery to every instance | - |
  * | `instance:{id}` | string | heartbeat JSON, `PX` 15 s, refreshed every 5 s | 15 s |
  * | `instances` | set | every instance id that has sent a heartbeat | - |
+ * | `nonce:{nonce}` | string | a used handoff-signature nonce (`SET NX EX`, docs/security.md) | twice the signature window |
  *
  * Index zsets may name sessions whose hash has expired; readers re-check the record and remove
  * such members. All keys a script touches are passed in KEYS (no Redis Cluster hash tags yet:
@@ -35,6 +36,7 @@ export class RedisKeys {
   readonly channel = (): string => `${this.prefix}events`;
   instance = (id: string): string => `${this.prefix}instance:${id}`;
   readonly instances = (): string => `${this.prefix}instances`;
+  nonce = (nonce: string): string => `${this.prefix}nonce:${nonce}`;
 }
 
 /**

@@ -3,6 +3,8 @@ import { DEFAULT_ENDED_TTL_MS, DEFAULT_LIVE_TTL_MS } from './memory-session-stor
 import { PUT_SESSION, RedisKeys } from './redis-keys.js';
 import type { RedisLink } from './redis-link.js';
 import {
+  isBefore,
+  newestFirst,
   parseRecord,
   SessionStoreError,
   type SessionFilter,
@@ -123,7 +125,7 @@ export class RedisSessionStore implements SessionStore {
       }
     } else for (const r of this.#local.values()) byId.set(r.id, r);
     const out = [...byId.values()].filter((r) => matches(r, filter));
-    out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+    out.sort(newestFirst);
     const limited = filter.limit !== undefined ? out.slice(0, Math.max(0, filter.limit)) : out;
     return limited.map((r) => structuredClone(r));
   }
@@ -217,7 +219,10 @@ export class RedisSessionStore implements SessionStore {
     const page = Math.max(100, (filter.limit ?? 0) * 2);
     const out: SessionRecord[] = [];
     for (let start = 0; ; start += page) {
-      const ids = await this.#link.client.zRange(index, start, start + page - 1, { REV: true });
+      // With a cursor, only scores (start ms) up to the cursor's, ties filtered by matches().
+      const ids = filter.before
+        ? await this.#link.client.zRange(index, Date.parse(filter.before.startedAt), '-inf', { BY: 'SCORE', REV: true, LIMIT: { offset: start, count: page } })
+        : await this.#link.client.zRange(index, start, start + page - 1, { REV: true });
       if (ids.length === 0) break;
       const hashes = await Promise.all(ids.map((id) => this.#link.client.hGetAll(this.#k.session(id))));
       const gone: string[] = [];
@@ -240,6 +245,7 @@ function matches(r: SessionRecord, f: SessionFilter): boolean {
   if (f.instanceId !== undefined && r.instanceId !== f.instanceId) return false;
   if (f.status === 'live' && r.outcome !== null) return false;
   if (f.status === 'ended' && r.outcome === null) return false;
+  if (f.before && !isBefore(r, f.before)) return false;
   return true;
 }
 

@@ -19,7 +19,8 @@ export const maskedCardSchema = z
   .object({
     /** Lower-case brand (`visa`, `mastercard`, `amex`, `rupay`, `diners`, `discover`, `jcb`, `maestro`, `unknown`). */
     brand: z.string().regex(/^[a-z]{2,16}$/),
-    first6: z.string().regex(/^\d{6}$/),
+    /** Null for PANs under 15 digits: last 4 only (docs/security.md). */
+    first6: z.string().regex(/^\d{6}$/).nullable(),
     last4: z.string().regex(/^\d{4}$/),
   })
   .strict();
@@ -70,6 +71,19 @@ export interface SessionFilter {
   readonly status?: 'live' | 'ended';
   /** At most this many, newest first. */
   readonly limit?: number;
+  /** Only sessions after this one in newest-first order (paging: startedAt, then id, descending). */
+  readonly before?: { readonly startedAt: string; readonly id: string };
+}
+
+/** Newest first; sessions started in the same instant by id, descending (a stable order for paging). */
+export function newestFirst(a: SessionRecord, b: SessionRecord): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** True when `r` comes after the cursor in {@link newestFirst} order. */
+export function isBefore(r: SessionRecord, c: { readonly startedAt: string; readonly id: string }): boolean {
+  return r.startedAt < c.startedAt || (r.startedAt === c.startedAt && r.id < c.id);
 }
 
 /**

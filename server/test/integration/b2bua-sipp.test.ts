@@ -75,8 +75,9 @@ describe('SIPp through the gateway', () => {
     ok(await caller('caller-480.xml', 'support'), 'caller');
   });
 
-  it('an unknown user gets 404', async () => {
-    ok(await caller('caller-404.xml', 'nobody-here'), 'caller');
+  it('an unknown user gets 480, the same answer as an agent who is not registered (no enumeration)', async () => {
+    ok(await caller('caller-480.xml', 'nobody-here'), 'caller');
+    ok(await caller('caller-480.xml', 'agent-3'), 'caller');
   });
 
   it('REGISTER without credentials is challenged with 401', async () => {

@@ -21,8 +21,9 @@ import { pingOptions, TcpPeer, UdpPeer, viaReplyPort, waitUntil, type SipRespons
  *  - ncl (Content-Length -999), mcl01 (two different Content-Lengths): the stream cannot be framed;
  *    the gateway closes the connection without a reply (no message boundary to answer within).
  *  - dblreq: the bytes after the REGISTER's empty body are a complete INVITE on a stream, so both
- *    are answered: 401 to the REGISTER, 404 to the INVITE (joe is not an agent).
- *  - inv2543: no Content-Length, which a stream reads as an empty body: the INVITE is answered 404
+ *    are answered: 401 to the REGISTER, 480 to the INVITE (joe is not an agent: answered like an
+ *    agent who is not registered, so agent ids cannot be enumerated, docs/security.md).
+ *  - inv2543: no Content-Length, which a stream reads as an empty body: the INVITE is answered 480
  *    and its SDP lines stay an unfinished message until we half-close.
  */
 
@@ -54,13 +55,13 @@ const CASES: Case[] = [
   // 3.1.1 valid messages: processed normally, never 400.
   { file: 'wsinv', kind: 'valid', udp: [481], why: 'has a To tag: a re-INVITE for no dialog we know (RFC 3261 12.2.2)' },
   { file: 'intmeth', kind: 'valid', udp: [501], why: 'unknown method (RFC 3261 8.2.1)' },
-  { file: 'esc01', kind: 'valid', udp: [404], why: 'INVITE for a user that is not an agent' },
+  { file: 'esc01', kind: 'valid', udp: [480], why: 'INVITE for a user that is not an agent (answered like an unregistered one)' },
   { file: 'escnull', kind: 'valid', udp: [401], why: 'REGISTER without credentials is challenged' },
   { file: 'esc02', kind: 'valid', udp: [501], why: 'RE%47IST%45R is not REGISTER: unknown method' },
   { file: 'lwsdisp', kind: 'valid', udp: [200], why: 'OPTIONS' },
-  { file: 'longreq', kind: 'valid', udp: [404], why: 'INVITE for a user that is not an agent' },
+  { file: 'longreq', kind: 'valid', udp: [480], why: 'INVITE for a user that is not an agent (answered like an unregistered one)' },
   {
-    file: 'dblreq', kind: 'valid', udp: [401], tcp: [401, 404],
+    file: 'dblreq', kind: 'valid', udp: [401], tcp: [401, 480],
     why: 'REGISTER challenged; UDP discards the bytes after Content-Length, TCP frames them as an INVITE',
   },
   { file: 'semiuri', kind: 'valid', udp: [200], why: 'OPTIONS' },
@@ -79,7 +80,7 @@ const CASES: Case[] = [
   { file: 'lwsstart', kind: 'invalid', udp: [400], why: 'several SPs in the Request-Line' },
   { file: 'trws', kind: 'robust', udp: [400], why: 'trailing SPs after the version' },
   { file: 'escruri', kind: 'invalid', udp: [400], why: 'header fields in the Request-URI' },
-  { file: 'baddate', kind: 'robust', udp: [404], why: 'tolerated non-GMT Date; INVITE for a user that is not an agent' },
+  { file: 'baddate', kind: 'robust', udp: [480], why: 'tolerated non-GMT Date; INVITE for a user that is not an agent' },
   { file: 'regbadct', kind: 'robust', udp: [400], why: 'Contact URI with unquoted params and LWS' },
   { file: 'badaspec', kind: 'robust', udp: [400], why: 'addr-spec with a comma in the display name' },
   { file: 'baddn', kind: 'robust', udp: [400], why: 'unquoted display name with a comma' },
@@ -116,7 +117,7 @@ const CASES: Case[] = [
   { file: 'regescrt', kind: 'valid', udp: [401], why: 'REGISTER challenged' },
   { file: 'sdp01', kind: 'extension', udp: [406], why: 'Accept: text/nobodyKnowsThis rules out SDP (RFC 3261 21.4.7)' },
   // 3.4 backward compatibility.
-  { file: 'inv2543', kind: 'valid', udp: [404], why: 'RFC 2543 INVITE, processed: not an agent' },
+  { file: 'inv2543', kind: 'valid', udp: [480], why: 'RFC 2543 INVITE, processed: not an agent' },
 ];
 
 interface Result {

@@ -23,10 +23,13 @@ export class Kamailio {
     collectLines(child, this.lines);
   }
 
-  static async start(o: { port: number; gateways: { host: string; port: number }[] }): Promise<Kamailio> {
+  /** `trusted`: CIDRs allowed to send payment INVITEs (permissions group 1); default the loopback network. */
+  static async start(o: { port: number; gateways: { host: string; port: number }[]; trusted?: string[] }): Promise<Kamailio> {
     const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
     const list = join(dir, 'dispatcher.list');
     writeFileSync(list, o.gateways.map((g) => `1 sip:${g.host}:${g.port} 0 0\n`).join(''));
+    const trusted = join(dir, 'trusted-peers.list');
+    writeFileSync(trusted, (o.trusted ?? ['127.0.0.0/8']).map((c, i) => `1 ${c.split('/')[0]} ${c.split('/')[1] ?? 32} 0 pbx${i}\n`).join(''));
     const cfg = join(dir, 'kamailio.cfg');
     writeFileSync(
       cfg,
@@ -34,7 +37,8 @@ export class Kamailio {
         .replace(/LISTEN_ADDR/g, '127.0.0.1')
         .replace(/LISTEN_PORT/g, String(o.port))
         .replace(/DISPATCHER_LIST/g, list)
-        .replace(/RUN_DIR/g, dir),
+        .replace(/RUN_DIR/g, dir)
+        .replace(/TRUSTED_PEERS_FILE/g, trusted),
     );
     // -DD: foreground, -E: log to stderr, -Y: runtime dir, -m/-M: shared/private memory (MB).
     const child = spawn('kamailio', ['-DD', '-E', '-f', cfg, '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -20,6 +20,8 @@ export interface SippOptions {
   set?: Record<string, string | number>;
   timeoutS?: number;
   extra?: string[];
+  /** Local address for signalling and media (-i, -mi); default 127.0.0.1 (127.0.0.2: a second source). */
+  localIp?: string;
 }
 
 export interface SippResult {
@@ -40,8 +42,8 @@ export function runSipp(o: SippOptions): { done: Promise<SippResult>; kill: () =
   const args = [
     ...(o.target ? [o.target] : []),
     '-sf', o.scenario.startsWith('/') ? o.scenario : join(SCENARIOS, o.scenario),
-    '-i', '127.0.0.1',
-    '-mi', '127.0.0.1',
+    '-i', o.localIp ?? '127.0.0.1',
+    '-mi', o.localIp ?? '127.0.0.1',
     '-nostdin',
     '-trace_err', '-error_file', errFile,
     '-trace_stat', '-stf', statFile, '-fd', '1',

@@ -40,6 +40,27 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
       await s.close();
     });
 
+    it('pages newest first with limit and a (startedAt, id) cursor: every session exactly once, ties by id', async () => {
+      const s = await make();
+      const same = '2025-01-01T10:00:30.000Z';
+      for (const id of ['1', '2', '3']) await s.create(rec(id));
+      for (const id of ['a', 'b', 'c']) await s.create(rec(id, { startedAt: same })); // started in the same instant
+      const seen: string[] = [];
+      let before: { startedAt: string; id: string } | undefined;
+      for (let i = 0; i < 10; i++) {
+        const page = await s.list({ limit: 2, ...(before ? { before } : {}) });
+        seen.push(...page.map((r) => r.id));
+        if (page.length < 2) break;
+        const last = page[page.length - 1]!;
+        before = { startedAt: last.startedAt, id: last.id };
+      }
+      expect(seen).toEqual(['c', 'b', 'a', '3', '2', '1']);
+      // A card of a short PAN carries the last 4 only.
+      await s.update('1', { card: { brand: 'diners', first6: null, last4: '1667' } });
+      expect((await s.get('1'))!.card).toEqual({ brand: 'diners', first6: null, last4: '1667' });
+      await s.close();
+    });
+
     it('a second create with the same id is refused', async () => {
       const s = await make();
       await s.create(rec('1'));

@@ -6,6 +6,7 @@ import { CaptureRegistry } from './capture-registry.js';
 import { PaymentGate } from './gate.js';
 import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
 import { checkCallerOffer, offerWarning } from '../offer-check.js';
+import { refusalWarning } from '../../handoff/admission.js';
 
 /**
  * INVITEs to `sip:pay@gateway` (the transaction on the INVITE, per the configured SIP profile) and
@@ -29,6 +30,8 @@ export class PaymentCalls implements PaymentEntry {
 
   onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext, registry: DialogRegistry): void {
     const stack = this.deps.stack;
+    const refused = this.gate.startRefusal(ctx.source); // before anything exists (docs/security.md)
+    if (refused) return void stack.respond(txn, refused.status, { headers: [refusalWarning(refused)] });
     if (!req.body) return void stack.respond(txn, 488, { headers: [warningHeader('an INVITE without an SDP offer is not supported')] });
     // Before the handoff is read: a single-use code is not spent on a call that cannot be answered.
     const offer = checkCallerOffer(req.body, { webrtc: false, ...(this.deps.srtpPolicy ? { srtpPolicy: this.deps.srtpPolicy } : {}) });
@@ -43,9 +46,14 @@ export class PaymentCalls implements PaymentEntry {
       if (!txn.terminated) stack.respond(txn, 487);
     });
     this.gate
-      .admit({ kind: 'invite', user: req.ruri?.user ?? '', headers: (n) => req.getHeader(n), flow: ctx.source })
+      .admit({ kind: 'invite', user: req.ruri?.user ?? '', headers: (n) => req.getHeader(n), flow: ctx.source, requestUri: ctx.requestUri, callId: req.callId })
       .then((r) => {
         if (cancelled || txn.terminated) return;
+        if (!r.ok && 'refusal' in r) {
+          // Mobile country or velocity: before the call, the capture and any SMS.
+          registry.invite(txn, undefined);
+          return void stack.respond(txn, r.refusal.status, { headers: [refusalWarning(r.refusal)] });
+        }
         if (!r.ok) {
           this.deps.logger.info({ field: r.error.field, reason: r.error.reason, profile: r.profile }, 'payment INVITE refused');
           registry.invite(txn, undefined);

@@ -1,5 +1,6 @@
 import { extractHandoff, ReplayGuard, type HandoffCodeStore, type HandoffResult, type LoadedProfile } from '../../handoff/index.js';
 import type { SipFlow } from '../../sip/transport/types.js';
+import type { PaymentAdmission, Refusal } from '../../handoff/admission.js';
 import type { Payments } from './setup.js';
 import { smsFieldLimits } from './setup.js';
 
@@ -14,9 +15,15 @@ export interface PaymentRequest {
   readonly referToHeaders?: Record<string, string>;
   /** The flow the request arrived on (its peer's address or connection). */
   readonly flow: SipFlow;
+  /** The Request-URI and Call-ID the v2 signature covers (INVITE only; docs/security.md). */
+  readonly requestUri?: string;
+  readonly callId?: string;
 }
 
 const PAY_CODE = /^pay-([0-9a-z]{12}|\d{16})$/i;
+
+/** The transaction, a handoff error (400 + Warning naming the field) or an admission refusal. */
+export type GateResult = (HandoffResult | { ok: false; refusal: Refusal }) & { profile: string };
 
 /**
  * The one place that decides whether a request may start a payment (docs/architecture.md,
@@ -32,7 +39,14 @@ export class PaymentGate {
     private readonly payments: Pick<Payments, 'payment' | 'otpTemplate'>,
     private readonly profiles: { configured: LoadedProfile; api: LoadedProfile },
     private readonly codes: HandoffCodeStore,
+    /** TRUSTED_PEERS, velocity limits, production signatures (handoff/admission.ts, docs/security.md). */
+    private readonly admission?: PaymentAdmission,
   ) {}
+
+  /** Refusal of a source before anything exists (no port, no session): TRUSTED_PEERS and per-source velocity. */
+  startRefusal(flow: SipFlow): Refusal | undefined {
+    return this.admission?.startRefusal(flow);
+  }
 
   /** The pay URI's users: `pay`, `pay-<code>`. */
   static isPayUser(user: string): boolean {
@@ -46,12 +60,19 @@ export class PaymentGate {
   }
 
   /** May this request start a payment, and with which transaction? */
-  async admit(req: PaymentRequest): Promise<HandoffResult & { profile: string }> {
+  async admit(req: PaymentRequest): Promise<GateResult> {
     const loaded = this.profileFor(req);
     const r = await extractHandoff(
       loaded.profile,
-      { headers: req.headers, requestUriUser: req.user, ...(req.referToHeaders ? { referToHeaders: req.referToHeaders } : {}) },
       {
+        headers: req.headers,
+        requestUriUser: req.user,
+        ...(req.referToHeaders ? { referToHeaders: req.referToHeaders } : {}),
+        ...(req.requestUri !== undefined ? { requestUri: req.requestUri } : {}),
+        ...(req.callId !== undefined ? { callId: req.callId } : {}),
+      },
+      {
+        ...this.admission?.handoffDeps,
         replay: this.#replay,
         codes: this.codes,
         lookupTransaction: (ref) => this.payments.payment.lookupTransaction(ref),
@@ -59,6 +80,11 @@ export class PaymentGate {
         ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
       },
     );
+    if (r.ok) {
+      // Mobile country, merchant and mobile velocity: before the call, the capture and any SMS.
+      const late = this.admission?.transactionRefusal(r.txn, req.kind === 'invite' ? req.flow : undefined);
+      if (late) return { ok: false, refusal: late, profile: loaded.profile.name };
+    }
     return { ...r, profile: loaded.profile.name };
   }
 }

@@ -48,6 +48,10 @@ export class InlinePayments {
       .admit({ kind: 'refer', user, headers: (n) => r.xHeaders[n.toLowerCase()], referToHeaders: r.referToHeaders, flow: call.bFlow ?? call.aFlow })
       .then((h) => {
         if (call.ended) return decision.reject(481);
+        if (!h.ok && 'refusal' in h) {
+          log.info({ reason: h.refusal.reason }, 'payment REFER refused');
+          return decision.reject(h.refusal.status, h.refusal.text);
+        }
         if (!h.ok) {
           log.info({ field: h.error.field, reason: h.error.reason, profile: h.profile }, 'payment REFER refused');
           return decision.reject(h.error.status, `${h.error.field}: ${h.error.reason}`);

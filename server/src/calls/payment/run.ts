@@ -14,7 +14,7 @@ import type { Payments } from './setup.js';
 
 /** What every payment run needs, whatever started it (INVITE to the pay URI, the agent's REFER). */
 export interface RunDeps {
-  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'captureConfig'>;
+  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'captureConfig' | 'capture'>;
   bus: EventBus<SessionEvent>;
   store: SessionStore;
   clock: Clock;
@@ -63,7 +63,7 @@ export function newCaptureSession(deps: RunDeps, txn: Transaction, port: Capture
     store: deps.store,
     logger: deps.logger,
     instanceId: deps.instanceId,
-    ...(p.captureConfig ? { config: p.captureConfig(txn.merchantId) } : {}),
+    ...(p.captureConfig || p.capture ? { config: { ...p.captureConfig?.(txn.merchantId), ...p.capture } } : {}),
   });
 }
 

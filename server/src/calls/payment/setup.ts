@@ -56,6 +56,8 @@ export interface Payments {
   otpTemplate: OtpSmsTemplate;
   /** Capture policy for a merchant: the file's `capture:` section with its merchant overrides (config/capture-policy.ts). */
   captureConfig?: (merchantId: string) => Partial<CaptureConfig>;
+  /** Capture settings every payment uses on top of the merchant's (the gateway sets the card velocity check: docs/security.md). */
+  capture?: Partial<CaptureConfig>;
   /** The receipt SMS after `paid`; undefined when RECEIPT_SMS is off. */
   receiptTemplate: ReceiptSmsTemplate | undefined;
   /** The embedded demo provider, when PAYMENT_API_URL is unset. */

@@ -58,6 +58,7 @@ const INVALID_PROMPT: Record<FieldFailureReason, PromptId> = {
   'bad-length': 'invalid.pan',
   luhn: 'invalid.pan',
   'brand-not-allowed': 'invalid.brand',
+  'card-refused': 'invalid.brand',
   'bad-month': 'invalid.expiry',
   'too-far': 'invalid.expiry',
   expired: 'invalid.expired',

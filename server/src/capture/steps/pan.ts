@@ -16,6 +16,8 @@ export interface PanHooks {
   onBrand(brand: CardBrand): void;
   /** The PAN is complete and Luhn-valid: brand + first 6 / last 4 only. */
   onCard(brand: CardBrand, masked: MaskedPan): void;
+  /** Policy refusal of a valid card (CaptureConfig.cardRefused). */
+  readonly cardRefused?: ((pan: Buffer) => boolean) | undefined;
 }
 
 export type PanSpec = FieldSpec & { brand(): CardBrand };
@@ -48,7 +50,10 @@ export function panSpec(buffer: SensitiveDigits, hooks: PanHooks): PanSpec {
       const { min, max } = length();
       if (buffer.length < min || buffer.length > max) return { ok: false, reason: 'bad-length' };
       const r = buffer.withValue((d) => checkPan(d, hooks.allowedBrands));
-      if (r.ok) return { ok: true };
+      if (r.ok) {
+        const refuse = hooks.cardRefused;
+        return refuse && buffer.withValue((d) => refuse(d)) ? { ok: false, reason: 'card-refused' } : { ok: true };
+      }
       return { ok: false, reason: r.reason === 'not-digits' ? 'bad-length' : r.reason };
     },
     onValid() {

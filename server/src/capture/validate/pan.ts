@@ -3,9 +3,12 @@ import { allDigits, luhn } from './luhn.js';
 
 /** Shortest PAN we unmask first 6 / last 4 of: fewer digits would show too much of the number. */
 export const MIN_MASKABLE_PAN = 13;
+/** Below this many digits only the last 4 are shown (docs/security.md, PCI DSS 3.4.1: BIN + last 4 only for 15+). */
+export const MIN_PAN_FOR_FIRST6 = 15;
 
 export interface MaskedPan {
-  first6: string;
+  /** Null for PANs under {@link MIN_PAN_FOR_FIRST6} digits. */
+  first6: string | null;
   last4: string;
 }
 
@@ -24,7 +27,7 @@ export function maskPan(pan: Buffer | string): MaskedPan | null {
   if (!isCompletePan(pan)) return null;
   const n = pan.length;
   const take = (a: number, b: number) => (typeof pan === 'string' ? pan.slice(a, b) : pan.toString('latin1', a, b));
-  return { first6: take(0, 6), last4: take(n - 4, n) };
+  return { first6: n >= MIN_PAN_FOR_FIRST6 ? take(0, 6) : null, last4: take(n - 4, n) };
 }
 
 export type PanCheck =

@@ -57,8 +57,11 @@ export interface TransportContext {
   isClosing(): boolean;
   /** Hands one framed message to the consumer (exceptions are caught and logged). */
   deliver(data: Buffer, flow: SipFlow): void;
-  /** True when one more TCP/WS connection fits under MAX_CONNECTIONS (counts `pending` too). */
-  hasRoom(pending?: number): boolean;
+  /**
+   * True when one more TCP/WS connection fits under MAX_CONNECTIONS (counts `pending` too) and,
+   * given the remote `address`, under MAX_CONNECTIONS_PER_IP.
+   */
+  hasRoom(pending?: number, address?: string): boolean;
   register(conn: ConnectionFlow): void;
   /** Called once by a connection when it closes: unregisters it and reports the reason. */
   unregister(conn: ConnectionFlow, reason: string): void;

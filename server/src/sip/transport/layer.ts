@@ -23,6 +23,11 @@ export interface TransportLayerOptions {
   logger: Logger;
   limits?: Partial<Limits>;
   clock?: Clock;
+  /**
+   * Browser pages that may open `/sip` (the `Origin` of the handshake, `Host` header); absent:
+   * any. A handshake without Origin (not a browser) is always let through to digest auth.
+   */
+  wsOriginAllowed?: (origin: string | undefined, host: string | undefined) => boolean;
 }
 
 /** How many times port 0 is retried when the UDP port matching the chosen TCP port is taken. */
@@ -57,7 +62,7 @@ export class TransportLayerImpl implements TransportLayer {
       logger, limits, clock, stats: this.counters,
       isClosing: () => this.closing !== undefined,
       deliver: (data, flow) => this.deliver(data, flow),
-      hasRoom: (pending = 0) => this.connections.size + pending < limits.MAX_CONNECTIONS,
+      hasRoom: (pending = 0, address) => this.connections.size + pending < limits.MAX_CONNECTIONS && (address === undefined || this.connectionsFrom(address) < limits.MAX_CONNECTIONS_PER_IP),
       register: (conn) => void this.connections.set(conn.id, conn),
       unregister: (conn, reason) => this.unregister(conn, reason),
       nextConnectionId: (prefix) => `${prefix}:${++this.seq}`,
@@ -89,7 +94,7 @@ export class TransportLayerImpl implements TransportLayer {
       const parts = new TlsTransportParts(this.ctx, opts.tls);
       this.tls = { parts, transport: await parts.listen(opts.host, opts.tls.port) };
     }
-    if (opts.httpServer) this.ws = new WsTransport(this.ctx, opts.httpServer, opts.wsPath ?? '/sip');
+    if (opts.httpServer) this.ws = new WsTransport(this.ctx, opts.httpServer, opts.wsPath ?? '/sip', opts.wsOriginAllowed);
   }
 
   /** The SIP over TLS port, undefined when TLS is off. */
@@ -108,6 +113,13 @@ export class TransportLayerImpl implements TransportLayer {
 
   get tcpPort(): number {
     return this.tcp.port;
+  }
+
+  /** Open TCP + WS connections whose remote is `address`. */
+  private connectionsFrom(address: string): number {
+    let n = 0;
+    for (const c of this.connections.values()) if (c.remote.address === address) n++;
+    return n;
   }
 
   /** A snapshot of the transport counters. */

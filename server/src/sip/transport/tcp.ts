@@ -129,12 +129,12 @@ export class TcpTransport {
   }
 
   private onConnection(socket: net.Socket): void {
-    if (this.ctx.isClosing() || !this.ctx.hasRoom(this.dialing.size)) {
+    if (this.ctx.isClosing() || !this.ctx.hasRoom(this.dialing.size, socket.remoteAddress)) {
       socket.on('error', () => {});
       socket.destroy();
       if (!this.ctx.isClosing()) {
         this.ctx.stats.connectionsRejected++;
-        this.ctx.logger.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `sip ${this.kind.prefix} connection refused: MAX_CONNECTIONS reached`);
+        this.ctx.logger.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `sip ${this.kind.prefix} connection refused: MAX_CONNECTIONS or MAX_CONNECTIONS_PER_IP reached`);
       }
       return;
     }

@@ -29,6 +29,7 @@ export class WsTransport {
     private readonly ctx: TransportContext,
     private readonly httpServer: http.Server,
     readonly path: string,
+    private readonly originAllowed?: (origin: string | undefined, host: string | undefined) => boolean,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -59,10 +60,16 @@ export class WsTransport {
       this.ctx.logger.debug({ remote: req.socket.remoteAddress }, 'sip ws handshake without sip subprotocol refused');
       return refuse(socket, 400, 'Bad Request', 'the sip WebSocket subprotocol is required (RFC 7118)');
     }
-    if (!this.ctx.hasRoom()) {
+    // RFC 6455 10.2: a browser page from another origin may not drive an agent's SIP (like /events).
+    if (this.originAllowed && !this.originAllowed(req.headers.origin, req.headers.host)) {
+      this.ctx.stats.wsRefused++;
+      this.ctx.logger.info({ remote: req.socket.remoteAddress }, 'sip ws handshake refused: Origin not allowed');
+      return refuse(socket, 403, 'Forbidden', 'origin not allowed');
+    }
+    if (!this.ctx.hasRoom(0, req.socket.remoteAddress)) {
       this.ctx.stats.wsRefused++;
       this.ctx.stats.connectionsRejected++;
-      this.ctx.logger.warn({ remote: req.socket.remoteAddress }, 'sip ws connection refused: MAX_CONNECTIONS reached');
+      this.ctx.logger.warn({ remote: req.socket.remoteAddress }, 'sip ws connection refused: MAX_CONNECTIONS or MAX_CONNECTIONS_PER_IP reached');
       return refuse(socket, 503, 'Service Unavailable', 'too many connections');
     }
     const remote = { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 };
@@ -119,6 +126,9 @@ class WsConnection implements ConnectionFlow {
   private closed = false;
   private errorReason: string | undefined;
   readonly finished: Promise<void>;
+  /** Frames in the current one-second window (docs/security.md: per-connection message rate). */
+  private frames = 0;
+  private windowStart = 0;
 
   constructor(
     private readonly ctx: TransportContext,
@@ -176,6 +186,16 @@ class WsConnection implements ConnectionFlow {
 
   private onFrame(data: Buffer): void {
     if (this.closed) return;
+    const now = this.ctx.clock.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.frames = 0;
+    }
+    if (++this.frames > this.ctx.limits.WS_MESSAGES_PER_SECOND) {
+      this.ctx.logger.warn({ flow: this.id, remote: this.remote.address }, 'sip ws connection closed: too many messages a second');
+      this.errorReason = 'too many messages';
+      return this.close('too many messages');
+    }
     this.idle.restart();
     if (isOnlyLineEnds(data)) {
       // Keep-alives as SIP.js and JsSIP send them: answer a CRLF CRLF ping with a CRLF pong

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_TOKEN_TTL_MS, AgentTokens, LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS, tokenKey } from '../../../src/api/agent-tokens.js';
+import { AGENT_TOKEN_TTL_MS, AgentTokens, tokenKey } from '../../../src/api/agent-tokens.js';
+import { BACKOFF_AFTER, LOCK_AFTER, LOCK_MS } from '../../../src/security/lockout.js';
 
 function setup(o: { maxTokens?: number } = {}) {
   let now = 1_700_000_000_000;
@@ -46,27 +47,30 @@ describe('AgentTokens', () => {
     expect(tokens.size).toBe(0);
   });
 
-  it(`after ${LOGIN_MAX_FAILURES} failures in a minute the agent id is locked out, even with the right password, until the window passes`, () => {
+  it(`after ${BACKOFF_AFTER} failures a login that comes too soon from that source is refused and counted (the wait doubles to 2 s), the right password included; other agents and sources are not affected`, () => {
     const { tokens, advance } = setup();
-    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
-      expect(tokens.login('agent-1', `wrong-${i}`)).toMatchObject({ ok: false, reason: 'unauthorized' });
-      advance(1000);
+    for (let i = 0; i < BACKOFF_AFTER; i++) {
+      expect(tokens.login('agent-1', `wrong-${i}`, '10.0.0.1')).toMatchObject({ ok: false, reason: 'unauthorized' });
+      advance(100);
     }
-    const locked = tokens.login('agent-1', 'demo');
-    expect(locked).toEqual({ ok: false, reason: 'rate-limited', retryAfterS: (LOGIN_WINDOW_MS - LOGIN_MAX_FAILURES * 1000) / 1000 });
-    // Other agents are not affected.
-    expect(tokens.login('agent-2', 's3cret').ok).toBe(true);
-    advance(LOGIN_WINDOW_MS - LOGIN_MAX_FAILURES * 1000 + 1);
-    expect(tokens.login('agent-1', 'demo').ok).toBe(true);
+    expect(tokens.login('agent-1', 'demo', '10.0.0.1')).toEqual({ ok: false, reason: 'rate-limited', retryAfterS: 2 });
+    expect(tokens.login('agent-2', 's3cret', '10.0.0.1').ok).toBe(true);
+    expect(tokens.login('agent-1', 'demo', '10.0.0.2').ok).toBe(true);
+    advance(10_000);
+    expect(tokens.login('agent-1', 'demo', '10.0.0.1').ok).toBe(true);
   });
 
-  it('failures spread over more than a minute do not lock the agent out', () => {
+  it(`after ${LOCK_AFTER} failures from one source the agent id is locked there for 30 minutes, even with the right password`, () => {
     const { tokens, advance } = setup();
-    for (let i = 0; i < 3 * LOGIN_MAX_FAILURES; i++) {
-      expect(tokens.login('agent-1', 'wrong')).toMatchObject({ reason: 'unauthorized' });
-      advance(LOGIN_WINDOW_MS / (LOGIN_MAX_FAILURES - 1));
+    for (let i = 0; i < LOCK_AFTER; i++) {
+      tokens.login('agent-1', `wrong-${i}`, '10.0.0.1');
+      advance(61_000); // past every backoff: each of these is a real password check
     }
-    expect(tokens.login('agent-1', 'demo').ok).toBe(true);
+    expect(tokens.login('agent-1', 'demo', '10.0.0.1')).toMatchObject({ ok: false, reason: 'rate-limited' });
+    advance(LOCK_MS - 61_000 - 1);
+    expect(tokens.login('agent-1', 'demo', '10.0.0.1')).toMatchObject({ ok: false, reason: 'rate-limited' });
+    advance(2);
+    expect(tokens.login('agent-1', 'demo', '10.0.0.1').ok).toBe(true);
   });
 
   it('revoke ends a token, reports its key (never the token), and is idempotent', () => {

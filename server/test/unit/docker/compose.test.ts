@@ -104,8 +104,10 @@ describe('docker/compose.yaml', () => {
       .replace(/LISTEN_ADDR/g, addr)
       .replace(/LISTEN_PORT/g, '5060')
       .replace(/DISPATCHER_LIST/g, '/etc/kamailio/dispatcher.list')
-      .replace(/RUN_DIR/g, '/run/kamailio');
+      .replace(/RUN_DIR/g, '/run/kamailio')
+      .replace(/TRUSTED_PEERS_FILE/g, '/etc/kamailio/trusted-peers.list');
     expect(read('docker/kamailio.cfg')).toBe(expected);
+    expect(compose.services['kamailio']!.volumes).toContain('./trusted-peers.list:/etc/kamailio/trusted-peers.list:ro');
   });
 });
 

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../observability/logger.js';
+import type { SignInLockout } from '../security/lockout.js';
+import { verifyTotp } from '../security/totp.js';
+import { tokenKey } from './agent-tokens.js';
+import { bearer, sameSecret } from './auth.js';
+
+/**
+ * Named supervisor accounts with a TOTP second factor (RFC 6238; docs/security.md, PCI DSS 8.4.2)
+ * and a 15-minute idle timeout (PCI DSS 8.2.8): `POST /api/supervisors/login
+ * {"name","password","code"}` -> `200 {"token","name","idleTimeoutS"}`, `401` for anything wrong
+ * (one answer, whatever was wrong), `429` with `Retry-After` when the sign-in lockout (shared with
+ * agents, keyed by `supervisor:<name>` and source) refuses; `POST /api/supervisors/logout`.
+ * The token is a supervisor bearer token wherever the static SUPERVISOR_TOKEN is.
+ */
+export const SUPERVISOR_IDLE_MS = 15 * 60_000;
+
+export interface SupervisorAccount {
+  readonly name: string;
+  readonly password: string;
+  /** The TOTP secret (decoded from base32). */
+  readonly secret: Buffer;
+}
+
+export type SupervisorLogin =
+  | { readonly ok: true; readonly token: string }
+  | { readonly ok: false; readonly reason: 'unauthorized' }
+  | { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterS: number };
+
+export class SupervisorSessions {
+  readonly #accounts: Map<string, SupervisorAccount>;
+  readonly #sessions = new Map<string, { name: string; lastUsed: number }>();
+  /** Last TOTP step accepted per account: a code is good once. */
+  readonly #lastStep = new Map<string, number>();
+
+  constructor(
+    accounts: readonly SupervisorAccount[],
+    private readonly lockout: SignInLockout,
+    private readonly now: () => number = Date.now,
+    private readonly idleMs = SUPERVISOR_IDLE_MS,
+  ) {
+    this.#accounts = new Map(accounts.map((a) => [a.name, a]));
+  }
+
+  get configured(): boolean {
+    return this.#accounts.size > 0;
+  }
+
+  login(name: string, password: string, code: string, source: string): SupervisorLogin {
+    const user = `supervisor:${name}`;
+    const gate = this.lockout.attempt(user, source, 'http');
+    if (!gate.ok) return { ok: false, reason: 'rate-limited', retryAfterS: Math.max(1, Math.ceil(gate.retryAfterMs / 1000)) };
+    const acct = this.#accounts.get(name);
+    // The password is compared even for an unknown name, so timing does not tell names apart.
+    const pwOk = sameSecret(password, acct?.password ?? '\u0000no-such-supervisor');
+    const step = acct && pwOk ? verifyTotp(acct.secret, code, this.now(), { lastUsedStep: this.#lastStep.get(name) ?? -1 }) : undefined;
+    if (!acct || step === undefined) {
+      this.lockout.failed(user, source, 'http');
+      return { ok: false, reason: 'unauthorized' };
+    }
+    this.lockout.succeeded(user, source, 'http');
+    this.#lastStep.set(name, step);
+    const token = randomBytes(24).toString('base64url');
+    this.#sweep();
+    this.#sessions.set(tokenKey(token), { name, lastUsed: this.now() });
+    return { ok: true, token };
+  }
+
+  /** The supervisor a live token belongs to; each use restarts the idle timer. */
+  resolve(token: string): string | undefined {
+    const key = tokenKey(token);
+    const s = this.#sessions.get(key);
+    if (!s) return undefined;
+    const now = this.now();
+    if (now - s.lastUsed > this.idleMs) {
+      this.#sessions.delete(key);
+      return undefined;
+    }
+    s.lastUsed = now;
+    return s.name;
+  }
+
+  revoke(token: string): boolean {
+    return this.#sessions.delete(tokenKey(token));
+  }
+
+  #sweep(): void {
+    const now = this.now();
+    for (const [k, s] of this.#sessions) if (now - s.lastUsed > this.idleMs) this.#sessions.delete(k);
+  }
+}
+
+const loginSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), password: z.string().min(1).max(256), code: z.string().max(16) }).strict();
+
+export function supervisorsRouter(sessions: SupervisorSessions, logger: Logger): Router {
+  const r = Router();
+  r.post('/api/supervisors/login', express.json({ limit: '4kb' }), (req, res) => {
+    const body = loginSchema.safeParse(req.body);
+    if (!body.success) {
+      res.status(400).json({ error: 'bad-request', message: 'the body must be {"name","password","code"}' });
+      return;
+    }
+    const { name, password, code } = body.data;
+    const result = sessions.login(name, password, code, req.socket.remoteAddress ?? 'unknown');
+    if (!result.ok && result.reason === 'rate-limited') {
+      res.status(429).set('Retry-After', String(result.retryAfterS)).json({ error: 'rate-limited', message: 'too many failed sign-ins; retry later' });
+      return;
+    }
+    if (!result.ok) {
+      logger.info({ supervisor: name }, 'supervisor sign-in refused');
+      res.status(401).json({ error: 'unauthorized' });
+      return;
+    }
+    logger.info({ supervisor: name }, 'supervisor signed in');
+    res.json({ token: result.token, name, idleTimeoutS: SUPERVISOR_IDLE_MS / 1000 });
+  });
+  r.post('/api/supervisors/logout', (req, res) => {
+    const t = bearer(req);
+    if (!t || !sessions.revoke(t)) {
+      res.status(401).json({ error: 'unauthorized' });
+      return;
+    }
+    res.status(204).end();
+  });
+  return r;
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { SUPERVISOR_IDLE_MS, SupervisorSessions } from '../../../src/api/supervisors.js';
+import { LOCK_AFTER, SignInLockout } from '../../../src/security/lockout.js';
+import { totp } from '../../../src/security/totp.js';
+
+const secret = Buffer.from('12345678901234567890');
+
+function setup() {
+  let now = 1_700_000_000_000;
+  const lockout = new SignInLockout({ now: () => now });
+  const s = new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], lockout, () => now);
+  return { s, lockout, advance: (ms: number) => void (now += ms), code: () => totp(secret, now) };
+}
+
+describe('supervisor accounts: password + TOTP, 15-minute idle timeout', () => {
+  it('the right password and code give a token; the same code again is refused (one use)', () => {
+    const { s, code } = setup();
+    const c = code();
+    const r = s.login('asha', 'correct horse battery', c, '10.0.0.1');
+    if (!r.ok) throw new Error('refused');
+    expect(s.resolve(r.token)).toBe('asha');
+    expect(s.login('asha', 'correct horse battery', c, '10.0.0.1')).toEqual({ ok: false, reason: 'unauthorized' });
+  });
+
+  it.each([
+    ['a wrong code', 'asha', 'correct horse battery', '000000'],
+    ['a wrong password with the right code', 'asha', 'wrong', null],
+    ['an unknown name', 'ravi', 'correct horse battery', null],
+  ])('%s is refused with the same answer', (_n, name, pw, fixed) => {
+    const { s, code } = setup();
+    expect(s.login(name, pw, fixed ?? code(), '10.0.0.1')).toEqual({ ok: false, reason: 'unauthorized' });
+  });
+
+  it('the token dies after 15 idle minutes; use keeps it alive', () => {
+    const { s, code, advance } = setup();
+    const r = s.login('asha', 'correct horse battery', code(), '10.0.0.1');
+    if (!r.ok) throw new Error('refused');
+    advance(SUPERVISOR_IDLE_MS - 1000);
+    expect(s.resolve(r.token)).toBe('asha');
+    advance(SUPERVISOR_IDLE_MS - 1000);
+    expect(s.resolve(r.token)).toBe('asha');
+    advance(SUPERVISOR_IDLE_MS + 1);
+    expect(s.resolve(r.token)).toBeUndefined();
+  });
+
+  it(`is locked after ${LOCK_AFTER} failures like agents, the right code included`, () => {
+    const { s, code, advance } = setup();
+    for (let i = 0; i < LOCK_AFTER; i++) {
+      s.login('asha', 'wrong', '123456', '10.0.0.1');
+      advance(61_000);
+    }
+    expect(s.login('asha', 'correct horse battery', code(), '10.0.0.1')).toMatchObject({ ok: false, reason: 'rate-limited' });
+  });
+
+  it('logout revokes', () => {
+    const { s, code } = setup();
+    const r = s.login('asha', 'correct horse battery', code(), '10.0.0.1');
+    if (!r.ok) throw new Error('refused');
+    expect(s.revoke(r.token)).toBe(true);
+    expect(s.resolve(r.token)).toBeUndefined();
+  });
+});
