@@ -15,6 +15,7 @@ NEEDS=(
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
   "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
   "redis-server redis-server"             # Redis store/bus integration tests (issue 6)
+  "svwar sipvicious"                      # attack tools (svwar, svcrack, svmap) against the trust boundary (docs/security.md)
 )
 
 missing=()
