@@ -163,7 +163,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     res.json({ messages: demo.smsMessages() });
   });
   // The OTP template is the demo one until deployments configure their own (setup.ts).
-  app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST, limits: smsFieldLimits(DEMO_OTP_TEMPLATE) }));
+  app.use(handoffsRouter(codes, resolveToken, { sipHost: config.SIP_HOST, limits: smsFieldLimits(DEMO_OTP_TEMPLATE), mobileAllowed: (m) => admission.mobileAllowed(m) }));
   // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
   app.use(staticRouter({
     distDir: fileURLToPath(new URL('../../agent-widget/dist', import.meta.url)),

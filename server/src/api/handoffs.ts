@@ -14,7 +14,7 @@ const FIELDS = Object.keys(JSON_NAMES) as TxnField[];
  * key and gets a single-use code that expires in minutes; the transfer then carries only the code,
  * as `X-Pay-Handoff: <code>` or as the Request-URI `sip:pay-<code>@gateway`.
  */
-export function handoffsRouter(codes: HandoffCodeStore, resolve: (token: string) => Principal | undefined, opts: { sipHost: string; limits?: TransactionLimits }): Router {
+export function handoffsRouter(codes: HandoffCodeStore, resolve: (token: string) => Principal | undefined, opts: { sipHost: string; limits?: TransactionLimits; mobileAllowed?: (mobile: string) => boolean }): Router {
   const r = Router();
   r.post('/api/handoffs', requireToken(resolve, ['handoff-client']), express.json({ limit: '8kb' }), async (req, res, next) => {
     try {
@@ -38,6 +38,11 @@ export function handoffsRouter(codes: HandoffCodeStore, resolve: (token: string)
       const v = validateTransaction(raw, JSON_NAMES, opts.limits);
       if (!v.ok) {
         res.status(400).json({ error: 'bad-request', field: v.error.field, message: v.error.reason });
+        return;
+      }
+      // The country check happens again when the code is redeemed; refusing here saves a wasted transfer (docs/security.md).
+      if (opts.mobileAllowed && !opts.mobileAllowed(v.txn.customerMobile)) {
+        res.status(403).json({ error: 'forbidden', field: 'customerMobile', message: 'country code not allowed (ALLOWED_MOBILE_PREFIXES)' });
         return;
       }
       const issued = await codes.issue(v.txn);
