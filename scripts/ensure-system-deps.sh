@@ -20,6 +20,7 @@ NEEDS=(
   "openssl openssl"                       # test CA/certificates and s_client checks of SIP TLS and HTTPS
   "tcpdump tcpdump"                       # capture of the SIP TLS leg (tls-capture test; needs root)
   "baresip baresip-core"                  # a stock SIP phone (headless) as agent and customer in integration tests
+  "svwar sipvicious"                      # attack tools (svwar, svcrack, svmap) against the trust boundary (docs/security.md)
 )
 
 missing=()

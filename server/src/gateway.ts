@@ -208,6 +208,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   app.use(handoffsRouter(codes, resolveToken, {
     sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
     limits: smsFieldLimits(DEMO_OTP_TEMPLATE),
+    mobileAllowed: (m) => admission.mobileAllowed(m),
   }));
   // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
   app.use(staticRouter({

@@ -26,7 +26,7 @@ export function handoffsRouter(
   codes: HandoffCodeStore,
   resolve: (token: string) => Principal | undefined,
   /** sipAuthority: the gateway's SIP `host[:port]`, read per request (the port is known once SIP listens). */
-  opts: { sipAuthority: () => string; limits?: TransactionLimits },
+  opts: { sipAuthority: () => string; limits?: TransactionLimits; mobileAllowed?: (mobile: string) => boolean },
 ): Router {
   const r = Router();
   r.post('/api/handoffs', requireToken(resolve, ['handoff-client']), express.json({ limit: '8kb' }), async (req, res, next) => {
@@ -51,6 +51,11 @@ export function handoffsRouter(
       const v = validateTransaction(raw, JSON_NAMES, opts.limits);
       if (!v.ok) {
         res.status(400).json({ error: 'bad-request', field: v.error.field, message: v.error.reason });
+        return;
+      }
+      // The country check happens again when the code is redeemed; refusing here saves a wasted transfer (docs/security.md).
+      if (opts.mobileAllowed && !opts.mobileAllowed(v.txn.customerMobile)) {
+        res.status(403).json({ error: 'forbidden', field: 'customerMobile', message: 'country code not allowed (ALLOWED_MOBILE_PREFIXES)' });
         return;
       }
       const issued = await codes.issue(v.txn);

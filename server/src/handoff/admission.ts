@@ -74,10 +74,15 @@ export class PaymentAdmission {
     return undefined;
   }
 
+  /** True when the mobile's country is allowed (ALLOWED_MOBILE_PREFIXES); counts nothing. */
+  mobileAllowed(mobile: string): boolean {
+    return this.o.trust.mobilePrefixes.some((p) => mobile.startsWith(p));
+  }
+
   /** After the handoff is read, before the call is answered or any SMS: mobile country, merchant and mobile velocity. */
   transactionRefusal(txn: { readonly merchantId: string; readonly customerMobile: string; readonly orderRef?: string }, source?: PeerSource): Refusal | undefined {
     const addr = source ? plainAddress(source.remote.address) : undefined;
-    if (!this.o.trust.mobilePrefixes.some((p) => txn.customerMobile.startsWith(p))) return this.#refuse('mobile-country', addr);
+    if (!this.mobileAllowed(txn.customerMobile)) return this.#refuse('mobile-country', addr);
     if (this.#limits.merchant && !this.#limits.merchant.take(txn.merchantId)) return this.#refuse('velocity-merchant', addr);
     if (this.#limits.mobile && !this.#limits.mobile.take(txn.customerMobile)) return this.#refuse('velocity-mobile', addr);
     try {

@@ -80,6 +80,17 @@ describe('named supervisors with TOTP (RFC 6238)', () => {
   });
 });
 
+describe('POST /api/handoffs', () => {
+  it('refuses a customer mobile outside ALLOWED_MOBILE_PREFIXES with 403 naming the field', async () => {
+    const res = await fetch(`${api}/api/handoffs`, {
+      method: 'POST', headers: { authorization: `Bearer ${gw.handoffApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: '10.00', currency: 'INR', merchantId: 'M-1', orderRef: 'ORD-H2', customerMobile: '+14155550123' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ field: 'customerMobile' });
+  });
+});
+
 describe('audit trail', () => {
   it('records handoff creation with its source', async () => {
     const res = await fetch(`${api}/api/handoffs`, {

@@ -24,6 +24,12 @@ describe('handoff signature v2 (Request-URI, Call-ID and a single-use nonce sign
     expect(canonicalStringV2(fields, 7, bound).split('\n')).toEqual(['tonegate-handoff-v2', '7', bound.nonce, bound.requestUri, bound.callId, '1499.00', 'INR', 'M-1', 'ORD-1', '+919800000001', '', '', '', '']);
   });
 
+  it('matches the worked example in sip-profiles/README.md (computed there with openssl dgst -hmac)', () => {
+    const f = { amount: '1499.00', currency: 'INR', merchantId: 'M-DEMO-01', orderRef: 'ORD-1001', customerMobile: '+919800000001', agentId: 'agent-1' };
+    const b2 = { requestUri: 'sip:pay@gw.example.com', callId: '8a4f2c@pbx.example.com', nonce: 'n-3f9c2a7e51d04b6a' };
+    expect(signHandoffV2(f, 'demo-handoff-key-change-me', 1750000000, b2)).toBe('t=1750000000,v2=82c414544bf8a6fb1c38451cdedd818250949cc12fe503c312c04483987b7ec1');
+  });
+
   it('verifies once; the same nonce again is replayed; another Request-URI or Call-ID is a mismatch', async () => {
     const guard = new MemoryNonceGuard(() => NOW * 1000);
     const sig = signHandoffV2(fields, KEY, NOW, bound);
