@@ -123,10 +123,11 @@ export class CallManager implements SipUser {
     if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
     const user = req.ruri?.user ?? '';
     if (this.payments?.handles(user)) return this.payments.onInvite(req, txn, ctx, this.registry);
-    // RFC 3261 8.2: the Request-URI (404) before the content; then an offer the call could not use
-    // is refused before any agent is picked or rung, even when none is free (calls/offer-check.ts).
-    // An INVITE without a body is refused just below.
-    if (user !== 'support' && !this.registrar.isAgent(user)) return void stack.respond(txn, 404);
+    // RFC 3261 8.2.2.1: the Request-URI before the content. An unknown user gets the same 480 as an
+    // agent who is not registered, whatever the offer, so no answer tells which agent ids exist
+    // (docs/security.md). Then an offer the call could not use is refused before any agent is picked
+    // or rung, even when none is free (calls/offer-check.ts). No body at all is refused just below.
+    if (user !== 'support' && !this.reachable(user)) return void stack.respond(txn, 480);
     if (req.body) {
       const offer = checkCallerOffer(req.body, { webrtc: true, ...(this.deps.srtpPolicy ? { srtpPolicy: this.deps.srtpPolicy } : {}) });
       if (!offer.ok) {
@@ -165,6 +166,11 @@ export class CallManager implements SipUser {
       this.log.error({ err }, 'call start failed');
       call.hangup('start failed');
     });
+  }
+
+  /** An agent id that is known and registered; anything else is answered like an absent agent. */
+  private reachable(user: string): boolean {
+    return this.registrar.isAgent(user) && this.registrar.registrar.isRegistered(user);
   }
 
   /** Request-URI user -> the agent to ring, or a status (480 unknown, unregistered or nobody free; 486 busy). */

@@ -41,13 +41,20 @@ describe('audit trail: HMAC-keyed chain exported to syslog over TLS', () => {
   it('a failed and a good agent login reach rsyslogd as RFC 5424 messages identical to the keyed file lines', async () => {
     expect((await login('wrong-password')).status).toBe(401);
     expect((await login('demo')).status).toBe(200);
-    await vi.waitFor(() => expect(received().length).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+    // Each login is two entries: the sign-in lockout's (shared with SIP REGISTER, with the failure
+    // count) and the HTTP request's (docs/security.md).
+    await vi.waitFor(() => expect(received().length).toBeGreaterThanOrEqual(4), { timeout: 5000 });
     const lines = fileLines();
     expect(received().map((r) => r.json)).toEqual(lines);
-    const [bad, good] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [bad, good] = entries.filter((e) => e.action === 'agent.login');
     expect(bad).toMatchObject({ action: 'agent.login', outcome: 'denied', alg: 'hmac-sha256', source: '127.0.0.1', transport: 'http' });
     expect(good).toMatchObject({ action: 'agent.login', outcome: 'success' });
-    expect(received().map((r) => [r.pri, r.msgid])).toEqual([[84, 'agent.login'], [85, 'agent.login']]);
+    expect(entries.filter((e) => String(e.action).startsWith('signin.'))).toMatchObject([
+      { action: 'signin.failure', outcome: 'denied', source: '127.0.0.1', details: { channel: 'http', failures: 1 } },
+      { action: 'signin.success', outcome: 'success', details: { channel: 'http' } },
+    ]);
+    expect(received().map((r) => [r.pri, r.msgid])).toEqual([[84, 'signin.failure'], [84, 'agent.login'], [85, 'signin.success'], [85, 'agent.login']]);
   });
 
   it('entries written while the collector is down are delivered after it comes back, in order', async () => {
@@ -84,7 +91,8 @@ describe('audit trail: HMAC-keyed chain exported to syslog over TLS', () => {
       expect(r.status).toBe(401);
       await new Promise((res) => setTimeout(res, 1500));
       expect(rogue.lines()).toEqual([]);
-      expect(readFileSync(file2, 'utf8').trim().split('\n')).toHaveLength(1);
+      // The lockout's signin.failure and the request's agent.login, both kept in the file.
+      expect(readFileSync(file2, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action)).toEqual(['signin.failure', 'agent.login']);
     } finally {
       await gw2.close();
       await rogue.stop();

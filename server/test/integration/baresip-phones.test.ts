@@ -246,7 +246,7 @@ describe('a desk-phone customer', () => {
   }, 90_000);
 
   it.each([
-    ['RTP/SAVP (SDES SRTP, mediaenc=srtp-mand) while SRTP is off', 'srtp-mand', /^Warning: 302 tonegate "unsupported media transport RTP\/SAVP \(SRTP is not enabled on this gateway\): offer RTP\/AVP"$/],
+    ['RTP/SAVP (SDES SRTP, mediaenc=srtp-mand) while SRTP is off', 'srtp-mand', /^Warning: 302 tonegate "unsupported transport RTP\/SAVP: SRTP is off on this gateway \(plain RTP\/AVP only\)"$/],
     ['DTLS-SRTP without ICE (mediaenc=dtls_srtp)', 'dtls_srtp', /^Warning: 302 tonegate "DTLS-SRTP without ICE is not supported \(only browsers use DTLS-SRTP here\): offer RTP\/AVP"$/],
   ])('an offer of %s is refused 488 with a Warning before any agent rings', async (_n, mediaenc, warning) => {
     await until('agent-1 to register', () => gw.registrar.isRegistered('agent-1'));

@@ -43,7 +43,7 @@ describe('npm run config:check -- FILE', () => {
     writeFileSync(p, 'mode: production\nsip:\n  trustedPeers: [10.0.0.0/8]\nprovider:\n  url: https://pg.example.com/v1\n');
     const r = run('scripts/config-check.ts', [p]);
     expect(r.code).toBe(1);
-    expect(r.out.trim().split('\n').map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISOR_TOKEN', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY']);
+    expect(r.out.trim().split('\n').map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISOR_TOKEN', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'AUDIT_KEY']);
   });
 
   it('without a file it prints its usage and exits 2', () => {

@@ -57,7 +57,7 @@ describe('HTTPS', () => {
     expect(h.headers['strict-transport-security']).toBe('max-age=31536000');
     const s = await get('/api/sessions', { Authorization: `Bearer ${gw.supervisorToken}` });
     expect(s.status).toBe(200);
-    expect(JSON.parse(s.body)).toEqual({ sessions: [] });
+    expect(JSON.parse(s.body)).toEqual({ sessions: [], next: null });
     expect(s.headers['strict-transport-security']).toBe('max-age=31536000');
   });
 

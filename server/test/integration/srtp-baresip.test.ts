@@ -153,7 +153,7 @@ describe('SRTP (SDES) with baresip', () => {
     const fromGw = dgrams.filter((d) => d.srcPort === gw.sipPort).map((d) => d.payload.toString('latin1'));
     const final = fromGw.find((t) => /^SIP\/2\.0 [2-6]\d\d/.test(t) && !/^SIP\/2\.0 1/.test(t));
     expect(final, phone.output()).toMatch(/^SIP\/2\.0 488 /);
-    expect(final).toMatch(/Warning: 399 tonegate "plain RTP\/AVP refused: this gateway requires SRTP/);
+    expect(final).toMatch(/Warning: 302 tonegate "plain RTP\/AVP refused: this gateway requires SRTP/);
     expect((await session(orderRef))?.outcome ?? null).toBeNull();
   });
 });
