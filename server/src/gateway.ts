@@ -44,7 +44,7 @@ import { createTransportLayer } from './sip/transport/index.js';
 import { credentialsFromSettings, trustedFingerprints, type TlsCredentials, type TlsMaterial } from './security/tls-credentials.js';
 import { srtpPolicyFor, type SrtpPolicy } from './sdp/index.js';
 // Trust boundary (docs/security.md): TRUSTED_PEERS, lockout, edge limits
-import { loadTrustConfig, type TrustConfig } from './security/trust-config.js';
+import { trustConfigOf } from './security/trust-config.js';
 import { pressure, wireTrust } from './api/trust-wiring.js';
 import { SipEdgeGuard } from './sip/edge-guard.js';
 import { SupervisorSessions, supervisorsRouter } from './api/supervisors.js';
@@ -93,7 +93,9 @@ export interface Gateway {
 }
 
 /** Composition root (design.md): config -> sip -> calls -> api. Used by main.ts and the tests. */
-export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock, trust: TrustConfig = loadTrustConfig()): Promise<Gateway> {
+export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Gateway> {
+  // The trust-boundary settings come from the one settings table like every other (config/schema.ts).
+  const trust = trustConfigOf(config);
   if (config.WEBHOOK_URL) webhookSecret(config); // fail fast, before anything listens
   const passwords = new Map(config.AGENTS.map((a) => [a.id, a.password]));
   const registrar = new Registrar({ clock, logger });
@@ -163,7 +165,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     hosts: [config.SIP_HOST, config.HTTP_HOST],
     production: config.TONEGATE_MODE === 'production',
   });
-  const trusted = trustedFingerprints(config.TRUSTED_PEERS.map((p) => p.text));
+  const trusted = trustedFingerprints(config.TRUSTED_PEERS.map((p) => p.text)); // for the SIP TLS transport: flow.tlsPeer.trusted
   if (tls) logger.info({ fingerprint: tls.current.fingerprint, subject: tls.current.subject, validTo: tls.current.validTo, selfSigned: !tls.reloadable }, 'tls certificate loaded');
   const { app, server } = createHttp({
     // `starting` (503) until every part is up: a client that waits for /healthz may then use

@@ -3,9 +3,10 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { SignInLockout } from '../security/lockout.js';
+import { isHashed, verifyPassword } from '../security/credentials.js';
 import { verifyTotp } from '../security/totp.js';
 import { tokenKey } from './agent-tokens.js';
-import { bearer, sameSecret } from './auth.js';
+import { bearer } from './auth.js';
 
 /**
  * Named supervisor accounts with a TOTP second factor (RFC 6238; docs/security.md, PCI DSS 8.4.2)
@@ -19,6 +20,7 @@ export const SUPERVISOR_IDLE_MS = 15 * 60_000;
 
 export interface SupervisorAccount {
   readonly name: string;
+  /** A `$tg1$` scrypt entry (production) or a plain password (demo); security/credentials.ts. */
   readonly password: string;
   /** The TOTP secret (decoded from base32). */
   readonly secret: Buffer;
@@ -34,6 +36,8 @@ export class SupervisorSessions {
   readonly #sessions = new Map<string, { name: string; lastUsed: number }>();
   /** Last TOTP step accepted per account: a code is good once. */
   readonly #lastStep = new Map<string, number>();
+  /** Some password is hashed: an unknown name then costs one scrypt too (verifyPassword). */
+  readonly #hashed: boolean;
 
   constructor(
     accounts: readonly SupervisorAccount[],
@@ -42,6 +46,7 @@ export class SupervisorSessions {
     private readonly idleMs = SUPERVISOR_IDLE_MS,
   ) {
     this.#accounts = new Map(accounts.map((a) => [a.name, a]));
+    this.#hashed = accounts.some((a) => isHashed(a.password));
   }
 
   get configured(): boolean {
@@ -53,8 +58,9 @@ export class SupervisorSessions {
     const gate = this.lockout.attempt(user, source, 'http');
     if (!gate.ok) return { ok: false, reason: 'rate-limited', retryAfterS: Math.max(1, Math.ceil(gate.retryAfterMs / 1000)) };
     const acct = this.#accounts.get(name);
-    // The password is compared even for an unknown name, so timing does not tell names apart.
-    const pwOk = sameSecret(password, acct?.password ?? '\u0000no-such-supervisor');
+    // The password is checked even for an unknown name (scrypt against a dummy entry when hashes
+    // are in use), so timing does not tell names apart.
+    const pwOk = verifyPassword(password, acct?.password, this.#hashed);
     const step = acct && pwOk ? verifyTotp(acct.secret, code, this.now(), { lastUsedStep: this.#lastStep.get(name) ?? -1 }) : undefined;
     if (!acct || step === undefined) {
       this.lockout.failed(user, source, 'http');

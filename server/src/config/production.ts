@@ -33,8 +33,15 @@ export function productionProblems(c: Config): string[] {
         : `AGENTS: ${plain.join(', ')} ${plain.length === 1 ? 'has a plain password' : 'have plain passwords'}; production takes hashed entries only (npm run credential:hash -- <id>)`,
     );
   }
+  // Named supervisors with TOTP (PCI DSS 8.2.1, 8.4.2); the static SUPERVISOR_TOKEN is optional
+  // (machine clients), so there is no shared account people must sign in with.
+  const plainSupervisors = c.SUPERVISORS.filter((s) => !isHashed(s.password)).map((s) => s.name);
+  if (c.SUPERVISORS.length === 0) out.push('SUPERVISORS: required in production (or SUPERVISORS_FILE): named supervisor accounts name:$tg1$...:BASE32SECRET made by npm run credential:hash -- --supervisor <name>');
+  else if (plainSupervisors.length) {
+    out.push(`SUPERVISORS: ${plainSupervisors.join(', ')} ${plainSupervisors.length === 1 ? 'has a plain password' : 'have plain passwords'}; production takes hashed entries only (npm run credential:hash -- --supervisor <name>)`);
+  }
+  if (c.REQUIRE_SIGNATURE_V2 === false) out.push('REQUIRE_SIGNATURE_V2: production always requires v2 handoff signatures; unset it');
   const secrets = [
-    ['SUPERVISOR_TOKEN', 'the supervisors\' bearer token'],
     ['HANDOFF_API_KEY', 'the API key of POST /api/handoffs'],
     ['HANDOFF_HMAC_KEY', 'the key that signs handoffs (X-Pay-Signature)'],
   ] as const;

@@ -1,8 +1,8 @@
 import { z } from 'zod/v4';
-import { agentList, filePath, flag, ip, list, origin, port, trustedPeer } from './fields.js';
+import { agentList, edgeLimits, filePath, flag, ip, list, mobilePrefix, origin, port, supervisorList, trustedPeer, velocityLimits } from './fields.js';
 import { capturePolicySchema } from './capture-policy.js';
 
-export type { AgentCredential, TrustedPeer } from './fields.js';
+export type { AgentCredential, EdgeOverrides, SupervisorCredential, TrustedPeer, VelocityOverrides } from './fields.js';
 
 /**
  * Every setting of the gateway (docs/operations.md, "Configuration"), in one table: its
@@ -43,7 +43,12 @@ export const SETTINGS = {
   TRUSTED_PEERS: setting(
     'sip.trustedPeers',
     list(trustedPeer).default([]),
-    'Peers allowed to start payments: CIDRs (10.0.0.0/8, 192.0.2.7, fd00::/8) and TLS client certificate fingerprints (sha256:AB:CD:...). Empty: not enforced (demo only).',
+    'Peers allowed to start payments: CIDRs (10.0.0.0/8, 192.0.2.7, fd00::/8) and SHA-256 fingerprints of TLS client certificates (sha256:AB:CD:..., AB:CD:... or 64 hex digits, any case). Empty: not enforced (demo only; production requires a list).',
+  ),
+  REQUIRE_SIGNATURE_V2: setting(
+    'sip.requireSignatureV2',
+    flag.optional(),
+    'Every transfer INVITE must carry a v2 X-Pay-Signature (Request-URI, Call-ID, single-use nonce). Always on in production (false is refused there); unset: as the SIP profile says in demo mode.',
   ),
   TLS_CERT_FILE: setting('tls.certFile', filePath.optional(), 'PEM certificate (chain) for SIP over TLS and HTTPS/WSS.'),
   TLS_KEY_FILE: setting('tls.keyFile', filePath.optional(), 'PEM private key of TLS_CERT_FILE.'),
@@ -66,6 +71,21 @@ export const SETTINGS = {
 
   MAX_CALLS: setting('limits.maxCalls', z.coerce.number().int().min(1).max(100_000).optional(), 'Most calls at once; beyond it new INVITEs get 503 with Retry-After. Unset: no limit.'),
   MAX_CAPTURES: setting('limits.maxCaptures', z.coerce.number().int().min(1).max(100_000).optional(), 'Most payment captures at once; beyond it payment INVITEs and REFERs get 503. Unset: no limit.'),
+  VELOCITY_LIMITS: setting(
+    'limits.velocity',
+    velocityLimits.optional(),
+    'Payments allowed per source address and merchant (N/1m) and per customer mobile and card (N/1h): source:N/1m,merchant:N/1m,mobile:N/1h,card:N/1h, off removes one; a list in the file. Unset: none in demo mode; production mobile:10/1h,card:5/1h.',
+  ),
+  EDGE_LIMITS: setting(
+    'limits.edge',
+    edgeLimits.optional(),
+    'Per-source INVITE and REGISTER rates (503 with Retry-After beyond), SIP TCP/WS sockets per address, frames a second per SIP WebSocket (closed beyond): invite:200/1s,register:50/1s,sockets:200,ws-messages:50/1s (the defaults); a list in the file.',
+  ),
+  ALLOWED_MOBILE_PREFIXES: setting(
+    'handoff.allowedMobilePrefixes',
+    list(mobilePrefix).pipe(z.array(z.string()).min(1, 'at least one country code')).default(['+91']),
+    'Country codes a customer mobile must start with (+91: the country of the DLT SMS template); any other is refused 403 before the call is answered or an SMS is sent.',
+  ),
 
   PAYMENT_API_URL: setting('provider.url', z.url().optional(), 'The payment provider base URL (https: in production); unset runs the demo provider embedded (demo only).'),
   PAYMENT_TLS_CERT_FILE: setting('provider.tlsCertFile', filePath.optional(), 'Client certificate (PEM) for mutual TLS to the provider (with provider.tlsKeyFile).'),
@@ -102,7 +122,11 @@ export const SETTINGS = {
   DEMO_NO_ANSWER_SETTLE_S: setting('demo.noAnswerSettleSeconds', z.coerce.number().int().min(0).max(86_400).optional(), 'Demo only: the no-answer test card is decided this many seconds after the gateway gave up (unset: pending forever).'),
 
   AGENTS: secret(agentList.prefault('agent-1:demo,agent-2:demo,agent-3:demo'), 'Agent credentials id:password (demo) or id:$tg1$... (hashed by npm run credential:hash), comma-separated.'),
-  SUPERVISOR_TOKEN: secret(z.string().min(16).optional(), 'Bearer token of supervisors (REST, dashboard); demo: generated and printed.'),
+  SUPERVISOR_TOKEN: secret(z.string().min(16).optional(), 'Static bearer token with supervisor rights (REST, dashboard), for machine clients; demo: generated and printed; production: optional, unset means none.'),
+  SUPERVISORS: secret(
+    supervisorList.default([]),
+    'Named supervisors who sign in with a TOTP code (RFC 6238): name:$tg1$...:BASE32SECRET entries made by npm run credential:hash -- --supervisor <name> (demo may use name:password:BASE32SECRET), comma-separated; required in production.',
+  ),
   HANDOFF_API_KEY: secret(z.string().min(16).optional(), 'API key for POST /api/handoffs; demo: generated and printed.'),
   HANDOFF_HMAC_KEY: secret(z.string().min(16).optional(), 'HMAC-SHA256 key of X-Pay-Signature (the profiles\' signature.keyEnv).'),
   REDIS_PASSWORD: secret(z.string().min(1).optional(), 'Redis AUTH password when REDIS_URL carries none.'),

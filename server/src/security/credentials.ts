@@ -36,11 +36,16 @@ export function isHashed(secret: string): boolean {
   return secret.startsWith(HASH_PREFIX);
 }
 
-/** Hashes a password for `user` in digest `realm`. Throws when the password is too short. */
-export function hashCredential(user: string, realm: string, password: string, salt: Buffer = randomBytes(16)): string {
+/**
+ * Hashes a password for `user` in digest `realm`. Throws when the password is too short.
+ * `digest: false` (supervisors, who never sign in over SIP) leaves both HA1 fields zero: an HA1 is
+ * one fast hash of the password, so an entry without one can only be attacked through scrypt.
+ */
+export function hashCredential(user: string, realm: string, password: string, salt: Buffer = randomBytes(16), o: { digest?: boolean } = {}): string {
   if (password.length < MIN_PASSWORD_LENGTH) throw new RangeError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
   const key = scryptSync(password, salt, KEY_LEN, SCRYPT);
-  return `${HASH_PREFIX}${b64(salt)}$${b64(key)}$${b64(realm)}$${ha1('md5', user, realm, password)}$${ha1('sha256', user, realm, password)}`;
+  const [md5, sha256] = o.digest === false ? ['0'.repeat(32), '0'.repeat(64)] : [ha1('md5', user, realm, password), ha1('sha256', user, realm, password)];
+  return `${HASH_PREFIX}${b64(salt)}$${b64(key)}$${b64(realm)}$${md5}$${sha256}`;
 }
 
 /** Parses an encoded entry; undefined when it is not a well-formed `$tg1$` entry. */
@@ -55,6 +60,11 @@ export function parseHashed(secret: string): HashedCredential | undefined {
   const k = Buffer.from(key, 'base64url');
   if (k.length !== KEY_LEN) return undefined;
   return { salt: Buffer.from(salt, 'base64url'), key: k, realm: Buffer.from(realm, 'base64url').toString('utf8'), ha1: { 'MD5': md5, 'SHA-256': sha256 } };
+}
+
+/** False for an entry made without digest HA1s (`--supervisor`): it must never verify a SIP digest. */
+export function hasDigest(h: HashedCredential): boolean {
+  return !/^0+$/.test(h.ha1['MD5']) && !/^0+$/.test(h.ha1['SHA-256']);
 }
 
 // A fixed entry to hash against for unknown users, so the answer takes as long either way.

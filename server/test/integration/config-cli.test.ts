@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { verifyPassword } from '../../src/security/credentials.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { parseHashed, verifyPassword } from '../../src/security/credentials.js';
+import { base32Decode } from '../../src/security/totp.js';
 
 /** The deployer's command-line tools, run as `npm run` runs them (tsx scripts/...). */
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
@@ -43,7 +44,7 @@ describe('npm run config:check -- FILE', () => {
     writeFileSync(p, 'mode: production\nsip:\n  trustedPeers: [10.0.0.0/8]\nprovider:\n  url: https://pg.example.com/v1\n');
     const r = run('scripts/config-check.ts', [p]);
     expect(r.code).toBe(1);
-    expect(r.out.trim().split('\n').map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISOR_TOKEN', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'AUDIT_KEY']);
+    expect(r.out.trim().split('\n').map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISORS', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'AUDIT_KEY']);
   });
 
   it('without a file it prints its usage and exits 2', () => {
@@ -70,5 +71,43 @@ describe('npm run credential:hash -- ID', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/at least 12 characters/);
     expect(r.out).toBe('');
+  });
+});
+
+describe('npm run credential:hash -- --supervisor NAME', () => {
+  it('prints a SUPERVISORS entry name:$tg1$...:SECRET with a new 160-bit TOTP secret and no digest HA1; production accepts it', () => {
+    const r = run('scripts/hash-credential.ts', ['--supervisor', 'asha'], 'a long supervisor password\n');
+    expect(r.code).toBe(0);
+    const line = r.out.trim();
+    const m = /^asha:(\$tg1\$[^:]+):([A-Z2-7]+)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    expect(line).not.toContain('supervisor password');
+    expect(verifyPassword('a long supervisor password', m![1]!)).toBe(true);
+    expect(verifyPassword('another password entirely', m![1]!)).toBe(false);
+    expect(parseHashed(m![1]!)!.ha1).toEqual({ 'MD5': '0'.repeat(32), 'SHA-256': '0'.repeat(64) });
+    expect(base32Decode(m![2]!)).toHaveLength(20);
+    expect(r.err).toContain(`otpauth://totp/tonegate:asha?secret=${m![2]}&issuer=tonegate`);
+    const c = loadConfig({ SUPERVISORS: line });
+    expect(c.SUPERVISORS).toEqual([{ name: 'asha', password: m![1], secret: base32Decode(m![2]!) }]);
+    // Production names no SUPERVISORS problem for it (the other missing items are named).
+    let problems: string[] = [];
+    try {
+      loadConfig({ TONEGATE_MODE: 'production', SUPERVISORS: line });
+    } catch (err) {
+      problems = (err as ConfigError).issues;
+    }
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.filter((l) => l.startsWith('SUPERVISORS'))).toEqual([]);
+    // The entry is no agent credential: without an HA1 anyone could answer its digest challenge.
+    expect(() => loadConfig({ AGENTS: `agent-7:${m![1]}` })).toThrow(/agent-7.*--supervisor/);
+  });
+
+  it('keeps a TOTP secret given with --totp-secret and refuses a bad one (exit 2)', () => {
+    const r = run('scripts/hash-credential.ts', ['--supervisor', 'ravi', '--totp-secret', 'jbswy3dpehpk3pxp'], 'a long supervisor password\n');
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toMatch(/^ravi:\$tg1\$[^:]+:JBSWY3DPEHPK3PXP$/);
+    const bad = run('scripts/hash-credential.ts', ['--supervisor', 'ravi', '--totp-secret', 'not base32!'], 'a long supervisor password\n');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toBe('');
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashCredential } from '../../src/security/credentials.js';
+import { base32Encode, totp } from '../../src/security/totp.js';
 import { GatewayChild } from '../support/gateway-process.js';
 import { freePort } from '../support/ports.js';
 import { TestCa, type TlsResponse } from '../support/tls-certs.js';
@@ -15,6 +16,8 @@ import { TestCa, type TlsResponse } from '../support/tls-certs.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'tg-prod-'));
 const AGENT_PASSWORD = 'agent seven long password';
+const SUPERVISOR_PASSWORD = 'supervisor asha long password';
+const TOTP_SECRET = randomBytes(20);
 const SECRETS = {
   SUPERVISOR_TOKEN: 'sup-6f1c2a9e0b7d4c3a8e5f',
   HANDOFF_API_KEY: 'hak-3d9b7e1f5a2c8e4b6d0a',
@@ -29,6 +32,8 @@ beforeAll(async () => {
   // The supervisor token comes through the Docker secrets convention (NAME_FILE, trailing newline trimmed).
   writeFileSync(join(dir, 'supervisor_token'), `${SECRETS.SUPERVISOR_TOKEN}\n`);
   writeFileSync(join(dir, 'audit_key'), `${randomBytes(32).toString('hex')}\n`);
+  // Named supervisors, hashed (npm run credential:hash -- --supervisor asha), from SUPERVISORS_FILE.
+  writeFileSync(join(dir, 'supervisors'), `asha:${hashCredential('asha', 'tonegate', SUPERVISOR_PASSWORD, undefined, { digest: false })}:${base32Encode(TOTP_SECRET)}\n`);
   const rtp = 36000 + 2 * Math.floor(Math.random() * 1500);
   complete = {
     TONEGATE_MODE: 'production',
@@ -37,6 +42,7 @@ beforeAll(async () => {
     TEST_CA_FILE: ca.certFile,
     AGENTS: `agent-7:${hashCredential('agent-7', 'tonegate', AGENT_PASSWORD)}`,
     SUPERVISOR_TOKEN_FILE: join(dir, 'supervisor_token'),
+    SUPERVISORS_FILE: join(dir, 'supervisors'),
     HANDOFF_API_KEY: SECRETS.HANDOFF_API_KEY,
     HANDOFF_HMAC_KEY: SECRETS.HANDOFF_HMAC_KEY,
     TRUSTED_PEERS: '127.0.0.1/32',
@@ -70,7 +76,8 @@ describe('production mode refuses to start, naming what is missing', () => {
     ['TLS_CERT_FILE', () => ({ ...complete, TLS_CERT_FILE: join(dir, 'no-such-cert.pem') })],
     ['AGENTS', () => without('AGENTS')],
     ['AGENTS', () => ({ ...complete, AGENTS: 'agent-7:a-plain-password-here' })],
-    ['SUPERVISOR_TOKEN', () => without('SUPERVISOR_TOKEN_FILE')],
+    ['SUPERVISORS', () => without('SUPERVISORS_FILE')],
+    ['SUPERVISORS', () => ({ ...without('SUPERVISORS_FILE'), SUPERVISORS: `asha:${SUPERVISOR_PASSWORD}:${base32Encode(TOTP_SECRET)}` })],
     ['HANDOFF_API_KEY', () => without('HANDOFF_API_KEY')],
     ['HANDOFF_HMAC_KEY', () => without('HANDOFF_HMAC_KEY')],
     ['TRUSTED_PEERS', () => without('TRUSTED_PEERS')],
@@ -85,7 +92,7 @@ describe('production mode refuses to start, naming what is missing', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.startsWith(`${name}: `)).toBe(true);
     const all = lines.join('\n');
-    for (const s of [...Object.values(SECRETS), AGENT_PASSWORD, 'a-plain-password-here']) expect(all).not.toContain(s);
+    for (const s of [...Object.values(SECRETS), AGENT_PASSWORD, SUPERVISOR_PASSWORD, base32Encode(TOTP_SECRET), 'a-plain-password-here']) expect(all).not.toContain(s);
     expect(all).not.toMatch(/running/);
   }, 40_000);
 });
@@ -102,7 +109,7 @@ describe('a complete production configuration', () => {
   it('starts, says production mode and prints no secret', () => {
     const out = gw.lines.join('\n');
     expect(out).toContain('tonegate is running (production mode)');
-    for (const s of [...Object.values(SECRETS), AGENT_PASSWORD, complete['AGENTS']!.slice(9)]) expect(out).not.toContain(s);
+    for (const s of [...Object.values(SECRETS), AGENT_PASSWORD, complete['AGENTS']!.slice(9), SUPERVISOR_PASSWORD, base32Encode(TOTP_SECRET)]) expect(out).not.toContain(s);
   });
 
   it.each(['/demo/sms', '/phone', '/agent-jssip'])('does not serve the demo route %s', async (path) => {
@@ -124,5 +131,15 @@ describe('a complete production configuration', () => {
     expect((await login(AGENT_PASSWORD)).status).toBe(200);
     const sessions = await gw.fetch('/api/sessions', { headers: { authorization: `Bearer ${SECRETS.SUPERVISOR_TOKEN}` } });
     expect(sessions.status).toBe(200);
+  });
+
+  it('a named supervisor from SUPERVISORS_FILE (hashed password) signs in with password and TOTP code; a wrong password is 401', async () => {
+    const login = (password: string): Promise<TlsResponse> =>
+      gw.fetch('/api/supervisors/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'asha', password, code: totp(TOTP_SECRET, Date.now()) }) });
+    expect((await login('not the supervisor password')).status).toBe(401);
+    const ok = await login(SUPERVISOR_PASSWORD);
+    expect(ok.status).toBe(200);
+    const { token } = (await ok.json()) as { token: string };
+    expect((await gw.fetch('/api/sessions', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 });

@@ -20,9 +20,9 @@ let gw: Gateway;
 let target: string;
 
 beforeAll(async () => {
-  // Production's signature rule (v2 required) on a demo gateway: the rest of production mode
-  // (TLS, secrets) is not what these tests are about.
-  ({ gw, target } = await startTestGateway({ TRUSTED_PEERS: `${TRUSTED}/32`, DEMO_OTP: OTP }, { trust: { requireSignature: true } }));
+  // Production's signature rule (v2 required, REQUIRE_SIGNATURE_V2) on a demo gateway: the rest of
+  // production mode (TLS, secrets) is not what these tests are about.
+  ({ gw, target } = await startTestGateway({ TRUSTED_PEERS: `${TRUSTED}/32`, DEMO_OTP: OTP, REQUIRE_SIGNATURE_V2: 'true' }));
 });
 afterAll(async () => {
   await gw?.close();

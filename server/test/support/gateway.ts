@@ -7,7 +7,6 @@ import type { Config } from '../../src/config/schema.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { loadTrustConfig, type TrustConfig } from '../../src/security/trust-config.js';
 
 /** Every log line the gateway wrote, for assertions (and for card-data leak scans later). */
 export class LogSink extends Writable {
@@ -28,7 +27,7 @@ let rtpBase = 30000 + 400 * Math.floor(Math.random() * 24); // below 40000, wher
 /** Starts a real gateway on free ports of 127.0.0.1 (SIP port 0: the OS picks). */
 export async function startTestGateway(
   env: Record<string, string> = {},
-  opts: { clock?: Clock; config?: Partial<Config>; trust?: Partial<TrustConfig> } = {},
+  opts: { clock?: Clock; config?: Partial<Config> } = {},
 ): Promise<{ gw: Gateway; logs: LogSink; target: string }> {
   // Each gateway gets its own RTP range so suites never fight over ports.
   const min = rtpBase;
@@ -38,7 +37,7 @@ export async function startTestGateway(
   const base = loadConfig({ SIP_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'debug', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 199), AUDIT_LOG: audit, ...env });
   const config: Config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1, ...opts.config };
   const logs = new LogSink();
-  // The trust-boundary settings (TRUSTED_PEERS, TONEGATE_MODE, ...) from the same env (docs/security.md).
-  const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock, { ...loadTrustConfig(env), ...opts.trust });
+  // The trust-boundary settings (TRUSTED_PEERS, VELOCITY_LIMITS, ...) are settings like any other: in `env` or `opts.config`.
+  const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock);
   return { gw, logs, target: `127.0.0.1:${gw.sipPort}` };
 }

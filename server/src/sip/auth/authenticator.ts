@@ -9,7 +9,7 @@ import {
   type DigestAlgorithm,
 } from './digest.js';
 import { NonceSigner } from './nonce.js';
-import { parseHashed } from '../../security/credentials.js';
+import { hasDigest, parseHashed } from '../../security/credentials.js';
 
 /**
  * Server side of SIP Digest authentication (RFC 3261 22.4, RFC 2617, RFC 7616, RFC 8760).
@@ -137,7 +137,8 @@ export class DigestAuthenticator {
       nonce: creds.nonce,
       ...(creds.qop !== undefined ? { qop: 'auth' as const, nc: creds.nc, cnonce: creds.cnonce } : {}),
     });
-    if (password === undefined) return fail('unknown-user');
+    // An entry without digest HA1s (a supervisor's, security/credentials.ts) never verifies a digest.
+    if (password === undefined || (hashed && !hasDigest(hashed))) return fail('unknown-user');
     if (!responseMatches(algorithm, creds.response, expected)) return fail('bad-response');
 
     const now = this.clock.now();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SUPERVISOR_IDLE_MS, SupervisorSessions } from '../../../src/api/supervisors.js';
 import { LOCK_AFTER, SignInLockout } from '../../../src/security/lockout.js';
+import { hashCredential } from '../../../src/security/credentials.js';
 import { totp } from '../../../src/security/totp.js';
 
 const secret = Buffer.from('12345678901234567890');
@@ -29,6 +30,19 @@ describe('supervisor accounts: password + TOTP, 15-minute idle timeout', () => {
   ])('%s is refused with the same answer', (_n, name, pw, fixed) => {
     const { s, code } = setup();
     expect(s.login(name, pw, fixed ?? code(), '10.0.0.1')).toEqual({ ok: false, reason: 'unauthorized' });
+  });
+
+  it.each([
+    ['the right password', 'correct horse battery', 'asha', true],
+    ['a wrong password', 'correct horse batterz', 'asha', false],
+    ['the hashed entry itself as the password', 'HASH', 'asha', false],
+    ['an unknown name', 'correct horse battery', 'ravi', false],
+  ])('a hashed supervisor password (credential:hash --supervisor): %s -> %s', (_n, pw, name, ok) => {
+    let now = 1_700_000_000_000;
+    const hashed = hashCredential('asha', 'tonegate', 'correct horse battery', undefined, { digest: false });
+    const s = new SupervisorSessions([{ name: 'asha', password: hashed, secret }], new SignInLockout({ now: () => now }), () => now);
+    now += 1;
+    expect(s.login(name, pw === 'HASH' ? hashed : pw, totp(secret, now), '10.0.0.1').ok).toBe(ok);
   });
 
   it('the token dies after 15 idle minutes; use keeps it alive', () => {

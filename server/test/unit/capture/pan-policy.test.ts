@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { panSpec } from '../../../src/capture/steps/pan.js';
 import { SensitiveDigits } from '../../../src/security/sensitive-digits.js';
 import { PaymentAdmission } from '../../../src/handoff/admission.js';
-import { loadTrustConfig } from '../../../src/security/trust-config.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { trustConfigOf } from '../../../src/security/trust-config.js';
 
 function keyed(pan: string, cardRefused?: (pan: Buffer) => boolean) {
   const buf = new SensitiveDigits(19);
@@ -14,7 +15,7 @@ function keyed(pan: string, cardRefused?: (pan: Buffer) => boolean) {
 
 describe('card number policy in the capture step', () => {
   it('a valid card that the velocity check refuses fails with card-refused (prompted like a brand not accepted)', () => {
-    const admission = new PaymentAdmission({ trust: loadTrustConfig({ VELOCITY_LIMITS: 'card:1/1h' }), now: () => 0 });
+    const admission = new PaymentAdmission({ trust: trustConfigOf(configSchema.parse({ VELOCITY_LIMITS: 'card:1/1h' })), now: () => 0 });
     const check = (pan: Buffer) => admission.cardRefusal(pan) !== undefined;
     expect(keyed('4111111111111111', check).spec.validate()).toEqual({ ok: true });
     expect(keyed('4111111111111111', check).spec.validate()).toEqual({ ok: false, reason: 'card-refused' });

@@ -149,7 +149,18 @@ describe('loadConfig: secrets from <NAME>_FILE (Docker secrets)', () => {
 describe('loadConfig: production requirements', () => {
   it('production with nothing set names every missing item, one line each', () => {
     const out = problems({ TONEGATE_MODE: 'production' });
-    expect(out.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISOR_TOKEN', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'TRUSTED_PEERS', 'PAYMENT_API_URL', 'AUDIT_KEY']);
+    expect(out.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISORS', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'TRUSTED_PEERS', 'PAYMENT_API_URL', 'AUDIT_KEY']);
+  });
+
+  it('plain supervisor passwords are refused in production with one line naming SUPERVISORS; hashed ones pass; REQUIRE_SIGNATURE_V2=false is refused', () => {
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DP';
+    const hashed = hashCredential('asha', 'tonegate', 'a long supervisor password', undefined, { digest: false });
+    const out = problems({ TONEGATE_MODE: 'production', SUPERVISORS: `asha:${hashed}:${secret},ravi:plain supervisor pw:${secret},mei:another plain pw:${secret}`, REQUIRE_SIGNATURE_V2: 'false' });
+    const lines = out.filter((l) => l.startsWith('SUPERVISORS'));
+    expect(lines).toEqual(['SUPERVISORS: ravi, mei have plain passwords; production takes hashed entries only (npm run credential:hash -- --supervisor <name>)']);
+    expect(out.join('\n')).not.toMatch(/plain supervisor pw|another plain pw/);
+    expect(out).toContain('REQUIRE_SIGNATURE_V2: production always requires v2 handoff signatures; unset it');
+    expect(problems({ TONEGATE_MODE: 'production', SUPERVISORS: `asha:${hashed}:${secret}` }).filter((l) => /^(SUPERVISORS|SUPERVISOR_TOKEN|REQUIRE_SIGNATURE_V2)/.test(l))).toEqual([]);
   });
 
   it('plain-password agents, an http: provider and DEMO_OTP are refused in production', () => {

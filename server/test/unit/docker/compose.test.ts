@@ -66,6 +66,7 @@ describe('docker/compose.yaml', () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=gw',
       '-keyout', join(dir, 'tls_key'), '-out', join(dir, 'tls_cert')], { stdio: 'ignore' });
     writeFileSync(join(dir, 'agents'), `agent-1:${hashCredential('agent-1', 'tonegate', 'a long test password')}\n`);
+    writeFileSync(join(dir, 'supervisors'), `sup-1:${hashCredential('sup-1', 'tonegate', 'a long test password', undefined, { digest: false })}:JBSWY3DPEHPK3PXP\n`);
     for (const f of ['supervisor_token', 'handoff_api_key', 'handoff_hmac_key', 'redis_password']) writeFileSync(join(dir, f), `${f}-0123456789abcdef\n`);
     writeFileSync(join(dir, 'audit_key'), `${'ab'.repeat(32)}\n`);
     const mounted = Object.fromEntries((svc.volumes ?? []).map((v) => v.split(':')).map(([from, to]) => [to!, join(repo, 'docker', from!)]));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PaymentAdmission, type Refusal } from '../../../src/handoff/admission.js';
-import { loadTrustConfig } from '../../../src/security/trust-config.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { trustConfigOf } from '../../../src/security/trust-config.js';
 
 const src = (address: string) => ({ remote: { address }, protocol: 'UDP' });
 const txn = (over: Partial<{ merchantId: string; customerMobile: string }> = {}) => ({ merchantId: 'M-1', customerMobile: '+919800000001', ...over });
@@ -8,7 +9,7 @@ const txn = (over: Partial<{ merchantId: string; customerMobile: string }> = {})
 function setup(env: Record<string, string>) {
   let now = 0;
   const refusals: [Refusal['reason'], string | undefined][] = [];
-  const a = new PaymentAdmission({ trust: loadTrustConfig(env), now: () => now, onRefusal: (r, s) => void refusals.push([r.reason, s]) });
+  const a = new PaymentAdmission({ trust: trustConfigOf(configSchema.parse(env)), now: () => now, onRefusal: (r, s) => void refusals.push([r.reason, s]) });
   return { a, refusals, advance: (ms: number) => void (now += ms) };
 }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { extractHandoff, loadSipProfile } from '../../../src/handoff/index.js';
 import { PaymentAdmission } from '../../../src/handoff/admission.js';
 import { canonicalStringV2, MemoryNonceGuard, signHandoffV2, verifyHandoffV2 } from '../../../src/handoff/signature-v2.js';
-import { loadTrustConfig } from '../../../src/security/trust-config.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { trustConfigOf } from '../../../src/security/trust-config.js';
 import { fileURLToPath } from 'node:url';
 
 const KEY = 'k'.repeat(32);
@@ -52,7 +53,7 @@ describe('handoff signature v2 (Request-URI, Call-ID and a single-use nonce sign
 
   it('production: an unsigned or v1-signed INVITE handoff is 403; a v2 one passes once', async () => {
     const { profile } = loadSipProfile(DIR, 'generic', { HANDOFF_HMAC_KEY: KEY });
-    const admission = new PaymentAdmission({ trust: loadTrustConfig({ TONEGATE_MODE: 'production' }), now: () => NOW * 1000 });
+    const admission = new PaymentAdmission({ trust: trustConfigOf(configSchema.parse({ TONEGATE_MODE: 'production' })), now: () => NOW * 1000 });
     const deps = { ...admission.handoffDeps, signingKey: KEY, nowEpochMs: () => NOW * 1000 };
     const src = (sig: string) => ({ headers: headersOf(sig), requestUri: bound.requestUri, callId: bound.callId });
     const unsigned = await extractHandoff(profile, { ...src(''), headers: (n) => (n.toLowerCase() === 'x-pay-signature' ? undefined : headersOf('')(n)) }, deps);
@@ -66,7 +67,7 @@ describe('handoff signature v2 (Request-URI, Call-ID and a single-use nonce sign
 
   it('demo: a v2 signature is checked too when sent (and v1 still works as before)', async () => {
     const { profile } = loadSipProfile(DIR, 'generic', { HANDOFF_HMAC_KEY: KEY });
-    const admission = new PaymentAdmission({ trust: loadTrustConfig({}), now: () => NOW * 1000 });
+    const admission = new PaymentAdmission({ trust: trustConfigOf(configSchema.parse({})), now: () => NOW * 1000 });
     const deps = { ...admission.handoffDeps, signingKey: KEY, nowEpochMs: () => NOW * 1000 };
     const bad = await extractHandoff(profile, { headers: headersOf(signHandoffV2(fields, KEY, NOW, bound)), requestUri: 'sip:pay@elsewhere', callId: bound.callId }, deps);
     expect(bad).toMatchObject({ ok: false, error: { reason: 'does not match the signed fields', status: 403 } });
