@@ -57,7 +57,7 @@ export function wireTrust(o: {
         ...(txn.orderRef ? { target: { type: 'order', id: txn.orderRef.slice(0, 64) } } : {}),
         outcome: 'success',
         ...(source ? { source: source.address } : {}),
-        details: { merchantId: txn.merchantId.slice(0, 64), ...(source ? { transport: source.protocol } : { via: 'refer' }) },
+        details: { merchantId: txn.merchantId.slice(0, 64), ...(source ? { transport: source.protocol } : { via: 'refer' }), ...(source?.certificate ? { certificate: source.certificate } : {}) },
       }),
     onRefusal: (r, source) => {
       refused(r.reason, source);

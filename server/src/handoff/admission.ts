@@ -26,6 +26,14 @@ export interface Refusal {
   readonly text: string;
 }
 
+/** Where an admitted handoff came from, for the audit trail. */
+export interface AdmittedSource {
+  readonly address: string;
+  readonly protocol: string;
+  /** TLS: the `sha256:` fingerprint of the client certificate the peer presented, if any. */
+  readonly certificate?: string;
+}
+
 export interface AdmissionOptions {
   readonly trust: TrustConfig;
   /** Milliseconds. */
@@ -36,7 +44,7 @@ export interface AdmissionOptions {
   readonly cardKey?: Buffer;
   readonly onRefusal?: (r: Refusal, source: string | undefined) => void;
   /** A handoff passed every check (for the audit trail: the SIP source and transport of each session). */
-  readonly onAdmitted?: (txn: { readonly merchantId: string; readonly orderRef?: string }, source: { address: string; protocol: string } | undefined) => void;
+  readonly onAdmitted?: (txn: { readonly merchantId: string; readonly orderRef?: string }, source: AdmittedSource | undefined) => void;
 }
 
 const TEXT: Record<RefusalReason, string> = {
@@ -86,7 +94,8 @@ export class PaymentAdmission {
     if (this.#limits.merchant && !this.#limits.merchant.take(txn.merchantId)) return this.#refuse('velocity-merchant', addr);
     if (this.#limits.mobile && !this.#limits.mobile.take(txn.customerMobile)) return this.#refuse('velocity-mobile', addr);
     try {
-      this.o.onAdmitted?.(txn, addr !== undefined && source ? { address: addr, protocol: source.protocol } : undefined);
+      const certificate = source?.tlsPeer?.fingerprint;
+      this.o.onAdmitted?.(txn, addr !== undefined && source ? { address: addr, protocol: source.protocol, ...(certificate ? { certificate } : {}) } : undefined);
     } catch {
       // never changes the decision
     }

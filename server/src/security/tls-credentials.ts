@@ -2,6 +2,7 @@ import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } f
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
+import { parseFingerprint } from './peers.js';
 
 /**
  * The gateway's TLS certificate and key (docs/security.md, "Encryption"): read from
@@ -148,18 +149,18 @@ export class TlsCredentials {
 }
 
 /**
- * The certificate fingerprints of `TRUSTED_PEERS` (entries `sha256:AB:CD:...`; CIDR entries are
- * someone else's business), normalised to `sha256:AB:CD:...`. Throws TlsConfigError on an entry
- * that starts with `sha256:` but is not 32 hex octets.
+ * The certificate fingerprints of `TRUSTED_PEERS` (`sha256:AB:CD:...`, `AB:CD:...` or 64 hex
+ * digits, any case: peers.ts parseFingerprint; CIDR entries are someone else's business),
+ * normalised to `sha256:AB:CD:...`. Throws TlsConfigError on an entry that starts with `sha256:`
+ * but is not 32 hex octets.
  */
 export function trustedFingerprints(trustedPeers: string | readonly string[] | undefined): Set<string> {
   const entries = typeof trustedPeers === 'string' ? trustedPeers.split(',') : (trustedPeers ?? []);
   const out = new Set<string>();
   for (const raw of entries.map((e) => e.trim()).filter(Boolean)) {
-    if (!/^sha256:/i.test(raw)) continue;
-    const hex = raw.slice(7).replace(/:/g, '');
-    if (!/^[0-9A-Fa-f]{64}$/.test(hex)) throw new TlsConfigError(`TRUSTED_PEERS: "${raw.slice(0, 120)}" is not a SHA-256 fingerprint (sha256: and 32 hex octets)`);
-    out.add(formatFingerprint(hex));
+    const fp = parseFingerprint(raw);
+    if (fp) out.add(fp);
+    else if (/^sha256:/i.test(raw)) throw new TlsConfigError(`TRUSTED_PEERS: "${raw.slice(0, 120)}" is not a SHA-256 fingerprint (sha256: and 32 hex octets)`);
   }
   return out;
 }

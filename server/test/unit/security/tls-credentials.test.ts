@@ -26,6 +26,10 @@ describe('TRUSTED_PEERS fingerprints', () => {
     expect(() => trustedFingerprints('sha256:AB:CD')).toThrow(/TRUSTED_PEERS: "sha256:AB:CD" is not a SHA-256 fingerprint/);
   });
 
+  it('plain hex and colon-separated octets without sha256: are fingerprints too (the SIP TLS transport marks such peers trusted)', () => {
+    expect([...trustedFingerprints([fp64.toLowerCase(), `${'CD:'.repeat(31)}cd`, '192.0.2.7'])]).toEqual([formatFingerprint(fp64), `sha256:${'CD:'.repeat(31)}CD`]);
+  });
+
   it('unset or empty gives an empty set', () => {
     expect(trustedFingerprints(undefined).size).toBe(0);
     expect(trustedFingerprints('').size).toBe(0);
