@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AgentTokens } from '../../../src/api/agent-tokens.js';
-import { hashCredential, parseHashed, verifyPassword } from '../../../src/security/credentials.js';
+import { hasDigest, hashCredential, parseHashed, verifyPassword } from '../../../src/security/credentials.js';
 import { DigestAuthenticator, parseAuthParams, parseAuthorization } from '../../../src/sip/auth/index.js';
 import { RegistrarLimits } from '../../../src/sip/constants.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -65,5 +65,26 @@ describe('hashed agent credentials', () => {
     };
     expect(respond('wrong password!')).toMatchObject({ ok: false });
     expect(respond(PASSWORD)).toEqual({ ok: true, username: 'agent-7' });
+  });
+
+  it('a supervisor entry (digest: false) verifies by scrypt only; its zero HA1 never verifies a SIP digest, not even one computed from the zero HA1', () => {
+    const sup = hashCredential('asha', 'tonegate', PASSWORD, undefined, { digest: false });
+    const parsed = parseHashed(sup)!;
+    expect(parsed.ha1).toEqual({ 'MD5': '0'.repeat(32), 'SHA-256': '0'.repeat(64) });
+    expect(hasDigest(parsed)).toBe(false);
+    expect(hasDigest(parseHashed(entry)!)).toBe(true);
+    expect(verifyPassword(PASSWORD, sup)).toBe(true);
+    expect(verifyPassword('correct horse batterx', sup)).toBe(false);
+    const auth = new DigestAuthenticator({ realm: 'tonegate', clock: new FakeClock(), nonceTtlMs: RegistrarLimits.NONCE_TTL_MS });
+    const c = auth.challenge().map((x) => parseAuthParams(x)).map((p) => ('error' in p ? {} : Object.fromEntries(p.params)))[0]! as Record<string, string>;
+    const h = (x: string): string => createHash(c['algorithm'] === 'MD5' ? 'md5' : 'sha256').update(x).digest('hex');
+    const zero = c['algorithm'] === 'MD5' ? '0'.repeat(32) : '0'.repeat(64);
+    const uri = 'sip:tonegate';
+    const response = h(`${zero}:${c['nonce']}:00000001:c0ffee:auth:${h(`REGISTER:${uri}`)}`);
+    const creds = parseAuthorization(
+      `Digest username="asha", realm="tonegate", nonce="${c['nonce']}", uri="${uri}", response="${response}", algorithm=${c['algorithm'] ?? 'MD5'}, opaque="${c['opaque']}", qop=auth, nc=00000001, cnonce="c0ffee"`,
+    );
+    if ('error' in creds) throw new Error(creds.error);
+    expect(auth.verify('REGISTER', creds, (u) => (u === 'asha' ? sup : undefined))).toMatchObject({ ok: false });
   });
 });
