@@ -24,7 +24,9 @@ import { readFileSync } from 'node:fs';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
-import { loadSipProfile } from './handoff/index.js';
+import { loadPlanProfiles, loadSipProfile } from './handoff/index.js';
+import { compileNumberPlan, planSettings } from './config/number-plan.js';
+import { ConfigError } from './config/load.js';
 import { PaymentGate } from './calls/payment/gate.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
@@ -259,7 +261,12 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
   payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
-  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: loadSipProfile(profilesDir, 'api', profileEnv) }, codes, admission);
+  // The number plan: DIDs to pay (each with its profile), support or an agent (README, "Routing").
+  const planned = planSettings(config);
+  const plan = compileNumberPlan(planned.entries, planned.numbering);
+  const named = loadPlanProfiles(profilesDir, planned.entries, profileEnv);
+  if (named.problems.length) throw new ConfigError(named.problems);
+  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: loadSipProfile(profilesDir, 'api', profileEnv), named: named.profiles }, codes, admission, plan);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
@@ -281,6 +288,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     registrarService,
     logger,
     paymentCalls,
+    plan,
   ));
   const inlinePayments = new InlinePayments(
     { clock, logger, payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE },

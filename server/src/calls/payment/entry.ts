@@ -25,7 +25,7 @@ export class PaymentCalls implements PaymentEntry {
   ) {}
 
   handles(user: string): boolean {
-    return PaymentGate.isPayUser(user);
+    return this.gate.isPayUser(user);
   }
 
   onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext, registry: DialogRegistry): void {

@@ -23,7 +23,7 @@ const req = (kind: 'invite' | 'refer', user: string, h: Record<string, string>):
 
 describe('PaymentGate: the one place deciding whether a request may start a payment', () => {
   it.each([['pay', true], ['pay-abcdefabcdef', true], ['pay-1234567890123456', true], ['pay-', false], ['payx', false], ['agent-1', false]])('%s is a pay URI user: %s', (user, yes) => {
-    expect(PaymentGate.isPayUser(user)).toBe(yes);
+    expect(gate().isPayUser(user)).toBe(yes);
   });
 
   it('an INVITE and a REFER with the same valid headers are both admitted with the same transaction', async () => {
