@@ -6,6 +6,7 @@ import { payHeaders, payRefusedScenario, payScenario, type PayStep } from '../su
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
 import { WsSipAgent } from '../support/ws-sip-agent.js';
+import { agentReferScenario, registerScenario } from '../support/agent-refer-scenario.js';
 
 /**
  * Routing by number plan (README, "Routing") and every handoff profile end to end: real SIPp
@@ -106,6 +107,8 @@ describe('a number plan with a profile per DID: uui, reference, api and refer-ur
         '+912240000003 pay reference',
         '+912240000004 pay api',
         '+9180* agent:agent-1',
+        '+9181* agent:agent-2',
+        '+9182* agent:agent-3',
       ].join(','),
     });
     agent = await WsSipAgent.connect(`ws://127.0.0.1:${g.gw.httpPort}/sip`, { user: 'agent-1', password: 'demo' });
@@ -179,6 +182,42 @@ describe('a number plan with a profile per DID: uui, reference, api and refer-ur
     expect(c.code, c.errors + c.stderr).toBe(0);
     expectNoCardInLog(g);
     agent.clearInbox();
+  });
+});
+
+describe.each([
+  ['UDP', 'u1', 'agent-2', '08112345678'],
+  ['TCP', 't1', 'agent-3', '08212345678'],
+] as const)('a plain SIP agent (SIPp) over %s sends the payment REFER inline', (_name, transport, agentId, did) => {
+  let g: Gw;
+  beforeAll(async () => {
+    g = await startTestGateway({ DEMO_OTP: OTP, RING_TIMEOUT_S: '10', ROUTING_NUMBERS: '+9181* agent:agent-2,+9182* agent:agent-3' });
+  });
+  afterAll(async () => {
+    await g?.gw.close();
+  });
+
+  it(`the customer dials a DID routed to ${agentId}; the agent REFERs with X-Pay-* headers; NOTIFY says paid; the session is paid`, async () => {
+    const headers = payHeaders({ 'X-Pay-Agent-Id': agentId });
+    const orderRef = headers['X-Pay-Order-Ref']!;
+    const agentPort = await freePort();
+    const agent = runSipp({
+      scenario: agentReferScenario({ gateway: g.target, headers, byeAfterMs: 3000 }), service: agentId, transport, localPort: agentPort, mediaPort: await freeMediaPort(), timeoutS: 120,
+    });
+    // Registered over UDP; the Contact says where calls go, over UDP or TCP (RFC 3261 10.3).
+    const reg = await runSipp({
+      scenario: registerScenario(), target: g.target, service: agentId, localPort: await freePort(),
+      set: { contact_port: agentPort, expires: 300, contact_transport: transport === 't1' ? 'tcp' : 'udp' }, extra: ['-au', agentId, '-ap', 'demo'],
+    }).done;
+    expect(reg.code, reg.errors + reg.stderr).toBe(0);
+    // The customer's keys start once the REFER is taken (1 s after the answer) and the greeting plays.
+    const customer = await call(g, did, {}, [{ pauseMs: 3500 }, ...KEYS.slice(1)]);
+    const a = await agent.done;
+    expect(a.code, a.errors + a.stderr).toBe(0);
+    expect(customer.code, customer.errors + customer.stderr).toBe(0);
+    const s = await sessions(g, orderRef);
+    expect(s).toMatchObject([{ outcome: 'paid', orderRef, agentId, card: { brand: 'visa', first6: '411111', last4: '1111' } }]);
+    expectNoCardInLog(g);
   });
 });
 
