@@ -207,8 +207,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     });
   }
   // The OTP template is the demo one until deployments configure their own (setup.ts).
+  const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
+  // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
+  const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
+  const apiProfile = loadSipProfile(profilesDir, 'api', profileEnv);
   app.use(handoffsRouter(codes, resolveToken, {
     sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
+    requestUriPrefix: apiProfile.profile.api.requestUriPrefix,
     limits: smsFieldLimits(DEMO_OTP_TEMPLATE),
     mobileAllowed: (m) => admission.mobileAllowed(m),
   }));
@@ -252,9 +257,6 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // SRTP per leg (sdp/crypto.ts srtpPolicyFor): production makes `required` the default towards
   // non-loopback peers.
   const srtpPolicy = (peer: string): SrtpPolicy => srtpPolicyFor(config.SRTP, config.TONEGATE_MODE === 'production', peer);
-  const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
-  // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
-  const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
   const configuredProfile = loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv);
   const payments = (parts.payments = await createPayments(config, logger, clock, (p, inner) => metrics.timedFetch(p, inner), configuredProfile.profile.cardEncryption));
   // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
@@ -266,7 +268,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const plan = compileNumberPlan(planned.entries, planned.numbering);
   const named = loadPlanProfiles(profilesDir, planned.entries, profileEnv);
   if (named.problems.length) throw new ConfigError(named.problems);
-  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: loadSipProfile(profilesDir, 'api', profileEnv), named: named.profiles }, codes, admission, plan);
+  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: apiProfile, named: named.profiles }, codes, admission, plan);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
