@@ -106,9 +106,7 @@ describe('a number plan with a profile per DID: uui, reference, api and refer-ur
         '+912240000002 pay refer-uri',
         '+912240000003 pay reference',
         '+912240000004 pay api',
-        '+9180* agent:agent-1',
-        '+9181* agent:agent-2',
-        '+9182* agent:agent-3',
+        '+9183* support',
       ].join(','),
     });
     agent = await WsSipAgent.connect(`ws://127.0.0.1:${g.gw.httpPort}/sip`, { user: 'agent-1', password: 'demo' });
@@ -158,9 +156,9 @@ describe('a number plan with a profile per DID: uui, reference, api and refer-ur
 
   it('refer-uri: the agent REFERs the customer to the refer-uri DID with the transaction in Refer-To URI headers; the customer pays', async () => {
     const orderRef = `ORD-RURI-${Date.now()}`;
-    // The customer dials a number of the plan that rings agent-1 (prefix +9180).
+    // The customer dials a support number of the plan (prefix +9183): it rings the one free agent, agent-1.
     const steps: PayStep[] = [{ pauseMs: 3000 }, ...KEYS.slice(1)];
-    const scenario = payScenario({ user: '08012345678', headers: {}, steps, byeTimeoutMs: 90_000 });
+    const scenario = payScenario({ user: '08312345678', headers: {}, steps, byeTimeoutMs: 90_000 });
     const caller = (async () => runSipp({ scenario, target: g.target, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 120 }).done)();
     const invite = await agent.nextRequest('INVITE');
     const d = agent.answer(invite, await freeMediaPort(), 'pcmu');
