@@ -146,10 +146,13 @@ export function loadSipProfile(dir: string, name: string, env: Readonly<Record<s
 /**
  * The profiles the number plan's pay entries name (config/number-plan.ts), each loaded once with
  * {@link loadSipProfile}. A missing or bad file, or a required signature key that is not set, is
- * one line naming the entry: `routing.numbers.<i>.profile: ...` (start and `npm run config:check`).
+ * one line naming the entry: `routing.numbers.<i>.profile: ...` (start and `npm run config:check`;
+ * `ROUTING_NUMBERS.<i>.profile` when the plan comes from the environment).
  */
 export function loadPlanProfiles(
   dir: string, entries: readonly { readonly profile?: string | undefined }[], env: Readonly<Record<string, string | undefined>> = process.env,
+  /** How lines name the plan: the file key, or `ROUTING_NUMBERS` when the environment set it. */
+  where = env['ROUTING_NUMBERS'] ? 'ROUTING_NUMBERS' : 'routing.numbers',
 ): { profiles: Map<string, LoadedProfile>; problems: string[] } {
   const profiles = new Map<string, LoadedProfile>();
   const failed = new Map<string, string>();
@@ -164,7 +167,7 @@ export function loadPlanProfiles(
       }
     }
     const why = failed.get(e.profile);
-    if (why !== undefined) problems.push(`routing.numbers.${i}.profile: ${why}`);
+    if (why !== undefined) problems.push(`${where}.${i}.profile: ${why}`);
   });
   return { profiles, problems };
 }
