@@ -135,3 +135,15 @@ describe('loadConfig: the settings table refuses a bad plan with one precise lin
     expect(problems({ ROUTING_COUNTRY_CODE: '0' })[0]).toMatch(/^ROUTING_COUNTRY_CODE: /);
   });
 });
+
+describe('loadConfig: a bad plan is reported beside another bad setting', () => {
+  it('both lines, in one start', () => {
+    let issues: string[] = [];
+    try {
+      loadConfig({ SIP_PORT: '0', ROUTING_NUMBERS: '+912240000000 pay, 02240000000 support' });
+    } catch (err) {
+      if (err instanceof ConfigError) issues = err.issues;
+    }
+    expect(issues).toEqual([expect.stringMatching(/^SIP_PORT: /), 'ROUTING_NUMBERS.1.number: repeats entry 0 (+912240000000)']);
+  });
+});
