@@ -24,7 +24,9 @@ import { readFileSync } from 'node:fs';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
-import { loadSipProfile } from './handoff/index.js';
+import { loadPlanProfiles, loadSipProfile } from './handoff/index.js';
+import { compileNumberPlan, planSettings } from './config/number-plan.js';
+import { ConfigError } from './config/load.js';
 import { PaymentGate } from './calls/payment/gate.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
@@ -207,8 +209,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     });
   }
   // The OTP template is the demo one until deployments configure their own (setup.ts).
+  const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
+  // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
+  const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
+  const apiProfile = loadSipProfile(profilesDir, 'api', profileEnv);
   app.use(handoffsRouter(codes, resolveToken, {
     sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
+    requestUriPrefix: apiProfile.profile.api.requestUriPrefix,
     limits: smsFieldLimits(DEMO_OTP_TEMPLATE),
     mobileAllowed: (m) => admission.mobileAllowed(m),
   }));
@@ -252,16 +259,18 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // SRTP per leg (sdp/crypto.ts srtpPolicyFor): production makes `required` the default towards
   // non-loopback peers.
   const srtpPolicy = (peer: string): SrtpPolicy => srtpPolicyFor(config.SRTP, config.TONEGATE_MODE === 'production', peer);
-  const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
-  // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
-  const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
   const configuredProfile = loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv);
   const payments = (parts.payments = await createPayments(config, logger, clock, (p, inner) => metrics.timedFetch(p, inner), configuredProfile.profile.cardEncryption));
   // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
   const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
   payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
-  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: loadSipProfile(profilesDir, 'api', profileEnv) }, codes, admission);
+  // The number plan: DIDs to pay (each with its profile), support or an agent (README, "Routing").
+  const planned = planSettings(config);
+  const plan = compileNumberPlan(planned.entries, planned.numbering);
+  const named = loadPlanProfiles(profilesDir, planned.entries, profileEnv);
+  if (named.problems.length) throw new ConfigError(named.problems);
+  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: apiProfile, named: named.profiles }, codes, admission, plan);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
@@ -283,6 +292,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     registrarService,
     logger,
     paymentCalls,
+    plan,
   ));
   const inlinePayments = new InlinePayments(
     { clock, logger, payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE },

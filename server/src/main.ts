@@ -2,6 +2,9 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './observability/logger.js';
 import { startGateway, type Gateway } from './gateway.js';
 import type { Config } from './config/schema.js';
+import { fileURLToPath } from 'node:url';
+import { planSettings } from './config/number-plan.js';
+import { loadPlanProfiles } from './handoff/index.js';
 
 /** What demo mode prints: every address, and the generated tokens (demo secrets only). */
 function demoBanner(config: Config, gw: Gateway): string {
@@ -20,6 +23,7 @@ function demoBanner(config: Config, gw: Gateway): string {
       `  RTP ports  ${config.RTP_PORT_MIN}-${config.RTP_PORT_MAX} on ${config.MEDIA_ADDRESS ?? host}`,
       `  Agents     ${config.AGENTS.map((a) => a.id).join(', ')} (register as sip:<agent>@${host}:${gw.sipPort})`,
       `  Call       sip:support@${host}:${gw.sipPort} rings any free agent, sip:<agent>@... that agent`,
+      `  Pay        sip:pay@${host}:${gw.sipPort} with X-Pay-* headers${payDids(config)}`,
       `  REST       ${http}/api/sessions  (Authorization: Bearer ${config.SUPERVISOR_TOKEN ? '<SUPERVISOR_TOKEN>' : gw.supervisorToken})`,
       `  Agent      ${http}/agent  (sign in as an agent above, password ${config.AGENTS.length ? 'from AGENTS (demo: demo)' : '-'})`,
       `  Phone      ${http}/phone  (demo customer: call support, key the card, read the OTP in its SMS inbox)`,
@@ -53,11 +57,21 @@ function productionBanner(config: Config, gw: Gateway): string {
   );
 }
 
+/** The number plan's pay numbers (README, "Routing"), for the banner: `, or sip:+912240000000@...`. */
+function payDids(config: Config): string {
+  const numbers = planSettings(config).entries.flatMap((e) => (e.kind === 'pay' && e.number !== undefined ? [e.number] : []));
+  return numbers.length ? `, or sip:${numbers.slice(0, 3).join('@..., sip:')}@... (number plan)` : '';
+}
+
 /** `npm start`: the gateway; demo mode with embedded defaults unless TONEGATE_MODE=production. */
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    // The number plan's profiles are files: a missing one is refused here, one line per entry, like the settings.
+    const env = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
+    const { problems } = loadPlanProfiles(fileURLToPath(new URL('../../sip-profiles', import.meta.url)), planSettings(config).entries, env);
+    if (problems.length) throw new ConfigError(problems);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tonegate: ${err.message}\n`);

@@ -26,7 +26,7 @@ export function handoffsRouter(
   codes: HandoffCodeStore,
   resolve: (token: string) => Principal | undefined,
   /** sipAuthority: the gateway's SIP `host[:port]`, read per request (the port is known once SIP listens). */
-  opts: { sipAuthority: () => string; limits?: TransactionLimits; mobileAllowed?: (mobile: string) => boolean },
+  opts: { sipAuthority: () => string; limits?: TransactionLimits; mobileAllowed?: (mobile: string) => boolean; requestUriPrefix?: string },
 ): Router {
   const r = Router();
   r.post('/api/handoffs', requireToken(resolve, ['handoff-client']), express.json({ limit: '8kb' }), async (req, res, next) => {
@@ -62,7 +62,7 @@ export function handoffsRouter(
       res.status(201).json({
         code: issued.code,
         expiresAt: new Date(issued.expiresAt).toISOString(),
-        sipUri: `sip:pay-${issued.code}@${opts.sipAuthority()}`,
+        sipUri: `sip:${opts.requestUriPrefix ?? 'pay-'}${issued.code}@${opts.sipAuthority()}`, // the api profile's requestUriPrefix (sip-profiles/api.json)
         header: `X-Pay-Handoff: ${issued.code}`,
       });
     } catch (err) {

@@ -1,4 +1,5 @@
 import { SafeEmitter } from '../lib/emitter.js';
+import type { NumberPlan } from '../config/number-plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
 import { inDialogSourceVerdict } from '../sip/dialog/source.js';
@@ -24,7 +25,7 @@ export interface DialogOwner {
   dialogOf(leg: Leg): Dialog | undefined;
 }
 
-/** Handles INVITEs to the payment URIs (`pay`, `pay-<code>`): calls/payment/. */
+/** Handles INVITEs to the payment URIs (`pay`, `pay-<code>`, pay DIDs of the number plan): calls/payment/. */
 export interface PaymentEntry {
   handles(user: string): boolean;
   onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext, register: DialogRegistry): void;
@@ -76,6 +77,8 @@ export class CallManager implements SipUser {
     private readonly registrar: RegistrarService,
     private readonly log: Logger,
     private readonly payments?: PaymentEntry,
+    /** DIDs routed to support or a named agent (config/number-plan.ts); pay entries are the payment entry's. */
+    private readonly plan?: Pick<NumberPlan, 'route'>,
   ) {
     this.events = new SafeEmitter((err, ev) => log.error({ err, ev }, 'call manager listener failed'));
   }
@@ -121,8 +124,11 @@ export class CallManager implements SipUser {
     const stack = this.deps.stack;
     // RFC 3261 16.3 step 3 (we forward, so we are bound by it): Max-Forwards 0 -> 483.
     if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
-    const user = req.ruri?.user ?? '';
-    if (this.payments?.handles(user)) return this.payments.onInvite(req, txn, ctx, this.registry);
+    const dialled = req.ruri?.user ?? '';
+    if (this.payments?.handles(dialled)) return this.payments.onInvite(req, txn, ctx, this.registry);
+    // A DID of the number plan stands for support or one agent (README, "Routing").
+    const routed = this.plan?.route(dialled);
+    const user = routed?.kind === 'support' ? 'support' : routed?.kind === 'agent' ? routed.agent : dialled;
     // RFC 3261 8.2.2.1: the Request-URI before the content. An unknown user gets the same 480 as an
     // agent who is not registered, whatever the offer, so no answer tells which agent ids exist
     // (docs/security.md). Then an offer the call could not use is refused before any agent is picked

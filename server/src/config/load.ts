@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { configSchema, fileKeyOf, SECRET_NAMES, SETTING_NAMES, type Config, type SettingName } from './schema.js';
+import { configSchema, fileKeyOf, SECRET_NAMES, SETTING_NAMES, SETTINGS, type Config, type SettingName } from './schema.js';
+import { numberPlanProblems, type NumberEntry } from './number-plan.js';
 import { formatIssues, readConfigFile } from './file.js';
 import { capturePolicySchema } from './capture-policy.js';
 import { productionProblems, realmProblems } from './production.js';
@@ -36,6 +37,17 @@ function flatten(raw: Record<string, unknown> | undefined): Map<SettingName, unk
     if (v !== undefined && v !== null) out.set(name, v);
   }
   return out;
+}
+
+/**
+ * The number plan's problems when another setting failed: the table's refinements (schema.ts) run
+ * only on a valid whole, and a bad plan entry should not wait for the next start to be reported.
+ */
+function planIssues(picked: Record<string, unknown>, failed: readonly PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  const names = ['ROUTING_NUMBERS', 'ROUTING_COUNTRY_CODE', 'ROUTING_NATIONAL_PREFIX'] as const;
+  if (picked['ROUTING_NUMBERS'] === undefined || names.some((n) => failed.includes(n))) return [];
+  const [entries, countryCode, nationalPrefix] = names.map((n) => SETTINGS[n].schema.parse(picked[n]));
+  return numberPlanProblems(entries as NumberEntry[], { countryCode: countryCode as string, nationalPrefix: nationalPrefix as string }).map(([i, field, message]) => ({ path: ['ROUTING_NUMBERS', i, field], message }));
 }
 
 /**
@@ -83,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return [base, ...rest].join('.');
     };
     errors.push(...formatIssues(r.error.issues, name));
+    const plan = planIssues(picked, r.error.issues.map((i) => i.path[0]!));
+    if (!r.error.issues.some((i) => i.path[0] === 'ROUTING_NUMBERS' && i.code === 'custom' && i.path.length === 3)) errors.push(...plan.map((i) => `${name(i.path)}: ${i.message}`));
   }
   if (errors.length) throw new ConfigError(errors);
   const capture = file?.raw?.['capture'] !== undefined ? capturePolicySchema.parse(file.raw['capture']) : undefined;

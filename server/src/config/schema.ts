@@ -1,6 +1,7 @@
 import { z } from 'zod/v4';
 import { agentList, edgeLimits, filePath, flag, ip, list, mobilePrefix, origin, port, supervisorList, trustedPeer, velocityLimits } from './fields.js';
 import { capturePolicySchema } from './capture-policy.js';
+import { numberEntries, numberPlanProblems } from './number-plan.js';
 
 export type { AgentCredential, EdgeOverrides, SupervisorCredential, TrustedPeer, VelocityOverrides } from './fields.js';
 
@@ -39,6 +40,13 @@ export const SETTINGS = {
     'Digest algorithms offered in REGISTER challenges, in this order (RFC 8760 2.4). Unset: MD5 alone over UDP/TCP (desk phones such as baresip fail on any SHA-256 challenge), SHA-256 then MD5 over WebSocket.',
   ),
   SIP_PROFILE: setting('sip.profile', z.string().regex(/^[a-z0-9-]+$/).default('generic'), 'Where the transaction comes from: a file in sip-profiles/.'),
+  ROUTING_NUMBERS: setting(
+    'routing.numbers',
+    numberEntries.optional(),
+    'Number plan (README, Routing): Request-URI users (DIDs) the gateway answers, each {number|prefix|pattern, kind: pay|support|agent, agent, profile}; environment form "<number|prefix*|~pattern> <pay|support|agent:<id>> [profile]", comma-separated. Unset: demo mode routes +912240000000 to pay (generic); production none. pay and pay-<code> always route to payments.',
+  ),
+  ROUTING_COUNTRY_CODE: setting('routing.countryCode', z.string().regex(/^[1-9]\d{0,2}$/, 'an ITU-T E.164 country code, 1-3 digits').default('91'), 'Country code of numbers dialled in national form (E.164): 02240000000 is +912240000000 with 91 and national prefix 0.'),
+  ROUTING_NATIONAL_PREFIX: setting('routing.nationalPrefix', z.string().regex(/^(\d{0,2}|none)$/, '1-2 digits, or none').default('0').transform((v) => (v === 'none' ? '' : v)), 'National trunk prefix that starts numbers dialled in national form (India: 0); none (or empty in the file): numbers are only E.164 or country code first.'),
   RING_TIMEOUT_S: setting('sip.ringTimeoutSeconds', z.coerce.number().int().min(5).max(600).default(60), 'Seconds an INVITE to an agent may ring before the caller gets 480.'),
   TRUSTED_PEERS: setting(
     'sip.trustedPeers',
@@ -154,6 +162,9 @@ export const configSchema = z
     for (const [a, b] of [['METRICS_HOST', 'METRICS_PORT'], ['TLS_CERT_FILE', 'TLS_KEY_FILE']] as const) {
       if ((c[a] === undefined) !== (c[b] === undefined)) ctx.addIssue({ code: 'custom', message: `${a} and ${b} go together`, path: [c[a] === undefined ? a : b] });
     }
+    // The number plan, one line per bad entry (config/number-plan.ts).
+    const numbering = { countryCode: c.ROUTING_COUNTRY_CODE, nationalPrefix: c.ROUTING_NATIONAL_PREFIX };
+    for (const [i, field, message] of numberPlanProblems(c.ROUTING_NUMBERS ?? [], numbering)) ctx.addIssue({ code: 'custom', message, path: ['ROUTING_NUMBERS', i, field] });
   });
 
 export type Config = z.output<typeof configSchema> & {

@@ -36,6 +36,7 @@ export {
 export {
   sipProfileSchema,
   parseSipProfile,
+  loadPlanProfiles,
   loadSipProfile,
   GENERIC_FIELDS,
   PROFILE_KINDS,

@@ -142,3 +142,32 @@ export function loadSipProfile(dir: string, name: string, env: Readonly<Record<s
   if (signingKey !== undefined && signingKey.length < 16) throw new Error(`${profile.signature.keyEnv} must be at least 16 characters`);
   return { profile, signingKey };
 }
+
+/**
+ * The profiles the number plan's pay entries name (config/number-plan.ts), each loaded once with
+ * {@link loadSipProfile}. A missing or bad file, or a required signature key that is not set, is
+ * one line naming the entry: `routing.numbers.<i>.profile: ...` (start and `npm run config:check`;
+ * `ROUTING_NUMBERS.<i>.profile` when the plan comes from the environment).
+ */
+export function loadPlanProfiles(
+  dir: string, entries: readonly { readonly profile?: string | undefined }[], env: Readonly<Record<string, string | undefined>> = process.env,
+  /** How lines name the plan: the file key, or `ROUTING_NUMBERS` when the environment set it. */
+  where = env['ROUTING_NUMBERS'] ? 'ROUTING_NUMBERS' : 'routing.numbers',
+): { profiles: Map<string, LoadedProfile>; problems: string[] } {
+  const profiles = new Map<string, LoadedProfile>();
+  const failed = new Map<string, string>();
+  const problems: string[] = [];
+  entries.forEach((e, i) => {
+    if (e.profile === undefined) return;
+    if (!profiles.has(e.profile) && !failed.has(e.profile)) {
+      try {
+        profiles.set(e.profile, loadSipProfile(dir, e.profile, env));
+      } catch (err) {
+        failed.set(e.profile, (err as Error).message);
+      }
+    }
+    const why = failed.get(e.profile);
+    if (why !== undefined) problems.push(`${where}.${i}.profile: ${why}`);
+  });
+  return { profiles, problems };
+}

@@ -47,6 +47,39 @@ describe('npm run config:check -- FILE', () => {
     expect(r.out.trim().split('\n').map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISORS', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'AUDIT_KEY']);
   });
 
+  it('a bad number plan exits 1 with one line per bad entry, naming entry and field', () => {
+    const p = join(dir, 'plan.yaml');
+    writeFileSync(p, [
+      'routing:',
+      '  numbers:',
+      "    - { number: '+912240000000', kind: pay }",
+      "    - { number: '02240000000', kind: support }",
+      "    - { prefix: '+91x', kind: support }",
+      "    - { number: '+912240000003', kind: support, profile: uui }",
+      "    - { pattern: '(', kind: agent, agent: agent-2 }",
+      '',
+    ].join('\n'));
+    const r = run('scripts/config-check.ts', [p]);
+    expect(r.code).toBe(1);
+    expect(r.out.trim().split('\n')).toEqual([
+      `routing.numbers (${p}).1.number: repeats entry 0 (+912240000000)`,
+      `routing.numbers (${p}).2.prefix: "+91x" is not the start of a number (+<digits> or national form)`,
+      `routing.numbers (${p}).3.profile: only kind pay reads a handoff profile, not kind support`,
+      expect.stringMatching(new RegExp(`^routing\\.numbers \\(${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)\\.4\\.pattern: is not a regular expression`)),
+    ]);
+  });
+
+  it('a pay entry whose profile file is missing, or whose signature key is not set, is named as the start would', () => {
+    const p = join(dir, 'plan-profiles.yaml');
+    writeFileSync(p, "routing:\n  numbers:\n    - { number: '+912240000000', kind: pay, profile: nope }\n    - { number: '+912240000001', kind: pay, profile: uui }\n");
+    const r = run('scripts/config-check.ts', [p]);
+    expect(r.code).toBe(1);
+    expect(r.out.trim().split('\n')).toEqual([
+      expect.stringMatching(/^routing\.numbers\.0\.profile: cannot read SIP profile .*nope\.json/),
+      'routing.numbers.1.profile: SIP profile uui requires signatures but HANDOFF_HMAC_KEY is not set',
+    ]);
+  });
+
   it('without a file it prints its usage and exits 2', () => {
     const r = run('scripts/config-check.ts', []);
     expect(r.code).toBe(2);

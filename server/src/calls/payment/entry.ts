@@ -9,9 +9,10 @@ import { checkCallerOffer, offerWarning } from '../offer-check.js';
 import { refusalWarning } from '../../handoff/admission.js';
 
 /**
- * INVITEs to `sip:pay@gateway` (the transaction on the INVITE, per the configured SIP profile) and
+ * INVITEs to `sip:pay@gateway` (the transaction on the INVITE, per the configured SIP profile), to a
+ * pay DID of the number plan (per the entry's profile; README, "Routing") and
  * `sip:pay-<code>@gateway` or `X-Pay-Handoff: <code>` (profile `api`: the code from
- * `POST /api/handoffs`). Whether one may start a payment is the {@link PaymentGate}'s to say; bad or
+ * `POST /api/handoffs`; the prefix is the api profile's `requestUriPrefix`). Whether one may start a payment is the {@link PaymentGate}'s to say; bad or
  * missing fields: 400 with a Warning naming the field.
  */
 export class PaymentCalls implements PaymentEntry {
@@ -25,7 +26,7 @@ export class PaymentCalls implements PaymentEntry {
   ) {}
 
   handles(user: string): boolean {
-    return PaymentGate.isPayUser(user);
+    return this.gate.isPayUser(user);
   }
 
   onInvite(req: IncomingRequestMessage, txn: ServerTransaction, ctx: RequestContext, registry: DialogRegistry): void {

@@ -3,11 +3,12 @@ import type { SipFlow } from '../../sip/transport/types.js';
 import type { PaymentAdmission, Refusal } from '../../handoff/admission.js';
 import type { Payments } from './setup.js';
 import { smsFieldLimits } from './setup.js';
+import type { NumberPlan } from '../../config/number-plan.js';
 
 /** A request asking to start a payment: an INVITE to the pay URI or an agent's in-dialog REFER. */
 export interface PaymentRequest {
   readonly kind: 'invite' | 'refer';
-  /** The pay URI's user part: `pay` or `pay-<code>`. */
+  /** The pay URI's user part: `pay`, `pay-<code>` or a DID the number plan routes to pay. */
   readonly user: string;
   /** A header of the request (INVITE) or an X- header of the REFER, by name. */
   readonly headers: (name: string) => string | undefined;
@@ -20,7 +21,14 @@ export interface PaymentRequest {
   readonly callId?: string;
 }
 
-const PAY_CODE = /^pay-([0-9a-z]{12}|\d{16})$/i;
+/** The profiles a gate reads with: the configured one, `api` for handoff codes, and those the number plan's pay entries name. */
+export interface GateProfiles {
+  readonly configured: LoadedProfile;
+  readonly api: LoadedProfile;
+  readonly named?: ReadonlyMap<string, LoadedProfile>;
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The transaction, a handoff error (400 + Warning naming the field) or an admission refusal. */
 export type GateResult = (HandoffResult | { ok: false; refusal: Refusal }) & { profile: string };
@@ -34,29 +42,48 @@ export type GateResult = (HandoffResult | { ok: false; refusal: Refusal }) & { p
  */
 export class PaymentGate {
   readonly #replay = new ReplayGuard();
+  /** `<requestUriPrefix><code>`: the api profile's prefix (sip-profiles/api.json), a 12-character or 16-digit code (handoff/codes.ts). */
+  readonly #payCode: RegExp;
 
   constructor(
     private readonly payments: Pick<Payments, 'payment' | 'otpTemplate'>,
-    private readonly profiles: { configured: LoadedProfile; api: LoadedProfile },
+    private readonly profiles: GateProfiles,
     private readonly codes: HandoffCodeStore,
     /** TRUSTED_PEERS, velocity limits, production signatures (handoff/admission.ts, docs/security.md). */
     private readonly admission?: PaymentAdmission,
-  ) {}
+    /** Which DIDs pay, and with which profile (config/number-plan.ts). */
+    private readonly plan?: NumberPlan,
+  ) {
+    this.#payCode = new RegExp(`^${escapeRe(profiles.api.profile.api.requestUriPrefix)}([0-9a-z]{12}|\\d{16})$`, 'i');
+  }
 
   /** Refusal of a source before anything exists (no port, no session): TRUSTED_PEERS and per-source velocity. */
   startRefusal(flow: SipFlow): Refusal | undefined {
     return this.admission?.startRefusal(flow);
   }
 
-  /** The pay URI's users: `pay`, `pay-<code>`. */
-  static isPayUser(user: string): boolean {
-    return user === 'pay' || PAY_CODE.test(user);
+  /**
+   * The profile a Request-URI (or Refer-To) user pays with, or undefined when it is no payment
+   * URI: `pay` (the configured profile), `<prefix><code>` (api), or a number-plan pay entry (its
+   * profile, else the configured one).
+   */
+  payProfile(user: string): LoadedProfile | undefined {
+    if (user === 'pay') return this.profiles.configured;
+    if (this.#payCode.test(user)) return this.profiles.api;
+    const route = this.plan?.route(user);
+    if (route?.kind !== 'pay') return undefined;
+    return route.profile === undefined ? this.profiles.configured : this.profiles.named?.get(route.profile) ?? this.profiles.configured;
   }
 
-  /** The profile a request is read with: `api` when it carries a handoff code. */
+  /** Whether a user is a payment URI's (`pay`, `pay-<code>`, a pay DID). */
+  isPayUser(user: string): boolean {
+    return this.payProfile(user) !== undefined;
+  }
+
+  /** The profile a request is read with: `api` when it carries a handoff code (in the api profile's code header). */
   profileFor(req: Pick<PaymentRequest, 'user' | 'headers'>): LoadedProfile {
-    const viaCode = PAY_CODE.test(req.user) || req.headers('x-pay-handoff') !== undefined;
-    return viaCode ? this.profiles.api : this.profiles.configured;
+    if (req.headers(this.profiles.api.profile.api.codeHeader.toLowerCase()) !== undefined) return this.profiles.api;
+    return this.payProfile(req.user) ?? this.profiles.configured;
   }
 
   /** May this request start a payment, and with which transaction? */

@@ -41,7 +41,7 @@ export class InlinePayments {
     if (r.leg !== 'B') return r.reject(403, 'only the agent on the call may start a payment');
     if (call.capture) return r.reject(491, 'a payment is already running on this call');
     const user = referToUser(r.referTo);
-    if (!user || !PaymentGate.isPayUser(user)) return r.reject(403, 'only transfers to the payment URI (sip:pay@gateway) are taken');
+    if (!user || !this.gate.isPayUser(user)) return r.reject(403, 'only transfers to the payment URI (sip:pay@gateway) are taken');
     const decision = r.defer();
     const log = this.deps.logger.child({ call: call.aReq.callId, agent: call.target.agentId, mode: 'inline' });
     this.gate

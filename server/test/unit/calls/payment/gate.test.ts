@@ -5,6 +5,7 @@ import { PaymentGate, type PaymentRequest } from '../../../../src/calls/payment/
 import { loadSipProfile, MemoryHandoffCodeStore } from '../../../../src/handoff/index.js';
 import type { SipFlow } from '../../../../src/sip/transport/types.js';
 import { FakeClock } from '../../../support/fake-clock.js';
+import { compileNumberPlan } from '../../../../src/config/number-plan.js';
 
 const DIR = fileURLToPath(new URL('../../../../../sip-profiles', import.meta.url));
 const flow = { id: 'udp:127.0.0.1:5070' } as SipFlow;
@@ -23,7 +24,7 @@ const req = (kind: 'invite' | 'refer', user: string, h: Record<string, string>):
 
 describe('PaymentGate: the one place deciding whether a request may start a payment', () => {
   it.each([['pay', true], ['pay-abcdefabcdef', true], ['pay-1234567890123456', true], ['pay-', false], ['payx', false], ['agent-1', false]])('%s is a pay URI user: %s', (user, yes) => {
-    expect(PaymentGate.isPayUser(user)).toBe(yes);
+    expect(gate().isPayUser(user)).toBe(yes);
   });
 
   it('an INVITE and a REFER with the same valid headers are both admitted with the same transaction', async () => {
@@ -47,5 +48,53 @@ describe('PaymentGate: the one place deciding whether a request may start a paym
     expect(g.profileFor(req('refer', 'pay', { 'x-pay-handoff': 'abcdefabcdef' })).profile.name).toBe('api');
     expect(g.profileFor(req('invite', 'pay', GOOD)).profile.name).toBe('generic');
     expect(await g.admit(req('invite', 'pay-abcdefabcdef', {}))).toMatchObject({ ok: false, profile: 'api' });
+  });
+});
+
+describe('PaymentGate with a number plan and the api profile\'s requestUriPrefix', () => {
+  const plan = compileNumberPlan(
+    [{ number: '+912240000000', kind: 'pay', profile: 'generic' }, { number: '+912240000001', kind: 'pay', profile: 'uui' }, { prefix: '+9180', kind: 'pay' }, { prefix: '+9181', kind: 'support' }],
+    { countryCode: '91', nationalPrefix: '0' },
+  );
+  const api = loadSipProfile(DIR, 'api', {});
+  const KEYED = { HANDOFF_HMAC_KEY: 'k'.repeat(16) };
+  function planned(prefix = 'pay-') {
+    const payment = { lookupTransaction: () => Promise.reject(new Error('not used')) };
+    return new PaymentGate(
+      { payment: payment as never, otpTemplate: DEMO_OTP_TEMPLATE },
+      {
+        configured: loadSipProfile(DIR, 'reference', {}),
+        api: { ...api, profile: { ...api.profile, api: { ...api.profile.api, requestUriPrefix: prefix } } },
+        named: new Map([['generic', loadSipProfile(DIR, 'generic', {})], ['uui', loadSipProfile(DIR, 'uui', KEYED)]]),
+      },
+      new MemoryHandoffCodeStore({ clock: new FakeClock() }),
+      undefined,
+      plan,
+    );
+  }
+
+  it.each([
+    ['pay', 'reference'],
+    ['pay-abcdefabcdef', 'api'],
+    ['+912240000000', 'generic'],
+    ['02240000000', 'generic'],
+    ['912240000001', 'uui'],
+    ['+918012345678', 'reference'], // a pay entry without a profile: the configured one
+    ['+918112345678', undefined], // support, not pay
+    ['+912240000002', undefined],
+  ])('%s pays with profile %s', (user, profile) => {
+    expect(planned().payProfile(user)?.profile.name).toBe(profile);
+  });
+
+  it('the Request-URI prefix of handoff codes is the api profile\'s, not a fixed pay-', () => {
+    const g = planned('code');
+    expect(g.isPayUser('codeabcdefabcdef')).toBe(true);
+    expect(g.isPayUser('pay-abcdefabcdef')).toBe(false);
+    expect(g.profileFor(req('invite', 'codeabcdefabcdef', {})).profile.name).toBe('api');
+  });
+
+  it('a DID with its own profile reads that profile: the uui DID refuses X-Pay-* headers naming User-to-User', async () => {
+    expect(await planned().admit(req('invite', '+912240000001', GOOD))).toMatchObject({ ok: false, profile: 'uui', error: { field: 'User-to-User', status: 400 } });
+    expect(await planned().admit(req('invite', '+912240000000', GOOD))).toMatchObject({ ok: true, profile: 'generic' });
   });
 });

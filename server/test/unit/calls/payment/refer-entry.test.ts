@@ -3,10 +3,16 @@ import type { Call } from '../../../../src/calls/b2bua/call.js';
 import type { ReferRequest } from '../../../../src/calls/b2bua/types.js';
 import { CaptureRegistry } from '../../../../src/calls/payment/capture-registry.js';
 import { OUTCOME_SIPFRAG } from '../../../../src/calls/payment/endings.js';
-import type { PaymentGate } from '../../../../src/calls/payment/gate.js';
+import { fileURLToPath } from 'node:url';
+import { PaymentGate } from '../../../../src/calls/payment/gate.js';
+import { DEMO_OTP_TEMPLATE } from '../../../../src/calls/payment/setup.js';
+import { loadSipProfile, MemoryHandoffCodeStore } from '../../../../src/handoff/index.js';
+import { FakeClock } from '../../../support/fake-clock.js';
 import { InlinePayments, referToUser } from '../../../../src/calls/payment/refer-entry.js';
 import { silentLogger } from '../../../../src/observability/logger.js';
 import type { RunDeps } from '../../../../src/calls/payment/run.js';
+
+const DIR = fileURLToPath(new URL('../../../../../sip-profiles', import.meta.url));
 
 describe('referToUser', () => {
   it.each([
@@ -32,7 +38,12 @@ describe('OUTCOME_SIPFRAG (RFC 3515 2.4.5 final NOTIFY)', () => {
 describe('InlinePayments.onRefer refusals (before any I/O; the call goes on)', () => {
   const payments = new InlinePayments(
     { logger: silentLogger } as unknown as RunDeps, // only the logger is reached by these refusals
-    {} as PaymentGate, // never asked: these refusals come first
+    // A real gate: these refusals come before it admits anything; it only says which users are payment URIs.
+    new PaymentGate(
+      { payment: {} as never, otpTemplate: DEMO_OTP_TEMPLATE },
+      { configured: loadSipProfile(DIR, 'generic', {}), api: loadSipProfile(DIR, 'api', {}) },
+      new MemoryHandoffCodeStore({ clock: new FakeClock() }),
+    ),
     new CaptureRegistry(),
   );
   function refer(leg: 'A' | 'B', referTo: string) {
