@@ -7,6 +7,7 @@ import { PaymentGate } from './gate.js';
 import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
 import { checkCallerOffer, offerWarning } from '../offer-check.js';
 import { refusalWarning } from '../../handoff/admission.js';
+import { retryAfterHeader } from '../load/monitor.js';
 
 /**
  * INVITEs to `sip:pay@gateway` (the transaction on the INVITE, per the configured SIP profile) and
@@ -32,6 +33,9 @@ export class PaymentCalls implements PaymentEntry {
     const stack = this.deps.stack;
     const refused = this.gate.startRefusal(ctx.source); // before anything exists (docs/security.md)
     if (refused) return void stack.respond(txn, refused.status, { headers: [refusalWarning(refused)] });
+    // Load (calls/load/): after the trust check, so an untrusted source learns nothing of our load.
+    const busy = this.gate.loadRefusal('invite');
+    if (busy) return void stack.respond(txn, 503, { headers: [retryAfterHeader(busy), warningHeader(busy.text)] });
     if (!req.body) return void stack.respond(txn, 488, { headers: [warningHeader('an INVITE without an SDP offer is not supported')] });
     // Before the handoff is read: a single-use code is not spent on a call that cannot be answered.
     const offer = checkCallerOffer(req.body, { webrtc: false, ...(this.deps.srtpPolicy ? { srtpPolicy: this.deps.srtpPolicy } : {}) });

@@ -3,6 +3,7 @@ import type { SipFlow } from '../../sip/transport/types.js';
 import type { PaymentAdmission, Refusal } from '../../handoff/admission.js';
 import type { Payments } from './setup.js';
 import { smsFieldLimits } from './setup.js';
+import type { LoadRefusal, LoadRequestKind } from '../load/decide.js';
 
 /** A request asking to start a payment: an INVITE to the pay URI or an agent's in-dialog REFER. */
 export interface PaymentRequest {
@@ -41,11 +42,22 @@ export class PaymentGate {
     private readonly codes: HandoffCodeStore,
     /** TRUSTED_PEERS, velocity limits, production signatures (handoff/admission.ts, docs/security.md). */
     private readonly admission?: PaymentAdmission,
+    /** Load admission (calls/load/): 503 + Retry-After when a limit would be passed. */
+    private readonly load?: { refusal(kind: LoadRequestKind): LoadRefusal | undefined },
   ) {}
 
   /** Refusal of a source before anything exists (no port, no session): TRUSTED_PEERS and per-source velocity. */
   startRefusal(flow: SipFlow): Refusal | undefined {
     return this.admission?.startRefusal(flow);
+  }
+
+  /**
+   * Refusal for load (docs/operations.md, "Overload"), asked before anything exists: before the
+   * handoff is read (no provider lookup, no handoff code spent) and, for a REFER, before the agent
+   * is muted or the customer hears anything. 503 with Retry-After (RFC 3261 21.5.4).
+   */
+  loadRefusal(kind: PaymentRequest['kind']): LoadRefusal | undefined {
+    return this.load?.refusal(kind === 'invite' ? 'payment-invite' : 'payment-refer');
   }
 
   /** The pay URI's users: `pay`, `pay-<code>`. */

@@ -42,6 +42,10 @@ export class InlinePayments {
     if (call.capture) return r.reject(491, 'a payment is already running on this call');
     const user = referToUser(r.referTo);
     if (!user || !PaymentGate.isPayUser(user)) return r.reject(403, 'only transfers to the payment URI (sip:pay@gateway) are taken');
+    // Load (calls/load/): refused before the handoff is read, the agent muted or the customer moved;
+    // the call goes on untouched and the widget reads Retry-After (RFC 3261 21.5.4).
+    const busy = this.gate.loadRefusal('refer');
+    if (busy) return r.reject(503, busy.text, busy.retryAfterS);
     const decision = r.defer();
     const log = this.deps.logger.child({ call: call.aReq.callId, agent: call.target.agentId, mode: 'inline' });
     this.gate

@@ -1,0 +1,109 @@
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { limitsReached, loadRefusal, type LoadLimits, type LoadMeasures, type LoadReason, type LoadRefusal, type LoadRequestKind } from './decide.js';
+
+/** What the monitor reads: counts and ports now, worker activity when it samples. */
+export interface LoadSources {
+  calls(): number;
+  captures(): number;
+  ports(): { allocated: number; capacity: number } | undefined;
+  /** Each media worker's cumulative event-loop active time, ms (media/engine/protocol.ts `activeMs`). */
+  workerActiveMs(): Promise<{ worker: number; activeMs: number }[]>;
+}
+
+export interface LoadMonitorOptions {
+  readonly sources: LoadSources;
+  readonly limits: LoadLimits;
+  /** Sample period of worker activity and loop lag, ms. Default 1000. */
+  readonly sampleMs?: number;
+  /** Milliseconds, monotonic. */
+  readonly now?: () => number;
+  /** Counts and logs one refusal (metrics `tonegate_load_refusals_total{reason}`). */
+  readonly onRefused?: (r: LoadRefusal, kind: LoadRequestKind) => void;
+}
+
+/**
+ * Measures the gateway's load and answers the admission question of calls/load/decide.ts
+ * (docs/operations.md, "Overload"). Held calls, captures and free RTP ports are read at the moment
+ * of the decision; the media workers' busy share and the main event loop's lag (p99 of
+ * `perf_hooks.monitorEventLoopDelay`) are sampled every second, so a decision costs no I/O.
+ */
+export class LoadMonitor {
+  readonly limits: LoadLimits;
+  #mediaBusy = 0;
+  #loopLagMs = 0;
+  readonly #hist: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  readonly #last = new Map<number, { activeMs: number; at: number }>();
+  #timer: NodeJS.Timeout | undefined;
+  #sampling = false;
+  readonly #now: () => number;
+
+  constructor(private readonly o: LoadMonitorOptions) {
+    this.limits = o.limits;
+    this.#now = o.now ?? (() => performance.now());
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#hist.enable();
+    this.#timer = setInterval(() => void this.sample(), this.o.sampleMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#hist.disable();
+  }
+
+  /** One sample: loop lag since the last one, and each worker's active share since the last one. */
+  async sample(): Promise<void> {
+    if (this.#sampling) return;
+    this.#sampling = true;
+    try {
+      this.#loopLagMs = this.#hist.count > 0 ? this.#hist.percentile(99) / 1e6 : 0;
+      this.#hist.reset();
+      const workers = await this.o.sources.workerActiveMs();
+      const at = this.#now();
+      let busiest = 0;
+      for (const w of workers) {
+        const prev = this.#last.get(w.worker);
+        this.#last.set(w.worker, { activeMs: w.activeMs, at });
+        // A replaced worker starts again from 0: no share until its second sample.
+        if (prev && at > prev.at && w.activeMs >= prev.activeMs) busiest = Math.max(busiest, Math.min(1, (w.activeMs - prev.activeMs) / (at - prev.at)));
+      }
+      this.#mediaBusy = busiest;
+    } catch {
+      // A worker that does not answer is being replaced (media/plane.ts); keep the last figure.
+    } finally {
+      this.#sampling = false;
+    }
+  }
+
+  measures(): LoadMeasures {
+    const p = this.o.sources.ports();
+    return {
+      calls: this.o.sources.calls(),
+      captures: this.o.sources.captures(),
+      freePortPairs: p ? p.capacity - p.allocated : Infinity,
+      mediaBusy: this.#mediaBusy,
+      loopLagMs: this.#loopLagMs,
+    };
+  }
+
+  /** May this request start? A refusal is counted (onRefused) before it is returned. */
+  refusal(kind: LoadRequestKind): LoadRefusal | undefined {
+    const r = loadRefusal(kind, this.measures(), this.limits);
+    if (r) this.o.onRefused?.(r, kind);
+    return r;
+  }
+
+  /** The limits reached now (`/healthz` degraded reasons). */
+  reached(): { reason: LoadReason; text: string }[] {
+    return limitsReached(this.measures(), this.limits).map((r) => ({ reason: r.reason, text: r.text.replace(/^overload: /, '').replace(/; retry later$/, '') }));
+  }
+}
+
+/** `Retry-After` and `Warning` for a 503 (RFC 3261 21.5.4, 20.33, 20.43). */
+export function retryAfterHeader(r: Pick<LoadRefusal, 'retryAfterS'>): string {
+  return `Retry-After: ${r.retryAfterS}`;
+}
