@@ -102,7 +102,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
-  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; load?: LoadMonitor; ready?: boolean } = {};
+  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; load?: LoadMonitor; inline?: InlinePayments; ready?: boolean } = {};
   // issue 6: memory by default, Redis when REDIS_URL is set
   const backend = await createStoreBackend<SessionEvent>({
     redisUrl: config.REDIS_URL, ...redisCredentials(config), instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
@@ -255,7 +255,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     config, metrics, logger, portPairs: media.ports().capacity,
     sources: {
       calls: () => (parts.calls?.calls.size ?? 0) + (parts.paymentCalls?.live.size ?? 0),
-      captures: () => parts.paymentCalls?.captures.size ?? 0,
+      // A transfer-mode call is a payment from its INVITE on; an inline one from the REFER's 202.
+      captures: () => (parts.paymentCalls?.live.size ?? 0) + (parts.inline?.live.size ?? 0),
       ports: () => media.ports(),
       workerActiveMs: async () => (await media.stats()).workers.filter((w) => w.alive).map((w) => ({ worker: w.worker, activeMs: w.activeMs })),
     },
@@ -295,11 +296,11 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     logger,
     paymentCalls,
   ));
-  const inlinePayments = new InlinePayments(
+  const inlinePayments = (parts.inline = new InlinePayments(
     { clock, logger, payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE },
     paymentGate,
     paymentCalls.captures,
-  );
+  ));
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);
   calls.loadCheck = () => load.refusal('bridged');
   sip.setUser(new SipEdgeGuard(calls, sip, trust.edgeRates, () => performance.now(), refused)); // per-source INVITE/REGISTER rates

@@ -58,7 +58,8 @@ export interface LoadRefusal {
   readonly text: string;
 }
 
-const PORT_PAIRS: Record<LoadRequestKind, number> = { bridged: 2, 'payment-invite': 1, 'payment-refer': 0 };
+/** RTP port pairs each kind of request allocates. */
+export const PORT_PAIRS: Record<LoadRequestKind, number> = { bridged: 2, 'payment-invite': 1, 'payment-refer': 0 };
 
 /** The first limit the request would pass, or undefined when it may start. */
 export function loadRefusal(kind: LoadRequestKind, m: LoadMeasures, l: LoadLimits): LoadRefusal | undefined {

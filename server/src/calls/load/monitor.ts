@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
-import { limitsReached, loadRefusal, type LoadLimits, type LoadMeasures, type LoadReason, type LoadRefusal, type LoadRequestKind } from './decide.js';
+import { limitsReached, loadRefusal, PORT_PAIRS, type LoadLimits, type LoadMeasures, type LoadReason, type LoadRefusal, type LoadRequestKind } from './decide.js';
 
 /** What the monitor reads: counts and ports now, worker activity when it samples. */
 export interface LoadSources {
@@ -36,6 +36,8 @@ export class LoadMonitor {
   #timer: NodeJS.Timeout | undefined;
   #sampling = false;
   readonly #now: () => number;
+  /** Admitted but not yet counted by the sources (the handoff is being read): a burst cannot slip past a limit. */
+  readonly #pending = { calls: 0, captures: 0, ports: 0 };
 
   constructor(private readonly o: LoadMonitorOptions) {
     this.limits = o.limits;
@@ -81,10 +83,11 @@ export class LoadMonitor {
 
   measures(): LoadMeasures {
     const p = this.o.sources.ports();
+    const q = this.#pending;
     return {
-      calls: this.o.sources.calls(),
-      captures: this.o.sources.captures(),
-      freePortPairs: p ? p.capacity - p.allocated : Infinity,
+      calls: this.o.sources.calls() + q.calls,
+      captures: this.o.sources.captures() + q.captures,
+      freePortPairs: p ? p.capacity - p.allocated - q.ports : Infinity,
       mediaBusy: this.#mediaBusy,
       loopLagMs: this.#loopLagMs,
     };
@@ -95,6 +98,30 @@ export class LoadMonitor {
     const r = loadRefusal(kind, this.measures(), this.limits);
     if (r) this.o.onRefused?.(r, kind);
     return r;
+  }
+
+  /**
+   * Admits or refuses; an admitted request counts as pending until `release()` (call it once the
+   * call or capture is counted by the sources, or when the request is refused later). Idempotent.
+   */
+  admit(kind: LoadRequestKind): { refusal: LoadRefusal } | { release: () => void } {
+    const r = this.refusal(kind);
+    if (r) return { refusal: r };
+    const add = { calls: kind === 'payment-refer' ? 0 : 1, captures: kind === 'bridged' ? 0 : 1, ports: PORT_PAIRS[kind] };
+    const q = this.#pending;
+    q.calls += add.calls;
+    q.captures += add.captures;
+    q.ports += add.ports;
+    let done = false;
+    return {
+      release: () => {
+        if (done) return;
+        done = true;
+        q.calls -= add.calls;
+        q.captures -= add.captures;
+        q.ports -= add.ports;
+      },
+    };
   }
 
   /** The limits reached now (`/healthz` degraded reasons). */

@@ -33,9 +33,6 @@ export class PaymentCalls implements PaymentEntry {
     const stack = this.deps.stack;
     const refused = this.gate.startRefusal(ctx.source); // before anything exists (docs/security.md)
     if (refused) return void stack.respond(txn, refused.status, { headers: [refusalWarning(refused)] });
-    // Load (calls/load/): after the trust check, so an untrusted source learns nothing of our load.
-    const busy = this.gate.loadRefusal('invite');
-    if (busy) return void stack.respond(txn, 503, { headers: [retryAfterHeader(busy), warningHeader(busy.text)] });
     if (!req.body) return void stack.respond(txn, 488, { headers: [warningHeader('an INVITE without an SDP offer is not supported')] });
     // Before the handoff is read: a single-use code is not spent on a call that cannot be answered.
     const offer = checkCallerOffer(req.body, { webrtc: false, ...(this.deps.srtpPolicy ? { srtpPolicy: this.deps.srtpPolicy } : {}) });
@@ -43,6 +40,10 @@ export class PaymentCalls implements PaymentEntry {
       this.deps.logger.info({ callId: req.callId, status: offer.status, why: offer.text }, 'payment INVITE refused: unusable offer');
       return void stack.respond(txn, offer.status, { headers: [offerWarning(offer)] });
     }
+    // Load (calls/load/): after the trust and offer checks, so an untrusted source learns nothing of
+    // our load; before the handoff is read, so a refused call never reaches the provider.
+    const load = this.gate.admitLoad('invite');
+    if ('refusal' in load) return void stack.respond(txn, 503, { headers: [retryAfterHeader(load.refusal), warningHeader(load.refusal.text)] });
     stack.respond(txn, 100);
     let cancelled = false;
     registry.invite(txn, () => {
@@ -52,6 +53,7 @@ export class PaymentCalls implements PaymentEntry {
     this.gate
       .admit({ kind: 'invite', user: req.ruri?.user ?? '', headers: (n) => req.getHeader(n), flow: ctx.source, requestUri: ctx.requestUri, callId: req.callId })
       .then((r) => {
+        load.release(); // from here the call counts itself (live) or is refused
         if (cancelled || txn.terminated) return;
         if (!r.ok && 'refusal' in r) {
           // Mobile country or velocity: before the call, the capture and any SMS.
@@ -70,6 +72,7 @@ export class PaymentCalls implements PaymentEntry {
         void call.whenClosed.then(() => this.live.delete(call));
       })
       .catch((err: unknown) => {
+        load.release();
         this.deps.logger.error({ err }, 'payment INVITE handling failed');
         registry.invite(txn, undefined);
         if (!txn.terminated) stack.respond(txn, 500);

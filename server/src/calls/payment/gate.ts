@@ -43,7 +43,7 @@ export class PaymentGate {
     /** TRUSTED_PEERS, velocity limits, production signatures (handoff/admission.ts, docs/security.md). */
     private readonly admission?: PaymentAdmission,
     /** Load admission (calls/load/): 503 + Retry-After when a limit would be passed. */
-    private readonly load?: { refusal(kind: LoadRequestKind): LoadRefusal | undefined },
+    private readonly load?: { admit(kind: LoadRequestKind): { refusal: LoadRefusal } | { release: () => void } },
   ) {}
 
   /** Refusal of a source before anything exists (no port, no session): TRUSTED_PEERS and per-source velocity. */
@@ -54,10 +54,12 @@ export class PaymentGate {
   /**
    * Refusal for load (docs/operations.md, "Overload"), asked before anything exists: before the
    * handoff is read (no provider lookup, no handoff code spent) and, for a REFER, before the agent
-   * is muted or the customer hears anything. 503 with Retry-After (RFC 3261 21.5.4).
+   * is muted or the customer hears anything. 503 with Retry-After (RFC 3261 21.5.4). Admitted, the
+   * request counts against the limits until `release()`, called once its call or capture is counted
+   * (or it is refused later), so a burst cannot slip past a limit while handoffs are read.
    */
-  loadRefusal(kind: PaymentRequest['kind']): LoadRefusal | undefined {
-    return this.load?.refusal(kind === 'invite' ? 'payment-invite' : 'payment-refer');
+  admitLoad(kind: PaymentRequest['kind']): { refusal: LoadRefusal } | { release: () => void } {
+    return this.load?.admit(kind === 'invite' ? 'payment-invite' : 'payment-refer') ?? { release: () => {} };
   }
 
   /** The pay URI's users: `pay`, `pay-<code>`. */
