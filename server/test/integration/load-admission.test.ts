@@ -8,6 +8,7 @@ import { payOrBusyScenario } from '../support/load-scenario.js';
 import { payHeaders, payRefusedScenario } from '../support/pay-scenario.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
+import { unackedFloodScenario } from '../support/trust-scenarios.js';
 
 const OTP = '246810';
 const MAX_CALLS = 3;
@@ -95,4 +96,28 @@ describe('load admission: a burst of payment calls past MAX_CALLS (SIPp)', () =>
     await until(async () => (await health()).status === 'ok', '/healthz ok');
     expect(logs.lines.filter((l) => l.includes('refused for load (503)'))).toHaveLength(BURST - MAX_CALLS + 1);
   }, 120_000);
+});
+
+describe('load admission: the RTP port reserve', () => {
+  let small: Gateway | undefined;
+  let smallLogs: LogSink;
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  it('unacknowledged payment calls cannot take the last port pairs: past the reserve they get 503', async () => {
+    // 4 pairs; the default reserve is 5 % of them, at least 2.
+    ({ gw: small, logs: smallLogs } = await startTestGateway({ RTP_PORT_MIN: '39720', RTP_PORT_MAX: '39727', ADMIT_LOOP_LAG_MS: '60000', ADMIT_MEDIA_BUSY: '1' }));
+    const r = await runSipp({ target: `127.0.0.1:${small.sipPort}`, localPort: await freePort(), mediaPort: await freeMediaPort(), scenario: unackedFloodScenario(payHeaders()), calls: 4, rate: 10, timeoutS: 20 }).done;
+    expect(r.code, r.errors + r.stderr).toBe(0);
+    expect(small.media.ports()).toEqual({ allocated: 2, capacity: 4 });
+    const refusals = smallLogs.lines.filter((l) => l.includes('refused for load (503)'));
+    expect(refusals).toHaveLength(2);
+    for (const l of refusals) expect(JSON.parse(l)).toMatchObject({ reason: 'rtp-ports', kind: 'payment-invite' });
+    const res = await fetch(`http://127.0.0.1:${small.httpPort}/healthz`);
+    const body = (await res.json()) as { status: string; details: { reasons?: string[] } };
+    expect(res.status).toBe(503);
+    expect(body.status).toBe('degraded');
+    expect(body.details.reasons).toEqual(['load: 2 RTP port pairs free, 2 kept in reserve (ADMIT_RTP_RESERVE)']);
+  });
 });
