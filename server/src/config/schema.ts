@@ -67,8 +67,8 @@ export const SETTINGS = {
   MAX_CALLS: setting('limits.maxCalls', z.coerce.number().int().min(1).max(100_000).optional(), 'Most calls at once; beyond it new INVITEs get 503 with Retry-After. Unset: no limit.'),
   MAX_CAPTURES: setting('limits.maxCaptures', z.coerce.number().int().min(1).max(100_000).optional(), 'Most payment captures at once; beyond it payment INVITEs and REFERs get 503. Unset: no limit.'),
   ADMIT_RTP_RESERVE: setting('limits.rtpReservePairs', z.coerce.number().int().min(0).max(32_767).optional(), 'RTP port pairs kept free for calls already admitted; new INVITEs that would eat into them get 503. Unset: 5 % of the RTP range, at least 2.'),
-  ADMIT_MEDIA_BUSY: setting('limits.mediaBusy', z.coerce.number().min(0.05).max(1).default(0.85), 'Share (0-1) of wall time the busiest media worker may be busy; at it new INVITEs and payment REFERs get 503.'),
-  ADMIT_LOOP_LAG_MS: setting('limits.loopLagMs', z.coerce.number().int().min(10).max(60_000).default(250), 'Event-loop lag (p99 over the last second, ms) at which new INVITEs and payment REFERs get 503.'),
+  ADMIT_MEDIA_BUSY: setting('limits.mediaBusy', z.coerce.number().min(0.05).max(1).default(0.85), 'Share (0-1) of wall time the busiest media worker may be busy (two seconds in a row); at it new INVITEs and payment REFERs get 503.'),
+  ADMIT_LOOP_LAG_MS: setting('limits.loopLagMs', z.coerce.number().int().min(10).max(60_000).default(250), 'Event-loop lag (ms; p99 of each second, two seconds in a row) at which new INVITEs and payment REFERs get 503.'),
   ADMIT_RETRY_AFTER_S: setting('limits.retryAfterSeconds', z.coerce.number().int().min(1).max(3600).default(5), 'Seconds in the Retry-After of a 503 for load (RFC 3261 20.33).'),
 
   PAYMENT_API_URL: setting('provider.url', z.url().optional(), 'The payment provider base URL (https: in production); unset runs the demo provider embedded (demo only).'),

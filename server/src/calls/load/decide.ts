@@ -30,9 +30,9 @@ export interface LoadMeasures {
   readonly captures: number;
   /** RTP/RTCP port pairs still free in the range. */
   readonly freePortPairs: number;
-  /** Share (0-1) of wall time the busiest media worker spent working over the last sample. */
+  /** Share (0-1) of wall time the busiest media worker spent working (the lower of the last two samples). */
   readonly mediaBusy: number;
-  /** Main event-loop delay, p99 over the last sample, in ms. */
+  /** Main event-loop lag, p99 of a sample, in ms (the lower of the last two samples). */
   readonly loopLagMs: number;
 }
 

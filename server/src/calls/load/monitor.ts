@@ -1,5 +1,7 @@
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay, performance, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { limitsReached, loadRefusal, PORT_PAIRS, type LoadLimits, type LoadMeasures, type LoadReason, type LoadRefusal, type LoadRequestKind } from './decide.js';
+
+const DRIFT_MS = 20;
 
 /** What the monitor reads: counts and ports now, worker activity when it samples. */
 export interface LoadSources {
@@ -25,13 +27,22 @@ export interface LoadMonitorOptions {
  * Measures the gateway's load and answers the admission question of calls/load/decide.ts
  * (docs/operations.md, "Overload"). Held calls, captures and free RTP ports are read at the moment
  * of the decision; the media workers' busy share and the main event loop's lag (p99 of
- * `perf_hooks.monitorEventLoopDelay`) are sampled every second, so a decision costs no I/O.
+ * `perf_hooks.monitorEventLoopDelay`) are sampled every second, so a decision costs no I/O; each
+ * counts as the lower of its last two samples, so only overload lasting two samples refuses.
  */
 export class LoadMonitor {
   readonly limits: LoadLimits;
-  #mediaBusy = 0;
-  #loopLagMs = 0;
+  /** The last two samples of each (newest last): a measure counts only when both pass, i.e. sustained. */
+  #mediaBusy: [number, number] = [0, 0];
+  #loopLagMs: [number, number] = [0, 0];
   readonly #hist: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  /**
+   * How late a 20 ms timer of our own runs. monitorEventLoopDelay sees a loop starved of CPU (late
+   * wake-ups from poll) but, on Node 20, not a callback that holds the thread for a long time;
+   * this timer's lateness sees both. The lag is the higher of their p99s.
+   */
+  readonly #drift: RecordableHistogram = createHistogram();
+  #driftTimer: NodeJS.Timeout | undefined;
   readonly #last = new Map<number, { activeMs: number; at: number }>();
   #timer: NodeJS.Timeout | undefined;
   #sampling = false;
@@ -49,11 +60,19 @@ export class LoadMonitor {
     this.#hist.enable();
     this.#timer = setInterval(() => void this.sample(), this.o.sampleMs ?? 1000);
     this.#timer.unref();
+    let expected = performance.now() + DRIFT_MS;
+    this.#driftTimer = setInterval(() => {
+      const now = performance.now();
+      this.#drift.record(Math.max(1, Math.round((now - expected) * 1000))); // µs; record() needs >= 1
+      expected = now + DRIFT_MS;
+    }, DRIFT_MS);
+    this.#driftTimer.unref();
   }
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    if (this.#driftTimer) clearInterval(this.#driftTimer);
+    this.#timer = this.#driftTimer = undefined;
     this.#hist.disable();
   }
 
@@ -62,8 +81,11 @@ export class LoadMonitor {
     if (this.#sampling) return;
     this.#sampling = true;
     try {
-      this.#loopLagMs = this.#hist.count > 0 ? this.#hist.percentile(99) / 1e6 : 0;
+      const eld = this.#hist.count > 0 ? this.#hist.percentile(99) / 1e6 : 0;
+      const drift = this.#drift.count > 0 ? this.#drift.percentile(99) / 1e3 : 0;
+      this.#loopLagMs = [this.#loopLagMs[1], Math.max(eld, drift)];
       this.#hist.reset();
+      this.#drift.reset();
       const workers = await this.o.sources.workerActiveMs();
       const at = this.#now();
       let busiest = 0;
@@ -73,7 +95,7 @@ export class LoadMonitor {
         // A replaced worker starts again from 0: no share until its second sample.
         if (prev && at > prev.at && w.activeMs >= prev.activeMs) busiest = Math.max(busiest, Math.min(1, (w.activeMs - prev.activeMs) / (at - prev.at)));
       }
-      this.#mediaBusy = busiest;
+      this.#mediaBusy = [this.#mediaBusy[1], busiest];
     } catch {
       // A worker that does not answer is being replaced (media/plane.ts); keep the last figure.
     } finally {
@@ -88,8 +110,10 @@ export class LoadMonitor {
       calls: this.o.sources.calls() + q.calls,
       captures: this.o.sources.captures() + q.captures,
       freePortPairs: p ? p.capacity - p.allocated - q.ports : Infinity,
-      mediaBusy: this.#mediaBusy,
-      loopLagMs: this.#loopLagMs,
+      // The lower of the last two samples: one stall (a GC pause, a slow callback) refuses nothing;
+      // a second of it in a row does (RFC 7339 reacts to sustained overload, not to a spike).
+      mediaBusy: Math.min(...this.#mediaBusy),
+      loopLagMs: Math.min(...this.#loopLagMs),
     };
   }
 

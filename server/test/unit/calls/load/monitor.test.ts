@@ -57,17 +57,26 @@ describe('LoadMonitor: admitted requests count until released', () => {
 });
 
 describe('LoadMonitor: media workers busy share from their active time', () => {
-  it('the busiest worker over the last sample counts; the first sample only sets the base', async () => {
+  it('the busiest worker counts, once busy two samples in a row; the first sample only sets the base', async () => {
     const { m, src, advance } = monitor({ active: [100, 100] });
     await m.sample();
     expect(m.measures().mediaBusy).toBe(0);
     advance(1000);
-    src.active = [400, 950];
+    src.active = [400, 950]; // worker 1: 85 % of the second
+    await m.sample();
+    expect(m.measures().mediaBusy).toBe(0); // one busy second is a spike
+    expect('release' in m.admit('payment-refer')).toBe(true);
+    advance(1000);
+    src.active = [700, 1850]; // worker 1: 90 %
     await m.sample();
     expect(m.measures().mediaBusy).toBeCloseTo(0.85);
     const r = m.admit('payment-refer');
     expect('refusal' in r && r.refusal.reason).toBe('media-busy');
     expect(m.reached().map((x) => x.reason)).toEqual(['media-busy']);
+    advance(1000);
+    src.active = [800, 1950]; // quiet again: admitted at once
+    await m.sample();
+    expect(m.measures().mediaBusy).toBeCloseTo(0.1);
   });
 
   it('a replaced worker (active time back near 0) gives no share until its next sample', async () => {
@@ -80,6 +89,37 @@ describe('LoadMonitor: media workers busy share from their active time', () => {
     advance(1000);
     src.active = [510];
     await m.sample();
+    advance(1000);
+    src.active = [1010];
+    await m.sample();
     expect(m.measures().mediaBusy).toBeCloseTo(0.5);
+  });
+});
+
+describe('LoadMonitor: event-loop lag from perf_hooks', () => {
+  it('a blocked main loop, two samples in a row, refuses new work with loop-lag; one sample does not', async () => {
+    const { m } = monitor();
+    m.start();
+    const block = (ms: number): void => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        // a busy main thread, as overload makes it
+      }
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      block(300); // the loop is held 300 ms: its delay histogram records it
+      await new Promise((r) => setTimeout(r, 20));
+      await m.sample();
+      expect(m.measures().loopLagMs).toBe(0);
+      block(300);
+      await new Promise((r) => setTimeout(r, 20));
+      await m.sample();
+      expect(m.measures().loopLagMs).toBeGreaterThanOrEqual(250);
+      const r = m.admit('bridged');
+      expect('refusal' in r && r.refusal.reason).toBe('loop-lag');
+    } finally {
+      m.stop();
+    }
   });
 });
