@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/progress/client.js';
 import { digestResponse } from '../src/softphone/digest.js';
-import { handoffHeaders, parseSipfrag, warningText } from '../src/softphone/refer.js';
+import { handoffHeaders, parseSipfrag, referRefusalText, warningText } from '../src/softphone/refer.js';
 import { sha256Hex } from '../src/softphone/sha256.js';
 import { originAllowed, prefillFromMessage, prefillFromQuery } from '../src/ui/prefill.js';
 import { normaliseAmount, validatePayment } from '../src/ui/validate.js';
@@ -66,5 +66,18 @@ describe('widget helpers', () => {
   it('reconnect backoff doubles from 0.5 s to a 15 s cap, with jitter between half and full', () => {
     expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, () => 1))).toEqual([500, 1000, 2000, 4000, 15000]);
     expect(backoffDelay(0, () => 0)).toBe(250);
+  });
+});
+
+describe('referRefusalText: what the agent reads when the payment REFER is refused', () => {
+  it.each([
+    ['503 with Retry-After: busy, with the seconds', { code: 503, reason: 'Service Unavailable', warning: '399 gw "overload: 3 of 3 calls held (MAX_CALLS); retry later"', retryAfter: '5' }, 'Payments busy, try again in 5 s'],
+    ['Retry-After with a comment (RFC 3261 20.33)', { code: 503, reason: 'Service Unavailable', retryAfter: '12 (busy);duration=60' }, 'Payments busy, try again in 12 s'],
+    ['503 without Retry-After: the Warning', { code: 503, reason: 'Service Unavailable', warning: '399 gw "maintenance"' }, 'maintenance'],
+    ['a bad Retry-After: the status line', { code: 503, reason: 'Service Unavailable', retryAfter: 'soon' }, '503 Service Unavailable'],
+    ['400 with a Warning naming the field', { code: 400, reason: 'Bad Request', warning: '399 gw "X-Pay-Amount: must be greater than 0"', retryAfter: '5' }, 'X-Pay-Amount: must be greater than 0'],
+    ['403 without a Warning: the status line', { code: 403, reason: 'Forbidden' }, '403 Forbidden'],
+  ])('%s', (_n, r, text) => {
+    expect(referRefusalText(r)).toBe(text);
   });
 });

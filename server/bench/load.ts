@@ -17,7 +17,8 @@
  * 4. Side by side: rtpengine (Debian rtpengine-daemon, user space, ng protocol) relays as many
  *    RTP sessions as the maximum step held; CPU per 1000 packets for both, and the ratio.
  * Writes server/bench/RESULTS.md between the bench:load markers and server/bench/load-max.json
- * (read by bench:soak). `--quick`: a short functional run (no RESULTS.md).
+ * (read by bench:soak). `--quick`: a short functional run (no RESULTS.md). `--overload <rate>`: one
+ * step at twice that rate with load admission at work (lib/load-overload.ts), nothing else.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ import { replaceMarkedSection } from './lib/report.js';
 import { lastStats, num, rttSamples, startSipp } from './lib/sipp.js';
 import { acceptRow, loadTable, relayRows, type AcceptResult, type RelayComparison } from './lib/load-report.js';
 import { compareWithRelay } from './lib/load-relay.js';
+import { overloadLine, overloadStep } from './lib/load-overload.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -136,6 +138,22 @@ async function main(): Promise<void> {
     load: loadavg().map((x) => x.toFixed(2)).join(' '),
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim(),
   };
+  const overload = opt('overload');
+  if (overload !== undefined) {
+    const limits = { ...(opt('max-calls') ? { MAX_CALLS: opt('max-calls')! } : {}), ...(opt('max-captures') ? { MAX_CAPTURES: opt('max-captures')! } : {}) };
+    const e = await startLoadEnv('overload', limits);
+    try {
+      log(`bench:load --overload ${overload} on ${info.cpu}, ${info.cores} cores, load ${info.load}, limits ${JSON.stringify(limits)}`);
+      log(line(await runLoadStep(e, { transport: 'rfc4733', rate: 2, calls: 4, label: 'warm-up' })));
+      await drain(e);
+      const r = await overloadStep(e, { rate: Number(overload), stepS: O.stepS });
+      log(line(r.step));
+      log(overloadLine(r));
+    } finally {
+      await stopLoadEnv(e);
+    }
+    return;
+  }
   let env = await startLoadEnv('load');
   log(`bench:load on ${info.cpu}, ${info.cores} cores, Node ${info.node}, ${env.sipp}, load ${info.load}; gateway pid ${env.gw.pid}; run dir ${env.runDir}`);
   const steps: LoadStep[] = [];

@@ -52,6 +52,8 @@ import { SipEdgeGuard } from './sip/edge-guard.js';
 import { SupervisorSessions, supervisorsRouter } from './api/supervisors.js';
 import { originAllowed } from './api/upgrade.js';
 import { TransportLimits } from './sip/constants.js';
+import { wireLoad } from './api/load-wiring.js';
+import type { LoadMonitor } from './calls/load/monitor.js';
 
 export interface Gateway {
   config: Config;
@@ -104,7 +106,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
 
   // /healthz is served before the SIP side exists; it reads the parts as they come up.
-  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; ready?: boolean } = {};
+  const parts: { calls?: CallManager; sip?: SipStack; payments?: Payments; events?: EventHub; media?: MediaPlane; paymentCalls?: PaymentCalls; load?: LoadMonitor; inline?: InlinePayments; ready?: boolean } = {};
   // issue 6: memory by default, Redis when REDIS_URL is set
   const backend = await createStoreBackend<SessionEvent>({
     redisUrl: config.REDIS_URL, ...redisCredentials(config), instanceId: config.INSTANCE_ID, logger, outageBuffer: config.REDIS_OUTAGE_BUFFER,
@@ -177,6 +179,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       const sipStats = parts.sip?.transport.stats();
       // RTP port pairs and SIP connections near their limits are `degraded` with the reason (docs/security.md).
       const press = pressure(parts.media?.ports(), sipStats && { open: sipStats.connections, max: TransportLimits.MAX_CONNECTIONS });
+      for (const r of parts.load?.reached() ?? []) press.reasons.push(`load: ${r.text}`); // new work gets 503 (calls/load/)
       return {
         status: !parts.ready ? 'starting' : (redis && redis.state !== 'up') || press.reasons.length ? 'degraded' : 'ok',
         details: {
@@ -256,6 +259,17 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     logger,
     promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
   }));
+  // Load admission (docs/operations.md, "Overload"): 503 + Retry-After for new INVITEs and payment REFERs.
+  const load = (parts.load = wireLoad({
+    config, metrics, logger, portPairs: media.ports().capacity,
+    sources: {
+      calls: () => (parts.calls?.calls.size ?? 0) + (parts.paymentCalls?.live.size ?? 0),
+      // A transfer-mode call is a payment from its INVITE on; an inline one from the REFER's 202.
+      captures: () => (parts.paymentCalls?.live.size ?? 0) + (parts.inline?.live.size ?? 0),
+      ports: () => media.ports(),
+      workerActiveMs: async () => (await media.stats()).workers.filter((w) => w.alive).map((w) => ({ worker: w.worker, activeMs: w.activeMs })),
+    },
+  }));
   // SRTP per leg (sdp/crypto.ts srtpPolicyFor): production makes `required` the default towards
   // non-loopback peers.
   const srtpPolicy = (peer: string): SrtpPolicy => srtpPolicyFor(config.SRTP, config.TONEGATE_MODE === 'production', peer);
@@ -270,7 +284,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const plan = compileNumberPlan(planned.entries, planned.numbering);
   const named = loadPlanProfiles(profilesDir, planned.entries, profileEnv);
   if (named.problems.length) throw new ConfigError(named.problems);
-  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: apiProfile, named: named.profiles }, codes, admission, plan);
+  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: apiProfile, named: named.profiles }, codes, admission, plan, load);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
@@ -294,12 +308,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     paymentCalls,
     plan,
   ));
-  const inlinePayments = new InlinePayments(
+  const inlinePayments = (parts.inline = new InlinePayments(
     { clock, logger, payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE },
     paymentGate,
     paymentCalls.captures,
-  );
+  ));
   calls.referHandler = (call, refer) => inlinePayments.onRefer(call, refer);
+  calls.loadCheck = () => load.refusal('bridged');
   sip.setUser(new SipEdgeGuard(calls, sip, trust.edgeRates, () => performance.now(), refused)); // per-source INVITE/REGISTER rates
   // Scale-out: a survivor ends the live sessions of an instance whose heartbeat expired (Redis only).
   const takeover = backend.heartbeat
@@ -344,6 +359,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
+        load.stop();
         await takeover?.stop();
         await events.close();
         stopRefusingUpgrades();

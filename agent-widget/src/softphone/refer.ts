@@ -15,7 +15,7 @@ export interface Handoff {
 export type ReferProgress =
   | { stage: 'sent' }
   | { stage: 'accepted'; code: number }
-  | { stage: 'rejected'; code: number; reason: string; warning?: string }
+  | { stage: 'rejected'; code: number; reason: string; warning?: string; retryAfter?: string }
   | { stage: 'progress' | 'done'; code: number; reason: string };
 
 export function handoffHeaders(h: Handoff): string[] {
@@ -43,4 +43,15 @@ export function parseSipfrag(body: string): { code: number; reason: string } | n
 export function warningText(warning: string): string {
   const m = /"((?:[^"\\]|\\.)*)"/.exec(warning);
   return m ? m[1]!.replace(/\\(.)/g, '$1') : warning.trim();
+}
+
+/**
+ * What the agent reads when the REFER is refused: `503` with `Retry-After` is the gateway refusing
+ * new payments for load (RFC 3261 21.5.4; docs/operations.md, "Overload"), and the call goes on;
+ * otherwise the Warning text, or the status line.
+ */
+export function referRefusalText(r: { code: number; reason: string; warning?: string; retryAfter?: string }): string {
+  const after = r.retryAfter !== undefined ? /^\s*(\d+)/.exec(r.retryAfter)?.[1] : undefined; // RFC 3261 20.33: delta-seconds first
+  if (r.code === 503 && after !== undefined) return `Payments busy, try again in ${Number(after)} s`;
+  return r.warning ? warningText(r.warning) : `${r.code} ${r.reason}`.trim();
 }

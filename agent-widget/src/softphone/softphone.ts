@@ -190,6 +190,7 @@ export class Softphone extends Emitter<SoftphoneEvents> {
             code: r.message.statusCode ?? 0,
             reason: r.message.reasonPhrase ?? '',
             ...(r.message.getHeader('warning') ? { warning: r.message.getHeader('warning') } : {}),
+            ...(r.message.getHeader('retry-after') ? { retryAfter: r.message.getHeader('retry-after') } : {}),
           }),
       },
       onNotify: (n) => {

@@ -1,7 +1,7 @@
 import type { ProgressClient } from '../progress/client.js';
 import { initialView, reduce, type PaymentAction, type PaymentView } from '../progress/reducer.js';
 import type { CaptureEvent, SessionRecord } from '../progress/types.js';
-import { handoffHeaders, warningText, type ReferProgress } from '../softphone/refer.js';
+import { handoffHeaders, referRefusalText, type ReferProgress } from '../softphone/refer.js';
 import type { Softphone } from '../softphone/softphone.js';
 import { byId, show } from './dom.js';
 import type { Prefill } from './prefill.js';
@@ -113,7 +113,7 @@ export class PayPanel {
 
   private onRefer(r: ReferProgress): void {
     if (r.stage === 'rejected') {
-      this.dispatch({ kind: 'refer.failed', error: r.warning ? warningText(r.warning) : `${r.code} ${r.reason}`.trim() });
+      this.dispatch({ kind: 'refer.failed', error: referRefusalText(r) });
     } else if (r.stage === 'done' && r.code >= 300 && this.state.phase === 'waiting') {
       this.dispatch({ kind: 'refer.failed', error: `${r.code} ${r.reason}`.trim() });
     }

@@ -12,6 +12,8 @@ import type { CallDeps, ReferRequest } from './b2bua/types.js';
 import type { Leg } from './media-anchor.js';
 import { checkCallerOffer, offerWarning } from './offer-check.js';
 import type { RegistrarService } from './registrar-service.js';
+import type { LoadRefusal } from './load/decide.js';
+import { retryAfterHeader } from './load/monitor.js';
 
 /** Methods we know (RFC 3261 8.2.1: 405 for these when not allowed here, 501 for unknown ones). */
 const KNOWN = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'UPDATE', 'PRACK', 'PUBLISH']);
@@ -68,6 +70,8 @@ export class CallManager implements SipUser {
   readonly calls = new Set<Call>();
   /** Where REFERs inside bridged calls go; unset, they are answered 202 and left at 100 Trying. */
   referHandler: ReferHandler | undefined;
+  /** Load admission of bridged INVITEs (calls/load/): a refusal is answered 503 with Retry-After. */
+  loadCheck: (() => LoadRefusal | undefined) | undefined;
   private readonly busy = new Map<string, number>();
   private lastPicked = new Map<string, number>();
   private pickSeq = 0;
@@ -126,6 +130,9 @@ export class CallManager implements SipUser {
     if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
     const dialled = req.ruri?.user ?? '';
     if (this.payments?.handles(dialled)) return this.payments.onInvite(req, txn, ctx, this.registry);
+    // Load (docs/operations.md, "Overload"): before any routing, so the 503 says nothing of agents.
+    const busy = this.loadCheck?.();
+    if (busy) return void stack.respond(txn, 503, { headers: [retryAfterHeader(busy), warningHeader(busy.text)] });
     // A DID of the number plan stands for support or one agent (README, "Routing").
     const routed = this.plan?.route(dialled);
     const user = routed?.kind === 'support' ? 'support' : routed?.kind === 'agent' ? routed.agent : dialled;

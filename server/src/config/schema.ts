@@ -94,6 +94,10 @@ export const SETTINGS = {
     list(mobilePrefix).pipe(z.array(z.string()).min(1, 'at least one country code')).default(['+91']),
     'Country codes a customer mobile must start with (+91: the country of the DLT SMS template); any other is refused 403 before the call is answered or an SMS is sent.',
   ),
+  ADMIT_RTP_RESERVE: setting('limits.rtpReservePairs', z.coerce.number().int().min(0).max(32_767).optional(), 'RTP port pairs kept free for calls already admitted; new INVITEs that would eat into them get 503. Unset: 5 % of the RTP range, at least 2.'),
+  ADMIT_MEDIA_BUSY: setting('limits.mediaBusy', z.coerce.number().min(0.05).max(1).default(0.85), 'Share (0-1) of wall time the busiest media worker may be busy (two seconds in a row); at it new INVITEs and payment REFERs get 503.'),
+  ADMIT_LOOP_LAG_MS: setting('limits.loopLagMs', z.coerce.number().int().min(10).max(60_000).default(250), 'Event-loop lag (ms; p99 of each second, two seconds in a row) at which new INVITEs and payment REFERs get 503.'),
+  ADMIT_RETRY_AFTER_S: setting('limits.retryAfterSeconds', z.coerce.number().int().min(1).max(3600).default(5), 'Seconds in the Retry-After of a 503 for load (RFC 3261 20.33).'),
 
   PAYMENT_API_URL: setting('provider.url', z.url().optional(), 'The payment provider base URL (https: in production); unset runs the demo provider embedded (demo only).'),
   PAYMENT_TLS_CERT_FILE: setting('provider.tlsCertFile', filePath.optional(), 'Client certificate (PEM) for mutual TLS to the provider (with provider.tlsKeyFile).'),

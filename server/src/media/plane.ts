@@ -186,7 +186,7 @@ class Plane implements MediaPlane {
       this.slots.map(async (s) => {
         const base = { worker: s.index, alive: s.alive };
         const st = s.alive ? await s.channel.request('stats', opts).catch(() => undefined) : undefined;
-        return { ...base, ...(st ?? { bridges: 0, legs: 0, ticks: 0, late: 0, missed: 0, skipped: 0, maxLatenessMs: 0, maxBusyMs: 0, utilisation: 0, loopUtilisation: 0, prompts: 0 }) };
+        return { ...base, ...(st ?? { bridges: 0, legs: 0, ticks: 0, late: 0, missed: 0, skipped: 0, maxLatenessMs: 0, maxBusyMs: 0, utilisation: 0, loopUtilisation: 0, activeMs: 0, prompts: 0 }) };
       }),
     );
     return { workers, bridges: this.ids.size, ports: { allocated: this.allocator.allocated, capacity: this.allocator.capacity } };

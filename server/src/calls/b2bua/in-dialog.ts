@@ -149,7 +149,7 @@ export class InDialog {
     const parsed = parseRefer(req);
     if ('error' in parsed) return void stack.respond(txn, 400, { headers: [warningHeader(parsed.error)] });
     const id = req.cseq; // RFC 3515 2.4.6: the first NOTIFY's Event id is the REFER's CSeq number
-    let rejected: { status: number; warning?: string } | undefined;
+    let rejected: { status: number; warning?: string; retryAfterS?: number } | undefined;
     let final = false;
     let emitting = true;
     const notify = (status: number, reason?: string, terminate = false): void => {
@@ -165,11 +165,12 @@ export class InDialog {
     };
     this.referSeq++;
     let deferred = false;
-    const answer = (decision: { status: number; warning?: string } | undefined): void => {
+    const answer = (decision: { status: number; warning?: string; retryAfterS?: number } | undefined): void => {
       if (txn.terminated || this.closed || this.call.ended) return;
       if (decision) {
         const warn = decision.warning ? [warningHeader(decision.warning)] : [];
-        return void stack.respond(txn, decision.status, { headers: warn });
+        const after = decision.retryAfterS !== undefined ? [`Retry-After: ${decision.retryAfterS}`] : [];
+        return void stack.respond(txn, decision.status, { headers: [...after, ...warn] });
       }
       stack.respond(txn, 202);
       // RFC 3515 2.4.4: the first NOTIFY follows at once with the state known so far.
@@ -179,8 +180,8 @@ export class InDialog {
       leg,
       ...parsed,
       notify: (s, r, o) => (emitting ? queueMicrotask(() => notify(s, r, o?.terminate)) : notify(s, r, o?.terminate)),
-      reject: (status, warning) => {
-        if (emitting) rejected = { status, ...(warning ? { warning } : {}) };
+      reject: (status, warning, retryAfterS) => {
+        if (emitting) rejected = { status, ...(warning ? { warning } : {}), ...(retryAfterS !== undefined ? { retryAfterS } : {}) };
       },
       defer: () => {
         if (!emitting) throw new Error('REFER: defer() only while the refer event is emitted');

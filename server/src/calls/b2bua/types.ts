@@ -43,8 +43,9 @@ export interface ReferRequest {
   /**
    * Refuses the REFER instead of the default 202 (e.g. 400 with a Warning naming a bad field);
    * only effective while the 'refer' event is being emitted. The call goes on untouched.
+   * `retryAfterS` adds Retry-After (a 503 for load, RFC 3261 21.5.4).
    */
-  reject(status: number, warning?: string): void;
+  reject(status: number, warning?: string, retryAfterS?: number): void;
   /**
    * Takes the answer over, for checks that need I/O (a handoff code, a transaction lookup): the
    * REFER stays unanswered until `accept()` (202, then the first NOTIFY) or `reject()` is called

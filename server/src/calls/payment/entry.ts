@@ -7,6 +7,7 @@ import { PaymentGate } from './gate.js';
 import { TransferPaymentCall, type TransferDeps } from './transfer-call.js';
 import { checkCallerOffer, offerWarning } from '../offer-check.js';
 import { refusalWarning } from '../../handoff/admission.js';
+import { retryAfterHeader } from '../load/monitor.js';
 
 /**
  * INVITEs to `sip:pay@gateway` (the transaction on the INVITE, per the configured SIP profile), to a
@@ -40,6 +41,10 @@ export class PaymentCalls implements PaymentEntry {
       this.deps.logger.info({ callId: req.callId, status: offer.status, why: offer.text }, 'payment INVITE refused: unusable offer');
       return void stack.respond(txn, offer.status, { headers: [offerWarning(offer)] });
     }
+    // Load (calls/load/): after the trust and offer checks, so an untrusted source learns nothing of
+    // our load; before the handoff is read, so a refused call never reaches the provider.
+    const load = this.gate.admitLoad('invite');
+    if ('refusal' in load) return void stack.respond(txn, 503, { headers: [retryAfterHeader(load.refusal), warningHeader(load.refusal.text)] });
     stack.respond(txn, 100);
     let cancelled = false;
     registry.invite(txn, () => {
@@ -49,6 +54,7 @@ export class PaymentCalls implements PaymentEntry {
     this.gate
       .admit({ kind: 'invite', user: req.ruri?.user ?? '', headers: (n) => req.getHeader(n), flow: ctx.source, requestUri: ctx.requestUri, callId: req.callId })
       .then((r) => {
+        load.release(); // from here the call counts itself (live) or is refused
         if (cancelled || txn.terminated) return;
         if (!r.ok && 'refusal' in r) {
           // Mobile country or velocity: before the call, the capture and any SMS.
@@ -67,6 +73,7 @@ export class PaymentCalls implements PaymentEntry {
         void call.whenClosed.then(() => this.live.delete(call));
       })
       .catch((err: unknown) => {
+        load.release();
         this.deps.logger.error({ err }, 'payment INVITE handling failed');
         registry.invite(txn, undefined);
         if (!txn.terminated) stack.respond(txn, 500);

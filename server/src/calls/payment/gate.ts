@@ -4,6 +4,7 @@ import type { PaymentAdmission, Refusal } from '../../handoff/admission.js';
 import type { Payments } from './setup.js';
 import { smsFieldLimits } from './setup.js';
 import type { NumberPlan } from '../../config/number-plan.js';
+import type { LoadRefusal, LoadRequestKind } from '../load/decide.js';
 
 /** A request asking to start a payment: an INVITE to the pay URI or an agent's in-dialog REFER. */
 export interface PaymentRequest {
@@ -53,6 +54,8 @@ export class PaymentGate {
     private readonly admission?: PaymentAdmission,
     /** Which DIDs pay, and with which profile (config/number-plan.ts). */
     private readonly plan?: NumberPlan,
+    /** Load admission (calls/load/): 503 + Retry-After when a limit would be passed. */
+    private readonly load?: { admit(kind: LoadRequestKind): { refusal: LoadRefusal } | { release: () => void } },
   ) {
     this.#payCode = new RegExp(`^${escapeRe(profiles.api.profile.api.requestUriPrefix)}([0-9a-z]{12}|\\d{16})$`, 'i');
   }
@@ -60,6 +63,17 @@ export class PaymentGate {
   /** Refusal of a source before anything exists (no port, no session): TRUSTED_PEERS and per-source velocity. */
   startRefusal(flow: SipFlow): Refusal | undefined {
     return this.admission?.startRefusal(flow);
+  }
+
+  /**
+   * Refusal for load (docs/operations.md, "Overload"), asked before anything exists: before the
+   * handoff is read (no provider lookup, no handoff code spent) and, for a REFER, before the agent
+   * is muted or the customer hears anything. 503 with Retry-After (RFC 3261 21.5.4). Admitted, the
+   * request counts against the limits until `release()`, called once its call or capture is counted
+   * (or it is refused later), so a burst cannot slip past a limit while handoffs are read.
+   */
+  admitLoad(kind: PaymentRequest['kind']): { refusal: LoadRefusal } | { release: () => void } {
+    return this.load?.admit(kind === 'invite' ? 'payment-invite' : 'payment-refer') ?? { release: () => {} };
   }
 
   /**

@@ -42,7 +42,16 @@ export class InlinePayments {
     if (call.capture) return r.reject(491, 'a payment is already running on this call');
     const user = referToUser(r.referTo);
     if (!user || !this.gate.isPayUser(user)) return r.reject(403, 'only transfers to the payment URI (sip:pay@gateway) are taken');
-    const decision = r.defer();
+    // Load (calls/load/): refused before the handoff is read, the agent muted or the customer moved;
+    // the call goes on untouched and the widget reads Retry-After (RFC 3261 21.5.4).
+    const load = this.gate.admitLoad('refer');
+    if ('refusal' in load) return r.reject(503, load.refusal.text, load.refusal.retryAfterS);
+    const defer = r.defer();
+    // Every answer releases the load reservation: the run, once started, counts itself (live).
+    const decision = {
+      accept: () => (defer.accept(), load.release()),
+      reject: (status: number, warning?: string) => (defer.reject(status, warning), load.release()),
+    };
     const log = this.deps.logger.child({ call: call.aReq.callId, agent: call.target.agentId, mode: 'inline' });
     this.gate
       .admit({ kind: 'refer', user, headers: (n) => r.xHeaders[n.toLowerCase()], referToHeaders: r.referToHeaders, flow: call.bFlow ?? call.aFlow })

@@ -169,7 +169,7 @@ export class Engine {
     const elapsed = this.now() - this.startedAt;
     return {
       bridges: this.bridges.size, legs, ticks: t.ticks, late: t.late, missed: t.missed, skipped: t.skipped,
-      maxLatenessMs: t.maxLatenessMs, maxBusyMs: t.maxBusyMs, utilisation: elapsed > 0 ? t.busyMs / elapsed : 0, loopUtilisation: elu, prompts: this.opts.library.size,
+      maxLatenessMs: t.maxLatenessMs, maxBusyMs: t.maxBusyMs, utilisation: elapsed > 0 ? t.busyMs / elapsed : 0, loopUtilisation: elu, activeMs: performance.eventLoopUtilization().active, prompts: this.opts.library.size,
       rtp,
     };
   }

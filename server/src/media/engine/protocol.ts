@@ -112,6 +112,8 @@ export interface WorkerStats {
   utilisation: number;
   /** Event-loop utilisation of the worker (ticks + socket callbacks) since the last peak reset. */
   loopUtilisation: number;
+  /** Event-loop active time of the worker since it started, ms (performance.eventLoopUtilization().active): load admission takes its rate of change as the worker's busy share. */
+  activeMs: number;
   prompts: number;
   /** RTP since the worker started, closed bridges included (metrics: packets by direction, packets lost). */
   rtp?: RtpTotals;

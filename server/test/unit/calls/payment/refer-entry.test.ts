@@ -80,3 +80,46 @@ describe('InlinePayments.onRefer refusals (before any I/O; the call goes on)', (
     expect(got).toMatchObject({ status: 403, deferred: false });
   });
 });
+
+describe('InlinePayments.onRefer under load (calls/load/)', () => {
+  const refusal = { status: 503 as const, reason: 'captures' as const, retryAfterS: 9, text: 'overload: 2 of 2 payment captures running (MAX_CAPTURES); retry later' };
+  function setup(load: { refusal: typeof refusal } | { release: () => void }) {
+    const asked: string[] = [];
+    const gate = {
+      admitLoad: (kind: string) => (asked.push(`load:${kind}`), load),
+      admit: () => (asked.push('admit'), Promise.resolve({ ok: false, error: { status: 400, field: 'X-Pay-Amount', reason: 'missing' }, profile: 'generic' })),
+    } as unknown as PaymentGate;
+    const payments = new InlinePayments({ logger: silentLogger } as unknown as RunDeps, gate, new CaptureRegistry());
+    const got: { status?: number; warning?: string; retryAfterS?: number; deferred: boolean; final?: number } = { deferred: false };
+    const r: ReferRequest = {
+      leg: 'B', referTo: '<sip:pay@gw>', referToHeaders: {}, xHeaders: {},
+      notify: () => {},
+      reject: (status, warning, retryAfterS) => Object.assign(got, { status, warning, retryAfterS }),
+      defer: () => {
+        got.deferred = true;
+        return { accept: () => {}, reject: (status) => (got.final = status) };
+      },
+    };
+    const call = { capture: undefined, ended: false, target: { agentId: 'agent-1' }, aReq: { callId: 'c' }, bFlow: undefined, aFlow: {} } as unknown as Call;
+    return { payments, r, got, asked, call };
+  }
+
+  it('a REFER refused for load is 503 with Retry-After and the Warning, before the handoff is read or the call touched', () => {
+    const { payments, r, got, asked, call } = setup({ refusal });
+    payments.onRefer(call, r);
+    expect(got).toEqual({ status: 503, warning: refusal.text, retryAfterS: 9, deferred: false });
+    expect(asked).toEqual(['load:refer']);
+    expect(call.capture).toBeUndefined();
+  });
+
+  it('an admitted REFER releases its load reservation once it is answered (here refused 400)', async () => {
+    let released = 0;
+    const { payments, r, got, asked, call } = setup({ release: () => void released++ });
+    payments.onRefer(call, r);
+    expect(got.deferred).toBe(true);
+    await new Promise((res) => setTimeout(res, 0));
+    expect(asked).toEqual(['load:refer', 'admit']);
+    expect(got.final).toBe(400);
+    expect(released).toBe(1);
+  });
+});
