@@ -86,6 +86,7 @@ describe('InlinePayments.onRefer under load (calls/load/)', () => {
   function setup(load: { refusal: typeof refusal } | { release: () => void }) {
     const asked: string[] = [];
     const gate = {
+      isPayUser: (user: string) => user === 'pay',
       admitLoad: (kind: string) => (asked.push(`load:${kind}`), load),
       admit: () => (asked.push('admit'), Promise.resolve({ ok: false, error: { status: 400, field: 'X-Pay-Amount', reason: 'missing' }, profile: 'generic' })),
     } as unknown as PaymentGate;
