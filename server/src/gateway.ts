@@ -24,9 +24,7 @@ import { readFileSync } from 'node:fs';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
-import { loadPlanProfiles, loadSipProfile } from './handoff/index.js';
-import { compileNumberPlan, planSettings } from './config/number-plan.js';
-import { ConfigError } from './config/load.js';
+import { loadNumberPlan, loadSipProfile } from './handoff/index.js';
 import { PaymentGate } from './calls/payment/gate.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
@@ -280,11 +278,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
   payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
   // The number plan: DIDs to pay (each with its profile), support or an agent (README, "Routing").
-  const planned = planSettings(config);
-  const plan = compileNumberPlan(planned.entries, planned.numbering);
-  const named = loadPlanProfiles(profilesDir, planned.entries, profileEnv);
-  if (named.problems.length) throw new ConfigError(named.problems);
-  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: apiProfile, named: named.profiles }, codes, admission, plan, load);
+  const { plan, profiles: named } = loadNumberPlan(config, profilesDir, profileEnv);
+  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: apiProfile, named }, codes, admission, plan, load);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,

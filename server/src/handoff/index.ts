@@ -48,3 +48,4 @@ export {
   type LoadedProfile,
 } from './profile.js';
 export { extractHandoff, type HandoffSource, type HandoffDeps, type HandoffResult } from './extract.js';
+export { loadNumberPlan } from './plan.js';
