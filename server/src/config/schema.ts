@@ -61,6 +61,11 @@ export const SETTINGS = {
   MEDIA_ADDRESS: setting('media.address', ip.optional(), 'Address put in SDP for anchored media; defaults to sip.host.'),
   MEDIA_WORKERS: setting('media.workers', z.coerce.number().int().min(1).max(64).optional(), 'Media worker threads; default one per core.'),
   SRTP: setting('media.srtp', z.enum(['required', 'offer', 'off']).optional(), 'SRTP with SDES on SIP legs (RFC 3711, RFC 4568): required, offer or off. Unset: off in demo mode; in production required towards non-loopback peers, offer towards loopback ones.'),
+  MEDIA_TIMEOUT_S: setting(
+    'media.timeoutSeconds',
+    z.coerce.number().int().min(0).max(3600).default(60),
+    'Seconds without RTP from a leg (not on hold) before the call is ended with BYE (a lost BYE cannot leave a call open); 0 turns the check off.',
+  ),
   PROMPTS_DIR: setting('prompts.dir', z.string().min(1).optional(), 'Prompt clips (<dir>/<lang>/<clip>.wav, made by npm run prompts).'),
   DEFAULT_LANGUAGE: setting('prompts.defaultLanguage', z.enum(['en', 'hi']).default('en'), 'Prompt language when the handoff names none.'),
 

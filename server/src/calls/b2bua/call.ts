@@ -8,6 +8,7 @@ import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction
 import type { SipFlow } from '../../sip/transport/types.js';
 import { ALLOW_HEADER, contactHeader, warningHeader } from '../../sip/ua/headers.js';
 import { MediaAnchor, type Leg } from '../media-anchor.js';
+import { watchMedia } from '../media-watch.js';
 import { CallState, nextCallState, type CallAction, type CallEvent } from './call-state.js';
 import { AgentLeg } from './agent-leg.js';
 import { InDialog } from './in-dialog.js';
@@ -225,7 +226,30 @@ export class Call {
     const from = this.state;
     this.state = tr.state;
     for (const a of tr.actions) this.guard(() => this.perform(a));
+    if (from !== this.state && this.state === CallState.Confirmed) this.watchMedia();
     if (from !== this.state) this.events.emit('state', this.state);
+  }
+
+  /**
+   * Media inactivity (calls/media-watch.ts): once the call is confirmed, a leg that sends no RTP
+   * for MEDIA_TIMEOUT_S ends it with BYE on both legs; a lost BYE (RFC 3261 15) cannot leave it open.
+   */
+  private watchMedia(): void {
+    const media = this.media;
+    if (!media || !this.deps.mediaTimeoutMs) return;
+    const w = watchMedia({
+      clock: this.deps.clock,
+      timeoutMs: this.deps.mediaTimeoutMs,
+      stats: () => media.bridge.stats(),
+      exempt: () => media.onHold,
+      onTimeout: (leg, ms) => this.guard(() => {
+        const reason = `media timeout: no RTP from the ${leg} leg for ${Math.round(ms / 1000)} s`;
+        this.log.warn({ leg, silentMs: ms }, `${reason}: ending the call`);
+        this.hangup(reason);
+      }),
+      onError: (err) => this.log.debug({ err }, 'media watch stopped: bridge stats unavailable'),
+    });
+    this.timers.push({ cancel: () => w.stop() });
   }
 
   private guard(fn: () => void): void {

@@ -20,6 +20,8 @@ export interface CallDeps {
   /** A media-plane bridge for the call (worker thread; its RTP ports come from the plane). */
   createBridge: (id: string) => Promise<Bridge>;
   ringTimeoutMs: number;
+  /** No RTP from a leg for this long ends the call (calls/media-watch.ts); 0 or unset: not watched. */
+  mediaTimeoutMs?: number;
   /** SRTP policy (RFC 4568 SDES) for a SIP leg whose media peer is at `peerAddress`; default `off`. */
   srtpPolicy?: (peerAddress: string) => SrtpPolicy;
 }

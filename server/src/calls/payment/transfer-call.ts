@@ -2,6 +2,7 @@ import type { Transaction } from '../../handoff/index.js';
 import type { Bridge } from '../../media/plane.js';
 import { answerOffer, isSdpError, parseSdp, SdpSession } from '../../sdp/index.js';
 import { legSrtp } from '../media-anchor.js';
+import { watchMedia } from '../media-watch.js';
 import { Dialog } from '../../sip/dialog/dialog.js';
 import { newTag } from '../../sip/dialog/ids.js';
 import { retransmit2xxUntilAck } from '../../sip/dialog/uas-2xx.js';
@@ -34,6 +35,8 @@ export class TransferPaymentCall implements CustomerDialog {
   private dialog: Dialog | undefined;
   private run: PaymentRun | undefined;
   private acked = false;
+  /** The customer's answer put the call on hold (RFC 3264 8.4): exempt from the media timeout. */
+  private held = false;
   private closed = false;
   private cancelled = false;
   private byeSent = false;
@@ -82,6 +85,7 @@ export class TransferPaymentCall implements CustomerDialog {
         ptime,
         srtp: legSrtp(ans.srtp),
       });
+      this.held = ans.hold;
       await this.bridge.setMode('capture');
       this.bridge.events.on('closed', (reason) => this.mediaLost(reason));
       // The caller may have cancelled, or its connection closed, while the media was set up.
@@ -130,6 +134,29 @@ export class TransferPaymentCall implements CustomerDialog {
       ...(this.captures ? { captures: this.captures } : {}),
     });
     this.run.start();
+    this.watchMedia(this.bridge);
+  }
+
+  /**
+   * Media inactivity (calls/media-watch.ts): no RTP from the customer for MEDIA_TIMEOUT_S ends the
+   * call with BYE; the run is killed, so a payment already sent to the provider keeps the outcome
+   * the provider gives (run.ts kill: money in flight is let finish), one not yet sent never starts.
+   */
+  private watchMedia(bridge: Bridge): void {
+    if (!this.deps.mediaTimeoutMs) return;
+    const w = watchMedia({
+      clock: this.deps.clock,
+      timeoutMs: this.deps.mediaTimeoutMs,
+      stats: () => bridge.stats(),
+      exempt: () => this.held,
+      onTimeout: (leg, ms) => {
+        const reason = `media timeout: no RTP from the ${leg} for ${Math.round(ms / 1000)} s`;
+        this.log.warn({ leg, silentMs: ms }, `${reason}: ending the payment call`);
+        this.hangup(reason);
+      },
+      onError: (err) => this.log.debug({ err }, 'media watch stopped: bridge stats unavailable'),
+    });
+    this.timers.push({ cancel: () => w.stop() });
   }
 
   onRetransmitted2xx(): void {}
