@@ -310,8 +310,7 @@ export class Call {
       this.log.warn({ err: sdp.error }, 'agent answer unusable');
       this.rejectStatus = 488;
       this.rejectReason = sdp.error;
-      this.agent.ackAnswer();
-      this.inDialog.sendBye('B');
+      this.inDialog.sendBye('B'); // its 2xx was ACKed on arrival (call-state.ts, 'b.answered')
       this.deps.stack.respond(this.aTxn, 488, { toTag: this.aTag, headers: [warningHeader(sdp.error)] });
       this.state = CallState.Ended;
       this.release();
@@ -332,6 +331,7 @@ export class Call {
     this.timers.push(
       retransmit2xxUntilAck(this.deps.clock, txn, text, () => waiting() && !this.ended, () => {
         this.log.warn('no ACK for our 2xx: tearing the call down (RFC 3261 13.3.1.4)');
+        this.endedReason ||= 'no ACK for our 2xx within 64*T1 (RFC 3261 13.3.1.4, RFC 6026 Timer L)';
         giveUp();
       }),
     );
