@@ -40,6 +40,16 @@ export const SETTINGS = {
   ),
   SIP_PROFILE: setting('sip.profile', z.string().regex(/^[a-z0-9-]+$/).default('generic'), 'Where the transaction comes from: a file in sip-profiles/.'),
   RING_TIMEOUT_S: setting('sip.ringTimeoutSeconds', z.coerce.number().int().min(5).max(600).default(60), 'Seconds an INVITE to an agent may ring before the caller gets 480.'),
+  SESSION_EXPIRES_S: setting(
+    'sip.sessionExpiresSeconds',
+    z.coerce.number().int().min(90).max(86_400).default(1800),
+    'RFC 4028 session interval the gateway asks for and accepts at most; the refresher refreshes at half of it, a missing refresh ends the call with BYE.',
+  ),
+  MIN_SE_S: setting(
+    'sip.minSessionExpiresSeconds',
+    z.coerce.number().int().min(90).max(86_400).default(90),
+    'RFC 4028 Min-SE: a request with a smaller Session-Expires gets 422 (at least 90, RFC 4028 4).',
+  ),
   TRUSTED_PEERS: setting(
     'sip.trustedPeers',
     list(trustedPeer).default([]),
@@ -129,6 +139,7 @@ const shape = Object.fromEntries(SETTING_NAMES.map((k) => [k, SETTINGS[k].schema
 /** The settings by environment name (each value a string or the file's native value). */
 export const configSchema = z
   .object(shape)
+  .refine((c) => c.MIN_SE_S <= c.SESSION_EXPIRES_S, { message: 'MIN_SE_S must not exceed SESSION_EXPIRES_S', path: ['MIN_SE_S'] })
   .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] })
   .superRefine((c, ctx) => {
     // Pairs: the one missing is named.

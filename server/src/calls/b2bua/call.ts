@@ -9,6 +9,8 @@ import type { SipFlow } from '../../sip/transport/types.js';
 import { ALLOW_HEADER, contactHeader, warningHeader } from '../../sip/ua/headers.js';
 import { MediaAnchor, type Leg } from '../media-anchor.js';
 import { watchMedia } from '../media-watch.js';
+import { negotiateAsUas, uacOfferHeaders } from '../../sip/dialog/session-timer.js';
+import { CallSessionTimers } from './session-timers.js';
 import { CallState, nextCallState, type CallAction, type CallEvent } from './call-state.js';
 import { AgentLeg } from './agent-leg.js';
 import { InDialog } from './in-dialog.js';
@@ -45,6 +47,10 @@ export class Call {
   /** Status sent to the caller when the agent leg fails (reject-a). */
   private rejectStatus = 480;
   private rejectReason: string | undefined;
+  /** Extra header fields of reject-a (RFC 4028 8.1: Min-SE in a 422). */
+  private rejectHeaders: string[] = [];
+  /** RFC 4028 on both legs (session-timers.ts); undefined when SESSION_EXPIRES_S is not configured. */
+  readonly sessions: CallSessionTimers | undefined;
   private final2xx: string | undefined;
   private provisional: IncomingResponseMessage | undefined;
   private answer: IncomingResponseMessage | undefined;
@@ -62,6 +68,15 @@ export class Call {
     this.aFlow = aTxn.flow;
     this.events = new SafeEmitter<CallEvents>((err, ev) => deps.logger.error({ err, ev, call: this.id }, 'call listener failed'));
     this.inDialog = new InDialog(this, deps);
+    this.sessions = deps.sessionTimers && new CallSessionTimers({
+      clock: deps.clock,
+      log: this.log,
+      sendRefresh: (leg, method, headers, done) => this.inDialog.sendRefresh(leg, method, headers, done),
+      expire: (reason) => this.guard(() => {
+        this.log.warn({ reason }, 'session timer expired: ending the call (RFC 4028 10)');
+        this.hangup(reason);
+      }),
+    }, deps.sessionTimers);
     this.agent = new AgentLeg(deps, {
       onProvisional: (res) => {
         if (this.state === CallState.Calling || this.state === CallState.Ringing) this.provisional = res;
@@ -69,6 +84,7 @@ export class Call {
       },
       onAnswered: (res, dialogIsNew) => {
         if (dialogIsNew) this.registerAgentDialog(this);
+        if (dialogIsNew) this.sessions?.agreeB(res); // RFC 4028 7.2: the agent's 2xx says interval and refresher
         this.answer = res;
         this.dispatch('b.answered');
       },
@@ -106,6 +122,15 @@ export class Call {
 
   /** Starts the agent leg. The caller has already been sent 100 Trying. */
   async start(): Promise<void> {
+    if (this.deps.sessionTimers) {
+      // RFC 4028 8.1: a Session-Expires below our Min-SE gets 422 with Min-SE, before any media is taken.
+      const d = negotiateAsUas(this.aReq, this.deps.sessionTimers);
+      if (d.kind === 'too-small') {
+        this.rejectHeaders = [`Min-SE: ${d.minSe}`];
+        return this.fail(422, 'Session Interval Too Small');
+      }
+      this.sessions!.agreeA(d, this.aReq);
+    }
     try {
       this.media = await MediaAnchor.create({
         id: this.id,
@@ -140,7 +165,9 @@ export class Call {
       return this.fail(480, 'agent unreachable');
     }
     if (this.stale()) return;
-    this.agent.send(flow, this.aReq, this.target, offer);
+    this.inDialog.sdpSent('B', offer);
+    // RFC 4028 7.1: we support timer and ask the agent to refresh.
+    this.agent.send(flow, this.aReq, this.target, offer, this.deps.sessionTimers ? uacOfferHeaders(this.deps.sessionTimers) : []);
     this.timers.push(this.deps.clock.setTimeout(() => this.ringTimeout(), this.deps.ringTimeoutMs));
   }
 
@@ -226,7 +253,10 @@ export class Call {
     const from = this.state;
     this.state = tr.state;
     for (const a of tr.actions) this.guard(() => this.perform(a));
-    if (from !== this.state && this.state === CallState.Confirmed) this.watchMedia();
+    if (from !== this.state && this.state === CallState.Confirmed) {
+      this.watchMedia();
+      this.sessions?.start();
+    }
     if (from !== this.state) this.events.emit('state', this.state);
   }
 
@@ -277,7 +307,7 @@ export class Call {
       case 'answer-a':
         return this.answerA();
       case 'reject-a':
-        if (!this.aTxn.terminated) stack.respond(this.aTxn, this.rejectStatus, { toTag: this.aTag, ...(this.rejectReason ? { reason: this.rejectReason } : {}) });
+        if (!this.aTxn.terminated) stack.respond(this.aTxn, this.rejectStatus, { toTag: this.aTag, headers: this.rejectHeaders, ...(this.rejectReason ? { reason: this.rejectReason } : {}) });
         return;
       case 'reject-a-487':
         if (!this.aTxn.terminated) stack.respond(this.aTxn, 487, { toTag: this.aTag });
@@ -320,9 +350,10 @@ export class Call {
     this.onDialog(this.aReq.callId, this.aTag, 'A', this);
     this.final2xx = this.deps.stack.respond(this.aTxn, 200, {
       toTag: this.aTag,
-      headers: [contactHeader(this.deps.stack.via(this.aFlow)), ALLOW_HEADER],
+      headers: [contactHeader(this.deps.stack.via(this.aFlow)), ALLOW_HEADER, ...(this.sessions?.answerHeaders('A') ?? []).map(([k, v]) => `${k}: ${v}`)],
       body: { contentType: SDP, content: sdp },
     });
+    this.inDialog.sdpSent('A', sdp);
     this.retransmit2xx(this.aTxn, this.final2xx, () => this.state === CallState.Answered || this.state === CallState.ByeAfterAck, () => this.dispatch('ack.timeout'));
   }
 
@@ -340,6 +371,7 @@ export class Call {
   private release(): void {
     for (const t of this.timers) t.cancel();
     this.timers = [];
+    this.sessions?.stop();
     this.inDialog.close();
     void this.media?.close();
     this.onDialog(this.aReq.callId, this.aTag, 'A', undefined);
