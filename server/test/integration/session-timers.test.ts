@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
 import { CallState } from '../../src/calls/b2bua/call-state.js';
@@ -56,11 +57,27 @@ function follow(): Promise<{ confirmedAt: Promise<number>; ended: Promise<{ at: 
 }
 
 describe('RFC 4028 session timers', () => {
-  it('a Session-Expires below Min-SE gets 422 with Min-SE: 90, and no call or media is taken', async () => {
-    const before = gw.media.ports().allocated;
-    ok(await (await caller('caller-422.xml', 'agent-3', 10)).done, 'caller (422 with Min-SE)');
-    expect(gw.calls.calls.size).toBe(0);
-    expect(gw.media.ports().allocated).toBe(before);
+  it('a Session-Expires below Min-SE gets 422 with Min-SE: 90; the agent is never rung and no media is taken', async () => {
+    // agent-3 is registered at a plain UDP socket that counts what reaches it.
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    let received = 0;
+    sock.on('message', () => received++);
+    try {
+      const reg = await runSipp({
+        scenario: 'register.xml', target, service: 'agent-3', localPort: await freePort(),
+        set: { contact_port: sock.address().port, expires: 300 }, extra: ['-au', 'agent-3', '-ap', 'demo'], timeoutS: 10,
+      }).done;
+      ok(reg, 'REGISTER agent-3');
+      const before = gw.media.ports().allocated;
+      ok(await (await caller('caller-422.xml', 'agent-3', 10)).done, 'caller (422 with Min-SE: 90)');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received).toBe(0);
+      expect(gw.calls.calls.size).toBe(0);
+      expect(gw.media.ports().allocated).toBe(before);
+    } finally {
+      sock.close();
+    }
   });
 
   it('refreshes are sent at half the interval and answered on both legs; a missing refresh ends the call with BYE after 60 s', { timeout: 120_000 }, async () => {
