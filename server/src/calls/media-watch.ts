@@ -35,6 +35,16 @@ export class InactivityTracker {
   }
 }
 
+/**
+ * The capture's hang-up cause for a call ended with `reason` (call.ts, session-timers.ts word their
+ * reasons so): a payment killed by a timer says why (capture/machine.ts HangupCause).
+ */
+export function hangupCauseOf(reason: string): 'media-timeout' | 'session-expired' | undefined {
+  if (reason.startsWith('media timeout')) return 'media-timeout';
+  if (reason.startsWith('session expired')) return 'session-expired';
+  return undefined;
+}
+
 /** How often the counters are read: a quarter of the timeout, at most every 5 s, at least every 250 ms. */
 export const pollIntervalMs = (timeoutMs: number): number => Math.max(250, Math.min(5_000, Math.floor(timeoutMs / 4)));
 

@@ -2,7 +2,7 @@ import type { Transaction } from '../../handoff/index.js';
 import type { Bridge } from '../../media/plane.js';
 import { answerOffer, isSdpError, parseSdp, SdpSession } from '../../sdp/index.js';
 import { legSrtp } from '../media-anchor.js';
-import { watchMedia } from '../media-watch.js';
+import { hangupCauseOf, watchMedia } from '../media-watch.js';
 import { Dialog } from '../../sip/dialog/dialog.js';
 import { newTag } from '../../sip/dialog/ids.js';
 import { retransmit2xxUntilAck } from '../../sip/dialog/uas-2xx.js';
@@ -255,7 +255,7 @@ export class TransferPaymentCall implements CustomerDialog {
   hangup(reason: string): void {
     if (this.closed) return;
     this.log.info({ reason }, 'ending payment call');
-    this.run?.kill(reason);
+    this.run?.kill(reason, hangupCauseOf(reason));
     this.bye();
     void this.close();
   }
