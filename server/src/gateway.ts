@@ -282,7 +282,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: apiProfile, named }, codes, admission, plan, load);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
-      stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000,
+      stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, mediaTimeoutMs: config.MEDIA_TIMEOUT_S * 1000, sessionTimers: { expiresS: config.SESSION_EXPIRES_S, minSeS: config.MIN_SE_S },
       createBridge: (id) => media.createBridge(id), srtpPolicy,
       payments, bus, store, instanceId: config.INSTANCE_ID, defaultLanguage: config.DEFAULT_LANGUAGE,
     },
@@ -297,7 +297,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   }));
   const stopRefusingUpgrades = refuseUnknownUpgrades(server, ['/sip', events.path]);
   const calls = (parts.calls = new CallManager(
-    { stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, createBridge: (id) => media.createBridge(id), srtpPolicy },
+    { stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, mediaTimeoutMs: config.MEDIA_TIMEOUT_S * 1000, sessionTimers: { expiresS: config.SESSION_EXPIRES_S, minSeS: config.MIN_SE_S }, createBridge: (id) => media.createBridge(id), srtpPolicy },
     registrarService,
     logger,
     paymentCalls,

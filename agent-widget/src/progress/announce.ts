@@ -57,6 +57,8 @@ const REASON: Readonly<Record<string, string>> = {
   'server-error': 'the payment provider had an error',
   'agent-cancelled': 'cancelled by you',
   'customer-hung-up': 'the customer hung up',
+  'media-timeout': "the customer's line went silent",
+  'session-expired': 'the call was lost',
   'do-not-honour': 'do not honour',
 };
 

@@ -54,6 +54,13 @@ export class MediaAnchor {
   private readonly lastSdp: Partial<Record<Leg, string>> = {};
   private answerForA: string | undefined;
   private mediaAddress = '';
+  /** A leg whose last negotiation is not sendrecv (RFC 3264 8.4 hold): exempt from the media timeout. */
+  private readonly held: Record<Leg, boolean> = { A: false, B: false };
+
+  /** Either leg is on hold (a=sendonly / recvonly / inactive or c=0.0.0.0): silence is expected. */
+  get onHold(): boolean {
+    return this.held.A || this.held.B;
+  }
 
   private constructor(
     readonly bridge: Bridge,
@@ -108,6 +115,7 @@ export class MediaAnchor {
     const r = rewriteAnswer(ans, offer.sdp, this.anchor(offer.from), { pendingSrtp: offer.srtp });
     if (isSdpError(r)) return r;
     this.pending = undefined;
+    this.held.A = this.held.B = r.hold;
     // The answerer's own payload type for the codec both legs now use (static 0/8 in practice).
     const answererCodec = ans.codecs.find((c) => sameCodec(c, r.codec)) ?? r.codec;
     this.remotes[offer.from] = offer.remote;
@@ -204,6 +212,7 @@ export class MediaAnchor {
     if (w) {
       const offer = parseSdp(sdp);
       const dir = isSdpError(offer) ? 'sendrecv' : reverseDirection(effectiveDirection(offer));
+      this.held[leg] = dir !== 'sendrecv';
       const last = this.lastSdp[leg] ?? '';
       const setup = /a=setup:(active|passive)/.exec(sdp)?.[1];
       return last
@@ -219,6 +228,7 @@ export class MediaAnchor {
     if (isSdpError(parsed)) return parsed;
     const r = answerOffer(parsed, this.anchor(leg), { srtp: this.srtpPolicy(parsed.address) });
     if (isSdpError(r)) return r;
+    this.held[leg] = r.hold;
     this.configure(leg, {
       remote: r.remote, codec: r.codec.name.toLowerCase() === 'pcma' ? 'pcma' : 'pcmu', payloadType: r.codec.pt,
       telephoneEventPt: r.telephoneEvent?.pt ?? null, ptime: ptimeOf(r.ptime), srtp: legSrtp(r.srtp),

@@ -66,6 +66,13 @@ export enum CaptureState {
   Done = 'done',
 }
 
+/**
+ * Why the customer is gone: hung up, or the gateway ended the call because its media stopped
+ * (MEDIA_TIMEOUT_S) or its RFC 4028 session expired (docs/architecture.md, "Timers that end stuck
+ * calls"). It becomes the `abandoned` session's reason.
+ */
+export type HangupCause = 'customer-hung-up' | 'media-timeout' | 'session-expired';
+
 export type CaptureEvent =
   | { readonly type: 'start' }
   | { readonly type: 'refuse'; readonly reason: string }
@@ -90,7 +97,7 @@ export type CaptureEvent =
   | { readonly type: 'confirm.ok' }
   | { readonly type: 'confirm.failed' }
   | { readonly type: 'outcome.done' }
-  | { readonly type: 'hangup' }
+  | { readonly type: 'hangup'; readonly cause?: HangupCause }
   | { readonly type: 'cancel' }
   | { readonly type: 'retry'; readonly field: CaptureField }
   | { readonly type: 'session.timeout' };
@@ -156,7 +163,8 @@ function end(ctx: MachineContext, outcome: Outcome, reason: string, prompt: Prom
   return ctx.hungUp ? t(S.Done, { ...finish, prompt: null }, { do: 'end-call' }) : t(S.Outcome, { ...finish, prompt });
 }
 
-const abandon: Handler = () => t(S.Done, { do: 'finish', outcome: 'abandoned', reason: 'customer-hung-up', prompt: null }, { do: 'end-call' });
+const abandon: Handler = (e) =>
+  t(S.Done, { do: 'finish', outcome: 'abandoned', reason: (e.type === 'hangup' && e.cause) || 'customer-hung-up', prompt: null }, { do: 'end-call' });
 const cancel: Handler = (_e, ctx) => end(ctx, 'cancelled', 'agent-cancelled', 'outcome.cancelled');
 const timeout: Handler = (_e, ctx) => end(ctx, 'failed', 'session-timeout', 'outcome.timeout');
 const exhausted: Handler = (_e, ctx) => end(ctx, 'failed', 'too-many-attempts', 'outcome.too-many');

@@ -7,7 +7,7 @@ import type { DtmfTransport, Outcome, SessionPatch } from '../store/index.js';
 import { CardData } from './card-data.js';
 import { DEFAULT_CAPTURE_CONFIG, type CaptureConfig } from './config.js';
 import { agentCommandSchema, type CaptureField } from './events.js';
-import { CaptureState, FIELD_OF_STATE, nextCapture, type CaptureAction, type CaptureEvent, type MachineContext } from './machine.js';
+import { CaptureState, FIELD_OF_STATE, nextCapture, type CaptureAction, type CaptureEvent, type HangupCause, type MachineContext } from './machine.js';
 import type { CaptureInputs, CommandResult } from './port.js';
 import { assertReceiptTemplate } from './receipt.js';
 import { promptIds, type PromptItem } from './prompts.js';
@@ -131,9 +131,10 @@ export class CaptureSession implements CaptureInputs {
     p.onDone();
   }
 
-  onHangup(): void {
+  /** The customer is gone (`cause`: why, when the gateway ended the call; default a hang-up). */
+  onHangup(cause?: HangupCause): void {
     this.#rt.customerGone = true;
-    this.#dispatch({ type: 'hangup' });
+    this.#dispatch(cause ? { type: 'hangup', cause } : { type: 'hangup' });
   }
 
   onAgentCommand(cmd: unknown): CommandResult {

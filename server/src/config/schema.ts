@@ -48,6 +48,16 @@ export const SETTINGS = {
   ROUTING_COUNTRY_CODE: setting('routing.countryCode', z.string().regex(/^[1-9]\d{0,2}$/, 'an ITU-T E.164 country code, 1-3 digits').default('91'), 'Country code of numbers dialled in national form (E.164): 02240000000 is +912240000000 with 91 and national prefix 0.'),
   ROUTING_NATIONAL_PREFIX: setting('routing.nationalPrefix', z.string().regex(/^(\d{0,2}|none)$/, '1-2 digits, or none').default('0').transform((v) => (v === 'none' ? '' : v)), 'National trunk prefix that starts numbers dialled in national form (India: 0); none (or empty in the file): numbers are only E.164 or country code first.'),
   RING_TIMEOUT_S: setting('sip.ringTimeoutSeconds', z.coerce.number().int().min(5).max(600).default(60), 'Seconds an INVITE to an agent may ring before the caller gets 480.'),
+  SESSION_EXPIRES_S: setting(
+    'sip.sessionExpiresSeconds',
+    z.coerce.number().int().min(90).max(86_400).default(1800),
+    'RFC 4028 session interval the gateway asks for and accepts at most; the refresher refreshes at half of it, a missing refresh ends the call with BYE.',
+  ),
+  MIN_SE_S: setting(
+    'sip.minSessionExpiresSeconds',
+    z.coerce.number().int().min(90).max(86_400).default(90),
+    'RFC 4028 Min-SE: a request with a smaller Session-Expires gets 422 (at least 90, RFC 4028 4).',
+  ),
   TRUSTED_PEERS: setting(
     'sip.trustedPeers',
     list(trustedPeer).default([]),
@@ -74,6 +84,11 @@ export const SETTINGS = {
   MEDIA_ADDRESS: setting('media.address', ip.optional(), 'Address put in SDP for anchored media; defaults to sip.host.'),
   MEDIA_WORKERS: setting('media.workers', z.coerce.number().int().min(1).max(64).optional(), 'Media worker threads; default one per core.'),
   SRTP: setting('media.srtp', z.enum(['required', 'offer', 'off']).optional(), 'SRTP with SDES on SIP legs (RFC 3711, RFC 4568): required, offer or off. Unset: off in demo mode; in production required towards non-loopback peers, offer towards loopback ones.'),
+  MEDIA_TIMEOUT_S: setting(
+    'media.timeoutSeconds',
+    z.coerce.number().int().min(0).max(3600).default(60),
+    'Seconds without RTP from a leg (not on hold) before the call is ended with BYE (a lost BYE cannot leave a call open); 0 turns the check off.',
+  ),
   PROMPTS_DIR: setting('prompts.dir', z.string().min(1).optional(), 'Prompt clips (<dir>/<lang>/<clip>.wav, made by npm run prompts).'),
   DEFAULT_LANGUAGE: setting('prompts.defaultLanguage', z.enum(['en', 'hi']).default('en'), 'Prompt language when the handoff names none.'),
 
@@ -160,6 +175,7 @@ const shape = Object.fromEntries(SETTING_NAMES.map((k) => [k, SETTINGS[k].schema
 /** The settings by environment name (each value a string or the file's native value). */
 export const configSchema = z
   .object(shape)
+  .refine((c) => c.MIN_SE_S <= c.SESSION_EXPIRES_S, { message: 'MIN_SE_S must not exceed SESSION_EXPIRES_S', path: ['MIN_SE_S'] })
   .refine((c) => c.RTP_PORT_MIN < c.RTP_PORT_MAX, { message: 'RTP_PORT_MIN must be below RTP_PORT_MAX', path: ['RTP_PORT_MIN'] })
   .superRefine((c, ctx) => {
     // Pairs: the one missing is named.

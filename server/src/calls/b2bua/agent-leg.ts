@@ -40,7 +40,7 @@ export class AgentLeg {
   }
 
   /** Sends the INVITE with `sdp` to the agent's Contact, on behalf of the caller's request. */
-  send(flow: SipFlow, callerReq: IncomingRequestMessage, target: { agentId: string; contactUri: string }, sdp: string): void {
+  send(flow: SipFlow, callerReq: IncomingRequestMessage, target: { agentId: string; contactUri: string }, sdp: string, headers: [string, string][] = []): void {
     this.flow = flow;
     const mf = callerReq.getHeader('max-forwards');
     const inv = (this.invite = newInvite({
@@ -50,6 +50,7 @@ export class AgentLeg {
       toUser: target.agentId,
       maxForwards: (mf ? Number(mf) : 70) - 1,
       body: { contentType: 'application/sdp', content: sdp },
+      headers,
     }));
     this.deps.stack.sendRequest({
       request: inv.text,

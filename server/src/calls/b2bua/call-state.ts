@@ -68,7 +68,9 @@ const S = CallState;
 
 const early = {
   'b.provisional': t(S.Ringing, 'relay-provisional'),
-  'b.answered': t(S.Answered, 'answer-a'),
+  // RFC 3261 13.2.2.4: the agent's 2xx is ACKed at once, not when the caller ACKs ours: a caller
+  // that never ACKs must not make the agent give up its own 2xx (64*T1) before we end the call.
+  'b.answered': t(S.Answered, 'ack-b', 'answer-a'),
   'b.rejected': t(S.Ended, 'reject-a', 'release'),
   'b.timeout': t(S.Ended, 'reject-a', 'release'),
   'a.cancel': t(S.Cancelling, 'reject-a-487', 'cancel-b'),
@@ -87,18 +89,19 @@ export const CALL_TABLE: Table = {
     hangup: t(S.Ended, 'release'),
   },
   [S.Answered]: {
-    'a.ack': t(S.Confirmed, 'ack-b'),
-    'ack.timeout': t(S.Ended, 'ack-b', 'bye-b', 'bye-a', 'release'),
-    'a.bye': t(S.Ended, 'ack-b', 'bye-b', 'release'),
+    'a.ack': t(S.Confirmed),
+    // RFC 3261 13.3.1.4 / RFC 6026 7.1: no ACK within 64*T1 (Timer L): BYE on both legs.
+    'ack.timeout': t(S.Ended, 'bye-b', 'bye-a', 'release'),
+    'a.bye': t(S.Ended, 'bye-b', 'release'),
     'b.bye': t(S.ByeAfterAck),
-    'b.answered': t(S.Answered),
-    hangup: t(S.Ended, 'ack-b', 'bye-b', 'bye-a', 'release'),
+    'b.answered': t(S.Answered, 'ack-b'),
+    hangup: t(S.Ended, 'bye-b', 'bye-a', 'release'),
   },
   [S.ByeAfterAck]: {
     'a.ack': t(S.Ended, 'bye-a', 'release'),
     'ack.timeout': t(S.Ended, 'bye-a', 'release'),
     'a.bye': t(S.Ended, 'release'),
-    'b.answered': t(S.ByeAfterAck),
+    'b.answered': t(S.ByeAfterAck, 'ack-b'),
     hangup: t(S.Ended, 'bye-a', 'release'),
   },
   [S.Confirmed]: {

@@ -8,6 +8,9 @@ import type { IncomingRequestMessage, IncomingResponseMessage, ServerTransaction
 import type { SipFlow } from '../../sip/transport/types.js';
 import { ALLOW_HEADER, contactHeader, warningHeader } from '../../sip/ua/headers.js';
 import { MediaAnchor, type Leg } from '../media-anchor.js';
+import { watchMedia } from '../media-watch.js';
+import { negotiateAsUas, uacOfferHeaders } from '../../sip/dialog/session-timer.js';
+import { CallSessionTimers } from './session-timers.js';
 import { CallState, nextCallState, type CallAction, type CallEvent } from './call-state.js';
 import { AgentLeg } from './agent-leg.js';
 import { InDialog } from './in-dialog.js';
@@ -44,6 +47,10 @@ export class Call {
   /** Status sent to the caller when the agent leg fails (reject-a). */
   private rejectStatus = 480;
   private rejectReason: string | undefined;
+  /** Extra header fields of reject-a (RFC 4028 8.1: Min-SE in a 422). */
+  private rejectHeaders: string[] = [];
+  /** RFC 4028 on both legs (session-timers.ts); undefined when SESSION_EXPIRES_S is not configured. */
+  readonly sessions: CallSessionTimers | undefined;
   private final2xx: string | undefined;
   private provisional: IncomingResponseMessage | undefined;
   private answer: IncomingResponseMessage | undefined;
@@ -61,6 +68,15 @@ export class Call {
     this.aFlow = aTxn.flow;
     this.events = new SafeEmitter<CallEvents>((err, ev) => deps.logger.error({ err, ev, call: this.id }, 'call listener failed'));
     this.inDialog = new InDialog(this, deps);
+    this.sessions = deps.sessionTimers && new CallSessionTimers({
+      clock: deps.clock,
+      log: this.log,
+      sendRefresh: (leg, method, headers, done) => this.inDialog.sendRefresh(leg, method, headers, done),
+      expire: (reason) => this.guard(() => {
+        this.log.warn({ reason }, 'session timer expired: ending the call (RFC 4028 10)');
+        this.hangup(reason);
+      }),
+    }, deps.sessionTimers);
     this.agent = new AgentLeg(deps, {
       onProvisional: (res) => {
         if (this.state === CallState.Calling || this.state === CallState.Ringing) this.provisional = res;
@@ -68,6 +84,7 @@ export class Call {
       },
       onAnswered: (res, dialogIsNew) => {
         if (dialogIsNew) this.registerAgentDialog(this);
+        if (dialogIsNew) this.sessions?.agreeB(res); // RFC 4028 7.2: the agent's 2xx says interval and refresher
         this.answer = res;
         this.dispatch('b.answered');
       },
@@ -105,6 +122,15 @@ export class Call {
 
   /** Starts the agent leg. The caller has already been sent 100 Trying. */
   async start(): Promise<void> {
+    if (this.deps.sessionTimers) {
+      // RFC 4028 8.1: a Session-Expires below our Min-SE gets 422 with Min-SE, before any media is taken.
+      const d = negotiateAsUas(this.aReq, this.deps.sessionTimers);
+      if (d.kind === 'too-small') {
+        this.rejectHeaders = [`Min-SE: ${d.minSe}`];
+        return this.fail(422, 'Session Interval Too Small');
+      }
+      this.sessions!.agreeA(d, this.aReq);
+    }
     try {
       this.media = await MediaAnchor.create({
         id: this.id,
@@ -139,7 +165,9 @@ export class Call {
       return this.fail(480, 'agent unreachable');
     }
     if (this.stale()) return;
-    this.agent.send(flow, this.aReq, this.target, offer);
+    this.inDialog.sdpSent('B', offer);
+    // RFC 4028 7.1: we support timer and ask the agent to refresh.
+    this.agent.send(flow, this.aReq, this.target, offer, this.deps.sessionTimers ? uacOfferHeaders(this.deps.sessionTimers) : []);
     this.timers.push(this.deps.clock.setTimeout(() => this.ringTimeout(), this.deps.ringTimeoutMs));
   }
 
@@ -225,7 +253,33 @@ export class Call {
     const from = this.state;
     this.state = tr.state;
     for (const a of tr.actions) this.guard(() => this.perform(a));
+    if (from !== this.state && this.state === CallState.Confirmed) {
+      this.watchMedia();
+      this.sessions?.start();
+    }
     if (from !== this.state) this.events.emit('state', this.state);
+  }
+
+  /**
+   * Media inactivity (calls/media-watch.ts): once the call is confirmed, a leg that sends no RTP
+   * for MEDIA_TIMEOUT_S ends it with BYE on both legs; a lost BYE (RFC 3261 15) cannot leave it open.
+   */
+  private watchMedia(): void {
+    const media = this.media;
+    if (!media || !this.deps.mediaTimeoutMs) return;
+    const w = watchMedia({
+      clock: this.deps.clock,
+      timeoutMs: this.deps.mediaTimeoutMs,
+      stats: () => media.bridge.stats(),
+      exempt: () => media.onHold,
+      onTimeout: (leg, ms) => this.guard(() => {
+        const reason = `media timeout: no RTP from the ${leg} leg for ${Math.round(ms / 1000)} s`;
+        this.log.warn({ leg, silentMs: ms }, `${reason}: ending the call`);
+        this.hangup(reason);
+      }),
+      onError: (err) => this.log.debug({ err }, 'media watch stopped: bridge stats unavailable'),
+    });
+    this.timers.push({ cancel: () => w.stop() });
   }
 
   private guard(fn: () => void): void {
@@ -253,7 +307,7 @@ export class Call {
       case 'answer-a':
         return this.answerA();
       case 'reject-a':
-        if (!this.aTxn.terminated) stack.respond(this.aTxn, this.rejectStatus, { toTag: this.aTag, ...(this.rejectReason ? { reason: this.rejectReason } : {}) });
+        if (!this.aTxn.terminated) stack.respond(this.aTxn, this.rejectStatus, { toTag: this.aTag, headers: this.rejectHeaders, ...(this.rejectReason ? { reason: this.rejectReason } : {}) });
         return;
       case 'reject-a-487':
         if (!this.aTxn.terminated) stack.respond(this.aTxn, 487, { toTag: this.aTag });
@@ -286,8 +340,7 @@ export class Call {
       this.log.warn({ err: sdp.error }, 'agent answer unusable');
       this.rejectStatus = 488;
       this.rejectReason = sdp.error;
-      this.agent.ackAnswer();
-      this.inDialog.sendBye('B');
+      this.inDialog.sendBye('B'); // its 2xx was ACKed on arrival (call-state.ts, 'b.answered')
       this.deps.stack.respond(this.aTxn, 488, { toTag: this.aTag, headers: [warningHeader(sdp.error)] });
       this.state = CallState.Ended;
       this.release();
@@ -297,9 +350,10 @@ export class Call {
     this.onDialog(this.aReq.callId, this.aTag, 'A', this);
     this.final2xx = this.deps.stack.respond(this.aTxn, 200, {
       toTag: this.aTag,
-      headers: [contactHeader(this.deps.stack.via(this.aFlow)), ALLOW_HEADER],
+      headers: [contactHeader(this.deps.stack.via(this.aFlow)), ALLOW_HEADER, ...(this.sessions?.answerHeaders('A') ?? []).map(([k, v]) => `${k}: ${v}`)],
       body: { contentType: SDP, content: sdp },
     });
+    this.inDialog.sdpSent('A', sdp);
     this.retransmit2xx(this.aTxn, this.final2xx, () => this.state === CallState.Answered || this.state === CallState.ByeAfterAck, () => this.dispatch('ack.timeout'));
   }
 
@@ -308,6 +362,7 @@ export class Call {
     this.timers.push(
       retransmit2xxUntilAck(this.deps.clock, txn, text, () => waiting() && !this.ended, () => {
         this.log.warn('no ACK for our 2xx: tearing the call down (RFC 3261 13.3.1.4)');
+        this.endedReason ||= 'no ACK for our 2xx within 64*T1 (RFC 3261 13.3.1.4, RFC 6026 Timer L)';
         giveUp();
       }),
     );
@@ -316,6 +371,7 @@ export class Call {
   private release(): void {
     for (const t of this.timers) t.cancel();
     this.timers = [];
+    this.sessions?.stop();
     this.inDialog.close();
     void this.media?.close();
     this.onDialog(this.aReq.callId, this.aTag, 'A', undefined);

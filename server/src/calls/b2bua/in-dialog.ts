@@ -17,7 +17,9 @@ const SDP = 'application/sdp';
  */
 export class InDialog {
   /** A re-INVITE relayed from one leg to the other, waiting for the other's answer (RFC 3261 14). */
-  private reinvite: { from: Leg; txn: ServerTransaction; cseq: number } | undefined;
+  private reinvite: { from: Leg; txn: ServerTransaction; cseq: number; req: IncomingRequestMessage } | undefined;
+  /** The SDP each leg's peer last got from us (offer or answer): a refresh re-INVITE resends it unchanged (RFC 3264 8). */
+  private readonly lastSdp: Partial<Record<Leg, string>> = {};
   /** CSeq of 2xx responses to re-INVITEs we sent to a leg and await the ACK for. */
   private awaitingAck = new Map<Leg, number>();
   private referSeq = 0;
@@ -28,6 +30,16 @@ export class InDialog {
     private readonly call: InDialogHost,
     private readonly deps: CallDeps,
   ) {}
+
+  /** The SDP just sent to `leg`'s peer (call.ts: the caller's 200, the agent's INVITE). */
+  sdpSent(leg: Leg, sdp: string): void {
+    this.lastSdp[leg] = sdp;
+  }
+
+  /** Session-timer headers for a 2xx on `leg` (RFC 4028 9), as header lines. */
+  private timerLines(leg: Leg): string[] {
+    return (this.call.sessions?.answerHeaders(leg) ?? []).map(([k, v]) => `${k}: ${v}`);
+  }
 
   close(): void {
     this.closed = true;
@@ -50,6 +62,8 @@ export class InDialog {
         return this.onReinvite(leg, req, txn);
       case 'INFO':
         return this.onInfo(leg, req, txn);
+      case 'UPDATE':
+        return this.onUpdate(leg, req, txn);
       case 'REFER':
         return this.onRefer(leg, req, txn);
       case 'OPTIONS':
@@ -73,8 +87,39 @@ export class InDialog {
     if (typeof offer !== 'string') return void stack.respond(txn, offer.status, { headers: [warningHeader(offer.error)] });
     this.call.leg(leg).dialog!.refreshTarget(req);
     const to = otherLeg(leg);
-    this.reinvite = { from: leg, txn, cseq: req.cseq };
+    this.reinvite = { from: leg, txn, cseq: req.cseq, req };
+    this.lastSdp[to] = offer;
     this.sendInDialog(to, 'INVITE', { body: { contentType: SDP, content: offer } }, (res) => this.onReinviteResponse(to, res));
+  }
+
+  /**
+   * UPDATE (RFC 3311) without a body: a session refresh (RFC 4028 10), answered 200 with the
+   * session-timer headers. An UPDATE carrying an offer is refused 488: media changes go by re-INVITE.
+   */
+  private onUpdate(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
+    const stack = this.deps.stack;
+    if (req.body) return void stack.respond(txn, 488, { headers: [warningHeader('UPDATE with an offer is not supported; use re-INVITE')] });
+    stack.respond(txn, 200, { headers: [contactHeader(stack.via(this.call.leg(leg).flow!)), ...this.timerLines(leg)] });
+    this.call.sessions?.refreshed(leg, req);
+  }
+
+  /**
+   * Our session refresh on `leg` (RFC 4028 10): UPDATE without a body, or a re-INVITE offering the
+   * session unchanged (the SDP the peer last got from us, same version: RFC 3264 8). A relayed
+   * re-INVITE already in progress refreshes the legs itself.
+   */
+  sendRefresh(leg: Leg, method: 'UPDATE' | 'INVITE', headers: [string, string][], done: (ok: boolean, why: string) => void): void {
+    if (this.reinvite) return done(true, 'a re-INVITE is in progress');
+    const sdp = this.lastSdp[leg];
+    if (method === 'INVITE' && !sdp) return done(false, 'no session description to refresh with');
+    this.sendInDialog(leg, method, { headers, ...(method === 'INVITE' ? { body: { contentType: SDP, content: sdp! } } : {}) }, (res) => {
+      if (res !== 'timeout' && (res.statusCode ?? 0) < 200) return;
+      if (res === 'timeout') return done(false, 'no response');
+      const code = res.statusCode ?? 500;
+      if (code >= 300) return done(false, `${code} ${res.reasonPhrase ?? ''}`.trim());
+      if (method === 'INVITE') this.ackReinvite(leg, res);
+      done(true, 'ok');
+    });
   }
 
   /** Independent legs (a browser on the call): the gateway answers the re-INVITE for its leg alone. */
@@ -84,7 +129,9 @@ export class InDialog {
     if (typeof answer !== 'string') return void stack.respond(txn, answer.status, { headers: [warningHeader(answer.error)] });
     this.call.leg(leg).dialog!.refreshTarget(req);
     const flow = this.call.leg(leg).flow!;
-    const text = stack.respond(txn, 200, { headers: [contactHeader(stack.via(flow)), ALLOW_HEADER], body: { contentType: SDP, content: answer } });
+    const text = stack.respond(txn, 200, { headers: [contactHeader(stack.via(flow)), ALLOW_HEADER, ...this.timerLines(leg)], body: { contentType: SDP, content: answer } });
+    this.lastSdp[leg] = answer;
+    this.call.sessions?.refreshed(leg, req);
     this.awaitingAck.set(leg, req.cseq);
     this.call.retransmit2xx(txn, text, () => this.awaitingAck.get(leg) === req.cseq, () => this.call.hangup('no ACK for re-INVITE 2xx'));
   }
@@ -103,6 +150,7 @@ export class InDialog {
       return;
     }
     this.ackReinvite(to, res);
+    this.call.sessions?.refreshed(to); // RFC 4028 10: a 2xx to a re-INVITE refreshes the leg it went to
     const answer = this.call.media!.answer(to, res.body);
     if (typeof answer !== 'string') {
       stack.respond(pending.txn, 488, { headers: [warningHeader(answer.error)] });
@@ -110,9 +158,11 @@ export class InDialog {
     }
     const flow = this.call.leg(pending.from).flow!;
     const text = stack.respond(pending.txn, 200, {
-      headers: [contactHeader(stack.via(flow)), ALLOW_HEADER],
+      headers: [contactHeader(stack.via(flow)), ALLOW_HEADER, ...this.timerLines(pending.from)],
       body: { contentType: SDP, content: answer },
     });
+    this.lastSdp[pending.from] = answer;
+    this.call.sessions?.refreshed(pending.from, pending.req);
     this.awaitingAck.set(pending.from, pending.cseq);
     this.call.retransmit2xx(pending.txn, text, () => this.awaitingAck.get(pending.from) === pending.cseq, () => this.call.hangup('no ACK for re-INVITE 2xx'));
   }

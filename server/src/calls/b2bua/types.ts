@@ -9,6 +9,8 @@ import type { SipStack } from '../../sip/stack.js';
 import type { Bridge } from '../../media/plane.js';
 import type { Leg, MediaAnchor } from '../media-anchor.js';
 import type { SrtpPolicy } from '../../sdp/index.js';
+import type { SessionTimerSettings } from '../../sip/dialog/session-timer.js';
+import type { CallSessionTimers } from './session-timers.js';
 
 /** What a call needs from the gateway. */
 export interface CallDeps {
@@ -20,6 +22,10 @@ export interface CallDeps {
   /** A media-plane bridge for the call (worker thread; its RTP ports come from the plane). */
   createBridge: (id: string) => Promise<Bridge>;
   ringTimeoutMs: number;
+  /** No RTP from a leg for this long ends the call (calls/media-watch.ts); 0 or unset: not watched. */
+  mediaTimeoutMs?: number;
+  /** RFC 4028 session timers (SESSION_EXPIRES_S, MIN_SE_S); unset: none offered or honoured. */
+  sessionTimers?: SessionTimerSettings;
   /** SRTP policy (RFC 4568 SDES) for a SIP leg whose media peer is at `peerAddress`; default `off`. */
   srtpPolicy?: (peerAddress: string) => SrtpPolicy;
 }
@@ -80,6 +86,8 @@ export interface InDialogHost {
   /** The agent's BYE (the call decides whether a capture keeps the customer). */
   onAgentBye(): void;
   hangup(reason: string): void;
+  /** RFC 4028 session timers of the call's legs (undefined: not configured). */
+  readonly sessions: CallSessionTimers | undefined;
   /** RFC 3261 13.3.1.4: resend a 2xx until its ACK; `giveUp` after 64*T1. */
   retransmit2xx(txn: ServerTransaction, text: string, waiting: () => boolean, giveUp: () => void): void;
 }

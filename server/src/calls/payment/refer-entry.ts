@@ -6,6 +6,7 @@ import { BRIDGE_LEG } from '../media-anchor.js';
 import type { CaptureRegistry } from './capture-registry.js';
 import { agentKindOf, notifyReferrer } from './endings.js';
 import { PaymentGate } from './gate.js';
+import { hangupCauseOf } from '../media-watch.js';
 import { PaymentRun, type RunDeps } from './run.js';
 
 /** The user part of a Refer-To (`<sip:pay@gw?...>` -> `pay`), or undefined. */
@@ -98,7 +99,7 @@ export class InlinePayments {
     const id = run.session.id;
     this.live.set(id, run);
     call.capture = handle;
-    const offEnded = call.events.on('ended', () => run.kill('call ended'));
+    const offEnded = call.events.on('ended', (reason) => run.kill('call ended', hangupCauseOf(reason)));
     void run.done.then(() => {
       offEnded();
       released();

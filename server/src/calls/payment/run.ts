@@ -1,4 +1,5 @@
 import { CaptureSession } from '../../capture/session.js';
+import type { HangupCause } from '../../capture/machine.js';
 import type { CapturePort } from '../../capture/port.js';
 import type { SessionEvent } from '../../capture/events.js';
 import type { Transaction } from '../../handoff/index.js';
@@ -81,6 +82,8 @@ export class PaymentRun {
   readonly #o: RunOptions;
   readonly #port: BridgeCapturePort;
   #state = RunState.Created;
+  /** Why the call was ended under the capture (media timeout, session expiry): the session's reason. */
+  #cause: HangupCause | undefined;
   #offDigits: (() => void) | undefined;
   #markDone!: () => void;
 
@@ -117,10 +120,13 @@ export class PaymentRun {
 
   /**
    * The customer (or the whole call) is gone: the capture records it (money in flight is let
-   * finish) and no end-of-run strategy runs. Idempotent.
+   * finish: a payment already sent keeps the provider's outcome) and no end-of-run strategy runs.
+   * `cause`: the gateway ended the call (media timeout, session expiry), the abandoned session's
+   * reason. Idempotent.
    */
-  kill(reason: string): void {
-    if (this.#state === RunState.Created || this.#state === RunState.Running) this.#o.log.info({ reason }, 'payment run killed');
+  kill(reason: string, cause?: HangupCause): void {
+    if (this.#state === RunState.Created || this.#state === RunState.Running) this.#o.log.info({ reason, cause }, 'payment run killed');
+    this.#cause ??= cause;
     this.#dispatch('kill');
   }
 
@@ -165,7 +171,7 @@ export class PaymentRun {
         o.ending.end(outcome ?? 'abandoned');
         return this.#dispatch('close');
       case 'hang-up-capture':
-        return this.session.onHangup();
+        return this.session.onHangup(this.#cause);
       case 'release':
         return this.#release();
     }

@@ -2,6 +2,7 @@ import type { Transaction } from '../../handoff/index.js';
 import type { Bridge } from '../../media/plane.js';
 import { answerOffer, isSdpError, parseSdp, SdpSession } from '../../sdp/index.js';
 import { legSrtp } from '../media-anchor.js';
+import { hangupCauseOf, watchMedia } from '../media-watch.js';
 import { Dialog } from '../../sip/dialog/dialog.js';
 import { newTag } from '../../sip/dialog/ids.js';
 import { retransmit2xxUntilAck } from '../../sip/dialog/uas-2xx.js';
@@ -14,6 +15,7 @@ import type { Leg } from '../media-anchor.js';
 import type { CaptureRegistry } from './capture-registry.js';
 import { hangUpCustomer, referBack, type CustomerDialog } from './endings.js';
 import { PaymentRun, type RunDeps } from './run.js';
+import { TransferSession } from './transfer-session.js';
 
 const SDP = 'application/sdp';
 /** The customer's leg on the bridge of a transferred call (its only leg). */
@@ -34,6 +36,14 @@ export class TransferPaymentCall implements CustomerDialog {
   private dialog: Dialog | undefined;
   private run: PaymentRun | undefined;
   private acked = false;
+  /** The customer's answer put the call on hold (RFC 3264 8.4): exempt from the media timeout. */
+  private held = false;
+  /** RFC 4028 on the customer's dialog (transfer-session.ts). */
+  private session: TransferSession | undefined;
+  /** Our answer SDP (a refresh re-INVITE is answered with it unchanged). */
+  private sdp = '';
+  /** CSeqs of refresh re-INVITEs whose ACK came. */
+  private readonly reinviteAcks = new Set<number>();
   private closed = false;
   private cancelled = false;
   private byeSent = false;
@@ -63,6 +73,19 @@ export class TransferPaymentCall implements CustomerDialog {
 
   async start(): Promise<void> {
     const stack = this.deps.stack;
+    this.session = new TransferSession({
+      clock: this.deps.clock, log: this.log, stack, settings: this.deps.sessionTimers, invite: this.req,
+      expire: (reason) => {
+        this.log.warn({ reason }, 'session timer expired: ending the payment call (RFC 4028 10)');
+        this.hangup(reason);
+      },
+    });
+    const minSe = this.session.tooSmall;
+    // RFC 4028 8.1: 422 with Min-SE before any media is taken.
+    if (minSe !== undefined) {
+      stack.respond(this.txn, 422, { toTag: this.tag, headers: [`Min-SE: ${minSe}`] });
+      return void this.close();
+    }
     try {
       this.bridge = await this.deps.createBridge(`${this.req.callId}|${this.tag}`);
       const local = await this.bridge.addRtpLeg(CUSTOMER, 'customer');
@@ -82,6 +105,7 @@ export class TransferPaymentCall implements CustomerDialog {
         ptime,
         srtp: legSrtp(ans.srtp),
       });
+      this.held = ans.hold;
       await this.bridge.setMode('capture');
       this.bridge.events.on('closed', (reason) => this.mediaLost(reason));
       // The caller may have cancelled, or its connection closed, while the media was set up.
@@ -90,9 +114,10 @@ export class TransferPaymentCall implements CustomerDialog {
       this.onDialog(this.req.callId, this.tag, this);
       const text = stack.respond(this.txn, 200, {
         toTag: this.tag,
-        headers: [contactHeader(stack.via(this.txn.flow)), ALLOW_HEADER],
+        headers: [contactHeader(stack.via(this.txn.flow)), ALLOW_HEADER, ...this.session.answerLines()],
         body: { contentType: SDP, content: ans.sdp },
       });
+      this.sdp = ans.sdp;
       this.timers.push(
         retransmit2xxUntilAck(this.deps.clock, this.txn, text, () => !this.acked && !this.closed, () => {
           this.log.warn('no ACK for our 2xx: ending the payment call (RFC 3261 13.3.1.4)');
@@ -118,6 +143,7 @@ export class TransferPaymentCall implements CustomerDialog {
   }
 
   onAck(_leg: Leg, ack: IncomingRequestMessage): void {
+    if (ack.cseq !== this.req.cseq) return void this.reinviteAcks.add(ack.cseq);
     if (this.acked || ack.cseq !== this.req.cseq || this.closed || !this.bridge) return;
     this.acked = true;
     const returnTo = this.details.returnTo;
@@ -130,6 +156,30 @@ export class TransferPaymentCall implements CustomerDialog {
       ...(this.captures ? { captures: this.captures } : {}),
     });
     this.run.start();
+    this.watchMedia(this.bridge);
+    this.session?.start(() => this.dialog, this.txn.flow, this.sdp);
+  }
+
+  /**
+   * Media inactivity (calls/media-watch.ts): no RTP from the customer for MEDIA_TIMEOUT_S ends the
+   * call with BYE; the run is killed, so a payment already sent to the provider keeps the outcome
+   * the provider gives (run.ts kill: money in flight is let finish), one not yet sent never starts.
+   */
+  private watchMedia(bridge: Bridge): void {
+    if (!this.deps.mediaTimeoutMs) return;
+    const w = watchMedia({
+      clock: this.deps.clock,
+      timeoutMs: this.deps.mediaTimeoutMs,
+      stats: () => bridge.stats(),
+      exempt: () => this.held,
+      onTimeout: (leg, ms) => {
+        const reason = `media timeout: no RTP from the ${leg} for ${Math.round(ms / 1000)} s`;
+        this.log.warn({ leg, silentMs: ms }, `${reason}: ending the payment call`);
+        this.hangup(reason);
+      },
+      onError: (err) => this.log.debug({ err }, 'media watch stopped: bridge stats unavailable'),
+    });
+    this.timers.push({ cancel: () => w.stop() });
   }
 
   onRetransmitted2xx(): void {}
@@ -168,9 +218,15 @@ export class TransferPaymentCall implements CustomerDialog {
         return;
       case 'OPTIONS':
         return void stack.respond(txn, 200, { headers: [ALLOW_HEADER, ACCEPT_SDP_HEADER] });
-      case 'INVITE':
-        // Hold/resume during a payment is not supported: keep the session as it is (RFC 3261 14.2).
-        return void stack.respond(txn, 488, { headers: [warningHeader('re-INVITE during a payment is not supported')] });
+      case 'INVITE': {
+        // Hold/resume during a payment is not supported (488, RFC 3261 14.2); a re-INVITE that
+        // keeps the media as they are is a session refresh (RFC 4028 10), answered unchanged.
+        const t = this.session?.onReinvite(req, txn, this.sdp, (cseq) => this.reinviteAcks.has(cseq), () => this.hangup('no ACK for re-INVITE 2xx'));
+        if (t) this.timers.push(t);
+        return;
+      }
+      case 'UPDATE':
+        return void this.session?.onUpdate(req, txn);
       default:
         return void stack.respond(txn, 405, { headers: [ALLOW_HEADER] });
     }
@@ -199,7 +255,7 @@ export class TransferPaymentCall implements CustomerDialog {
   hangup(reason: string): void {
     if (this.closed) return;
     this.log.info({ reason }, 'ending payment call');
-    this.run?.kill(reason);
+    this.run?.kill(reason, hangupCauseOf(reason));
     this.bye();
     void this.close();
   }
@@ -221,6 +277,7 @@ export class TransferPaymentCall implements CustomerDialog {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) t.cancel();
+    this.session?.stop();
     this.onDialog(this.req.callId, this.tag, undefined);
     await this.run?.close();
     await this.bridge?.close().catch(() => {});

@@ -8,7 +8,7 @@ import type { ViaParams } from '../dialog/dialog.js';
  * The methods the gateway supports (RFC 3261 20.5: Allow lists the methods the UA generating the
  * message supports), for every Allow it sends: OPTIONS answers, 405s and dialog-creating 2xx.
  */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER', 'NOTIFY', 'REGISTER'] as const;
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER', 'NOTIFY', 'REGISTER', 'UPDATE'] as const;
 
 /** `Allow: INVITE, ACK, ...` (RFC 3261 20.5). */
 export const ALLOW_HEADER = `Allow: ${ALLOWED_METHODS.join(', ')}`;

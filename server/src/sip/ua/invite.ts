@@ -21,6 +21,8 @@ export interface InviteSpec {
   /** The incoming request's Max-Forwards, decremented (RFC 3261 16.6 step 3); default 70. */
   readonly maxForwards?: number;
   readonly body: OutgoingBody;
+  /** Extension header fields after the standard ones (e.g. RFC 4028 Supported / Session-Expires / Min-SE). */
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** An INVITE as sent: what its dialog and its CANCEL need. */
@@ -61,6 +63,7 @@ export function newInvite(spec: InviteSpec): OutgoingInvite {
       ['CSeq', `${cseq} INVITE`],
       ['Contact', spec.via.contact],
       ['Allow', ALLOWED_METHODS.join(', ')],
+      ...(spec.headers ?? []),
     ],
     body: spec.body,
   });

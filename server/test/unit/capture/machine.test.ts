@@ -56,6 +56,11 @@ const moves: Move[] = [
   [S.Paying, { type: 'payment.failed', reason: 'timeout', needsReconciliation: true }, ctx, S.Outcome, [finish('failed', 'timeout', 'outcome.unknown', { needsReconciliation: true })]],
   [S.Paying, { type: 'payment.failed', reason: 'breaker-open', needsReconciliation: false }, ctx, S.Outcome, [finish('failed', 'breaker-open', 'outcome.failed')]],
   [S.Paying, { type: 'hangup' }, ctx, S.Paying, [{ do: 'mark-hung-up' }]],
+  // The gateway ended the call under the capture (docs/architecture.md, "Timers that end stuck calls"):
+  // the abandoned session says why; money already moving keeps the provider's outcome.
+  [S.Pan, { type: 'hangup', cause: 'media-timeout' }, ctx, S.Done, [finish('abandoned', 'media-timeout', null), { do: 'end-call' }]],
+  [S.Expiry, { type: 'hangup', cause: 'session-expired' }, ctx, S.Done, [finish('abandoned', 'session-expired', null), { do: 'end-call' }]],
+  [S.Paying, { type: 'hangup', cause: 'media-timeout' }, ctx, S.Paying, [{ do: 'mark-hung-up' }]],
   [S.Paying, { type: 'session.timeout' }, ctx, S.Paying, []],
   [S.Paying, { type: 'payment.declined', reason: 'do-not-honour' }, gone, S.Done, [finish('declined', 'do-not-honour', null), { do: 'end-call' }]],
   [S.Confirming, { type: 'confirm.ok' }, { ...ctx, paymentId: 'pay_1' }, S.Outcome, [finish('paid', 'approved', 'outcome.paid', { paymentId: 'pay_1' })]],
