@@ -247,7 +247,7 @@ export class Call {
         const p = this.provisional;
         if (!p || this.aTxn.terminated) return;
         this.provisional = undefined;
-        stack.respond(this.aTxn, p.statusCode ?? 183, { toTag: this.aTag, reason: p.reasonPhrase, headers: [contactHeader(stack.via(this.aFlow))] });
+        stack.respond(this.aTxn, p.statusCode ?? 183, { toTag: this.aTag, reason: p.reasonPhrase, headers: [contactHeader(stack.via(this.aFlow, this.aReq.ruri?.toString()))] });
         return;
       }
       case 'answer-a':
@@ -297,7 +297,7 @@ export class Call {
     this.onDialog(this.aReq.callId, this.aTag, 'A', this);
     this.final2xx = this.deps.stack.respond(this.aTxn, 200, {
       toTag: this.aTag,
-      headers: [contactHeader(this.deps.stack.via(this.aFlow)), ALLOW_HEADER],
+      headers: [contactHeader(this.deps.stack.via(this.aFlow, this.aReq.ruri?.toString())), ALLOW_HEADER],
       body: { contentType: SDP, content: sdp },
     });
     this.retransmit2xx(this.aTxn, this.final2xx, () => this.state === CallState.Answered || this.state === CallState.ByeAfterAck, () => this.dispatch('ack.timeout'));

@@ -84,7 +84,7 @@ export class InDialog {
     if (typeof answer !== 'string') return void stack.respond(txn, answer.status, { headers: [warningHeader(answer.error)] });
     this.call.leg(leg).dialog!.refreshTarget(req);
     const flow = this.call.leg(leg).flow!;
-    const text = stack.respond(txn, 200, { headers: [contactHeader(stack.via(flow)), ALLOW_HEADER], body: { contentType: SDP, content: answer } });
+    const text = stack.respond(txn, 200, { headers: [contactHeader(stack.via(flow, req.ruri?.toString())), ALLOW_HEADER], body: { contentType: SDP, content: answer } });
     this.awaitingAck.set(leg, req.cseq);
     this.call.retransmit2xx(txn, text, () => this.awaitingAck.get(leg) === req.cseq, () => this.call.hangup('no ACK for re-INVITE 2xx'));
   }
@@ -110,7 +110,7 @@ export class InDialog {
     }
     const flow = this.call.leg(pending.from).flow!;
     const text = stack.respond(pending.txn, 200, {
-      headers: [contactHeader(stack.via(flow)), ALLOW_HEADER],
+      headers: [contactHeader(stack.via(flow, pending.txn.request.ruri?.toString())), ALLOW_HEADER],
       body: { contentType: SDP, content: answer },
     });
     this.awaitingAck.set(pending.from, pending.cseq);
