@@ -21,7 +21,7 @@ import { SrtpSession } from '../../src/media/srtp/srtp.js';
 import { isSdpError, parseCryptoAttribute, parseSdp, type SdesKey } from '../../src/sdp/index.js';
 import { Baresip } from '../support/baresip.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { startCapture, type UdpDatagram } from '../support/pcap-udp.js';
+import { startCapture, type Capture, type UdpDatagram } from '../support/pcap-udp.js';
 import { TestCa, tlsFetch } from '../support/tls-certs.js';
 
 const OTP = '246810';
@@ -29,7 +29,7 @@ const PAN = '4111111111111111';
 let gw: Gateway;
 let logs: LogSink;
 let ca: TestCa;
-let customer: Baresip | undefined;
+const phones: Baresip[] = [];
 const events: SessionEvent[] = [];
 
 beforeAll(async () => {
@@ -42,14 +42,14 @@ beforeAll(async () => {
   await gw.bus.subscribe((e) => void events.push(e));
 });
 afterAll(async () => {
-  await customer?.stop();
+  await Promise.all(phones.map((p) => p.stop()));
   await gw?.close();
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
   for (const end = Date.now() + timeoutMs; !ok(); await sleep(50)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${customer?.tail() ?? ''}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${phones.map((p) => p.tail(30)).join('\n---\n')}`);
   }
 }
 const sessionEvent = <T extends SessionEvent['type']>(type: T, pred: (e: Extract<SessionEvent, { type: T }>) => boolean = () => true) =>
@@ -87,8 +87,120 @@ function digitsOf(payloads: Buffer[]): string {
   return s;
 }
 
-describe('a transfer-mode payment over SIP TLS and SRTP from baresip, captured on the wire', () => {
-  it('is paid, and the capture holds TLS records, SRTP only, and no card digit, SIP line or clear event', async () => {
+interface MediaEnd { key: SdesKey; port: number; te: number | undefined }
+
+/**
+ * One SIP leg's SRTP from a phone's own SIP trace: offer and answer both RTP/SAVP, each side with a
+ * key of its own. `phoneOffers`: the phone sent the offer (it dialled) or answered the gateway's.
+ */
+function srtpLeg(trace: string, phoneOffers: boolean): { phone: MediaEnd; gw: MediaEnd } {
+  const [first, second] = tracedSdps(trace).map((t) => parseSdp(t));
+  if (!first || !second || isSdpError(first) || isSdpError(second)) throw new Error(`no offer and answer in the phone's trace:\n${trace.slice(-4000)}`);
+  expect([first.protocol, second.protocol]).toEqual(['RTP/SAVP', 'RTP/SAVP']);
+  const [ph, g] = phoneOffers ? [first, second] : [second, first];
+  const end = (sdp: typeof ph): MediaEnd => {
+    const key = parseCryptoAttribute(sdp.crypto[0] ?? '');
+    if (typeof key === 'string') throw new Error(`unreadable a=crypto: ${key}`);
+    return { key, port: sdp.port, te: sdp.telephoneEvent?.pt };
+  };
+  const leg = { phone: end(ph), gw: end(g) };
+  expect(leg.gw.key.keySalt.equals(leg.phone.key.keySalt)).toBe(false);
+  return leg;
+}
+
+/**
+ * The media of one leg in the capture, both ways: every packet authentic SRTP under the sender's
+ * key. With `keyed`, the phone's telephone-events read as plain RFC 4733 spell nothing of the card,
+ * and decrypted they spell exactly `keyed` (so the capture did hold the keyed events).
+ */
+function provesSrtp(dgrams: UdpDatagram[], leg: { phone: MediaEnd; gw: MediaEnd }, keyed?: string): void {
+  const fromPhone = dgrams.filter((d) => d.srcPort === leg.phone.port && d.dstPort === leg.gw.port && isRtp(d.payload));
+  const toPhone = dgrams.filter((d) => d.srcPort === leg.gw.port && d.dstPort === leg.phone.port && isRtp(d.payload));
+  expect(fromPhone.length).toBeGreaterThan(100);
+  expect(toPhone.length).toBeGreaterThan(100);
+  const rx = new SrtpSession({ suite: leg.gw.key.suite, keySalt: leg.gw.key.keySalt }, { suite: leg.phone.key.suite, keySalt: leg.phone.key.keySalt });
+  const te = leg.phone.te;
+  const decrypted: Buffer[] = [];
+  for (const d of fromPhone) {
+    const b = Buffer.from(d.payload);
+    const n = rx.unprotectRtp(b);
+    expect(typeof n, 'every media packet from the phone is authentic SRTP').toBe('number');
+    if ((b[1]! & 0x7f) === te) decrypted.push(b.subarray(0, n as number));
+  }
+  const tx = new SrtpSession({ suite: leg.phone.key.suite, keySalt: leg.phone.key.keySalt }, { suite: leg.gw.key.suite, keySalt: leg.gw.key.keySalt });
+  for (const d of toPhone) expect(typeof tx.unprotectRtp(Buffer.from(d.payload)), 'every media packet to the phone is authentic SRTP').toBe('number');
+  if (keyed === undefined) return;
+  const events = fromPhone.filter((d) => (d.payload[1]! & 0x7f) === te).map((d) => d.payload);
+  expect(events.length).toBeGreaterThan(30);
+  const inClear = digitsOf(events);
+  for (const secret of [PAN.slice(0, 6), PAN.slice(-4), '1230', OTP]) expect(inClear).not.toContain(secret);
+  expect(digitsOf(decrypted)).toBe(keyed);
+}
+
+/**
+ * Signalling: the TLS port carried TLS application-data records (type 23, version 3.3) and none of
+ * `clear`; nothing went to the UDP SIP port; and the card number, expiry+CVV and OTP are in no
+ * captured byte and no gateway log line.
+ */
+function provesWireAndLogs(pcapFile: string, dgrams: UdpDatagram[], clear: string[]): void {
+  const wire = readFileSync(pcapFile).toString('latin1');
+  expect(wire.split('\x17\x03\x03').length - 1).toBeGreaterThan(10);
+  for (const c of ['SIP/2.0', 'INVITE sip', 'ACK sip', 'BYE sip', 'REFER sip', 'Call-ID', 'a=crypto', 'inline:', 'X-Pay-', ...clear]) {
+    expect(wire.includes(c), `"${c}" in the capture`).toBe(false);
+  }
+  expect(dgrams.filter((d) => d.dstPort === gw.sipPort || d.srcPort === gw.sipPort)).toEqual([]);
+  for (const secret of [PAN, '1230123', OTP]) {
+    expect(wire.includes(secret), `${secret} in the capture`).toBe(false);
+    expect(logs.lines.filter((l) => l.includes(secret)), `${secret} in the gateway log`).toEqual([]);
+  }
+}
+
+/**
+ * tcpdump on lo for this gateway's SIP ports and the phones' RTP ports. The interface is shared with
+ * other tests, whose ports may fall in the gateway's RTP range; the phones' ports are their own.
+ */
+async function captureCall(...on: Baresip[]): Promise<{ file: string; cap: Capture }> {
+  const file = join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'tls-srtp.pcap');
+  const media = on.map((p) => `portrange ${p.rtpPorts.min}-${p.rtpPorts.max}`).join(' or ');
+  const filter = `tcp port ${gw.sipTlsPort!} or (udp and (port ${gw.sipPort} or ${media}))`;
+  // startCapture rejects, naming tcpdump's error, when tcpdump cannot capture (it needs root or CAP_NET_RAW).
+  return { file, cap: await startCapture(file, 'lo', filter) };
+}
+
+/** A phone on SIP over TLS (the gateway's certificate checked against the test CA) with SRTP mandatory. */
+async function tlsPhone(account: string, sine: number): Promise<Baresip> {
+  const p = await Baresip.start({ accounts: [account], modules: ['srtp.so'], tls: { caFile: ca.certFile }, source: { sine }, sipTrace: true, lifetimeS: 120 });
+  phones.push(p);
+  return p;
+}
+
+/** Keys card, expiry, CVV and the OTP read from the demo SMS inbox, each once the capture asks for it. */
+async function keyPayment(customer: Baresip, sessionId: string): Promise<void> {
+  const asked = (field: string): Promise<void> =>
+    until(`the capture to ask for ${field}`, () => sessionEvent('field.started', (e) => e.field === field && e.sessionId === sessionId) !== undefined, 30_000);
+  const keyWhenAsked = async (field: 'pan' | 'expiry' | 'cvv', digits: string): Promise<void> => {
+    await asked(field);
+    expect((await customer.command('sndcode', digits)).ok).toBe(true);
+  };
+  await keyWhenAsked('pan', `${PAN}#`);
+  await keyWhenAsked('expiry', '1230');
+  await keyWhenAsked('cvv', '123');
+  await asked('otp');
+  const inbox = JSON.stringify(await (await tlsFetch(`https://127.0.0.1:${gw.httpPort}/demo/sms`, { ca: ca.cert })).json());
+  const otp = /\b(\d{6})\b/.exec(inbox)?.[1];
+  expect(otp, inbox).toBe(OTP);
+  expect((await customer.command('sndcode', otp!)).ok).toBe(true);
+  await until('the payment to end', () => sessionEvent('session.ended', (e) => e.sessionId === sessionId) !== undefined, 40_000);
+  expect(sessionEvent('session.ended', (e) => e.sessionId === sessionId)).toMatchObject({ outcome: 'paid' });
+}
+
+const sessionOf = async (orderRef: string): Promise<string> => {
+  await until('the capture to start', () => sessionEvent('session.started', (e) => e.orderRef === orderRef) !== undefined, 15_000);
+  return sessionEvent('session.started', (e) => e.orderRef === orderRef)!.sessionId;
+};
+
+describe('payments over SIP TLS and SRTP from baresip, captured on the wire', () => {
+  it('transfer mode: the customer dials the pay URI and pays; the capture holds TLS records, SRTP only, no card digit, SIP line or clear event', async () => {
     const orderRef = `TLS-SRTP-${Date.now()}`;
     // With a certificate the HTTP port speaks HTTPS only.
     const res = await tlsFetch(`https://127.0.0.1:${gw.httpPort}/api/handoffs`, {
@@ -99,42 +211,14 @@ describe('a transfer-mode payment over SIP TLS and SRTP from baresip, captured o
     });
     expect(res.status).toBe(201);
     const { code } = (await res.json()) as { code: string };
-    const tlsPort = gw.sipTlsPort!;
-    const rtpRange = `${gw.config.RTP_PORT_MIN}-${gw.config.RTP_PORT_MAX}`;
-    const pcapFile = join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'tls-srtp.pcap');
-    // This gateway's traffic only (the loopback interface is shared): its SIP ports and its RTP range.
-    // startCapture rejects, naming tcpdump's error, when tcpdump cannot capture (it needs root or CAP_NET_RAW).
-    const cap = await startCapture(pcapFile, 'lo', `tcp port ${tlsPort} or (udp and (port ${gw.sipPort} or portrange ${rtpRange}))`);
+    const customer = await tlsPhone('<sip:customer@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand', 1000);
+    const { file, cap } = await captureCall(customer);
     let dgrams: UdpDatagram[] = [];
     try {
-      customer = await Baresip.start({
-        accounts: ['<sip:customer@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand'],
-        modules: ['srtp.so'],
-        tls: { caFile: ca.certFile },
-        source: { sine: 1000 },
-        sipTrace: true,
-        lifetimeS: 100,
-      });
       // The account's `;transport=tls` goes on the Request-URI: sip:pay-<code>@...;transport=tls.
-      expect((await customer.command('dial', `sip:pay-${code}@127.0.0.1:${tlsPort}`)).ok).toBe(true);
+      expect((await customer.command('dial', `sip:pay-${code}@127.0.0.1:${gw.sipTlsPort!}`)).ok).toBe(true);
       await customer.waitFor('CALL_ESTABLISHED', 10_000);
-      await until('the capture to start', () => sessionEvent('session.started', (e) => e.orderRef === orderRef) !== undefined, 10_000);
-      const sessionId = sessionEvent('session.started', (e) => e.orderRef === orderRef)!.sessionId;
-      const keyWhenAsked = async (field: 'pan' | 'expiry' | 'cvv' | 'otp', digits: string): Promise<void> => {
-        await until(`the capture to ask for ${field}`, () => sessionEvent('field.started', (e) => e.field === field && e.sessionId === sessionId) !== undefined, 30_000);
-        expect((await customer!.command('sndcode', digits)).ok).toBe(true);
-      };
-      await keyWhenAsked('pan', `${PAN}#`);
-      await keyWhenAsked('expiry', '1230');
-      await keyWhenAsked('cvv', '123');
-      // The OTP as the customer reads it: from the demo SMS inbox, once the capture asks for it.
-      await until('the capture to ask for otp', () => sessionEvent('field.started', (e) => e.field === 'otp' && e.sessionId === sessionId) !== undefined, 30_000);
-      const inbox = JSON.stringify(await (await tlsFetch(`https://127.0.0.1:${gw.httpPort}/demo/sms`, { ca: ca.cert })).json());
-      const otp = /\b(\d{6})\b/.exec(inbox)?.[1];
-      expect(otp, inbox).toBe(OTP);
-      await keyWhenAsked('otp', otp!);
-      await until('the payment to end', () => sessionEvent('session.ended', (e) => e.sessionId === sessionId) !== undefined, 40_000);
-      expect(sessionEvent('session.ended', (e) => e.sessionId === sessionId)).toMatchObject({ outcome: 'paid' });
+      await keyPayment(customer, await sessionOf(orderRef));
       // No X-Pay-Return-To: the gateway ends the call after the outcome prompt.
       await customer.waitFor('CALL_CLOSED', 30_000);
     } finally {
@@ -142,59 +226,47 @@ describe('a transfer-mode payment over SIP TLS and SRTP from baresip, captured o
     }
     const [session] = await gw.store.list({ orderRef });
     expect(session).toMatchObject({ outcome: 'paid', dtmfTransport: 'rfc4733', card: { brand: 'visa', first6: '411111', last4: '1111' } });
+    // The phone's own trace: the INVITE went over TLS.
+    expect(customer.output).toMatch(/^INVITE sip:pay-[0-9a-z]+@127\.0\.0\.1:\d+;transport=tls SIP\/2\.0\r?$/m);
+    expect(customer.output).toMatch(/^Via: SIP\/2\.0\/TLS /m);
+    provesSrtp(dgrams, srtpLeg(customer.output, true), `${PAN}#1230123${OTP}`);
+    provesWireAndLogs(file, dgrams, [`pay-${code}`, orderRef]);
+  }, 150_000);
 
-    // The phone's own trace: the INVITE went over TLS, offer and answer are RTP/SAVP with a key each.
-    const trace = customer.output;
-    expect(trace).toMatch(/^INVITE sip:pay-[0-9a-z]+@127\.0\.0\.1:\d+;transport=tls SIP\/2\.0\r?$/m);
-    expect(trace).toMatch(/^Via: SIP\/2\.0\/TLS /m);
-    const [offerText, answerText] = tracedSdps(trace);
-    const offer = parseSdp(offerText ?? '');
-    const answer = parseSdp(answerText ?? '');
-    if (isSdpError(offer) || isSdpError(answer)) throw new Error(`no offer and answer in the phone's trace:\n${trace.slice(-4000)}`);
-    expect([offer.protocol, answer.protocol]).toEqual(['RTP/SAVP', 'RTP/SAVP']);
-    const phoneKey = parseCryptoAttribute(offer.crypto[0]!) as SdesKey;
-    const gwKey = parseCryptoAttribute(answer.crypto[0]!) as SdesKey;
-    expect(typeof phoneKey === 'object' && typeof gwKey === 'object').toBe(true);
-    expect(gwKey.keySalt.equals(phoneKey.keySalt)).toBe(false);
-
-    // Signalling: the TLS port carried TLS application-data records (type 23, version 3.3) and no
-    // SIP text; nothing at all went to the UDP SIP port.
-    const wire = readFileSync(pcapFile).toString('latin1');
-    expect(wire.split('\x17\x03\x03').length - 1).toBeGreaterThan(10);
-    for (const clear of ['SIP/2.0', 'INVITE sip', 'ACK sip', 'BYE sip', 'Call-ID', 'a=crypto', 'inline:', `pay-${code}`, orderRef]) {
-      expect(wire.includes(clear), `"${clear}" in the capture`).toBe(false);
+  it('inline: an agent phone registered over TLS answers a support call and REFERs it to pay; the customer pays, both legs SRTP, nothing in clear', async () => {
+    const orderRef = `TLS-SRTP-INLINE-${Date.now()}`;
+    const agent = await tlsPhone(
+      `<sip:agent-1@127.0.0.1;transport=tls>;auth_pass=demo;answermode=auto;outbound="sip:127.0.0.1:${gw.sipTlsPort!};transport=tls";regint=300;mediaenc=srtp-mand`,
+      440,
+    );
+    await until('agent-1 to register over TLS', () => gw.registrar.bindings('agent-1').some((b) => gw.sip.transport.getFlow(b.flowId)?.protocol === 'TLS'), 10_000);
+    const customer = await tlsPhone('<sip:customer-2@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand', 1000);
+    const { file, cap } = await captureCall(agent, customer);
+    let dgrams: UdpDatagram[] = [];
+    try {
+      expect((await customer.command('dial', `sip:support@127.0.0.1:${gw.sipTlsPort!}`)).ok).toBe(true);
+      await customer.waitFor('CALL_ESTABLISHED', 10_000);
+      await agent.waitFor('CALL_ESTABLISHED', 10_000);
+      await sleep(1000);
+      const headers = ['X-Pay-Amount=1499.00', 'X-Pay-Currency=INR', 'X-Pay-Merchant-Id=M-DEMO-01', `X-Pay-Order-Ref=${orderRef}`, 'X-Pay-Customer-Mobile=+919800000001', 'X-Pay-Agent-Id=agent-1'].join('&');
+      // baresip's blind transfer: a REFER whose Refer-To is exactly as typed, sent over the agent's TLS flow.
+      expect((await agent.command('transfer', `<sip:pay@127.0.0.1:${gw.sipTlsPort!};transport=tls?${headers}>`)).ok).toBe(true);
+      await keyPayment(customer, await sessionOf(orderRef));
+      // After the outcome the customer is back with the agent; the customer hangs up.
+      await sleep(3000);
+      expect(agent.events.some((e) => e.type === 'CALL_CLOSED')).toBe(false);
+      expect((await customer.command('hangup')).ok).toBe(true);
+      await agent.waitFor('CALL_CLOSED', 10_000);
+    } finally {
+      dgrams = await cap.stop();
     }
-    expect(dgrams.filter((d) => d.dstPort === gw.sipPort || d.srcPort === gw.sipPort)).toEqual([]);
-
-    // Media from the phone to the gateway's port: every packet authentic SRTP under the phone's key;
-    // its telephone-events read as plain RFC 4733 spell nothing of the card, decrypted they spell
-    // exactly what was keyed (so the capture did hold the keyed events).
-    const media = dgrams.filter((d) => d.dstPort === answer.port && isRtp(d.payload));
-    expect(media.length).toBeGreaterThan(100);
-    const te = offer.telephoneEvent!.pt;
-    const eventPackets = media.filter((d) => (d.payload[1]! & 0x7f) === te);
-    expect(eventPackets.length).toBeGreaterThan(30);
-    const inClear = digitsOf(eventPackets.map((d) => d.payload));
-    for (const secret of [PAN.slice(0, 6), PAN.slice(-4), '1230', OTP]) expect(inClear).not.toContain(secret);
-    const rx = new SrtpSession({ suite: gwKey.suite, keySalt: gwKey.keySalt }, { suite: phoneKey.suite, keySalt: phoneKey.keySalt });
-    const decrypted: Buffer[] = [];
-    for (const d of media) {
-      const b = Buffer.from(d.payload);
-      const n = rx.unprotectRtp(b);
-      expect(typeof n, 'every media packet from the phone is authentic SRTP').toBe('number');
-      if ((b[1]! & 0x7f) === te) decrypted.push(b.subarray(0, n as number));
-    }
-    expect(digitsOf(decrypted)).toBe(`${PAN}#1230123${OTP}`);
-    // Media from the gateway to the phone is SRTP as well: it authenticates under the gateway's key.
-    const tx = new SrtpSession({ suite: phoneKey.suite, keySalt: phoneKey.keySalt }, { suite: gwKey.suite, keySalt: gwKey.keySalt });
-    const toPhone = dgrams.filter((d) => d.srcPort === answer.port && d.dstPort === offer.port && isRtp(d.payload));
-    expect(toPhone.length).toBeGreaterThan(100);
-    for (const d of toPhone) expect(typeof tx.unprotectRtp(Buffer.from(d.payload)), 'every media packet to the phone is authentic SRTP').toBe('number');
-
-    // The card number, expiry+CVV and OTP: in no captured byte, in no gateway log line.
-    for (const secret of [PAN, '1230123', OTP]) {
-      expect(wire.includes(secret), `${secret} in the capture`).toBe(false);
-      expect(logs.lines.filter((l) => l.includes(secret)), `${secret} in the gateway log`).toEqual([]);
-    }
+    const [session] = await gw.store.list({ orderRef });
+    expect(session).toMatchObject({ outcome: 'paid', dtmfTransport: 'rfc4733', agentId: 'agent-1', card: { brand: 'visa', first6: '411111', last4: '1111' } });
+    expect(agent.output).toMatch(/^REFER sip:\S+;transport=tls SIP\/2\.0\r?$/m);
+    expect(agent.output).toMatch(/^SIP\/2\.0 202 Accepted\r?$/m);
+    // Customer leg (the phone offered) and agent leg (the gateway offered): SRTP both ways.
+    provesSrtp(dgrams, srtpLeg(customer.output, true), `${PAN}#1230123${OTP}`);
+    provesSrtp(dgrams, srtpLeg(agent.output, false));
+    provesWireAndLogs(file, dgrams, [orderRef]);
   }, 150_000);
 });

@@ -116,6 +116,8 @@ export class Baresip {
     private readonly sock: Socket,
     /** Every stdout/stderr line (SIP trace included with `sipTrace`), as printed. */
     readonly lines: string[],
+    /** The UDP ports its calls' RTP and RTCP use (`rtp_ports`): a packet capture can be limited to them. */
+    readonly rtpPorts: { min: number; max: number },
   ) {
     this.exited = new Promise((r) => child.once('exit', () => r()));
     sock.on('data', (d: Buffer) => this.onData(d));
@@ -209,7 +211,7 @@ export class Baresip {
       rmSync(dir, { recursive: true, force: true });
       return `no ctrl_tcp on ${ctrlPort} (exit code ${code}):\n${out.join('\n')}`;
     }
-    return new Baresip(dir, sipPort, child, sock, out);
+    return new Baresip(dir, sipPort, child, sock, out, { min: rtpBase, max: rtpBase + RTP_RANGE - 1 });
   }
 
   /** Runs a menu command (`dial`, `hangup`, `transfer`, `sndcode`, ...) and returns its output. */
