@@ -61,8 +61,11 @@ async function session(orderRef: string): Promise<SessionJson | undefined> {
   return ((await res.json()) as { sessions: SessionJson[] }).sessions[0];
 }
 
-/** This gateway's traffic only (the loopback interface is shared with other tests): its SIP port and RTP range. */
-const callFilter = (): string => `udp and (port ${gw.sipPort} or portrange ${gw.config.RTP_PORT_MIN}-${gw.config.RTP_PORT_MAX})`;
+/**
+ * This call's traffic only: the gateway's SIP port and the phone's own RTP ports (the loopback
+ * interface is shared with other tests, whose ports may fall in the gateway's RTP range).
+ */
+const callFilter = (p: Baresip): string => `udp and (port ${gw.sipPort} or portrange ${p.rtpPorts.min}-${p.rtpPorts.max})`;
 
 /** The SDP bodies of SIP messages in the capture (SIP over UDP: its text is in clear). */
 function sdpBodies(dgrams: UdpDatagram[], port: number): { from: number; sdp: string }[] {
@@ -80,8 +83,8 @@ describe('SRTP (SDES) with baresip', () => {
   it('baresip pays over SRTP keying by RFC 4733, and the capture holds no event or card digit in clear', async () => {
     const orderRef = `SRTP-${Date.now()}`;
     const code = await handoff(orderRef);
-    const cap = await startCapture(join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'call.pcap'), 'lo', callFilter());
     const customer = await phone('srtp-mand');
+    const cap = await startCapture(join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'call.pcap'), 'lo', callFilter(customer));
     let dgrams: UdpDatagram[] = [];
     try {
       expect((await customer.command('dial', `sip:pay-${code}@127.0.0.1:${gw.sipPort}`)).ok).toBe(true);
@@ -163,8 +166,8 @@ describe('SRTP (SDES) with baresip', () => {
   it('with SRTP=required the same phone offering plain RTP is refused with 488', async () => {
     const orderRef = `PLAIN-${Date.now()}`;
     const code = await handoff(orderRef);
-    const cap = await startCapture(join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'plain.pcap'), 'lo', callFilter());
     const customer = await phone('none');
+    const cap = await startCapture(join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'plain.pcap'), 'lo', callFilter(customer));
     expect((await customer.command('dial', `sip:pay-${code}@127.0.0.1:${gw.sipPort}`)).ok).toBe(true);
     await customer.waitFor('CALL_CLOSED', 10_000);
     const dgrams = await cap.stop();
