@@ -209,16 +209,14 @@ export class SipStack {
     return this.transactions.sendRequest(opts);
   }
 
-  /** Via/Contact values for a request we send on `flow` (RFC 3261 8.1.1.7, 18.1.1). */
-  via(flow: SipFlow): ViaParams {
+  /**
+   * Via/Contact values for a message we send on `flow` (RFC 3261 8.1.1.7, 18.1.1). `peerUri` is the
+   * URI whose scheme the dialog follows: the Request-URI of a request we answer, or the target of a
+   * request we send (see viaParams).
+   */
+  via(flow: SipFlow, peerUri?: string): ViaParams {
     const local = this.transport.localEndpoint(flow.protocol);
-    const sentBy = `${hostPart(local.address)}:${local.port}`;
-    // RFC 5630 3.1.3: over TLS our Contact is a SIPS URI (not the deprecated `;transport=tls`).
-    if (flow.protocol === 'TLS') return { protocol: 'TLS', sentBy, contact: `<sips:tonegate@${sentBy}>` };
-    // RFC 7118 5.2 / 7: `WSS` in Via and `transport=wss` when the WebSocket runs over TLS.
-    const protocol = flow.protocol === 'WS' && flow.secure ? 'WSS' : flow.protocol;
-    const t = flow.protocol === 'UDP' ? '' : `;transport=${protocol.toLowerCase()}`;
-    return { protocol, sentBy, contact: `<sip:tonegate@${sentBy}${t}>` };
+    return viaParams(flow.protocol, flow.protocol === 'WS' && flow.secure === true, `${hostPart(local.address)}:${local.port}`, peerUri);
   }
 
   /**
@@ -248,6 +246,24 @@ export class SipStack {
 }
 
 const hostPart = (a: string): string => (a.includes(':') ? `[${a}]` : a);
+
+/**
+ * Via protocol and Contact for `sentBy`. Over TLS the Contact is a SIPS URI (RFC 5630 3.1.3), as
+ * RFC 3261 12.1.1 requires when the dialog's Request-URI is SIPS; but when the peer addressed us
+ * (or is addressed) with a `sip:` URI over TLS (`;transport=tls`, still what desk phones send), the
+ * Contact stays `sip:...;transport=tls`: a UA that does not handle SIPS URIs (baresip 1.0) could not
+ * send its ACK or BYE to a `sips:` Contact it never asked for (docs/security.md, "Encryption").
+ */
+export function viaParams(transport: SipProtocol, secureWs: boolean, sentBy: string, peerUri?: string): ViaParams {
+  if (transport === 'TLS') {
+    const plainSip = peerUri !== undefined && /^\s*<?sip:/i.test(peerUri);
+    return { protocol: 'TLS', sentBy, contact: plainSip ? `<sip:tonegate@${sentBy};transport=tls>` : `<sips:tonegate@${sentBy}>` };
+  }
+  // RFC 7118 5.2 / 7: `WSS` in Via and `transport=wss` when the WebSocket runs over TLS.
+  const protocol = transport === 'WS' && secureWs ? 'WSS' : transport;
+  const t = transport === 'UDP' ? '' : `;transport=${protocol.toLowerCase()}`;
+  return { protocol, sentBy, contact: `<sip:tonegate@${sentBy}${t}>` };
+}
 
 /**
  * Address, port and transport of a SIP URI with an IP host (no DNS: RFC 3263 is out of scope here).

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call } from '../../src/calls/b2bua/call.js';
 import type { DigitEvent } from '../../src/media/plane.js';
 import type { Gateway } from '../../src/gateway.js';
-import { BaresipAgent } from '../support/baresip-tls-agent.js';
+import { Baresip } from '../support/baresip.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { TcpPeer, UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';
@@ -190,7 +190,14 @@ describe('a call over SIP TLS', () => {
 
 describe('baresip (Debian) as an agent over SIP TLS', () => {
   it('registers over TLS with its client certificate, is rung over its own TLS connection for a support call, answers and gets the BYE', async () => {
-    const bs = await BaresipAgent.start({ user: 'agent-1', password: 'demo', gatewayTlsPort: gw.sipTlsPort!, caFile: ca.certFile, cert: otherClient.cert, key: otherClient.key });
+    // It registers sip:agent-1@127.0.0.1;transport=tls through an RFC 5626 outbound flow to the TLS
+    // port, presents its client certificate, checks the gateway's against the CA, answers every call.
+    const bs = await Baresip.start({
+      accounts: [`<sip:agent-1@127.0.0.1;transport=tls>;auth_pass=demo;answermode=auto;outbound="sip:127.0.0.1:${gw.sipTlsPort};transport=tls";regint=300`],
+      tls: { caFile: ca.certFile, cert: otherClient.cert, key: otherClient.key },
+      sipTrace: true,
+      lifetimeS: 60,
+    });
     try {
       // RFC 5626 outbound flow over TLS: the registration lives on that connection.
       expect(await waitUntil(() => registeredFlow('agent-1')?.protocol === 'TLS', 10_000, 50), bs.output).toBe(true);

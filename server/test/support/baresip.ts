@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as Socket4 } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectLines } from './lines.js';
@@ -37,6 +37,12 @@ export interface BaresipOptions {
   lifetimeS?: number;
   /** SIP trace on stdout (`-s`), kept in `lines` for assertions. */
   sipTrace?: boolean;
+  /**
+   * SIP over TLS (RFC 3261 26.2): the gateway's certificate is checked against `caFile`
+   * (`sip_cafile`); `cert` and `key` (PEM), when given, are the client certificate it presents
+   * (`sip_certificate`). libre listens for TLS on the port after `sip_listen`'s, so both are free.
+   */
+  tls?: { caFile: string; cert?: Buffer; key?: Buffer };
 }
 
 export interface BaresipEvent {
@@ -77,6 +83,21 @@ async function freeUdpRange(n: number): Promise<number> {
   throw new Error('no free UDP range for baresip RTP');
 }
 
+/** A port P with P and P+1 free for TCP on 127.0.0.1 (libre binds SIP over TLS on the next port of sip_listen). */
+async function portPair(): Promise<number> {
+  const free = (p: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  for (let i = 0; i < 20; i++) {
+    const p = await freePort();
+    if (p < 65535 && (await free(p + 1))) return p;
+  }
+  throw new Error('no free port pair for baresip');
+}
+
 export class Baresip {
 
   /** Every ctrl_tcp event, in order. */
@@ -95,6 +116,8 @@ export class Baresip {
     private readonly sock: Socket,
     /** Every stdout/stderr line (SIP trace included with `sipTrace`), as printed. */
     readonly lines: string[],
+    /** The UDP ports its calls' RTP and RTCP use (`rtp_ports`): a packet capture can be limited to them. */
+    readonly rtpPorts: { min: number; max: number },
   ) {
     this.exited = new Promise((r) => child.once('exit', () => r()));
     sock.on('data', (d: Buffer) => this.onData(d));
@@ -123,14 +146,23 @@ export class Baresip {
 
   private static async startOnce(o: BaresipOptions): Promise<Baresip | string> {
     const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
-    const sipPort = await freePort();
+    const sipPort = o.tls ? await portPair() : await freePort();
     const ctrlPort = await freePort();
     // baresip picks each call's RTP port at random in rtp_ports: a range of its own, free now.
     const rtpBase = await freeUdpRange(RTP_RANGE);
     const src = o.source ?? { sine: 440 };
     const source = 'sine' in src ? `ausine,${src.sine}` : `aufile,${src.file}`;
+    const tls: string[] = [];
+    if (o.tls) {
+      tls.push(`sip_cafile ${o.tls.caFile}`);
+      if (o.tls.cert && o.tls.key) {
+        writeFileSync(join(dir, 'client.pem'), Buffer.concat([o.tls.cert, o.tls.key]), { mode: 0o600 });
+        tls.push(`sip_certificate ${join(dir, 'client.pem')}`);
+      }
+    }
     const lines = [
       'poll_method epoll',
+      ...tls,
       `sip_listen 127.0.0.1:${sipPort}`,
       ...(o.netInterface === null ? [] : [`net_interface ${o.netInterface ?? '127.0.0.1'}`]),
       'call_local_timeout 120',
@@ -179,7 +211,7 @@ export class Baresip {
       rmSync(dir, { recursive: true, force: true });
       return `no ctrl_tcp on ${ctrlPort} (exit code ${code}):\n${out.join('\n')}`;
     }
-    return new Baresip(dir, sipPort, child, sock, out);
+    return new Baresip(dir, sipPort, child, sock, out, { min: rtpBase, max: rtpBase + RTP_RANGE - 1 });
   }
 
   /** Runs a menu command (`dial`, `hangup`, `transfer`, `sndcode`, ...) and returns its output. */
@@ -241,6 +273,11 @@ export class Baresip {
       if (Date.now() > until) throw new Error(`baresip: no line ${re} within ${timeoutMs} ms\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Everything it printed (the SIP trace included with `sipTrace`). */
+  get output(): string {
+    return this.lines.join('\n');
   }
 
   /** The last lines of output, for failure messages. */

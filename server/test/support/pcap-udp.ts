@@ -53,10 +53,12 @@ export function parsePcapUdp(file: Buffer): UdpDatagram[] {
 
 /** Start tcpdump on `iface` writing `file`; resolves once it is listening. */
 export async function startCapture(file: string, iface = 'lo', filter = 'udp'): Promise<Capture> {
-  const proc: ChildProcess = spawn('tcpdump', ['-i', iface, '-U', '-n', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // --immediate-mode: each packet is handed over as it arrives; without it libpcap holds packets
+  // in a block for up to its buffer timeout, and a capture stopped sooner than that can miss them.
+  const proc: ChildProcess = spawn('tcpdump', ['-i', iface, '--immediate-mode', '-U', '-n', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`tcpdump did not start: ${stderr}`)), 5000);
+    const t = setTimeout(() => reject(new Error(`tcpdump did not start (it needs root or CAP_NET_RAW): ${stderr}`)), 5000);
     proc.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (/listening on/.test(stderr)) {
@@ -66,7 +68,7 @@ export async function startCapture(file: string, iface = 'lo', filter = 'udp'): 
     });
     proc.once('exit', (code) => {
       clearTimeout(t);
-      reject(new Error(`tcpdump exited ${code}: ${stderr}`));
+      reject(new Error(`tcpdump exited ${code} (it needs root or CAP_NET_RAW; scripts/ensure-system-deps.sh installs it): ${stderr}`));
     });
   });
   return {

@@ -45,7 +45,7 @@ export class AgentLeg {
     const mf = callerReq.getHeader('max-forwards');
     const inv = (this.invite = newInvite({
       ruri: target.contactUri,
-      via: this.deps.stack.via(flow),
+      via: this.deps.stack.via(flow, target.contactUri),
       from: { user: callerReq.from.uri.user, displayName: callerReq.from.displayName },
       toUser: target.agentId,
       maxForwards: (mf ? Number(mf) : 70) - 1,

@@ -301,7 +301,7 @@ export class Call {
         const p = this.provisional;
         if (!p || this.aTxn.terminated) return;
         this.provisional = undefined;
-        stack.respond(this.aTxn, p.statusCode ?? 183, { toTag: this.aTag, reason: p.reasonPhrase, headers: [contactHeader(stack.via(this.aFlow))] });
+        stack.respond(this.aTxn, p.statusCode ?? 183, { toTag: this.aTag, reason: p.reasonPhrase, headers: [contactHeader(stack.via(this.aFlow, this.aReq.ruri?.toString()))] });
         return;
       }
       case 'answer-a':
@@ -350,7 +350,7 @@ export class Call {
     this.onDialog(this.aReq.callId, this.aTag, 'A', this);
     this.final2xx = this.deps.stack.respond(this.aTxn, 200, {
       toTag: this.aTag,
-      headers: [contactHeader(this.deps.stack.via(this.aFlow)), ALLOW_HEADER, ...(this.sessions?.answerHeaders('A') ?? []).map(([k, v]) => `${k}: ${v}`)],
+      headers: [contactHeader(this.deps.stack.via(this.aFlow, this.aReq.ruri?.toString())), ALLOW_HEADER, ...(this.sessions?.answerHeaders('A') ?? []).map(([k, v]) => `${k}: ${v}`)],
       body: { contentType: SDP, content: sdp },
     });
     this.inDialog.sdpSent('A', sdp);

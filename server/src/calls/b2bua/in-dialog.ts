@@ -99,7 +99,7 @@ export class InDialog {
   private onUpdate(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
     const stack = this.deps.stack;
     if (req.body) return void stack.respond(txn, 488, { headers: [warningHeader('UPDATE with an offer is not supported; use re-INVITE')] });
-    stack.respond(txn, 200, { headers: [contactHeader(stack.via(this.call.leg(leg).flow!)), ...this.timerLines(leg)] });
+    stack.respond(txn, 200, { headers: [contactHeader(stack.via(this.call.leg(leg).flow!, req.ruri?.toString())), ...this.timerLines(leg)] });
     this.call.sessions?.refreshed(leg, req);
   }
 
@@ -129,7 +129,7 @@ export class InDialog {
     if (typeof answer !== 'string') return void stack.respond(txn, answer.status, { headers: [warningHeader(answer.error)] });
     this.call.leg(leg).dialog!.refreshTarget(req);
     const flow = this.call.leg(leg).flow!;
-    const text = stack.respond(txn, 200, { headers: [contactHeader(stack.via(flow)), ALLOW_HEADER, ...this.timerLines(leg)], body: { contentType: SDP, content: answer } });
+    const text = stack.respond(txn, 200, { headers: [contactHeader(stack.via(flow, req.ruri?.toString())), ALLOW_HEADER, ...this.timerLines(leg)], body: { contentType: SDP, content: answer } });
     this.lastSdp[leg] = answer;
     this.call.sessions?.refreshed(leg, req);
     this.awaitingAck.set(leg, req.cseq);
@@ -158,7 +158,7 @@ export class InDialog {
     }
     const flow = this.call.leg(pending.from).flow!;
     const text = stack.respond(pending.txn, 200, {
-      headers: [contactHeader(stack.via(flow)), ALLOW_HEADER, ...this.timerLines(pending.from)],
+      headers: [contactHeader(stack.via(flow, pending.req.ruri?.toString())), ALLOW_HEADER, ...this.timerLines(pending.from)],
       body: { contentType: SDP, content: answer },
     });
     this.lastSdp[pending.from] = answer;

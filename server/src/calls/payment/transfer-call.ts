@@ -114,7 +114,7 @@ export class TransferPaymentCall implements CustomerDialog {
       this.onDialog(this.req.callId, this.tag, this);
       const text = stack.respond(this.txn, 200, {
         toTag: this.tag,
-        headers: [contactHeader(stack.via(this.txn.flow)), ALLOW_HEADER, ...this.session.answerLines()],
+        headers: [contactHeader(stack.via(this.txn.flow, this.req.ruri?.toString())), ALLOW_HEADER, ...this.session.answerLines()],
         body: { contentType: SDP, content: ans.sdp },
       });
       this.sdp = ans.sdp;

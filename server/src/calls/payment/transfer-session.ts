@@ -78,7 +78,7 @@ export class TransferSession {
   /** UPDATE without a body: a refresh (RFC 4028 10); with an offer: 488, the media stay as they are. */
   onUpdate(req: IncomingRequestMessage, txn: ServerTransaction): void {
     if (req.body) return void this.o.stack.respond(txn, 488, { headers: [warningHeader('UPDATE with an offer is not supported during a payment')] });
-    this.o.stack.respond(txn, 200, { headers: [contactHeader(this.o.stack.via(txn.flow)), ...this.answerLines()] });
+    this.o.stack.respond(txn, 200, { headers: [contactHeader(this.o.stack.via(txn.flow, req.ruri?.toString())), ...this.answerLines()] });
     this.timer?.refreshed();
   }
 
@@ -93,7 +93,7 @@ export class TransferSession {
     const same = now && !isSdpError(now) && !isSdpError(before) && now.address === before.address && now.port === before.port && !now.hold;
     if (!same) return void this.o.stack.respond(txn, 488, { headers: [warningHeader('re-INVITE during a payment is not supported')] });
     const text = this.o.stack.respond(txn, 200, {
-      headers: [contactHeader(this.o.stack.via(txn.flow)), ...this.answerLines()],
+      headers: [contactHeader(this.o.stack.via(txn.flow, req.ruri?.toString())), ...this.answerLines()],
       body: { contentType: 'application/sdp', content: sdp },
     });
     this.timer?.refreshed();

@@ -23,7 +23,7 @@ export interface InDialogOptions {
 
 /** Sends `method` in `dialog` on `flow`; returns the CSeq it used, or undefined when it was not sent. */
 export function requestInDialog(stack: Pick<SipStack, 'sendRequest' | 'via'>, dialog: Dialog, flow: SipFlow, method: string, o: InDialogOptions = {}): number | undefined {
-  const req = dialog.buildRequest(method, stack.via(flow), { ...(o.body ? { body: o.body } : {}), ...(o.headers ? { headers: o.headers } : {}) });
+  const req = dialog.buildRequest(method, stack.via(flow, dialog.remoteTarget), { ...(o.body ? { body: o.body } : {}), ...(o.headers ? { headers: o.headers } : {}) });
   let answered = false;
   const done = (r: FinalResponse): void => {
     if (answered && r === 'timeout') return;

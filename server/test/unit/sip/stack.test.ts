@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/observability/logger.js';
-import { SipStack } from '../../../src/sip/stack.js';
+import { SipStack, viaParams } from '../../../src/sip/stack.js';
 import { createTransportLayer } from '../../../src/sip/transport/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
@@ -118,5 +118,23 @@ describe('SipStack CANCEL (RFC 3261 9.2)', () => {
     p.socket.send(cancel(p.port, 'z9hG4bK-c2'), stack.transport.udpPort, HOST);
     await waitFor(() => p.got.some((m) => /^SIP\/2\.0 200 [^\r]*\r\n[\s\S]*CSeq: 8 CANCEL/.test(m)));
     expect(cancelled).toEqual([]);
+  });
+});
+
+describe('viaParams: the Contact over TLS follows the dialog URI scheme (RFC 3261 12.1.1, RFC 5630 3.1.3)', () => {
+  it.each([
+    ['a sips: Request-URI', 'sips:pay@192.0.2.1:5061', '<sips:tonegate@192.0.2.1:5061>'],
+    ['no URI (a request of our own)', undefined, '<sips:tonegate@192.0.2.1:5061>'],
+    ['a sip: Request-URI with ;transport=tls (a desk phone)', 'sip:pay-abc@192.0.2.1:5061;transport=tls', '<sip:tonegate@192.0.2.1:5061;transport=tls>'],
+    ['a bracketed sip: target', '<sip:agent-1@192.0.2.9:40000;transport=tls>', '<sip:tonegate@192.0.2.1:5061;transport=tls>'],
+    ['a SIPS target in capitals', 'SIPS:agent-1@192.0.2.9', '<sips:tonegate@192.0.2.1:5061>'],
+  ])('over TLS with %s', (_n, uri, contact) => {
+    expect(viaParams('TLS', false, '192.0.2.1:5061', uri)).toEqual({ protocol: 'TLS', sentBy: '192.0.2.1:5061', contact });
+  });
+
+  it('leaves UDP, TCP and WS(S) Contacts as they were, whatever the URI', () => {
+    expect(viaParams('UDP', false, '192.0.2.1:5060', 'sips:x@y').contact).toBe('<sip:tonegate@192.0.2.1:5060>');
+    expect(viaParams('TCP', false, '192.0.2.1:5060').contact).toBe('<sip:tonegate@192.0.2.1:5060;transport=tcp>');
+    expect(viaParams('WS', true, '192.0.2.1:8443', 'sip:x@y')).toEqual({ protocol: 'WSS', sentBy: '192.0.2.1:8443', contact: '<sip:tonegate@192.0.2.1:8443;transport=wss>' });
   });
 });
