@@ -83,4 +83,20 @@ describe('events client as the supervisor dashboard uses it', () => {
     expect(resume[`s${MAX_RESUME + 49}`]).toBe(1);
     expect(resume.s1).toBeUndefined();
   });
+
+  it('with batch on, auth asks for batches and a batch frame gives its events in order, advancing the resume points', () => {
+    const sockets: FakeSocket[] = [];
+    const client = new ProgressClient({ url: 'ws://gw/events', token: 'sup', batch: true, socket: () => (sockets.push(new FakeSocket()), sockets.at(-1)!), setTimer: () => 0, clearTimer: () => undefined });
+    const got: string[] = [];
+    client.on('event', (e) => got.push(`${e.sessionId}:${e.seq}`));
+    client.start();
+    sockets[0]!.open();
+    expect(JSON.parse(sockets[0]!.sent[0]!)).toEqual({ type: 'auth', token: 'sup', batch: true });
+    sockets[0]!.push({ type: 'ready', principal: { kind: 'supervisor' }, sessions: [] });
+    sockets[0]!.push({ type: 'batch', events: [ev('a', 1), ev('b', 1), ev('a', 2)] });
+    sockets[0]!.push(ev('a', 3));
+    sockets[0]!.push({ type: 'batch', events: [ev('a', 3), ev('b', 2)] }); // a:3 again (a resume overlap): applied once
+    expect(got).toEqual(['a:1', 'b:1', 'a:2', 'a:3', 'b:2']);
+    expect(client.resumePoints()).toEqual({ a: 3, b: 2 });
+  });
 });

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     '',
     `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at the end.`,
     '',
-    'Method: a gateway process; the real agent widget in Debian Chromium (playwright-core), signed in as agent-1 over WebSocket with its WebRTC media leg; a customer on plain RTP calls agent-1, the page answers and clicks Pay by phone, and the customer keys card, expiry and CVV as RFC 4733 events (80 ms on / 80 ms off) once the widget shows each field. A MutationObserver in the page stamps each new lit dot; the customer stamps each key\'s packets; one host clock. The gateway\'s RFC 4733 receiver reports a key on its end packet, so the delay the gateway and widget add is the "from its end packet" figure; "first packet" includes the 80 ms key.',
+    'Method: a gateway process; the real agent widget in Debian Chromium (playwright-core), signed in as agent-1 over WebSocket with its WebRTC media leg; a customer on plain RTP calls agent-1, the page answers and clicks Pay by phone, and the customer keys card, expiry and CVV as RFC 4733 events (80 ms on / 80 ms off) once the widget shows each field. A MutationObserver in the page stamps each new lit dot; the customer stamps each key\'s packets; one host clock. The gateway\'s RFC 4733 receiver reports a key on the first packet of its event, so "first packet" is the delay the gateway and widget add; "from its end packet" is then negative when the dot lights before the key is released.',
     '',
     `**${line}.** Target p99 under 100 ms.`,
     END,

@@ -44,6 +44,8 @@ export interface ProgressClientOptions {
   clearTimer?: (handle: unknown) => void;
   random?: () => number;
   commandTimeoutMs?: number;
+  /** Ask for `batch` frames (the gateway sends them to supervisors only): the dashboard does. */
+  batch?: boolean;
 }
 
 /** Delay before reconnect attempt `n` (0-based): 0.5 s doubling to 15 s, times 0.5-1.0 jitter. */
@@ -82,7 +84,7 @@ export class ProgressClient extends Emitter<ProgressClientEvents> {
       this.emit('state', { state: 'authenticating' });
       // The gateway takes at most MAX_RESUME entries: the sessions heard from most recently.
       const resume = Object.fromEntries([...this.lastSeq].slice(-MAX_RESUME));
-      ws.send(JSON.stringify({ type: 'auth', token: this.opts.token, ...(this.lastSeq.size ? { resume } : {}) }));
+      ws.send(JSON.stringify({ type: 'auth', token: this.opts.token, ...(this.lastSeq.size ? { resume } : {}), ...(this.opts.batch ? { batch: true } : {}) }));
     };
     ws.onmessage = (ev) => this.onMessage(typeof ev.data === 'string' ? ev.data : '');
     ws.onerror = () => undefined; // onclose follows and decides
@@ -126,6 +128,15 @@ export class ProgressClient extends Emitter<ProgressClientEvents> {
     } catch {
       return; // not JSON: ignore, the server never sends that
     }
+    if (m.type === 'batch') {
+      // Several events of one gateway tick, in order (server/src/capture/EVENTS.md).
+      if (Array.isArray(m.events)) for (const e of m.events) this.handle(e);
+      return;
+    }
+    this.handle(m);
+  }
+
+  private handle(m: ServerMessage): void {
     if (isCaptureEvent(m)) {
       const last = this.lastSeq.get(m.sessionId) ?? 0;
       if (m.seq <= last) return; // replayed on resume: already applied

@@ -189,7 +189,7 @@ function onReady(sessions: readonly SessionRecord[], principal: { kind: string }
 function connect(token: string, eventsPath: string): void {
   stop();
   const f = (fetcher = new RecordFetcher(token, (record) => dispatch({ kind: 'record', record })));
-  const c = (client = new ProgressClient({ url: socketUrl(eventsPath), token }));
+  const c = (client = new ProgressClient({ url: socketUrl(eventsPath), token, batch: true }));
   c.on('state', ({ state: s }) => {
     if (client !== c) return;
     setPill(s);

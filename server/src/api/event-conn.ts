@@ -21,6 +21,8 @@ import {
  * reader (1013) gets its close frame only after reading the backlog queued before it.
  */
 const CLOSE_GRACE_MS = 5_000;
+/** A batch never holds more events than this; the next one flushes it (server/src/capture/EVENTS.md, "batch"). */
+export const MAX_BATCH = 256;
 
 type Phase = 'auth' | 'starting' | 'open' | 'closed';
 
@@ -36,6 +38,10 @@ export class EventConnection {
   #sub: Subscription | undefined;
   /** Frames held back until `ready` (and any resync) has gone out. */
   #startBuffer: ServerFrame[] = [];
+  /** Supervisors that asked for batches (`auth.batch`): events of this event-loop turn, sent as one frame. */
+  #batching = false;
+  #batch: SessionEvent[] = [];
+  #flushScheduled = false;
   #alive = true;
   /** Messages in the current one-second window (limits.maxMessagesPerSecond). */
   #frames = 0;
@@ -104,6 +110,7 @@ export class EventConnection {
     this.#phase = 'closed';
     this.#authTimer?.cancel();
     this.#startBuffer = [];
+    this.#batch = [];
     void this.#sub?.unsubscribe();
     this.#sub = undefined;
     if (wasAuthed) this.hub.release(this.#key!);
@@ -119,7 +126,36 @@ export class EventConnection {
     this.#markClosed();
   }
 
+  /** Any frame goes out after the events batched before it: coalescing never reorders. */
   #send(frame: ServerFrame): void {
+    this.#flush();
+    this.#write(frame);
+  }
+
+  /**
+   * Events to a supervisor that asked for batches: collected until the end of this event-loop
+   * turn (setImmediate runs after the I/O callbacks of the turn), then one frame. A lone event
+   * goes out as itself, several as `{"type":"batch","events":[...]}` in bus order.
+   */
+  #enqueue(e: SessionEvent): void {
+    this.#batch.push(e);
+    if (this.#batch.length >= MAX_BATCH) return this.#flush();
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const events = this.#batch;
+    if (events.length === 0) return;
+    this.#batch = [];
+    this.#write(events.length === 1 ? events[0]! : { type: 'batch', events });
+  }
+
+  #write(frame: ServerFrame): void {
     if (this.#phase === 'closed' || this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(JSON.stringify(frame));
     if (this.ws.bufferedAmount > this.hub.limits.maxBufferedBytes) {
@@ -179,6 +215,7 @@ export class EventConnection {
     }
     this.#phase = 'starting';
     this.#principal = who;
+    this.#batching = msg.batch === true && who.kind === 'supervisor';
     this.#token = msg.token;
     this.#key = key;
     logger.info({ ...this.#who(), remote: this.remote }, 'events socket opened');
@@ -218,6 +255,7 @@ export class EventConnection {
     this.hub.noteOwner(e.sessionId, e.agentId);
     if (!this.#principal || !maySee(this.#principal, e.agentId)) return;
     if (this.#phase === 'starting') this.#startBuffer.push(e);
+    else if (this.#batching) this.#enqueue(e);
     else this.#send(e);
   }
 

@@ -35,6 +35,8 @@ const authSchema = z
       .record(sessionId, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
       .refine((r) => Object.keys(r).length <= MAX_RESUME_ENTRIES, { message: `at most ${MAX_RESUME_ENTRIES} resume entries` })
       .optional(),
+    /** The client reads `batch` frames (server/src/capture/EVENTS.md); only supervisors get them. */
+    batch: z.boolean().optional(),
   })
   .strict();
 
@@ -129,6 +131,7 @@ export type ServerFrame =
   | { readonly type: 'session.resync'; readonly sessionId: string; readonly record: SessionRecord | null }
   | CommandResultFrame
   | { readonly type: 'error'; readonly error: 'bad-json' | 'unknown-type' | 'invalid' | 'unauthorized'; readonly message: string }
+  | { readonly type: 'batch'; readonly events: readonly SessionEvent[] }
   | SessionEvent;
 
 /**

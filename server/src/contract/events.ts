@@ -214,4 +214,6 @@ export type ServerMessage =
   | { readonly type: 'session.resync'; readonly sessionId: string; readonly record: WireSessionRecord | null }
   | ({ readonly type: 'command.result'; readonly id: string } & ({ readonly ok: true } | { readonly ok: false; readonly error: 'forbidden' | 'not-found' | 'invalid' | 'refused'; readonly message: string }))
   | { readonly type: 'error'; readonly error: 'bad-json' | 'unknown-type' | 'invalid' | 'unauthorized'; readonly message: string }
+  /** To a supervisor whose `auth` said `batch: true`: the events of one event-loop turn, in order. */
+  | { readonly type: 'batch'; readonly events: readonly SessionEvent[] }
   | SessionEvent;

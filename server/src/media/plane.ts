@@ -21,7 +21,7 @@ import { PortAllocator } from './port-allocator.js';
 import { Channel } from './worker/channel.js';
 import { RemoteBridge, mediaError } from './worker/remote-bridge.js';
 
-export type { BridgeMode, BridgeOptions, BridgeStats, DigitEvent, DigitTransport, LegConfig, LegRole, LegSrtp, LegStats, LocalPorts, MaskKind, MuteMatrix, PromptResult, RemoteAddress, WorkerStats } from './engine/protocol.js';
+export type { BridgeMode, BridgeOptions, BridgeStats, DigitEndedEvent, DigitEvent, DigitTransport, LegConfig, LegRole, LegSrtp, LegStats, LocalPorts, MaskKind, MuteMatrix, PromptResult, RemoteAddress, WorkerStats } from './engine/protocol.js';
 export { MediaError } from './engine/protocol.js';
 export type { BridgeEvents } from './worker/remote-bridge.js';
 

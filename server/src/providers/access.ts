@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cardKeyFingerprint, normaliseFingerprint } from '../security/card-crypto.js';
-import { mtlsFetch } from './mtls-fetch.js';
+import { keepAliveFetch, type ClientCertificate } from './keepalive-fetch.js';
 import type { FetchFn } from './http.js';
 import type { CardEncryption } from './payment-client.js';
 
@@ -31,8 +31,10 @@ export interface ProviderAccessSettings {
 export interface ProviderAccess {
   apiKeyHeader?: string;
   bearer?: string;
-  /** fetch with the client certificate, when mutual TLS is configured. */
-  fetch?: FetchFn;
+  /** fetch through a keep-alive agent, with the client certificate when mutual TLS is configured. */
+  fetch: FetchFn;
+  /** Closes the agent's pooled connections (gateway close). */
+  close(): void;
   cardEncryption: CardEncryption;
 }
 
@@ -72,16 +74,16 @@ function file(variable: string, path: string, read: Read): string {
 export function providerAccess(s: ProviderAccessSettings, profileCardEncryption: 'plain' | 'provider-key', read: Read = defaultRead): ProviderAccess {
   const apiKeyHeader = secret(s, 'PAYMENT_API_KEY', read);
   const bearer = secret(s, 'PAYMENT_API_BEARER', read);
-  let fetch: FetchFn | undefined;
+  let client: ClientCertificate | undefined;
   if (!!s.PAYMENT_TLS_CERT_FILE !== !!s.PAYMENT_TLS_KEY_FILE) {
     throw new ProviderSettingsError(s.PAYMENT_TLS_CERT_FILE ? 'PAYMENT_TLS_KEY_FILE' : 'PAYMENT_TLS_CERT_FILE', 'mutual TLS needs both the certificate and its key');
   }
   if (s.PAYMENT_TLS_CERT_FILE && s.PAYMENT_TLS_KEY_FILE) {
-    fetch = mtlsFetch({
+    client = {
       cert: file('PAYMENT_TLS_CERT_FILE', s.PAYMENT_TLS_CERT_FILE, read),
       key: file('PAYMENT_TLS_KEY_FILE', s.PAYMENT_TLS_KEY_FILE, read),
       ...(s.PAYMENT_TLS_CA_FILE ? { ca: file('PAYMENT_TLS_CA_FILE', s.PAYMENT_TLS_CA_FILE, read) } : {}),
-    });
+    };
   }
   let pin: string | undefined;
   if (s.PAYMENT_CARD_KEY_SHA256) {
@@ -104,5 +106,6 @@ export function providerAccess(s: ProviderAccessSettings, profileCardEncryption:
   } else {
     cardEncryption = { mode: 'plain' };
   }
-  return { ...(apiKeyHeader ? { apiKeyHeader } : {}), ...(bearer ? { bearer } : {}), ...(fetch ? { fetch } : {}), cardEncryption };
+  const agent = keepAliveFetch(client); // created last: a settings error above leaves no agent behind
+  return { ...(apiKeyHeader ? { apiKeyHeader } : {}), ...(bearer ? { bearer } : {}), fetch: agent.fetch, close: agent.close, cardEncryption };
 }

@@ -305,6 +305,43 @@ describe('/events refusals', () => {
   });
 });
 
+describe('/events batches for supervisors (capture/EVENTS.md, "batch")', () => {
+  /** Publishes `n` digit.entered events of one session in one event-loop turn, as the capture does around a field. */
+  const burst = (sessionId: string, n: number): Promise<unknown> =>
+    Promise.all(Array.from({ length: n }, (_, i) => gw.bus.publish({ type: 'digit.entered', sessionId, at: new Date().toISOString(), agentId: 'agent-1', field: 'pan', count: i + 1 })));
+
+  it('events of one turn reach a supervisor that asked for batches as one frame, in seq order; others get one frame per event', async () => {
+    const supB = client();
+    const sup = client();
+    const agentB = client();
+    await Promise.all([supB.auth(gw.supervisorToken, undefined, { batch: true }), sup.auth(gw.supervisorToken), agentB.auth(await agentToken('agent-1'), undefined, { batch: true })]);
+    const sid = `batch-${Date.now()}`;
+    await burst(sid, 5);
+    await supB.next((f) => f.sessionId === sid && f.count === 5, 'the 5th event (batched)');
+    await sup.next((f) => f.sessionId === sid && f.count === 5, 'the 5th event');
+    await agentB.next((f) => f.sessionId === sid && f.count === 5, 'the 5th event (agent)');
+    const mine = (c: EventsClient) => c.raw.map((r) => JSON.parse(r) as Frame).filter((m) => m.sessionId === sid || (m.type === 'batch' && (m.events as Frame[])[0]!.sessionId === sid));
+    const batched = mine(supB);
+    expect(batched.map((m) => m.type)).toEqual(['batch']);
+    expect(seqs(batched[0]!.events as Frame[])).toEqual([1, 2, 3, 4, 5]);
+    expect(supB.eventsOf(sid)).toEqual(sup.eventsOf(sid));
+    // Without `batch`, and for agents even with it, one frame per event, as before.
+    expect(mine(sup).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(mine(agentB).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+
+    // A lone event goes out as itself; a command result after a burst comes after the burst's frame.
+    await burst(sid, 1);
+    const lone = await supB.next((f) => f.sessionId === sid && f.seq === 6, 'the lone event');
+    expect(supB.raw.at(-1)).toBe(JSON.stringify(lone));
+    const before = supB.raw.length;
+    const [, result] = await Promise.all([burst(sid, 3), supB.command('b1', sid, { type: 'session.cancel' })]);
+    expect(result).toMatchObject({ ok: false, error: 'forbidden' });
+    const after = supB.raw.slice(before).map((r) => JSON.parse(r) as Frame);
+    expect(after.map((m) => m.type)).toEqual(['batch', 'command.result']);
+    expect(seqs(after[0]!.events as Frame[])).toEqual([7, 8, 9]);
+  });
+});
+
 describe('afterwards', () => {
   it('the gateway keeps serving, logged no errors, and no frame or log line holds the PAN, CVV, expiry or OTP', async () => {
     expect((await fetch(`${api}/healthz`)).status).toBe(200);

@@ -11,7 +11,7 @@ import { encodeUlaw, sinePeakForDbm0 } from '../../src/media/g711/index.js';
 import { isRtcpParseError, parseRtcp } from '../../src/media/rtp/index.js';
 import { channel, concat, dtmfSignal, silence } from '../support/dsp/generator.js';
 import { SIPP_DTMF_NAMES, readPcapUdp, sippDtmfPcap } from '../support/dsp/pcap.js';
-import { createMediaPlane, type Bridge, type DigitEvent, type MediaPlane } from '../../src/media/plane.js';
+import { createMediaPlane, type Bridge, type DigitEndedEvent, type DigitEvent, type MediaPlane } from '../../src/media/plane.js';
 import { encodeWav } from '../../src/media/prompts/wav.js';
 import { toneLevelDbm0 } from '../unit/media/helpers/residual.js';
 import { HOST, RtpPeer, pace, sleep, waitFor } from '../unit/media/helpers/rtp-peer.js';
@@ -50,8 +50,10 @@ async function call(opts: { agentPtime?: 10 | 20 | 30; mask?: 'silence' | 'noise
   await b.configureLeg('customer', { remote: customer.remote, codec: 'pcmu', payloadType: 0, telephoneEventPt: 101, ptime: 20 });
   await b.configureLeg('agent', { remote: agent.remote, codec: 'pcma', payloadType: 8, telephoneEventPt: 101, ptime: opts.agentPtime ?? 20 });
   const digits: DigitEvent[] = [];
+  const ended: DigitEndedEvent[] = [];
   b.events.on('digit', (d) => digits.push(d));
-  return { b, customer, agent, c, a, digits };
+  b.events.on('digitEnded', (d) => ended.push(d));
+  return { b, customer, agent, c, a, digits, ended };
 }
 
 beforeAll(async () => {
@@ -160,12 +162,15 @@ const during = (evs: { tick: number }[], k: number): boolean => evs.some((e) => 
 
 describe('media plane: DTMF', () => {
   it("SIPp's RFC 2833 captures arrive as rfc4733 digits and are never forwarded to the agent", async () => {
-    const { customer, agent, digits } = await call();
+    const { customer, agent, digits, ended } = await call();
     const evs = eventTicks(SIPP_DTMF_NAMES, 10, 20);
     await customerStream(customer, 10 + 20 * 12 + 10, (k) => (during(evs, k) ? null : quiet(k)), evs);
     await sleep(150);
     expect(digits.map((d) => d.digit).join('')).toBe('0123456789*#');
-    expect(digits.every((d) => d.transport === 'rfc4733' && d.legId === 'customer' && d.durationMs === 280)).toBe(true);
+    expect(digits.every((d) => d.transport === 'rfc4733' && d.legId === 'customer' && d.durationMs === undefined)).toBe(true);
+    // reported on their first packet; each event's duration follows when it ends
+    expect(ended.map((d) => d.digit).join('')).toBe('0123456789*#');
+    expect(ended.every((d) => d.transport === 'rfc4733' && d.legId === 'customer' && d.durationMs === 280)).toBe(true);
     expect(agent.received.length).toBeGreaterThan(200);
     expect(agent.received.every((r) => r.pt === 8 && r.payload.length === 160)).toBe(true); // only PCMA audio, no telephone-event
   });

@@ -5,7 +5,7 @@
  */
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rfc4733Receiver, type Rfc4733Digit } from '../../src/media/dtmf/rfc4733.js';
+import { Rfc4733Receiver, type Rfc4733Digit, type Rfc4733End } from '../../src/media/dtmf/rfc4733.js';
 import { decodeUlaw, sinePeakForDbm0 } from '../../src/media/g711/index.js';
 import { isRtpParseError, parseRtp } from '../../src/media/rtp/index.js';
 import { WebRtcLeg } from '../../src/webrtc/index.js';
@@ -51,6 +51,7 @@ describe.each([
   let plain: RtpPeer;
   let stopTone: () => void = () => {};
   const digits: Rfc4733Digit[] = [];
+  const ends: Rfc4733End[] = [];
   const events: string[] = [];
 
   beforeAll(async () => {
@@ -62,7 +63,7 @@ describe.each([
     leg.events.on('closed', (r) => events.push(`closed:${r}`));
     leg.setPlainTarget(plain.remote);
     plain.target = leg.plainLocal.port;
-    const rfc = new Rfc4733Receiver({ payloadType: 101, onDigit: (d) => digits.push(d) });
+    const rfc = new Rfc4733Receiver({ payloadType: 101, onDigit: (d) => digits.push(d), onEnd: (e) => ends.push(e) });
     plain.socket.on('message', (msg) => {
       const p = parseRtp(msg);
       if (!isRtpParseError(p)) rfc.push(p, performance.now());
@@ -96,12 +97,13 @@ describe.each([
 
   it("the page's insertDTMF('123#') arrives on the plain side as RFC 4733 events decoding to exactly 123#", async () => {
     digits.length = 0;
+    ends.length = 0;
     const tones = await browser.dtmf('123#');
     expect(tones).toEqual(['1', '2', '3', '#', '']);
-    await waitFor(() => digits.length >= 4, 5000, 'four digits');
+    await waitFor(() => digits.length >= 4 && ends.length >= 4, 5000, 'four digits and their ends');
     await sleep(300); // nothing more may follow
     expect(digits.map((d) => d.digit).join('')).toBe('123#');
-    expect(digits.every((d) => d.endedBy === 'end-bit')).toBe(true);
+    expect(ends.map((e) => `${e.digit}:${e.endedBy}`).join(' ')).toBe('1:end-bit 2:end-bit 3:end-bit #:end-bit');
     expect(leg.stats().fromBrowser.telephoneEvents).toBeGreaterThan(4);
     // the events came on the plain side's telephone-event PT, the audio on PCMU
     expect(new Set(plain.received.map((r) => r.pt))).toEqual(new Set([0, 101]));

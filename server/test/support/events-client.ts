@@ -37,9 +37,12 @@ export class EventsClient {
     this.ws.on('message', (data) => {
       const text = data.toString();
       this.raw.push(text);
-      const f = JSON.parse(text) as Frame;
-      this.frames.push(f);
-      this.#waiters = this.#waiters.filter((w) => (w.pred(f) ? (w.resolve(f), false) : true));
+      const m = JSON.parse(text) as Frame;
+      // A `batch` (supervisors that asked for it, capture/EVENTS.md) is its events in order; `raw` keeps the messages.
+      for (const f of m.type === 'batch' && Array.isArray(m.events) ? (m.events as Frame[]) : [m]) {
+        this.frames.push(f);
+        this.#waiters = this.#waiters.filter((w) => (w.pred(f) ? (w.resolve(f), false) : true));
+      }
     });
   }
 
@@ -58,9 +61,9 @@ export class EventsClient {
   }
 
   /** Opens, authenticates, and waits for `ready`. */
-  async auth(token: string, resume?: Record<string, number>): Promise<Frame> {
+  async auth(token: string, resume?: Record<string, number>, opts: { batch?: boolean } = {}): Promise<Frame> {
     await this.opened;
-    this.send({ type: 'auth', token, ...(resume ? { resume } : {}) });
+    this.send({ type: 'auth', token, ...(resume ? { resume } : {}), ...(opts.batch !== undefined ? { batch: opts.batch } : {}) });
     return this.next((f) => f.type === 'ready', 'ready');
   }
 

@@ -4,6 +4,7 @@ import type { Logger } from '../../observability/logger.js';
 import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
 import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, PaymentProviderClient, SmsClient } from '../../providers/index.js';
 import { providerAccess } from '../../providers/access.js';
+import { keepAliveFetch } from '../../providers/keepalive-fetch.js';
 import type { TransactionLimits } from '../../handoff/index.js';
 import type { OtpSmsTemplate, ReceiptSmsTemplate } from '../../capture/port.js';
 import type { CaptureConfig } from '../../capture/index.js';
@@ -82,14 +83,18 @@ export async function createPayments(
     baseUrl = demo.url;
   }
   const otpModes = { default: config.OTP_MODE, merchants: config.OTP_MODE_MERCHANTS ? parseMerchantOtpModes(config.OTP_MODE_MERCHANTS) : undefined };
+  // Keep-alive connections to the provider (providers/keepalive-fetch.ts): the payment client's
+  // (with the client certificate under mutual TLS) and the SMS route's; closed with the payments.
   const paymentFetch = fetchFor ? fetchFor('payment', access.fetch) : access.fetch;
+  const smsAgent = keepAliveFetch();
+  const smsFetch = fetchFor ? fetchFor('sms', smsAgent.fetch) : smsAgent.fetch;
   const payment = new PaymentProviderClient({
     baseUrl, logger, clock, otpModes, cardEncryption: access.cardEncryption,
-    ...(paymentFetch ? { fetch: paymentFetch } : {}),
+    fetch: paymentFetch,
     ...(access.apiKeyHeader ? { apiKeyHeader: access.apiKeyHeader } : {}),
     ...(access.bearer ? { apiKey: access.bearer } : {}),
   });
-  const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock, ...(fetchFor ? { fetch: fetchFor('sms') } : {}) });
+  const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock, fetch: smsFetch });
   return {
     payment,
     sms,
@@ -101,6 +106,8 @@ export async function createPayments(
     receiptTemplate: config.RECEIPT_SMS === 'on' ? DEMO_RECEIPT_TEMPLATE : undefined,
     demo,
     close: async () => {
+      access.close();
+      smsAgent.close();
       await demo?.close();
     },
   };

@@ -11,6 +11,7 @@ export {
 export {
   Rfc4733Receiver,
   type Rfc4733Digit,
+  type Rfc4733End,
   type Rfc4733Start,
   type Rfc4733ReceiverOptions,
   type Rfc4733Stats,

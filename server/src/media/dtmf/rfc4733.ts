@@ -1,14 +1,20 @@
 /**
  * RFC 4733 telephone-event receiver for DTMF digits (RFC 4733 §2.5.2, events of RFC 4733 §3.2 /
- * RFC 4734). Feed it parsed RTP packets; it reports each digit once, when the event ends.
+ * RFC 4734). Feed it parsed RTP packets; it reports each key once, on the first packet of its
+ * event (`onDigit`), and tells when the event ended and how long it lasted (`onEnd`).
  *
  * Payload (RFC 4733 §2.3): event (8) | E (1) R (1) volume (6) | duration (16, timestamp units)
  *
  * - §2.5.1.2: all packets of one event carry the RTP timestamp of the event's start; the first
  *   has the M bit set; later ones update the duration. We key events by RTP timestamp, so the M
- *   bit is informative only: if the first packets are lost, the first update starts the event.
+ *   bit is informative only: the first packet seen with a new timestamp reports the key, and if
+ *   the first packets are lost, the first update (or end packet) that arrives reports it. Start
+ *   packets sent again (§2.5.1.2 lets a sender repeat the M-bit packet) and updates carry the
+ *   same timestamp and are not reported again; the same key pressed again has a new timestamp
+ *   and is reported again.
  * - §2.5.1.4: the final packet (E bit) is sent three times; peers repeat it with the same
- *   sequence number (SIPp) or with new ones. We report at the first E packet and ignore the rest.
+ *   sequence number (SIPp) or with new ones. The first E packet ends the event (`onEnd`, with
+ *   the duration the masking and the logs use); the rest are ignored.
  * - §2.5.1.3 / §2.5.2.3 long-duration events: when the duration would pass 0xFFFF the sender
  *   ends the segment without the E bit and starts a new segment whose RTP timestamp is the old
  *   timestamp plus the old segment's duration (0xFFFF); the receiver joins the segments. We
@@ -37,12 +43,23 @@ import type { RtpPacket } from '../rtp/packet.js';
 import { tsDiff } from '../rtp/sequence.js';
 import { type DtmfDigit, digitForEventCode } from './events.js';
 
+/** A key, reported once per event. */
 export interface Rfc4733Digit {
   digit: DtmfDigit;
   /** RTP timestamp of the event start (first segment). */
   timestamp: number;
+  /** `first-packet`: the first packet of the event that arrived; `end-packet`: a replayed event (see above). */
+  reportedOn: 'first-packet' | 'end-packet';
+}
+
+/** An event ended: its duration over all segments (§2.5.1.3) and why it ended. */
+export interface Rfc4733End {
+  digit: DtmfDigit;
+  timestamp: number;
   durationMs: number;
   endedBy: 'end-bit' | 'timeout' | 'new-event';
+  /** False for a replayed event dropped without its end packet (never reported as a key). */
+  reported: boolean;
 }
 
 export interface Rfc4733Start {
@@ -54,9 +71,12 @@ export interface Rfc4733ReceiverOptions {
   /** The negotiated telephone-event payload type (any dynamic PT, not only 101). */
   payloadType: number;
   clockRate?: number;
+  /** The key, on the first packet of its event (a replayed event: on its end packet). */
   onDigit(evt: Rfc4733Digit): void;
-  /** Early notice: the first packet of an event was seen (not yet a confirmed digit). */
+  /** Every event, replayed ones too, as its first packet arrives (before `onDigit`): masking starts here. */
   onStart?(evt: Rfc4733Start): void;
+  /** Every event that started, when it ends: its duration (masking, logs). */
+  onEnd?(evt: Rfc4733End): void;
   /** A listener threw; the receiver carries on (docs/architecture.md practice 8). */
   onListenerError?(err: unknown): void;
   /** No packet for this long ends the current event (stuck tone). Default 500 ms. */
@@ -206,6 +226,7 @@ export class Rfc4733Receiver {
       replayed,
     };
     this.emit(() => this.options.onStart?.({ digit, timestamp: ts }));
+    if (!replayed) this.report(digit, ts, 'first-packet');
     if (end) this.finish('end-bit');
   }
 
@@ -218,20 +239,27 @@ export class Rfc4733Receiver {
     }
   }
 
-  private finish(endedBy: Rfc4733Digit['endedBy']): void {
+  private finish(endedBy: Rfc4733End['endedBy']): void {
     const a = this.active;
     if (!a) return;
     this.active = undefined;
-    if (a.replayed && endedBy !== 'end-bit') {
+    const durationMs = ((a.previousSegments + a.segmentDuration) * 1000) / this.clockRate;
+    const dropped = a.replayed && endedBy !== 'end-bit';
+    if (dropped) {
       // A replayed timeline that never sent its end packet may be a stray late duplicate: drop it.
       this.stats.latePackets++;
-      return;
+    } else {
+      this.lastReportedTs = a.segmentTs;
+      this.lastReportedMs = this.lastArrivalMs;
+      if (a.replayed) this.report(a.digit, a.startTs, 'end-packet');
     }
-    this.lastReportedTs = a.segmentTs;
-    this.lastReportedMs = this.lastArrivalMs;
+    const evt: Rfc4733End = { digit: a.digit, timestamp: a.startTs, durationMs, endedBy, reported: !dropped };
+    this.emit(() => this.options.onEnd?.(evt));
+  }
+
+  private report(digit: DtmfDigit, timestamp: number, reportedOn: Rfc4733Digit['reportedOn']): void {
     this.stats.digits++;
-    const durationMs = ((a.previousSegments + a.segmentDuration) * 1000) / this.clockRate;
-    const evt: Rfc4733Digit = { digit: a.digit, timestamp: a.startTs, durationMs, endedBy };
+    const evt: Rfc4733Digit = { digit, timestamp, reportedOn };
     this.emit(() => this.options.onDigit(evt));
   }
 

@@ -46,11 +46,11 @@ export class Bridge {
   ) {
     this.hooks = {
       now: deps.now,
-      digit: (leg, digit, transport, durationMs) => {
+      digit: (leg, digit, transport) => {
         const barged = leg.player.bargeIn();
-        const data = { bridgeId: id, legId: leg.id, role: leg.role, digit, transport, at: Date.now(), ...(barged ? { barged: true as const } : {}) };
-        deps.notify('digit', durationMs === undefined ? data : { ...data, durationMs });
+        deps.notify('digit', { bridgeId: id, legId: leg.id, role: leg.role, digit, transport, at: Date.now(), ...(barged ? { barged: true as const } : {}) });
       },
+      digitEnded: (leg, digit, durationMs) => deps.notify('digitEnded', { bridgeId: id, legId: leg.id, role: leg.role, digit, transport: 'rfc4733', durationMs }),
       latched: (leg, address, port) => deps.notify('latched', { bridgeId: id, legId: leg.id, address, port }),
       // Once per leg (leg.ts): the packets are dropped and counted (RtpTotals.wrongSource).
       unexpectedSource: (leg, from, expected, latched) => deps.notify('log', {

@@ -39,7 +39,9 @@ import type { UdpPair } from './udp.js';
 const MAX_PAYLOAD = 480;
 
 export interface LegHooks {
-  digit(leg: Leg, digit: string, transport: DigitTransport, durationMs?: number): void;
+  digit(leg: Leg, digit: string, transport: DigitTransport): void;
+  /** An RFC 4733 event that was reported as a key ended: its duration (RFC 4733 §2.5.1.3 segments summed). */
+  digitEnded(leg: Leg, digit: string, durationMs: number): void;
   latched(leg: Leg, address: string, port: number): void;
   /** The first RTP packet from an unexpected source on this leg (once per leg). */
   unexpectedSource(leg: Leg, from: Endpoint, expected: Endpoint | { address: string }, latched: boolean): void;
@@ -106,8 +108,11 @@ export class Leg {
     if (!prev || prev.telephoneEventPt !== cfg.telephoneEventPt) {
       this.rfc = cfg.telephoneEventPt === null ? null : new Rfc4733Receiver({
         payloadType: cfg.telephoneEventPt,
+        // Masking starts on the event's first packet, as before; the key is reported on it too
+        // (docs/architecture.md, "A digit's path"); the end gives the duration the mask covers.
         onStart: (e) => this.guard?.rfcStart(this.playout.positionOf(this.view.ssrc, e.timestamp)),
-        onDigit: (e) => this.rfcDigit(e.digit, e.timestamp, e.durationMs),
+        onDigit: (e) => this.rfcDigit(e.digit, e.timestamp),
+        onEnd: (e) => this.rfcEnd(e.digit, e.timestamp, e.durationMs, e.reported),
       });
     }
     if (!sameSrtp(prev?.srtp, cfg.srtp)) {
@@ -276,12 +281,23 @@ export class Leg {
     this.hooks.digit(this, digit, 'inband');
   }
 
-  private rfcDigit(digit: string, timestamp: number, durationMs: number): void {
+  /**
+   * The key, on its event's first packet. The deduper compares event starts on the leg's timeline
+   * (RTP timestamp of the start, RFC 4733 §2.5.1.2), so it matches an in-band report of the same
+   * press whichever of the two comes first.
+   */
+  private rfcDigit(digit: string, timestamp: number): void {
     const pos = this.playout.positionOf(this.view.ssrc, timestamp);
-    this.guard?.rfcEnd(pos === undefined ? undefined : pos + durationMs * 8);
     if (!this.dedupe.accept(digit, 'rfc4733', pos ?? this.playout.analysedTo)) return;
     this.digits.rfc4733++;
-    this.hooks.digit(this, digit, 'rfc4733', durationMs);
+    this.hooks.digit(this, digit, 'rfc4733');
+  }
+
+  /** The event ended: the mask covers it to its end plus the hang-over; the duration goes to the log hook. */
+  private rfcEnd(digit: string, timestamp: number, durationMs: number, reported: boolean): void {
+    const pos = this.playout.positionOf(this.view.ssrc, timestamp);
+    this.guard?.rfcEnd(pos === undefined ? undefined : pos + durationMs * 8);
+    if (reported) this.hooks.digitEnded(this, digit, durationMs);
   }
 
   stats(): LegStats {

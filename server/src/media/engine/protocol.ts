@@ -158,12 +158,25 @@ export interface DigitEvent {
   barged?: true;
   /** Wall-clock ms (Date.now) when the worker reported the digit. */
   at: number;
-  /** RFC 4733 digits: the event's duration. */
+  /**
+   * `info` digits: the signalled duration. RFC 4733 digits are reported on their event's first
+   * packet, before the duration is known; it follows in `digitEnded`.
+   */
   durationMs?: number;
+}
+
+/** An RFC 4733 event reported as a `digit` has ended (RFC 4733 §2.5.1.4): its duration. */
+export interface DigitEndedEvent {
+  legId: string;
+  role: LegRole;
+  digit: string;
+  transport: 'rfc4733';
+  durationMs: number;
 }
 
 export type MediaNotifications = {
   digit: DigitEvent & { bridgeId: string };
+  digitEnded: DigitEndedEvent & { bridgeId: string };
   latched: { bridgeId: string; legId: string; address: string; port: number };
   promptEnded: { bridgeId: string; playId: number; result: PromptResult };
   bridgeClosed: { bridgeId: string; reason: string };

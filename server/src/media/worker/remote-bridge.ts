@@ -11,6 +11,7 @@ import {
   MediaError,
   type BridgeMode,
   type BridgeStats,
+  type DigitEndedEvent,
   type DigitEvent,
   type LegConfig,
   type LegRole,
@@ -26,6 +27,8 @@ import { ChannelError, type Channel } from './channel.js';
 
 export type BridgeEvents = {
   digit: (d: DigitEvent) => void;
+  /** An RFC 4733 event reported as a digit ended (its duration, for logs). */
+  digitEnded: (d: DigitEndedEvent) => void;
   closed: (reason: string) => void;
   latched: (legId: string, from: { address: string; port: number }) => void;
 };
@@ -142,6 +145,9 @@ export class RemoteBridge {
     if (event === 'digit') {
       const { bridgeId: _b, ...d } = data as MediaNotifications['digit'];
       this.events.emit('digit', d);
+    } else if (event === 'digitEnded') {
+      const { bridgeId: _b, ...d } = data as MediaNotifications['digitEnded'];
+      this.events.emit('digitEnded', d);
     } else if (event === 'latched') {
       const d = data as MediaNotifications['latched'];
       this.events.emit('latched', d.legId, { address: d.address, port: d.port });

@@ -87,7 +87,7 @@ describe('RTP, RTCP and RFC 4733 on random input', () => {
           onDigit: (d) => {
             const prev = lastAt.get(d.timestamp);
             if (prev !== undefined) {
-              expect(d.endedBy).toBe('end-bit');
+              expect(d.reportedOn).toBe('end-packet');
               expect(now - prev).toBeGreaterThan(120);
             }
             lastAt.set(d.timestamp, now);
