@@ -163,13 +163,21 @@ ${answer(200, 'OK')}
   );
 }
 
+/**
+ * A fresh order reference without digits: the tests scan every output for the test card's digits
+ * (PAN, CVV 737, ...), so a reference must never contain them by chance.
+ */
+export function orderRef(): string {
+  return `ORD-${Array.from({ length: 10 }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join('')}`;
+}
+
 /** The X-Pay-* headers of the generic profile (docs/architecture.md, "Handoff headers"). */
 export function payHeaders(over: Record<string, string> = {}): Record<string, string> {
   return {
     'X-Pay-Amount': '1499.00',
     'X-Pay-Currency': 'INR',
     'X-Pay-Merchant-Id': 'M-DEMO-01',
-    'X-Pay-Order-Ref': `ORD-${Math.floor(Math.random() * 1e9)}`,
+    'X-Pay-Order-Ref': orderRef(),
     'X-Pay-Customer-Mobile': '+919800000001',
     'X-Pay-Agent-Id': 'agent-1',
     ...over,
