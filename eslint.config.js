@@ -13,7 +13,7 @@ const layerBan = (layers) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'e2e/artifacts/**', 'agent-widget/dist/**', 'server/prompts/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'e2e/artifacts/**', 'agent-widget/dist/**', 'server/dist/**', 'server/prompts/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

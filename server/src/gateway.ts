@@ -227,6 +227,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     embedOrigins: config.WIDGET_EMBED_ORIGINS,
     demo: !config.PAYMENT_API_URL,
     demoPages: !production,
+    sourceMaps: !production,
   }));
   app.use(agentsRouter(agentTokens, resolveToken, logger, lockout));
   app.use(supervisorsRouter(supervisors, logger));

@@ -80,6 +80,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  // Production runs the compiled build (npm run build; npm run start:production), not tsx (docs/security.md).
+  if (config.TONEGATE_MODE === 'production' && import.meta.url.endsWith('.ts')) {
+    logger.warn('production mode from the TypeScript source: run the compiled build instead (npm run build, then npm run start:production)');
+  }
   const gw = await startGateway(config, logger);
   process.stdout.write(config.TONEGATE_MODE === 'production' ? productionBanner(config, gw) : demoBanner(config, gw));
   let stopping = false;

@@ -21,6 +21,8 @@ export interface StaticOptions {
   demo: boolean;
   /** Serve the demo pages `/phone` and `/agent-jssip` (default true; production does not). */
   demoPages?: boolean;
+  /** Serve the bundles' source maps (`/assets/*.map`; default true; production does not, docs/security.md). */
+  sourceMaps?: boolean;
 }
 
 /** What `GET /api/widget-config` answers (agent-widget/src/ui/config.ts reads it). */
@@ -98,6 +100,8 @@ export function staticRouter(opts: StaticOptions): Router {
     });
   }
 
+  // Production serves no source maps: a request for one is 404 like any file that is not there.
+  if (opts.sourceMaps === false) router.get(/^\/assets\/.*\.map$/, (_req, res) => void res.status(404).type('text/plain').send('Not Found\n'));
   router.use(
     '/assets',
     express.static(join(opts.distDir, 'assets'), {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashCredential } from '../../src/security/credentials.js';
 import { base32Encode, totp } from '../../src/security/totp.js';
@@ -12,8 +14,12 @@ import { TestCa, type TlsResponse } from '../support/tls-certs.js';
 /**
  * Production mode (docs/security.md, "Production mode"): the real gateway process, as `npm start`
  * runs it, refuses to start without each required item, naming the variable, and a complete
- * production configuration starts without demo routes and without printing a secret.
+ * production configuration, built by `npm run build` and run as `npm run start:production` runs it
+ * (node server/dist/main.js), starts without tsx, demo routes, source maps or a printed secret.
  */
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+/** Every file below `dir`, as paths relative to it. */
+const filesBelow = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 const dir = mkdtempSync(join(tmpdir(), 'tg-prod-'));
 const AGENT_PASSWORD = 'agent seven long password';
 const SUPERVISOR_PASSWORD = 'supervisor asha long password';
@@ -97,11 +103,13 @@ describe('production mode refuses to start, naming what is missing', () => {
   }, 40_000);
 });
 
-describe('a complete production configuration', () => {
+describe('a complete production configuration, compiled', () => {
   let gw: GatewayChild;
   beforeAll(async () => {
-    gw = await GatewayChild.start(complete);
-  }, 40_000);
+    // The README's production build: server/dist (tsc, no source maps) and the widget bundle.
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO, stdio: 'pipe' });
+    gw = await GatewayChild.start(complete, { compiled: true });
+  }, 180_000);
   afterAll(async () => {
     await gw?.stop();
   });
@@ -110,6 +118,31 @@ describe('a complete production configuration', () => {
     const out = gw.lines.join('\n');
     expect(out).toContain('tonegate is running (production mode)');
     for (const s of [...Object.values(SECRETS), AGENT_PASSWORD, complete['AGENTS']!.slice(9), SUPERVISOR_PASSWORD, base32Encode(TOTP_SECRET)]) expect(out).not.toContain(s);
+  });
+
+  it('runs the compiled JavaScript with node: no tsx in the process, its media worker up, no source map in the build', async () => {
+    const cmdline = readFileSync(`/proc/${gw.child.pid}/cmdline`, 'utf8').split('\0');
+    expect(cmdline.slice(1, 2)).toEqual(['server/dist/main.js']);
+    // No module of tsx is mapped into the process (it would be, had anything loaded it).
+    expect(readFileSync(`/proc/${gw.child.pid}/maps`, 'utf8')).not.toMatch(/tsx/);
+    expect(gw.lines.join('\n')).not.toContain('from the TypeScript source');
+    // The start waits for every media worker to answer (media/plane.ts ready()): a worker that could
+    // not load its compiled entry would have failed it.
+    const health = (await (await gw.fetch('/healthz')).json()) as { status: string };
+    expect(health.status).toBe('ok');
+    const built = filesBelow(join(REPO, 'server/dist'));
+    expect(built.filter((f) => f.endsWith('.js')).length).toBeGreaterThan(100);
+    expect(built.filter((f) => f.endsWith('.map') || f.endsWith('.ts'))).toEqual([]);
+    expect(built.filter((f) => readFileSync(f, 'utf8').includes('sourceMappingURL'))).toEqual([]);
+  });
+
+  it('serves the widget bundle but not its source map', async () => {
+    const assets = join(REPO, 'agent-widget/dist/assets');
+    const map = readdirSync(assets).find((f) => f.startsWith('agent-') && f.endsWith('.js.map'));
+    expect(map).toBeDefined();
+    expect(existsSync(join(assets, map!))).toBe(true);
+    expect((await gw.fetch(`/assets/${map!.slice(0, -'.map'.length)}`)).status).toBe(200);
+    expect((await gw.fetch(`/assets/${map!}`)).status).toBe(404);
   });
 
   it.each(['/demo/sms', '/phone', '/agent-jssip'])('does not serve the demo route %s', async (path) => {

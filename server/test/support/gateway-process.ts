@@ -7,8 +7,8 @@ import { tlsFetch, type TlsResponse } from './tls-certs.js';
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
 /**
- * A gateway as its own process, exactly as `npm start` runs it (tsx server/src/main.ts) with the
- * given environment: for tests that kill an instance (SIGKILL) or run several behind a proxy.
+ * A gateway as its own process, exactly as `npm start` runs it (tsx server/src/main.ts) or, compiled,
+ * as `npm run start:production` does (node server/dist/main.js), with the given environment: for tests that kill an instance (SIGKILL) or run several behind a proxy.
  * Every line it writes is kept.
  */
 export class GatewayChild {
@@ -40,8 +40,13 @@ export class GatewayChild {
     return ((await r.json()) as { status: string }).status;
   }
 
-  static async start(env: Record<string, string>, opts: { ca?: Buffer } = {}): Promise<GatewayChild> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * Starts the gateway and waits until /healthz answers. `compiled`: the build of `npm run build`
+   * (`node server/dist/main.js`, as production runs it) instead of the TypeScript source under tsx.
+   */
+  static async start(env: Record<string, string>, opts: { ca?: Buffer; compiled?: boolean } = {}): Promise<GatewayChild> {
+    const args = opts.compiled ? ['server/dist/main.js'] : ['--import', 'tsx', 'server/src/main.ts'];
+    const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const g = new GatewayChild(child, env, opts.ca);
     const until = Date.now() + 30_000;
     for (;;) {

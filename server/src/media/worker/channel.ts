@@ -84,8 +84,10 @@ export class Channel<M extends MethodMap, N extends NotificationMap> {
     file: URL,
     opts: { timeoutMs: number; workerData?: unknown; onListenerError?: (err: unknown) => void },
   ): Channel<M, N> {
-    // bootstrap.mjs registers tsx inside the worker, so TypeScript entries load under tsx and vitest alike.
-    const w = new Worker(BOOTSTRAP, { workerData: { entry: file.href, data: opts.workerData } });
+    // bootstrap.mjs registers tsx inside the worker, so TypeScript entries load under tsx and vitest
+    // alike; compiled JavaScript (npm run build, server/dist) starts the entry itself, without tsx.
+    const workerData = { entry: file.href, data: opts.workerData };
+    const w = file.pathname.endsWith('.ts') ? new Worker(BOOTSTRAP, { workerData }) : new Worker(file, { workerData });
     return new Channel<M, N>(w as unknown as Port, opts);
   }
 
