@@ -293,7 +293,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const events = (parts.events = new EventHub({
     server, bus, store, resolve: resolveToken, tokenKey, logger, clock,
     control: auditedControl(audit, { command: async (sessionId, cmd) => paymentCalls.captures.command(sessionId, cmd) }),
-    ...(config.ALLOWED_ORIGINS ? { allowedOrigins: config.ALLOWED_ORIGINS } : {}),
+    ...(config.ALLOWED_ORIGINS ? { allowedOrigins: config.ALLOWED_ORIGINS } : {}), limits: { maxConnectionsPerIp: trust.edgeCaps['ws-per-ip'] }, // EDGE_LIMITS ws-per-ip
     onAuthFailure: (remote, reason) => audit.record({ actor: { kind: 'anonymous' }, action: 'events.auth', outcome: 'denied', source: remote, details: { reason: reason.slice(0, 100) } }),
   }));
   const stopRefusingUpgrades = refuseUnknownUpgrades(server, ['/sip', events.path]);

@@ -102,7 +102,7 @@ export const SETTINGS = {
   EDGE_LIMITS: setting(
     'limits.edge',
     edgeLimits.optional(),
-    'Per-source INVITE and REGISTER rates (503 with Retry-After beyond), SIP TCP/WS sockets per address, frames a second per SIP WebSocket (closed beyond): invite:200/1s,register:50/1s,sockets:200,ws-messages:50/1s (the defaults); a list in the file.',
+    'Per-source INVITE and REGISTER rates (503 with Retry-After beyond), SIP TCP/WS sockets per address, frames a second per SIP WebSocket (closed beyond), /events sockets per address (503 beyond): invite:200/1s,register:50/1s,sockets:200,ws-messages:50/1s,ws-per-ip:50 (the defaults); a list in the file.',
   ),
   ALLOWED_MOBILE_PREFIXES: setting(
     'handoff.allowedMobilePrefixes',
