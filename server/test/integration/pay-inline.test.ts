@@ -63,9 +63,9 @@ interface Live {
 }
 
 /** The SIPp customer calls agent-1; the agent answers on a fresh RTP sink; the call is up. */
-async function establish(steps: PayStep[]): Promise<Live> {
+async function establish(steps: PayStep[], ackDelayMs?: number): Promise<Live> {
   const sink = await RtpSink.open();
-  const scenario = payScenario({ user: 'agent-1', headers: {}, steps, byeTimeoutMs: 90_000 });
+  const scenario = payScenario({ user: 'agent-1', headers: {}, steps, byeTimeoutMs: 90_000, ackDelayMs });
   const caller = (async () => runSipp({ scenario, target, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 120 }).done)();
   const invite = await agent.nextRequest('INVITE');
   const d = agent.answer(invite, sink.port, 'pcmu');
@@ -139,6 +139,20 @@ describe('inline mode: the agent REFERs, the customer keys the card, the agent s
     for (const secret of ['4111111111111111', '111111111111', OTP]) expect(leaks).not.toContain(secret);
     expect(errorsLogged()).toEqual([]);
   }, 120_000);
+
+  it('a REFER that overtakes the caller\'s ACK waits for it instead of being answered 491', async () => {
+    // The gateway ACKs the agent's 200 at once, so a quick agent can REFER before the caller's ACK
+    // has confirmed the call; the caller here ACKs 1.5 s late.
+    const live = await establish([], 1500);
+    const t0 = performance.now();
+    const bad = await refer(live, payHeaders({ 'X-Pay-Amount': '12.345' }));
+    expect(bad.status).toBe(400); // handled as a REFER of a confirmed call, not 491
+    expect(bad.header('warning')).toMatch(/X-Pay-Amount/);
+    expect(performance.now() - t0).toBeGreaterThan(1000);
+    expect((await agent.inDialog(live.d, 'BYE')).status).toBe(200);
+    const r = await live.caller;
+    expect(r.code, r.errors + r.stderr).toBe(0);
+  }, 30_000);
 
   it('refusals leave the call untouched (400 naming the field, 403 for another target, 491 for a second REFER); the agent then hangs up mid-capture and the customer still pays', async () => {
     const live = await establish([{ pauseMs: 2500 }, { keys: '5555555555554444#' }, { keys: '1230' }, { keys: '123' }, { pauseMs: 9000 }, { keys: OTP }]);

@@ -30,7 +30,7 @@ const pcapOf = (k: string): string => `/usr/share/sip-tester/dtmf_2833_${PCAP[k]
  * pcaps, 280 ms each; or in-band audio streamed from a raw µ-law file), then wait for the gateway's
  * BYE and answer it. Returns the scenario file path.
  */
-export function payScenario(opts: { user?: string; headers: Record<string, string>; steps: PayStep[]; byeTimeoutMs?: number }): string {
+export function payScenario(opts: { user?: string; headers: Record<string, string>; steps: PayStep[]; byeTimeoutMs?: number; ackDelayMs?: number }): string {
   const hdrs = Object.entries(opts.headers).map(([k, v]) => `      ${k}: ${v}`).join('\n');
   const body: string[] = [];
   let cseq = 1;
@@ -79,7 +79,7 @@ ${hdrs ? `${hdrs}\n` : ''}      Content-Type: application/sdp
   <recv response="180" optional="true" />
   <recv response="183" optional="true" />
   <recv response="200" rrs="true" />
-  <send>
+${opts.ackDelayMs ? `  <pause milliseconds="${opts.ackDelayMs}" />\n` : ''}  <send>
     <![CDATA[
       ACK [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport

@@ -179,6 +179,21 @@ export class InDialog {
     if (this.awaitingAck.get(leg) === ack.cseq) this.awaitingAck.delete(leg);
   }
 
+  /** Runs `then` once the call leaves Answered; a call that ends first answers the request 481. */
+  private whenConfirmed(txn: ServerTransaction, then: () => void): void {
+    const done = (confirmed: boolean): void => {
+      offState();
+      offEnded();
+      if (confirmed && !this.closed) then();
+      else this.deps.stack.respond(txn, 481);
+    };
+    const offState = this.call.events.on('state', (state) => {
+      if (state !== CallState.Answered) done(state === CallState.Confirmed);
+    });
+    // release() empties the listeners before the final 'state', so the end arrives as 'ended'.
+    const offEnded = this.call.events.on('ended', () => done(false));
+  }
+
   private onInfo(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
     const stack = this.deps.stack;
     // RFC 6086 4.2.2: an INFO with an Info-Package we do not support is answered 469.
@@ -195,6 +210,9 @@ export class InDialog {
 
   private onRefer(leg: Leg, req: IncomingRequestMessage, txn: ServerTransaction): void {
     const stack = this.deps.stack;
+    // The agent's 200 is ACKed on arrival, so its REFER can overtake the caller's ACK of our 200:
+    // hold it until that ACK confirms the call (or Timer L ends it), rather than answer 491.
+    if (this.call.state === CallState.Answered) return this.whenConfirmed(txn, () => this.onRefer(leg, req, txn));
     if (this.call.state !== CallState.Confirmed) return void stack.respond(txn, 491);
     const parsed = parseRefer(req);
     if ('error' in parsed) return void stack.respond(txn, 400, { headers: [warningHeader(parsed.error)] });

@@ -126,9 +126,10 @@ describe('docker/Dockerfile', () => {
     for (const k of keys) if (k !== 'NODE_ENV') expect(known, k).toContain(k);
   });
 
-  it('its commands match the package scripts: the CMD is `npm start`, the build uses `npm run build:widget`', () => {
+  it('its commands match the package scripts: the CMD is `npm run start:production` (compiled JS), the build uses `npm run build`', () => {
     const cmd = (JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[]).join(' ');
-    expect(cmd).toBe(`npx ${pkg.scripts['start']}`);
+    expect(cmd).toBe(pkg.scripts['start:production']);
+    expect(dockerfile).toMatch(/^RUN npm run build\b/m);
     for (const m of dockerfile.matchAll(/npm run ([\w:]+)/g)) expect(Object.keys(pkg.scripts)).toContain(m[1]);
     expect(dockerfile).toMatch(/EXPOSE .*5060\/udp.*8080\/tcp/);
   });
