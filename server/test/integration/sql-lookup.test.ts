@@ -63,6 +63,7 @@ describe('profile kind sql: pending payment requests by caller number from Postg
       db.sql(`INSERT INTO payment_requests (caller_number, amount, merchant_id, order_ref, customer_mobile, agent_id, status, created_at) VALUES ($1, $2, 'M-DEMO-01', $3, $1, 'agent-1', $4, now() - $5::interval)`, [caller, amount, order, status, age]);
     await add('+919812340001', '2750.50', ORDER);
     await add('+919812340001', '99.00', `ORD-SQL-DONE-${letters(6)}`, 'paid'); // paid already: not pending
+    await add('+919812340005', '2750.50', 'ORD-SQL-A'); // the README example
     await add('+919812340002', '100.00', `ORD-SQL-AMB-${letters(6)}`);
     await add('+919812340002', '200.00', `ORD-SQL-AMB-${letters(6)}`);
     await add('+919812340003', '5000000.00', `ORD-SQL-BIG-${letters(6)}`);
@@ -112,6 +113,13 @@ describe('profile kind sql: pending payment requests by caller number from Postg
     expect(s).toHaveLength(1);
     expect(s[0]).toMatchObject({ outcome: 'paid', orderRef: ORDER, amount: '2750.50', currency: 'INR', card: { brand: 'visa', first6: '411111', last4: '1111' } });
     expect(g.gw.payments.demo!.payments().filter((p) => p.orderRef === ORDER)).toHaveLength(1);
+    expectNoCardInLog();
+  }, 120_000);
+
+  it('the README example: e2e/sipp/transfer-pay-caller.xml calls from 09812340005 (From, national form) with no X-Pay-* header and pays ORD-SQL-A', async () => {
+    const r = await runSipp({ scenario: 'transfer-pay-caller.xml', service: DID, target: g.target, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 90 }).done;
+    expect(r.code, r.errors + r.stderr).toBe(0);
+    expect(await sessions('ORD-SQL-A')).toMatchObject([{ outcome: 'paid', amount: '2750.50', card: { last4: '1111' } }]);
     expectNoCardInLog();
   }, 120_000);
 
