@@ -10,6 +10,7 @@ import { payRefusedScenario, payScenario, type PayStep } from '../support/pay-sc
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { PostgresServer } from '../support/postgres-server.js';
 import { runSipp } from '../support/sipp.js';
+import { WsSipAgent } from '../support/ws-sip-agent.js';
 
 /**
  * Profile kind `sql` end to end (sip-profiles/sql-caller.json, README "Routing"): a private
@@ -27,6 +28,7 @@ const KEYS: PayStep[] = [{ pauseMs: 1500 }, { keys: `${PAN}#` }, { keys: '1230' 
 /** Order references carry no digits: a random one could hold the CVV the leak scan looks for. */
 const letters = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join('');
 const ORDER = `ORD-SQL-${letters(8)}`;
+const INLINE_ORDER = `ORD-SQL-REFER-${letters(6)}`;
 
 /** The example table of sip-profiles/README.md ("SQL lookups"). */
 const DDL = `
@@ -55,6 +57,7 @@ interface RestSession { outcome: string | null; orderRef: string; amount: string
 describe('profile kind sql: pending payment requests by caller number from PostgreSQL', () => {
   let db: PostgresServer;
   let g: { gw: Gateway; logs: LogSink; target: string };
+  let agent: WsSipAgent;
 
   beforeAll(async () => {
     db = await PostgresServer.start();
@@ -64,6 +67,7 @@ describe('profile kind sql: pending payment requests by caller number from Postg
     await add('+919812340001', '2750.50', ORDER);
     await add('+919812340001', '99.00', `ORD-SQL-DONE-${letters(6)}`, 'paid'); // paid already: not pending
     await add('+919812340005', '2750.50', 'ORD-SQL-A'); // the README example
+    await add('+919812340006', '640.00', INLINE_ORDER); // inline: the agent's REFER
     await add('+919812340002', '100.00', `ORD-SQL-AMB-${letters(6)}`);
     await add('+919812340002', '200.00', `ORD-SQL-AMB-${letters(6)}`);
     await add('+919812340003', '5000000.00', `ORD-SQL-BIG-${letters(6)}`);
@@ -72,11 +76,16 @@ describe('profile kind sql: pending payment requests by caller number from Postg
       DEMO_OTP: OTP,
       LOOKUP_DATABASE_URL: db.url('tonegate_lookup'),
       LOOKUP_TIMEOUT_MS: '1000',
-      ROUTING_NUMBERS: `${DID} pay sql-caller,+912240000000 pay generic`,
+      ROUTING_NUMBERS: `${DID} pay sql-caller,+912240000000 pay generic,+9183* support`,
+      RING_TIMEOUT_S: '10',
+      SIP_DIGEST_ALGORITHMS: 'SHA-256,MD5',
     });
+    agent = await WsSipAgent.connect(`ws://127.0.0.1:${g.gw.httpPort}/sip`, { user: 'agent-1', password: 'demo' });
+    expect((await agent.register({ expires: 600 })).final.status).toBe(200);
   }, 60_000);
 
   afterAll(async () => {
+    await agent?.close();
     await g?.gw.close();
     await db?.destroy();
   });
@@ -122,6 +131,34 @@ describe('profile kind sql: pending payment requests by caller number from Postg
     expect(await sessions('ORD-SQL-A')).toMatchObject([{ outcome: 'paid', amount: '2750.50', card: { last4: '1111' } }]);
     expectNoCardInLog();
   }, 120_000);
+
+  it('inline: the customer 09812340006 calls support, agent-1 REFERs to the sql-caller DID; the customer\'s number (not the agent\'s) finds the row and the customer pays', async () => {
+    const steps: PayStep[] = [{ pauseMs: 3000 }, ...KEYS.slice(1)];
+    const scenario = payScenario({ user: '08312345678', headers: pai('09812340006'), steps, byeTimeoutMs: 90_000 });
+    const caller = (async () => runSipp({ scenario, target: g.target, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 120 }).done)();
+    const invite = await agent.nextRequest('INVITE');
+    const d = agent.answer(invite, await freeMediaPort(), 'pcmu');
+    await agent.nextRequest('ACK');
+    // 491 until the customer's ACK has confirmed the call (RFC 3261 14.1: retry later).
+    let res = { status: 491 };
+    for (let i = 0; i < 20 && res.status === 491; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 250));
+      res = await agent.inDialog(d, 'REFER', [['Refer-To', `<sip:${DID}@${g.target}>`], ['Referred-By', '<sip:agent-1@tonegate>']]);
+    }
+    expect(res.status).toBe(202);
+    for (;;) {
+      const n = await agent.nextRequest('NOTIFY', 60_000);
+      agent.respond(n, 200);
+      if (!/^SIP\/2\.0 1\d\d/.test(n.body)) break;
+    }
+    expect(await sessions(INLINE_ORDER)).toMatchObject([{ outcome: 'paid', amount: '640.00', card: { last4: '1111' } }]);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await agent.inDialog(d, 'BYE', [])).status).toBe(200);
+    const c = await caller;
+    expect(c.code, c.errors + c.stderr).toBe(0);
+    expectNoCardInLog();
+    agent.clearInbox();
+  }, 150_000);
 
   it.each([
     ['two pending rows for the caller: ambiguous, never guessed', '+919812340002', 400, 'P-Asserted-Identity: ambiguous: more than one pending payment matches; refused rather than guessing'],
