@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../server/src/config/load.js';
 import { planSettings } from '../server/src/config/number-plan.js';
-import { loadPlanProfiles } from '../server/src/handoff/index.js';
+import { loadPlanProfiles, profileEnv } from '../server/src/handoff/index.js';
 
 const file = process.argv[2];
 if (!file || file.startsWith('-')) {
@@ -13,7 +13,7 @@ if (!file || file.startsWith('-')) {
 try {
   const c = loadConfig({ ...process.env, TONEGATE_CONFIG: file });
   // The number plan's profiles, as the start loads them (gateway.ts): a missing file is one line per entry.
-  const env = { ...process.env, ...(c.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: c.HANDOFF_HMAC_KEY } : {}) };
+  const env = profileEnv(c);
   const { problems } = loadPlanProfiles(fileURLToPath(new URL('../sip-profiles', import.meta.url)), planSettings(c).entries, env);
   if (problems.length) throw new ConfigError(problems);
   process.stdout.write(`OK ${file} (mode ${c.TONEGATE_MODE})\n`);

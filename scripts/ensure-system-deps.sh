@@ -15,6 +15,7 @@ NEEDS=(
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
   "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
   "redis-server redis-server"             # Redis store/bus integration tests
+  "dpkg postgresql"                       # lookup database of SIP profiles of kind sql (sql-lookup test; initdb/postgres from /usr/lib/postgresql/<v>/bin)
   "rsyslogd rsyslog"                      # syslog collector over TLS (RFC 5425) for the audit export test
   "dpkg rsyslog-gnutls"                   # rsyslog's TLS driver (gtls)
   "openssl openssl"                       # test CA/certificates and s_client checks of SIP TLS and HTTPS

@@ -20,11 +20,12 @@ import { Metrics } from './observability/metrics.js';
 import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { redisCredentials } from './store/redis-credentials.js';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
-import { loadNumberPlan, loadSipProfile } from './handoff/index.js';
+import { loadNumberPlan, loadSipProfile, openSqlLookups, profileEnv as profileEnvOf } from './handoff/index.js';
+import { planSettings } from './config/number-plan.js';
 import { PaymentGate } from './calls/payment/gate.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
 import type { SessionEvent } from './capture/events.js';
@@ -211,8 +212,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   }
   // The OTP template is the demo one until deployments configure their own (setup.ts).
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
-  // The signing key may come from HANDOFF_HMAC_KEY_FILE (config/load.ts); profiles read it by name.
-  const profileEnv = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
+  // The signing key and lookup database URL may come from <NAME>_FILE (config/load.ts); profiles read them by name.
+  const profileEnv = profileEnvOf(config);
   const apiProfile = loadSipProfile(profilesDir, 'api', profileEnv);
   app.use(handoffsRouter(codes, resolveToken, {
     sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
@@ -280,7 +281,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
   // The number plan: DIDs to pay (each with its profile), support or an agent (README, "Routing").
   const { plan, profiles: named } = loadNumberPlan(config, profilesDir, profileEnv);
-  const paymentGate = new PaymentGate(payments, { configured: configuredProfile, api: apiProfile, named }, codes, admission, plan, load);
+  // Profiles of kind sql: the lookup database (handoff/sql/), read-only and time-limited.
+  const sqlLookups = openSqlLookups({ configured: configuredProfile, api: apiProfile, named }, config, planSettings(config).numbering, (e) => logger.warn(e, 'payment lookup by SQL failed'));
+  const paymentGate = new PaymentGate(payments, sqlLookups.profiles, codes, admission, plan, load);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, mediaTimeoutMs: config.MEDIA_TIMEOUT_S * 1000, sessionTimers: { expiresS: config.SESSION_EXPIRES_S, minSeS: config.MIN_SE_S },
@@ -365,6 +368,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
         await media.close();
         await afterPayment.close();
         await payments.close();
+        await sqlLookups.close();
         await backend.close();
         await auditTrail.close();
         server.closeAllConnections();
@@ -376,24 +380,4 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       })()),
   };
   return gw;
-}
-
-/** REDIS_PASSWORD (from the environment or REDIS_PASSWORD_FILE, read by config/load.ts) and REDIS_TLS_CA_FILE, read at start; a file that cannot be read stops the start naming it. */
-function redisCredentials(config: Config): { redisPassword?: string; redisTlsCa?: Buffer } {
-  const read = (name: string, file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new Error(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
-  };
-  // PCI DSS 4.2.1: in production the session store's traffic is encrypted too (docs/security.md).
-  if (config.TONEGATE_MODE === 'production' && config.REDIS_URL && !/^rediss:/i.test(config.REDIS_URL)) {
-    throw new Error('REDIS_URL: production needs rediss:// (Redis over TLS)');
-  }
-  const password = config.REDIS_PASSWORD;
-  return {
-    ...(password ? { redisPassword: password } : {}),
-    ...(config.REDIS_TLS_CA_FILE ? { redisTlsCa: read('REDIS_TLS_CA_FILE', config.REDIS_TLS_CA_FILE) } : {}),
-  };
 }

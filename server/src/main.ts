@@ -4,7 +4,7 @@ import { startGateway, type Gateway } from './gateway.js';
 import type { Config } from './config/schema.js';
 import { fileURLToPath } from 'node:url';
 import { planSettings } from './config/number-plan.js';
-import { loadPlanProfiles } from './handoff/index.js';
+import { loadPlanProfiles, profileEnv } from './handoff/index.js';
 
 /** What demo mode prints: every address, and the generated tokens (demo secrets only). */
 function demoBanner(config: Config, gw: Gateway): string {
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
     // The number plan's profiles are files: a missing one is refused here, one line per entry, like the settings.
-    const env = { ...process.env, ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}) };
+    const env = profileEnv(config);
     const { problems } = loadPlanProfiles(fileURLToPath(new URL('../../sip-profiles', import.meta.url)), planSettings(config).entries, env);
     if (problems.length) throw new ConfigError(problems);
   } catch (err) {

@@ -120,6 +120,8 @@ export const SETTINGS = {
   PAYMENT_TLS_CA_FILE: setting('provider.tlsCaFile', filePath.optional(), 'CA certificate(s) (PEM) of a provider whose server certificate comes from a private CA.'),
   PAYMENT_CARD_KEY_FILE: setting('provider.cardKeyFile', filePath.optional(), 'The provider\'s card-encryption public key (PEM), pinned: the card goes RSA-OAEP SHA-256 encrypted to it.'),
   PAYMENT_CARD_KEY_SHA256: setting('provider.cardKeySha256', z.string().min(1).optional(), 'SHA-256 fingerprint the key the provider publishes must have (pins it; turns card encryption on).'),
+  LOOKUP_TIMEOUT_MS: setting('lookup.timeoutMs', z.coerce.number().int().min(100).max(30_000).default(2000), 'SIP profiles of kind sql: statement_timeout of a lookup query (ms); the client gives up one second later, and a connection attempt after this long. A lookup that times out refuses the payment with 503.'),
+  LOOKUP_POOL_MAX: setting('lookup.poolMax', z.coerce.number().int().min(1).max(32).default(4), 'SIP profiles of kind sql: connections to the lookup database at most.'),
   DEMO_PG_PORT: setting('demo.providerPort', port.default(8090), 'Port of the embedded demo provider (demo only).'),
   DEMO_OTP: setting('demo.otp', z.string().regex(/^\d{4,8}$/).optional(), 'OTP the demo provider issues, for predictable demos (demo only).'),
 
@@ -161,6 +163,10 @@ export const SETTINGS = {
   PAYMENT_API_BEARER: secret(z.string().min(1).optional(), 'Bearer token sent to the provider (Authorization: Bearer).'),
   WEBHOOK_SECRET: secret(z.string().min(16).optional(), 'HMAC-SHA256 key of X-Tonegate-Signature (required with WEBHOOK_URL).'),
   AUDIT_KEY: secret(z.string().min(1).optional(), 'HMAC-SHA256 key of the audit chain, hex or base64 of at least 32 bytes (openssl rand -hex 32); required in production.'),
+  LOOKUP_DATABASE_URL: secret(
+    z.string().min(1).optional(),
+    'PostgreSQL URL (postgres://user:password@host:5432/db) of the lookup database that SIP profiles of kind sql query; required when one is used. Sessions are read-only with a statement_timeout; URL parameters other than sslmode, sslrootcert, sslcert, sslkey, application_name and host are refused.',
+  ),
   METRICS_TOKEN: secret(z.string().min(16).optional(), 'Bearer token for /metrics on the main HTTP port.'),
 } as const;
 

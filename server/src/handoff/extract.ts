@@ -15,6 +15,7 @@ import {
   type TxnField,
 } from './transaction.js';
 import { parseUui } from './uui.js';
+import { bySql, type SqlLookupDeps } from './sql/lookup.js';
 
 /** What calls/ hands over from an INVITE or REFER. */
 export interface HandoffSource {
@@ -27,6 +28,11 @@ export interface HandoffSource {
   /** The whole Request-URI and the Call-ID, which a v2 signature covers (signature-v2.ts). */
   readonly requestUri?: string;
   readonly callId?: string;
+  /**
+   * Headers that identify the caller (P-Asserted-Identity, From) for profile kind `sql`: the
+   * INVITE's own (the default, `headers`), or for a REFER the customer's original INVITE.
+   */
+  readonly callerHeaders?: (name: string) => string | undefined;
 }
 
 export interface HandoffDeps {
@@ -47,6 +53,8 @@ export interface HandoffDeps {
   readonly lookupTransaction?: (ref: string) => Promise<ProviderTransaction | null>;
   /** Profile kind `api`. */
   readonly codes?: HandoffCodeStore;
+  /** Profile kind `sql`: the lookup database and the number plan's numbering. */
+  readonly sql?: SqlLookupDeps;
 }
 
 export type HandoffResult = { ok: true; txn: Transaction } | { ok: false; error: HandoffError };
@@ -106,7 +114,8 @@ export async function extractHandoff(profile: SipProfile, source: HandoffSource,
       if (profile.kind === 'refer-to') return lookupCi(source.referToHeaders, name);
       return source.headers(name) ?? (profile.referToFallback ? lookupCi(source.referToHeaders, name) : undefined);
     };
-    const wanted: readonly TxnField[] = profile.kind === 'reference' ? ['txnRef', 'agentId', 'language', 'returnTo'] : TXN_FIELDS;
+    const byLookup = profile.kind === 'reference' || profile.kind === 'sql';
+    const wanted: readonly TxnField[] = byLookup ? ['txnRef', 'agentId', 'language', 'returnTo'] : TXN_FIELDS;
     for (const k of wanted) raw[k] = read(f[k]);
     signature = read(f.signature);
   }
@@ -136,6 +145,10 @@ export async function extractHandoff(profile: SipProfile, source: HandoffSource,
   }
 
   if (profile.kind === 'reference') return byReference(raw, names, deps);
+  if (profile.kind === 'sql') {
+    const sqlSource = { callerHeaders: source.callerHeaders ?? source.headers, ...(source.requestUriUser !== undefined ? { requestUriUser: source.requestUriUser } : {}) };
+    return bySql(profile, sqlSource, raw, names, deps.sql, deps.limits);
+  }
   return validateTransaction(raw, names, deps.limits);
 }
 

@@ -38,6 +38,8 @@ export {
   parseSipProfile,
   loadPlanProfiles,
   loadSipProfile,
+  profileEnv,
+  LOOKUP_DATABASE_ENV,
   GENERIC_FIELDS,
   PROFILE_KINDS,
   TXN_FIELDS,
@@ -49,3 +51,6 @@ export {
 } from './profile.js';
 export { extractHandoff, type HandoffSource, type HandoffDeps, type HandoffResult } from './extract.js';
 export { loadNumberPlan } from './plan.js';
+export { openSqlLookups, type ProfileSet, type SqlLookupSettings } from './sql/open.js';
+export { compileSqlQuery, SQL_PARAMETERS, type CompiledQuery, type SqlParameter } from './sql/query.js';
+export { bySql, SqlLookupError, type SqlDatabase, type SqlFailure, type SqlLookupDeps } from './sql/lookup.js';

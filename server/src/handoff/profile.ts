@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { TxnField } from './transaction.js';
+import { compileSqlQuery, MAX_QUERY } from './sql/query.js';
+import type { SqlLookupDeps } from './sql/lookup.js';
 
 /**
  * A SIP profile says where a peer puts the transaction (sip-profiles/README.md has the documented
@@ -11,9 +13,11 @@ import type { TxnField } from './transaction.js';
  * - `refer-to`: only Refer-To URI headers;
  * - `uui`: a User-to-User header (RFC 7433) carrying hex of `key=value&...`;
  * - `reference`: only a transaction reference; the details come from the provider;
- * - `api`: only a single-use code from `POST /api/handoffs`, as a header or Request-URI user.
+ * - `api`: only a single-use code from `POST /api/handoffs`, as a header or Request-URI user;
+ * - `sql`: one row of a parameterised query against the lookup database (handoff/sql/), keyed by
+ *   the caller's number, the dialled DID or a reference header.
  */
-export const PROFILE_KINDS = ['headers', 'refer-to', 'uui', 'reference', 'api'] as const;
+export const PROFILE_KINDS = ['headers', 'refer-to', 'uui', 'reference', 'api', 'sql'] as const;
 export type ProfileKind = (typeof PROFILE_KINDS)[number];
 
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'an RFC 3261 token');
@@ -84,12 +88,25 @@ export const sipProfileSchema = z
       })
       .strict()
       .default({}),
+    /** Kind `sql`: the query (named parameters $caller, $did, $reference) and the row's freshness. */
+    sql: z
+      .object({
+        query: z.string().min(1).max(MAX_QUERY),
+        /** The row's `created_at` may be at most this old (seconds); the query must then return it. */
+        maxAgeSeconds: z.number().int().min(1).max(31 * 86_400).optional(),
+      })
+      .strict()
+      .optional(),
     /** How card data goes to the provider: in the HTTPS body, or RSA-OAEP with the provider's key. */
     cardEncryption: z.enum(['plain', 'provider-key']).default('plain'),
   })
   .strict()
   .superRefine((p, ctx) => {
     if (p.kind === 'uui' && !p.uui) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['uui'], message: 'kind uui needs a uui section' });
+    if (p.kind === 'sql' && !p.sql) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sql'], message: 'kind sql needs a sql section with a query' });
+    if (p.kind !== 'sql' && p.sql) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sql'], message: 'only kind sql has a sql section' });
+    const compiled = p.sql ? compileSqlQuery(p.sql.query) : undefined;
+    if (compiled && 'problem' in compiled) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sql', 'query'], message: compiled.problem });
     const names = p.kind === 'uui' ? uuiKey : headerName;
     for (const [k, v] of Object.entries(p.fields)) {
       if (!names.safeParse(v).success) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['fields', k], message: 'not a valid name' });
@@ -114,10 +131,29 @@ export function parseSipProfile(json: unknown): SipProfile {
   return { ...r.data, fields: { ...GENERIC_FIELDS, ...r.data.fields } };
 }
 
+/** The setting that names the lookup database of profiles of kind `sql` (config/schema.ts). */
+export const LOOKUP_DATABASE_ENV = 'LOOKUP_DATABASE_URL';
+
+/**
+ * The environment profiles are loaded with: the process's, plus the secrets that may have come
+ * from `<NAME>_FILE` (config/load.ts): the signing key and the lookup database URL.
+ */
+export function profileEnv(
+  config: { readonly HANDOFF_HMAC_KEY?: string | undefined; readonly LOOKUP_DATABASE_URL?: string | undefined }, env: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
+  return {
+    ...env,
+    ...(config.HANDOFF_HMAC_KEY ? { HANDOFF_HMAC_KEY: config.HANDOFF_HMAC_KEY } : {}),
+    ...(config.LOOKUP_DATABASE_URL ? { [LOOKUP_DATABASE_ENV]: config.LOOKUP_DATABASE_URL } : {}),
+  };
+}
+
 export interface LoadedProfile {
   readonly profile: SipProfile;
   /** The HMAC key from `signature.keyEnv`, when set. */
   readonly signingKey: string | undefined;
+  /** Kind `sql`: the lookup database, attached at start (handoff/sql/open.ts). */
+  readonly sql?: SqlLookupDeps;
 }
 
 /**
@@ -140,6 +176,7 @@ export function loadSipProfile(dir: string, name: string, env: Readonly<Record<s
     throw new Error(`SIP profile ${name} requires signatures but ${profile.signature.keyEnv} is not set`);
   }
   if (signingKey !== undefined && signingKey.length < 16) throw new Error(`${profile.signature.keyEnv} must be at least 16 characters`);
+  if (profile.kind === 'sql' && !env[LOOKUP_DATABASE_ENV]) throw new Error(`SIP profile ${name} looks transactions up by SQL but ${LOOKUP_DATABASE_ENV} is not set`);
   return { profile, signingKey };
 }
 

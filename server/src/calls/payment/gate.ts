@@ -20,6 +20,8 @@ export interface PaymentRequest {
   /** The Request-URI and Call-ID the v2 signature covers (INVITE only; docs/security.md). */
   readonly requestUri?: string;
   readonly callId?: string;
+  /** Headers identifying the caller (From, P-Asserted-Identity) when not `headers`: a REFER's customer INVITE. */
+  readonly callerHeaders?: (name: string) => string | undefined;
 }
 
 /** The profiles a gate reads with: the configured one, `api` for handoff codes, and those the number plan's pay entries name. */
@@ -111,6 +113,7 @@ export class PaymentGate {
         ...(req.referToHeaders ? { referToHeaders: req.referToHeaders } : {}),
         ...(req.requestUri !== undefined ? { requestUri: req.requestUri } : {}),
         ...(req.callId !== undefined ? { callId: req.callId } : {}),
+        ...(req.callerHeaders ? { callerHeaders: req.callerHeaders } : {}),
       },
       {
         ...this.admission?.handoffDeps,
@@ -119,6 +122,7 @@ export class PaymentGate {
         lookupTransaction: (ref) => this.payments.payment.lookupTransaction(ref),
         limits: smsFieldLimits(this.payments.otpTemplate),
         ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
+        ...(loaded.sql ? { sql: loaded.sql } : {}),
       },
     );
     if (r.ok) {

@@ -55,7 +55,7 @@ export class InlinePayments {
     };
     const log = this.deps.logger.child({ call: call.aReq.callId, agent: call.target.agentId, mode: 'inline' });
     this.gate
-      .admit({ kind: 'refer', user, headers: (n) => r.xHeaders[n.toLowerCase()], referToHeaders: r.referToHeaders, flow: call.bFlow ?? call.aFlow })
+      .admit({ kind: 'refer', user, headers: (n) => r.xHeaders[n.toLowerCase()], referToHeaders: r.referToHeaders, flow: call.bFlow ?? call.aFlow, callerHeaders: (n) => call.aReq.getHeader(n) })
       .then((h) => {
         if (call.ended) return decision.reject(481);
         if (!h.ok && 'refusal' in h) {

@@ -18,7 +18,7 @@ import { hashCredential } from '../../../src/security/credentials.js';
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const read = (p: string): string => readFileSync(`${repo}${p}`, 'utf8');
 const known = new Set(Object.keys(configSchema.shape));
-const OPTIONAL_SECRETS = new Set(['METRICS_TOKEN', 'REDIS_PASSWORD', 'WEBHOOK_SECRET', 'PAYMENT_API_KEY', 'PAYMENT_API_BEARER']);
+const OPTIONAL_SECRETS = new Set(['METRICS_TOKEN', 'REDIS_PASSWORD', 'WEBHOOK_SECRET', 'PAYMENT_API_KEY', 'PAYMENT_API_BEARER', 'LOOKUP_DATABASE_URL']);
 /** What compose may set besides the settings: their `<NAME>_FILE` variants and the config file. */
 const knownInCompose = new Set([...known, ...FILE_VARIANTS.map((n) => `${n}_FILE`), 'TONEGATE_CONFIG']);
 const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };

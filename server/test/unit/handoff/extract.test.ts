@@ -15,7 +15,7 @@ import {
 
 const DIR = fileURLToPath(new URL('../../../../sip-profiles/', import.meta.url));
 const KEY = 'test-signing-key-0123456789';
-const env = { HANDOFF_HMAC_KEY: KEY };
+const env = { HANDOFF_HMAC_KEY: KEY, LOOKUP_DATABASE_URL: 'postgres://tonegate@127.0.0.1:5432/lookup' };
 const load = (name: string): SipProfile => loadSipProfile(DIR, name, env).profile;
 const NOW = 1_750_000_000_000;
 const T = NOW / 1000;
@@ -39,7 +39,7 @@ const deps = { signingKey: KEY, nowEpochMs: () => NOW };
 describe('sip-profiles/', () => {
   it('every JSON file parses against the schema and loads by its name', () => {
     const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual(['api.json', 'generic.json', 'refer-uri.json', 'reference.json', 'uui.json']);
+    expect(files.sort()).toEqual(['api.json', 'generic.json', 'refer-uri.json', 'reference.json', 'sql-caller.json', 'uui.json']);
     for (const f of files) expect(load(f.replace('.json', '')).name).toBe(f.replace('.json', ''));
   });
 

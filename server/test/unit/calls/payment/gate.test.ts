@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEMO_OTP_TEMPLATE } from '../../../../src/calls/payment/setup.js';
 import { PaymentGate, type PaymentRequest } from '../../../../src/calls/payment/gate.js';
-import { loadSipProfile, MemoryHandoffCodeStore } from '../../../../src/handoff/index.js';
+import { loadSipProfile, MemoryHandoffCodeStore, openSqlLookups, type SqlDatabase } from '../../../../src/handoff/index.js';
 import type { SipFlow } from '../../../../src/sip/transport/types.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 import { compileNumberPlan } from '../../../../src/config/number-plan.js';
@@ -96,5 +96,37 @@ describe('PaymentGate with a number plan and the api profile\'s requestUriPrefix
   it('a DID with its own profile reads that profile: the uui DID refuses X-Pay-* headers naming User-to-User', async () => {
     expect(await planned().admit(req('invite', '+912240000001', GOOD))).toMatchObject({ ok: false, profile: 'uui', error: { field: 'User-to-User', status: 400 } });
     expect(await planned().admit(req('invite', '+912240000000', GOOD))).toMatchObject({ ok: true, profile: 'generic' });
+  });
+});
+
+describe('PaymentGate with a profile of kind sql (handoff/sql/)', () => {
+  const plan = compileNumberPlan([{ number: '+912240000010', kind: 'pay', profile: 'sql-caller' }], { countryCode: '91', nationalPrefix: '0' });
+  const row = { amount: '2750.50', currency: 'INR', merchant_id: 'M-DEMO-01', order_ref: 'ORD-SQL', customer_mobile: '+919812340001', created_at: new Date() };
+  function sqlGate(rows: Record<string, unknown>[]) {
+    const bound: (readonly string[])[] = [];
+    const db: SqlDatabase = { query: async (_t, values) => (bound.push(values), rows), close: async () => {} };
+    const base = { configured: loadSipProfile(DIR, 'generic', {}), api: loadSipProfile(DIR, 'api', {}), named: new Map([['sql-caller', loadSipProfile(DIR, 'sql-caller', { LOOKUP_DATABASE_URL: 'postgres://u@h/d' })]]) };
+    const { profiles } = openSqlLookups(base, { LOOKUP_DATABASE_URL: 'postgres://u@h/d', LOOKUP_TIMEOUT_MS: 1000, LOOKUP_POOL_MAX: 1 }, { countryCode: '91', nationalPrefix: '0' }, () => {}, () => db);
+    const g = new PaymentGate({ payment: {} as never, otpTemplate: DEMO_OTP_TEMPLATE }, profiles, new MemoryHandoffCodeStore({ clock: new FakeClock() }), undefined, plan);
+    return { g, bound };
+  }
+
+  it('an INVITE to the DID is read with sql-caller: the caller from its own From, the row as the transaction', async () => {
+    const { g, bound } = sqlGate([row]);
+    const r = await g.admit(req('invite', '02240000010', { from: '<sip:09812340001@pbx>;tag=1' }));
+    expect(r).toMatchObject({ ok: true, profile: 'sql-caller', txn: { amount: '2750.50', orderRef: 'ORD-SQL', customerMobile: '+919812340001' } });
+    expect(bound).toEqual([['+919812340001']]);
+  });
+
+  it('a REFER to the DID binds the customer\'s number (callerHeaders: the customer INVITE), not the agent\'s', async () => {
+    const { g, bound } = sqlGate([row]);
+    const r = await g.admit({ ...req('refer', '+912240000010', { from: '<sip:agent-1@gw>' }), callerHeaders: (n) => (n === 'From' ? '<sip:+919812340001@pbx>;tag=2' : undefined) });
+    expect(r).toMatchObject({ ok: true, profile: 'sql-caller' });
+    expect(bound).toEqual([['+919812340001']]);
+  });
+
+  it('two rows are refused as ambiguous, naming the caller header', async () => {
+    const { g } = sqlGate([row, { ...row, order_ref: 'ORD-SQL-B' }]);
+    expect(await g.admit(req('invite', '+912240000010', { from: '<sip:+919812340001@pbx>' }))).toMatchObject({ ok: false, profile: 'sql-caller', error: { field: 'From', status: 400, reason: expect.stringMatching(/^ambiguous/) } });
   });
 });
