@@ -55,6 +55,13 @@ export const PROMPTS = {
   'outcome.cancelled': { en: 'The payment has been cancelled.', hi: 'भुगतान रद्द कर दिया गया है।' },
   'outcome.timeout': { en: 'The payment took too long and has been stopped.', hi: 'भुगतान में बहुत समय लगा, इसलिए इसे रोक दिया गया है।' },
   handback: { en: 'You will now be returned to your agent.', hi: 'अब आपको आपके एजेंट से जोड़ा जा रहा है।' },
+  /** Transfer mode without X-Pay-Return-To: said last, before the gateway hangs up. */
+  goodbye: { en: 'Thank you. Goodbye.', hi: 'धन्यवाद। नमस्कार।' },
+  /** Transfer mode, the provider refused before the capture started (breaker open). */
+  'payments.unavailable': {
+    en: 'Card payments are unavailable right now, please try again later.',
+    hi: 'कार्ड से भुगतान अभी उपलब्ध नहीं है, कृपया बाद में फिर से कोशिश करें।',
+  },
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type PromptId = keyof typeof PROMPTS;
