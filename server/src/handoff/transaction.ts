@@ -1,5 +1,6 @@
 import { e164 } from '../providers/schemas.js';
 import { minorUnits } from './currencies.js';
+import { PROMPT_LANGUAGES, type PromptLanguage } from '../contract/events.js';
 
 /** The transaction a capture runs for, validated at the edge (design.md practice 2). */
 export interface Transaction {
@@ -20,8 +21,9 @@ export interface Transaction {
   readonly txnRef?: string;
 }
 
-export const LANGUAGES = ['en', 'hi'] as const;
-export type Language = (typeof LANGUAGES)[number];
+/** The prompt languages (the wire contract's list: the widget offers the same codes). */
+export const LANGUAGES = PROMPT_LANGUAGES;
+export type Language = PromptLanguage;
 
 /** Why a handoff was refused. `field` is what the peer sent (a header name, a UUI key): it goes into the Warning. */
 export interface HandoffError {

@@ -2,7 +2,7 @@ import { CaptureSession } from '../../capture/session.js';
 import type { HangupCause } from '../../capture/machine.js';
 import type { CapturePort } from '../../capture/port.js';
 import type { SessionEvent } from '../../capture/events.js';
-import type { Transaction } from '../../handoff/index.js';
+import type { Language, Transaction } from '../../handoff/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { InvalidStateError } from '../../lib/errors.js';
 import type { Bridge, DigitEvent } from '../../media/plane.js';
@@ -22,7 +22,7 @@ export interface RunDeps {
   clock: Clock;
   logger: Logger;
   instanceId: string;
-  defaultLanguage: 'en' | 'hi';
+  defaultLanguage: Language;
 }
 
 /**
