@@ -38,8 +38,8 @@ async function gateway(env: Record<string, string>): Promise<Gw> {
   return { gw, logs, target, events };
 }
 
-async function call(g: Gw, o: { steps: PayStep[]; returnTo?: string }) {
-  const headers = payHeaders(o.returnTo ? { 'X-Pay-Return-To': o.returnTo } : {});
+async function call(g: Gw, o: { steps: PayStep[]; returnTo?: string; headers?: Record<string, string> }) {
+  const headers = payHeaders({ ...(o.returnTo ? { 'X-Pay-Return-To': o.returnTo } : {}), ...o.headers });
   const orderRef = headers['X-Pay-Order-Ref']!;
   const scenario = o.returnTo ? payReturnScenario({ headers, steps: o.steps, returnTo: o.returnTo }) : payScenario({ headers, steps: o.steps });
   const t0 = performance.now();
@@ -71,6 +71,26 @@ describe('transfer mode, provider up: the last words before BYE', () => {
     expect(r.prompts.at(-1)).toEqual(['outcome.paid', 'goodbye']);
     expect(r.prompts.flat()).not.toContain('handback');
     expect(r.warnings).toEqual([]); // no "prompt could not be played": en/goodbye.wav was found
+  });
+});
+
+describe('transfer mode in Tamil (X-Pay-Language: ta)', () => {
+  let g: Gw;
+  beforeAll(async () => {
+    g = await gateway({ DEMO_OTP: OTP });
+  });
+  afterAll(async () => {
+    await g?.gw.close();
+  });
+
+  it('a Tamil payment is paid with every Tamil clip found, greeting with the amount first and goodbye last', async () => {
+    const r = await call(g, { headers: { 'X-Pay-Language': 'ta' }, steps: [{ pauseMs: 1500 }, { keys: '4111111111111111#' }, { keys: '1230' }, { keys: '123' }, { pauseMs: 3000 }, { keys: OTP }] });
+    expect(r.sipp.code, r.sipp.errors + r.sipp.stderr + r.warnings.join('\n')).toBe(0);
+    expect(r.sessions[0]).toMatchObject({ outcome: 'paid' });
+    expect(r.events.find((e) => e.type === 'session.started')).toMatchObject({ language: 'ta' });
+    expect(r.prompts[0]).toEqual(['greeting.secure', 'greeting.amount']);
+    expect(r.prompts.at(-1)).toEqual(['outcome.paid', 'goodbye']);
+    expect(r.warnings).toEqual([]); // no "prompt could not be played": every ta clip of the call was loaded
   });
 });
 
