@@ -121,8 +121,9 @@ export function validateTransaction(raw: RawFields, names: FieldNames, limits: T
 
   const agentId = v('agentId') || undefined;
   if (agentId !== undefined && !AGENT.test(agentId)) return bad('agentId', 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
-  const language = v('language')?.toLowerCase() || undefined;
-  if (language !== undefined && language !== 'en' && language !== 'hi') return bad('language', 'must be en or hi');
+  const wantedLanguage = v('language')?.toLowerCase() || undefined;
+  const language = LANGUAGES.find((l) => l === wantedLanguage);
+  if (wantedLanguage !== undefined && !language) return bad('language', `must be ${LANGUAGES.slice(0, -1).join(', ')} or ${LANGUAGES.at(-1)}`);
   const returnTo = v('returnTo') || undefined;
   if (returnTo !== undefined && (!SIP_URI.test(returnTo) || hasControl(returnTo))) return bad('returnTo', 'must be a sip: or sips: URI');
   const txnRef = v('txnRef') || undefined;
