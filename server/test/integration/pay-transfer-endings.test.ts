@@ -38,6 +38,12 @@ async function gateway(env: Record<string, string>): Promise<Gw> {
   return { gw, logs, target, events };
 }
 
+/** Leak scan: the gateway's logs and events never hold the test card's number or the OTP. */
+function noCardData(g: Gw): void {
+  const everything = [...g.logs.lines, JSON.stringify(g.events)].join('\n');
+  for (const secret of ['4111111111111111', '111111111111', OTP]) expect(everything).not.toContain(secret);
+}
+
 async function call(g: Gw, o: { steps: PayStep[]; returnTo?: string; headers?: Record<string, string> }) {
   const headers = payHeaders({ ...(o.returnTo ? { 'X-Pay-Return-To': o.returnTo } : {}), ...o.headers });
   const orderRef = headers['X-Pay-Order-Ref']!;
@@ -71,6 +77,7 @@ describe('transfer mode, provider up: the last words before BYE', () => {
     expect(r.prompts.at(-1)).toEqual(['outcome.paid', 'goodbye']);
     expect(r.prompts.flat()).not.toContain('handback');
     expect(r.warnings).toEqual([]); // no "prompt could not be played": en/goodbye.wav was found
+    noCardData(g);
   });
 });
 
@@ -91,6 +98,7 @@ describe('transfer mode in Tamil (X-Pay-Language: ta)', () => {
     expect(r.prompts[0]).toEqual(['greeting.secure', 'greeting.amount']);
     expect(r.prompts.at(-1)).toEqual(['outcome.paid', 'goodbye']);
     expect(r.warnings).toEqual([]); // no "prompt could not be played": every ta clip of the call was loaded
+    noCardData(g);
   });
 });
 
