@@ -1,20 +1,22 @@
 /**
- * `npm run prompts`: renders every prompt clip in English and Hindi with espeak-ng + sox (Debian)
+ * `npm run prompts`: renders every prompt clip in English, Hindi and Tamil with espeak-ng + sox (Debian)
  * into server/prompts/<lang>/<clip>.wav (8 kHz, 16-bit mono), the files the media workers load.
  * Reproducible: same text, voices and tool versions give the same files. Clips are trimmed of
  * leading/trailing silence (words keep 30 ms, sentences 120 ms) so concatenated amounts flow.
- * Options: --check (exit 1 if a clip is missing, render nothing), --lang en|hi.
+ * Options: --check (exit 1 if a clip is missing, render nothing), --lang en|hi|ta.
  */
 import { mkdirSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { clipCatalogue, numberWords } from '../server/src/calls/payment/prompt-clips.js';
 import { renderSpeech } from '../server/src/media/prompts/espeak.js';
 import { encodeWav } from '../server/src/media/prompts/wav.js';
+import { LANGUAGES, type Language } from '../server/src/handoff/index.js';
 
 const OUT = resolve(import.meta.dirname, '../server/prompts');
 const args = process.argv.slice(2);
 const check = args.includes('--check');
-const langs = (args.includes('--lang') ? [args[args.indexOf('--lang') + 1]] : ['en', 'hi']) as ('en' | 'hi')[];
+const langs = (args.includes('--lang') ? [args[args.indexOf('--lang') + 1]] : [...LANGUAGES]) as Language[];
+if (langs.some((l) => !(LANGUAGES as readonly string[]).includes(l))) throw new Error(`--lang takes one of ${LANGUAGES.join(', ')}`);
 
 function trim(pcm: Int16Array, keepMs: number): Int16Array {
   const thr = 300; // about -40 dBFS

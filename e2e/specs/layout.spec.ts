@@ -57,7 +57,7 @@ test('the agent page works from the keyboard: tab order reaches every control, E
   // After sign-in focus lands in the form, ready to type the amount.
   await expect(page.getByLabel('Amount')).toBeFocused();
 
-  expect(await tabOrder(page, 7)).toEqual(['sign-out', 'amount', 'currency', 'order-ref', 'mobile', 'merchant', 'pay-submit']);
+  expect(await tabOrder(page, 8)).toEqual(['sign-out', 'amount', 'currency', 'order-ref', 'mobile', 'merchant', 'language', 'pay-submit']);
   // The currency list works from the keyboard too.
   await page.getByLabel('Currency').focus();
   await page.keyboard.press('ArrowDown');

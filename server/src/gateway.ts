@@ -225,7 +225,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   app.use(staticRouter({
     distDir: fileURLToPath(new URL('../../agent-widget/dist', import.meta.url)),
     sipHost: config.SIP_HOST,
-    embedOrigins: config.WIDGET_EMBED_ORIGINS,
+    embedOrigins: config.WIDGET_EMBED_ORIGINS, languages: config.PROMPT_LANGUAGES, defaultLanguage: config.DEFAULT_LANGUAGE,
     demo: !config.PAYMENT_API_URL,
     demoPages: !production,
     sourceMaps: !production,

@@ -4,6 +4,7 @@ import type { PeerConnectionEvent, RTCSession } from 'jssip/lib/RTCSession.js';
 import type { IncomingRTCSessionEvent, RTCSessionEvent } from 'jssip/lib/UA.js';
 import { handoffHeaders } from '../softphone/refer.js';
 import { loadWidgetConfig, socketUrl } from '../ui/config.js';
+import { chosenLanguage, languageChoice, type LanguageChoice } from '../ui/languages.js';
 import { byId, show } from '../ui/dom.js';
 
 /**
@@ -54,12 +55,12 @@ function onSession(s: RTCSession, remote: string): void {
   s.on('failed', ended);
 }
 
-function pay(agentId: string, sipHost: string): void {
+function pay(agentId: string, sipHost: string, languages: LanguageChoice): void {
   const s = session;
   if (!s) return;
   const headers = handoffHeaders({
     amount: value('amount'), currency: 'INR', merchantId: value('merchant'), orderRef: value('order-ref'),
-    customerMobile: value('mobile'), agentId, language: 'en',
+    customerMobile: value('mobile'), agentId, language: chosenLanguage(byId('language', HTMLSelectElement).value, languages),
   });
   referState.textContent = 'REFER sent';
   const frag = (e: { status_line?: { status_code: number; reason_phrase: string } }): string =>
@@ -79,6 +80,8 @@ function pay(agentId: string, sipHost: string): void {
 
 async function boot(): Promise<void> {
   const config = await loadWidgetConfig();
+  const languages = languageChoice(config.languages, config.defaultLanguage);
+  for (const l of languages.options) byId('language', HTMLSelectElement).append(new Option(l.label, l.code, l.code === languages.selected, l.code === languages.selected));
   byId('login-form', HTMLFormElement).addEventListener('submit', (e) => {
     e.preventDefault();
     const agentId = value('agent-id');
@@ -105,7 +108,7 @@ async function boot(): Promise<void> {
     hangupBtn.addEventListener('click', () => session?.terminate());
     payForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      pay(agentId, config.sipHost);
+      pay(agentId, config.sipHost, languages);
     });
     ua.start();
   });

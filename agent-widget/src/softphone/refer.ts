@@ -1,3 +1,5 @@
+import type { PromptLanguage } from '../../../server/src/contract/events.js';
+
 /**
  * The payment handoff as SIP: X-Pay-* headers for the REFER (docs/architecture.md "Handoff headers", profile
  * `generic`) and the sipfrag bodies of the NOTIFYs that follow (RFC 3515 2.4.5, RFC 3420).
@@ -9,7 +11,7 @@ export interface Handoff {
   orderRef: string;
   customerMobile: string;
   agentId: string;
-  language?: 'en' | 'hi';
+  language?: PromptLanguage;
 }
 
 export type ReferProgress =

@@ -6,6 +6,9 @@ export interface WidgetConfig {
   loginPath: string;
   embedOrigins: readonly string[];
   demo: boolean;
+  /** Prompt languages the Pay by phone form offers (absent from an older gateway: English only). */
+  languages?: readonly string[];
+  defaultLanguage?: string;
 }
 
 export async function loadWidgetConfig(): Promise<WidgetConfig> {

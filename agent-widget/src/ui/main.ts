@@ -7,6 +7,7 @@ import { CallPanel } from './call-panel.js';
 import { loadWidgetConfig, socketUrl, type WidgetConfig } from './config.js';
 import { byId, show } from './dom.js';
 import { originAllowed, prefillFromMessage, prefillFromQuery } from './prefill.js';
+import { languageChoice } from './languages.js';
 import { PayPanel } from './pay-panel.js';
 
 /** The agent page (/agent): sign in, take calls, hand them to payment, follow the capture. */
@@ -44,7 +45,7 @@ async function boot(): Promise<void> {
   const calls = new CallPanel(say);
   const pay = new PayPanel(config.sipHost, say, (v: PaymentView) =>
     postToParent(config, { type: 'tonegate:outcome', orderRef: v.orderRef, outcome: v.outcome?.outcome, reason: v.outcome?.reason, paymentId: v.outcome?.paymentId ?? null }),
-  );
+  languageChoice(config.languages, config.defaultLanguage));
   pay.prefill(prefillFromQuery(location.search));
   window.addEventListener('message', (ev: MessageEvent) => {
     if (ev.source !== window.parent || !originAllowed(ev.origin, location.origin, config.embedOrigins)) return;

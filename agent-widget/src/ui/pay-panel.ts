@@ -5,6 +5,7 @@ import { handoffHeaders, referRefusalText, type ReferProgress } from '../softpho
 import type { Softphone } from '../softphone/softphone.js';
 import { byId, show } from './dom.js';
 import type { Prefill } from './prefill.js';
+import { chosenLanguage, languageChoice, type LanguageChoice } from './languages.js';
 import { ProgressView } from './progress-view.js';
 import { CURRENCIES, normaliseAmount, normaliseMobile, validatePayment, type PaymentField, type PaymentForm } from './validate.js';
 
@@ -23,13 +24,18 @@ export class PayPanel {
   private events: ProgressClient | null = null;
   private agentId = '';
 
+  private readonly language = byId('language', HTMLSelectElement);
+
   constructor(
     private readonly domain: string,
     private readonly say: (text: string) => void,
     private readonly onOutcome: (v: PaymentView) => void,
+    /** The prompt languages the gateway offers (languages.ts). */
+    private readonly languages: LanguageChoice = languageChoice(undefined, undefined),
   ) {
     const currency = this.input('currency') as HTMLSelectElement;
     for (const c of CURRENCIES) currency.append(new Option(c, c, c === 'INR', c === 'INR'));
+    for (const l of languages.options) this.language.append(new Option(l.label, l.code, l.code === languages.selected, l.code === languages.selected));
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.submit();
@@ -100,7 +106,7 @@ export class PayPanel {
     const amount = normaliseAmount(form.amount) ?? form.amount;
     const headers = handoffHeaders({
       amount, currency: form.currency, merchantId: form.merchantId.trim(), orderRef: form.orderRef.trim(),
-      customerMobile: normaliseMobile(form.customerMobile), agentId: this.agentId, language: 'en',
+      customerMobile: normaliseMobile(form.customerMobile), agentId: this.agentId, language: chosenLanguage(this.language.value, this.languages),
     });
     show(this.error, false);
     this.dispatch({ kind: 'refer.sent', orderRef: form.orderRef.trim(), amount, currency: form.currency });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Response, type Router } from 'express';
+import type { PromptLanguage } from '../contract/events.js';
 
 /**
  * The browser pages (docs/architecture.md, "External contract"): `/agent` (the agent widget), `/phone` (the
@@ -21,6 +22,10 @@ export interface StaticOptions {
   demo: boolean;
   /** Serve the demo pages `/phone` and `/agent-jssip` (default true; production does not). */
   demoPages?: boolean;
+  /** Prompt languages the Pay by phone form offers (config `PROMPT_LANGUAGES`); default English only. */
+  languages?: readonly PromptLanguage[];
+  /** The one preselected (config `DEFAULT_LANGUAGE`); default the first offered. */
+  defaultLanguage?: PromptLanguage;
   /** Serve the bundles' source maps (`/assets/*.map`; default true; production does not, docs/security.md). */
   sourceMaps?: boolean;
 }
@@ -33,6 +38,9 @@ export interface WidgetConfig {
   loginPath: '/api/agents/login';
   embedOrigins: readonly string[];
   demo: boolean;
+  /** Prompt languages to offer for the customer, in order; `defaultLanguage` is preselected. */
+  languages: readonly PromptLanguage[];
+  defaultLanguage: PromptLanguage;
 }
 
 const PAGES = { '/agent': 'agent.html', '/phone': 'phone.html', '/supervisor': 'supervisor.html', '/agent-jssip': 'agent-jssip.html' } as const;
@@ -78,6 +86,8 @@ export function staticRouter(opts: StaticOptions): Router {
     loginPath: '/api/agents/login',
     embedOrigins: opts.embedOrigins,
     demo: opts.demo,
+    languages: opts.languages ?? ['en'],
+    defaultLanguage: opts.defaultLanguage ?? opts.languages?.[0] ?? 'en',
   };
 
   router.get('/api/widget-config', (_req, res) => {

@@ -8,9 +8,14 @@
  *   contract's example "one thousand four hundred ninety-nine rupees".
  * - Hindi always uses the Indian system (हज़ार, लाख, करोड़) with the irregular 1-99 words, from
  *   Wikipedia "Hindustani numerals" (standard Devanagari spellings).
- * - The minor unit follows "and"/"और" ("fifty paise"); none when it is zero or the currency has none.
+ * - Tamil: Indian system always, in ./amount-words-ta.ts (joining forms, fused thousands).
+ * - The minor unit follows "and"/"और" ("fifty paise"); Tamil puts the two side by side ("நூறு
+ *   ரூபாய் ஐம்பது பைசா"); none when it is zero or the currency has none.
  */
-export type WordsLanguage = 'en' | 'hi';
+import type { Language } from '../handoff/index.js';
+import { taAdjectival, tamilNumber } from './amount-words-ta.js';
+
+export type WordsLanguage = Language;
 
 const EN_ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
 const EN_TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
@@ -24,14 +29,14 @@ const HI_0_99 = (
   'अस्सी इक्यासी बयासी तिरासी चौरासी पचासी छियासी सत्तासी अट्ठासी नवासी नब्बे इक्यानबे बानबे तिरानबे चौरानबे पचानबे छियानबे सत्तानबे अट्ठानबे निन्यानबे'
 ).split(' ');
 
-function below100(n: number, lang: WordsLanguage): string {
+function below100(n: number, lang: 'en' | 'hi'): string {
   if (lang === 'hi') return HI_0_99[n]!;
   if (n < 20) return EN_ONES[n]!;
   const t = EN_TENS[Math.floor(n / 10)]!;
   return n % 10 ? `${t}-${EN_ONES[n % 10]}` : t;
 }
 
-function below1000(n: number, lang: WordsLanguage): string {
+function below1000(n: number, lang: 'en' | 'hi'): string {
   const h = Math.floor(n / 100);
   const r = n % 100;
   const parts: string[] = [];
@@ -51,6 +56,7 @@ const INTERNATIONAL: Scale = [[1e9, 'billion'], [1e6, 'million'], [1e3, 'thousan
  */
 export function numberToWords(n: number, lang: WordsLanguage, system: 'indian' | 'international' = 'indian'): string {
   if (!Number.isInteger(n) || n < 0 || n >= 1e15) throw new RangeError('numberToWords takes an integer in 0..10^15-1');
+  if (lang === 'ta') return tamilNumber(n);
   if (n < 1000) return below1000(n, lang);
   const scale = lang === 'hi' ? INDIAN_HI : system === 'indian' ? INDIAN_EN : INTERNATIONAL;
   const parts: string[] = [];
@@ -70,13 +76,15 @@ interface CurrencyWords {
   readonly major: readonly [string, string];
   readonly minor: readonly [string, string];
 }
+const both = (w: string): readonly [string, string] => [w, w];
 const CURRENCY: Readonly<Record<string, Record<WordsLanguage, CurrencyWords>>> = {
-  INR: { en: { major: ['rupee', 'rupees'], minor: ['paisa', 'paise'] }, hi: { major: ['रुपया', 'रुपये'], minor: ['पैसा', 'पैसे'] } },
-  USD: { en: { major: ['dollar', 'dollars'], minor: ['cent', 'cents'] }, hi: { major: ['डॉलर', 'डॉलर'], minor: ['सेंट', 'सेंट'] } },
-  EUR: { en: { major: ['euro', 'euros'], minor: ['cent', 'cents'] }, hi: { major: ['यूरो', 'यूरो'], minor: ['सेंट', 'सेंट'] } },
-  GBP: { en: { major: ['pound', 'pounds'], minor: ['penny', 'pence'] }, hi: { major: ['पाउंड', 'पाउंड'], minor: ['पेंस', 'पेंस'] } },
-  AED: { en: { major: ['dirham', 'dirhams'], minor: ['fils', 'fils'] }, hi: { major: ['दिरहम', 'दिरहम'], minor: ['फ़िल्स', 'फ़िल्स'] } },
+  INR: { en: { major: ['rupee', 'rupees'], minor: ['paisa', 'paise'] }, hi: { major: ['रुपया', 'रुपये'], minor: ['पैसा', 'पैसे'] }, ta: { major: both('ரூபாய்'), minor: both('பைசா') } },
+  USD: { en: { major: ['dollar', 'dollars'], minor: ['cent', 'cents'] }, hi: { major: ['डॉलर', 'डॉलर'], minor: ['सेंट', 'सेंट'] }, ta: { major: both('டாலர்'), minor: both('சென்ட்') } },
+  EUR: { en: { major: ['euro', 'euros'], minor: ['cent', 'cents'] }, hi: { major: ['यूरो', 'यूरो'], minor: ['सेंट', 'सेंट'] }, ta: { major: both('யூரோ'), minor: both('சென்ட்') } },
+  GBP: { en: { major: ['pound', 'pounds'], minor: ['penny', 'pence'] }, hi: { major: ['पाउंड', 'पाउंड'], minor: ['पेंस', 'पेंस'] }, ta: { major: both('பவுண்டு'), minor: both('பென்ஸ்') } },
+  AED: { en: { major: ['dirham', 'dirhams'], minor: ['fils', 'fils'] }, hi: { major: ['दिरहम', 'दिरहम'], minor: ['फ़िल्स', 'फ़िल्स'] }, ta: { major: both('திர்ஹாம்'), minor: both('ஃபில்ஸ்') } },
 };
+const AND: Readonly<Record<WordsLanguage, string>> = { en: ' and', hi: ' और', ta: '' };
 
 /**
  * `1499.00 INR` -> "one thousand four hundred ninety-nine rupees" / "एक हज़ार चार सौ निन्यानबे रुपये".
@@ -91,9 +99,11 @@ export function amountToWords(amount: string, currency: string, lang: WordsLangu
   const names = CURRENCY[currency]?.[lang];
   const pick = (pair: readonly [string, string], n: number) => (n === 1 ? pair[0] : pair[1]);
   const code = currency.split('').join(' ');
-  const majorWords = `${numberToWords(major, lang, system)} ${names ? pick(names.major, major) : code}`;
+  // Tamil: a count before a noun is adjectival (ஒரு ரூபாய்).
+  const count = (n: number): string => (lang === 'ta' ? taAdjectival(numberToWords(n, lang, system)) : numberToWords(n, lang, system));
+  const majorWords = `${count(major)} ${names ? pick(names.major, major) : code}`;
   if (!minor) return majorWords;
-  const minorWords = `${numberToWords(minor, lang, system)}${names ? ` ${pick(names.minor, minor)}` : ''}`;
+  const minorWords = names ? `${count(minor)} ${pick(names.minor, minor)}` : numberToWords(minor, lang, system);
   if (!major) return names ? minorWords : `${minorWords} ${code}`; // "fifty paise"
-  return `${majorWords} ${lang === 'hi' ? 'और' : 'and'} ${minorWords}`;
+  return `${majorWords}${AND[lang]} ${minorWords}`;
 }

@@ -29,8 +29,17 @@ export interface CaptureConfig {
   readonly language: Language;
   /** Expiry more than this many years ahead is refused ("absurdly far"). */
   readonly maxExpiryYears: number;
-  /** Say "you will now be returned to your agent" after the outcome (off when the gateway hangs up). */
-  readonly handbackPrompt: boolean;
+  /**
+   * Said after the outcome prompt: `handback` ("you will now be returned to your agent") when the
+   * customer goes back to someone, `goodbye` when the gateway hangs up (calls/payment/closing.ts).
+   */
+  readonly closingPrompt: 'handback' | 'goodbye' | null;
+  /**
+   * A capture refused before it starts (the provider's breaker open) tells the customer so
+   * (`payments.unavailable`, then the closing prompt) instead of ending in silence. Off inline,
+   * where the customer is still talking to the agent.
+   */
+  readonly announceRefusal: boolean;
   /** Per-field overrides of firstDigitMs, interDigitMs and maxAttempts. */
   readonly fields?: Readonly<Partial<Record<CaptureField, FieldPolicy>>>;
   /** Card number lengths accepted, within ISO/IEC 7812-1's 13-19 (the brand's own lengths still apply); undefined: 13-19. */
@@ -56,5 +65,6 @@ export const DEFAULT_CAPTURE_CONFIG: CaptureConfig = {
   maxResends: 2,
   language: 'en',
   maxExpiryYears: 20,
-  handbackPrompt: true,
+  closingPrompt: 'handback',
+  announceRefusal: false,
 };

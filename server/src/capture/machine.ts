@@ -40,6 +40,8 @@ import type { PromptId } from './prompts.js';
  *                     └─────────────────────────────┘                     Outcome
  *  Cvv ─field.done (mode none)─► Paying
  *
+ *  Idle ─refuse (announce: transfer mode)─► Outcome (payments.unavailable) ─outcome.done─► Done
+ *
  *  Every live state from Greeting to OtpValidate: hangup -> Done (abandoned); cancel,
  *  session.timeout, field.exhausted, a provider failure -> Outcome (its prompt), or Done when the
  *  customer is gone. Paying and Confirming let money finish moving: hangup is noted, cancel is
@@ -75,7 +77,8 @@ export type HangupCause = 'customer-hung-up' | 'media-timeout' | 'session-expire
 
 export type CaptureEvent =
   | { readonly type: 'start' }
-  | { readonly type: 'refuse'; readonly reason: string }
+  /** `announce`: the customer is told (`payments.unavailable`) before the call goes on or ends. */
+  | { readonly type: 'refuse'; readonly reason: string; readonly announce?: boolean }
   | { readonly type: 'greeting.done' }
   | { readonly type: 'field.done' }
   | { readonly type: 'field.exhausted' }
@@ -198,7 +201,11 @@ const cardRow = (field: CaptureField, next: Transition): Row =>
 export const CAPTURE_TABLE: Readonly<Record<CaptureState, Row>> = {
   [S.Idle]: {
     start: () => t(S.Greeting, { do: 'play-greeting' }),
-    refuse: (e) => t(S.Done, { do: 'finish', outcome: 'failed', reason: (e as { reason: string }).reason, prompt: null }, { do: 'end-call' }),
+    refuse: (e) => {
+      const r = e as Extract<CaptureEvent, { type: 'refuse' }>;
+      const finish = { do: 'finish' as const, outcome: 'failed' as const, reason: r.reason };
+      return r.announce ? t(S.Outcome, { ...finish, prompt: 'payments.unavailable' }) : t(S.Done, { ...finish, prompt: null }, { do: 'end-call' });
+    },
     hangup: abandon,
   },
   [S.Greeting]: live({ 'greeting.done': () => t(S.Pan, { do: 'enter-field', field: 'pan', why: 'first' }) }),

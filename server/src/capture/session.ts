@@ -98,7 +98,7 @@ export class CaptureSession implements CaptureInputs {
     if (this.#state !== CaptureState.Idle) return; // closed while the record was being written
     if (this.#d.payment.breaker.refusing) {
       this.#rt.publish({ type: 'provider.issue', step: 'breaker', code: 'breaker-open', action: 'refused' });
-      this.#dispatch({ type: 'refuse', reason: 'provider-unavailable' });
+      this.#dispatch({ type: 'refuse', reason: 'provider-unavailable', announce: this.#cfg.announceRefusal });
       return;
     }
     this.#d.port.setMode('capture');
@@ -259,7 +259,8 @@ export class CaptureSession implements CaptureInputs {
       // Whatever was still playing or queued for the customer (an OTP prompt when the agent
       // cancels, say) is over: the outcome is said next, not after it.
       this.#stopPrompt();
-      const items: PromptItem[] = [a.prompt, ...(this.#cfg.handbackPrompt ? (['handback'] as const) : [])];
+      const closing = this.#cfg.closingPrompt;
+      const items: PromptItem[] = [a.prompt, ...(closing ? [closing] : [])];
       this.#play(items, () => this.#dispatch({ type: 'outcome.done' }), false);
     }
   }

@@ -2,6 +2,7 @@ import { z } from 'zod/v4';
 import { agentList, edgeLimits, filePath, flag, ip, list, mobilePrefix, origin, port, supervisorList, trustedPeer, velocityLimits } from './fields.js';
 import { capturePolicySchema } from './capture-policy.js';
 import { numberEntries, numberPlanProblems } from './number-plan.js';
+import { PROMPT_LANGUAGES } from '../contract/events.js';
 
 export type { AgentCredential, EdgeOverrides, SupervisorCredential, TrustedPeer, VelocityOverrides } from './fields.js';
 
@@ -90,7 +91,12 @@ export const SETTINGS = {
     'Seconds without RTP from a leg (not on hold) before the call is ended with BYE (a lost BYE cannot leave a call open); 0 turns the check off.',
   ),
   PROMPTS_DIR: setting('prompts.dir', z.string().min(1).optional(), 'Prompt clips (<dir>/<lang>/<clip>.wav, made by npm run prompts).'),
-  DEFAULT_LANGUAGE: setting('prompts.defaultLanguage', z.enum(['en', 'hi']).default('en'), 'Prompt language when the handoff names none.'),
+  DEFAULT_LANGUAGE: setting('prompts.defaultLanguage', z.enum(PROMPT_LANGUAGES).default('en'), 'Prompt language when the handoff names none (en, hi or ta); one of PROMPT_LANGUAGES.'),
+  PROMPT_LANGUAGES: setting(
+    'prompts.languages',
+    list(z.enum(PROMPT_LANGUAGES)).default([...PROMPT_LANGUAGES]).refine((l) => l.length > 0 && new Set(l).size === l.length, 'one or more languages, each once'),
+    'Languages the agent widget offers in its Pay by phone form, in that order (en English, hi Hindi, ta Tamil); a list in the file.',
+  ),
 
   MAX_CALLS: setting('limits.maxCalls', z.coerce.number().int().min(1).max(100_000).optional(), 'Most calls at once; beyond it new INVITEs get 503 with Retry-After. Unset: no limit.'),
   MAX_CAPTURES: setting('limits.maxCaptures', z.coerce.number().int().min(1).max(100_000).optional(), 'Most payment captures at once; beyond it payment INVITEs and REFERs get 503. Unset: no limit.'),
@@ -188,6 +194,7 @@ export const configSchema = z
     for (const [a, b] of [['METRICS_HOST', 'METRICS_PORT'], ['TLS_CERT_FILE', 'TLS_KEY_FILE']] as const) {
       if ((c[a] === undefined) !== (c[b] === undefined)) ctx.addIssue({ code: 'custom', message: `${a} and ${b} go together`, path: [c[a] === undefined ? a : b] });
     }
+    if (!c.PROMPT_LANGUAGES.includes(c.DEFAULT_LANGUAGE)) ctx.addIssue({ code: 'custom', message: `DEFAULT_LANGUAGE ${c.DEFAULT_LANGUAGE} is not one of PROMPT_LANGUAGES`, path: ['DEFAULT_LANGUAGE'] });
     // The number plan, one line per bad entry (config/number-plan.ts).
     const numbering = { countryCode: c.ROUTING_COUNTRY_CODE, nationalPrefix: c.ROUTING_NATIONAL_PREFIX };
     for (const [i, field, message] of numberPlanProblems(c.ROUTING_NUMBERS ?? [], numbering)) ctx.addIssue({ code: 'custom', message, path: ['ROUTING_NUMBERS', i, field] });

@@ -11,6 +11,10 @@
 export type CaptureField = 'pan' | 'expiry' | 'cvv' | 'otp';
 export const CAPTURE_FIELDS: readonly CaptureField[] = ['pan', 'expiry', 'cvv', 'otp'];
 
+/** Prompt languages the gateway can speak (ISO 639-1): English, Hindi, Tamil. */
+export const PROMPT_LANGUAGES = ['en', 'hi', 'ta'] as const;
+export type PromptLanguage = (typeof PROMPT_LANGUAGES)[number];
+
 /** How a capture ended (the session record's `outcome`). */
 export const OUTCOMES = ['paid', 'declined', 'failed', 'abandoned', 'cancelled'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -36,7 +40,7 @@ export interface SessionStartedEvent extends EventBase<'session.started'> {
   readonly amount: string;
   readonly currency: string;
   readonly merchantId: string;
-  readonly language: 'en' | 'hi';
+  readonly language: PromptLanguage;
 }
 
 /** The customer is asked for a field (first time, after a failure, or on the agent's request). */

@@ -1,5 +1,6 @@
 import { e164 } from '../providers/schemas.js';
 import { minorUnits } from './currencies.js';
+import { PROMPT_LANGUAGES, type PromptLanguage } from '../contract/events.js';
 
 /** The transaction a capture runs for, validated at the edge (design.md practice 2). */
 export interface Transaction {
@@ -20,8 +21,9 @@ export interface Transaction {
   readonly txnRef?: string;
 }
 
-export const LANGUAGES = ['en', 'hi'] as const;
-export type Language = (typeof LANGUAGES)[number];
+/** The prompt languages (the wire contract's list: the widget offers the same codes). */
+export const LANGUAGES = PROMPT_LANGUAGES;
+export type Language = PromptLanguage;
 
 /** Why a handoff was refused. `field` is what the peer sent (a header name, a UUI key): it goes into the Warning. */
 export interface HandoffError {
@@ -119,8 +121,9 @@ export function validateTransaction(raw: RawFields, names: FieldNames, limits: T
 
   const agentId = v('agentId') || undefined;
   if (agentId !== undefined && !AGENT.test(agentId)) return bad('agentId', 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
-  const language = v('language')?.toLowerCase() || undefined;
-  if (language !== undefined && language !== 'en' && language !== 'hi') return bad('language', 'must be en or hi');
+  const wantedLanguage = v('language')?.toLowerCase() || undefined;
+  const language = LANGUAGES.find((l) => l === wantedLanguage);
+  if (wantedLanguage !== undefined && !language) return bad('language', `must be ${LANGUAGES.slice(0, -1).join(', ')} or ${LANGUAGES.at(-1)}`);
   const returnTo = v('returnTo') || undefined;
   if (returnTo !== undefined && (!SIP_URI.test(returnTo) || hasControl(returnTo))) return bad('returnTo', 'must be a sip: or sips: URI');
   const txnRef = v('txnRef') || undefined;

@@ -50,6 +50,13 @@ export function clipCatalogue(lang: Language, extraWords: readonly string[]): Ma
 export function numberWords(lang: Language): string[] {
   const out = new Set<string>();
   for (let n = 0; n < 100; n++) for (const w of words(numberToWords(n, lang))) out.add(w);
+  // Tamil words change with what follows (நூறு / நூற்று, ஆயிரம் / ஆயிரத்து) and fuse thousands
+  // (ஐயாயிரம்): every hundred, thousand and lakh count, alone and followed by more, covers them.
+  const forms: number[] = [];
+  for (let h = 1; h < 10; h++) forms.push(h * 100, h * 100 + 1);
+  for (let q = 1; q < 100; q++) forms.push(q * 1000, q * 1000 + 1, q * 100_000, q * 100_000 + 1);
+  forms.push(10_000_000, 10_100_000);
+  for (const n of forms) for (const w of words(numberToWords(n, lang))) out.add(w);
   for (const n of [100, 1000, 100_000, 10_000_000, 1_000_000, 1_000_000_000]) {
     for (const w of words(numberToWords(n, lang, 'indian'))) out.add(w);
     for (const w of words(numberToWords(n, lang, 'international'))) out.add(w);

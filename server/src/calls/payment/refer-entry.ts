@@ -8,6 +8,7 @@ import { agentKindOf, notifyReferrer } from './endings.js';
 import { PaymentGate } from './gate.js';
 import { hangupCauseOf } from '../media-watch.js';
 import { PaymentRun, type RunDeps } from './run.js';
+import { closingPrompts } from './closing.js';
 
 /** The user part of a Refer-To (`<sip:pay@gw?...>` -> `pay`), or undefined. */
 export function referToUser(referTo: string): string | undefined {
@@ -95,6 +96,7 @@ export class InlinePayments {
       ending: notifyReferrer({ notify: (s, reason, o) => r.notify(s, reason, o), agent: agentKindOf(call.bFlow?.id), released, hangupCall: (why) => call.hangup(why) }),
       log,
       captures: this.captures,
+      closing: closingPrompts({ entry: 'inline', returnTo: false }),
     });
     const id = run.session.id;
     this.live.set(id, run);

@@ -2,7 +2,7 @@ import { CaptureSession } from '../../capture/session.js';
 import type { HangupCause } from '../../capture/machine.js';
 import type { CapturePort } from '../../capture/port.js';
 import type { SessionEvent } from '../../capture/events.js';
-import type { Transaction } from '../../handoff/index.js';
+import type { Language, Transaction } from '../../handoff/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { InvalidStateError } from '../../lib/errors.js';
 import type { Bridge, DigitEvent } from '../../media/plane.js';
@@ -10,6 +10,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { EventBus, Outcome, SessionStore } from '../../store/index.js';
 import { BridgeCapturePort } from './capture-port.js';
 import type { CaptureRegistry } from './capture-registry.js';
+import type { ClosingPrompts } from './closing.js';
 import { nextRunState, RunState, type RunAction, type RunEvent } from './run-state.js';
 import type { Payments } from './setup.js';
 
@@ -21,7 +22,7 @@ export interface RunDeps {
   clock: Clock;
   logger: Logger;
   instanceId: string;
-  defaultLanguage: 'en' | 'hi';
+  defaultLanguage: Language;
 }
 
 /**
@@ -48,11 +49,14 @@ export interface RunOptions {
   readonly log: Logger;
   /** Where agents' commands from the /events socket find the capture. */
   readonly captures?: CaptureRegistry;
+  /** What the customer hears last (./closing.ts); absent: the inline defaults (handback, silent refusal). */
+  readonly closing?: ClosingPrompts;
 }
 
 /** The one factory of capture sessions: every run's capture gets the same dependencies. */
-export function newCaptureSession(deps: RunDeps, txn: Transaction, port: CapturePort): CaptureSession {
+export function newCaptureSession(deps: RunDeps, txn: Transaction, port: CapturePort, closing?: ClosingPrompts): CaptureSession {
   const p = deps.payments;
+  const config = p.captureConfig || p.capture || closing ? { ...p.captureConfig?.(txn.merchantId), ...p.capture, ...closing } : undefined;
   return new CaptureSession({
     txn: { ...txn, language: txn.language ?? deps.defaultLanguage },
     port,
@@ -64,7 +68,7 @@ export function newCaptureSession(deps: RunDeps, txn: Transaction, port: Capture
     store: deps.store,
     logger: deps.logger,
     instanceId: deps.instanceId,
-    ...(p.captureConfig || p.capture ? { config: { ...p.captureConfig?.(txn.merchantId), ...p.capture } } : {}),
+    ...(config ? { config } : {}),
   });
 }
 
@@ -101,7 +105,7 @@ export class PaymentRun {
       },
       onEnd: (outcome) => this.#dispatch('outcome', outcome),
     });
-    this.session = newCaptureSession(deps, o.txn, this.#port);
+    this.session = newCaptureSession(deps, o.txn, this.#port, o.closing);
     o.captures?.add(this.session);
   }
 

@@ -13,6 +13,7 @@ import type { CallDeps } from '../b2bua/types.js';
 import { forgetInfoBody, parseInfoDigit } from '../b2bua/info-dtmf.js';
 import type { Leg } from '../media-anchor.js';
 import type { CaptureRegistry } from './capture-registry.js';
+import { closingPrompts } from './closing.js';
 import { hangUpCustomer, referBack, type CustomerDialog } from './endings.js';
 import { PaymentRun, type RunDeps } from './run.js';
 import { TransferSession } from './transfer-session.js';
@@ -152,6 +153,7 @@ export class TransferPaymentCall implements CustomerDialog {
       customerLeg: CUSTOMER,
       txn: this.details,
       ending: returnTo ? referBack(this, returnTo, this.deps.clock, this.log) : hangUpCustomer(this),
+      closing: closingPrompts({ entry: 'transfer', returnTo: Boolean(returnTo) }),
       log: this.log,
       ...(this.captures ? { captures: this.captures } : {}),
     });

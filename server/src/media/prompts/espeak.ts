@@ -15,7 +15,7 @@ import { rawToPcm } from './wav.js';
 const run = promisify(execFile);
 
 export interface SpeechOptions {
-  /** espeak-ng voice; default 'en-us' for English, 'hi' for Hindi. */
+  /** espeak-ng voice; default 'en-us' for English, 'hi' for Hindi, 'ta' for Tamil. */
   voice?: string;
   /** Words per minute (espeak-ng -s), default 150. */
   speed?: number;
@@ -23,13 +23,13 @@ export interface SpeechOptions {
   pitch?: number;
 }
 
-export async function renderSpeech(text: string, lang: 'en' | 'hi', opts: SpeechOptions = {}): Promise<Int16Array> {
+export async function renderSpeech(text: string, lang: 'en' | 'hi' | 'ta', opts: SpeechOptions = {}): Promise<Int16Array> {
   if (text.trim() === '') throw new RangeError('renderSpeech: empty text');
   const dir = await mkdtemp(join(tmpdir(), 'tonegate-speech-'));
   try {
     const wav = join(dir, 'speech.wav');
     const raw = join(dir, 'speech.raw');
-    const voice = opts.voice ?? (lang === 'hi' ? 'hi' : 'en-us');
+    const voice = opts.voice ?? (lang === 'en' ? 'en-us' : lang); // espeak-ng voices hi, ta
     await run('espeak-ng', ['-v', voice, '-s', String(opts.speed ?? 150), '-p', String(opts.pitch ?? 50), '-w', wav, '--', text]);
     await run('sox', ['-V1', wav, '-t', 'raw', '-r', '8000', '-e', 'signed-integer', '-b', '16', '-c', '1', '-L', raw, 'highpass', '100', 'gain', '-n', '-3']);
     return rawToPcm(await readFile(raw));

@@ -26,6 +26,8 @@ type Move = [S, CaptureEvent, MachineContext, S, CaptureAction[]];
 const moves: Move[] = [
   [S.Idle, { type: 'start' }, ctx, S.Greeting, [{ do: 'play-greeting' }]],
   [S.Idle, { type: 'refuse', reason: 'provider-unavailable' }, ctx, S.Done, [finish('failed', 'provider-unavailable', null), { do: 'end-call' }]],
+  [S.Idle, { type: 'refuse', reason: 'provider-unavailable', announce: false }, ctx, S.Done, [finish('failed', 'provider-unavailable', null), { do: 'end-call' }]],
+  [S.Idle, { type: 'refuse', reason: 'provider-unavailable', announce: true }, ctx, S.Outcome, [finish('failed', 'provider-unavailable', 'payments.unavailable')]],
   [S.Greeting, { type: 'greeting.done' }, ctx, S.Pan, [enter('pan', 'first')]],
   [S.Pan, { type: 'field.done' }, ctx, S.Expiry, [enter('expiry', 'first')]],
   [S.Expiry, { type: 'field.done' }, ctx, S.Cvv, [enter('cvv', 'first')]],

@@ -18,6 +18,29 @@ describe('amounts in words', () => {
     expect(amountToWords(amount, currency, 'hi')).toBe(hi);
   });
 
+  const tamil: [string, string, string][] = [
+    ['1499.00', 'INR', 'ஆயிரத்து நானூற்று தொண்ணூற்று ஒன்பது ரூபாய்'],
+    ['1.00', 'INR', 'ஒரு ரூபாய்'],
+    ['0.50', 'INR', 'ஐம்பது பைசா'],
+    ['250.50', 'INR', 'இருநூற்று ஐம்பது ரூபாய் ஐம்பது பைசா'],
+    ['5000.00', 'INR', 'ஐயாயிரம் ரூபாய்'],
+    ['25000.00', 'INR', 'இருபத்து ஐயாயிரம் ரூபாய்'],
+    ['149900.75', 'INR', 'ஒரு லட்சத்து நாற்பத்து ஒன்பதாயிரத்து தொள்ளாயிரம் ரூபாய் எழுபத்து ஐந்து பைசா'],
+    ['2100000', 'INR', 'இருபத்து ஒரு லட்சம் ரூபாய்'],
+    ['12000000', 'INR', 'ஒரு கோடியே இருபது லட்சம் ரூபாய்'],
+    ['12000000', 'USD', 'ஒரு கோடியே இருபது லட்சம் டாலர்'],
+    ['89.99', 'USD', 'எண்பத்து ஒன்பது டாலர் தொண்ணூற்று ஒன்பது சென்ட்'],
+  ];
+  it.each(tamil)('Tamil (Indian numbering always): %s %s', (amount, currency, ta) => {
+    expect(amountToWords(amount, currency, 'ta')).toBe(ta);
+  });
+
+  it('Tamil numbers take their joining form when more follows (நூறு / நூற்று, ஆயிரம் / ஆயிரத்து)', () => {
+    expect([100, 105, 1000, 1100, 900, 901, 100_000, 1_000_000_000].map((n) => numberToWords(n, 'ta'))).toEqual([
+      'நூறு', 'நூற்று ஐந்து', 'ஆயிரம்', 'ஆயிரத்து நூறு', 'தொள்ளாயிரம்', 'தொள்ளாயிரத்து ஒன்று', 'ஒரு லட்சம்', 'நூறு கோடி',
+    ]);
+  });
+
   it('Hindi 1-99 are the irregular words, not composed', () => {
     expect([11, 25, 49, 59, 69, 79, 89, 99].map((n) => numberToWords(n, 'hi'))).toEqual(['ग्यारह', 'पच्चीस', 'उनचास', 'उनसठ', 'उनहत्तर', 'उन्यासी', 'नवासी', 'निन्यानबे']);
   });
@@ -31,11 +54,13 @@ describe('amounts in words', () => {
 });
 
 describe('prompt catalogue', () => {
-  it('every prompt has English and Hindi text, and {n} only where a number is given', () => {
+  it('every prompt has English, Hindi and Tamil text, and {n} only where a number is given', () => {
     for (const [id, t] of Object.entries(PROMPTS)) {
       expect(t.en.length, id).toBeGreaterThan(0);
       expect(/[\u0900-\u097f]/.test(t.hi), id).toBe(true);
       expect(t.en.includes('{n}'), id).toBe(t.hi.includes('{n}'));
+      expect(/[\u0b80-\u0bff]/.test(t.ta), id).toBe(true); // Tamil script
+      expect(t.en.includes('{n}'), id).toBe(t.ta.includes('{n}'));
     }
   });
 

@@ -5,7 +5,7 @@ import { ProviderError } from '../../../src/providers/errors.js';
 import { SmsRoutesFailedError } from '../../../src/providers/sms-client.js';
 import { BreakerState, CircuitBreaker, DEFAULT_BREAKER } from '../../../src/providers/resilience/circuit-breaker.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { flush, harness, toOtp } from './fakes.js';
+import { FakePort, flush, harness, toOtp } from './fakes.js';
 
 const pe = (code: ConstructorParameters<typeof ProviderError>[0]) => new ProviderError(code, true, { provider: 'payment' });
 
@@ -75,6 +75,33 @@ describe('CaptureSession: provider fallbacks', () => {
     expect(h.port.plays).toEqual([]);
     expect(h.port.ends).toEqual(['failed']);
     expect(h.types()).toEqual(['session.started', 'provider.issue', 'session.ended']);
+  });
+
+  it.each([
+    ['goodbye', ['payments.unavailable', 'goodbye']],
+    ['handback', ['payments.unavailable', 'handback']],
+  ] as const)('breaker open, announced (transfer mode, closing %s): the customer hears %j, then the call ends; the agent is never muted', async (closingPrompt, heard) => {
+    const h = harness({ config: { announceRefusal: true, closingPrompt } });
+    h.payment.breaker = { state: 'open', refusing: true };
+    await h.session.start();
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'provider-unavailable' });
+    expect(h.port.plays).toHaveLength(1);
+    expect(h.port.plays[0]).toMatchObject({ items: heard, bargeIn: false });
+    expect(h.port.modes).toEqual(['normal']);
+    expect(h.port.ends).toEqual(['failed']);
+    expect(h.types()).toEqual(['session.started', 'provider.issue', 'session.ended', 'prompt.playing']);
+    expect(await h.store.get(h.session.id)).toMatchObject({ state: 'done', outcome: 'failed', failureReason: 'provider-unavailable', endedAt: expect.any(String) });
+  });
+
+  it('the customer hangs up during the announced refusal: the call ends at once, the session stays failed', async () => {
+    const port = new FakePort();
+    port.autoDone = false;
+    const h = harness({ port, config: { announceRefusal: true, closingPrompt: 'goodbye' } });
+    h.payment.breaker = { state: 'open', refusing: true };
+    await h.session.start();
+    h.session.onHangup();
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'provider-unavailable' });
+    expect(h.port.ends).toEqual(['failed']);
   });
 
   it('breaker open past its cooldown: the session goes ahead and its OTP request is the probe that closes it', async () => {

@@ -12,6 +12,10 @@ describe('validateTransaction', () => {
     expect(r).toMatchObject({ ok: true, txn: { agentId: 'agent-1', language: 'hi', returnTo: 'sip:support@pbx.example.com', txnRef: 'TXN-1' } });
   });
 
+  it.each(['en', 'hi', 'ta', 'TA'])('accepts X-Pay-Language %s (Tamil since issue 13)', (language) => {
+    expect(check({ language })).toMatchObject({ ok: true, txn: { language: language.toLowerCase() } });
+  });
+
   const refusals: [string, RawFields, string, string][] = [
     ['missing amount', { amount: undefined }, 'X-Pay-Amount', 'missing'],
     ['zero amount', { amount: '0.00' }, 'X-Pay-Amount', 'greater than 0'],
@@ -28,7 +32,7 @@ describe('validateTransaction', () => {
     ['mobile of 16 digits', { customerMobile: '+9198000000012345' }, 'X-Pay-Customer-Mobile', 'E.164'],
     ['order ref of 65 characters', { orderRef: 'A'.repeat(65) }, 'X-Pay-Order-Ref', '1-64'],
     ['merchant id with a space', { merchantId: 'M 1' }, 'X-Pay-Merchant-Id', '1-64'],
-    ['language fr', { language: 'fr' }, 'X-Pay-Language', 'en or hi'],
+    ['language fr', { language: 'fr' }, 'X-Pay-Language', 'must be en, hi or ta'],
     ['return-to that is not a SIP URI', { returnTo: 'http://x' }, 'X-Pay-Return-To', 'sip:'],
     ['agent id with a quote', { agentId: 'a"b' }, 'X-Pay-Agent-Id', '1-64'],
   ];

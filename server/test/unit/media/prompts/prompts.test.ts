@@ -94,7 +94,7 @@ describe('prompt player', () => {
 });
 
 describe('espeak-ng + sox speech', () => {
-  it.each(['en', 'hi'] as const)('renders %s text to 8 kHz 16-bit audio at a sensible level', async (lang) => {
+  it.each(['en', 'hi', 'ta'] as const)('renders %s text to 8 kHz 16-bit audio at a sensible level', async (lang) => {
     const pcm = await renderSpeech(lang === 'en' ? 'Please enter your card number' : 'कृपया अपना कार्ड नंबर दर्ज करें', lang);
     expect(pcm.length / 8000).toBeGreaterThan(1);
     expect(pcm.length / 8000).toBeLessThan(6);
