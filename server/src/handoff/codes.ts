@@ -10,11 +10,21 @@ import type { Transaction } from './transaction.js';
  * INVITE on another behind Kamailio).
  */
 export interface HandoffCodeStore {
-  /** Stores an already validated transaction; returns its code. Throws HandoffCodeError('full'). */
-  issue(txn: Transaction): Promise<IssuedCode>;
-  /** The transaction, once: the code is gone afterwards, as it is after expiry. */
+  /**
+   * Stores an already validated transaction; returns its code, in `format` (default: the store's).
+   * Throws HandoffCodeError('full').
+   */
+  issue(txn: Transaction, format?: CodeFormat): Promise<IssuedCode>;
+  /** The transaction, once: the code is gone afterwards, as it is after expiry. Throws HandoffCodeError('corrupt') for a stored value that is no transaction. */
   redeem(code: string): Promise<Transaction | undefined>;
 }
+
+/** `alnum`: 12 characters of {@link CODE_ALPHABET}, 60 bits; `numeric`: 16 digits, 53 bits (IVRs and PBXs that dial digits only). */
+export const CODE_FORMATS = ['alnum', 'numeric'] as const;
+export type CodeFormat = (typeof CODE_FORMATS)[number];
+
+/** How long a code (and a DID-pool reservation) lives: 5 minutes. */
+export const HANDOFF_TTL_MS = 5 * 60_000;
 
 export interface IssuedCode {
   readonly code: string;
@@ -23,8 +33,8 @@ export interface IssuedCode {
 }
 
 export class HandoffCodeError extends Error {
-  constructor(readonly code: 'full') {
-    super('handoff code store is full');
+  constructor(readonly code: 'full' | 'corrupt', detail?: string) {
+    super(code === 'full' ? 'handoff code store is full' : `stored handoff is not a valid transaction${detail ? `: ${detail}` : ''}`);
     this.name = 'HandoffCodeError';
   }
 }
@@ -36,8 +46,8 @@ export const DIGITS = '0123456789';
 export interface MemoryHandoffCodeStoreOptions {
   /** Default 5 minutes. */
   readonly ttlMs?: number;
-  /** `alnum` (default): 12 characters of {@link CODE_ALPHABET}, 60 bits; `numeric`: 16 digits, 53 bits (DID-forwarding PBXs that dial digits only). */
-  readonly format?: 'alnum' | 'numeric';
+  /** Default format of {@link HandoffCodeStore.issue}: `alnum` (default) or `numeric`. */
+  readonly format?: CodeFormat;
   /** Codes outstanding at most. Default 10 000. */
   readonly maxOutstanding?: number;
   readonly clock?: Clock;
@@ -47,34 +57,37 @@ export interface MemoryHandoffCodeStoreOptions {
 
 export const CODE_PATTERN = /^(?:[0-9a-hjkmnp-tv-z]{12}|\d{16})$/i;
 
+/** A fresh random code (node:crypto) in `format`. */
+export function newCode(format: CodeFormat): string {
+  const [alphabet, length] = format === 'numeric' ? [DIGITS, 16] : [CODE_ALPHABET, 12];
+  let code = '';
+  for (let i = 0; i < length; i++) code += alphabet[randomInt(alphabet.length)];
+  return code;
+}
+
 /** In-memory {@link HandoffCodeStore}: random (node:crypto), expiring, single use, bounded. */
 export class MemoryHandoffCodeStore implements HandoffCodeStore {
   readonly #codes = new Map<string, { txn: Transaction; expiresAt: number }>();
   readonly #ttl: number;
-  readonly #alphabet: string;
-  readonly #length: number;
+  readonly #format: CodeFormat;
   readonly #max: number;
   readonly #clock: Clock;
   readonly #wall: () => number;
 
   constructor(o: MemoryHandoffCodeStoreOptions = {}) {
-    this.#ttl = o.ttlMs ?? 5 * 60_000;
-    const numeric = o.format === 'numeric';
-    this.#alphabet = numeric ? DIGITS : CODE_ALPHABET;
-    this.#length = numeric ? 16 : 12;
+    this.#ttl = o.ttlMs ?? HANDOFF_TTL_MS;
+    this.#format = o.format ?? 'alnum';
     this.#max = o.maxOutstanding ?? 10_000;
     this.#clock = o.clock ?? systemClock;
     this.#wall = o.nowEpochMs ?? Date.now;
   }
 
-  async issue(txn: Transaction): Promise<IssuedCode> {
+  async issue(txn: Transaction, format: CodeFormat = this.#format): Promise<IssuedCode> {
     this.#sweep();
     if (this.#codes.size >= this.#max) throw new HandoffCodeError('full');
     let code: string;
-    do {
-      code = '';
-      for (let i = 0; i < this.#length; i++) code += this.#alphabet[randomInt(this.#alphabet.length)];
-    } while (this.#codes.has(code));
+    do code = newCode(format);
+    while (this.#codes.has(code));
     this.#codes.set(code, { txn: { ...txn }, expiresAt: this.#clock.now() + this.#ttl });
     return { code, expiresAt: this.#wall() + this.#ttl };
   }

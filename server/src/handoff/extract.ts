@@ -1,5 +1,5 @@
 import type { Transaction as ProviderTransaction } from '../providers/schemas.js';
-import type { HandoffCodeStore } from './codes.js';
+import { HandoffCodeError, type HandoffCodeStore } from './codes.js';
 import type { SipProfile } from './profile.js';
 import { TXN_FIELDS } from './profile.js';
 import { verifyHandoff, type ReplayGuard, type SignatureProblem } from './signature.js';
@@ -182,6 +182,13 @@ async function redeemCode(profile: SipProfile, source: HandoffSource, deps: Hand
   if (!code) return fail(codeHeader, 'missing');
   if (!/^[A-Za-z0-9]{8,32}$/.test(code)) return fail(field, 'not a handoff code');
   if (!deps.codes) return fail(field, 'no handoff code store configured', 500);
-  const txn = await deps.codes.redeem(code);
+  let txn: Transaction | undefined;
+  try {
+    txn = await deps.codes.redeem(code);
+  } catch (err) {
+    // A stored value that is no transaction (handoff/stored-txn.ts): our fault, said plainly.
+    if (err instanceof HandoffCodeError) return fail(field, err.message, 500);
+    throw err;
+  }
   return txn ? { ok: true, txn } : fail(field, 'unknown, used or expired code');
 }

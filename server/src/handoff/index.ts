@@ -29,6 +29,10 @@ export {
   HandoffCodeError,
   CODE_ALPHABET,
   CODE_PATTERN,
+  CODE_FORMATS,
+  HANDOFF_TTL_MS,
+  newCode,
+  type CodeFormat,
   type HandoffCodeStore,
   type IssuedCode,
   type MemoryHandoffCodeStoreOptions,
@@ -54,3 +58,7 @@ export { loadNumberPlan } from './plan.js';
 export { openSqlLookups, type ProfileSet, type SqlLookupSettings } from './sql/open.js';
 export { compileSqlQuery, SQL_PARAMETERS, type CompiledQuery, type SqlParameter } from './sql/query.js';
 export { bySql, SqlLookupError, type SqlDatabase, type SqlFailure, type SqlLookupDeps } from './sql/lookup.js';
+export { RedisHandoffCodeStore, type RedisHandoffCodeStoreOptions } from './redis-codes.js';
+export { MemoryDidPool, DidPoolError, type DidPool, type DidReservation, type MemoryDidPoolOptions } from './did-pool.js';
+export { RedisDidPool, type RedisDidPoolOptions } from './redis-did-pool.js';
+export { decodeTransaction, encodeTransaction, TXN_JSON_NAMES } from './stored-txn.js';

@@ -1,3 +1,4 @@
+import { CODE_FORMATS } from './codes.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -76,6 +77,10 @@ export const sipProfileSchema = z
       .object({
         codeHeader: headerName.default('X-Pay-Handoff'),
         requestUriPrefix: z.string().regex(/^[a-z0-9]{1,16}-?$/).default('pay-'),
+        /** Codes `POST /api/handoffs` gives: `alnum` (12 characters) or `numeric` (16 digits, for IVRs that dial digits only). */
+        codeFormat: z.enum(CODE_FORMATS).default('alnum'),
+        /** Whether `POST /api/handoffs` may ask the other format with `"format"`. */
+        formatChoice: z.boolean().default(false),
       })
       .strict()
       .default({}),

@@ -17,6 +17,9 @@
  * | `instance:{id}` | string | heartbeat JSON, `PX` 15 s, refreshed every 5 s | 15 s |
  * | `instances` | set | every instance id that has sent a heartbeat | - |
  * | `nonce:{nonce}` | string | a used handoff-signature nonce (`SET NX EX`, docs/security.md) | twice the signature window |
+ * | `handoff:{code}` | string | a handoff code's transaction JSON (`POST /api/handoffs`; taken once by GET+DEL in a script) | the code's TTL (5 min) |
+ * | `handoffs` | zset | outstanding code keys, score = expiry ms (bounds how many are open) | the newest code's TTL |
+ * | `did:{e164}` | string | a DID-pool reservation: the transaction JSON (`SET NX PX`; taken once) | the reservation's TTL (5 min) |
  *
  * Index zsets may name sessions whose hash has expired; readers re-check the record and remove
  * such members. All keys a script touches are passed in KEYS (no Redis Cluster hash tags yet:
@@ -37,6 +40,9 @@ export class RedisKeys {
   instance = (id: string): string => `${this.prefix}instance:${id}`;
   readonly instances = (): string => `${this.prefix}instances`;
   nonce = (nonce: string): string => `${this.prefix}nonce:${nonce}`;
+  handoff = (code: string): string => `${this.prefix}handoff:${code}`;
+  readonly handoffs = (): string => `${this.prefix}handoffs`;
+  did = (e164: string): string => `${this.prefix}did:${e164}`;
 }
 
 /**
