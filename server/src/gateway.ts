@@ -17,14 +17,13 @@ import { countCaptures, metricsRouter } from './api/metrics-wiring.js';
 import type { AuditLog } from './observability/audit.js';
 import { openAudit } from './observability/audit-open.js';
 import { Metrics } from './observability/metrics.js';
-import { MemoryHandoffCodeStore } from './handoff/index.js';
 import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
 import { redisCredentials } from './store/redis-credentials.js';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
-import { loadNumberPlan, loadSipProfile, openSqlLookups, profileEnv as profileEnvOf } from './handoff/index.js';
+import { loadNumberPlan, loadSipProfile, openHandoffStores, openSqlLookups, profileEnv as profileEnvOf } from './handoff/index.js';
 import { planSettings } from './config/number-plan.js';
 import { PaymentGate } from './calls/payment/gate.js';
 import { InlinePayments } from './calls/payment/refer-entry.js';
@@ -149,7 +148,14 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     lockout,
     strict: trust.mode === 'production',
   });
-  const codes = new MemoryHandoffCodeStore({ clock });
+  const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
+  // The signing key and lookup database URL may come from <NAME>_FILE (config/load.ts); profiles read them by name.
+  const profileEnv = profileEnvOf(config);
+  const apiProfile = loadSipProfile(profilesDir, 'api', profileEnv);
+  // The number plan: DIDs to pay (each with its profile), support or an agent, and the DID pool (README, "Routing").
+  const { plan, profiles: named } = loadNumberPlan(config, profilesDir, profileEnv);
+  // Handoff codes and DID reservations: in Redis with REDIS_URL, so any instance redeems them, once.
+  const { codes, pool } = openHandoffStores({ redis: backend.shared, dids: plan.pool, poolTtlMs: config.ROUTING_DID_POOL_TTL_S * 1000, codeFormat: apiProfile.profile.api.codeFormat, clock });
   const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
   // Logout closes the token's /events sockets (the hub exists once the SIP side is up).
@@ -211,13 +217,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     });
   }
   // The OTP template is the demo one until deployments configure their own (setup.ts).
-  const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
-  // The signing key and lookup database URL may come from <NAME>_FILE (config/load.ts); profiles read them by name.
-  const profileEnv = profileEnvOf(config);
-  const apiProfile = loadSipProfile(profilesDir, 'api', profileEnv);
   app.use(handoffsRouter(codes, resolveToken, {
     sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
-    requestUriPrefix: apiProfile.profile.api.requestUriPrefix,
+    requestUriPrefix: apiProfile.profile.api.requestUriPrefix, codeFormat: apiProfile.profile.api.codeFormat, formatChoice: apiProfile.profile.api.formatChoice, pool,
     limits: smsFieldLimits(DEMO_OTP_TEMPLATE),
     mobileAllowed: (m) => admission.mobileAllowed(m),
   }));
@@ -279,11 +281,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
   payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
-  // The number plan: DIDs to pay (each with its profile), support or an agent (README, "Routing").
-  const { plan, profiles: named } = loadNumberPlan(config, profilesDir, profileEnv);
   // Profiles of kind sql: the lookup database (handoff/sql/), read-only and time-limited.
   const sqlLookups = openSqlLookups({ configured: configuredProfile, api: apiProfile, named }, config, planSettings(config).numbering, (e) => logger.warn(e, 'payment lookup by SQL failed'));
-  const paymentGate = new PaymentGate(payments, sqlLookups.profiles, codes, admission, plan, load);
+  const paymentGate = new PaymentGate(payments, sqlLookups.profiles, codes, admission, plan, load, pool);
   const paymentCalls = (parts.paymentCalls = new PaymentCalls(
     {
       stack: sip, clock, logger, mediaAddress, ringTimeoutMs: config.RING_TIMEOUT_S * 1000, mediaTimeoutMs: config.MEDIA_TIMEOUT_S * 1000, sessionTimers: { expiresS: config.SESSION_EXPIRES_S, minSeS: config.MIN_SE_S },

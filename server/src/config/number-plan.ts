@@ -35,7 +35,9 @@ export interface Numbering {
 export type Route =
   | { readonly kind: 'pay'; readonly profile: string | undefined; readonly number: string }
   | { readonly kind: 'support'; readonly number: string }
-  | { readonly kind: 'agent'; readonly agent: string; readonly number: string };
+  | { readonly kind: 'agent'; readonly agent: string; readonly number: string }
+  /** A DID of the pool (`routing.didPool`): pays with the transaction reserved on it by `POST /api/handoffs` `"via": "did"`. */
+  | { readonly kind: 'pool'; readonly number: string };
 
 /** RFC 3966 5.1.1 visual separators, which a dialled number may carry in the user part. */
 const VISUAL = /[-.()]/g;
@@ -129,16 +131,20 @@ export interface NumberPlan {
   route(user: string): Route | undefined;
   /** The distinct profiles the pay entries name. */
   readonly profiles: readonly string[];
+  /** The DID pool, E.164, in the order configured (empty: none). */
+  readonly pool: readonly string[];
 }
 
 /**
- * Builds the plan. Exact numbers first, then the longest matching prefix, then patterns in the
- * order written (matched against the whole E.164 form). Throws on a plan with problems: the
- * settings table refuses those first, with one line each.
+ * Builds the plan. Pool DIDs first, then exact numbers, then the longest matching prefix, then
+ * patterns in the order written (matched against the whole E.164 form). Throws on a plan with
+ * problems: the settings table refuses those first, with one line each.
  */
-export function compileNumberPlan(entries: readonly NumberEntry[], n: Numbering): NumberPlan {
-  const problems = numberPlanProblems(entries, n);
+export function compileNumberPlan(entries: readonly NumberEntry[], n: Numbering, poolItems: readonly string[] = []): NumberPlan {
+  const problems = [...numberPlanProblems(entries, n), ...didPoolProblems(poolItems, n, entries)];
   if (problems.length) throw new Error(`invalid number plan: ${problems.map(([i, f, m]) => `${i}.${f}: ${m}`).join('; ')}`);
+  const pool = expandDidPool(poolItems, n);
+  const pooled = new Set(pool);
   const exact = new Map<string, NumberEntry>();
   const prefixes: [string, NumberEntry][] = [];
   const patterns: [RegExp, NumberEntry][] = [];
@@ -152,9 +158,11 @@ export function compileNumberPlan(entries: readonly NumberEntry[], n: Numbering)
     e.kind === 'pay' ? { kind: 'pay', profile: e.profile, number } : e.kind === 'agent' ? { kind: 'agent', agent: e.agent!, number } : { kind: 'support', number };
   return {
     profiles: [...new Set(entries.flatMap((e) => (e.profile !== undefined ? [e.profile] : [])))],
+    pool,
     route(user) {
       const number = normaliseNumber(user, n);
       if (!number) return undefined;
+      if (pooled.has(number)) return { kind: 'pool', number };
       const hit = exact.get(number) ?? prefixes.find(([p]) => number.startsWith(p))?.[1] ?? patterns.find(([re]) => re.test(number))?.[1];
       return hit ? toRoute(hit, number) : undefined;
     },
@@ -193,14 +201,79 @@ export const numberEntries = z
 
 /** Demo mode's plan when none is configured: the demo DID pays with the generic profile. */
 export const DEMO_NUMBER_PLAN: readonly NumberEntry[] = [{ number: '+912240000000', kind: 'pay', profile: 'generic' }];
+/** Demo mode's DID pool when none is configured: ten numbers. */
+export const DEMO_DID_POOL: readonly string[] = ['+912240000100..+912240000109'];
 
-/** The plan's settings (schema.ts): entries, else demo mode's one DID; production has none unless configured. */
-export function planSettings(c: { readonly ROUTING_NUMBERS?: readonly NumberEntry[] | undefined; readonly TONEGATE_MODE: string; readonly ROUTING_COUNTRY_CODE: string; readonly ROUTING_NATIONAL_PREFIX: string }): {
+/** The plan's settings (schema.ts): entries and DID pool, else demo mode's; production has none unless configured. */
+export function planSettings(c: {
+  readonly ROUTING_NUMBERS?: readonly NumberEntry[] | undefined; readonly ROUTING_DID_POOL?: readonly string[] | undefined;
+  readonly TONEGATE_MODE: string; readonly ROUTING_COUNTRY_CODE: string; readonly ROUTING_NATIONAL_PREFIX: string;
+}): {
   entries: readonly NumberEntry[];
+  pool: readonly string[];
   numbering: Numbering;
 } {
+  const demo = c.TONEGATE_MODE === 'demo';
   return {
-    entries: c.ROUTING_NUMBERS ?? (c.TONEGATE_MODE === 'demo' ? DEMO_NUMBER_PLAN : []),
+    entries: c.ROUTING_NUMBERS ?? (demo ? DEMO_NUMBER_PLAN : []),
+    pool: c.ROUTING_DID_POOL ?? (demo ? DEMO_DID_POOL : []),
     numbering: { countryCode: c.ROUTING_COUNTRY_CODE, nationalPrefix: c.ROUTING_NATIONAL_PREFIX },
   };
+}
+
+/** DIDs a pool may hold at most: every reservation tries them all in one Redis script. */
+export const MAX_POOL_DIDS = 1000;
+
+/** One pool item: a number, or a range `first..last` of numbers of the same length (both ends included). */
+function poolItem(item: string, n: Numbering): string[] | string {
+  const [a, b, ...rest] = item.split('..');
+  if (rest.length || a === undefined) return `"${item.slice(0, 60)}" must be a number or first..last`;
+  const first = normaliseNumber(a.trim(), n);
+  if (!first) return `"${a.slice(0, 40)}" is not an E.164 number (+${n.countryCode}...) or a national one (${n.nationalPrefix || 'no prefix'}...)`;
+  if (b === undefined) return [first];
+  const last = normaliseNumber(b.trim(), n);
+  if (!last) return `"${b.slice(0, 40)}" is not an E.164 number (+${n.countryCode}...) or a national one (${n.nationalPrefix || 'no prefix'}...)`;
+  if (last.length !== first.length) return `${first}..${last}: both ends must have as many digits`;
+  const [lo, hi] = [BigInt(first.slice(1)), BigInt(last.slice(1))];
+  if (hi < lo) return `${first}..${last}: the last number is below the first`;
+  if (hi - lo >= BigInt(MAX_POOL_DIDS)) return `${first}..${last}: more than ${MAX_POOL_DIDS} numbers`;
+  const out: string[] = [];
+  for (let v = lo; v <= hi; v++) out.push(`+${v.toString().padStart(first.length - 1, '0')}`);
+  return out;
+}
+
+/**
+ * Every problem of the DID pool (`routing.didPool`), `[index, 'didPool', message]`: an item that
+ * is no number or range, a DID listed twice, one that is also an exact `number` entry of the plan
+ * (pool DIDs are matched first, so the entry would never be reached), more than {@link MAX_POOL_DIDS}.
+ */
+export function didPoolProblems(items: readonly string[], n: Numbering, entries: readonly NumberEntry[] = []): [number, string, string][] {
+  const out: [number, string, string][] = [];
+  const exact = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const v = e.number !== undefined ? normaliseNumber(e.number, n) : undefined;
+    if (v) exact.set(v, i);
+  });
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const r = poolItem(item, n);
+    if (typeof r === 'string') return void out.push([i, 'didPool', r]);
+    const twice = r.find((d) => seen.has(d));
+    if (twice) out.push([i, 'didPool', `${twice} is also in item ${seen.get(twice)}`]);
+    const planned = r.find((d) => exact.has(d));
+    if (planned) out.push([i, 'didPool', `${planned} is also routing.numbers entry ${exact.get(planned)}; a pool DID is matched first`]);
+    for (const d of r) if (!seen.has(d)) seen.set(d, i);
+  });
+  if (seen.size > MAX_POOL_DIDS) out.push([items.length - 1, 'didPool', `the pool has ${seen.size} DIDs, more than ${MAX_POOL_DIDS}`]);
+  return out;
+}
+
+/** The pool's DIDs, E.164, each once, in the order configured. The items must be free of {@link didPoolProblems}. */
+export function expandDidPool(items: readonly string[], n: Numbering): string[] {
+  const out = new Set<string>();
+  for (const item of items) {
+    const r = poolItem(item, n);
+    if (typeof r !== 'string') for (const d of r) out.add(d);
+  }
+  return [...out];
 }

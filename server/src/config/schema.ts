@@ -1,7 +1,7 @@
 import { z } from 'zod/v4';
 import { agentList, edgeLimits, filePath, flag, ip, list, mobilePrefix, origin, port, supervisorList, trustedPeer, velocityLimits } from './fields.js';
 import { capturePolicySchema } from './capture-policy.js';
-import { numberEntries, numberPlanProblems } from './number-plan.js';
+import { didPoolProblems, numberEntries, numberPlanProblems, planSettings } from './number-plan.js';
 import { PROMPT_LANGUAGES } from '../contract/events.js';
 
 export type { AgentCredential, EdgeOverrides, SupervisorCredential, TrustedPeer, VelocityOverrides } from './fields.js';
@@ -48,6 +48,16 @@ export const SETTINGS = {
   ),
   ROUTING_COUNTRY_CODE: setting('routing.countryCode', z.string().regex(/^[1-9]\d{0,2}$/, 'an ITU-T E.164 country code, 1-3 digits').default('91'), 'Country code of numbers dialled in national form (E.164): 02240000000 is +912240000000 with 91 and national prefix 0.'),
   ROUTING_NATIONAL_PREFIX: setting('routing.nationalPrefix', z.string().regex(/^(\d{0,2}|none)$/, '1-2 digits, or none').default('0').transform((v) => (v === 'none' ? '' : v)), 'National trunk prefix that starts numbers dialled in national form (India: 0); none (or empty in the file): numbers are only E.164 or country code first.'),
+  ROUTING_DID_POOL: setting(
+    'routing.didPool.numbers',
+    list(z.string()).optional(),
+    'DID pool (README, Routing): numbers POST /api/handoffs with "via": "did" reserves, one per transaction, and the transfer to it redeems once (PBXs and carriers that keep no headers). Each item a number or a range first..last (E.164 or national form, at most 1000 DIDs); comma-separated in the environment. Unset: demo mode +912240000100..+912240000109; production none. Empty list: no pool.',
+  ),
+  ROUTING_DID_POOL_TTL_S: setting(
+    'routing.didPool.ttlSeconds',
+    z.coerce.number().int().min(30).max(3600).default(300),
+    'Seconds a DID-pool reservation waits for its transfer; the DID is free again afterwards.',
+  ),
   RING_TIMEOUT_S: setting('sip.ringTimeoutSeconds', z.coerce.number().int().min(5).max(600).default(60), 'Seconds an INVITE to an agent may ring before the caller gets 480.'),
   SESSION_EXPIRES_S: setting(
     'sip.sessionExpiresSeconds',
@@ -198,6 +208,9 @@ export const configSchema = z
     // The number plan, one line per bad entry (config/number-plan.ts).
     const numbering = { countryCode: c.ROUTING_COUNTRY_CODE, nationalPrefix: c.ROUTING_NATIONAL_PREFIX };
     for (const [i, field, message] of numberPlanProblems(c.ROUTING_NUMBERS ?? [], numbering)) ctx.addIssue({ code: 'custom', message, path: ['ROUTING_NUMBERS', i, field] });
+    // The DID pool as it will run (demo mode's when unset), against the plan's exact numbers.
+    const planned = planSettings(c);
+    for (const [i, , message] of didPoolProblems(planned.pool, numbering, planned.entries)) ctx.addIssue({ code: 'custom', message, path: ['ROUTING_DID_POOL', i] });
   });
 
 export type Config = z.output<typeof configSchema> & {

@@ -62,3 +62,4 @@ export { RedisHandoffCodeStore, type RedisHandoffCodeStoreOptions } from './redi
 export { MemoryDidPool, DidPoolError, type DidPool, type DidReservation, type MemoryDidPoolOptions } from './did-pool.js';
 export { RedisDidPool, type RedisDidPoolOptions } from './redis-did-pool.js';
 export { decodeTransaction, encodeTransaction, TXN_JSON_NAMES } from './stored-txn.js';
+export { openHandoffStores, type HandoffStoresOptions } from './stores.js';

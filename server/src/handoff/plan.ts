@@ -11,7 +11,7 @@ export function loadNumberPlan(
   config: Parameters<typeof planSettings>[0], dir: string, env: Readonly<Record<string, string | undefined>>,
 ): { plan: NumberPlan; profiles: Map<string, LoadedProfile> } {
   const planned = planSettings(config);
-  const plan = compileNumberPlan(planned.entries, planned.numbering);
+  const plan = compileNumberPlan(planned.entries, planned.numbering, planned.pool);
   const named = loadPlanProfiles(dir, planned.entries, env);
   if (named.problems.length) throw new ConfigError(named.problems);
   return { plan, profiles: named.profiles };

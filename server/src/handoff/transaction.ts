@@ -29,8 +29,8 @@ export type Language = PromptLanguage;
 export interface HandoffError {
   readonly field: string;
   readonly reason: string;
-  /** 400 bad input; 503 the provider lookup could not be done; 500 our own configuration. */
-  readonly status: 400 | 403 | 500 | 503;
+  /** 400 bad input; 404 a pool DID with no pending reservation; 503 the provider lookup could not be done; 500 our own configuration. */
+  readonly status: 400 | 403 | 404 | 500 | 503;
 }
 
 export interface TransactionLimits {

@@ -5,7 +5,7 @@ import { MemorySessionStore } from './memory-session-store.js';
 import { RedisEventBus } from './redis-event-bus.js';
 import { InstanceHeartbeat } from './redis-heartbeat.js';
 import { RedisKeys } from './redis-keys.js';
-import { RedisLink, type RedisHealth } from './redis-link.js';
+import { RedisLink, type RedisClient, type RedisHealth } from './redis-link.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import type { SessionStore } from './session-record.js';
 
@@ -47,6 +47,8 @@ export interface StoreBackend<E extends BusEvent> {
    * that cannot be checked everywhere is not accepted.
    */
   readonly claimOnce?: (key: string, ttlSeconds: number) => Promise<boolean>;
+  /** Redis only: the connection and key layout for the handoff code store and DID pool (handoff/redis-codes.ts, redis-did-pool.ts). */
+  readonly shared?: { readonly client: Pick<RedisClient, 'eval'>; readonly keys: RedisKeys };
   /** Closes bus, store and connection (flushing what it can first). Idempotent. */
   close(): Promise<void>;
 }
@@ -79,6 +81,7 @@ export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOpti
   let closing: Promise<void> | undefined;
   return {
     kind: 'redis', store, bus, heartbeat,
+    shared: { client: link.client, keys },
     claimOnce: async (key, ttlSeconds) => (await link.client.set(keys.nonce(key), '1', { NX: true, EX: Math.max(1, Math.ceil(ttlSeconds)) })) === 'OK',
     redis: () => ({ ...link.health(), bufferedEvents: bus.buffered, droppedEvents: bus.droppedTotal, pendingWrites: store.pendingWrites }),
     close: () =>

@@ -1,4 +1,4 @@
-import { extractHandoff, ReplayGuard, type HandoffCodeStore, type HandoffResult, type LoadedProfile } from '../../handoff/index.js';
+import { extractHandoff, HandoffCodeError, ReplayGuard, type DidPool, type HandoffCodeStore, type HandoffResult, type LoadedProfile } from '../../handoff/index.js';
 import type { SipFlow } from '../../sip/transport/types.js';
 import type { PaymentAdmission, Refusal } from '../../handoff/admission.js';
 import type { Payments } from './setup.js';
@@ -58,6 +58,8 @@ export class PaymentGate {
     private readonly plan?: NumberPlan,
     /** Load admission (calls/load/): 503 + Retry-After when a limit would be passed. */
     private readonly load?: { admit(kind: LoadRequestKind): { refusal: LoadRefusal } | { release: () => void } },
+    /** The DID pool (handoff/did-pool.ts): a transfer to a pool DID takes the transaction reserved on it, once. */
+    private readonly pool?: DidPool,
   ) {
     this.#payCode = new RegExp(`^${escapeRe(profiles.api.profile.api.requestUriPrefix)}([0-9a-z]{12}|\\d{16})$`, 'i');
   }
@@ -87,6 +89,7 @@ export class PaymentGate {
     if (user === 'pay') return this.profiles.configured;
     if (this.#payCode.test(user)) return this.profiles.api;
     const route = this.plan?.route(user);
+    if (route?.kind === 'pool') return this.profiles.api; // a handoff by DID: like a code (README, "Routing")
     if (route?.kind !== 'pay') return undefined;
     return route.profile === undefined ? this.profiles.configured : this.profiles.named?.get(route.profile) ?? this.profiles.configured;
   }
@@ -104,8 +107,9 @@ export class PaymentGate {
 
   /** May this request start a payment, and with which transaction? */
   async admit(req: PaymentRequest): Promise<GateResult> {
-    const loaded = this.profileFor(req);
-    const r = await extractHandoff(
+    const route = this.plan?.route(req.user);
+    const loaded = route?.kind === 'pool' ? this.profiles.api : this.profileFor(req);
+    const r = route?.kind === 'pool' ? await this.#redeemDid(route.number) : await extractHandoff(
       loaded.profile,
       {
         headers: req.headers,
@@ -131,5 +135,23 @@ export class PaymentGate {
       if (late) return { ok: false, refusal: late, profile: loaded.profile.name };
     }
     return { ...r, profile: loaded.profile.name };
+  }
+
+  /**
+   * The transaction reserved on a pool DID, taken once (any instance, with Redis). None pending
+   * (never reserved, used, expired) is 404: the Request-URI is well formed (so not 400, RFC 3261
+   * 21.4.1) but no payment waits at that number now (RFC 3261 21.4.4); a final 4xx also tells a
+   * carrier not to retry the same number elsewhere. A stored value that is no transaction is our
+   * fault: 500 (handoff/stored-txn.ts).
+   */
+  async #redeemDid(did: string): Promise<HandoffResult> {
+    if (!this.pool) return { ok: false, error: { field: 'Request-URI', reason: 'no DID pool configured', status: 500 } };
+    try {
+      const txn = await this.pool.redeem(did);
+      return txn ? { ok: true, txn } : { ok: false, error: { field: 'Request-URI', reason: `no pending handoff on ${did} (unreserved, used or expired)`, status: 404 } };
+    } catch (err) {
+      if (err instanceof HandoffCodeError) return { ok: false, error: { field: 'Request-URI', reason: err.message, status: 500 } };
+      throw err;
+    }
   }
 }
