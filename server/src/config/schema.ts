@@ -50,8 +50,8 @@ export const SETTINGS = {
   ROUTING_NATIONAL_PREFIX: setting('routing.nationalPrefix', z.string().regex(/^(\d{0,2}|none)$/, '1-2 digits, or none').default('0').transform((v) => (v === 'none' ? '' : v)), 'National trunk prefix that starts numbers dialled in national form (India: 0); none (or empty in the file): numbers are only E.164 or country code first.'),
   ROUTING_DID_POOL: setting(
     'routing.didPool.numbers',
-    list(z.string()).optional(),
-    'DID pool (README, Routing): numbers POST /api/handoffs with "via": "did" reserves, one per transaction, and the transfer to it redeems once (PBXs and carriers that keep no headers). Each item a number or a range first..last (E.164 or national form, at most 1000 DIDs); comma-separated in the environment. Unset: demo mode +912240000100..+912240000109; production none. Empty list: no pool.',
+    list(z.string()).transform((v) => (v.length === 1 && v[0] === 'none' ? [] : v)).optional(),
+    'DID pool (README, Routing): numbers POST /api/handoffs with "via": "did" reserves, one per transaction, and the transfer to it redeems once (PBXs and carriers that keep no headers). Each item a number or a range first..last (E.164 or national form, at most 1000 DIDs); comma-separated in the environment. Unset: demo mode +912240000100..+912240000109; production none. none (or [] in the file): no pool.',
   ),
   ROUTING_DID_POOL_TTL_S: setting(
     'routing.didPool.ttlSeconds',

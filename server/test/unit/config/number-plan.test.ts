@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileNumberPlan, normaliseNumber, numberEntries, numberPlanProblems, parseEntryText, type NumberEntry } from '../../../src/config/number-plan.js';
+import { compileNumberPlan, didPoolProblems, normaliseNumber, numberEntries, numberPlanProblems, parseEntryText, planSettings, type NumberEntry } from '../../../src/config/number-plan.js';
 import { ConfigError, loadConfig } from '../../../src/config/load.js';
 
 const INDIA = { countryCode: '91', nationalPrefix: '0' };
@@ -145,5 +145,54 @@ describe('loadConfig: a bad plan is reported beside another bad setting', () => 
       if (err instanceof ConfigError) issues = err.issues;
     }
     expect(issues).toEqual([expect.stringMatching(/^SIP_PORT: /), 'ROUTING_NUMBERS.1.number: repeats entry 0 (+912240000000)']);
+  });
+});
+
+describe('the DID pool (routing.didPool)', () => {
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues;
+      throw err;
+    }
+    return [];
+  };
+
+  it('expands numbers and first..last ranges in E.164 (national forms normalised) and routes them before every entry', () => {
+    const plan = compileNumberPlan([{ prefix: '+9122', kind: 'support' }], INDIA, ['02240000100..+912240000103', '+912240000200']);
+    expect(plan.pool).toEqual(['+912240000100', '+912240000101', '+912240000102', '+912240000103', '+912240000200']);
+    expect(plan.route('022-4000-0102')).toEqual({ kind: 'pool', number: '+912240000102' });
+    expect(plan.route('912240000200')).toEqual({ kind: 'pool', number: '+912240000200' });
+    expect(plan.route('+912240000104')).toEqual({ kind: 'support', number: '+912240000104' });
+  });
+
+  it.each([
+    [['+912240000100..'], /"" is not an E\.164 number/],
+    [['+912240000109..+912240000100'], /the last number is below the first/],
+    [['+912240000100..+9122400001000'], /both ends must have as many digits/],
+    [['+912240000000..+912240009999'], /more than 1000 numbers/],
+    [['+912240000100..+912240000101..+912240000102'], /must be a number or first\.\.last/],
+    [['pay-1'], /"pay-1" is not an E\.164 number/],
+    [['+912240000100..+912240000105', '02240000103'], /\+912240000103 is also in item 0/],
+  ])('refuses %j', (items, re) => {
+    const p = didPoolProblems(items, INDIA);
+    expect(p).toHaveLength(1);
+    expect(p[0]![2]).toMatch(re);
+  });
+
+  it('a pool DID that is also an exact number entry is refused (the entry could never be reached); the demo pool is there by default', () => {
+    expect(problems({ ROUTING_DID_POOL: '+912240000000..+912240000003' })).toEqual([
+      'ROUTING_DID_POOL.0: +912240000000 is also routing.numbers entry 0; a pool DID is matched first',
+    ]);
+    expect(problems({ ROUTING_NUMBERS: '02240000105 pay' })).toEqual([
+      'ROUTING_DID_POOL.0: +912240000105 is also routing.numbers entry 0; a pool DID is matched first',
+    ]);
+    expect(problems({ ROUTING_NUMBERS: '02240000105 pay', ROUTING_DID_POOL: 'none' })).toEqual([]);
+    expect(loadConfig({ ROUTING_DID_POOL: 'none' }).ROUTING_DID_POOL).toEqual([]);
+    expect(problems({ ROUTING_DID_POOL_TTL_S: '5' })[0]).toMatch(/^ROUTING_DID_POOL_TTL_S: /);
+    const c = loadConfig({});
+    expect(compileNumberPlan(planSettings(c).entries, planSettings(c).numbering, planSettings(c).pool).pool).toHaveLength(10);
+    expect(loadConfig({ ROUTING_DID_POOL: '+912240000300' }).ROUTING_DID_POOL).toEqual(['+912240000300']);
   });
 });
