@@ -9,6 +9,7 @@ import { freeMediaPort, freePort } from '../support/ports.js';
 import { dumpRedis, findCardData } from '../support/redis-dump.js';
 import { RedisServer } from '../support/redis-server.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
+import { WsSipAgent } from '../support/ws-sip-agent.js';
 
 /**
  * DID-pool handoffs and numeric codes across two gateways sharing a real redis-server (README,
@@ -116,6 +117,38 @@ describe('two gateways + Redis: a handoff issued on one is redeemed on the other
     expect(await refused(g1, `pay-${h['code']}`, 400)).toBe(warning);
     expect(await refused(g2, `pay-${h['code']}`, 400)).toBe(warning);
     expect(g1.gw.payments.demo!.payments().filter((p) => p.orderRef === orderRef)).toHaveLength(1);
+  }, 150_000);
+
+  it('inline: the agent on gateway 1 REFERs the customer to a DID reserved on gateway 2; the customer pays; a second REFER to it is refused 404', async () => {
+    const agent = await WsSipAgent.connect(`ws://127.0.0.1:${g1.gw.httpPort}/sip`, { user: 'agent-1', password: 'demo' });
+    try {
+      expect((await agent.register({ expires: 600, algorithm: 'MD5' })).final.status).toBe(200);
+      const orderRef = `ORD-POOLR-${Date.now()}`;
+      const { did } = await handoff(g2, orderRef, { via: 'did' });
+      // The customer calls support on gateway 1; the one registered agent answers.
+      const scenario = payScenario({ user: 'support', headers: {}, steps: [{ pauseMs: 3000 }, ...KEYS.slice(1)], byeTimeoutMs: 90_000 });
+      const caller = (async () => runSipp({ scenario, target: g1.target, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 120 }).done)();
+      const invite = await agent.nextRequest('INVITE');
+      const d = agent.answer(invite, await freeMediaPort(), 'pcmu');
+      await agent.nextRequest('ACK');
+      expect((await agent.inDialog(d, 'REFER', [['Refer-To', `<sip:${did!}@${g1.target}>`], ['Referred-By', '<sip:agent-1@tonegate>']])).status).toBe(202);
+      for (;;) {
+        const n = await agent.nextRequest('NOTIFY', 60_000);
+        agent.respond(n, 200);
+        if (!/^SIP\/2\.0 1\d\d/.test(n.body)) break;
+      }
+      expect(await sessions(g2, orderRef)).toMatchObject([{ outcome: 'paid', instanceId: 'gw-pool-1', card: { brand: 'visa', first6: '411111', last4: '1111' } }]);
+      expect(g1.gw.payments.demo!.payments().filter((p) => p.orderRef === orderRef)).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 3000));
+      const again = await agent.inDialog(d, 'REFER', [['Refer-To', `<sip:${did!}@${g1.target}>`], ['Referred-By', '<sip:agent-1@tonegate>']]);
+      expect(again.status).toBe(404);
+      expect(again.header('Warning')).toBe(`399 tonegate "Request-URI: no pending handoff on ${did!} (unreserved, used or expired)"`);
+      expect((await agent.inDialog(d, 'BYE', [])).status).toBe(200);
+      const c = await caller;
+      expect(c.code, c.errors + c.stderr).toBe(0);
+    } finally {
+      await agent.close();
+    }
   }, 150_000);
 
   it('a pool DID never reserved is refused 404 on either gateway before anything is answered', async () => {
