@@ -28,7 +28,7 @@ function demoBanner(config: Config, gw: Gateway): string {
       `  Agent      ${http}/agent  (sign in as an agent above, password ${config.AGENTS.length ? 'from AGENTS (demo: demo)' : '-'})`,
       `  Phone      ${http}/phone  (demo customer: call support, key the card, read the OTP in its SMS inbox)`,
       `  Supervisor ${http}/supervisor  (sign in with the REST bearer token above)`,
-      `  Handoffs   POST ${http}/api/handoffs  (Authorization: Bearer ${config.HANDOFF_API_KEY ? '<HANDOFF_API_KEY>' : gw.handoffApiKey})`,
+      `  Handoffs   POST ${http}/api/handoffs  (Authorization: Bearer ${config.HANDOFF_API_KEY ? '<HANDOFF_API_KEY>' : gw.handoffApiKey})${poolDids(config)}`,
       '',
     ].join('\n') + '\n'
   );
@@ -61,6 +61,12 @@ function productionBanner(config: Config, gw: Gateway): string {
 function payDids(config: Config): string {
   const numbers = planSettings(config).entries.flatMap((e) => (e.kind === 'pay' && e.number !== undefined ? [e.number] : []));
   return numbers.length ? `, or sip:${numbers.slice(0, 3).join('@..., sip:')}@... (number plan)` : '';
+}
+
+/** The DID pool (README, "Routing"), for the banner: `; "via": "did" reserves one of +912240000100..+912240000109`. */
+function poolDids(config: Config): string {
+  const pool = planSettings(config).pool;
+  return pool.length ? `; "via": "did" reserves one of ${pool.join(', ')}` : '';
 }
 
 /** `npm start`: the gateway; demo mode with embedded defaults unless TONEGATE_MODE=production. */
