@@ -155,6 +155,10 @@ async function bootGateway(uasPort: number, logDir: string): Promise<GatewayProc
       LOG_LEVEL: 'warn',
       RING_TIMEOUT_S: '10',
       AGENTS: ids.map((id) => `${id}:bench`).join(','),
+      // Every REGISTER and INVITE comes from one SIPp/bench socket: the per-source edge rates
+      // (register 50/1s, invite 200/1s by default, docs/security.md) would answer 503 to the
+      // registration of thousands of ids and cap the call rate below what is being measured.
+      EDGE_LIMITS: 'register:100000/1s,invite:100000/1s',
       ...(O.whatIf ? { BENCH_WHAT_IF: O.whatIf } : {}),
     },
   });
