@@ -377,8 +377,8 @@ export function readHot(value: string, rule: HotRule): unknown {
   if (value.includes('\r') || value.includes('\n')) return undefined; // folded: LWS with CRLF
   try {
     return read(value, rule);
-  } catch (err) {
-    if (err === DECLINE) return undefined;
-    return undefined; // a URI the sip.js classes refuse: the grammar decides
+  } catch {
+    // DECLINE, or a URI the sip.js classes refuse: either way the grammar decides.
+    return undefined;
   }
 }
