@@ -25,13 +25,15 @@
  * unless --quick or --what-if), --keep (keep the run directory with SIPp traces and the profile),
  * --wait-quiet S (first wait up to S s for other work on the machine to settle),
  * --what-if udp-rcvbuf (an experiment inside the gateway, see lib/what-if.ts), --render FILE (rewrite
- * the RESULTS.md section from a run's results.json, kept with --keep, without running anything).
+ * the RESULTS.md section from a run's results.json, kept with --keep, without running anything),
+ * --parse-only [--parse-ms N] (the message edge alone: CPU per parsed message, three runs of N ms).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { summariseProfile, type ProfileSummary } from './lib/cpuprofile.js';
+import { parseMicro } from './lib/parse-micro.js';
 import { GatewayProcess } from './lib/gateway.js';
 import { cpuSeconds, freePort, killAllChildren, machineCpu, rssBytes, sleep, stopChild, udpDrops } from './lib/procs.js';
 import { registerAgents } from './lib/register.js';
@@ -155,6 +157,10 @@ async function bootGateway(uasPort: number, logDir: string): Promise<GatewayProc
       LOG_LEVEL: 'warn',
       RING_TIMEOUT_S: '10',
       AGENTS: ids.map((id) => `${id}:bench`).join(','),
+      // Every REGISTER and INVITE comes from one SIPp/bench socket: the per-source edge rates
+      // (register 50/1s, invite 200/1s by default, docs/security.md) would answer 503 to the
+      // registration of thousands of ids and cap the call rate below what is being measured.
+      EDGE_LIMITS: 'register:100000/1s,invite:100000/1s',
       ...(O.whatIf ? { BENCH_WHAT_IF: O.whatIf } : {}),
     },
   });
@@ -717,7 +723,16 @@ async function renderOnly(file: string): Promise<void> {
   log(`wrote ${RESULTS} from ${file}`);
 }
 
-(opt('render') ? renderOnly(opt('render')!) : main()).then(
+/** `--parse-only [--parse-ms N]`: the message edge alone, CPU per message (lib/parse-micro.ts). */
+async function parseOnly(): Promise<void> {
+  const ms = Number(opt('parse-ms') ?? 3000);
+  for (let i = 0; i < 3; i++) {
+    const r = parseMicro(ms);
+    log(`parseSip: ${r.messages} messages in ${r.cpuMs.toFixed(0)} ms CPU: ${r.usPerMessage.toFixed(1)} us per message, ${r.usPerCall.toFixed(0)} us per bench call (5 messages)`);
+  }
+}
+
+(opt('render') ? renderOnly(opt('render')!) : flag('parse-only') ? parseOnly() : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     process.stderr.write(`bench:sip failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -109,11 +109,11 @@ export class SipStack {
     switch (r.kind) {
       case 'drop':
         this.counters.dropped++;
-        this.log.debug({ flow: flow.id, reason: r.reason }, 'SIP message dropped');
+        this.log.debug({ flow: flow.id, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) }, 'SIP message dropped');
         return;
       case 'reject': {
         this.counters.rejected++;
-        this.log.info({ flow: flow.id, status: r.status, reason: r.reason }, 'SIP request rejected statelessly');
+        this.log.info({ flow: flow.id, status: r.status, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}) }, 'SIP request rejected statelessly');
         this.replyFlow(r.topVia, flow).send(r.response);
         return;
       }

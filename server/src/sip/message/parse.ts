@@ -5,7 +5,7 @@
  * 18.3), any ACK (never answered, RFC 3261 17.2.1 and 8.2), garbage.
  *
  * Order, following RFC 3261 8.2: start line and version (505) -> framing and single-value fields
- * (400) -> sip.js grammar (400) -> Request-URI scheme (416) -> CSeq (400) -> Require (420) ->
+ * (400) -> header grammar (400, naming the field; reader.ts) -> Request-URI scheme (416) -> CSeq (400) -> Require (420) ->
  * body type (415) -> Accept (406). Max-Forwards 0 (RFC 4475 3.3.11, zeromf) is the TU's decision
  * (483 only where it would forward), so it is exposed, not checked.
  */
@@ -31,8 +31,9 @@ export type ParseResult =
       neutralised: string[];
     }
   | { kind: 'response'; msg: Core.IncomingResponseMessage; body: Buffer; neutralised: string[] }
-  | { kind: 'reject'; status: number; reason: string; response: string; topVia: ViaInfo }
-  | { kind: 'drop'; reason: string };
+  /** `detail`: for a header field the grammar refused, where and what it expected (for logs). */
+  | { kind: 'reject'; status: number; reason: string; response: string; topVia: ViaInfo; detail?: string }
+  | { kind: 'drop'; reason: string; detail?: string };
 
 export interface ParseOptions {
   /** Body types accepted per method (8.2.3); methods not listed are not checked here. */
@@ -48,7 +49,7 @@ export const DEFAULT_ACCEPTED_CONTENT_TYPES: Readonly<Record<string, readonly st
   PRACK: ['application/sdp'],
 };
 
-const drop = (reason: string): ParseResult => ({ kind: 'drop', reason });
+const drop = (reason: string, detail?: string): ParseResult => (detail ? { kind: 'drop', reason, detail } : { kind: 'drop', reason });
 
 /** Parses one SIP message (one datagram, one WS frame, or one Content-Length-framed TCP message). */
 export function parseSip(data: Buffer, opts: ParseOptions = {}): ParseResult {
@@ -76,7 +77,7 @@ function parseResponse(raw: RawMessage, data: Buffer): ParseResult {
   const framed = frameBody(raw, data);
   if ('error' in framed) return drop(`response: ${framed.error}`);
   const parsed = parseHeaderSection(raw);
-  if (!parsed.ok) return drop(`response: malformed ${parsed.failed}`);
+  if (!parsed.ok) return drop(`response: malformed ${parsed.failed}`, parsed.detail);
   const msg = parsed.msg;
   if (!(msg instanceof Core.IncomingResponseMessage)) return drop('response: not a response');
   // RFC 3261 7.2 / 21: a 3-digit code 100..699 (bigcode, and 0xx / 7xx+).
@@ -93,13 +94,13 @@ type RequestLine = { kind: 'request'; method: string; uri: string; version: stri
 
 function parseRequest(raw: RawMessage, data: Buffer, start: RequestLine, opts: ParseOptions): ParseResult {
   const { method, uri } = start;
-  const reject = (status: number, reason: string, headers: string[] = [], msg?: Core.IncomingRequestMessage): ParseResult => {
+  const reject = (status: number, reason: string, headers: string[] = [], msg?: Core.IncomingRequestMessage, detail?: string): ParseResult => {
     // RFC 3261 17.2.1 / 8.2: an ACK is never answered; a bad one is dropped.
-    if (method === 'ACK') return drop(`ACK: ${reason}`);
+    if (method === 'ACK') return drop(`ACK: ${reason}`, detail);
     // RFC 3261 21.4.1: the 400 Reason-Phrase names the problem; other codes pass the usual phrase.
     const reply = statelessReply(raw, status, reason, headers, msg);
-    if (!reply) return drop(`${reason} (no Via/CSeq/Call-ID to answer with)`);
-    return { kind: 'reject', status, reason, response: reply.response, topVia: reply.topVia };
+    if (!reply) return drop(`${reason} (no Via/CSeq/Call-ID to answer with)`, detail);
+    return { kind: 'reject', status, reason, response: reply.response, topVia: reply.topVia, ...(detail ? { detail } : {}) };
   };
   // RFC 3261 7.1 / 21.5.6: another SIP version is answered 505 (badvers).
   if (start.version.toUpperCase() !== 'SIP/2.0') return reject(505, 'Version Not Supported');
@@ -110,7 +111,7 @@ function parseRequest(raw: RawMessage, data: Buffer, start: RequestLine, opts: P
   const framed = frameBody(raw, data);
   if ('error' in framed) return reject(400, framed.error);
   const parsed = parseHeaderSection(raw);
-  if (!parsed.ok) return reject(400, `Malformed ${parsed.failed}`, malformedHint(raw, parsed.failed));
+  if (!parsed.ok) return reject(400, `Malformed ${parsed.failed}`, malformedHint(raw, parsed.failed), undefined, parsed.detail);
   const msg = parsed.msg;
   if (!(msg instanceof Core.IncomingRequestMessage)) return drop('request: not a request');
   const issue = requestProblem(raw, msg, method, uri, framed.body, {
@@ -130,7 +131,7 @@ function parseRequest(raw: RawMessage, data: Buffer, start: RequestLine, opts: P
   };
 }
 
-/** sip.js saw only the header section; the body is cut on bytes here (RFC 3261 18.3, 20.14). */
+/** The reader saw only the header section; the body is cut on bytes here (RFC 3261 18.3, 20.14). */
 function attachBody(msg: Core.IncomingRequestMessage | Core.IncomingResponseMessage, raw: RawMessage, body: Buffer): void {
   msg.body = body.toString('utf8');
   msg.data = `${raw.text}\r\n\r\n${msg.body}`;

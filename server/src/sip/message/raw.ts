@@ -1,9 +1,10 @@
 /**
  * Minimal reader of a SIP message's framing: start line, header fields and where the body starts.
  *
- * It checks no grammar (that is sip.js's job). It exists because sip.js's parser
+ * It checks no grammar (that is reader.ts's job, with sip.js's grammar). It exists because the
+ * message reader (reader.ts, which does what sip.js's parser does)
  *  - keeps only the last of repeated single-value header fields (so it cannot see mcl01/multi01),
- *  - returns nothing at all for a message it cannot parse, and a stateless 400 still needs the
+ *  - gives no message at all for one it refuses (only which field), and a stateless 400 needs the
  *    request's Via, From, To, Call-ID and CSeq (RFC 3261 8.2.6.2, 16.3, 21.4.1),
  *  - works on strings, while Content-Length counts bytes (RFC 3261 20.14, 18.3),
  *  - cannot rewrite the top Via in place (RFC 3261 18.2.1 `received`, RFC 3581 `rport`).

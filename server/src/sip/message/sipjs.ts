@@ -1,16 +1,17 @@
 /**
- * sip.js's parser (`Core.Parser.parseMessage`) behind one function, plus the one repair we make:
- * URIs of schemes sip.js's grammar does not know, inside name-addr header fields.
+ * The message reader (reader.ts: sip.js's message classes, our header reading) behind one function,
+ * plus the one repair we make: URIs of schemes sip.js's grammar does not know, inside name-addr
+ * header fields.
  *
  * Why the repair: RFC 3261 allows any absoluteURI in From, To, Contact, Record-Route and Refer-To
  * (20.10, 20.20, 20.39, 25.1 `addr-spec = SIP-URI / SIPS-URI / absoluteURI`), and RFC 4475 3.3.4
  * (unksm2: `To: isbn:...`, `From: <http://...>`, `Contact: <name:...>`) says such a message must
- * be processed normally. sip.js's grammar only knows sip/sips there, so it returns nothing for
- * the whole message. Carriers also send `tel:` URIs in From/To (RFC 3966), which hit the same gap.
+ * be processed normally. sip.js's grammar only knows sip/sips there, so it refuses the whole
+ * message. Carriers also send `tel:` URIs in From/To (RFC 3966), which hit the same gap.
  *
- * How: when sip.js returns nothing, its log names the header field it rejected. If that is a
- * name-addr field whose only problem is a syntactically valid absoluteURI with a non-sip scheme, we
- * replace each such URI in a copy of the header section by a unique placeholder
+ * How: when the reader refuses a message, its result names the header field it rejected. If that
+ * is a name-addr field whose only problem is a syntactically valid absoluteURI with a non-sip
+ * scheme, we replace each such URI in a copy of the header section by a unique placeholder
  * `sip:uriN@unknown-scheme.invalid` (.invalid can never resolve, RFC 2606) and parse the copy,
  * repeating for the next rejected field (unksm2 takes three rounds: To, From, Contact). Then, in
  * the parsed message, every raw header value gets its original URI back, so anything copied into a
@@ -19,32 +20,21 @@
  * which fields those are (a dialog must take its remote URI from the raw value, RFC 3261 12.1).
  * Anything else the grammar rejects stays an error: we never repair real syntax errors.
  */
-import { Core, Grammar, NameAddrHeader } from 'sip.js';
+import { NameAddrHeader } from 'sip.js';
+import { describeGrammarError, grammarParse, type GrammarError } from './grammar.js';
 import { canonicalName, displayName, readRaw, splitTopLevel, type RawHeader, type RawMessage } from './raw.js';
+import { readMessage, type SipJsMessage } from './reader.js';
 
-export type SipJsMessage = Core.IncomingRequestMessage | Core.IncomingResponseMessage;
+export type { SipJsMessage };
 
 /** Host of the placeholder URIs that stand in for unknown-scheme URIs in parsed header objects. */
 export const UNKNOWN_SCHEME_HOST = 'unknown-scheme.invalid';
 const PLACEHOLDER_RE = /sip:uri([0-9]+)@unknown-scheme\.invalid/g;
 
-const loggerFactory = new Core.LoggerFactory();
-loggerFactory.builtinEnabled = false;
-/** The last thing sip.js's parser complained about: it names the header field it rejected. */
-let lastComplaint = '';
-loggerFactory.connector = (_level, _category, _label, content: unknown): void => {
-  lastComplaint = typeof content === 'string' ? content : '';
-};
-const logger = loggerFactory.getLogger('tonegate.sip.parser');
-
-/** sip.js parser; undefined instead of null, and never throws (it throws on a response without CSeq). */
+/** A whole message (header section, CRLFCRLF, body) as sip.js's message classes; undefined when refused. */
 export function sipJsParse(text: string): SipJsMessage | undefined {
-  lastComplaint = '';
-  try {
-    return Core.Parser.parseMessage(text, logger) ?? undefined;
-  } catch {
-    return undefined;
-  }
+  const r = readMessage(text);
+  return r.ok ? r.msg : undefined;
 }
 
 /** Grammar rule sip.js applies to each header field it parses (sip.js core/messages/parser.js). */
@@ -57,9 +47,10 @@ const RULES: Readonly<Record<string, string>> = {
 const NAME_ADDR = new Set(['from', 'to', 'contact', 'record-route', 'refer-to']);
 
 /**
- * sip.js's grammar costs ~130 us per call whatever the input (its generated parser decodes its whole
- * bytecode table on every call), so answers for short values are remembered: retransmissions and
- * in-dialog requests repeat the same From/To/Call-ID, and the results are pure.
+ * sip.js's grammar costs 130-280 us per call whatever the input (its generated parser decodes its
+ * whole bytecode table on every call) for the values the hot-header reader declines, so answers
+ * for short values are remembered: retransmissions and in-dialog requests repeat the same
+ * From/To/Call-ID, and the results are pure.
  */
 const grammarCache = new Map<string, NameAddrHeader | boolean>();
 const CACHE_ENTRIES = 4096;
@@ -69,8 +60,8 @@ function cachedParse(value: string, rule: string): NameAddrHeader | boolean {
   const key = `${rule}\u0000${value}`;
   let result = grammarCache.get(key);
   if (result === undefined) {
-    const parsed: unknown = Grammar.parse(value, rule);
-    result = parsed === -1 ? false : parsed instanceof NameAddrHeader ? parsed : true;
+    const parsed = grammarParse(value, rule);
+    result = !parsed.ok ? false : parsed.data instanceof NameAddrHeader ? parsed.data : true;
     if (value.length <= CACHEABLE_LENGTH) {
       if (grammarCache.size >= CACHE_ENTRIES) grammarCache.clear();
       grammarCache.set(key, result);
@@ -150,11 +141,12 @@ export function neutraliseValue(name: string, value: string, subs: string[] = []
 
 export type SipJsOutcome =
   | { ok: true; msg: SipJsMessage; neutralised: string[] }
-  | { ok: false; failed: string };
+  /** `failed` names the field (display form), `Request-Line`/`Status-Line`, or `message`; `detail` says where and what the parser expected. */
+  | { ok: false; failed: string; detail?: string; error?: GrammarError };
 
 /**
- * Parses the header section with sip.js (the body is attached by the caller, on bytes). On failure,
- * names what sip.js rejected (from its log), or repairs unknown-scheme URIs as described above,
+ * Parses the header section (the body is attached by the caller, on bytes). On failure, names the
+ * field the reader rejected (from its result), or repairs unknown-scheme URIs as described above,
  * one rejected header field per round, and parses again.
  */
 export function parseHeaderSection(raw: RawMessage): SipJsOutcome {
@@ -166,23 +158,26 @@ export function parseHeaderSection(raw: RawMessage): SipJsOutcome {
   const stars = raw.start.kind === 'request' && raw.start.method === 'REGISTER' ? raw.headers.filter((h) => h.name === 'contact' && h.value === '*') : [];
   for (const h of stars) edits.set(h, '');
   for (let round = 0; round <= raw.headers.length; round++) {
-    const msg = sipJsParse(rebuild(raw, edits));
-    if (msg) {
+    const read = readMessage(rebuild(raw, edits));
+    if (read.ok) {
+      const msg = read.msg;
       if (edits.size > 0) restore(msg, subs);
       for (const h of stars) msg.addHeader('contact', h.value);
       const repaired = [...edits.keys()].filter((h) => !stars.includes(h));
       return { ok: true, msg, neutralised: [...new Set(repaired.map((h) => displayName(h.name)))] };
     }
-    if (/first line/.test(lastComplaint)) {
-      return { ok: false, failed: raw.start.kind === 'request' ? 'Request-Line' : 'Status-Line' };
+    if (read.where === 'message') return { ok: false, failed: 'message' };
+    if (read.where === 'start-line') {
+      const failed = raw.start.kind === 'request' ? 'Request-Line' : 'Status-Line';
+      return { ok: false, failed, detail: `${failed}: ${describeGrammarError(read.error)}`, error: read.error };
     }
-    const named = /error parsing header '(.*)'/.exec(lastComplaint)?.[1];
-    if (named === undefined) return { ok: false, failed: 'message' };
-    const name = canonicalName(named);
+    const name = canonicalName(read.header);
     const rule = RULES[name];
     const culprit = raw.headers.find((h) => h.name === name && !edits.has(h) && rule && !grammarOk(h.value, rule));
     const repaired = culprit && neutraliseValue(name, culprit.value, subs);
-    if (!culprit || repaired === undefined) return { ok: false, failed: displayName(name) };
+    if (!culprit || repaired === undefined) {
+      return { ok: false, failed: displayName(name), detail: `${displayName(name)}: ${describeGrammarError(read.error)}`, error: read.error };
+    }
     edits.set(culprit, `${name}: ${repaired}`);
   }
   return { ok: false, failed: 'message' };
