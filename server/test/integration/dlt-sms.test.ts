@@ -32,6 +32,8 @@ const PE_ID = '1201162233445566778';
 const HEADER = 'SHOPIN';
 const TEMPLATE_ID = '1207169988776655443';
 const TEXT = '{#var#} is the code to pay {#var#} {#var#} at {#var#} for order {#var#}. Never share it. - ShopIn';
+const HI_TEMPLATE_ID = '1207169988776655444';
+const HI_TEXT = '{#var#} आपका कोड है, ऑर्डर {#var#} के {#var#} {#var#} के भुगतान के लिए। किसी को न बताएं। - ShopIn';
 
 const configFile = (demoPort: number, downPort: number, text = TEXT, vars = '[otp, currency, amount, merchantId, orderRef]') => `
 sms:
@@ -44,6 +46,7 @@ sms:
     otp:
       en: { templateId: '${TEMPLATE_ID}', text: '${text}', vars: ${vars} }
 `;
+const HI_LINE = `      hi: { templateId: '${HI_TEMPLATE_ID}', text: '${HI_TEXT}', vars: [otp, orderRef, currency, amount] }\n`;
 
 let gw: Gateway;
 let logs: LogSink;
@@ -55,7 +58,7 @@ beforeAll(async () => {
   const demoPort = await freePort();
   downPort = await freePort(); // free: nothing listens there, the first route is down (connection refused)
   const file = join(dir, 'tonegate.yaml');
-  writeFileSync(file, configFile(demoPort, downPort));
+  writeFileSync(file, configFile(demoPort, downPort) + HI_LINE);
   ({ gw, logs, target } = await startTestGateway({ TONEGATE_CONFIG: file }, { config: { DEMO_PG_PORT: demoPort } }));
   await gw.bus.subscribe((e) => void events.push(e));
 }, 60_000);
@@ -78,54 +81,87 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_0
   }
 }
 
-describe('DLT SMS configured in the file, over SIPp', () => {
-  it('the OTP SMS carries the configured header, PE ID, template ID and rendered text (second route: the first is down) and the payment is paid', async () => {
-    const headers = payHeaders({ 'X-Pay-Merchant-Id': 'M-SHOP-7' });
-    const orderRef = headers['X-Pay-Order-Ref']!;
-    const callId = `dlt-${Date.now()}@127.0.0.1`;
-    const localPort = await freePort();
-    const card: PayStep[] = [{ pauseMs: 1500 }, { keys: `${PAN}#` }, { keys: '1230' }, { keys: '123' }];
-    const scenario = withOtpFromMessage(payScenario({ headers, steps: card, byeTimeoutMs: 90_000 }), 6);
-    const call = runSipp({ scenario, target, localPort, mediaPort: await freeMediaPort(), timeoutS: 150, extra: ['-cid_str', callId] }).done;
-    let ended: string | undefined;
-    void call.then((r) => (ended = `SIPp ended early (${r.code}): ${r.errors}`));
+interface Paid { otp: string; sms: DemoSms; orderRef: string; headers: Record<string, string> }
 
-    const otpSms = await until('the OTP SMS', async () => {
-      if (ended) throw new Error(ended);
-      return (await sms()).find((m) => m.text.includes(`for order ${orderRef}.`));
-    });
-    const otp = /^(\d{6}) is the code/.exec(otpSms.text)?.[1];
-    expect(otp, otpSms.text).toBeDefined();
-    expect(otpSms).toEqual({
-      to: headers['X-Pay-Customer-Mobile'],
+/** One transfer-mode payment whose OTP the test reads from the SMS sink (`otpPattern`) and hands to SIPp. */
+async function payReadingOtp(over: Record<string, string>, otpPattern: RegExp): Promise<Paid> {
+  const headers = payHeaders(over);
+  const orderRef = headers['X-Pay-Order-Ref']!;
+  const callId = `dlt-${orderRef}@127.0.0.1`;
+  const localPort = await freePort();
+  const card: PayStep[] = [{ pauseMs: 1500 }, { keys: `${PAN}#` }, { keys: '1230' }, { keys: '123' }];
+  const scenario = withOtpFromMessage(payScenario({ headers, steps: card, byeTimeoutMs: 90_000 }), 6);
+  const call = runSipp({ scenario, target, localPort, mediaPort: await freeMediaPort(), timeoutS: 150, extra: ['-cid_str', callId] }).done;
+  let ended: string | undefined;
+  void call.then((r) => (ended = `SIPp ended early (${r.code}): ${r.errors}`));
+  const otpSms = await until('the OTP SMS', async () => {
+    if (ended) throw new Error(ended);
+    return (await sms()).find((m) => m.text.includes(orderRef));
+  });
+  const otp = otpPattern.exec(otpSms.text)?.[1];
+  expect(otp, otpSms.text).toBeDefined();
+  await new Promise((r) => setTimeout(r, 2000)); // SIPp finishes keying the CVV and waits for the MESSAGE
+  await sendOtpMessage(localPort, callId, otp!);
+  const r = await call;
+  expect(r.code, r.errors).toBe(0);
+  const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/sessions?orderRef=${orderRef}`, { headers: { authorization: `Bearer ${gw.supervisorToken}` } });
+  const { sessions } = (await res.json()) as { sessions: SessionRecord[] };
+  expect(sessions).toHaveLength(1);
+  expect(sessions[0]).toMatchObject({ outcome: 'paid', card: { brand: 'visa', last4: '1111' } });
+  return { otp: otp!, sms: otpSms, orderRef, headers };
+}
+
+describe('DLT SMS configured in the file, over SIPp', () => {
+  let en: Paid;
+  let hi: Paid;
+  beforeAll(async () => {
+    [en, hi] = await Promise.all([
+      payReadingOtp({ 'X-Pay-Merchant-Id': 'M-SHOP-7' }, /^(\d{6}) is the code/),
+      payReadingOtp({ 'X-Pay-Language': 'hi' }, /^(\d{6}) आपका कोड है/),
+    ]);
+  }, 180_000);
+
+  it('the OTP SMS carries the configured header, PE ID, template ID and rendered text (second route: the first is down) and the payment is paid', () => {
+    expect(en.sms).toEqual({
+      to: en.headers['X-Pay-Customer-Mobile'],
       senderId: HEADER,
       peId: PE_ID,
       templateId: TEMPLATE_ID,
-      text: `${otp} is the code to pay INR ${headers['X-Pay-Amount']} at M-SHOP-7 for order ${orderRef}. Never share it. - ShopIn`,
+      text: `${en.otp} is the code to pay INR ${en.headers['X-Pay-Amount']} at M-SHOP-7 for order ${en.orderRef}. Never share it. - ShopIn`,
       sentAt: expect.any(String) as unknown as string,
     });
-    await new Promise((r) => setTimeout(r, 2000)); // SIPp finishes keying the CVV and waits for the MESSAGE
-    await sendOtpMessage(localPort, callId, otp!);
-    const r = await call;
-    expect(r.code, r.errors).toBe(0);
+  });
 
-    const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/sessions?orderRef=${orderRef}`, { headers: { authorization: `Bearer ${gw.supervisorToken}` } });
-    const { sessions } = (await res.json()) as { sessions: SessionRecord[] };
-    expect(sessions).toHaveLength(1);
-    expect(sessions[0]).toMatchObject({ outcome: 'paid', card: { brand: 'visa', last4: '1111' } });
+  it('a Hindi call gets the Hindi template (UCS-2), same registration', () => {
+    expect(hi.sms).toEqual({
+      to: hi.headers['X-Pay-Customer-Mobile'],
+      senderId: HEADER,
+      peId: PE_ID,
+      templateId: HI_TEMPLATE_ID,
+      text: `${hi.otp} आपका कोड है, ऑर्डर ${hi.orderRef} के INR 1499.00 के भुगतान के लिए। किसी को न बताएं। - ShopIn`,
+      sentAt: expect.any(String) as unknown as string,
+    });
+  });
 
-    // Routes in order, the outcome of each logged: the first refused the connection, the second took it.
+  it('routes are tried in order, the outcome of each logged: the first refused the connection, the second took it', () => {
     const routeLines = logs.lines.map((l) => JSON.parse(l) as { msg: string; route?: string; code?: string; templateId?: string }).filter((l) => l.msg === 'sms route failed' || l.msg === 'sms accepted');
-    expect(routeLines.map((l) => [l.msg, l.route, l.code, l.templateId])).toEqual([
-      ['sms route failed', 'first-down', 'unreachable', TEMPLATE_ID],
-      ['sms accepted', 'demo-sink', undefined, TEMPLATE_ID],
-    ]);
-    // The OTP is in the SMS body at the sink only: never in the gateway's logs or events.
+    for (const templateId of [TEMPLATE_ID, HI_TEMPLATE_ID]) {
+      expect(routeLines.filter((l) => l.templateId === templateId).map((l) => [l.msg, l.route, l.code])).toEqual([
+        ['sms route failed', 'first-down', 'unreachable'],
+        ['sms accepted', 'demo-sink', undefined],
+      ]);
+    }
+  });
+
+  it('the OTP is in the SMS body at the sink only: never in the gateway\'s logs or events', () => {
     const everything = `${logs.lines.join('\n')}\n${JSON.stringify(events)}`;
-    expect(everything).not.toContain(otp!);
+    for (const p of [en, hi]) {
+      // As a run of digits of its own: a random 6-digit OTP may well sit inside a 13-digit timestamp.
+      expect(everything).not.toMatch(new RegExp(`(?<!\\d)${p.otp}(?!\\d)`));
+      expect(everything).not.toContain(p.sms.text);
+    }
     expect(everything).not.toContain(PAN);
-    expect(everything).not.toContain(otpSms.text);
-  }, 180_000);
+  });
 
   it('a rendered message that does not match its registered template is never sent: logged by template id, counted in /metrics', async () => {
     const before = (await sms()).length;
@@ -138,7 +174,7 @@ describe('DLT SMS configured in the file, over SIPp', () => {
     const refused = logs.lines.filter((l) => l.includes('sms refused: does not fit its DLT template'));
     expect(refused).toHaveLength(1);
     expect(JSON.parse(refused[0]!)).toMatchObject({ templateId: TEMPLATE_ID, problem: 'template-mismatch' });
-    expect(logs.lines.join('\n')).not.toContain('975310');
+    expect(logs.lines.join('\n')).not.toMatch(/(?<!\d)975310(?!\d)/);
     expect(logs.lines.join('\n')).not.toContain('ORD-SECRET');
     const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/^tonegate_sms_refused_total\{reason="template-mismatch"\} 1$/m);
