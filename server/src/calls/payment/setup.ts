@@ -83,6 +83,9 @@ export async function createPayments(
     ...(access.bearer ? { apiKey: access.bearer } : {}),
   });
   const sms = new SmsClient({ routes: smsRoutes(config.sms, baseUrl), logger, clock, fetch: smsFetch, ...(onSmsRefused ? { onRefused: onSmsRefused } : {}) });
+  if (!config.sms && config.TONEGATE_MODE === 'production') {
+    logger.warn('sms: not configured: the OTP and receipt SMS use the demo DLT registration, which operators will scrub; set your PE ID, header and templates (docs/operations.md, "SMS under DLT")');
+  }
   const templates = smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' });
   const own = templates.forLanguage(config.DEFAULT_LANGUAGE);
   return {
