@@ -21,7 +21,8 @@ import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend
 import { fileURLToPath } from 'node:url';
 import { redisCredentials } from './store/redis-credentials.js';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
-import { createPayments, DEMO_OTP_TEMPLATE, smsFieldLimits, type Payments } from './calls/payment/setup.js';
+import { createPayments, smsFieldLimits, type Payments } from './calls/payment/setup.js';
+import { smsTemplates } from './calls/payment/sms-setup.js';
 import { PaymentCalls } from './calls/payment/entry.js';
 import { loadNumberPlan, loadSipProfile, openHandoffStores, openSqlLookups, profileEnv as profileEnvOf } from './handoff/index.js';
 import { planSettings } from './config/number-plan.js';
@@ -119,7 +120,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const metrics = new Metrics({
     activeCalls: () => (parts.calls?.calls.size ?? 0) + (parts.paymentCalls?.live.size ?? 0),
     activeCaptures: () => parts.paymentCalls?.captures.size ?? 0,
-    breakers: (): Record<string, string> => (parts.payments ? { payment: parts.payments.payment.breaker.state, sms: parts.payments.sms.breaker('primary')?.state ?? 'closed' } : {}),
+    breakers: (): Record<string, string> => (parts.payments ? { payment: parts.payments.payment.breaker.state, ...parts.payments.sms.breakerStates() } : {}),
     rtp: async () => {
       const st = parts.media ? await parts.media.stats() : undefined;
       const out = { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0 };
@@ -216,11 +217,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       res.json({ messages: demo.smsMessages() });
     });
   }
-  // The OTP template is the demo one until deployments configure their own (setup.ts).
   app.use(handoffsRouter(codes, resolveToken, {
     sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
     requestUriPrefix: apiProfile.profile.api.requestUriPrefix, codeFormat: apiProfile.profile.api.codeFormat, formatChoice: apiProfile.profile.api.formatChoice, pool,
-    limits: smsFieldLimits(DEMO_OTP_TEMPLATE),
+    limits: smsFieldLimits(smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' })),
     mobileAllowed: (m) => admission.mobileAllowed(m),
   }));
   // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
@@ -276,7 +276,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // non-loopback peers.
   const srtpPolicy = (peer: string): SrtpPolicy => srtpPolicyFor(config.SRTP, config.TONEGATE_MODE === 'production', peer);
   const configuredProfile = loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv);
-  const payments = (parts.payments = await createPayments(config, logger, clock, (p, inner) => metrics.timedFetch(p, inner), configuredProfile.profile.cardEncryption));
+  const payments = (parts.payments = await createPayments(config, logger, clock, (p, inner) => metrics.timedFetch(p, inner), configuredProfile.profile.cardEncryption, (problem) => metrics.smsRefused.inc({ reason: problem })));
   // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
   const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).

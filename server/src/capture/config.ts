@@ -46,6 +46,11 @@ export interface CaptureConfig {
   readonly panLength?: { readonly min: number; readonly max: number };
   /** What ends the card number: `#` (default), or `none` (a pause after 13+ digits, or the longest length). */
   readonly panTerminator?: '#' | 'none';
+  /**
+   * OTP lengths accepted, within the provider API's 4-8; undefined: any it gives. An OTP of another
+   * length (the provider's or the bank's) is not used: the step ends as if no OTP could be had.
+   */
+  readonly otpLength?: { readonly min: number; readonly max: number };
   /** The merchant's accepted brands; undefined: any valid card. */
   readonly allowedBrands?: (merchantId: string) => readonly KnownBrand[] | undefined;
   /**
@@ -54,6 +59,11 @@ export interface CaptureConfig {
    * valid only during the call; it must not be kept.
    */
   readonly cardRefused?: (pan: Buffer) => boolean;
+}
+
+/** Whether an OTP of `length` digits is one the policy accepts (capture.otpLength; unset: any). */
+export function otpLengthAccepted(cfg: Pick<CaptureConfig, 'otpLength'>, length: number): boolean {
+  return !cfg.otpLength || (length >= cfg.otpLength.min && length <= cfg.otpLength.max);
 }
 
 export const DEFAULT_CAPTURE_CONFIG: CaptureConfig = {

@@ -1,5 +1,6 @@
 import type { SessionPatch } from '../store/index.js';
 import { errorCode } from './session-ops.js';
+import { otpLengthAccepted } from './config.js';
 import { maskMobileForDisplay, type SessionEventBody } from './events.js';
 import type { PromptId } from './prompts.js';
 import type { RuntimeOptions } from './session-runtime.js';
@@ -68,6 +69,7 @@ export class IssuerOtp {
       }
       const c = r.a.challenge;
       this.#paymentId = c.paymentId;
+      if (!otpLengthAccepted(this.h.runtime.cfg, c.length)) return this.#unavailable('otp-length');
       this.#expiresAt = c.expiresAt.getTime();
       this.resendsLeft = c.resendsLeft;
       this.h.otp.length = c.length;

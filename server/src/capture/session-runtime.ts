@@ -2,7 +2,7 @@ import type { TimerHandle } from '../lib/clock.js';
 import type { Language } from '../handoff/index.js';
 import type { SessionPatch, SessionRecord, Unsequenced } from '../store/index.js';
 import type { CardData } from './card-data.js';
-import type { CaptureConfig } from './config.js';
+import { otpLengthAccepted, type CaptureConfig } from './config.js';
 import { maskMobileForDisplay, type CaptureField, type SessionEvent, type SessionEventBody } from './events.js';
 import { CaptureState, type CaptureEvent, type FieldWhy, type MachineContext } from './machine.js';
 import type { PromptId, PromptItem } from './prompts.js';
@@ -204,6 +204,11 @@ export class SessionRuntime {
       (r) => {
         if (!r.ok) {
           this.publish({ type: 'provider.issue', step: 'otp-generate', code: r.code, action: 'ended' });
+          return this.#o.dispatch({ type: 'otp.unavailable' });
+        }
+        if (!otpLengthAccepted(this.#o.cfg, r.issued.length)) {
+          r.issued.otp.dispose();
+          this.publish({ type: 'provider.issue', step: 'otp-generate', code: 'otp-length', action: 'ended' });
           return this.#o.dispatch({ type: 'otp.unavailable' });
         }
         this.#o.card.holdIssued(r.issued.otp);

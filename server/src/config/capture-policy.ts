@@ -31,6 +31,11 @@ const policyFields = {
     .refine((l) => l.min <= l.max, { message: 'min must not be above max', path: ['min'] })
     .optional()
     .meta({ description: 'Card number lengths accepted (ISO/IEC 7812-1: 13-19); the brand\'s own lengths still apply.' }),
+  otpLength: z
+    .strictObject({ min: z.number().int().min(4).max(8), max: z.number().int().min(4).max(8) })
+    .refine((l) => l.min <= l.max, { message: 'min must not be above max', path: ['min'] })
+    .optional()
+    .meta({ description: 'OTP lengths accepted (the provider API gives 4-8); an OTP of another length is not used and the OTP step ends unavailable. Unset: any.' }),
   panTerminator: z.enum(['#', 'none']).optional().meta({ description: 'What ends the card number: # (default), or none (a pause after 13+ digits, or the longest length).' }),
   fields: z
     .strictObject(Object.fromEntries(FIELDS.map((f) => [f, fieldPolicySchema.optional()])) as Record<Field, z.ZodOptional<typeof fieldPolicySchema>>)
@@ -61,6 +66,7 @@ export interface FieldOverrides {
 export interface CaptureOverrides extends FieldOverrides {
   sessionMs?: number;
   panLength?: { min: number; max: number };
+  otpLength?: { min: number; max: number };
   panTerminator?: '#' | 'none';
   maxResends?: number;
   fields?: Partial<Record<Field, FieldOverrides>>;
@@ -81,6 +87,7 @@ function toOverrides(p: z.output<typeof overrideSchema>): CaptureOverrides {
   if (p.sessionSeconds !== undefined) out.sessionMs = Math.round(p.sessionSeconds * 1000);
   if (p.maxResends !== undefined) out.maxResends = p.maxResends;
   if (p.panLength) out.panLength = { ...p.panLength };
+  if (p.otpLength) out.otpLength = { ...p.otpLength };
   if (p.panTerminator) out.panTerminator = p.panTerminator;
   if (p.fields) out.fields = Object.fromEntries(Object.entries(p.fields).filter(([, f]) => f).map(([k, f]) => [k, toFieldOverrides(f!)]));
   return out;

@@ -3,6 +3,7 @@ import { configSchema, fileKeyOf, SECRET_NAMES, SETTING_NAMES, SETTINGS, type Co
 import { numberPlanProblems, type NumberEntry } from './number-plan.js';
 import { formatIssues, readConfigFile } from './file.js';
 import { capturePolicySchema } from './capture-policy.js';
+import { resolveSms } from './sms.js';
 import { productionProblems, realmProblems } from './production.js';
 
 export class ConfigError extends Error {
@@ -100,7 +101,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (errors.length) throw new ConfigError(errors);
   const capture = file?.raw?.['capture'] !== undefined ? capturePolicySchema.parse(file.raw['capture']) : undefined;
-  const config: Config = { ...r.data!, ...(capture ? { capture } : {}) };
+  const sms = file?.raw?.['sms'] !== undefined ? resolveSms(file.raw['sms'], env, { defaultLanguage: r.data!.DEFAULT_LANGUAGE, receipts: r.data!.RECEIPT_SMS === 'on' }) : undefined;
+  if (sms?.errors.length) throw new ConfigError(sms.errors);
+  const config: Config = { ...r.data!, ...(capture ? { capture } : {}), ...(sms?.sms ? { sms: sms.sms } : {}) };
   const problems = [...realmProblems(config), ...(config.TONEGATE_MODE === 'production' ? productionProblems(config) : [])];
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -1,6 +1,7 @@
 import { z } from 'zod/v4';
 import { agentList, edgeLimits, filePath, flag, ip, list, mobilePrefix, origin, port, supervisorList, trustedPeer, velocityLimits } from './fields.js';
 import { capturePolicySchema } from './capture-policy.js';
+import { smsSectionSchema, type SmsSettings } from './sms.js';
 import { didPoolProblems, numberEntries, numberPlanProblems, planSettings } from './number-plan.js';
 import { PROMPT_LANGUAGES } from '../contract/events.js';
 
@@ -216,6 +217,8 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema> & {
   /** Capture policy from the file's `capture:` section (capture.ts); defaults when absent. */
   readonly capture?: z.output<typeof capturePolicySchema>;
+  /** SMS under DLT from the file's `sms:` section (sms.ts), route keys read from the environment; absent: the demo registration. */
+  readonly sms?: SmsSettings;
 };
 
 /** The file's dotted key of an environment name (undefined for secrets). */
@@ -225,7 +228,7 @@ export function fileKeyOf(name: SettingName): string | undefined {
 
 /**
  * The YAML file's schema: the settings nested by their dotted keys, every key optional, unknown
- * keys refused (a typo is an error, not a silently ignored setting), plus `capture:`.
+ * keys refused (a typo is an error, not a silently ignored setting), plus `capture:` and `sms:`.
  */
 function buildFileSchema(): z.ZodType {
   interface Node { [k: string]: Node | z.ZodType }
@@ -241,7 +244,7 @@ function buildFileSchema(): z.ZodType {
   const toZod = (n: Node): z.ZodType =>
     z.strictObject(Object.fromEntries(Object.entries(n).map(([k, v]) => [k, v instanceof z.ZodType ? v : toZod(v).optional()])));
   const base = toZod(root) as z.ZodObject;
-  return base.extend({ capture: capturePolicySchema.optional() }).strict().meta({
+  return base.extend({ capture: capturePolicySchema.optional(), sms: smsSectionSchema.optional() }).strict().meta({
     title: 'tonegate configuration',
     description: 'The file named by TONEGATE_CONFIG. Environment variables override it; secrets are never in it.',
   });

@@ -26,6 +26,8 @@ export class Metrics {
   readonly providerLatency: Histogram<'provider' | 'op' | 'status'>;
   /** Requests refused at the trust boundary, by reason (docs/security.md). */
   readonly refusals: Counter<'reason'>;
+  /** SMS refused before sending because they do not fit their DLT template, by problem (providers/dlt.ts). */
+  readonly smsRefused: Counter<'reason'>;
 
   constructor(src: MetricSources) {
     const registers = [this.registry];
@@ -34,6 +36,7 @@ export class Metrics {
     new Gauge({ name: 'tonegate_active_captures', help: 'Payment captures running on this instance now', registers, collect() { this.set(src.activeCaptures()); } });
     this.outcomes = new Counter({ name: 'tonegate_capture_outcomes_total', help: 'Ended captures by outcome', labelNames: ['outcome'], registers });
     this.refusals = new Counter({ name: 'tonegate_refusals_total', help: 'Requests refused at the trust boundary (untrusted peer, signature, velocity, rate, lockout), by reason', labelNames: ['reason'], registers });
+    this.smsRefused = new Counter({ name: 'tonegate_sms_refused_total', help: 'SMS never sent because the rendered text does not fit its DLT template, by problem', labelNames: ['reason'], registers });
     this.digits = new Counter({ name: 'tonegate_capture_digits_total', help: 'Digits keyed into capture fields, by DTMF transport (counted when the capture ends)', labelNames: ['transport'], registers });
     this.providerLatency = new Histogram({
       name: 'tonegate_provider_request_duration_seconds',

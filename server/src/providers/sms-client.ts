@@ -1,17 +1,23 @@
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../observability/logger.js';
-import { renderDlt, type DltTemplate, type DltVar } from './dlt.js';
+import { assertMatchesTemplate, DltError, renderDlt, type DltProblem, type DltTemplate, type DltVar } from './dlt.js';
 import { ProviderError, type ProviderErrorCode } from './errors.js';
 import { assertSafeBaseUrl, callJson, type FetchFn, type HttpEndpoint } from './http.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerConfig } from './resilience/circuit-breaker.js';
 import { clockSleep, NO_RETRY, withRetry, type RetryPolicy, type Sleep } from './resilience/retry.js';
 import { e164, smsAcceptedSchema } from './schemas.js';
 
-/** One SMS gateway (aggregator) that speaks `POST /v1/sms` (docs/provider-api.openapi.yaml). */
+/**
+ * One SMS gateway (aggregator). Kind `tonegate-json` (the only one so far): `POST <baseUrl>/v1/sms`
+ * with `{to, senderId, peId, templateId, text}` (docs/provider-api.openapi.yaml).
+ */
 export interface SmsRoute {
   readonly name: string;
   readonly baseUrl: string;
+  readonly kind?: 'tonegate-json';
   readonly apiKey?: string;
+  /** How `apiKey` is sent: `Authorization: Bearer` (default) or an `X-API-Key` header. */
+  readonly authScheme?: 'bearer' | 'x-api-key';
   readonly timeoutMs?: number;
   readonly allowPlainHttp?: boolean;
 }
@@ -27,6 +33,8 @@ export interface SmsClientOptions {
   readonly fetch?: FetchFn;
   readonly sleep?: Sleep;
   readonly nowEpochMs?: () => number;
+  /** A message refused before sending (DLT: it does not fit its template); /metrics counts them. */
+  readonly onRefused?: (problem: DltProblem) => void;
 }
 
 export interface SmsMessage {
@@ -44,6 +52,13 @@ export interface SmsSent {
 }
 
 export const DEFAULT_SMS_TIMEOUT_MS = 5_000;
+
+/**
+ * Failures after which the next route is tried: the route could not be reached, did not answer in
+ * time, failed (5xx, a 2xx we cannot read), is cooling down (breaker), or throttles us (429: it
+ * took nothing). Any other 4xx says the message itself is refused: no other route is tried.
+ */
+const FAIL_OVER = new Set<ProviderErrorCode>(['unreachable', 'network', 'timeout', 'server-error', 'bad-response', 'breaker-open', 'rate-limited']);
 
 /** `+919800000001` -> `+91******0001` for logs. */
 export function maskMobile(to: string): string {
@@ -64,6 +79,7 @@ export class SmsClient {
   readonly #policy: RetryPolicy;
   readonly #sleep: Sleep;
   readonly #log: Logger;
+  readonly #onRefused: ((problem: DltProblem) => void) | undefined;
 
   constructor(o: SmsClientOptions) {
     if (o.routes.length === 0) throw new RangeError('SmsClient needs at least one route');
@@ -75,7 +91,7 @@ export class SmsClient {
       const ep: HttpEndpoint = {
         name,
         baseUrl: route.baseUrl,
-        apiKey: route.apiKey,
+        ...(route.apiKey && route.authScheme === 'x-api-key' ? { credentialHeaders: { 'x-api-key': route.apiKey } } : { apiKey: route.apiKey }),
         fetch: o.fetch ?? globalThis.fetch,
         breaker: new CircuitBreaker(name, clock, o.breaker ?? DEFAULT_BREAKER),
         logger: this.#log.child({ route: route.name }),
@@ -85,6 +101,12 @@ export class SmsClient {
     });
     this.#policy = o.policy ?? NO_RETRY;
     this.#sleep = o.sleep ?? clockSleep(clock);
+    this.#onRefused = o.onRefused;
+  }
+
+  /** Each route's breaker state, as `sms:<route>` (the /metrics provider label). */
+  breakerStates(): Record<string, string> {
+    return Object.fromEntries(this.#routes.map((r) => [r.ep.name, r.ep.breaker.state]));
   }
 
   /** The breaker of each route, by route name. */
@@ -93,14 +115,26 @@ export class SmsClient {
   }
 
   /**
-   * Renders the DLT template (refusing bad variables BEFORE anything is sent), then tries each
-   * route in order. Throws DltError, ProviderError('rejected') for a bad number, or
+   * Renders the DLT template and matches the result against it (refusing bad variables and any
+   * mismatch BEFORE anything is sent), then tries each route in order while they fail to deliver
+   * (FAIL_OVER). Throws DltError, ProviderError('rejected') for a bad number or a route's 4xx, or
    * SmsRoutesFailedError ('all-routes-failed').
    */
   async send(msg: SmsMessage): Promise<SmsSent> {
     if (!e164.safeParse(msg.to).success) throw new ProviderError('rejected', false, { provider: 'sms' });
-    const text = renderDlt(msg.template, msg.vars);
     const { templateId, peId, senderId } = msg.template;
+    let text: string;
+    try {
+      text = renderDlt(msg.template, msg.vars);
+      assertMatchesTemplate(msg.template, text);
+    } catch (err) {
+      if (err instanceof DltError) {
+        // Template id, problem and variable index only: never the text or a value (it may hold the OTP).
+        this.#log.warn({ to: maskMobile(msg.to), templateId, problem: err.problem, ...(err.index !== undefined ? { variable: err.index + 1 } : {}) }, 'sms refused: does not fit its DLT template');
+        this.#onRefused?.(err.problem);
+      }
+      throw err;
+    }
     const body = JSON.stringify({ to: msg.to, senderId, peId, templateId, text });
     const failedRoutes: { route: string; code: ProviderErrorCode }[] = [];
     for (const { route, ep } of this.#routes) {
@@ -122,8 +156,13 @@ export class SmsClient {
         return { route: route.name, messageId: r.messageId, failedRoutes };
       } catch (err) {
         const code: ProviderErrorCode = err instanceof ProviderError ? err.code : 'network';
+        const status = err instanceof ProviderError ? err.status : undefined;
         failedRoutes.push({ route: route.name, code });
-        this.#log.warn({ route: route.name, to: maskMobile(msg.to), templateId, code }, 'sms route failed');
+        if (!FAIL_OVER.has(code)) {
+          this.#log.warn({ route: route.name, to: maskMobile(msg.to), templateId, code, status }, 'sms refused by route; not tried elsewhere');
+          throw err instanceof ProviderError ? err : new ProviderError('rejected', false, { provider: `sms:${route.name}` });
+        }
+        this.#log.warn({ route: route.name, to: maskMobile(msg.to), templateId, code, status }, 'sms route failed');
       }
     }
     throw new SmsRoutesFailedError(failedRoutes);

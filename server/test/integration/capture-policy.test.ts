@@ -9,12 +9,15 @@ import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
 import { freeMediaPort, freePort } from '../support/ports.js';
 import { runSipp, type SippResult } from '../support/sipp.js';
+import { clipsFor } from '../../src/calls/payment/prompt-clips.js';
 
 /**
  * Capture policy from the configuration file (docs/operations.md, "Capture policy"): a gateway
  * started with TONEGATE_CONFIG whose `capture:` section lowers the attempts to 1 for everyone,
  * gives one merchant 3 attempts back, another a 1-second first-digit timeout, a third RuPay only,
- * a fourth 3 attempts but 1 for the expiry date, a fifth no # after the card number. Real SIPp calls in
+ * a fourth 3 attempts but 1 for the expiry date, a fifth no # after the card number, a sixth 2
+ * attempts (a short CVV twice: the caller hears "attempts left: one", then the attempt ends), a
+ * seventh 8-digit OTPs only (the demo provider's 6-digit OTP is never texted). Real SIPp calls in
  * transfer mode (RFC 2833 keys) show each setting takes effect, against a control call each.
  */
 const POLICY = `
@@ -26,6 +29,8 @@ capture:
     M-RUPAY-ONLY: { allowedBrands: [rupay] }
     M-EXPIRY-ONCE: { maxAttempts: 3, fields: { expiry: { maxAttempts: 1 } } }
     M-NO-HASH: { panTerminator: none }
+    M-TWO-TRIES: { maxAttempts: 2 }
+    M-OTP-8: { otpLength: { min: 8, max: 8 } }
 `;
 const BAD_LUHN = '4111111111111112';
 const VISA = '4111111111111111';
@@ -71,11 +76,11 @@ const untilFailure = (c: Call): number => {
 };
 
 describe('capture policy from the configuration file', () => {
-  let results: Record<'oneTry' | 'threeTries' | 'defaultTimeout' | 'quickTimeout' | 'rupayOnly' | 'expiryOnce' | 'noHash', Call>;
+  let results: Record<'oneTry' | 'threeTries' | 'defaultTimeout' | 'quickTimeout' | 'rupayOnly' | 'expiryOnce' | 'noHash' | 'twoTries' | 'otp8', Call>;
   beforeAll(async () => {
     const card: PayStep[] = [{ pauseMs: 1500 }, { keys: `${BAD_LUHN}#` }, { keys: `${VISA}#` }, { keys: '1230' }, { keys: '123' }, { pauseMs: 3000 }, { keys: OTP }];
     // The same first card number for both: after it, the one-try call is hung up on.
-    const [oneTry, threeTries, defaultTimeout, quickTimeout, rupayOnly, expiryOnce, noHash] = await Promise.all([
+    const [oneTry, threeTries, defaultTimeout, quickTimeout, rupayOnly, expiryOnce, noHash, twoTries, otp8] = await Promise.all([
       call('M-DEMO-01', card.slice(0, 2)),
       call('M-THREE-TRIES', card),
       call('M-DEMO-01', []),
@@ -84,8 +89,11 @@ describe('capture policy from the configuration file', () => {
       call('M-EXPIRY-ONCE', [{ pauseMs: 1500 }, { keys: `${BAD_LUHN}#` }, { keys: `${VISA}#` }, { keys: '0120' }]),
       // No #: the card number is taken after the 5 s inter-digit pause.
       call('M-NO-HASH', [{ pauseMs: 1500 }, { keys: VISA }, { pauseMs: 6500 }, { keys: '1230' }, { keys: '123' }, { pauseMs: 3000 }, { keys: OTP }]),
+      // A 2-digit CVV (a Visa's has 3) is taken as wrong when the 5 s inter-digit pause runs out; twice.
+      call('M-TWO-TRIES', [{ pauseMs: 1500 }, { keys: `${VISA}#` }, { keys: '1230' }, { keys: '12' }, { pauseMs: 9000 }, { keys: '12' }]),
+      call('M-OTP-8', [{ pauseMs: 1500 }, ...card.slice(2, 5)]),
     ]);
-    results = { oneTry: oneTry!, threeTries: threeTries!, defaultTimeout: defaultTimeout!, quickTimeout: quickTimeout!, rupayOnly: rupayOnly!, expiryOnce: expiryOnce!, noHash: noHash! };
+    results = { oneTry: oneTry!, threeTries: threeTries!, defaultTimeout: defaultTimeout!, quickTimeout: quickTimeout!, rupayOnly: rupayOnly!, expiryOnce: expiryOnce!, noHash: noHash!, twoTries: twoTries!, otp8: otp8! };
   }, 150_000);
 
   it('capture.maxAttempts 1: one invalid card number ends the attempt', () => {
@@ -140,5 +148,41 @@ describe('capture policy from the configuration file', () => {
     expect(prompts).toContain('enter.pan.no-hash');
     expect(prompts).not.toContain('enter.pan');
     expect(logs.lines.filter((l) => /"level":(40|50)/.test(l) && l.includes(c.session.id))).toEqual([]);
+  });
+
+  it('a merchant override of 2 attempts: a wrong CVV, the caller hears "attempts left: one" and keys again; a second wrong CVV ends the attempt', () => {
+    const c = results.twoTries;
+    expect(c.sipp.code, c.sipp.errors).toBe(0);
+    expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'too-many-attempts' });
+    expect(failures(c).map((f) => [f.field, f.attemptsLeft])).toEqual([['cvv', 1], ['cvv', 0]]);
+    // After the first failure the prompt says what is left, then asks for the CVV again.
+    const firstFailure = c.events.indexOf(failures(c)[0]!);
+    const next = c.events.slice(firstFailure).find((e) => e.type === 'prompt.playing');
+    expect(next?.type === 'prompt.playing' && next.prompts.slice(-2)).toEqual(['attempts.left', 'enter.cvv']);
+    // The clips the gateway played to the caller (log 'prompt clips'): "Attempts left:", "one", ".".
+    const played = logs.lines
+      .map((l) => JSON.parse(l) as { msg: string; orderRef?: string; clips?: string[] })
+      .filter((l) => l.msg === 'prompt clips' && l.orderRef === c.session.orderRef)
+      .map((l) => l.clips!.join(' '));
+    const attemptsLeftOne = clipsFor({ items: [{ id: 'attempts.left', n: 1 }], language: 'en' });
+    expect(attemptsLeftOne).toEqual(['en/attempts.left.1', 'en/w-one', 'en/attempts.left.2']);
+    expect(played.filter((p) => p.includes(attemptsLeftOne.join(' ')))).toHaveLength(1);
+    // Every clip was there to play (a missing one is logged and skipped).
+    expect(logs.lines.filter((l) => l.includes('prompt could not be played') && l.includes(c.session.orderRef))).toEqual([]);
+    // The second failure ends the attempt: no "attempts left" again, the too-many outcome instead.
+    expect(played.at(-1)).toContain('en/outcome.too-many');
+  });
+
+  it('a merchant otpLength of 8-8: the provider\'s 6-digit OTP is never texted; the caller hears the OTP is unavailable and the attempt fails', async () => {
+    const c = results.otp8;
+    expect(c.sipp.code, c.sipp.errors).toBe(0);
+    expect(c.session).toMatchObject({ outcome: 'failed', failureReason: 'otp-unavailable' });
+    expect(c.events.filter((e) => e.type === 'provider.issue')).toMatchObject([{ step: 'otp-generate', code: 'otp-length', action: 'ended' }]);
+    expect(c.events.some((e) => e.type === 'otp.sent')).toBe(false);
+    expect(c.events.flatMap((e) => (e.type === 'prompt.playing' ? e.prompts : []))).toContain('otp.unavailable');
+    const res = await fetch(`http://127.0.0.1:${gw.httpPort}/demo/sms`);
+    const { messages } = (await res.json()) as { messages: { text: string }[] };
+    expect(messages.filter((m) => m.text.includes(c.session.orderRef))).toEqual([]);
+    expect(messages.some((m) => m.text.includes(results.threeTries.session.orderRef))).toBe(true); // the control call's OTP was texted
   });
 });

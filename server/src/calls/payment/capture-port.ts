@@ -45,7 +45,10 @@ export class BridgeCapturePort implements CapturePort {
   play(spec: PromptSpec): void {
     const { bridge, customerLeg, log } = this.#o;
     this.#playing = spec.token;
-    bridge.play(customerLeg, clipsFor(spec).map((id) => ({ id })), { bargeIn: spec.bargeIn }).then(
+    const clips = clipsFor(spec);
+    // Clip ids only (the catalogue never speaks card data back: capture/prompts.ts).
+    log.debug({ clips }, 'prompt clips');
+    bridge.play(customerLeg, clips.map((id) => ({ id })), { bargeIn: spec.bargeIn }).then(
       (r) => {
         if (this.#playing === spec.token) this.#playing = undefined;
         if (r === 'done') this.#o.inputs()?.onPromptDone(spec.token);

@@ -49,7 +49,7 @@ export class PaymentGate {
   readonly #payCode: RegExp;
 
   constructor(
-    private readonly payments: Pick<Payments, 'payment' | 'otpTemplate'>,
+    private readonly payments: Pick<Payments, 'payment' | 'otpTemplate' | 'smsTemplates'>,
     private readonly profiles: GateProfiles,
     private readonly codes: HandoffCodeStore,
     /** TRUSTED_PEERS, velocity limits, production signatures (handoff/admission.ts, docs/security.md). */
@@ -124,7 +124,7 @@ export class PaymentGate {
         replay: this.#replay,
         codes: this.codes,
         lookupTransaction: (ref) => this.payments.payment.lookupTransaction(ref),
-        limits: smsFieldLimits(this.payments.otpTemplate),
+        limits: smsFieldLimits(this.payments.smsTemplates ?? this.payments.otpTemplate),
         ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
         ...(loaded.sql ? { sql: loaded.sql } : {}),
       },

@@ -16,7 +16,7 @@ import type { Payments } from './setup.js';
 
 /** What every payment run needs, whatever started it (INVITE to the pay URI, the agent's REFER). */
 export interface RunDeps {
-  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'captureConfig' | 'capture'>;
+  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'smsTemplates' | 'captureConfig' | 'capture'>;
   bus: EventBus<SessionEvent>;
   store: SessionStore;
   clock: Clock;
@@ -57,12 +57,14 @@ export interface RunOptions {
 export function newCaptureSession(deps: RunDeps, txn: Transaction, port: CapturePort, closing?: ClosingPrompts): CaptureSession {
   const p = deps.payments;
   const config = p.captureConfig || p.capture || closing ? { ...p.captureConfig?.(txn.merchantId), ...p.capture, ...closing } : undefined;
+  const language = txn.language ?? deps.defaultLanguage;
   return new CaptureSession({
-    txn: { ...txn, language: txn.language ?? deps.defaultLanguage },
+    txn: { ...txn, language },
     port,
     payment: p.payment,
     sms: p.sms,
-    templates: { otp: p.otpTemplate, receipt: p.receiptTemplate },
+    // The SMS in the call's language where one is registered (sms-setup.ts), else the default's.
+    templates: p.smsTemplates ? p.smsTemplates.forLanguage(language) : { otp: p.otpTemplate, receipt: p.receiptTemplate },
     clock: deps.clock,
     bus: deps.bus,
     store: deps.store,

@@ -2,7 +2,9 @@ import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
-import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, PaymentProviderClient, SmsClient } from '../../providers/index.js';
+import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, PaymentProviderClient, SmsClient, type DltProblem } from '../../providers/index.js';
+import { DEMO_SMS } from '../../config/sms.js';
+import { smsRoutes, smsTemplates, type SmsTemplates } from './sms-setup.js';
 import { providerAccess } from '../../providers/access.js';
 import { keepAliveFetch } from '../../providers/keepalive-fetch.js';
 import type { TransactionLimits } from '../../handoff/index.js';
@@ -10,38 +12,20 @@ import type { OtpSmsTemplate, ReceiptSmsTemplate } from '../../capture/port.js';
 import type { CaptureConfig } from '../../capture/index.js';
 import { allowedBrands, captureOverrides } from '../../config/capture-policy.js';
 
-/**
- * The OTP SMS as registered on the DLT platform (TRAI TCCCPR 2018): PE ID, header (sender ID) and
- * content template with `{#var#}` placeholders. Demo values; a deployment sets its own.
- */
-export const DEMO_OTP_TEMPLATE: OtpSmsTemplate = {
-  template: {
-    templateId: '1107161234567890123',
-    peId: '1101159876543210987',
-    senderId: 'TNGATE',
-    text: '{#var#} is your OTP to pay {#var#} {#var#} for order {#var#}. Do not share it. - Tonegate',
-  },
-  vars: ['otp', 'currency', 'amount', 'orderRef'],
-};
+/** The demo OTP SMS as registered on the DLT platform (config/sms.ts DEMO_SMS; a deployment sets its own in `sms:`). */
+export const DEMO_OTP_TEMPLATE: OtpSmsTemplate = smsTemplates(DEMO_SMS, { defaultLanguage: 'en', receipts: false }).forLanguage('en').otp;
 
-/** The receipt SMS (DLT kind `receipt`), sent after `paid` when RECEIPT_SMS=on. Demo values. */
-export const DEMO_RECEIPT_TEMPLATE: ReceiptSmsTemplate = {
-  template: {
-    templateId: '1107161234567890124',
-    peId: '1101159876543210987',
-    senderId: 'TNGATE',
-    text: 'Payment of {#var#} {#var#} received for order {#var#}, card ending {#var#}. Ref {#var#}. - Tonegate',
-  },
-  vars: ['currency', 'amount', 'orderRef', 'last4', 'paymentId'],
-};
+/** The demo receipt SMS (DLT kind `receipt`), sent after `paid` when RECEIPT_SMS=on. */
+export const DEMO_RECEIPT_TEMPLATE: ReceiptSmsTemplate = smsTemplates(DEMO_SMS, { defaultLanguage: 'en', receipts: true }).forLanguage('en').receipt!;
 
 /**
- * Limits the OTP SMS puts on the transaction: a field that fills a `{#var#}` of the template may
- * carry at most 30 characters (DLT), so a longer one is refused at the handoff (400 with a Warning
- * naming it), not after the customer has keyed the card.
+ * Limits the SMS templates put on the transaction: a field that fills a `{#var#}` of a template
+ * may carry at most 30 characters (DLT), so a longer one is refused at the handoff (400 with a
+ * Warning naming it), not after the customer has keyed the card. `t`: an OTP template, or the
+ * vars of every template in use (sms-setup.ts).
  */
-export function smsFieldLimits(t: OtpSmsTemplate): TransactionLimits {
-  const why = `it fills a variable of the DLT-registered OTP SMS, at most ${DLT_MAX_VAR_LENGTH} characters`;
+export function smsFieldLimits(t: { readonly vars: readonly string[] }): TransactionLimits {
+  const why = `it fills a variable of the DLT-registered SMS, at most ${DLT_MAX_VAR_LENGTH} characters`;
   const limit = { max: DLT_MAX_VAR_LENGTH, why };
   return {
     maxLength: {
@@ -54,7 +38,10 @@ export function smsFieldLimits(t: OtpSmsTemplate): TransactionLimits {
 export interface Payments {
   payment: PaymentProviderClient;
   sms: SmsClient;
+  /** The OTP template of the default language. */
   otpTemplate: OtpSmsTemplate;
+  /** The templates per language (`sms:` in the configuration, else the demo ones: sms-setup.ts). */
+  smsTemplates?: SmsTemplates;
   /** Capture policy for a merchant: the file's `capture:` section with its merchant overrides (config/capture-policy.ts). */
   captureConfig?: (merchantId: string) => Partial<CaptureConfig>;
   /** Capture settings every payment uses on top of the merchant's (the gateway sets the card velocity check: docs/security.md). */
@@ -71,6 +58,7 @@ export interface Payments {
 /** `cardEncryption`: the configured SIP profile's (providers/access.ts adds the pinned key settings). */
 export async function createPayments(
   config: Config, logger: Logger, clock: Clock, fetchFor?: (provider: string, inner?: typeof fetch) => typeof fetch, cardEncryption: 'plain' | 'provider-key' = 'plain',
+  onSmsRefused?: (problem: DltProblem) => void,
 ): Promise<Payments> {
   const access = providerAccess(config, cardEncryption); // fails fast on bad settings, before anything starts
   let demo: DemoProvider | undefined;
@@ -94,16 +82,22 @@ export async function createPayments(
     ...(access.apiKeyHeader ? { apiKeyHeader: access.apiKeyHeader } : {}),
     ...(access.bearer ? { apiKey: access.bearer } : {}),
   });
-  const sms = new SmsClient({ routes: [{ name: 'primary', baseUrl }], logger, clock, fetch: smsFetch });
+  const sms = new SmsClient({ routes: smsRoutes(config.sms, baseUrl), logger, clock, fetch: smsFetch, ...(onSmsRefused ? { onRefused: onSmsRefused } : {}) });
+  if (!config.sms && config.TONEGATE_MODE === 'production') {
+    logger.warn('sms: not configured: the OTP and receipt SMS use the demo DLT registration, which operators will scrub; set your PE ID, header and templates (docs/operations.md, "SMS under DLT")');
+  }
+  const templates = smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' });
+  const own = templates.forLanguage(config.DEFAULT_LANGUAGE);
   return {
     payment,
     sms,
-    otpTemplate: DEMO_OTP_TEMPLATE,
+    otpTemplate: own.otp,
+    smsTemplates: templates,
     captureConfig: (merchantId) => ({
       ...captureOverrides(config.capture, merchantId),
       ...(config.capture ? { allowedBrands: (m: string) => allowedBrands(config.capture, m) } : {}),
     }),
-    receiptTemplate: config.RECEIPT_SMS === 'on' ? DEMO_RECEIPT_TEMPLATE : undefined,
+    receiptTemplate: own.receipt,
     demo,
     close: async () => {
       access.close();

@@ -22,6 +22,33 @@ describe('CaptureSession: provider fallbacks', () => {
     expect(h.port.modes.at(-1)).toBe('normal');
   });
 
+  it.each<[string, { min: number; max: number } | undefined, string]>([
+    ['no range: any length the provider gives', undefined, '918273'],
+    ['a 6-digit OTP within 4-6', { min: 4, max: 6 }, '918273'],
+    ['a 4-digit OTP within 4-4', { min: 4, max: 4 }, '9182'],
+  ])('capture policy otpLength, %s: the OTP is sent and keyed', async (_name, otpLength, otp) => {
+    const h = harness({ config: otpLength ? { otpLength } : {} });
+    h.payment.otp = otp;
+    await toOtp(h);
+    expect(h.session.state).toBe(CaptureState.OtpEntry);
+    await h.key(otp);
+    expect(await h.session.done).toMatchObject({ outcome: 'paid' });
+  });
+
+  it.each<[string, { min: number; max: number }, string]>([
+    ['longer than the range', { min: 4, max: 4 }, '918273'],
+    ['shorter than the range', { min: 8, max: 8 }, '918273'],
+  ])('capture policy otpLength: an OTP %s is never sent; the step ends as unavailable', async (_name, otpLength, otp) => {
+    const h = harness({ config: { otpLength } });
+    h.payment.otp = otp;
+    await toOtp(h);
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'otp-unavailable' });
+    expect(h.of('provider.issue')).toMatchObject([{ step: 'otp-generate', code: 'otp-length', action: 'ended' }]);
+    expect(h.sms.texts).toEqual([]);
+    expect(h.payment.issued[0]!.disposed).toBe(true);
+    expect(h.port.heard()).toEqual(expect.arrayContaining(['otp.unavailable']));
+  });
+
   it('every SMS route fails: the customer is offered a resend with #, which works', async () => {
     const h = harness();
     h.sms.script.push(new SmsRoutesFailedError([{ route: 'primary', code: 'server-error' }, { route: 'secondary', code: 'timeout' }]));

@@ -121,6 +121,20 @@ describe('CaptureSession: OTP modes', () => {
     expect(h2.of('provider.issue')).toMatchObject([{ step: 'otp-generate', code: 'timeout', action: 'ended' }]);
   });
 
+  it('issuer: a bank OTP of a length outside capture policy otpLength ends otp-unavailable, nothing keyed or submitted', async () => {
+    const payment = new IssuerPayments();
+    const h = harness({ payment, config: { otpLength: { min: 8, max: 8 } } });
+    await toOtp(h);
+    expect(await h.session.done).toEqual({ outcome: 'failed', reason: 'otp-unavailable' });
+    expect(h.of('provider.issue')).toMatchObject([{ step: 'otp-generate', code: 'otp-length', action: 'ended' }]);
+    expect(payment.submitted).toEqual([]);
+    const ok = new IssuerPayments();
+    const h2 = harness({ payment: ok, config: { otpLength: { min: 4, max: 6 } } });
+    await toOtp(h2);
+    await h2.key('654321');
+    expect(await h2.session.done).toMatchObject({ outcome: 'paid' });
+  });
+
   it('issuer: a submission whose fate is unknown ends failed with needsReconciliation', async () => {
     const payment = new IssuerPayments();
     payment.submitScript = [{ status: 'failed', reason: 'timeout', needsReconciliation: true }];

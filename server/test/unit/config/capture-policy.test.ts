@@ -33,6 +33,12 @@ describe('capture policy', () => {
     expect(captureOverrides(p, 'AMEX')).toEqual({ panLength: { min: 15, max: 16 }, panTerminator: 'none' });
   });
 
+  it('otpLength passes through, the merchant\'s replacing the global one', () => {
+    const p = capturePolicySchema.parse({ otpLength: { min: 6, max: 6 }, merchants: { M4: { otpLength: { min: 4, max: 8 } } } });
+    expect(captureOverrides(p)).toEqual({ otpLength: { min: 6, max: 6 } });
+    expect(captureOverrides(p, 'M4')).toEqual({ otpLength: { min: 4, max: 8 } });
+  });
+
   it('per-field settings merge field by field, the merchant\'s over the global ones', () => {
     const p = capturePolicySchema.parse({
       fields: { cvv: { maxAttempts: 1, interDigitSeconds: 3 }, otp: { firstDigitSeconds: 20 } },
@@ -49,6 +55,9 @@ describe('capture policy', () => {
     [{ panLength: { min: 12, max: 16 } }, 'panLength.min'],
     [{ panLength: { min: 16, max: 20 } }, 'panLength.max'],
     [{ fields: { cvv: { maxResends: 1 } } }, 'fields.cvv'],
+    [{ otpLength: { min: 3, max: 6 } }, 'otpLength.min'],
+    [{ otpLength: { min: 6, max: 9 } }, 'otpLength.max'],
+    [{ otpLength: { min: 8, max: 6 } }, 'otpLength.min'],
     [{ maxAttempts: 0 }, 'maxAttempts'],
     [{ firstDigitSeconds: 0.5 }, 'firstDigitSeconds'],
     [{ allowedBrands: [] }, 'allowedBrands'],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DltError,
+  assertMatchesTemplate,
   DLT_MAX_VAR_LENGTH,
   countPlaceholders,
   gsm7Septets,
@@ -64,9 +65,38 @@ describe('renderDlt', () => {
     ['a 7-character header', { senderId: 'TONEGAT' }],
     ['a 5-character header', { senderId: 'TONEG' }],
     ['an empty text', { text: '' }],
-    ['non-GSM-7 template text', { text: 'OTP {#var#} ✓' }],
+    ['a character UCS-2 cannot carry', { text: 'OTP {#var#} {#var#} {#var#} 🙂' }],
+    ['a DLT placeholder kind other than {#var#}', { text: 'OTP {#var#} {#var#} {#var#} {#url#}' }],
   ])('refuses a template with %s', (_name, patch) => {
     expect(problem(() => renderDlt({ ...OTP_TEMPLATE, ...patch }, ['1', '2', '3'])).problem).toBe('bad-template');
+  });
+});
+
+const HINDI: DltTemplate = { ...OTP_TEMPLATE, text: '{#var#} आपका OTP है, ऑर्डर {#var#} के {#var#} रुपये के भुगतान के लिए। - Tonegate' };
+
+describe('renderDlt with a UCS-2 template (Hindi)', () => {
+  it('renders Devanagari text with ASCII variables', () => {
+    expect(renderDlt(HINDI, ['482913', 'ORD-1', '1499.00'])).toBe('482913 आपका OTP है, ऑर्डर ORD-1 के 1499.00 रुपये के भुगतान के लिए। - Tonegate');
+  });
+
+  it('takes Devanagari in a variable, but nothing UCS-2 cannot carry', () => {
+    expect(renderDlt(HINDI, ['1', 'नमस्ते', '3'])).toContain('नमस्ते');
+    expect(problem(() => renderDlt(HINDI, ['1', 'emoji 🙂', '3']))).toMatchObject({ problem: 'charset', index: 1 });
+  });
+});
+
+describe('assertMatchesTemplate: the rendered text against the registered template', () => {
+  it.each<[string, string, boolean]>([
+    ['the rendered message', '482913 is your OTP to pay Rs 1499.00 for order ORD-1. Do not share it. - Tonegate', true],
+    ['a variable of 30 characters', `1 is your OTP to pay Rs ${'9'.repeat(30)} for order O. Do not share it. - Tonegate`, true],
+    ['a variable of 31 characters', `1 is your OTP to pay Rs ${'9'.repeat(31)} for order O. Do not share it. - Tonegate`, false],
+    ['fixed text changed', '482913 is your OTP to pay USD 1499.00 for order ORD-1. Do not share it. - Tonegate', false],
+    ['fixed text cut short', '482913 is your OTP to pay Rs 1499.00 for order ORD-1.', false],
+    ['a line break in a variable', '482913 is your OTP to pay Rs 1499.00 for order ORD\n1. Do not share it. - Tonegate', false],
+    ['regex characters taken literally', '482913 is your OTP to pay Rs 1499.00 for order ORD-1X Do not share it. - Tonegate', false],
+  ])('%s: matches %s', (_name, text, ok) => {
+    if (ok) expect(() => assertMatchesTemplate(OTP_TEMPLATE, text)).not.toThrow();
+    else expect(problem(() => assertMatchesTemplate(OTP_TEMPLATE, text)).problem).toBe('template-mismatch');
   });
 });
 
