@@ -35,5 +35,5 @@ test('pages are served with a Content-Security-Policy and sensible caching', asy
   expect(bundle.headers()['content-type']).toContain('javascript');
   expect((await request.get('/assets/nope.js')).status()).toBe(404);
   const cfg = await (await request.get('/api/widget-config')).json();
-  expect(cfg).toEqual({ sipHost: '127.0.0.1', sipPath: '/sip', eventsPath: '/events', loginPath: '/api/agents/login', embedOrigins: [process.env.TONEGATE_E2E_CRM], demo: true });
+  expect(cfg).toEqual({ sipHost: '127.0.0.1', sipPath: '/sip', eventsPath: '/events', loginPath: '/api/agents/login', embedOrigins: [process.env.TONEGATE_E2E_CRM], demo: true, languages: ['en', 'hi', 'ta'], defaultLanguage: 'en' });
 });
