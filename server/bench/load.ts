@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { summariseProfile, type ProfileSummary } from './lib/cpuprofile.js';
 import { startLoadEnv, stopLoadEnv } from './lib/load-env.js';
 import { lag, runLoadStep, type LoadEnv, type LoadStep } from './lib/load-run.js';
-import { writeAcceptScenario, type DtmfTransport } from './lib/load-scenario.js';
+import { writeAcceptScenario, type DtmfTransport } from '../devtools/sipp/load-scenario.js';
 import { killAllChildren, sleep } from './lib/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 import { lastStats, num, rttSamples, startSipp } from './lib/sipp.js';

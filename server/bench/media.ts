@@ -33,8 +33,8 @@ import { createMediaPlane, type MediaPlane } from '../src/media/plane.js';
 import { PromptLibrary } from '../src/media/prompts/library.js';
 import { Channel } from '../src/media/worker/channel.js';
 import { serve } from '../src/media/worker/serve.js';
-import { channel, dtmfSignal } from '../test/support/dsp/generator.js';
-import { speechCorpus } from '../test/support/dsp/speech.js';
+import { channel, dtmfSignal } from '../devtools/dsp/generator.js';
+import { speechCorpus } from '../devtools/dsp/speech.js';
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 

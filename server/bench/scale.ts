@@ -14,8 +14,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Kamailio } from '../test/support/kamailio.js';
-import { RedisServer } from '../test/support/redis-server.js';
+import { Kamailio } from '../devtools/kamailio.js';
+import { RedisServer } from '../devtools/redis-server.js';
 import { BENCH_OTP, BENCH_TOKEN, EventTap, level, type LevelResult } from './lib/capture-run.js';
 import { GatewayProcess } from './lib/gateway.js';
 import { freePort, killAllChildren, sleep } from './lib/procs.js';

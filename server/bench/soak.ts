@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLoadEnv, stopLoadEnv } from './lib/load-env.js';
 import { lag, runLoadStep, type LoadStep } from './lib/load-run.js';
-import type { DtmfTransport } from './lib/load-scenario.js';
+import type { DtmfTransport } from '../devtools/sipp/load-scenario.js';
 import { cpuSeconds, killAllChildren, rssBytes, sleep } from './lib/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 import { chartSvg, renderPng, type Sample } from './lib/soak-chart.js';

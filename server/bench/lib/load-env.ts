@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { inbandUlaw, paymentPlan, writeRfc4733Pcap } from './call-audio.js';
 import { GatewayProcess } from './gateway.js';
 import { LoadTap, type LoadEnv } from './load-run.js';
-import { writePaymentScenario } from './load-scenario.js';
+import { writePaymentScenario } from '../../devtools/sipp/load-scenario.js';
 import { freePort, sleep, spawnTracked, stopChild } from './procs.js';
 import type { ChildProcess } from 'node:child_process';
 import { sippVersion } from './sipp.js';

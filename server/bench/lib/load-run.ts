@@ -17,7 +17,7 @@ import WebSocket from 'ws';
 import type { CallPlan, Field } from './call-audio.js';
 import type { GatewayProcess } from './gateway.js';
 import { startJitterProbe, type ProbeResult } from './jitter-probe.js';
-import type { DtmfTransport } from './load-scenario.js';
+import type { DtmfTransport } from '../../devtools/sipp/load-scenario.js';
 import { cpuSeconds, machineCpu, rssBytes, sleep } from './procs.js';
 import { pct } from './report.js';
 import { errorSummary, lastStats, num, rttSamples, startSipp } from './sipp.js';

@@ -7,7 +7,7 @@
  * through it. Counts what it did.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { prng } from '../../test/support/dsp/generator.js';
+import { prng } from '../../devtools/dsp/generator.js';
 
 export interface LossProxyOptions {
   /** Probability a customer packet is dropped (0..1). */

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { encodeUlaw } from '../../src/media/g711/index.js';
-import { channel, dtmfSignal } from '../../test/support/dsp/generator.js';
+import { channel, dtmfSignal } from '../../devtools/dsp/generator.js';
 
 const ULAW_SILENCE = 0xff;
 const EVENT_CODE: Record<string, number> = { '*': 10, '#': 11 };

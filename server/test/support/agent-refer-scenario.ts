@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SCENARIOS } from './sipp.js';
+import { SCENARIOS } from '../../devtools/sipp/run.js';
 
 const write = (name: string, xml: string): string => {
   const file = join(mkdtempSync(join(tmpdir(), 'agent-refer-')), name);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { collectLines } from './lines.js';
+import { collectLines } from '../../devtools/lines.js';
 import { tlsFetch, type TlsResponse } from './tls-certs.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));

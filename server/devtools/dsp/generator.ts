@@ -7,8 +7,8 @@
  * digital milliwatt). Signals are built in Float64 and saturated to int16 at the end;
  * `viaUlaw` passes them through G.711 µ-law like the real channel.
  */
-import { decodeUlaw, encodeUlaw, rmsForDbm0, sinePeakForDbm0 } from '../../../src/media/g711/index.js';
-import { dtmfFrequencies } from '../../../src/media/dtmf/events.js';
+import { decodeUlaw, encodeUlaw, rmsForDbm0, sinePeakForDbm0 } from '../../src/media/g711/index.js';
+import { dtmfFrequencies } from '../../src/media/dtmf/events.js';
 
 export const FS = 8000;
 export const ms = (m: number): number => Math.round((m * FS) / 1000);
