@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GatewayProcess } from './lib/gateway.js';
 import { BENCH_OTP, BENCH_TOKEN, EventTap, level, type LevelResult } from './lib/capture-run.js';
-import { freePort, killAllChildren, sleep } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { killAllChildren, sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 
 const OTP = BENCH_OTP;

@@ -29,7 +29,8 @@ import {
 } from './lib/faults-report.js';
 import { faultPayment, FIELDS, type FaultPaymentResult, type Transport } from './lib/faults-run.js';
 import { GatewayProcess } from './lib/gateway.js';
-import { freePort, killAllChildren, sleep } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { killAllChildren, sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 
 const args = process.argv.slice(2);

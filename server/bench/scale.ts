@@ -18,7 +18,8 @@ import { Kamailio } from '../devtools/kamailio.js';
 import { RedisServer } from '../devtools/redis-server.js';
 import { BENCH_OTP, BENCH_TOKEN, EventTap, level, type LevelResult } from './lib/capture-run.js';
 import { GatewayProcess } from './lib/gateway.js';
-import { freePort, killAllChildren, sleep } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { killAllChildren, sleep } from '../devtools/procs.js';
 import { pct, replaceMarkedSection } from './lib/report.js';
 
 const args = process.argv.slice(2);

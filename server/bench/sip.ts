@@ -33,10 +33,12 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { summariseProfile, type ProfileSummary } from './lib/cpuprofile.js';
 import { GatewayProcess } from './lib/gateway.js';
-import { cpuSeconds, freePort, killAllChildren, machineCpu, rssBytes, sleep, stopChild, udpDrops } from './lib/procs.js';
+import { cpuSeconds, machineCpu, rssBytes, udpDrops } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { killAllChildren, sleep, stopChild } from '../devtools/procs.js';
 import { registerAgents } from './lib/register.js';
 import { consoleTable, markdownTable, pct, writeSection, type StepResult } from './lib/report.js';
-import { errorSummary, lastStats, num, rttSamples, sippVersion, startSipp, type SippRun } from './lib/sipp.js';
+import { errorSummary, lastStats, num, rttSamples, sippVersion, startSipp, type SippRun } from '../devtools/sipp/run.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const SCENARIOS = join(REPO, 'e2e/sipp');

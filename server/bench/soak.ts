@@ -25,7 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { startLoadEnv, stopLoadEnv } from './lib/load-env.js';
 import { lag, runLoadStep, type LoadStep } from './lib/load-run.js';
 import type { DtmfTransport } from '../devtools/sipp/load-scenario.js';
-import { cpuSeconds, killAllChildren, rssBytes, sleep } from './lib/procs.js';
+import { cpuSeconds, rssBytes } from './lib/procs.js';
+import { killAllChildren, sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 import { chartSvg, renderPng, type Sample } from './lib/soak-chart.js';
 

@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { GatewayProcess } from './lib/gateway.js';
 import { PayCustomer, type KeyTiming } from './lib/pay-customer.js';
-import { freePort, killAllChildren, sleep } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { killAllChildren, sleep } from '../devtools/procs.js';
 import { pct, replaceMarkedSection } from './lib/report.js';
 
 const args = process.argv.slice(2);

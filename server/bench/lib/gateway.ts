@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EldReport, MemReport, ProbeRequest } from './probe.js';
-import { sleep, spawnTracked, stopChild } from './procs.js';
+import { sleep, spawnTracked, stopChild } from '../../devtools/procs.js';
 
 export interface Health {
   /** `ok`, `degraded`, or `starting` until every part of the gateway is up. */

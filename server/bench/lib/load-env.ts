@@ -11,9 +11,10 @@ import { inbandUlaw, paymentPlan, writeRfc4733Pcap } from './call-audio.js';
 import { GatewayProcess } from './gateway.js';
 import { LoadTap, type LoadEnv } from './load-run.js';
 import { writePaymentScenario } from '../../devtools/sipp/load-scenario.js';
-import { freePort, sleep, spawnTracked, stopChild } from './procs.js';
+import { freePort } from '../../devtools/ports.js';
+import { sleep, spawnTracked, stopChild } from '../../devtools/procs.js';
 import type { ChildProcess } from 'node:child_process';
-import { sippVersion } from './sipp.js';
+import { sippVersion } from '../../devtools/sipp/run.js';
 
 export const LOAD_OTP = '482913';
 const TOKEN = 'bench-load-supervisor-token';

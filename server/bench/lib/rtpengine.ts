@@ -35,7 +35,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { NgClient, dig, type BDict } from './ng.js';
-import { cpuSeconds, freePort, machineCpu, sleep, spawnTracked, stopChild } from './procs.js';
+import { cpuSeconds, machineCpu } from './procs.js';
+import { freePort } from '../../devtools/ports.js';
+import { sleep, spawnTracked, stopChild } from '../../devtools/procs.js';
 import { RtpBlaster, type BlasterCounts } from './rtp-blaster.js';
 
 const HOST = '127.0.0.1';
