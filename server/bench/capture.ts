@@ -36,11 +36,9 @@ const write = !args.includes('--no-write');
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
 async function main(): Promise<void> {
-  const repo = fileURLToPath(new URL('../..', import.meta.url));
   const [sipPort, httpPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   const runDir = mkdtempSync(join(tmpdir(), 'bench-capture-'));
   const gw = await GatewayProcess.start({
-    repo,
     sipPort,
     httpPort,
     logDir: runDir,

@@ -57,12 +57,11 @@ const REORDER = Number(arg('reorder') ?? 0.05);
 const stampOf = (): string => Date.now().toString(36);
 const write = !args.includes('--no-write');
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 async function startGateway(providerUrl: string, runDir: string): Promise<GatewayProcess> {
   const [sipPort, httpPort] = [await freePort(), await freePort()];
   return GatewayProcess.start({
-    repo, sipPort, httpPort, logDir: runDir,
+    sipPort, httpPort, logDir: runDir,
     env: {
       SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), PAYMENT_API_URL: providerUrl, DEMO_OTP: BENCH_OTP, SUPERVISOR_TOKEN: BENCH_TOKEN,
       LOG_LEVEL: 'warn', RTP_PORT_MIN: '45000', RTP_PORT_MAX: '47999',

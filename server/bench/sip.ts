@@ -138,7 +138,6 @@ async function bootGateway(uasPort: number, logDir: string): Promise<GatewayProc
   const [sipPort, httpPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   const ids = agentIds();
   const gw = await GatewayProcess.start({
-    repo: REPO,
     sipPort,
     httpPort,
     logDir,

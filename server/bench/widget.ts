@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, ['scripts/build-widget.mjs'], { cwd: repo, stdio: 'inherit' });
   const [sipPort, httpPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   const gw = await GatewayProcess.start({
-    repo, sipPort, httpPort,
+    sipPort, httpPort,
     env: { SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), DEMO_PG_PORT: String(pgPort), LOG_LEVEL: 'warn', RTP_PORT_MIN: '45000', RTP_PORT_MAX: '45999' },
   });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: FLAGS });

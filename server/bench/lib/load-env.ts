@@ -27,7 +27,6 @@ export async function startLoadEnv(name: string, extraEnv: Record<string, string
   // The demo provider stands in for the bank: its own process, so its work is not the gateway's.
   const provider = await startDemoProviderProcess(repo, pgPort);
   const gw = await GatewayProcess.start({
-    repo,
     sipPort,
     httpPort,
     logDir: runDir,
