@@ -21,8 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { GatewayProcess } from './lib/gateway.js';
 import { BENCH_OTP, BENCH_TOKEN, EventTap, level, type LevelResult } from './lib/capture-run.js';
 import { freePort } from '../devtools/ports.js';
-import { killAllChildren, sleep } from '../devtools/procs.js';
+import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 
 const OTP = BENCH_OTP;
 const TOKEN = BENCH_TOKEN;
@@ -90,10 +91,4 @@ function writeResults(info: Record<string, string | number>, rows: LevelResult[]
   log(`wrote ${file}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:capture failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

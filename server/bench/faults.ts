@@ -30,8 +30,9 @@ import {
 import { faultPayment, FIELDS, type FaultPaymentResult, type Transport } from './lib/faults-run.js';
 import { GatewayProcess } from './lib/gateway.js';
 import { freePort } from '../devtools/ports.js';
-import { killAllChildren, sleep } from '../devtools/procs.js';
+import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
@@ -287,10 +288,4 @@ const NOTES = [
   '- Order refs are short in this bench because the order ref goes into the OTP SMS, whose DLT variables hold at most 30 characters: a longer ref ends the session `failed/sms-failed` (`sms:dlt-invalid`) after the card was keyed. Not changed here; the handoff could refuse such a ref up front.',
 ].join('\n');
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:faults failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

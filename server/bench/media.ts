@@ -35,6 +35,7 @@ import { Channel } from '../src/media/worker/channel.js';
 import { serve } from '../src/media/worker/serve.js';
 import { channel, dtmfSignal } from '../devtools/dsp/generator.js';
 import { speechCorpus } from '../devtools/dsp/speech.js';
+import { runBench } from './lib/run-bench.js';
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
@@ -417,5 +418,5 @@ function writeResults(r: { info: Record<string, string | number>; micro: { usPer
   log(`wrote ${file}`);
 }
 
-if (isMainThread) await (process.argv.includes('--srtp') ? srtpPart(spawnBench(), { quick, write, log }) : main());
+if (isMainThread) await runBench(() => (process.argv.includes('--srtp') ? srtpPart(spawnBench(), { quick, write, log }) : main()));
 else await workerMain();

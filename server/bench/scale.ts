@@ -19,8 +19,9 @@ import { RedisServer } from '../devtools/redis-server.js';
 import { BENCH_OTP, BENCH_TOKEN, EventTap, level, type LevelResult } from './lib/capture-run.js';
 import { GatewayProcess } from './lib/gateway.js';
 import { freePort } from '../devtools/ports.js';
-import { killAllChildren, sleep } from '../devtools/procs.js';
+import { sleep } from '../devtools/procs.js';
 import { pct, replaceMarkedSection } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
 const n = Number(args[args.indexOf('--calls') + 1] ?? '') || 20;
@@ -107,10 +108,4 @@ async function main(): Promise<void> {
   log('wrote RESULTS.md');
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:scale failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

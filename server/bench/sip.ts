@@ -38,6 +38,7 @@ import { freePort } from '../devtools/ports.js';
 import { killAllChildren, sleep, stopChild } from '../devtools/procs.js';
 import { registerAgents } from './lib/register.js';
 import { consoleTable, markdownTable, pct, writeSection, type StepResult } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 import { errorSummary, lastStats, num, rttSamples, sippVersion, startSipp, type SippRun } from '../devtools/sipp/run.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -718,11 +719,4 @@ async function renderOnly(file: string): Promise<void> {
   log(`wrote ${RESULTS} from ${file}`);
 }
 
-(opt('render') ? renderOnly(opt('render')!) : main()).then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench:sip failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    killAllChildren();
-    process.exit(1);
-  },
-);
+await runBench(() => (opt('render') ? renderOnly(opt('render')!) : main()), { exit: true });

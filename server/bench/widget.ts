@@ -19,8 +19,9 @@ import { chromium, type Page } from 'playwright-core';
 import { GatewayProcess } from './lib/gateway.js';
 import { PayCustomer, type KeyTiming } from './lib/pay-customer.js';
 import { freePort } from '../devtools/ports.js';
-import { killAllChildren, sleep } from '../devtools/procs.js';
+import { sleep } from '../devtools/procs.js';
 import { pct, replaceMarkedSection } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
 const calls = Number(args[args.indexOf('--calls') + 1] ?? '') || 3;
@@ -142,10 +143,4 @@ async function main(): Promise<void> {
   log('wrote RESULTS.md');
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:widget failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);
