@@ -12,7 +12,7 @@
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { replaceMarkedSection } from './lib/report.js';
-import { relayCpu, type RelayCpuResult } from './lib/rtpengine.js';
+import { relayCpu, type RelayCpuResult } from './lib/rtpengine-relay.js';
 import { runBench } from './lib/run-bench.js';
 
 const START = '<!-- bench:rtpengine -->';
