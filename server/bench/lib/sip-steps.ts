@@ -49,6 +49,9 @@ async function bootGateway(uasPort: number, logDir: string): Promise<GatewayProc
       SIP_DIGEST_ALGORITHMS: 'MD5',
       LOG_LEVEL: 'warn',
       RING_TIMEOUT_S: '10',
+      // Every call and registration comes from the one SIPp / bench address: the per-source edge limits
+      // (defaults invite:200/1s, register:50/1s) would answer the search's rates 503; lifted here.
+      EDGE_LIMITS: 'invite:100000/1s,register:100000/1s',
       AGENTS: ids.map((id) => `${id}:bench`).join(','),
       ...(O.whatIf ? { BENCH_WHAT_IF: O.whatIf } : {}),
     },
