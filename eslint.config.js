@@ -5,11 +5,20 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 const upper = ['api', 'calls', 'capture', 'handoff', 'providers', 'store', 'demo', 'webrtc', 'main'];
+// The product never imports the development toolkit, the tests or the benches (server/devtools/,
+// server/test/, server/bench/: docs/architecture.md, "Development toolkit").
+const devBan = ['devtools', 'test', 'bench'].map((d) => ({
+  group: [`**/${d}/*`, `**/${d}`],
+  message: `server/src/ must not import from server/${d}/ (docs/architecture.md, "Development toolkit").`,
+}));
 const layerBan = (layers) => ({
-  patterns: layers.map((l) => ({
-    group: [`**/${l}/*`, `**/${l}`, `**/${l}.js`],
-    message: `Layer rule (docs/architecture.md): this layer must not import from ${l}/.`,
-  })),
+  patterns: [
+    ...layers.map((l) => ({
+      group: [`**/${l}/*`, `**/${l}`, `**/${l}.js`],
+      message: `Layer rule (docs/architecture.md): this layer must not import from ${l}/.`,
+    })),
+    ...devBan,
+  ],
 });
 
 export default tseslint.config(
@@ -23,6 +32,23 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    // Every server/src file: no dev tools, tests or benches (the layer blocks below add their own bans to these).
+    files: ['server/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: devBan }] },
+  },
+  {
+    // The development toolkit serves tests, e2e and benches; it imports none of them.
+    files: ['server/devtools/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['test', 'bench'].map((d) => ({ group: [`**/${d}/*`, `**/${d}`], message: `server/devtools/ must not import from server/${d}/ (docs/architecture.md, "Development toolkit").` })) }],
+    },
+  },
+  {
+    // Benches import no test support: what they share with the tests is in server/devtools/.
+    files: ['server/bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/*', '**/test'], message: 'Benches import no test support: use server/devtools/ (docs/architecture.md, "Development toolkit").' }] }] },
   },
   {
     files: ['server/src/sip/**/*.ts', 'server/src/sdp/**/*.ts'],

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname, resolve, relative } from 'node:path';
 const root = process.argv[2];
-const dirs = ['server/src', 'agent-widget/src', 'e2e', 'server/bench', 'server/test'];
+const dirs = ['server/src', 'agent-widget/src', 'e2e', 'server/bench', 'server/devtools', 'server/test'];
 const files = [];
 const walk = (d) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) { if (f !== 'node_modules' && f !== 'dist') walk(p); } else if (/\.tsx?$/.test(f)) files.push(p); } };
 for (const d of dirs) { try { walk(join(root, d)); } catch { /* a folder this checkout lacks */ } }

@@ -1,6 +1,6 @@
-import { payHeaders, payScenario } from '../../server/test/support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../../server/test/support/ports.js';
-import { runSipp } from '../../server/test/support/sipp.js';
+import { payHeaders, payScenario } from '../../server/devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../server/devtools/ports.js';
+import { runSipp } from '../../server/devtools/sipp/run.js';
 import { connect, openAgent, openPhone, payment, talkBothWays } from '../support/call-flow.js';
 import { expect } from '../support/fixtures.js';
 import { test } from '../support/own-gateway.js';

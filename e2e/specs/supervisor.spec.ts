@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
-import { payHeaders, payScenario } from '../../server/test/support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../../server/test/support/ports.js';
-import { runSipp, type SippResult } from '../../server/test/support/sipp.js';
+import { payHeaders, payScenario } from '../../server/devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../server/devtools/ports.js';
+import { runSipp, type SippResult } from '../../server/devtools/sipp/run.js';
 import { expect, test } from '../support/fixtures.js';
 import { base32Decode, totp } from '../../server/src/security/totp.js';
 

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnGateway } from '../../server/devtools/gateway-spawn.js';
+import { stopChild } from '../../server/devtools/procs.js';
 
 export interface GatewayProcess {
   url: string;
@@ -16,18 +17,13 @@ export interface GatewayProcess {
  * this process's environment; its JSON log goes to e2e/artifacts/<logName>. Resolves once it listens.
  */
 export async function startGatewayProcess(env: Record<string, string>, logName: string): Promise<GatewayProcess> {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
   const log = createWriteStream(fileURLToPath(new URL(`../artifacts/${logName}`, import.meta.url)));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'e2e/support/gateway-main.ts'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  child.stderr.pipe(log);
+  const child = spawnGateway({ entry: 'e2e/support/gateway-main.ts', env });
+  child.stderr?.pipe(log);
   const ports = await new Promise<{ httpPort: number; sipPort: number; supervisorToken: string; demoOtp?: string; tls?: boolean }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`the gateway did not start within 30 s (see e2e/artifacts/${logName})`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /TONEGATE_E2E (\{.*\})/.exec(out);
       if (m) {
@@ -47,13 +43,7 @@ export async function startGatewayProcess(env: Record<string, string>, logName: 
     supervisorToken: ports.supervisorToken,
     ...(ports.demoOtp ? { demoOtp: ports.demoOtp } : {}),
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child, 'SIGTERM', 5_000);
       log.end();
     },
   };

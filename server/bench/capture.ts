@@ -20,8 +20,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GatewayProcess } from './lib/gateway.js';
 import { BENCH_OTP, BENCH_TOKEN, EventTap, level, type LevelResult } from './lib/capture-run.js';
-import { freePort, killAllChildren, sleep } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 
 const OTP = BENCH_OTP;
 const TOKEN = BENCH_TOKEN;
@@ -35,11 +37,9 @@ const write = !args.includes('--no-write');
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
 async function main(): Promise<void> {
-  const repo = fileURLToPath(new URL('../..', import.meta.url));
   const [sipPort, httpPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   const runDir = mkdtempSync(join(tmpdir(), 'bench-capture-'));
   const gw = await GatewayProcess.start({
-    repo,
     sipPort,
     httpPort,
     logDir: runDir,
@@ -91,10 +91,4 @@ function writeResults(info: Record<string, string | number>, rows: LevelResult[]
   log(`wrote ${file}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:capture failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

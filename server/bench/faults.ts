@@ -29,8 +29,10 @@ import {
 } from './lib/faults-report.js';
 import { faultPayment, FIELDS, type FaultPaymentResult, type Transport } from './lib/faults-run.js';
 import { GatewayProcess } from './lib/gateway.js';
-import { freePort, killAllChildren, sleep } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
@@ -56,12 +58,11 @@ const REORDER = Number(arg('reorder') ?? 0.05);
 const stampOf = (): string => Date.now().toString(36);
 const write = !args.includes('--no-write');
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 async function startGateway(providerUrl: string, runDir: string): Promise<GatewayProcess> {
   const [sipPort, httpPort] = [await freePort(), await freePort()];
   return GatewayProcess.start({
-    repo, sipPort, httpPort, logDir: runDir,
+    sipPort, httpPort, logDir: runDir,
     env: {
       SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), PAYMENT_API_URL: providerUrl, DEMO_OTP: BENCH_OTP, SUPERVISOR_TOKEN: BENCH_TOKEN,
       LOG_LEVEL: 'warn', RTP_PORT_MIN: '45000', RTP_PORT_MAX: '47999',
@@ -287,10 +288,4 @@ const NOTES = [
   '- Order refs are short in this bench because the order ref goes into the OTP SMS, whose DLT variables hold at most 30 characters: a longer ref ends the session `failed/sms-failed` (`sms:dlt-invalid`) after the card was keyed. Not changed here; the handoff could refuse such a ref up front.',
 ].join('\n');
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:faults failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

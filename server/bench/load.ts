@@ -28,13 +28,14 @@ import { fileURLToPath } from 'node:url';
 import { summariseProfile, type ProfileSummary } from './lib/cpuprofile.js';
 import { startLoadEnv, stopLoadEnv } from './lib/load-env.js';
 import { lag, runLoadStep, type LoadEnv, type LoadStep } from './lib/load-run.js';
-import { writeAcceptScenario, type DtmfTransport } from './lib/load-scenario.js';
-import { killAllChildren, sleep } from './lib/procs.js';
+import { writeAcceptScenario, type DtmfTransport } from '../devtools/sipp/load-scenario.js';
+import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
-import { lastStats, num, rttSamples, startSipp } from './lib/sipp.js';
+import { lastStats, num, rttSamples, startSipp } from '../devtools/sipp/run.js';
 import { acceptRow, loadTable, relayRows, type AcceptResult, type RelayComparison } from './lib/load-report.js';
 import { compareWithRelay } from './lib/load-relay.js';
 import { overloadLine, overloadStep } from './lib/load-overload.js';
+import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -214,10 +215,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:load failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

@@ -12,9 +12,9 @@
  * ratio ours / spandsp.
  */
 import { GoertzelDtmfDetector } from '../src/media/dtmf/index.js';
-import { channel, dtmfSignal } from '../test/support/dsp/generator.js';
-import { speechCorpus } from '../test/support/dsp/speech.js';
-import { spandspThroughput } from '../test/support/dsp/spandsp.js';
+import { channel, dtmfSignal } from '../devtools/dsp/generator.js';
+import { speechCorpus } from '../devtools/dsp/speech.js';
+import { spandspThroughput } from '../devtools/dsp/spandsp.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const speech = speechCorpus().pcm;

@@ -12,7 +12,8 @@
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { replaceMarkedSection } from './lib/report.js';
-import { relayCpu, type RelayCpuResult } from './lib/rtpengine.js';
+import { relayCpu, type RelayCpuResult } from './lib/rtpengine-relay.js';
+import { runBench } from './lib/run-bench.js';
 
 const START = '<!-- bench:rtpengine -->';
 const END = '<!-- /bench:rtpengine -->';
@@ -76,7 +77,4 @@ async function main(): Promise<void> {
   console.log('RESULTS.md: bench:rtpengine section written');
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+await runBench(main);

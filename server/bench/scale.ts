@@ -14,12 +14,14 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Kamailio } from '../test/support/kamailio.js';
-import { RedisServer } from '../test/support/redis-server.js';
+import { Kamailio } from '../devtools/kamailio.js';
+import { RedisServer } from '../devtools/redis-server.js';
 import { BENCH_OTP, BENCH_TOKEN, EventTap, level, type LevelResult } from './lib/capture-run.js';
 import { GatewayProcess } from './lib/gateway.js';
-import { freePort, killAllChildren, sleep } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { sleep } from '../devtools/procs.js';
 import { pct, replaceMarkedSection } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
 const n = Number(args[args.indexOf('--calls') + 1] ?? '') || 20;
@@ -28,10 +30,10 @@ const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
 interface RunResult { gateways: number; r: LevelResult; perSecond: number; fanout: { local: number[]; remote: number[] } }
 
-async function startGateway(repo: string, id: string, rtpMin: number, redisUrl: string): Promise<GatewayProcess> {
+async function startGateway(id: string, rtpMin: number, redisUrl: string): Promise<GatewayProcess> {
   const [sipPort, httpPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   return GatewayProcess.start({
-    repo, sipPort, httpPort,
+    sipPort, httpPort,
     env: {
       SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), DEMO_PG_PORT: String(pgPort), DEMO_OTP: BENCH_OTP, SUPERVISOR_TOKEN: BENCH_TOKEN,
       LOG_LEVEL: 'warn', RTP_PORT_MIN: String(rtpMin), RTP_PORT_MAX: String(rtpMin + 1999), INSTANCE_ID: id, REDIS_URL: redisUrl,
@@ -39,9 +41,9 @@ async function startGateway(repo: string, id: string, rtpMin: number, redisUrl: 
   });
 }
 
-async function run(repo: string, count: 1 | 2, redis: RedisServer): Promise<RunResult> {
-  const gws = [await startGateway(repo, 'gw-a', 41000, redis.url)];
-  if (count === 2) gws.push(await startGateway(repo, 'gw-b', 43000, redis.url));
+async function run(count: 1 | 2, redis: RedisServer): Promise<RunResult> {
+  const gws = [await startGateway('gw-a', 41000, redis.url)];
+  if (count === 2) gws.push(await startGateway('gw-b', 43000, redis.url));
   const kamailio = await Kamailio.start({ port: await freePort(), gateways: gws.map((g) => ({ host: '127.0.0.1', port: g.sipPort })) });
   await sleep(3000); // Kamailio's first OPTIONS probes
   const tap = await EventTap.open(gws[0]!.httpPort);
@@ -68,14 +70,13 @@ async function run(repo: string, count: 1 | 2, redis: RedisServer): Promise<RunR
 const q = (xs: number[], p: number): string => (xs.length ? pct(xs, p).toFixed(1) : '-');
 
 async function main(): Promise<void> {
-  const repo = fileURLToPath(new URL('../..', import.meta.url));
   const redis = await RedisServer.start();
   const info = `${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start`;
   log(`bench:scale on ${info}; ${n} payments per set-up through Kamailio`);
   const rows: RunResult[] = [];
   try {
     for (const count of [1, 2] as const) {
-      const x = await run(repo, count, redis);
+      const x = await run(count, redis);
       rows.push(x);
       log(`${count} gateway(s): paid ${x.r.paid}/${n} in ${x.r.wallS} s (${x.perSecond.toFixed(2)} paid/s); digit->event p99 ${x.r.digits.p99} ms; CPU ${(x.r.cpuPerCapturePct * n).toFixed(0)} % of a core in all; fan-out local p50/p99 ${q(x.fanout.local, 50)}/${q(x.fanout.local, 99)} ms, via Redis p50/p99 ${q(x.fanout.remote, 50)}/${q(x.fanout.remote, 99)} ms (n ${x.fanout.remote.length})`);
     }
@@ -107,10 +108,4 @@ async function main(): Promise<void> {
   log('wrote RESULTS.md');
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:scale failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

@@ -24,10 +24,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLoadEnv, stopLoadEnv } from './lib/load-env.js';
 import { lag, runLoadStep, type LoadStep } from './lib/load-run.js';
-import type { DtmfTransport } from './lib/load-scenario.js';
-import { cpuSeconds, killAllChildren, rssBytes, sleep } from './lib/procs.js';
+import type { DtmfTransport } from '../devtools/sipp/load-scenario.js';
+import { cpuSeconds, rssBytes } from './lib/procs.js';
+import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 import { chartSvg, renderPng, type Sample } from './lib/soak-chart.js';
+import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -205,10 +207,4 @@ async function main(): Promise<void> {
   if (leak) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:soak failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

@@ -22,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { replaceMarkedSection } from './lib/report.js';
 import { RTCPeerConnection } from 'werift';
 import { WebRtcLeg } from '../src/webrtc/index.js';
+import { runBench } from './lib/run-bench.js';
 
 const HOST = '127.0.0.1';
 type FarRequest = { op: 'answer'; offers: { sdp: string; plainPort: number }[] } | { op: 'count' } | { op: 'reset' };
@@ -171,7 +172,4 @@ const START = '<!-- bench:webrtc -->';
 const END = '<!-- /bench:webrtc -->';
 
 if (process.argv.includes('--far')) void far();
-else main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+else await runBench(main);

@@ -18,8 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { GatewayProcess } from './lib/gateway.js';
 import { PayCustomer, type KeyTiming } from './lib/pay-customer.js';
-import { freePort, killAllChildren, sleep } from './lib/procs.js';
+import { freePort } from '../devtools/ports.js';
+import { sleep } from '../devtools/procs.js';
 import { pct, replaceMarkedSection } from './lib/report.js';
+import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
 const calls = Number(args[args.indexOf('--calls') + 1] ?? '') || 3;
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, ['scripts/build-widget.mjs'], { cwd: repo, stdio: 'inherit' });
   const [sipPort, httpPort, pgPort] = [await freePort(), await freePort(), await freePort()];
   const gw = await GatewayProcess.start({
-    repo, sipPort, httpPort,
+    sipPort, httpPort,
     env: { SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), DEMO_PG_PORT: String(pgPort), LOG_LEVEL: 'warn', RTP_PORT_MIN: '45000', RTP_PORT_MAX: '45999' },
   });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: FLAGS });
@@ -141,10 +143,4 @@ async function main(): Promise<void> {
   log('wrote RESULTS.md');
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(`bench:widget failed: ${(err as Error).stack ?? String(err)}\n`);
-  killAllChildren();
-  process.exit(1);
-}
+await runBench(main);

@@ -14,7 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { encodeUlaw } from '../../src/media/g711/index.js';
-import { dtmfSignal, toInt16 } from '../../test/support/dsp/generator.js';
+import { dtmfSignal, toInt16 } from '../../devtools/dsp/generator.js';
 
 export type Field = 'pan' | 'expiry' | 'cvv' | 'otp';
 

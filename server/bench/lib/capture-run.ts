@@ -5,7 +5,8 @@
  */
 import WebSocket from 'ws';
 import { PayCustomer } from './pay-customer.js';
-import { cpuSeconds, rssBytes, sleep } from './procs.js';
+import { cpuSeconds, rssBytes } from './procs.js';
+import { sleep } from '../../devtools/procs.js';
 import { pct } from './report.js';
 
 export const BENCH_OTP = '482913';

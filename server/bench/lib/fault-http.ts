@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mulberry32 } from './loss-proxy.js';
+import { prng } from '../../devtools/prng.js';
 
 export interface FaultMode {
   delayMs: number;
@@ -37,7 +37,7 @@ export const opOf = (method: string, path: string): string =>
 export class FaultProxy {
   readonly ops = new Map<string, OpCount>();
   private mode: FaultMode = NO_FAULTS;
-  private random = mulberry32(1);
+  private random = prng(1);
   private since = performance.now();
 
   private constructor(
@@ -61,7 +61,7 @@ export class FaultProxy {
   /** New faults from now on; counts restart. */
   setMode(m: FaultMode): void {
     this.mode = m;
-    this.random = mulberry32(m.seed);
+    this.random = prng(m.seed);
     this.since = performance.now();
     this.ops.clear();
   }

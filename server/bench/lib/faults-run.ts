@@ -6,8 +6,9 @@
  */
 import { BENCH_OTP, type EventTap, type Ev } from './capture-run.js';
 import { LossProxy, type LossProxyStats } from './loss-proxy.js';
-import { PayCustomer, type RxStats } from './pay-customer.js';
-import { sleep } from './procs.js';
+import { PayCustomer } from './pay-customer.js';
+import type { RxStats } from './rx-counter.js';
+import { sleep } from '../../devtools/procs.js';
 
 export type Transport = 'rfc4733' | 'inband' | 'info';
 export const FIELDS = ['pan', 'expiry', 'cvv', 'otp'] as const;

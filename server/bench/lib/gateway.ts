@@ -5,9 +5,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawnGateway, waitUntilUp } from '../../devtools/gateway-spawn.js';
+import { sleep, stopChild } from '../../devtools/procs.js';
 import type { EldReport, MemReport, ProbeRequest } from './probe.js';
-import { sleep, spawnTracked, stopChild } from './procs.js';
 
 export interface Health {
   /** `ok`, `degraded`, or `starting` until every part of the gateway is up. */
@@ -83,29 +83,14 @@ export class GatewayProcess {
   }
 
   /** `nodeArgs`: extra Node flags (e.g. `--cpu-prof --cpu-prof-dir=D`: a profile per thread at exit). */
-  static async start(o: { repo: string; env: Record<string, string>; sipPort: number; httpPort: number; logDir?: string; nodeArgs?: string[] }): Promise<GatewayProcess> {
-    const entry = resolve(o.repo, 'server/bench/lib/gateway-entry.ts');
-    const child = spawnTracked(process.execPath, ['--expose-gc', ...(o.nodeArgs ?? []), '--import', 'tsx', entry], {
-      cwd: o.repo,
-      env: { ...process.env, ...o.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+  static async start(o: { env: Record<string, string>; sipPort: number; httpPort: number; logDir?: string; nodeArgs?: string[] }): Promise<GatewayProcess> {
+    const child = spawnGateway({ entry: 'server/bench/lib/gateway-entry.ts', env: o.env, nodeArgs: ['--expose-gc', ...(o.nodeArgs ?? [])], ipc: true, tracked: true });
     const gw = new GatewayProcess(child, o.sipPort, o.httpPort);
     if (o.logDir) gw.logFile = `${o.logDir}/gateway-${gw.pid}-warnings.log`;
     let early = '';
     child.stderr?.on('data', (d: Buffer) => (early += d.toString()));
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode} at start:\n${early.slice(-2000)}`);
-      try {
-        if ((await gw.health()).status !== 'starting') return gw;
-        await sleep(200);
-      } catch {
-        await sleep(200);
-      }
-    }
-    await stopChild(child, 'SIGKILL');
-    throw new Error(`gateway did not answer /healthz within 30 s:\n${early.slice(-2000)}`);
+    await waitUntilUp(child, async () => (await gw.health()).status !== 'starting', () => early.slice(-2000));
+    return gw;
   }
 
   async health(): Promise<Health> {

@@ -9,7 +9,7 @@
  */
 import { PayCustomer } from './pay-customer.js';
 import { pct } from './report.js';
-import { sleep } from './procs.js';
+import { sleep } from '../../devtools/procs.js';
 
 export interface ProbeResult {
   calls: number;

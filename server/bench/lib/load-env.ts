@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { inbandUlaw, paymentPlan, writeRfc4733Pcap } from './call-audio.js';
 import { GatewayProcess } from './gateway.js';
 import { LoadTap, type LoadEnv } from './load-run.js';
-import { writePaymentScenario } from './load-scenario.js';
-import { freePort, sleep, spawnTracked, stopChild } from './procs.js';
+import { writePaymentScenario } from '../../devtools/sipp/load-scenario.js';
+import { freePort } from '../../devtools/ports.js';
+import { sleep, spawnTracked, stopChild } from '../../devtools/procs.js';
 import type { ChildProcess } from 'node:child_process';
-import { sippVersion } from './sipp.js';
+import { sippVersion } from '../../devtools/sipp/run.js';
 
 export const LOAD_OTP = '482913';
 const TOKEN = 'bench-load-supervisor-token';
@@ -26,7 +27,6 @@ export async function startLoadEnv(name: string, extraEnv: Record<string, string
   // The demo provider stands in for the bank: its own process, so its work is not the gateway's.
   const provider = await startDemoProviderProcess(repo, pgPort);
   const gw = await GatewayProcess.start({
-    repo,
     sipPort,
     httpPort,
     logDir: runDir,

@@ -8,7 +8,7 @@
  */
 import type { LoadStep } from './load-run.js';
 import type { RelayComparison } from './load-report.js';
-import { relayCpu } from './rtpengine.js';
+import { relayCpu } from './rtpengine-relay.js';
 
 export async function compareWithRelay(top: LoadStep, seconds = 20): Promise<RelayComparison> {
   const sessions = Math.max(1, Math.ceil(top.maxCalls / 2));

@@ -2,7 +2,7 @@
 import type { CallPlan } from './call-audio.js';
 import type { ProfileSummary } from './cpuprofile.js';
 import type { LoadStep } from './load-run.js';
-import type { DtmfTransport } from './load-scenario.js';
+import type { DtmfTransport } from '../../devtools/sipp/load-scenario.js';
 import { pct } from './report.js';
 
 export interface AcceptResult {

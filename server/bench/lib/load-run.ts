@@ -17,10 +17,11 @@ import WebSocket from 'ws';
 import type { CallPlan, Field } from './call-audio.js';
 import type { GatewayProcess } from './gateway.js';
 import { startJitterProbe, type ProbeResult } from './jitter-probe.js';
-import type { DtmfTransport } from './load-scenario.js';
-import { cpuSeconds, machineCpu, rssBytes, sleep } from './procs.js';
+import type { DtmfTransport } from '../../devtools/sipp/load-scenario.js';
+import { cpuSeconds, machineCpu, rssBytes } from './procs.js';
+import { sleep } from '../../devtools/procs.js';
 import { pct } from './report.js';
-import { errorSummary, lastStats, num, rttSamples, startSipp } from './sipp.js';
+import { errorSummary, lastStats, num, rttSamples, startSipp } from '../../devtools/sipp/run.js';
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 

@@ -7,7 +7,7 @@
  * through it. Counts what it did.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { prng } from '../../test/support/dsp/generator.js';
+import { prng } from '../../devtools/prng.js';
 
 export interface LossProxyOptions {
   /** Probability a customer packet is dropped (0..1). */
@@ -32,9 +32,6 @@ export interface LossProxyStats {
   returned: number;
 }
 
-/** Mulberry32, seeded: the generator the DTMF test signals use. */
-export const mulberry32 = prng;
-
 /** Longest a held packet waits for later packets: a little over two 20 ms packet times. */
 const HOLD_MAX_MS = 50;
 
@@ -58,7 +55,7 @@ export class LossProxy {
     private readonly socket: Socket,
     private readonly o: LossProxyOptions,
   ) {
-    this.random = mulberry32(o.seed);
+    this.random = prng(o.seed);
     this.target = o.target;
     socket.on('message', (m, r) => this.onMessage(m, r));
   }

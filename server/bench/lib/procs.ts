@@ -1,61 +1,11 @@
 /**
- * Process bookkeeping for the benchmarks: every child the bench starts is tracked and killed when
- * the bench ends, however it ends; CPU and memory of a process read from /proc (Linux only).
+ * CPU and memory of a process, and UDP drops, read from /proc (Linux only), for the benchmarks.
+ * Starting and stopping processes is server/devtools/procs.ts.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 /** USER_HZ: /proc/<pid>/stat counts CPU time in these ticks (100 on every Linux we run on). */
 const CLK_TCK = 100;
-
-const children = new Set<ChildProcess>();
-let hooked = false;
-
-/** Spawns a child that is killed (SIGKILL) when the bench exits, on any path. */
-export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions): ChildProcess {
-  hookExit();
-  const child = spawn(cmd, args, opts);
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  child.on('error', () => children.delete(child));
-  return child;
-}
-
-/** Ends a child: `signal` first, SIGKILL after `graceMs`. Resolves when it has exited. */
-export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill(signal);
-  });
-}
-
-/** Kills every tracked child at once (synchronous: usable from an 'exit' handler). */
-export function killAllChildren(): void {
-  for (const c of children) {
-    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  }
-  children.clear();
-}
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', killAllChildren);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(sig, () => {
-      process.stderr.write(`\nbench: ${sig}, stopping everything it started\n`);
-      killAllChildren();
-      process.exit(130);
-    });
-  }
-}
 
 /** CPU seconds (user + system, all threads) a process has used so far; undefined once it is gone. */
 export function cpuSeconds(pid: number): number | undefined {
@@ -89,32 +39,6 @@ export function machineCpu(): { total: number; busy: number } {
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
   return { total: total / CLK_TCK, busy: (total - idle) / CLK_TCK };
 }
-
-/** A port free on 127.0.0.1 for both UDP and TCP right now (the gateway listens on both). */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    if (await udpFree(port)) return port;
-  }
-  throw new Error('no free port on 127.0.0.1');
-}
-
-export function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const u = createSocket('udp4');
-    u.once('error', () => resolve(false));
-    u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
-  });
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Datagrams the kernel dropped for the UDP socket bound to 127.0.0.1:`port` because its receive

@@ -3,8 +3,8 @@ import type { Call } from '../../src/calls/b2bua/call.js';
 import type { Gateway } from '../../src/gateway.js';
 import type { BridgeStats, LegStats } from '../../src/media/plane.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 
 /**
  * Real SIPp (Debian sip-tester) as caller and as registered agent, through a real gateway.

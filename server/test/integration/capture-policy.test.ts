@@ -6,9 +6,9 @@ import type { FieldFailedEvent, SessionEvent } from '../../src/capture/events.js
 import type { Gateway } from '../../src/gateway.js';
 import type { SessionRecord } from '../../src/store/index.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { payHeaders, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 import { clipsFor } from '../../src/calls/payment/prompt-clips.js';
 
 /**

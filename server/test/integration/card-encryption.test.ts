@@ -11,7 +11,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { PaymentProviderClient, type CardEncryption } from '../../src/providers/index.js';
 import { cardKeyFingerprint, generateCardKeyPair } from '../../src/security/card-crypto.js';
 import { SensitiveDigits } from '../../src/security/sensitive-digits.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../devtools/ports.js';
 import { startTcpTap } from '../support/tcp-tap.js';
 
 const OTP = '135790';

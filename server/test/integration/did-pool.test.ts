@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payRefusedScenario, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
+import { payRefusedScenario, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { dumpRedis, findCardData } from '../support/redis-dump.js';
-import { RedisServer } from '../support/redis-server.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { RedisServer } from '../../devtools/redis-server.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 import { WsSipAgent } from '../support/ws-sip-agent.js';
 
 /**

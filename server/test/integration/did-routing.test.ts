@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { encodeUui, signHandoff } from '../../src/handoff/index.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payHeaders, payRefusedScenario, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { payHeaders, payRefusedScenario, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 import { WsSipAgent } from '../support/ws-sip-agent.js';
 import { agentReferScenario, registerScenario } from '../support/agent-refer-scenario.js';
 

@@ -11,9 +11,9 @@ import type { SessionRecord } from '../../src/store/index.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { GatewayChild } from '../support/gateway-process.js';
 import { sendOtpMessage, withOtpFromMessage } from '../support/otp-inject.js';
-import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp } from '../support/sipp.js';
+import { payHeaders, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 
 /**
  * SMS under DLT from the configuration file (docs/operations.md, "SMS under DLT"): a gateway

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../../devtools/prng.js';
 import type { Gateway } from '../../src/gateway.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
@@ -26,15 +27,11 @@ const TCP_LANES = 4;
 const MAX_DATAGRAM = 65_507;
 const FIXTURES = fileURLToPath(new URL('../fixtures/rfc4475/', import.meta.url));
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
+/** Seeded (the tools' Mulberry32): picks mutations reproducibly. */
 class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = prng(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

@@ -2,10 +2,10 @@ import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway } from '../support/gateway.js';
-import { Kamailio } from '../support/kamailio.js';
-import { payHangupScenario, payHeaders } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp } from '../support/sipp.js';
+import { Kamailio } from '../../devtools/kamailio.js';
+import { payHangupScenario, payHeaders } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 import { refusedScenario } from '../support/trust-scenarios.js';
 
 /**

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { payOrBusyScenario } from '../support/load-scenario.js';
-import { payHeaders, payRefusedScenario } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { payHeaders, payRefusedScenario } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 import { unackedFloodScenario } from '../support/trust-scenarios.js';
 
 const OTP = '246810';

@@ -11,10 +11,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DTMF_DIGITS } from '../../src/media/dtmf/index.js';
 import { createMediaPlane, type Bridge, type DigitEvent, type MaskKind, type MediaPlane } from '../../src/media/plane.js';
-import { addWhiteNoise, channel, concat, dtmfSignal, silence } from '../support/dsp/generator.js';
+import { addWhiteNoise, channel, concat, dtmfSignal, silence } from '../../devtools/dsp/generator.js';
 import { writeReport } from '../support/dsp/harness.js';
 import { SIPP_DTMF_NAMES, readPcapUdp, sippDtmfPcap } from '../support/dsp/pcap.js';
-import { spandspDetect } from '../support/dsp/spandsp.js';
+import { spandspDetect } from '../../devtools/dsp/spandsp.js';
 import { dtmfResidual } from '../unit/media/helpers/residual.js';
 import { HOST, RtpPeer, pace, sleep } from '../unit/media/helpers/rtp-peer.js';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DTMF_DIGITS } from '../../src/media/dtmf/index.js';
 import { encodeUlaw, sinePeakForDbm0 } from '../../src/media/g711/index.js';
 import { isRtcpParseError, parseRtcp } from '../../src/media/rtp/index.js';
-import { channel, concat, dtmfSignal, silence } from '../support/dsp/generator.js';
+import { channel, concat, dtmfSignal, silence } from '../../devtools/dsp/generator.js';
 import { SIPP_DTMF_NAMES, readPcapUdp, sippDtmfPcap } from '../support/dsp/pcap.js';
 import { createMediaPlane, type Bridge, type DigitEndedEvent, type DigitEvent, type MediaPlane } from '../../src/media/plane.js';
 import { encodeWav } from '../../src/media/prompts/wav.js';

@@ -7,9 +7,9 @@ import type { Gateway } from '../../src/gateway.js';
 import type { SessionRecord } from '../../src/store/index.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { sendOtpMessage, withOtpFromMessage } from '../support/otp-inject.js';
-import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp } from '../support/sipp.js';
+import { payHeaders, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 
 /**
  * OTP modes against real SIPp calls and the embedded demo provider over HTTP: in `issuer` mode the

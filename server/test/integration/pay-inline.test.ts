@@ -5,12 +5,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../src/capture/events.js';
 import type { Gateway } from '../../src/gateway.js';
 import { decodeUlaw, encodeUlaw } from '../../src/media/g711/index.js';
-import { concat, dtmfSignal, levelDbm0, silence, toInt16 } from '../support/dsp/generator.js';
-import { spandspDetect } from '../support/dsp/spandsp.js';
+import { concat, dtmfSignal, levelDbm0, silence, toInt16 } from '../../devtools/dsp/generator.js';
+import { spandspDetect } from '../../devtools/dsp/spandsp.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { payHeaders, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 import { RtpSink, WsSipAgent, type AgentDialog, type SipMessage } from '../support/ws-sip-agent.js';
 
 /**

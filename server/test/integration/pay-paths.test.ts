@@ -8,11 +8,11 @@ import type { DemoPaymentRecord, DemoSms } from '../../src/demo/index.js';
 import type { Gateway } from '../../src/gateway.js';
 import { encodeUlaw } from '../../src/media/g711/index.js';
 import type { SessionRecord } from '../../src/store/index.js';
-import { concat, dtmfSignal, silence, toInt16 } from '../support/dsp/generator.js';
+import { concat, dtmfSignal, silence, toInt16 } from '../../devtools/dsp/generator.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payHangupScenario, payHeaders, payRefusedScenario, payReturnScenario, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { payHangupScenario, payHeaders, payRefusedScenario, payReturnScenario, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 
 /**
  * The payment paths of the payment flow ("Tests with real peers"), each a real SIPp call to sip:pay@gateway

@@ -5,9 +5,9 @@ import type { SessionEvent } from '../../src/capture/events.js';
 import type { Gateway } from '../../src/gateway.js';
 import type { SessionRecord } from '../../src/store/index.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payHeaders, payReturnScenario, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp } from '../support/sipp.js';
+import { payHeaders, payReturnScenario, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 
 /**
  * How a transfer-mode call ends (issue 13, part 7), with real SIPp calls to sip:pay@gateway:

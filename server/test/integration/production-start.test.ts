@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashCredential } from '../../src/security/credentials.js';
 import { base32Encode, totp } from '../../src/security/totp.js';
 import { GatewayChild } from '../support/gateway-process.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../devtools/ports.js';
 import { TestCa, type TlsResponse } from '../support/tls-certs.js';
 
 /**

@@ -8,9 +8,9 @@ import type { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { SessionRecord } from '../../src/store/index.js';
 import { startTestGateway, LogSink } from '../support/gateway.js';
-import { payHeaders, payScenario } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp } from '../support/sipp.js';
+import { payHeaders, payScenario } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { EventsClient } from '../support/events-client.js';
 

@@ -4,7 +4,7 @@ import { parseSessionEvent } from '../../src/capture/event-schema.js';
 import type { SessionEvent } from '../../src/capture/events.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { RedisEventBus, RedisKeys, RedisLink } from '../../src/store/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisServer } from '../../devtools/redis-server.js';
 
 /**
  * Events from Redis are checked before they are relayed (docs/security.md): whoever can write to

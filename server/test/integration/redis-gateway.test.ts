@@ -5,11 +5,11 @@ import type { Gateway } from '../../src/gateway.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { RedisEventBus, RedisKeys, RedisLink } from '../../src/store/index.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
+import { payHeaders, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { dumpRedis, findCardData } from '../support/redis-dump.js';
-import { RedisServer } from '../support/redis-server.js';
-import { runSipp } from '../support/sipp.js';
+import { RedisServer } from '../../devtools/redis-server.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 
 // A Redis-backed gateway (REDIS_URL) taking real SIPp payments (RFC 2833 keys), with a real
 // redis-server that the outage test kills and restarts on the same port.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { DidPoolError, HandoffCodeError, RedisDidPool, RedisHandoffCodeStore, type Transaction } from '../../src/handoff/index.js';
 import { RedisKeys } from '../../src/store/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisServer } from '../../devtools/redis-server.js';
 
 /**
  * The Redis handoff stores (handoff/redis-codes.ts, redis-did-pool.ts) against a real

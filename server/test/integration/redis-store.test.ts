@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
 import { LogSink } from '../support/gateway.js';
 import { InstanceHeartbeat, RedisEventBus, RedisKeys, RedisLink, RedisSessionStore } from '../../src/store/index.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisServer } from '../../devtools/redis-server.js';
 import { ev, eventBusContract, rec, sessionStoreContract, type Ev } from '../support/store-contract.js';
 
 // The SessionStore and EventBus contracts (also run against memory in server/test/unit/store/)

@@ -6,7 +6,7 @@ import type { Config } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { RedisKeys, RedisLink, RedisSessionStore } from '../../src/store/index.js';
 import { startTestGateway } from '../support/gateway.js';
-import { RedisServer } from '../support/redis-server.js';
+import { RedisServer } from '../../devtools/redis-server.js';
 import { rec } from '../support/store-contract.js';
 import { TestCa } from '../support/tls-certs.js';
 

@@ -2,10 +2,10 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisOutbox } from '../../src/outcomes/index.js';
 import { startTestGateway } from '../support/gateway.js';
-import { payHangupScenario, payHeaders } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { RedisServer } from '../support/redis-server.js';
-import { runSipp } from '../support/sipp.js';
+import { payHangupScenario, payHeaders } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { RedisServer } from '../../devtools/redis-server.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const entry = (id: string, at = 1) => ({ id, body: JSON.stringify({ id }), createdAt: at });

@@ -4,8 +4,8 @@ import type { ReferRequest } from '../../src/calls/b2bua/types.js';
 import type { DigitEvent } from '../../src/media/plane.js';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 import { RtpSink, WsSipAgent, tagOf, type AgentDialog, type SipMessage } from '../support/ws-sip-agent.js';
 
 /**

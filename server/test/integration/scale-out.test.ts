@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventsClient, type Frame } from '../support/events-client.js';
 import { GatewayChild } from '../support/gateway-process.js';
-import { Kamailio } from '../support/kamailio.js';
-import { payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { RedisServer } from '../support/redis-server.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { Kamailio } from '../../devtools/kamailio.js';
+import { payHeaders, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { RedisServer } from '../../devtools/redis-server.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 
 /**
  * Scale-out with real parts: two gateway processes (`npm start`'s code) sharing a

@@ -4,8 +4,8 @@ import type { Call } from '../../src/calls/b2bua/call.js';
 import { CallState } from '../../src/calls/b2bua/call-state.js';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 
 /**
  * RFC 4028 session timers with real SIPp on both legs of a real gateway (SESSION_EXPIRES_S and

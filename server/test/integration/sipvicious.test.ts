@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway } from '../support/gateway.js';
-import { freePort } from '../support/ports.js';
-import { runSipp } from '../support/sipp.js';
+import { freePort } from '../../devtools/ports.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 
 /**
  * Real attack tools against a real gateway (docs/security.md, "Attacks tried"): SIPVicious OSS

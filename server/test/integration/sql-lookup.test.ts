@@ -6,10 +6,10 @@ import type { Gateway } from '../../src/gateway.js';
 import { SqlLookupError } from '../../src/handoff/index.js';
 import { PgLookupDatabase } from '../../src/handoff/sql/pg.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payRefusedScenario, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
+import { payRefusedScenario, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { PostgresServer } from '../support/postgres-server.js';
-import { runSipp } from '../support/sipp.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 import { WsSipAgent } from '../support/ws-sip-agent.js';
 
 /**

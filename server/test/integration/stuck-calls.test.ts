@@ -3,8 +3,8 @@ import type { Call } from '../../src/calls/b2bua/call.js';
 import { CallState } from '../../src/calls/b2bua/call-state.js';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 
 /**
  * Calls that would otherwise never end (docs/architecture.md, "Timers that end stuck calls"), with

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GatewayChild } from '../support/gateway-process.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { waitUntil } from '../support/sip-client.js';
-import { runSipp } from '../support/sipp.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 import { sClient, TestCa } from '../support/tls-certs.js';
 import { RtpSink, WsSipAgent } from '../support/ws-sip-agent.js';
 

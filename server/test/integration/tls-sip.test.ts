@@ -6,9 +6,9 @@ import type { DigitEvent } from '../../src/media/plane.js';
 import type { Gateway } from '../../src/gateway.js';
 import { Baresip } from '../support/baresip.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { TcpPeer, UdpPeer, parseResponse, waitUntil } from '../support/sip-client.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 import { sClient, TestCa, type CertFiles } from '../support/tls-certs.js';
 import { RtpSink, WsSipAgent, type AgentDialog } from '../support/ws-sip-agent.js';
 

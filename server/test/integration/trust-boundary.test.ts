@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { parseSessionEvent } from '../../src/capture/event-schema.js';
 import { startTestGateway } from '../support/gateway.js';
-import { payHangupScenario, payHeaders, payScenario } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippOptions } from '../support/sipp.js';
+import { payHangupScenario, payHeaders, payScenario } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippOptions } from '../../devtools/sipp/run.js';
 import { refusedScenario, signedHeaders, unackedFloodScenario } from '../support/trust-scenarios.js';
 
 /**

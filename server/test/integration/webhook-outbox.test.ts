@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookBody } from '../../src/outcomes/index.js';
 import type { SessionRecord } from '../../src/store/index.js';
 import { GatewayChild } from '../support/gateway-process.js';
-import { payHangupScenario, payHeaders, payScenario, type PayStep } from '../support/pay-scenario.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp } from '../support/sipp.js';
+import { payHangupScenario, payHeaders, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp } from '../../devtools/sipp/run.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**

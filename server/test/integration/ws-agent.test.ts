@@ -5,8 +5,8 @@ import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { RegistrarLimits } from '../../src/sip/constants.js';
 import { offeredAlgorithms } from '../../src/sip/auth/index.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { freeMediaPort, freePort } from '../support/ports.js';
-import { runSipp, type SippResult } from '../support/sipp.js';
+import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { runSipp, type SippResult } from '../../devtools/sipp/run.js';
 import { RtpSink, WsSipAgent, challengeParams, uriIn, type AgentDialog } from '../support/ws-sip-agent.js';
 
 /**

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SCENARIOS } from './sipp.js';
+import { answer, sdpOffer } from '../../devtools/sipp/blocks.js';
+import { SCENARIOS } from '../../devtools/sipp/run.js';
 
 const write = (name: string, xml: string): string => {
   const file = join(mkdtempSync(join(tmpdir(), 'agent-refer-')), name);
@@ -30,18 +31,7 @@ export function registerScenario(): string {
  */
 export function agentReferScenario(opts: { gateway: string; headers: Record<string, string>; byeAfterMs: number }): string {
   const hdrs = Object.entries(opts.headers).map(([k, v]) => `      ${k}: ${v}`).join('\n');
-  const ok = (): string => `  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>`;
+  const ok = (): string => answer(200, 'OK');
   const inDialog = (method: string, cseq: number, extra: string): string => `  <send retrans="500">
     <![CDATA[
       ${method} [next_url] SIP/2.0
@@ -77,15 +67,7 @@ ${extra}      Content-Length: 0
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=agent 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
+${sdpOffer({ origin: 'agent' })}
 
     ]]>
   </send>

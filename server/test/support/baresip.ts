@@ -4,8 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectLines } from './lines.js';
-import { freePort } from './ports.js';
+import { collectLines } from '../../devtools/lines.js';
+import { freePort } from '../../devtools/ports.js';
 
 /**
  * A real, stock SIP phone for integration tests: Debian's `baresip-core` (baresip 1.0) run headless

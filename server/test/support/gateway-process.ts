@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { collectLines } from './lines.js';
+import { spawnGateway, waitUntilUp } from '../../devtools/gateway-spawn.js';
+import { collectLines } from '../../devtools/lines.js';
+import { stopChild } from '../../devtools/procs.js';
 import { tlsFetch, type TlsResponse } from './tls-certs.js';
-
-const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
 /**
  * A gateway as its own process, exactly as `npm start` runs it (tsx server/src/main.ts) or, compiled,
@@ -45,20 +44,10 @@ export class GatewayChild {
    * (`node server/dist/main.js`, as production runs it) instead of the TypeScript source under tsx.
    */
   static async start(env: Record<string, string>, opts: { ca?: Buffer; compiled?: boolean } = {}): Promise<GatewayChild> {
-    const args = opts.compiled ? ['server/dist/main.js'] : ['--import', 'tsx', 'server/src/main.ts'];
-    const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnGateway({ env, ...(opts.compiled ? { entry: 'server/dist/main.js' } : {}) });
     const g = new GatewayChild(child, env, opts.ca);
-    const until = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`gateway exited ${child.exitCode}:\n${g.lines.slice(-20).join('\n')}`);
-      try {
-        if ((await g.health()) !== 'starting') return g;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > until) throw new Error(`gateway did not come up:\n${g.lines.slice(-20).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitUntilUp(child, async () => (await g.health()) !== 'starting', () => g.lines.slice(-20).join('\n'));
+    return g;
   }
 
   /**
@@ -66,7 +55,7 @@ export class GatewayChild {
    * exit code and every line; rejects when it is still running after `timeoutMs` (it was not refused).
    */
   static async runUntilExit(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; lines: string[] }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnGateway({ env });
     const lines: string[] = [];
     collectLines(child, lines);
     // 'close': the process has exited and its output streams are drained.
@@ -85,11 +74,8 @@ export class GatewayChild {
     return this.lines.filter((l) => /"level":(40|50|60)/.test(l));
   }
 
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const done = new Promise((r) => this.child.once('exit', r));
-    this.child.kill(signal);
-    await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  /** `signal` (SIGTERM by default), SIGKILL after 10 s. */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    return stopChild(this.child, signal, 10_000);
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { payScenario, type PayStep } from './pay-scenario.js';
+import { payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
 
 /**
  * A payment call that is either admitted and paid (the `steps`, then the gateway's BYE) or refused

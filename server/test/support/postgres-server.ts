@@ -3,7 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './ports.js';
+import { freePort } from '../../devtools/ports.js';
 
 /**
  * A private PostgreSQL (Debian package postgresql, 15): `initdb` into a temporary directory,

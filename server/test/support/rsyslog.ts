@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { freePort } from '../../devtools/ports.js';
 
 /**
  * A real rsyslogd (Debian packages rsyslog + rsyslog-gnutls) receiving syslog over TLS (RFC 5425,

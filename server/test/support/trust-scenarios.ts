@@ -3,20 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signHandoffV2 } from '../../src/handoff/signature-v2.js';
 import type { RawFields } from '../../src/handoff/transaction.js';
+import { headerLines, sdpOffer } from '../../devtools/sipp/blocks.js';
 
 /** SIPp scenarios for the trust boundary tests (docs/security.md): refused, flooding and signed INVITEs. */
 
-const OFFER = `      v=0
-      o=customer 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000`;
+const OFFER = sdpOffer({ fmtp: false });
 
 function invite(user: string, headers: Record<string, string>): string {
-  const hdrs = Object.entries(headers).map(([k, v]) => `      ${k}: ${v}\n`).join('');
   return `  <send retrans="500">
     <![CDATA[
       INVITE sip:${user}@[remote_ip]:[remote_port] SIP/2.0
@@ -27,7 +20,7 @@ function invite(user: string, headers: Record<string, string>): string {
       CSeq: 1 INVITE
       Contact: <sip:customer@[local_ip]:[local_port];transport=[transport]>
       Max-Forwards: 70
-${hdrs}      Content-Type: application/sdp
+${headerLines(headers)}      Content-Type: application/sdp
       Content-Length: [len]
 
 ${OFFER}

@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GoertzelDtmfDetector, type InbandDigit, type InbandDigitEnd } from '../../../src/media/dtmf/index.js';
-import { ms } from './generator.js';
-import { spandspDetect } from './spandsp.js';
+import { ms } from '../../../devtools/dsp/generator.js';
+import { spandspDetect } from '../../../devtools/dsp/spandsp.js';
 
 export interface DetectionCase {
   name: string;

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LossProxy, mulberry32 } from '../../../bench/lib/loss-proxy.js';
+import { LossProxy } from '../../../bench/lib/loss-proxy.js';
+import { prng } from '../../../devtools/prng.js';
 
 const open: (Socket | LossProxy)[] = [];
 afterEach(() => {
@@ -90,8 +91,8 @@ describe('LossProxy (bench:faults customer leg)', () => {
   });
 
   it('is deterministic for a seed', () => {
-    const a = mulberry32(5);
-    const b = mulberry32(5);
+    const a = prng(5);
+    const b = prng(5);
     expect(Array.from({ length: 5 }, a)).toEqual(Array.from({ length: 5 }, b));
   });
 });

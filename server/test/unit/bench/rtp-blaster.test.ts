@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RtpBlaster } from '../../../bench/lib/rtp-blaster.js';
-import { pcmuSdp, relayAddress } from '../../../bench/lib/rtpengine.js';
+import { pcmuSdp, relayAddress } from '../../../bench/lib/rtpengine-relay.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

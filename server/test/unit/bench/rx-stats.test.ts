@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RxCounter } from '../../../bench/lib/pay-customer.js';
+import { RxCounter } from '../../../bench/lib/rx-counter.js';
 
 const rtp = (seq: number, ts: number, ssrc = 0x1234, pt = 0): Buffer => {
   const b = Buffer.alloc(172);

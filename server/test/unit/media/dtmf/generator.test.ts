@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { sinePeakForDbm0 } from '../../../../src/media/g711/index.js';
 import { dtmfFrequencies } from '../../../../src/media/dtmf/index.js';
-import { addDialTone, addWhiteNoise, channel, dtmfSignal, levelDbm0, ms, prng, toInt16 } from '../../../support/dsp/generator.js';
+import { addDialTone, addWhiteNoise, channel, dtmfSignal, levelDbm0, ms, toInt16 } from '../../../../devtools/dsp/generator.js';
+import { prng } from '../../../../devtools/prng.js';
 
 const zeroCrossingHz = (x: ArrayLike<number>): number => {
   let n = 0;

@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { DECISION_LATENCY_SAMPLES, DTMF_BLOCK_SIZE } from '../../../../src/media/dtmf/index.js';
-import { addDialTone, addWhiteNoise, channel, concat, dtmfSignal, dtmfWithBreak, ms, silence } from '../../../support/dsp/generator.js';
+import { addDialTone, addWhiteNoise, channel, concat, dtmfSignal, dtmfWithBreak, ms, silence } from '../../../../devtools/dsp/generator.js';
 import { type CaseResult, type DetectionCase, runCases, runOurs, writeReport } from '../../../support/dsp/harness.js';
 
 const ALL = '123A456B789C*0#D';

@@ -11,10 +11,10 @@
  * weakness. The diagnostics show how close speech came (candidate blocks, rejected pairs).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FS } from '../../../support/dsp/generator.js';
+import { FS } from '../../../../devtools/dsp/generator.js';
 import { runOurs, writeReport } from '../../../support/dsp/harness.js';
-import { type SpeechCorpus, speechCorpus } from '../../../support/dsp/speech.js';
-import { spandspDetect } from '../../../support/dsp/spandsp.js';
+import { type SpeechCorpus, speechCorpus } from '../../../../devtools/dsp/speech.js';
+import { spandspDetect } from '../../../../devtools/dsp/spandsp.js';
 
 let corpus: SpeechCorpus;
 

@@ -9,7 +9,7 @@ import type { MediaNotifications } from '../../../../src/media/engine/protocol.j
 import type { PacketHandler, UdpFactory } from '../../../../src/media/engine/udp.js';
 import { encodeUlaw } from '../../../../src/media/g711/index.js';
 import { PromptLibrary } from '../../../../src/media/prompts/library.js';
-import { channel, dtmfSignal, silence, concat } from '../../../support/dsp/generator.js';
+import { channel, dtmfSignal, silence, concat } from '../../../../devtools/dsp/generator.js';
 
 interface Wire {
   handlers: Map<number, PacketHandler>;

@@ -10,7 +10,7 @@ import type { PacketHandler, UdpFactory } from '../../../../src/media/engine/udp
 import { encodeUlaw } from '../../../../src/media/g711/index.js';
 import { PromptLibrary } from '../../../../src/media/prompts/library.js';
 import { SrtpSession } from '../../../../src/media/srtp/srtp.js';
-import { channel, concat, dtmfSignal, silence } from '../../../support/dsp/generator.js';
+import { channel, concat, dtmfSignal, silence } from '../../../../devtools/dsp/generator.js';
 
 const OURS = Buffer.alloc(30, 0x11);
 const PEERS = Buffer.alloc(30, 0x22);

@@ -7,7 +7,7 @@ import { encodeUlaw } from '../../../../src/media/g711/index.js';
 import { FRAME, PlayoutBuffer } from '../../../../src/media/jitter/playout-buffer.js';
 import { DtmfGuard, MASK_LOOKAHEAD } from '../../../../src/media/mask/dtmf-guard.js';
 import { MaskSignal, type MaskKind } from '../../../../src/media/mask/mask-signal.js';
-import { prng } from '../../../support/dsp/generator.js';
+import { prng } from '../../../../devtools/prng.js';
 
 export interface GuardRun {
   out: Int16Array;

@@ -6,10 +6,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DTMF_DIGITS } from '../../../../src/media/dtmf/index.js';
-import { addWhiteNoise, channel, concat, dtmfSignal, dtmfWithBreak, silence, toInt16 } from '../../../support/dsp/generator.js';
+import { addWhiteNoise, channel, concat, dtmfSignal, dtmfWithBreak, silence, toInt16 } from '../../../../devtools/dsp/generator.js';
 import { writeReport } from '../../../support/dsp/harness.js';
-import { spandspDetect } from '../../../support/dsp/spandsp.js';
-import { type SpeechCorpus, speechCorpus } from '../../../support/dsp/speech.js';
+import { spandspDetect } from '../../../../devtools/dsp/spandsp.js';
+import { type SpeechCorpus, speechCorpus } from '../../../../devtools/dsp/speech.js';
 import { dtmfResidual } from '../helpers/residual.js';
 import { throughGuard } from '../helpers/simulate.js';
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rmsForDbm0 } from '../../../src/media/g711/index.js';
+import { rmsForDbm0 } from '../../src/media/g711/index.js';
 import { FS, viaUlaw } from './generator.js';
 
 const EN = [

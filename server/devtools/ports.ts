@@ -1,9 +1,9 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
-/** A UDP+TCP port that is free right now on 127.0.0.1 (both protocols: SIPp may use either). */
+/** A UDP+TCP port that is free right now on 127.0.0.1 (both protocols: SIPp and the gateway may use either). */
 export async function freePort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 50; i++) {
     const port = await new Promise<number>((resolve, reject) => {
       const s = createServer();
       s.once('error', reject);
@@ -12,14 +12,18 @@ export async function freePort(): Promise<number> {
         s.close(() => resolve(p));
       });
     });
-    const ok = await new Promise<boolean>((resolve) => {
-      const u = createSocket('udp4');
-      u.once('error', () => resolve(false));
-      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
-    });
-    if (ok) return port;
+    if (await udpFree(port)) return port;
   }
-  throw new Error('no free port');
+  throw new Error('no free port on 127.0.0.1');
+}
+
+/** Whether `port` can be bound for UDP on 127.0.0.1 right now. */
+export function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const u = createSocket('udp4');
+    u.once('error', () => resolve(false));
+    u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+  });
 }
 
 /** An even port P with P..P+3 free for UDP (RTP, RTCP, and SIPp's echo on P+2). */

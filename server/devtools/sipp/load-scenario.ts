@@ -15,53 +15,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { answer, customerInvite, customerRequest } from './blocks.js';
 
 export type DtmfTransport = 'rfc4733' | 'inband';
 
-const invite = (headers: Record<string, string>): string => `  <send retrans="500" start_rtd="1" start_txn="invite">
-    <![CDATA[
-      INVITE sip:pay@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:pay@[remote_ip]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:customer@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-${Object.entries(headers).map(([k, v]) => `      ${k}: ${v}\n`).join('')}      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=customer 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:20
-    ]]>
-  </send>
-  <recv response="100" optional="true" response_txn="invite" />
-  <recv response="180" optional="true" response_txn="invite" />
-  <recv response="183" optional="true" response_txn="invite" />
-  <recv response="200" rtd="1" rrs="true" response_txn="invite" />
-  <send ack_txn="invite">
-    <![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-[pid]-ack-[call_number];rport
-      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:pay@[remote_ip]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      [routes]
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-`;
+const invite = (headers: Record<string, string>): string => `${customerInvite({ user: 'pay', headers, txn: true })}\n`;
 
 /** The X-Pay-* headers of a load call; `[$run]` is set with `-set run <id>`. */
 export function loadHeaders(): Record<string, string> {
@@ -88,18 +46,7 @@ ${invite(loadHeaders())}  <nop>
     </action>
   </nop>
   <recv request="BYE" timeout="${byeTimeoutMs}" />
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
+${answer(200, 'OK')}
   <ResponseTimeRepartition value="5, 10, 20, 50, 100, 200, 500, 1000" />
 </scenario>
 `;
@@ -114,20 +61,7 @@ export function writeAcceptScenario(dir: string, holdMs: number): string {
 <scenario name="load accept">
   <Global variables="run" />
 ${invite(loadHeaders())}  <pause milliseconds="${holdMs}" />
-  <send retrans="500" start_txn="bye">
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:pay@[remote_ip]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      [routes]
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
+${customerRequest({ method: 'BYE', user: 'pay', cseq: 2, attrs: ' retrans="500" start_txn="bye"' })}
   <recv response="200" response_txn="bye" />
   <ResponseTimeRepartition value="5, 10, 20, 50, 100, 200, 500, 1000" />
 </scenario>

@@ -1,22 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** SIPp's stateless answer to the request it just received (its Via, From, To, Call-ID, CSeq). */
-function answer(status: number, reason: string, extra: string[] = []): string {
-  return `  <send>
-    <![CDATA[
-      SIP/2.0 ${status} ${reason}
-${extra.map((h) => `      ${h}\n`).join('')}      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>`;
-}
+import { answer, customerInvite, customerRequest } from './blocks.js';
 
 /** One step of what the SIPp customer does after the call is answered. */
 export type PayStep = { keys: string; gapMs?: number } | { pauseMs: number } | { ulaw: string; ms: number } | { info: string };
@@ -31,7 +16,6 @@ const pcapOf = (k: string): string => `/usr/share/sip-tester/dtmf_2833_${PCAP[k]
  * BYE and answer it. Returns the scenario file path.
  */
 export function payScenario(opts: { user?: string; headers: Record<string, string>; steps: PayStep[]; byeTimeoutMs?: number; ackDelayMs?: number }): string {
-  const hdrs = Object.entries(opts.headers).map(([k, v]) => `      ${k}: ${v}`).join('\n');
   const body: string[] = [];
   let cseq = 1;
   for (const s of opts.steps) {
@@ -50,49 +34,7 @@ export function payScenario(opts: { user?: string; headers: Record<string, strin
   }
   const xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="pay">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:${opts.user ?? 'pay'}@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:${opts.user ?? 'pay'}@[remote_ip]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:customer@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-${hdrs ? `${hdrs}\n` : ''}      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=customer 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=ptime:20
-    ]]>
-  </send>
-  <recv response="100" optional="true" />
-  <recv response="180" optional="true" />
-  <recv response="183" optional="true" />
-  <recv response="200" rrs="true" />
-${opts.ackDelayMs ? `  <pause milliseconds="${opts.ackDelayMs}" />\n` : ''}  <send>
-    <![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:${opts.user ?? 'pay'}@[remote_ip]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      [routes]
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
+${customerInvite({ user: opts.user ?? 'pay', headers: opts.headers, ...(opts.ackDelayMs ? { ackDelayMs: opts.ackDelayMs } : {}) })}
 ${body.join('\n')}
   <recv request="BYE" timeout="${opts.byeTimeoutMs ?? 60000}" />
 ${answer(200, 'OK')}
@@ -105,23 +47,7 @@ ${answer(200, 'OK')}
 }
 
 function infoRequest(user: string, cseq: number, key: string): string {
-  return `  <send>
-    <![CDATA[
-      INFO [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:${user}@[remote_ip]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: ${cseq} INFO
-      [routes]
-      Max-Forwards: 70
-      Content-Type: application/dtmf-relay
-      Content-Length: [len]
-
-      Signal=${key}
-      Duration=160
-    ]]>
-  </send>`;
+  return customerRequest({ method: 'INFO', user, cseq, headers: { 'Content-Type': 'application/dtmf-relay' }, body: [`Signal=${key}`, 'Duration=160'] });
 }
 
 /**
@@ -138,24 +64,13 @@ export function payReturnScenario(opts: { headers: Record<string, string>; steps
     <action><ereg regexp="${escaped}" search_in="hdr" header="Refer-To:" check_it="true" assign_to="rt" /></action>
   </recv>
 ${answer(202, 'Accepted', ['X-Refer-To-Seen: [$rt]'])}
-  <send>
-    <![CDATA[
-      NOTIFY [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:pay@[remote_ip]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 90 NOTIFY
-      [routes]
-      Max-Forwards: 70
-      Event: refer
-      Subscription-State: terminated;reason=noresource
-      Content-Type: message/sipfrag;version=2.0
-      Content-Length: [len]
-
-      SIP/2.0 200 OK
-    ]]>
-  </send>
+${customerRequest({
+    method: 'NOTIFY',
+    user: 'pay',
+    cseq: 90,
+    headers: { Event: 'refer', 'Subscription-State': 'terminated;reason=noresource', 'Content-Type': 'message/sipfrag;version=2.0' },
+    body: ['SIP/2.0 200 OK'],
+  })}
   <recv response="200" />
   <recv request="BYE" timeout="15000" />
 ${answer(200, 'OK')}
@@ -203,20 +118,7 @@ export function payHangupScenario(opts: { user?: string; headers: Record<string,
   return replaceTail(
     payScenario(opts),
     '  <recv request="BYE"',
-    `  <send>
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:customer@[local_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:${user}@[remote_ip]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      [routes]
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
+    `${customerRequest({ method: 'BYE', user, cseq: 2 })}
   <recv response="200" />
   <pause milliseconds="2000" />
 `,

@@ -7,8 +7,9 @@
  * digital milliwatt). Signals are built in Float64 and saturated to int16 at the end;
  * `viaUlaw` passes them through G.711 µ-law like the real channel.
  */
-import { decodeUlaw, encodeUlaw, rmsForDbm0, sinePeakForDbm0 } from '../../../src/media/g711/index.js';
-import { dtmfFrequencies } from '../../../src/media/dtmf/events.js';
+import { decodeUlaw, encodeUlaw, rmsForDbm0, sinePeakForDbm0 } from '../../src/media/g711/index.js';
+import { dtmfFrequencies } from '../../src/media/dtmf/events.js';
+import { prng } from '../prng.js';
 
 export const FS = 8000;
 export const ms = (m: number): number => Math.round((m * FS) / 1000);
@@ -28,18 +29,6 @@ export interface ToneOptions {
   leadMs?: number;
   /** Start phase of both oscillators, radians. Default 0. */
   phase?: number;
-}
-
-/** Mulberry32: small, fast, seeded; good enough for test noise. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Append one tone pair of `n` samples at `at`, with an optional silent interruption. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectLines } from './lines.js';
 
-const TEMPLATE = fileURLToPath(new URL('../../../sip-profiles/kamailio/kamailio.cfg', import.meta.url));
+const TEMPLATE = fileURLToPath(new URL('../../sip-profiles/kamailio/kamailio.cfg', import.meta.url));
 
 /**
  * A real Kamailio (Debian package) in front of gateways: sip-profiles/kamailio/kamailio.cfg with

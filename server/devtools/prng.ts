@@ -1,0 +1,15 @@
+/**
+ * The one seeded pseudo-random generator of the tests, benches and e2e: Mulberry32 (small, fast,
+ * 32-bit state). Good enough for test noise, packet fates and fuzz mutations; never for secrets.
+ * Same seed, same sequence, so a failing run can be replayed.
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
