@@ -251,9 +251,11 @@ export class CaptureSession implements CaptureInputs {
     };
     this.#result = result;
     this.#d.logger.info({ sessionId: this.id, ...result }, 'capture outcome');
-    const patch: SessionPatch = { outcome: a.outcome, endedAt: this.#rt.iso(), ...(a.outcome !== 'paid' ? { failureReason: a.reason } : {}) };
+    const served = this.#d.payment.servedBy?.();
+    const provider = served !== undefined ? { provider: served } : {};
+    const patch: SessionPatch = { outcome: a.outcome, endedAt: this.#rt.iso(), ...(a.outcome !== 'paid' ? { failureReason: a.reason } : {}), ...provider };
     this.#rt.persist({ ...patch, ...(a.paymentId !== undefined ? { paymentId: a.paymentId } : {}), ...(a.needsReconciliation ? { needsReconciliation: true } : {}) });
-    this.#rt.publish({ type: 'session.ended', ...result });
+    this.#rt.publish({ type: 'session.ended', ...result, ...provider });
     if (a.outcome === 'paid') this.#rt.sendReceipt(a.paymentId);
     if (a.prompt) {
       // Whatever was still playing or queued for the customer (an OTP prompt when the agent

@@ -4,6 +4,7 @@ import { numberPlanProblems, type NumberEntry } from './number-plan.js';
 import { formatIssues, readConfigFile } from './file.js';
 import { capturePolicySchema } from './capture-policy.js';
 import { productionProblems, realmProblems } from './production.js';
+import { providerPlan } from './provider-plan.js';
 
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
@@ -100,8 +101,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (errors.length) throw new ConfigError(errors);
   const capture = file?.raw?.['capture'] !== undefined ? capturePolicySchema.parse(file.raw['capture']) : undefined;
-  const config: Config = { ...r.data!, ...(capture ? { capture } : {}) };
-  const problems = [...realmProblems(config), ...(config.TONEGATE_MODE === 'production' ? productionProblems(config) : [])];
+  const base: Config = { ...r.data!, ...(capture ? { capture } : {}) };
+  const providers = providerPlan(base, env); // the named providers, their credentials resolved from the environment
+  const config: Config = { ...base, ...(providers.plan ? { providerPlan: providers.plan } : {}) };
+  const where = env['TONEGATE_CONFIG'] ? ` (${env['TONEGATE_CONFIG']})` : '';
+  const problems = [
+    ...providers.errors.map((e) => (e.startsWith('providers') ? e.replace(/^([^:]+):/, `$1${where}:`) : e)),
+    ...realmProblems(config),
+    ...(config.TONEGATE_MODE === 'production' ? productionProblems(config) : []),
+  ];
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

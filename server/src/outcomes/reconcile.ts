@@ -18,6 +18,8 @@ export interface ReconcileOptions {
   readonly bus: EventBus<SessionEvent>;
   readonly audit: AuditLog;
   readonly provider: ReconcileProvider;
+  /** The named provider that served a session (its record's `provider`); absent or unknown: `provider`. */
+  readonly providerFor?: (name: string | undefined) => ReconcileProvider | undefined;
   readonly logger: Logger;
   /** Between sweeps; 0: no timer (sweep() by hand). */
   readonly intervalMs: number;
@@ -103,9 +105,11 @@ export class Reconciler {
       return { sessionId: s.id, result: 'unresolved', why };
     };
     if (!s.idempotencyKey) return unresolved('no-idempotency-key');
+    // The provider that may hold the charge: the one that served the session (docs/operations.md, "Several payment providers").
+    const provider = this.#o.providerFor?.(s.provider) ?? this.#o.provider;
     let st: PaymentStatus;
     try {
-      st = await this.#o.provider.paymentStatus(s.idempotencyKey);
+      st = await provider.paymentStatus(s.idempotencyKey);
     } catch (err) {
       return unresolved(`status-${codeOf(err)}`);
     }
@@ -115,7 +119,7 @@ export class Reconciler {
     let reason: string;
     if (st.status === 'approved') {
       try {
-        await this.#o.provider.confirm(st.paymentId); // the customer authorised it: complete the sale
+        await provider.confirm(st.paymentId); // the customer authorised it: complete the sale
       } catch (err) {
         return unresolved(`confirm-${codeOf(err)}`);
       }

@@ -16,7 +16,7 @@ import type { Payments } from './setup.js';
 
 /** What every payment run needs, whatever started it (INVITE to the pay URI, the agent's REFER). */
 export interface RunDeps {
-  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'captureConfig' | 'capture'>;
+  payments: Pick<Payments, 'payment' | 'paymentFor' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'captureConfig' | 'capture'>;
   bus: EventBus<SessionEvent>;
   store: SessionStore;
   clock: Clock;
@@ -60,7 +60,8 @@ export function newCaptureSession(deps: RunDeps, txn: Transaction, port: Capture
   return new CaptureSession({
     txn: { ...txn, language: txn.language ?? deps.defaultLanguage },
     port,
-    payment: p.payment,
+    // The merchant's provider, with failover before any charge (./provider-chain.ts).
+    payment: p.paymentFor ? p.paymentFor(txn.merchantId, deps.logger.child({ orderRef: txn.orderRef })) : p.payment,
     sms: p.sms,
     templates: { otp: p.otpTemplate, receipt: p.receiptTemplate },
     clock: deps.clock,

@@ -89,7 +89,7 @@ describe('PaymentProviderClient.pay: a card is never charged twice', () => {
   it('timeout -> status pending -> failed with needsReconciliation, no second POST', async () => {
     const { client, seen } = setup((r) => (isPost(r) ? { hang: true } : { status: 200, body: { status: 'pending', paymentId: 'pay_3' } }));
     const d = await client.pay(request());
-    expect(d).toEqual({ outcome: 'failed', reason: 'timeout', needsReconciliation: true, idempotencyKey: d.idempotencyKey, attempts: 1 });
+    expect(d).toEqual({ outcome: 'failed', reason: 'timeout', needsReconciliation: true, idempotencyKey: d.idempotencyKey, attempts: 1, chargeSent: true });
     expect(seen.filter(isPost)).toHaveLength(1);
   });
 
