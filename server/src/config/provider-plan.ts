@@ -53,15 +53,14 @@ export const providerEntrySchema = z.strictObject({
 export type ProviderEntry = z.output<typeof providerEntrySchema>;
 
 /** The `providers:` list; the environment form (PROVIDERS) is the same list as JSON. */
-export const providerListSchema = z.preprocess((v, ctx) => {
+export const providerListSchema = z.preprocess((v) => {
   if (typeof v !== 'string') return v;
   try {
     return JSON.parse(v) as unknown;
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON list of providers in the environment (the file takes a YAML list)' });
-    return z.NEVER;
+    return v; // refused below, in one line
   }
-}, z.array(providerEntrySchema).min(1));
+}, z.array(providerEntrySchema, { error: 'must be a list of providers: a YAML list in the file, a JSON list in the environment' }).min(1));
 
 /** A provider ready to be built (providers/ and calls/payment/setup.ts): credentials resolved. */
 export interface ProviderSpec {
