@@ -57,8 +57,12 @@ const KINDS: Record<string, { label: string; mode: FaultMode }> = {
     label: 'primary down (every request 500 before forwarding) for the first 8 s, then 20 % of its answers lost after forwarding (the provider acted); failover to the second provider',
     mode: { ...NO_FAULTS, fail500: 0.2, failWhen: 'after', seed: 13, outage: { fromMs: 0, toMs: 8_000 } },
   },
+  'failover-after': {
+    label: 'primary up, 25 % of its answers lost after forwarding (the provider acted: OTPs issued, charges made); failover to the second provider',
+    mode: { ...NO_FAULTS, fail500: 0.25, failWhen: 'after', seed: 14 },
+  },
 };
-const kinds = (arg('kinds') ?? 'slow,fail-before,fail-after,outage,failover').split(',').filter((k) => k in KINDS);
+const kinds = (arg('kinds') ?? 'slow,fail-before,fail-after,outage,failover,failover-after').split(',').filter((k) => k in KINDS);
 const LOSS = Number(arg('loss') ?? 0.05);
 const REORDER = Number(arg('reorder') ?? 0.05);
 /** Order refs go into the OTP SMS, whose DLT variables hold at most 30 characters: keep them short. */
@@ -129,7 +133,7 @@ async function rtpPhase(proxyOf: FaultProxy, runDir: string): Promise<TransportR
 
 async function providerRun(kind: string, demo: DemoProvider, proxy: FaultProxy, runDir: string): Promise<ProviderRun> {
   const { label, mode } = KINDS[kind]!;
-  const second = kind === 'failover' ? await startDemoProvider({ port: 0, otp: BENCH_OTP, logger: createLogger('silent') }) : undefined;
+  const second = kind.startsWith('failover') ? await startDemoProvider({ port: 0, otp: BENCH_OTP, logger: createLogger('silent') }) : undefined;
   const gw = await startGateway(proxy.url, runDir, second ? failoverConfig(proxy.url, second.url, runDir) : undefined);
   const tap = await EventTap.open(gw.httpPort);
   const transitions: string[] = [];
@@ -245,7 +249,8 @@ const END = '<!-- /bench:faults -->';
 function writeResults(info: Record<string, string | number>, rtp: TransportRow[], all: ProviderRun[]): void {
   const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
   // The failover run has its own section, so it can be re-run alone.
-  for (const r of all.filter((x) => x.split)) replaceMarkedSection(file, FAILOVER_START, FAILOVER_END, failoverSection(r, r.split!, header(info)));
+  const failovers = all.filter((x) => x.split);
+  if (failovers.length) replaceMarkedSection(file, FAILOVER_START, FAILOVER_END, failoverSection(failovers, header(info)));
   const prov = all.filter((x) => !x.split);
   if (!rtp.length && !prov.length) return void log(`wrote ${file}`);
   const lines = [

@@ -98,7 +98,8 @@ export async function createProviders(
   const merchants = new Map(plan.providers.flatMap((p) => p.merchants.map((m) => [m, p.name] as const)));
   const fallback = byName.get(plan.defaultName)!;
   const order = [plan.defaultName, ...plan.failover, ...byName.keys()];
-  const smsUrls = [...new Set(order.map((n) => urls.get(n)!))].map((baseUrl, i) => ({ name: i === 0 ? 'primary' : [...urls].find(([, u]) => u === baseUrl)![0], baseUrl }));
+  // One route per distinct URL: `primary` (the default provider's), then `via-<provider>` in failover order.
+  const smsUrls = [...new Set(order.map((n) => urls.get(n)!))].map((baseUrl, i) => ({ name: i === 0 ? 'primary' : `via-${[...urls].find(([, u]) => u === baseUrl)![0]}`, baseUrl }));
   return {
     byName,
     fallback,
