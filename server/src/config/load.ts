@@ -103,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const capture = file?.raw?.['capture'] !== undefined ? capturePolicySchema.parse(file.raw['capture']) : undefined;
   const base: Config = { ...r.data!, ...(capture ? { capture } : {}) };
   const providers = providerPlan(base, env); // the named providers, their credentials resolved from the environment
-  const config: Config = { ...base, ...(providers.plan ? { providerPlan: providers.plan } : {}) };
+  const config: Config = { ...base, ...(providers.plan ? { providerPlan: providers.plan, providerSecrets: providers.secrets } : {}) };
   const where = env['TONEGATE_CONFIG'] ? ` (${env['TONEGATE_CONFIG']})` : '';
   const problems = [
     ...providers.errors.map((e) => (e.startsWith('providers') ? e.replace(/^([^:]+):/, `$1${where}:`) : e)),

@@ -123,13 +123,16 @@ function secretOf(name: string, env: Env, read: Read, where: string, errors: str
   return undefined;
 }
 
-function fromEntry(e: ProviderEntry, i: number, env: Env, read: Read, errors: string[]): ProviderSpec {
+function fromEntry(e: ProviderEntry, i: number, env: Env, read: Read, errors: string[], secrets: Record<string, string>): ProviderSpec {
   const where = `providers.${i}`;
   const auth = e.auth ?? { kind: 'none' as const };
   let secret: string | undefined;
   if (auth.kind !== 'none') {
     if (!auth.secretEnv) errors.push(`${where}.auth.secretEnv: required with auth kind ${auth.kind} (the environment variable holding the credential)`);
-    else secret = secretOf(auth.secretEnv, env, read, `${where}.auth.secretEnv`, errors);
+    else {
+      secret = secretOf(auth.secretEnv, env, read, `${where}.auth.secretEnv`, errors);
+      if (secret !== undefined) secrets[auth.secretEnv] = secret;
+    }
   } else if (auth.secretEnv || auth.header) {
     errors.push(`${where}.auth: kind none takes no ${auth.secretEnv ? 'secretEnv' : 'header'}`);
   }
@@ -186,10 +189,14 @@ function legacyDefault(s: ProviderSettings, base: ProviderSpec | undefined): Pro
  * path (`providers.1.name: ...`, `providerRouting.default: ...`). Without `providers:` it is
  * today's single provider `default`.
  */
-export function providerPlan(s: ProviderSettings, env: Env = {}, read: Read = (p) => readFileSync(p, 'utf8')): { plan?: ProviderPlan; errors: string[] } {
+export function providerPlan(
+  s: ProviderSettings, env: Env = {}, read: Read = (p) => readFileSync(p, 'utf8'),
+): { plan?: ProviderPlan; errors: string[]; secrets: Record<string, string> } {
   const errors: string[] = [];
+  /** The credentials read, by variable name: what loadConfig keeps (Config.providerSecrets). */
+  const secrets: Record<string, string> = {};
   const entries = s.PROVIDERS ?? [];
-  const listed = entries.map((e, i) => fromEntry(e, i, env, read, errors));
+  const listed = entries.map((e, i) => fromEntry(e, i, env, read, errors, secrets));
   entries.forEach((e, i) => {
     const first = entries.findIndex((x) => x.name === e.name);
     if (first !== i) errors.push(`providers.${i}.name: repeats providers.${first} (${e.name})`);
@@ -217,7 +224,7 @@ export function providerPlan(s: ProviderSettings, env: Env = {}, read: Read = (p
     if (!names.includes(n)) errors.push(`providerRouting.failover.${i}: ${n} is not a configured provider (${names.join(', ')})`);
     else if (failover.indexOf(n) !== i) errors.push(`providerRouting.failover.${i}: ${n} is listed twice`);
   });
-  return errors.length ? { errors } : { plan: { providers, defaultName: defaultName!, failover }, errors };
+  return errors.length ? { errors, secrets } : { plan: { providers, defaultName: defaultName!, failover }, errors, secrets };
 }
 
 /** Production: every provider has an https: URL (the embedded demo provider is demo only). */

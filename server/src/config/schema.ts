@@ -215,8 +215,10 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema> & {
   /** Capture policy from the file's `capture:` section (capture.ts); defaults when absent. */
   readonly capture?: z.output<typeof capturePolicySchema>;
-  /** The providers with their credentials resolved (config/provider-plan.ts); set by loadConfig. */
+  /** The providers as loadConfig checked them (config/provider-plan.ts); calls/payment rebuilds the plan from the settings and providerSecrets. */
   readonly providerPlan?: ProviderPlan;
+  /** The named providers' credentials, by the variable `auth.secretEnv` names; set by loadConfig. */
+  readonly providerSecrets?: Readonly<Record<string, string>>;
 };
 
 /** The file's dotted key of an environment name (undefined for secrets). */

@@ -47,12 +47,11 @@ export async function createProviders(
   config: Config, logger: Logger, clock: Clock, otpModes: OtpModePolicy,
   fetchFor: ((provider: string, inner?: typeof fetch) => typeof fetch) | undefined, cardEncryption: 'plain' | 'provider-key',
 ): Promise<ProviderSet> {
-  let plan = config.providerPlan;
-  if (!plan) {
-    const r = providerPlan(config);
-    if (!r.plan) throw new ProviderSettingsError('providers', r.errors.join('; '));
-    plan = r.plan;
-  }
+  // From the settings themselves (a Config built by hand, or changed after loadConfig, is honoured),
+  // with the credentials loadConfig read from the environment.
+  const r = providerPlan(config, config.providerSecrets ?? {});
+  if (!r.plan) throw new ProviderSettingsError('providers', r.errors.join('; '));
+  const plan = r.plan;
   // Every provider's settings first (fail fast, naming the key), before anything starts.
   const accesses: ProviderAccess[] = [];
   try {
