@@ -18,7 +18,7 @@ export interface ReconcileOptions {
   readonly bus: EventBus<SessionEvent>;
   readonly audit: AuditLog;
   readonly provider: ReconcileProvider;
-  /** The named provider that served a session (its record's `provider`); absent or unknown: `provider`. */
+  /** The named provider that served a session (its record's `provider`; a record without one: `provider`); undefined: not configured. */
   readonly providerFor?: (name: string | undefined) => ReconcileProvider | undefined;
   readonly logger: Logger;
   /** Between sweeps; 0: no timer (sweep() by hand). */
@@ -106,7 +106,10 @@ export class Reconciler {
     };
     if (!s.idempotencyKey) return unresolved('no-idempotency-key');
     // The provider that may hold the charge: the one that served the session (docs/operations.md, "Several payment providers").
-    const provider = this.#o.providerFor?.(s.provider) ?? this.#o.provider;
+    // A provider no longer configured is never replaced by another: its "not-found" would wrongly settle the session.
+    const named = s.provider !== undefined && this.#o.providerFor ? this.#o.providerFor(s.provider) : this.#o.provider;
+    if (!named) return unresolved('unknown-provider');
+    const provider = named;
     let st: PaymentStatus;
     try {
       st = await provider.paymentStatus(s.idempotencyKey);
