@@ -123,6 +123,11 @@ export class CaptureSession implements CaptureInputs {
     if (field) this.#rt.step(field).digit(digit);
   }
 
+  /** The named payment provider now serving this payment (calls/payment/provider-chain.ts): into the record before the call goes out. */
+  recordProvider(provider: string): void {
+    if (this.#state !== CaptureState.Done) this.#rt.persist({ provider });
+  }
+
   onPromptDone(token?: number): void {
     const p = this.#promptPending;
     if (!p || (token !== undefined && token !== p.token)) return;

@@ -26,12 +26,28 @@ export class ProviderChain implements CapturePayments {
   #pinned = false;
   #chargeSent = false;
   #used = false;
+  readonly #onServe: ((name: string) => void) | undefined;
 
-  constructor(chain: readonly NamedProvider[], log: Logger) {
+  /**
+   * `onServe`: told the provider's name when it first serves this payment and on each move, before
+   * the call goes out, so the session record names it (reconciliation and takeover ask that one).
+   */
+  constructor(chain: readonly NamedProvider[], log: Logger, onServe?: (name: string) => void) {
     if (!chain.length) throw new RangeError('a provider chain needs a provider');
     this.#chain = chain;
     this.#log = log;
+    this.#onServe = onServe;
   }
+
+  /** The current provider serves a call: tell onServe the first time and after a move. */
+  #serve(): NamedProvider {
+    const p = this.#pick();
+    if (!this.#used || this.#told !== p.name) this.#onServe?.(p.name);
+    this.#told = p.name;
+    this.#used = true;
+    return p;
+  }
+  #told: string | undefined;
 
   get #current(): NamedProvider {
     return this.#chain[this.#i]!;
@@ -65,8 +81,7 @@ export class ProviderChain implements CapturePayments {
   /** Runs `fn` on the current provider, moving on as failoverDecision allows; `pin`: success binds the order. */
   async #call<T>(op: string, pin: boolean, fn: (c: PaymentProviderClient) => Promise<T>): Promise<T> {
     for (;;) {
-      const p = this.#pick();
-      this.#used = true;
+      const p = this.#serve();
       try {
         const r = await fn(p.client);
         if (pin) this.#pinned = true;
@@ -101,8 +116,7 @@ export class ProviderChain implements CapturePayments {
   /** The charge: another provider only when this one refused it before anything left (decision.chargeSent false). */
   async pay(req: PaymentRequest): Promise<PaymentDecision> {
     for (;;) {
-      const p = this.#pick();
-      this.#used = true;
+      const p = this.#serve();
       const d = await p.client.pay(req);
       const sent = d.chargeSent ?? true;
       if (sent) this.#chargeSent = true;
@@ -124,7 +138,6 @@ export class ProviderChain implements CapturePayments {
   submitIssuerOtp(paymentId: string, otp: SensitiveDigits, idempotencyKey: string): ReturnType<NonNullable<CapturePayments['submitIssuerOtp']>> {
     this.#pinned = true;
     this.#chargeSent = true; // the charge happens at submit
-    this.#used = true;
-    return this.#current.client.submitIssuerOtp(paymentId, otp, idempotencyKey);
+    return this.#serve().client.submitIssuerOtp(paymentId, otp, idempotencyKey);
   }
 }

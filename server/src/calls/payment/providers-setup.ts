@@ -14,7 +14,7 @@ export interface ProviderSet {
   /** The provider of merchants no provider lists. */
   readonly fallback: NamedProvider;
   /** The provider client of one payment: the merchant's provider, then the failover list (./provider-chain.ts). */
-  chainFor(merchantId: string, log: Logger): ProviderChain;
+  chainFor(merchantId: string, log: Logger, onServe?: (name: string) => void): ProviderChain;
   /** SMS routes in order: the default provider's URL first (the demo provider is also the SMS API). */
   readonly smsUrls: readonly { name: string; baseUrl: string }[];
   /** The embedded demo provider, when the provider `default` has no URL (demo mode). */
@@ -102,7 +102,8 @@ export async function createProviders(
   return {
     byName,
     fallback,
-    chainFor: (merchantId, log) => new ProviderChain(providerChain(merchantId, { merchants, defaultName: plan.defaultName, failover: plan.failover }).map((n) => byName.get(n)!), log.child({ merchantId })),
+    chainFor: (merchantId, log, onServe) =>
+      new ProviderChain(providerChain(merchantId, { merchants, defaultName: plan.defaultName, failover: plan.failover }).map((n) => byName.get(n)!), log.child({ merchantId }), onServe),
     smsUrls,
     demo,
     close: async () => {

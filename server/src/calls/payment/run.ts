@@ -57,11 +57,13 @@ export interface RunOptions {
 export function newCaptureSession(deps: RunDeps, txn: Transaction, port: CapturePort, closing?: ClosingPrompts): CaptureSession {
   const p = deps.payments;
   const config = p.captureConfig || p.capture || closing ? { ...p.captureConfig?.(txn.merchantId), ...p.capture, ...closing } : undefined;
-  return new CaptureSession({
+  const made: { session?: CaptureSession } = {}; // the chain names its provider in the session record (set just below)
+  const onServe = (provider: string): void => made.session?.recordProvider(provider);
+  const session = new CaptureSession({
     txn: { ...txn, language: txn.language ?? deps.defaultLanguage },
     port,
     // The merchant's provider, with failover before any charge (./provider-chain.ts).
-    payment: p.paymentFor ? p.paymentFor(txn.merchantId, deps.logger.child({ orderRef: txn.orderRef })) : p.payment,
+    payment: p.paymentFor ? p.paymentFor(txn.merchantId, deps.logger.child({ orderRef: txn.orderRef }), onServe) : p.payment,
     sms: p.sms,
     templates: { otp: p.otpTemplate, receipt: p.receiptTemplate },
     clock: deps.clock,
@@ -71,6 +73,8 @@ export function newCaptureSession(deps: RunDeps, txn: Transaction, port: Capture
     instanceId: deps.instanceId,
     ...(config ? { config } : {}),
   });
+  made.session = session;
+  return session;
 }
 
 /**

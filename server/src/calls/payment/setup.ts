@@ -59,7 +59,7 @@ export interface Payments {
   /** Every named provider (config/provider-plan.ts), by name. */
   providers: ReadonlyMap<string, NamedProvider>;
   /** The provider client of one payment: the merchant's provider, with failover before any charge (./provider-chain.ts). */
-  paymentFor?: (merchantId: string, log: Logger) => CapturePayments;
+  paymentFor?: (merchantId: string, log: Logger, onServe?: (provider: string) => void) => CapturePayments;
   sms: SmsClient;
   otpTemplate: OtpSmsTemplate;
   /** Capture policy for a merchant: the file's `capture:` section with its merchant overrides (config/capture-policy.ts). */
@@ -91,7 +91,7 @@ export async function createPayments(
   return {
     payment: set.fallback.client,
     providers: set.byName,
-    paymentFor: (merchantId, log) => set.chainFor(merchantId, log),
+    paymentFor: (merchantId, log, onServe) => set.chainFor(merchantId, log, onServe),
     sms,
     otpTemplate: DEMO_OTP_TEMPLATE,
     captureConfig: (merchantId) => ({

@@ -27,7 +27,8 @@ describe('ProviderChain', () => {
   it('OTP request refused by the first provider: the second issues it and serves the payment', async () => {
     const one = stub('one', { otp: down('unreachable') });
     const two = stub('two');
-    const chain = new ProviderChain([one.p, two.p], silentLogger);
+    const served: string[] = [];
+    const chain = new ProviderChain([one.p, two.p], silentLogger, (n) => served.push(n));
     expect(chain.servedBy()).toBeUndefined();
     await expect(chain.generateOtp({ orderRef: 'O', customerMobile: '+91' })).resolves.toMatchObject({ otpId: 'two-otp' });
     await chain.validateOtp('two-otp', SensitiveDigits.fromString('123456'));
@@ -35,6 +36,7 @@ describe('ProviderChain', () => {
     expect(one.calls).toEqual(['otp']);
     expect(two.calls).toEqual(['otp', 'validate', 'pay']);
     expect(chain.servedBy()).toBe('two');
+    expect(served).toEqual(['one', 'two']); // each named before its call went out, once
   });
 
   it('a 4xx is an answer, not an outage: no failover', async () => {
