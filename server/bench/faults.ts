@@ -12,8 +12,12 @@
  *    no RTP loss): every answer 2 s late; 10 % answered 500 before forwarding; 10 % answered 500
  *    after forwarding (the provider acted, the answer is lost). Outcomes, provider issues, breaker
  *    state (`/metrics`, sampled every 250 ms), provider latency per op, and the charge audit.
- * Writes server/bench/RESULTS.md between the bench:faults markers (`--no-write` to skip).
- * Options: --n 40, --only rtp|provider, --transports rfc4733,inband,info, --kinds slow,fail-before,fail-after
+ * c. Failover (kind `failover`): two named providers from a configuration file, the primary behind
+ *    the fault proxy (down, then losing answers after forwarding), failing over to a second demo
+ *    provider; the charge audit spans both (server/bench/lib/faults-failover.ts).
+ * Writes server/bench/RESULTS.md between the bench:faults markers, the failover run between its
+ * own (`--no-write` to skip).
+ * Options: --n 40, --only rtp|provider, --transports rfc4733,inband,info, --kinds slow,fail-before,fail-after,outage,failover
  */
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -33,6 +37,7 @@ import { freePort } from '../devtools/ports.js';
 import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 import { runBench } from './lib/run-bench.js';
+import { FAILOVER_END, FAILOVER_START, failoverConfig, failoverSection, failoverSplit, type FailoverSplit } from './lib/faults-failover.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
@@ -50,8 +55,16 @@ const KINDS: Record<string, { label: string; mode: FaultMode }> = {
   'fail-before': { label: '10 % answered 500 before forwarding', mode: { ...NO_FAULTS, fail500: 0.1, failWhen: 'before', seed: 11 } },
   'fail-after': { label: '10 % answered 500 after forwarding (charge made, answer lost)', mode: { ...NO_FAULTS, fail500: 0.1, failWhen: 'after', seed: 12 } },
   outage: { label: `provider down (every request 500) from ${OUTAGE.fromMs / 1000} s to ${OUTAGE.toMs / 1000} s, then ${RECOVERY_N} more payments after the cooldown`, mode: { ...NO_FAULTS, outage: OUTAGE } },
+  failover: {
+    label: 'primary down (every request 500 before forwarding) for the first 8 s, then 20 % of its answers lost after forwarding (the provider acted); failover to the second provider',
+    mode: { ...NO_FAULTS, fail500: 0.2, failWhen: 'after', seed: 13, outage: { fromMs: 0, toMs: 8_000 } },
+  },
+  'failover-after': {
+    label: 'primary up, 25 % of its answers lost after forwarding (the provider acted: OTPs issued, charges made); failover to the second provider',
+    mode: { ...NO_FAULTS, fail500: 0.25, failWhen: 'after', seed: 14 },
+  },
 };
-const kinds = (arg('kinds') ?? 'slow,fail-before,fail-after,outage').split(',').filter((k) => k in KINDS);
+const kinds = (arg('kinds') ?? 'slow,fail-before,fail-after,outage,failover,failover-after').split(',').filter((k) => k in KINDS);
 const LOSS = Number(arg('loss') ?? 0.05);
 const REORDER = Number(arg('reorder') ?? 0.05);
 /** Order refs go into the OTP SMS, whose DLT variables hold at most 30 characters: keep them short. */
@@ -59,12 +72,13 @@ const stampOf = (): string => Date.now().toString(36);
 const write = !args.includes('--no-write');
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
-async function startGateway(providerUrl: string, runDir: string): Promise<GatewayProcess> {
+/** `config`: a configuration file's environment (the failover run) instead of PAYMENT_API_URL. */
+async function startGateway(providerUrl: string, runDir: string, config?: Record<string, string>): Promise<GatewayProcess> {
   const [sipPort, httpPort] = [await freePort(), await freePort()];
   return GatewayProcess.start({
     sipPort, httpPort, logDir: runDir,
     env: {
-      SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), PAYMENT_API_URL: providerUrl, DEMO_OTP: BENCH_OTP, SUPERVISOR_TOKEN: BENCH_TOKEN,
+      SIP_PORT: String(sipPort), HTTP_PORT: String(httpPort), ...(config ?? { PAYMENT_API_URL: providerUrl }), DEMO_OTP: BENCH_OTP, SUPERVISOR_TOKEN: BENCH_TOKEN,
       LOG_LEVEL: 'warn', RTP_PORT_MIN: '45000', RTP_PORT_MAX: '47999',
     },
   });
@@ -92,6 +106,8 @@ interface ProviderRun {
   wallS: number;
   gatewayAlive: boolean;
   warnings: number;
+  /** The failover run: charges per provider, failovers. */
+  split?: FailoverSplit;
 }
 
 async function rtpPhase(proxyOf: FaultProxy, runDir: string): Promise<TransportRow[]> {
@@ -118,7 +134,8 @@ async function rtpPhase(proxyOf: FaultProxy, runDir: string): Promise<TransportR
 
 async function providerRun(kind: string, demo: DemoProvider, proxy: FaultProxy, runDir: string): Promise<ProviderRun> {
   const { label, mode } = KINDS[kind]!;
-  const gw = await startGateway(proxy.url, runDir);
+  const second = kind.startsWith('failover') ? await startDemoProvider({ port: 0, otp: BENCH_OTP, logger: createLogger('silent') }) : undefined;
+  const gw = await startGateway(proxy.url, runDir, second ? failoverConfig(proxy.url, second.url, runDir) : undefined);
   const tap = await EventTap.open(gw.httpPort);
   const transitions: string[] = [];
   const before = await scrape(gw.httpPort);
@@ -166,17 +183,20 @@ async function providerRun(kind: string, demo: DemoProvider, proxy: FaultProxy, 
   const gatewayAlive = gw.child.exitCode === null && gw.child.signalCode === null;
   tap.close();
   await gw.stop();
-  const records = demo.payments().filter((p) => p.orderRef.startsWith(`FP-${kind}-${stamp}-`));
-  const audit = auditCharges(results, records);
   const prefix = `FP-${kind}-${stamp}-`;
+  const records = demo.payments().filter((p) => p.orderRef.startsWith(prefix));
+  const secondRecords = second?.payments().filter((p) => p.orderRef.startsWith(prefix)) ?? [];
+  const audit = auditCharges(results, [...records, ...secondRecords]); // across both providers
+  const split = second ? failoverSplit(records, secondRecords, gw.logFile) : undefined;
   const smsPerOrder = new Map<string, number>();
-  for (const m of demo.smsMessages()) {
+  for (const m of [...demo.smsMessages(), ...(second?.smsMessages() ?? [])]) {
     const ref = new RegExp(`${prefix}\\d+`).exec(m.text)?.[0]; // only the order ref is read from the text
     if (ref) smsPerOrder.set(ref, (smsPerOrder.get(ref) ?? 0) + 1);
   }
   const duplicateSms = [...smsPerOrder.values()].filter((n) => n > 1).length;
   const refusedByBreaker = results.filter((r) => r.issues.some((i) => i.includes('breaker-open'))).length;
-  return { kind, label, results, audit, transitions, refusedByBreaker, latency: latencyDelta(before, after), injected, duplicateSms, wallS, gatewayAlive, warnings: gw.warnings };
+  await second?.close();
+  return { kind, label, results, audit, transitions, refusedByBreaker, latency: latencyDelta(before, after), injected, duplicateSms, wallS, gatewayAlive, warnings: gw.warnings, ...(split ? { split } : {}) };
 }
 
 function printProvider(r: ProviderRun): void {
@@ -187,6 +207,7 @@ function printProvider(r: ProviderRun): void {
   log(`  charges: max ${a.maxChargesPerOrder}/order, double-charged orders ${a.doubleCharged}; paid+charged ${a.paidAndCharged}, paid-not-charged ${a.paidNotCharged}, charged+flagged ${a.chargedFlagged}, charged-unflagged ${a.chargedUnflagged}, flagged-not-charged ${a.flaggedNotCharged}; approved-unconfirmed ${a.approvedUnconfirmed}; not charged: ${fmtCounts(a.notCharged)}`);
   log(`  breaker: ${r.transitions.join('; ') || 'no transition'}; sessions refused by the open breaker: ${r.refusedByBreaker}`);
   log(`  orders with more than one OTP SMS: ${r.duplicateSms}`);
+  if (r.split) log(`  failover: charged at one ${r.split.chargedAtOne}, at two ${r.split.chargedAtTwo}; orders with a record at both ${r.split.atBoth}; failovers ${fmtCounts(r.split.failovers) || 'none'}`);
   log(`  injected 500s: ${Object.entries(r.injected).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const l of r.latency) log(`  ${l.op} ${l.status}: n ${l.count}, mean ${l.meanMs} ms, p50 ${l.p50}, p99 ${l.p99}`);
 }
@@ -214,16 +235,25 @@ async function main(): Promise<void> {
     await demo.close();
   }
   log(`warn+ log lines of the gateways: ${runDir}`);
-  const bad = prov.filter((r) => r.audit.doubleCharged || r.audit.paidNotCharged || r.audit.chargedUnflagged || !r.gatewayAlive);
+  const bad = prov.filter((r) => r.audit.doubleCharged || r.audit.paidNotCharged || r.audit.chargedUnflagged || (r.split?.atBoth ?? 0) > 0 || !r.gatewayAlive);
   log(bad.length ? `PROBLEM in: ${bad.map((r) => r.kind).join(', ')}` : 'no double charge, no unexplained charge, no gateway crash');
   if (write) writeResults(info, rtp, prov);
+}
+
+function header(info: Record<string, string | number>): string {
+  return `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start; ${N} concurrent payments (started 100 ms apart).`;
 }
 
 const START = '<!-- bench:faults -->';
 const END = '<!-- /bench:faults -->';
 
-function writeResults(info: Record<string, string | number>, rtp: TransportRow[], prov: ProviderRun[]): void {
+function writeResults(info: Record<string, string | number>, rtp: TransportRow[], all: ProviderRun[]): void {
   const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+  // The failover run has its own section, so it can be re-run alone.
+  const failovers = all.filter((x) => x.split);
+  if (failovers.length) replaceMarkedSection(file, FAILOVER_START, FAILOVER_END, failoverSection(failovers, header(info)));
+  const prov = all.filter((x) => !x.split);
+  if (!rtp.length && !prov.length) return void log(`wrote ${file}`);
   const lines = [
     START,
     '## Faults under load (`npm run bench:faults`)',

@@ -120,7 +120,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const metrics = new Metrics({
     activeCalls: () => (parts.calls?.calls.size ?? 0) + (parts.paymentCalls?.live.size ?? 0),
     activeCaptures: () => parts.paymentCalls?.captures.size ?? 0,
-    breakers: (): Record<string, string> => (parts.payments ? { payment: parts.payments.payment.breaker.state, ...parts.payments.sms.breakerStates() } : {}),
+    breakers: (): Record<string, string> => {
+      const p = parts.payments;
+      if (!p) return {};
+      // One gauge per named provider: `payment` for the single provider `default` (calls/payment/providers-setup.ts).
+      const named = Object.fromEntries([...p.providers.values()].map((n) => [n.name === 'default' ? 'payment' : n.name, n.client.breaker.state]));
+      return { ...named, payment: p.payment.breaker.state, ...p.sms.breakerStates() };
+    },
     rtp: async () => {
       const st = parts.media ? await parts.media.stats() : undefined;
       const out = { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0 };
@@ -278,7 +284,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const configuredProfile = loadSipProfile(profilesDir, config.SIP_PROFILE, profileEnv);
   const payments = (parts.payments = await createPayments(config, logger, clock, (p, inner) => metrics.timedFetch(p, inner), configuredProfile.profile.cardEncryption, (problem) => metrics.smsRefused.inc({ reason: problem })));
   // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
-  const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, logger, registry: metrics.registry });
+  const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, providerFor: (name) => (name ? payments.providers.get(name)?.client : undefined), logger, registry: metrics.registry });
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
   payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
   // Profiles of kind sql: the lookup database (handoff/sql/), read-only and time-limited.

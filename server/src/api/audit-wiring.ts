@@ -28,7 +28,7 @@ export function auditSessions(audit: AuditLog, bus: EventBus<SessionEvent>): Pro
           action: 'session.end',
           target: { type: 'session', id: e.sessionId },
           outcome: e.outcome === 'paid' ? 'success' : 'failure',
-          details: { outcome: e.outcome, reason: e.reason, ...(e.needsReconciliation ? { needsReconciliation: true } : {}) },
+          details: { outcome: e.outcome, reason: e.reason, ...(e.needsReconciliation ? { needsReconciliation: true } : {}), ...(e.provider ? { provider: e.provider } : {}) },
         });
       }
     },

@@ -36,7 +36,7 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
     action: z.enum(['refused', 'second-route', 'offer-resend', 'ended', 'reconcile']),
   }),
   ev('prompt.playing', { prompts: z.array(z.string()) }),
-  ev('session.ended', { outcome: z.enum(OUTCOMES), reason: z.string(), paymentId: z.string().optional(), needsReconciliation: z.boolean().optional() }),
+  ev('session.ended', { outcome: z.enum(OUTCOMES), reason: z.string(), paymentId: z.string().optional(), needsReconciliation: z.boolean().optional(), provider: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).optional() }),
   ev('session.reconciled', {
     outcome: z.enum(OUTCOMES), previousOutcome: z.enum(OUTCOMES), providerStatus: z.enum(['approved', 'declined', 'not-found']), reason: z.string(), paymentId: z.string().optional(),
   }),

@@ -64,6 +64,8 @@ export interface CapturePayments {
   resendIssuerOtp?(paymentId: string): Promise<IssuerChallenge>;
   /** Never throws for a provider failure. */
   submitIssuerOtp?(paymentId: string, otp: SensitiveDigits, idempotencyKey: string): Promise<IssuerSubmit>;
+  /** The named provider that served the payment (calls/payment/provider-chain.ts); recorded in the session. */
+  servedBy?(): string | undefined;
 }
 
 /** The SMS client as capture uses it (SmsClient fits: DLT rendering, route fallback). */

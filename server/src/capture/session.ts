@@ -123,6 +123,11 @@ export class CaptureSession implements CaptureInputs {
     if (field) this.#rt.step(field).digit(digit);
   }
 
+  /** The named payment provider now serving this payment (calls/payment/provider-chain.ts): into the record before the call goes out. */
+  recordProvider(provider: string): void {
+    if (this.#state !== CaptureState.Done) this.#rt.persist({ provider });
+  }
+
   onPromptDone(token?: number): void {
     const p = this.#promptPending;
     if (!p || (token !== undefined && token !== p.token)) return;
@@ -251,9 +256,11 @@ export class CaptureSession implements CaptureInputs {
     };
     this.#result = result;
     this.#d.logger.info({ sessionId: this.id, ...result }, 'capture outcome');
-    const patch: SessionPatch = { outcome: a.outcome, endedAt: this.#rt.iso(), ...(a.outcome !== 'paid' ? { failureReason: a.reason } : {}) };
+    const served = this.#d.payment.servedBy?.();
+    const provider = served !== undefined ? { provider: served } : {};
+    const patch: SessionPatch = { outcome: a.outcome, endedAt: this.#rt.iso(), ...(a.outcome !== 'paid' ? { failureReason: a.reason } : {}), ...provider };
     this.#rt.persist({ ...patch, ...(a.paymentId !== undefined ? { paymentId: a.paymentId } : {}), ...(a.needsReconciliation ? { needsReconciliation: true } : {}) });
-    this.#rt.publish({ type: 'session.ended', ...result });
+    this.#rt.publish({ type: 'session.ended', ...result, ...provider });
     if (a.outcome === 'paid') this.#rt.sendReceipt(a.paymentId);
     if (a.prompt) {
       // Whatever was still playing or queued for the customer (an OTP prompt when the agent

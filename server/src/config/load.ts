@@ -5,6 +5,7 @@ import { formatIssues, readConfigFile } from './file.js';
 import { capturePolicySchema } from './capture-policy.js';
 import { resolveSms } from './sms.js';
 import { productionProblems, realmProblems } from './production.js';
+import { providerPlan } from './provider-plan.js';
 
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
@@ -103,8 +104,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const capture = file?.raw?.['capture'] !== undefined ? capturePolicySchema.parse(file.raw['capture']) : undefined;
   const sms = file?.raw?.['sms'] !== undefined ? resolveSms(file.raw['sms'], env, { defaultLanguage: r.data!.DEFAULT_LANGUAGE, receipts: r.data!.RECEIPT_SMS === 'on' }) : undefined;
   if (sms?.errors.length) throw new ConfigError(sms.errors);
-  const config: Config = { ...r.data!, ...(capture ? { capture } : {}), ...(sms?.sms ? { sms: sms.sms } : {}) };
-  const problems = [...realmProblems(config), ...(config.TONEGATE_MODE === 'production' ? productionProblems(config) : [])];
+  const base: Config = { ...r.data!, ...(capture ? { capture } : {}), ...(sms?.sms ? { sms: sms.sms } : {}) };
+  const providers = providerPlan(base, env); // the named providers, their credentials resolved from the environment
+  const config: Config = { ...base, ...(providers.plan ? { providerPlan: providers.plan, providerSecrets: providers.secrets } : {}) };
+  const where = env['TONEGATE_CONFIG'] ? ` (${env['TONEGATE_CONFIG']})` : '';
+  const problems = [
+    ...providers.errors.map((e) => (e.startsWith('providers') ? e.replace(/^([^:]+):/, `$1${where}:`) : e)),
+    ...realmProblems(config),
+    ...(config.TONEGATE_MODE === 'production' ? productionProblems(config) : []),
+  ];
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

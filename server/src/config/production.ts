@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { isHashed, parseHashed } from '../security/credentials.js';
 import type { Config } from './schema.js';
+import { providerUrlProblems } from './provider-plan.js';
 
 /**
  * What production mode requires before it starts (docs/security.md, "Production mode"), one line
@@ -47,8 +48,7 @@ export function productionProblems(c: Config): string[] {
   ] as const;
   for (const [name, what] of secrets) if (!c[name]) out.push(`${name}: required in production (or ${name}_FILE): ${what}, at least 16 characters`);
   if (c.TRUSTED_PEERS.length === 0) out.push('TRUSTED_PEERS: required in production: the CIDRs or certificate fingerprints (sha256:...) allowed to start payments');
-  if (!c.PAYMENT_API_URL) out.push('PAYMENT_API_URL: required in production: the provider\'s https: URL (the embedded demo provider is demo only)');
-  else if (!c.PAYMENT_API_URL.startsWith('https:')) out.push('PAYMENT_API_URL: must be an https: URL in production');
+  out.push(...providerUrlProblems(c.providerPlan)); // every named provider (config/provider-plan.ts)
   if (!c.AUDIT_KEY) out.push('AUDIT_KEY: required in production (or AUDIT_KEY_FILE): the audit chain\'s HMAC key, hex or base64 of 32 bytes or more (openssl rand -hex 32)');
   if (c.DEMO_OTP) out.push('DEMO_OTP: demo only; unset it in production');
   return out;

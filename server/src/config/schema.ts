@@ -4,6 +4,7 @@ import { capturePolicySchema } from './capture-policy.js';
 import { smsSectionSchema, type SmsSettings } from './sms.js';
 import { didPoolProblems, numberEntries, numberPlanProblems, planSettings } from './number-plan.js';
 import { PROMPT_LANGUAGES } from '../contract/events.js';
+import { providerListSchema, providerNameSchema, type ProviderPlan } from './provider-plan.js';
 
 export type { AgentCredential, EdgeOverrides, SupervisorCredential, TrustedPeer, VelocityOverrides } from './fields.js';
 
@@ -137,6 +138,17 @@ export const SETTINGS = {
   PAYMENT_TLS_CA_FILE: setting('provider.tlsCaFile', filePath.optional(), 'CA certificate(s) (PEM) of a provider whose server certificate comes from a private CA.'),
   PAYMENT_CARD_KEY_FILE: setting('provider.cardKeyFile', filePath.optional(), 'The provider\'s card-encryption public key (PEM), pinned: the card goes RSA-OAEP SHA-256 encrypted to it.'),
   PAYMENT_CARD_KEY_SHA256: setting('provider.cardKeySha256', z.string().min(1).optional(), 'SHA-256 fingerprint the key the provider publishes must have (pins it; turns card encryption on).'),
+  PROVIDERS: setting(
+    'providers',
+    providerListSchema.optional(),
+    'Named payment providers (docs/operations.md, "Several payment providers"): each {name, url, auth {kind: apiKey|bearer|none, header, secretEnv}, tls {certFile, keyFile, caFile}, cardKeyFile, cardKeySha256, merchants, timeouts, retry, breaker}; a YAML list in the file, JSON in the environment. Unset: the single provider of provider.* / PAYMENT_*, named default (those settings also override the entry named default).',
+  ),
+  PROVIDER_DEFAULT: setting('providerRouting.default', providerNameSchema.optional(), 'The provider of merchants no provider lists. Unset: default, or the only provider.'),
+  PROVIDER_FAILOVER: setting(
+    'providerRouting.failover',
+    list(providerNameSchema).optional(),
+    'Providers tried in this order when the merchant\'s provider fails (breaker open, connection refused, timeout, 5xx) before any charge was sent for the order; never after. A list in the file.',
+  ),
   LOOKUP_TIMEOUT_MS: setting('lookup.timeoutMs', z.coerce.number().int().min(100).max(30_000).default(2000), 'SIP profiles of kind sql: statement_timeout of a lookup query (ms); the client gives up one second later, and a connection attempt after this long. A lookup that times out refuses the payment with 503.'),
   LOOKUP_POOL_MAX: setting('lookup.poolMax', z.coerce.number().int().min(1).max(32).default(4), 'SIP profiles of kind sql: connections to the lookup database at most.'),
   DEMO_PG_PORT: setting('demo.providerPort', port.default(8090), 'Port of the embedded demo provider (demo only).'),
@@ -219,6 +231,10 @@ export type Config = z.output<typeof configSchema> & {
   readonly capture?: z.output<typeof capturePolicySchema>;
   /** SMS under DLT from the file's `sms:` section (sms.ts), route keys read from the environment; absent: the demo registration. */
   readonly sms?: SmsSettings;
+  /** The providers as loadConfig checked them (config/provider-plan.ts); calls/payment rebuilds the plan from the settings and providerSecrets. */
+  readonly providerPlan?: ProviderPlan;
+  /** The named providers' credentials, by the variable `auth.secretEnv` names; set by loadConfig. */
+  readonly providerSecrets?: Readonly<Record<string, string>>;
 };
 
 /** The file's dotted key of an environment name (undefined for secrets). */

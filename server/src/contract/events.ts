@@ -140,6 +140,8 @@ export interface SessionEndedEvent extends EventBase<'session.ended'> {
   readonly paymentId?: string;
   /** The provider may have charged the card and we could not find out: reconcile by `idempotencyKey` in the session record. */
   readonly needsReconciliation?: boolean;
+  /** The named payment provider that served the payment (docs/operations.md, "Several payment providers"); absent when none was called. */
+  readonly provider?: string;
 }
 
 /**
@@ -210,6 +212,8 @@ export interface WireSessionRecord {
   readonly failureReason?: string;
   readonly paymentId?: string;
   readonly needsReconciliation?: boolean;
+  /** The named payment provider that served the payment. */
+  readonly provider?: string;
 }
 
 /** Messages the server sends on `/events` besides the capture events. */

@@ -65,6 +65,8 @@ export interface AfterPaymentDeps {
   readonly store: SessionStore;
   readonly audit: AuditLog;
   readonly provider: ReconcileProvider;
+  /** The named provider of a session (reconciliation asks the one that served it). */
+  readonly providerFor?: (name: string | undefined) => ReconcileProvider | undefined;
   readonly logger: Logger;
   readonly registry?: Registry;
 }
@@ -122,7 +124,7 @@ export async function startAfterPayment(d: AfterPaymentDeps): Promise<AfterPayme
       { localOnly: true }, // the instance that published the outcome enqueues it, once
     );
   }
-  const reconciler = new Reconciler({ store: d.store, bus: d.bus, audit: d.audit, provider: d.provider, logger: logger.child({ component: 'reconcile' }), intervalMs: config.RECONCILE_INTERVAL_S * 1000, ...(d.registry ? { registry: d.registry } : {}) });
+  const reconciler = new Reconciler({ store: d.store, bus: d.bus, audit: d.audit, provider: d.provider, ...(d.providerFor ? { providerFor: d.providerFor } : {}), logger: logger.child({ component: 'reconcile' }), intervalMs: config.RECONCILE_INTERVAL_S * 1000, ...(d.registry ? { registry: d.registry } : {}) });
   reconciler.start();
   return {
     webhook,

@@ -18,6 +18,8 @@ export interface ReconcileOptions {
   readonly bus: EventBus<SessionEvent>;
   readonly audit: AuditLog;
   readonly provider: ReconcileProvider;
+  /** The named provider that served a session (its record's `provider`; a record without one: `provider`); undefined: not configured. */
+  readonly providerFor?: (name: string | undefined) => ReconcileProvider | undefined;
   readonly logger: Logger;
   /** Between sweeps; 0: no timer (sweep() by hand). */
   readonly intervalMs: number;
@@ -103,9 +105,14 @@ export class Reconciler {
       return { sessionId: s.id, result: 'unresolved', why };
     };
     if (!s.idempotencyKey) return unresolved('no-idempotency-key');
+    // The provider that may hold the charge: the one that served the session (docs/operations.md, "Several payment providers").
+    // A provider no longer configured is never replaced by another: its "not-found" would wrongly settle the session.
+    const named = s.provider !== undefined && this.#o.providerFor ? this.#o.providerFor(s.provider) : this.#o.provider;
+    if (!named) return unresolved('unknown-provider');
+    const provider = named;
     let st: PaymentStatus;
     try {
-      st = await this.#o.provider.paymentStatus(s.idempotencyKey);
+      st = await provider.paymentStatus(s.idempotencyKey);
     } catch (err) {
       return unresolved(`status-${codeOf(err)}`);
     }
@@ -115,7 +122,7 @@ export class Reconciler {
     let reason: string;
     if (st.status === 'approved') {
       try {
-        await this.#o.provider.confirm(st.paymentId); // the customer authorised it: complete the sale
+        await provider.confirm(st.paymentId); // the customer authorised it: complete the sale
       } catch (err) {
         return unresolved(`confirm-${codeOf(err)}`);
       }

@@ -71,7 +71,23 @@ function file(variable: string, path: string, read: Read): string {
   }
 }
 
-export function providerAccess(s: ProviderAccessSettings, profileCardEncryption: 'plain' | 'provider-key', read: Read = defaultRead): ProviderAccess {
+/**
+ * `names`: how errors name each setting (a named provider's `providers.1.tls.keyFile`, say);
+ * default the variable itself.
+ */
+export function providerAccess(
+  s: ProviderAccessSettings, profileCardEncryption: 'plain' | 'provider-key', read: Read = defaultRead, names: Partial<Record<keyof ProviderAccessSettings, string>> = {},
+): ProviderAccess {
+  try {
+    return access(s, profileCardEncryption, read);
+  } catch (err) {
+    if (!(err instanceof ProviderSettingsError)) throw err;
+    const name = names[err.variable as keyof ProviderAccessSettings];
+    throw name ? new ProviderSettingsError(name, err.message.slice(err.variable.length + 2)) : err;
+  }
+}
+
+function access(s: ProviderAccessSettings, profileCardEncryption: 'plain' | 'provider-key', read: Read): ProviderAccess {
   const apiKeyHeader = secret(s, 'PAYMENT_API_KEY', read);
   const bearer = secret(s, 'PAYMENT_API_BEARER', read);
   let client: ClientCertificate | undefined;

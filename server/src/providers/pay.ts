@@ -30,6 +30,12 @@ interface DecisionBase {
   readonly idempotencyKey: string;
   /** Payment POSTs sent. */
   readonly attempts: number;
+  /**
+   * Whether a charge request may have reached the provider: false only when every POST was refused
+   * before leaving (breaker open, connection refused) or none was made. Absent: assume it may have.
+   * Failover to another provider is allowed only on false (providers/failover.ts).
+   */
+  readonly chargeSent?: boolean;
 }
 
 export type PaymentDecision =
@@ -76,12 +82,13 @@ export async function runPayment(body: string | Uint8Array, idempotencyKey: stri
   const log = logger.child({ idempotencyKey });
   let unresolved = false;
   let attempts = 0;
+  let chargeSent = false;
 
   const decide = (d: PaymentDecision): PaymentDecision => {
     const extra =
       d.outcome === 'failed' ? { reason: d.reason, needsReconciliation: d.needsReconciliation } : d.outcome === 'declined' ? { reason: d.reason } : {};
-    log.info({ outcome: d.outcome, attempts: d.attempts, ...extra }, 'payment decided');
-    return d;
+    log.info({ outcome: d.outcome, attempts: d.attempts, chargeSent, ...extra }, 'payment decided');
+    return { ...d, chargeSent };
   };
   const failed = (reason: PaymentFailureReason, needsReconciliation: boolean) =>
     decide({ outcome: 'failed', reason, needsReconciliation, idempotencyKey, attempts });
@@ -106,11 +113,14 @@ export async function runPayment(body: string | Uint8Array, idempotencyKey: stri
     let err: ProviderError;
     try {
       const r = await deps.post(body, idempotencyKey);
+      chargeSent = true;
       return r.status === 'approved'
         ? decide({ outcome: 'approved', paymentId: r.paymentId, idempotencyKey, attempts })
         : decide({ outcome: 'declined', paymentId: r.paymentId, reason: r.declineReason ?? 'declined', idempotencyKey, attempts });
     } catch (e) {
       err = e instanceof ProviderError ? e : new ProviderError('network', true, { cause: e });
+      // Anything but a refusal before leaving (breaker open, connection refused) may have reached the provider.
+      if (err.code !== 'breaker-open' && err.code !== 'unreachable') chargeSent = true;
     }
     // Another POST (same key, same body) only if attempts remain AND the policy lists the error.
     const more = attempt < policy.attempts && policy.retryOn.includes(err.code);

@@ -39,12 +39,18 @@ export type CardEncryption =
   | { readonly mode: 'provider-key'; readonly pinnedSha256?: string };
 
 export interface ProviderTimeouts {
-  /** Lookup, OTP, confirm, key. */
+  /** Any call without its own timeout below. */
   readonly defaultMs: number;
-  /** One payment POST (the provider talks to the issuer). */
+  /** One payment POST (the provider talks to the issuer), and the issuer OTP submit. */
   readonly paymentMs: number;
   /** One status query. */
   readonly statusMs: number;
+  /** Transaction lookup and the card key. */
+  readonly lookupMs?: number;
+  /** OTP request, issuer OTP start and resend. */
+  readonly otpMs?: number;
+  readonly validateMs?: number;
+  readonly confirmMs?: number;
 }
 
 export const DEFAULT_TIMEOUTS: ProviderTimeouts = { defaultMs: 5_000, paymentMs: 30_000, statusMs: 5_000 };
@@ -54,8 +60,10 @@ export interface PaymentProviderOptions {
   readonly logger: Logger;
   /** Sent as `Authorization: Bearer <apiKey>` (PAYMENT_API_BEARER). */
   readonly apiKey?: string;
-  /** Sent as `X-API-Key` (PAYMENT_API_KEY). */
+  /** Sent as `X-API-Key` (PAYMENT_API_KEY), or as the header `apiKeyHeaderName`. */
   readonly apiKeyHeader?: string;
+  /** The API key's header (a provider's `auth.header`); default `x-api-key`. */
+  readonly apiKeyHeaderName?: string;
   readonly name?: string;
   readonly timeouts?: Partial<ProviderTimeouts>;
   readonly readPolicy?: RetryPolicy;
@@ -89,7 +97,7 @@ export interface IssuedOtp {
 export class PaymentProviderClient {
   readonly breaker: CircuitBreaker;
   readonly #ep: HttpEndpoint;
-  readonly #t: ProviderTimeouts;
+  readonly #t: Required<ProviderTimeouts>;
   readonly #read: RetryPolicy;
   readonly #pay: RetryPolicy;
   readonly #status: RetryPolicy;
@@ -111,13 +119,14 @@ export class PaymentProviderClient {
       name,
       baseUrl: o.baseUrl,
       apiKey: o.apiKey,
-      credentialHeaders: o.apiKeyHeader ? { 'x-api-key': o.apiKeyHeader } : undefined,
+      credentialHeaders: o.apiKeyHeader ? { [(o.apiKeyHeaderName ?? 'x-api-key').toLowerCase()]: o.apiKeyHeader } : undefined,
       fetch: o.fetch ?? globalThis.fetch,
       breaker: this.breaker,
       logger: this.#log,
       nowEpochMs: o.nowEpochMs ?? Date.now,
     };
-    this.#t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    const t = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    this.#t = { lookupMs: t.defaultMs, otpMs: t.defaultMs, validateMs: t.defaultMs, confirmMs: t.defaultMs, ...t };
     this.#read = o.readPolicy ?? READ_POLICY;
     this.#pay = o.paymentPolicy ?? PAYMENT_POLICY;
     this.#status = o.statusPolicy ?? READ_POLICY;
@@ -144,7 +153,7 @@ export class PaymentProviderClient {
           op: 'transaction',
           method: 'GET',
           path: `/v1/transactions/${encodeURIComponent(ref)}`,
-          timeoutMs: this.#t.defaultMs,
+          timeoutMs: this.#t.lookupMs,
           schema: transactionSchema,
         }),
       );
@@ -162,7 +171,7 @@ export class PaymentProviderClient {
         method: 'POST',
         path: '/v1/otp',
         body: JSON.stringify({ orderRef: req.orderRef, customerMobile: req.customerMobile }),
-        timeoutMs: this.#t.defaultMs,
+        timeoutMs: this.#t.otpMs,
         schema: otpIssuedSchema,
       }),
     );
@@ -177,7 +186,7 @@ export class PaymentProviderClient {
         method: 'POST',
         path: `/v1/otp/${encodeURIComponent(otpId)}/validate`,
         body: JSON.stringify({ otp: otp.revealForProvider() }),
-        timeoutMs: this.#t.defaultMs,
+        timeoutMs: this.#t.validateMs,
         schema: otpValidationSchema,
       }),
     );
@@ -204,7 +213,7 @@ export class PaymentProviderClient {
         method: 'POST',
         path: `/v1/payments/${encodeURIComponent(paymentId)}/confirm`,
         body: '{}',
-        timeoutMs: this.#t.defaultMs,
+        timeoutMs: this.#t.confirmMs,
         schema: confirmationSchema,
       }),
     );
@@ -215,7 +224,7 @@ export class PaymentProviderClient {
     const enc = this.#encryption;
     const pin = enc.mode === 'provider-key' ? enc.pinnedSha256 : undefined;
     this.#providerKey ??= this.#retry('keys.card', this.#read, () =>
-      callJson(this.#ep, { op: 'keys.card', method: 'GET', path: '/v1/keys/card', timeoutMs: this.#t.defaultMs, schema: cardKeySchema }),
+      callJson(this.#ep, { op: 'keys.card', method: 'GET', path: '/v1/keys/card', timeoutMs: this.#t.lookupMs, schema: cardKeySchema }),
     ).then((key) => {
       if (pin === undefined) return key;
       let fingerprint: string;
@@ -250,7 +259,7 @@ export class PaymentProviderClient {
       const code = err instanceof ProviderError ? err.code : 'rejected';
       this.#log.warn({ idempotencyKey: key, code, ...(err instanceof ProviderError ? {} : { why: (err as Error).message }) }, 'payment not sent: could not prepare the card');
       const reason = code === 'breaker-open' || code === 'insecure-transport' || code === 'card-key-mismatch' ? code : 'rejected';
-      return { outcome: 'failed', reason, needsReconciliation: false, idempotencyKey: key, attempts: 0 };
+      return { outcome: 'failed', reason, needsReconciliation: false, idempotencyKey: key, attempts: 0, chargeSent: false };
     }
     try {
       return await this.#sendPayment(body, key);
@@ -302,7 +311,7 @@ export class PaymentProviderClient {
           path: '/v1/payments/issuer-otp',
           body,
           headers: { 'idempotency-key': req.idempotencyKey },
-          timeoutMs: this.#t.defaultMs, // the customer waits on the line; retried (same key) by READ_POLICY
+          timeoutMs: this.#t.otpMs, // the customer waits on the line; retried (same key) by READ_POLICY
           schema: issuerStartSchema,
         }),
       );
@@ -319,7 +328,7 @@ export class PaymentProviderClient {
       method: 'POST',
       path: `/v1/payments/${encodeURIComponent(paymentId)}/otp/resend`,
       body: '{}',
-      timeoutMs: this.#t.defaultMs,
+      timeoutMs: this.#t.otpMs,
       schema: issuerResendSchema,
     });
     return challengeOf(a);

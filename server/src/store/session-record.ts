@@ -51,6 +51,8 @@ export const sessionRecordSchema = z
     paymentId: id.optional(),
     /** The payment attempt's Idempotency-Key: what operations reconcile by. */
     idempotencyKey: z.string().max(255).optional(),
+    /** The named payment provider that served the payment (config/provider-plan.ts); absent when none was called. */
+    provider: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).optional(),
     /** When the reconciliation worker settled a `needsReconciliation` session by the provider's status query. */
     reconciledAt: isoTime.optional(),
     /** The gateway instance running the capture (scale-out). */

@@ -16,7 +16,7 @@ import type { Payments } from './setup.js';
 
 /** What every payment run needs, whatever started it (INVITE to the pay URI, the agent's REFER). */
 export interface RunDeps {
-  payments: Pick<Payments, 'payment' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'smsTemplates' | 'captureConfig' | 'capture'>;
+  payments: Pick<Payments, 'payment' | 'paymentFor' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'smsTemplates' | 'captureConfig' | 'capture'>;
   bus: EventBus<SessionEvent>;
   store: SessionStore;
   clock: Clock;
@@ -58,10 +58,13 @@ export function newCaptureSession(deps: RunDeps, txn: Transaction, port: Capture
   const p = deps.payments;
   const config = p.captureConfig || p.capture || closing ? { ...p.captureConfig?.(txn.merchantId), ...p.capture, ...closing } : undefined;
   const language = txn.language ?? deps.defaultLanguage;
-  return new CaptureSession({
+  const made: { session?: CaptureSession } = {}; // the chain names its provider in the session record (set just below)
+  const onServe = (provider: string): void => made.session?.recordProvider(provider);
+  const session = new CaptureSession({
     txn: { ...txn, language },
     port,
-    payment: p.payment,
+    // The merchant's provider, with failover before any charge (./provider-chain.ts).
+    payment: p.paymentFor ? p.paymentFor(txn.merchantId, deps.logger.child({ orderRef: txn.orderRef }), onServe) : p.payment,
     sms: p.sms,
     // The SMS in the call's language where one is registered (sms-setup.ts), else the default's.
     templates: p.smsTemplates ? p.smsTemplates.forLanguage(language) : { otp: p.otpTemplate, receipt: p.receiptTemplate },
@@ -72,6 +75,8 @@ export function newCaptureSession(deps: RunDeps, txn: Transaction, port: Capture
     instanceId: deps.instanceId,
     ...(config ? { config } : {}),
   });
+  made.session = session;
+  return session;
 }
 
 /**

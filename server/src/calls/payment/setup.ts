@@ -1,15 +1,17 @@
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../observability/logger.js';
-import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
-import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, PaymentProviderClient, SmsClient, type DltProblem } from '../../providers/index.js';
+import type { DemoProvider } from '../../demo/index.js';
+import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, SmsClient, type DltProblem, type PaymentProviderClient } from '../../providers/index.js';
 import { DEMO_SMS } from '../../config/sms.js';
 import { smsRoutes, smsTemplates, type SmsTemplates } from './sms-setup.js';
-import { providerAccess } from '../../providers/access.js';
 import { keepAliveFetch } from '../../providers/keepalive-fetch.js';
 import type { TransactionLimits } from '../../handoff/index.js';
 import type { OtpSmsTemplate, ReceiptSmsTemplate } from '../../capture/port.js';
 import type { CaptureConfig } from '../../capture/index.js';
+import type { CapturePayments } from '../../capture/port.js';
+import type { NamedProvider } from './provider-chain.js';
+import { createProviders } from './providers-setup.js';
 import { allowedBrands, captureOverrides } from '../../config/capture-policy.js';
 
 /** The demo OTP SMS as registered on the DLT platform (config/sms.ts DEMO_SMS; a deployment sets its own in `sms:`). */
@@ -36,7 +38,12 @@ export function smsFieldLimits(t: { readonly vars: readonly string[] }): Transac
 }
 
 export interface Payments {
+  /** The default provider's client (transaction lookups; the only one with the single-provider settings). */
   payment: PaymentProviderClient;
+  /** Every named provider (config/provider-plan.ts), by name. */
+  providers: ReadonlyMap<string, NamedProvider>;
+  /** The provider client of one payment: the merchant's provider, with failover before any charge (./provider-chain.ts). */
+  paymentFor?: (merchantId: string, log: Logger, onServe?: (provider: string) => void) => CapturePayments;
   sms: SmsClient;
   /** The OTP template of the default language. */
   otpTemplate: OtpSmsTemplate;
@@ -53,43 +60,34 @@ export interface Payments {
   close(): Promise<void>;
 }
 
-/** Payment provider and SMS clients; in demo mode the demo provider runs embedded on DEMO_PG_PORT. */
-/** `fetchFor`: the fetch each provider client uses (metrics time them); default the global fetch. */
-/** `cardEncryption`: the configured SIP profile's (providers/access.ts adds the pinned key settings). */
+/**
+ * Payment provider and SMS clients: one client per named provider (./providers-setup.ts); in demo
+ * mode, without a provider URL, the demo provider runs embedded on DEMO_PG_PORT.
+ * `fetchFor`: the fetch each provider client uses (metrics time them); default the global fetch.
+ * `cardEncryption`: the configured SIP profile's (providers/access.ts adds the pinned key settings).
+ */
 export async function createPayments(
   config: Config, logger: Logger, clock: Clock, fetchFor?: (provider: string, inner?: typeof fetch) => typeof fetch, cardEncryption: 'plain' | 'provider-key' = 'plain',
   onSmsRefused?: (problem: DltProblem) => void,
 ): Promise<Payments> {
-  const access = providerAccess(config, cardEncryption); // fails fast on bad settings, before anything starts
-  let demo: DemoProvider | undefined;
-  let baseUrl = config.PAYMENT_API_URL;
-  if (!baseUrl) {
-    demo = await startDemoProvider({
-      port: config.DEMO_PG_PORT, host: '127.0.0.1', logger, ...(config.DEMO_OTP ? { otp: config.DEMO_OTP } : {}),
-      ...(config.DEMO_NO_ANSWER_SETTLE_S !== undefined ? { noAnswerSettleMs: config.DEMO_NO_ANSWER_SETTLE_S * 1000 } : {}),
-    });
-    baseUrl = demo.url;
-  }
   const otpModes = { default: config.OTP_MODE, merchants: config.OTP_MODE_MERCHANTS ? parseMerchantOtpModes(config.OTP_MODE_MERCHANTS) : undefined };
-  // Keep-alive connections to the provider (providers/keepalive-fetch.ts): the payment client's
-  // (with the client certificate under mutual TLS) and the SMS route's; closed with the payments.
-  const paymentFetch = fetchFor ? fetchFor('payment', access.fetch) : access.fetch;
+  const set = await createProviders(config, logger, clock, otpModes, fetchFor, cardEncryption); // fails fast on bad settings
+  // The SMS routes' keep-alive connections (providers/keepalive-fetch.ts); closed with the payments.
   const smsAgent = keepAliveFetch();
   const smsFetch = fetchFor ? fetchFor('sms', smsAgent.fetch) : smsAgent.fetch;
-  const payment = new PaymentProviderClient({
-    baseUrl, logger, clock, otpModes, cardEncryption: access.cardEncryption,
-    fetch: paymentFetch,
-    ...(access.apiKeyHeader ? { apiKeyHeader: access.apiKeyHeader } : {}),
-    ...(access.bearer ? { apiKey: access.bearer } : {}),
-  });
-  const sms = new SmsClient({ routes: smsRoutes(config.sms, baseUrl), logger, clock, fetch: smsFetch, ...(onSmsRefused ? { onRefused: onSmsRefused } : {}) });
+  // The file's DLT routes when given (config/sms.ts); otherwise the providers' own SMS endpoints in
+  // failover order, so an OTP SMS still goes out while the default provider is down.
+  const routes = config.sms?.routes ? smsRoutes(config.sms, set.smsUrls[0]!.baseUrl) : [...set.smsUrls];
+  const sms = new SmsClient({ routes, logger, clock, fetch: smsFetch, ...(onSmsRefused ? { onRefused: onSmsRefused } : {}) });
   if (!config.sms && config.TONEGATE_MODE === 'production') {
     logger.warn('sms: not configured: the OTP and receipt SMS use the demo DLT registration, which operators will scrub; set your PE ID, header and templates (docs/operations.md, "SMS under DLT")');
   }
   const templates = smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' });
   const own = templates.forLanguage(config.DEFAULT_LANGUAGE);
   return {
-    payment,
+    payment: set.fallback.client,
+    providers: set.byName,
+    paymentFor: (merchantId, log, onServe) => set.chainFor(merchantId, log, onServe),
     sms,
     otpTemplate: own.otp,
     smsTemplates: templates,
@@ -98,11 +96,10 @@ export async function createPayments(
       ...(config.capture ? { allowedBrands: (m: string) => allowedBrands(config.capture, m) } : {}),
     }),
     receiptTemplate: own.receipt,
-    demo,
+    demo: set.demo,
     close: async () => {
-      access.close();
       smsAgent.close();
-      await demo?.close();
+      await set.close();
     },
   };
 }

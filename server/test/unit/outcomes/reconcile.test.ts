@@ -91,3 +91,25 @@ describe('reconciliation worker', () => {
     expect(await t.r.sweep()).toEqual([]);
   });
 });
+
+describe('reconciliation with named providers', () => {
+  it('asks the provider that served the session (its record\'s provider), the default one otherwise', async () => {
+    const store = new MemorySessionStore();
+    const bus = new MemoryEventBus<SessionEvent>();
+    const audit = new AuditLog(join(mkdtempSync(join(tmpdir(), 'tg-rec-')), 'audit.jsonl'), 'gw-1');
+    const asked: string[] = [];
+    const provider = (name: string) => ({
+      paymentStatus: async (key: string): Promise<PaymentStatus> => (asked.push(`${name}:${key}`), { status: 'not-found' }),
+      confirm: async () => ({}),
+    });
+    const named = new Map([['beta', provider('beta')]]);
+    const r = new Reconciler({ store, bus, audit, provider: provider('default'), providerFor: (n) => (n ? named.get(n) : undefined), logger: createLogger('silent', new LogSink()), intervalMs: 0 });
+    await store.create(base('b', { provider: 'beta' }));
+    await store.create(base('c'));
+    await store.create(base('g', { provider: 'gamma' })); // no longer configured: never asked elsewhere
+    const done = await r.sweep();
+    expect(asked.sort()).toEqual(['beta:key-b', 'default:key-c']);
+    expect(done.find((x) => x.sessionId === 'g')).toEqual({ sessionId: 'g', result: 'unresolved', why: 'unknown-provider' });
+    expect(await store.get('g')).toMatchObject({ needsReconciliation: true });
+  });
+});

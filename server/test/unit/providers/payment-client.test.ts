@@ -4,7 +4,7 @@ import { ProviderError } from '../../../src/providers/errors.js';
 import { PaymentProviderClient, type PaymentProviderOptions } from '../../../src/providers/payment-client.js';
 import type { PaymentRequest } from '../../../src/providers/pay.js';
 import { BreakerState } from '../../../src/providers/resilience/circuit-breaker.js';
-import { PAYMENT_POLICY } from '../../../src/providers/resilience/retry.js';
+import { PAYMENT_POLICY, READ_POLICY } from '../../../src/providers/resilience/retry.js';
 import { cardKeyFingerprint, decryptCard, generateCardKeyPair } from '../../../src/security/card-crypto.js';
 import { SensitiveDigits } from '../../../src/security/sensitive-digits.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -89,7 +89,7 @@ describe('PaymentProviderClient.pay: a card is never charged twice', () => {
   it('timeout -> status pending -> failed with needsReconciliation, no second POST', async () => {
     const { client, seen } = setup((r) => (isPost(r) ? { hang: true } : { status: 200, body: { status: 'pending', paymentId: 'pay_3' } }));
     const d = await client.pay(request());
-    expect(d).toEqual({ outcome: 'failed', reason: 'timeout', needsReconciliation: true, idempotencyKey: d.idempotencyKey, attempts: 1 });
+    expect(d).toEqual({ outcome: 'failed', reason: 'timeout', needsReconciliation: true, idempotencyKey: d.idempotencyKey, attempts: 1, chargeSent: true });
     expect(seen.filter(isPost)).toHaveLength(1);
   });
 
@@ -236,6 +236,16 @@ describe('PaymentProviderClient.pay: a card is never charged twice', () => {
     const { client, seen } = setup(() => ({ status: 200, body: APPROVED }), { apiKeyHeader: 'key-123', apiKey: 'bearer-456' });
     await client.pay(request());
     expect(seen[0]!.headers).toMatchObject({ 'x-api-key': 'key-123', authorization: 'Bearer bearer-456' });
+  });
+
+  it('a named provider\'s API key goes in its own header (auth.header), and each call has its own timeout', async () => {
+    const { client, seen } = setup((r) => (r.url.endsWith('/v1/otp') ? { hang: true } : { status: 200, body: APPROVED }), {
+      apiKeyHeader: 'key-9', apiKeyHeaderName: 'X-Acme-Key', timeouts: { defaultMs: 5_000, paymentMs: 5_000, statusMs: 5_000, otpMs: 30 }, readPolicy: { ...READ_POLICY, attempts: 1 },
+    });
+    await client.pay(request());
+    expect(seen[0]!.headers).toMatchObject({ 'x-acme-key': 'key-9' });
+    expect(seen[0]!.headers['x-api-key']).toBeUndefined();
+    await expect(client.generateOtp({ orderRef: 'O', customerMobile: '+919800000001' })).rejects.toMatchObject({ code: 'timeout' });
   });
 });
 
