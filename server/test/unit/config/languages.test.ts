@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { configProblems } from './config-problems.js';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { staticRouter, type WidgetConfig } from '../../../src/api/static.js';
-import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { loadConfig } from '../../../src/config/load.js';
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('prompt language settings', () => {
   it('default: English, Hindi and Tamil offered, English the default', () => {

@@ -1,26 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { configProblems, yamlFiles } from './config-problems.js';
+import { loadConfig } from '../../../src/config/load.js';
 import { hashCredential } from '../../../src/security/credentials.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tg-config-'));
-let n = 0;
-function file(text: string): string {
-  const p = join(dir, `c${n++}.yaml`);
-  writeFileSync(p, text);
-  return p;
-}
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+const { dir, file } = yamlFiles('config');
+const problems = configProblems;
 
 describe('loadConfig: environment only (unchanged behaviour)', () => {
   it('an empty environment gives demo mode with the documented defaults', () => {

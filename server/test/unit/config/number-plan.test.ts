@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { configProblems } from './config-problems.js';
 import { compileNumberPlan, didPoolProblems, normaliseNumber, numberEntries, numberPlanProblems, parseEntryText, planSettings, type NumberEntry } from '../../../src/config/number-plan.js';
 import { ConfigError, loadConfig } from '../../../src/config/load.js';
 
 const INDIA = { countryCode: '91', nationalPrefix: '0' };
+
+const problems = configProblems;
 
 describe('normaliseNumber: the E.164 form of a dialled user part', () => {
   it.each([
@@ -111,16 +114,6 @@ describe('the environment form', () => {
 });
 
 describe('loadConfig: the settings table refuses a bad plan with one precise line per entry', () => {
-  const problems = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig(env);
-    } catch (err) {
-      if (err instanceof ConfigError) return err.issues;
-      throw err;
-    }
-    return [];
-  };
-
   it('names the variable, the entry and the field', () => {
     expect(problems({ ROUTING_NUMBERS: '+912240000000 pay, 02240000000 support, +91x* support' })).toEqual([
       'ROUTING_NUMBERS.1.number: repeats entry 0 (+912240000000)',
@@ -149,16 +142,6 @@ describe('loadConfig: a bad plan is reported beside another bad setting', () => 
 });
 
 describe('the DID pool (routing.didPool)', () => {
-  const problems = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig(env);
-    } catch (err) {
-      if (err instanceof ConfigError) return err.issues;
-      throw err;
-    }
-    return [];
-  };
-
   it('expands numbers and first..last ranges in E.164 (national forms normalised) and routes them before every entry', () => {
     const plan = compileNumberPlan([{ prefix: '+9122', kind: 'support' }], INDIA, ['02240000100..+912240000103', '+912240000200']);
     expect(plan.pool).toEqual(['+912240000100', '+912240000101', '+912240000102', '+912240000103', '+912240000200']);

@@ -1,29 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { configProblems, yamlFiles } from './config-problems.js';
+import { loadConfig } from '../../../src/config/load.js';
 import { DEMO_SMS, templateProblems, type SmsKind } from '../../../src/config/sms.js';
 import { smsSize } from '../../../src/lib/sms-text.js';
 import { smsRoutes, smsTemplates } from '../../../src/calls/payment/sms-setup.js';
 import { DEMO_OTP_TEMPLATE, DEMO_RECEIPT_TEMPLATE } from '../../../src/calls/payment/setup.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tg-sms-'));
-let n = 0;
-function file(text: string): string {
-  const p = join(dir, `c${n++}.yaml`);
-  writeFileSync(p, text);
-  return p;
-}
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+const { dir, file } = yamlFiles('sms');
+const problems = configProblems;
 
 const OTP_EN = "{ templateId: '1107000000000000001', text: '{#var#} is your OTP for order {#var#}. - Shop', vars: [otp, orderRef] }";
 const section = (extra = '', otp = `      en: ${OTP_EN}\n`) =>
