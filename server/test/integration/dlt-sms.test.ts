@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../devtools/until.js';
 import type { SessionEvent } from '../../src/capture/events.js';
 import type { DemoSms } from '../../src/demo/index.js';
 import type { Gateway } from '../../src/gateway.js';
@@ -69,16 +70,6 @@ afterAll(async () => {
 async function sms(): Promise<DemoSms[]> {
   const res = await fetch(`http://127.0.0.1:${gw.httpPort}/demo/sms`);
   return ((await res.json()) as { messages: DemoSms[] }).messages;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 interface Paid { otp: string; sms: DemoSms; orderRef: string; headers: Record<string, string> }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../devtools/until.js';
 import { DEMO_RECEIPT_TEMPLATE } from '../../src/calls/payment/setup.js';
 import type { SessionEvent } from '../../src/capture/events.js';
 import type { DemoSms } from '../../src/demo/index.js';
@@ -41,16 +42,6 @@ async function sms(): Promise<DemoSms[]> {
 async function session(orderRef: string): Promise<SessionRecord[]> {
   const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/sessions?orderRef=${orderRef}`, { headers: { authorization: `Bearer ${gw.supervisorToken}` } });
   return ((await res.json()) as { sessions: SessionRecord[] }).sessions;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const receiptText = (orderRef: string, paymentId: string) =>

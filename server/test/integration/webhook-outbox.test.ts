@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../devtools/until.js';
 import type { WebhookBody } from '../../src/outcomes/index.js';
 import type { SessionRecord } from '../../src/store/index.js';
 import { GatewayChild } from '../support/gateway-process.js';
@@ -9,6 +10,9 @@ import { payHangupScenario, payHeaders, payScenario, type PayStep } from '../../
 import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { runSipp } from '../../devtools/sipp/run.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
+
+/** This file's polls: every 100 ms, 30 s by default. */
+const poll = <T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> => until(what, f, ms, 100);
 
 /**
  * The merchant webhook against a real HTTP receiver and gateway processes started as `npm start`
@@ -35,16 +39,6 @@ async function startGateway(n: number): Promise<GatewayChild> {
   });
   gateways.push(g);
   return g;
-}
-
-async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function sessionOf(g: GatewayChild, orderRef: string): Promise<SessionRecord> {
@@ -86,7 +80,7 @@ describe('merchant webhook', () => {
     const sDeclined = await sessionOf(first, declined['X-Pay-Order-Ref']!);
     const keys = [`${sPaid.id}:paid`, `${sDeclined.id}:declined`];
     paidKeys.push(...keys);
-    await until('both outcomes accepted', () => (keys.every((k) => receiver.accepted.has(k)) ? true : undefined));
+    await poll('both outcomes accepted', () => (keys.every((k) => receiver.accepted.has(k)) ? true : undefined));
 
     for (const k of keys) {
       // 500, 500, then 200: three POSTs of the same key with the same bytes, each signed.
@@ -115,14 +109,14 @@ describe('merchant webhook', () => {
     const s = await sessionOf(first, headers['X-Pay-Order-Ref']!);
     expect(s.outcome).toBe('abandoned');
     const key = `${s.id}:abandoned`;
-    await until('two failed attempts', () => (receiver.of(key).length >= 2 ? true : undefined));
+    await poll('two failed attempts', () => (receiver.of(key).length >= 2 ? true : undefined));
     await first.stop('SIGKILL');
     expect(readFileSync(OUTBOX, 'utf8')).toContain(key); // durable before the kill
     const seenBefore = receiver.requests.length;
 
     receiver.answer = () => 200; // the merchant is back; the gateway comes back on the same outbox
     const second = await startGateway(1);
-    await until('the abandoned outcome accepted', () => (receiver.accepted.has(key) ? true : undefined));
+    await poll('the abandoned outcome accepted', () => (receiver.accepted.has(key) ? true : undefined));
     expect(receiver.of(key).filter((q) => q.status === 200)).toHaveLength(1);
     expect(receiver.of(key).every((q) => q.signatureOk)).toBe(true);
     expect(JSON.parse(receiver.accepted.get(key)!)).toMatchObject({ sessionId: s.id, outcome: 'abandoned', reason: 'customer-hung-up' });
@@ -130,6 +124,6 @@ describe('merchant webhook', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(receiver.requests.slice(seenBefore).filter((q) => paidKeys.includes(q.key))).toEqual([]);
     expect(receiver.duplicates).toBe(0);
-    await until('nothing left waiting in the outbox', async () => ((await (await fetch(`${second.httpUrl}/metrics`)).text()).match(/tonegate_webhook_outbox_pending 0\b/) ? true : undefined));
+    await poll('nothing left waiting in the outbox', async () => ((await (await fetch(`${second.httpUrl}/metrics`)).text()).match(/tonegate_webhook_outbox_pending 0\b/) ? true : undefined));
   }, 120_000);
 });
