@@ -53,6 +53,12 @@ const PHASES = 32;
 export interface Analyser {
   /** Samples at timeline positions pos .. pos+length-1, in order, each exactly once. */
   analyse(pcm: Int16Array, offset: number, length: number, pos: number): void;
+  /**
+   * Positions pos .. pos+length-1 hold no audio of the sender (a lost packet, or a pause in the
+   * stream): zeros that are about to be analysed. Called just before they are, so the audio on
+   * either side of the gap has not been played yet (the look-ahead) when the analyser hears of it.
+   */
+  gap?(pos: number, length: number): void;
 }
 
 export type WriteResult = 'ok' | 'late' | 'duplicate' | 'overflow';
@@ -192,6 +198,7 @@ export class PlayoutBuffer {
         this.windowMin = Infinity;
         this.windowFrames = 0;
       } else {
+        this.analyser?.gap?.(this.A, target - this.A);
         this.analyseRange(this.A, target - this.A); // silence: the stream paused or ended
         this.A = target;
       }
@@ -268,7 +275,13 @@ export class PlayoutBuffer {
       const received = this.have[a % CAP] === 1;
       if (!received && a >= target) break; // a hole we can still wait for
       const end = this.runEnd(a, received ? this.W : Math.min(this.W, target), received ? 0 : 1);
-      if (!received) this.stats.lostSamples += Math.max(0, end - Math.max(a, this.firstPos));
+      if (!received) {
+        const lostFrom = Math.max(a, this.firstPos);
+        if (end > lostFrom) {
+          this.stats.lostSamples += end - lostFrom;
+          this.analyser?.gap?.(lostFrom, end - lostFrom);
+        }
+      }
       this.analyseRange(a, end - a);
       this.A = end;
     }

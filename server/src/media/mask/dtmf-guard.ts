@@ -22,6 +22,12 @@
  * muted. RFC 4733 events (RFC 4733 §2.5) add a mask from their start until their end plus the
  * hang-over, in case the phone also leaves the tone in the audio.
  *
+ * A gap in the stream (a lost packet, a pause: the playout buffer's `gap`) can cut a tone into
+ * pieces each too short for the detector (Q.24 lets it reject anything under 40 ms), yet still
+ * audible and decodable as DTMF. So the hint chunks right before a gap and right after it are
+ * masked as a fragment without a confirmation (and counted in `fragments`): the buffer reports
+ * the gap before it analyses the zeros, so both sides are still ahead of playout.
+ *
  * Masked samples are replaced by the leg's MaskSignal. As a last line of defence, any sample of
  * a frame that the analysis has not yet passed by the look-ahead is masked too (counted as
  * `unsafe`; the playout buffer's rules keep it at 0).
@@ -40,16 +46,20 @@ const RING = 64;
 const MAX_EDGE_CHUNKS = 4;
 const MAX_INTERVALS = 16;
 const MAX_FRAME = 480;
+/** A run of hint chunks longer than this (50 ms) before a gap was the detector's to confirm. */
+const FRAGMENT_CHUNKS = 5;
 
 export interface GuardStats {
   digits: number;
   maskedSamples: number;
   unsafeSamples: number;
   hintChunks: number;
+  /** Tone fragments next to a gap in the stream, masked without a confirmed digit. */
+  fragments: number;
 }
 
 export class DtmfGuard implements Analyser {
-  readonly stats: GuardStats = { digits: 0, maskedSamples: 0, unsafeSamples: 0, hintChunks: 0 };
+  readonly stats: GuardStats = { digits: 0, maskedSamples: 0, unsafeSamples: 0, hintChunks: 0, fragments: 0 };
   private readonly detector: GoertzelDtmfDetector;
   private readonly chunk = new Int16Array(CHUNK);
   private readonly hints = new Uint8Array(RING);
@@ -63,6 +73,13 @@ export class DtmfGuard implements Analyser {
   private count = 0;
   private readonly flags = new Uint8Array(MAX_FRAME);
   private maskedBefore = false;
+  /** End of the latest gap in the stream (NaN: none yet). */
+  private gapEnd = NaN;
+  /** A gap began inside this chunk (not complete yet): look behind it once it is. */
+  private preGapChunk = NaN;
+  private preGapPos = NaN;
+  /** Open mask over a run of hint chunks that began right after a gap. */
+  private fragFrom = NaN;
 
   constructor(
     private readonly signal: MaskSignal,
@@ -96,10 +113,30 @@ export class DtmfGuard implements Analyser {
         this.hints[c % RING] = hint ? 1 : 0;
         this.lastChunk = c;
         if (hint) this.stats.hintChunks++;
+        if (c === this.preGapChunk) {
+          this.preGapChunk = NaN;
+          this.maskBeforeGap(c, this.preGapPos);
+        }
+        this.afterGap(c, hint);
       }
     }
     this.analysedTo = pos + length;
     this.detector.push(pcm, offset, length);
+  }
+
+  /** The playout buffer's gap report (see the class comment): [pos, pos+length) holds no audio. */
+  gap(pos: number, length: number): void {
+    if (pos !== this.gapEnd) {
+      // A new gap: the audio just before it may be a tone cut short. Its last chunk is complete
+      // unless the gap starts inside it; then it completes with the gap's zeros.
+      const c = Math.floor((pos - 1) / CHUNK);
+      if (c <= this.lastChunk) this.maskBeforeGap(c, pos);
+      else {
+        this.preGapChunk = c;
+        this.preGapPos = pos;
+      }
+    }
+    this.gapEnd = pos + length;
   }
 
   /** An RFC 4733 event began at timeline position `pos` (or now, if unknown). */
@@ -138,6 +175,7 @@ export class DtmfGuard implements Analyser {
     this.count = w;
     if (!Number.isNaN(this.digitFrom)) any = this.mark(this.digitFrom, Infinity, pos, end) || any;
     if (!Number.isNaN(this.rfcFrom)) any = this.mark(this.rfcFrom, Infinity, pos, end) || any;
+    if (!Number.isNaN(this.fragFrom)) any = this.mark(this.fragFrom, Infinity, pos, end) || any;
     if (safeEnd < end) {
       const from = Math.max(pos, safeEnd);
       this.stats.unsafeSamples += end - from;
@@ -149,6 +187,7 @@ export class DtmfGuard implements Analyser {
     }
     let masked = 0;
     let k = 0;
+    let tailFaded = true;
     while (k < length) {
       if (!flags[k]) {
         k++;
@@ -159,17 +198,21 @@ export class DtmfGuard implements Analyser {
       const fadeIn = k > 0 || !this.maskedBefore;
       const fadeOut = e < length || !this.maskedAt(end);
       this.signal.fill(out, outOffset + k, outOffset + e, fadeIn, fadeOut);
+      tailFaded = fadeOut;
       masked += e - k;
       k = e;
     }
     this.stats.maskedSamples += masked;
-    this.maskedBefore = flags[length - 1] === 1;
+    // Only a run that reached the frame's end at full level may go on without a fade-in: one that
+    // faded out (no mask was known beyond it then) must ramp up again if a mask learnt since covers
+    // the next frame, or the tone would jump from silence to full level and splatter.
+    this.maskedBefore = flags[length - 1] === 1 && !tailFaded;
     return masked;
   }
 
   /** Is `pos` inside a mask known now (for the ramp at a frame's end)? */
   private maskedAt(pos: number): boolean {
-    if (this.digitFrom <= pos || this.rfcFrom <= pos) return true; // NaN compares false
+    if (this.digitFrom <= pos || this.rfcFrom <= pos || this.fragFrom <= pos) return true; // NaN compares false
     for (let r = 0; r < this.count; r++) if (this.starts[r]! <= pos && pos < this.ends[r]!) return true;
     return false;
   }
@@ -184,6 +227,32 @@ export class DtmfGuard implements Analyser {
 
   private hint(c: number): boolean {
     return c <= this.lastChunk && c > this.lastChunk - RING && this.hints[c % RING] === 1;
+  }
+
+  /** Mask the run of hint chunks that ends in chunk `c` (or the one before), cut by a gap at `pos`. */
+  private maskBeforeGap(c: number, pos: number): void {
+    // The chunk the gap cuts is partly zeros: it may not read as DTMF even when the rest was a tone.
+    let k = this.hint(c) ? c : c - 1;
+    let first = NaN;
+    for (let n = 0; n < FRAGMENT_CHUNKS && this.hint(k); n++, k--) first = k;
+    if (Number.isNaN(first)) return;
+    this.stats.fragments++;
+    this.addInterval((first - 1) * CHUNK, pos + HANGOVER);
+  }
+
+  /** Chunk `c` just completed: open, extend or close the mask over a run that began after a gap. */
+  private afterGap(c: number, hint: boolean): void {
+    if (!Number.isNaN(this.fragFrom)) {
+      if (hint) return;
+      this.addInterval(this.fragFrom, (c + 1) * CHUNK + HANGOVER);
+      this.fragFrom = NaN;
+      return;
+    }
+    // The first two chunks that hold audio after the gap (the first may be partly zeros).
+    if (hint && c * CHUNK < this.gapEnd + CHUNK && (c + 1) * CHUNK > this.gapEnd) {
+      this.stats.fragments++;
+      this.fragFrom = (c - 1) * CHUNK;
+    }
   }
 
   private digitOn(d: InbandDigit): void {
@@ -226,7 +295,10 @@ export class DtmfGuard implements Analyser {
   /** A jump in the timeline (never happens behind a PlayoutBuffer): start the analysis afresh. */
   private resync(pos: number): void {
     if (!Number.isNaN(this.digitFrom)) this.addInterval(this.digitFrom, pos + HANGOVER);
+    if (!Number.isNaN(this.fragFrom)) this.addInterval(this.fragFrom, pos + HANGOVER);
     this.digitFrom = NaN;
+    this.fragFrom = NaN;
+    this.preGapChunk = NaN;
     this.detector.reset();
     this.offset = pos;
     this.chunk.fill(0);

@@ -18,13 +18,25 @@ export interface GuardRun {
   base: number;
 }
 
-export function throughGuard(pcm: Int16Array, opts: { jitterMs?: number; kind?: MaskKind; seed?: number } = {}): GuardRun {
+export interface GuardRunOptions {
+  /** Uniform random extra delay per packet, [0, jitterMs) ms (packets reorder). */
+  jitterMs?: number;
+  kind?: MaskKind;
+  seed?: number;
+  /** Extra delay (ms) of packet k, added to the jitter; null: packet k never arrives. */
+  delay?: (k: number) => number | null;
+}
+
+export function throughGuard(pcm: Int16Array, opts: GuardRunOptions = {}): GuardRun {
   const digits: GuardRun['digits'] = [];
   const guard = new DtmfGuard(new MaskSignal(opts.kind ?? 'silence'), (digit, startPos) => digits.push({ digit, startPos }));
   const buffer = new PlayoutBuffer(MASK_LOOKAHEAD, guard);
   const packets = Math.ceil(pcm.length / FRAME);
   const rnd = prng(opts.seed ?? 1);
-  const arrivals = Array.from({ length: packets }, (_, k) => ({ k, at: 4 + 20 * k + rnd() * (opts.jitterMs ?? 0) })).sort((a, b) => a.at - b.at);
+  const arrivals = Array.from({ length: packets }, (_, k) => ({ k, at: 4 + 20 * k + rnd() * (opts.jitterMs ?? 0), extra: opts.delay ? opts.delay(k) : 0 }))
+    .filter((a): a is { k: number; at: number; extra: number } => a.extra !== null)
+    .map(({ k, at, extra }) => ({ k, at: at + extra }))
+    .sort((a, b) => a.at - b.at);
   const ticks = packets + 10;
   const out = new Int16Array(ticks * FRAME);
   const frame = new Int16Array(FRAME);

@@ -75,6 +75,44 @@ describe('DTMF guard: detection and zero-bleed masking', () => {
     expect(spandspDetect(run.out).digits).toBe('');
   });
 
+  // A lost or late packet inside a tone leaves pieces each too short for the detector (it may
+  // reject anything under 40 ms), but loud and decodable: the hint chunks beside the gap are masked.
+  // The 65 ms '2' fills packets 10-12 and 40 samples of 13.
+  it.each([
+    ['packet 11 lost', (k: number) => (k === 11 ? null : 0)],
+    ['packet 12 lost', (k: number) => (k === 12 ? null : 0)],
+    ['packet 11 40 ms late (dropped)', (k: number) => (k === 11 ? 40 : 0)],
+    ['packet 11 80 ms late (dropped)', (k: number) => (k === 11 ? 80 : 0)],
+    ['packets 11 on 40 ms late (the stream resumes after a pause)', (k: number) => (k >= 11 ? 40 : 0)],
+  ])('a tone cut by a gap in the stream (%s) leaves nothing of it', (_name, delay) => {
+    const pcm = channel(addWhiteNoise(concat(silence(200), dtmfSignal('2', { lowDbm0: -4, onMs: 65 }), silence(300)), -60, 1));
+    const run = throughGuard(pcm, { delay });
+    expect(run.buffer.stats.lostSamples + run.buffer.stats.reanchors).toBeGreaterThan(0); // the gap happened
+    expect(spandspDetect(run.out).digits).toBe('');
+    expect(dtmfResidual(run.out).maxDbm0).toBeLessThan(-55);
+  });
+
+  it.each([30, 60, 100])('under %i ms of jitter with reordering and late packets, 10 runs leak nothing', (jitterMs) => {
+    let lost = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const sig = concat(silence(200), dtmfSignal(ALL, { lowDbm0: -4, onMs: 50, offMs: 50 }), silence(120), dtmfSignal('41111111', { lowDbm0: -10, onMs: 70, offMs: 40 }), silence(300));
+      const run = throughGuard(channel(addWhiteNoise(sig, -60, seed)), { jitterMs, kind: 'tone', seed });
+      lost += run.buffer.stats.lostSamples;
+      expect(spandspDetect(run.out).digits).toBe('');
+      expect(dtmfResidual(run.out).maxDbm0).toBeLessThan(-55);
+    }
+    expect(lost).toBeGreaterThan(0);
+  });
+
+  it('with 30 ms of jitter, speech loses only the rare hint chunks beside a lost packet (under 0.5 %)', () => {
+    const run = throughGuard(speech.pcm, { jitterMs: 30, seed: 3 });
+    const share = run.guard.stats.maskedSamples / speech.pcm.length;
+    report.speechJitter30 = { lostMs: run.buffer.stats.lostSamples / 8, maskedMs: run.guard.stats.maskedSamples / 8, fragments: run.guard.stats.fragments, share };
+    expect(run.buffer.stats.lostSamples).toBeGreaterThan(0);
+    expect(run.digits).toHaveLength(0);
+    expect(share).toBeLessThan(0.005);
+  });
+
   it('leaves speech alone: no digits and not one sample masked over the talk-off corpus', () => {
     const run = throughGuard(speech.pcm);
     report.speech = { seconds: speech.seconds, digits: run.digits.length, maskedSamples: run.guard.stats.maskedSamples, hintChunks: run.guard.stats.hintChunks };
