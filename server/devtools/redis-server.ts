@@ -66,11 +66,24 @@ export class RedisServer {
     throw new Error(`redis-server did not start on ${this.port}: ${out}`);
   }
 
+  /**
+   * Freezes it (SIGSTOP): connections stay open and commands queue unanswered, as with a hung
+   * server or a network partition; `resume()` (SIGCONT) runs what queued, with the data intact.
+   */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+
   /** Stops it (SIGKILL when `crash`, as a crash would) and waits until it has exited. */
   async stop(crash = false): Promise<void> {
     const child = this.#child;
     if (!child) return;
     this.#child = undefined;
+    child.kill('SIGCONT'); // a paused server would not act on SIGTERM
     child.kill(crash ? 'SIGKILL' : 'SIGTERM');
     await this.#exited;
   }

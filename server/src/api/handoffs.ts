@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { CODE_FORMATS, DidPoolError, HandoffCodeError, validateTransaction, type CodeFormat, type DidPool, type FieldNames, type HandoffCodeStore, type RawFields, type TransactionLimits, type TxnField } from '../handoff/index.js';
+import { CODE_FORMATS, DidPoolError, HandoffCodeError, HandoffStoreUnavailable, validateTransaction, type CodeFormat, type DidPool, type FieldNames, type HandoffCodeStore, type RawFields, type TransactionLimits, type TxnField } from '../handoff/index.js';
 import { requireToken, type Principal } from './auth.js';
 
 /** JSON field names of `POST /api/handoffs` (the same names as the Transaction). */
@@ -20,7 +20,8 @@ const VIA = ['code', 'did'] as const;
  * `api.codeFormat` otherwise). `"via": "did"` reserves a free DID of the pool instead
  * (`routing.didPool`): the agent blind-transfers to that number, with no header and no code, and
  * the gateway takes the reservation once. Every DID taken: 503 with Retry-After (the seconds until
- * the soonest reservation lapses, RFC 9110 10.2.3), nothing reserved.
+ * the soonest reservation lapses, RFC 9110 10.2.3), nothing reserved. The shared store (Redis) not
+ * answering: 503 `store-unavailable` with Retry-After: 5, nothing issued.
  *
  * `sipUri` is dialable exactly as returned: `host:port` unless the port is 5060, the default port
  * of a `sip:` URI (RFC 3261 19.1.2); an IPv6 host in brackets (RFC 3261 25.1 IPv6reference).
@@ -109,6 +110,11 @@ export function handoffsRouter(
       }
       if (err instanceof HandoffCodeError) {
         res.status(503).set('Retry-After', '5').json({ error: 'busy', message: 'too many open handoffs; retry shortly' });
+        return;
+      }
+      if (err instanceof HandoffStoreUnavailable) {
+        // The Redis link logs the outage itself (once, "redis down: ..."), not once per request.
+        res.status(503).set('Retry-After', '5').json({ error: 'store-unavailable', message: 'the shared handoff store (Redis) did not answer; nothing was issued; retry after Retry-After seconds' });
         return;
       }
       next(err);

@@ -39,6 +39,17 @@ export class HandoffCodeError extends Error {
   }
 }
 
+/**
+ * The shared store (Redis) did not answer in time, or ran the command too late to count: nothing
+ * was issued, reserved or taken. A transient condition: HTTP 503 with Retry-After, SIP 503.
+ */
+export class HandoffStoreUnavailable extends Error {
+  constructor(detail: string) {
+    super(`handoff store unavailable (${detail})`);
+    this.name = 'HandoffStoreUnavailable';
+  }
+}
+
 /** Crockford base32 without i l o u, lower case: no letters that read as digits, safe in a SIP URI user part. */
 export const CODE_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 export const DIGITS = '0123456789';

@@ -1,5 +1,5 @@
 import type { Transaction as ProviderTransaction } from '../providers/schemas.js';
-import { HandoffCodeError, type HandoffCodeStore } from './codes.js';
+import { HandoffCodeError, HandoffStoreUnavailable, type HandoffCodeStore } from './codes.js';
 import type { SipProfile } from './profile.js';
 import { TXN_FIELDS } from './profile.js';
 import { verifyHandoff, type ReplayGuard, type SignatureProblem } from './signature.js';
@@ -188,6 +188,8 @@ async function redeemCode(profile: SipProfile, source: HandoffSource, deps: Hand
   } catch (err) {
     // A stored value that is no transaction (handoff/stored-txn.ts): our fault, said plainly.
     if (err instanceof HandoffCodeError) return fail(field, err.message, 500);
+    // Redis not answering: transient, and the code is still there (redis-script.ts), so 503.
+    if (err instanceof HandoffStoreUnavailable) return fail(field, `${err.message}; try again`, 503);
     throw err;
   }
   return txn ? { ok: true, txn } : fail(field, 'unknown, used or expired code');

@@ -27,6 +27,7 @@ export { parseUui, encodeUui, type UuiOptions, type UuiResult } from './uui.js';
 export {
   MemoryHandoffCodeStore,
   HandoffCodeError,
+  HandoffStoreUnavailable,
   CODE_ALPHABET,
   CODE_PATTERN,
   CODE_FORMATS,

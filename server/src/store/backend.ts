@@ -5,7 +5,7 @@ import { MemorySessionStore } from './memory-session-store.js';
 import { RedisEventBus } from './redis-event-bus.js';
 import { InstanceHeartbeat } from './redis-heartbeat.js';
 import { RedisKeys } from './redis-keys.js';
-import { RedisLink, type RedisClient, type RedisHealth } from './redis-link.js';
+import { RedisLink, type RedisHealth } from './redis-link.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import type { SessionStore } from './session-record.js';
 
@@ -33,6 +33,14 @@ export interface RedisStatus extends RedisHealth {
   readonly pendingWrites: number;
 }
 
+/** Lua scripts on the shared Redis, each bounded by the link's command timeout ({@link RedisLink.timed}). */
+export interface SharedRedis {
+  eval(script: string, opts: { keys: string[]; arguments?: string[] }): Promise<unknown>;
+  readonly keys: RedisKeys;
+  /** How long a caller waits: a script that reaches the server later than that must change nothing. */
+  readonly timeoutMs: number;
+}
+
 export interface StoreBackend<E extends BusEvent> {
   readonly kind: 'memory' | 'redis';
   readonly store: SessionStore;
@@ -48,7 +56,7 @@ export interface StoreBackend<E extends BusEvent> {
    */
   readonly claimOnce?: (key: string, ttlSeconds: number) => Promise<boolean>;
   /** Redis only: the connection and key layout for the handoff code store and DID pool (handoff/redis-codes.ts, redis-did-pool.ts). */
-  readonly shared?: { readonly client: Pick<RedisClient, 'eval'>; readonly keys: RedisKeys };
+  readonly shared?: SharedRedis;
   /** Closes bus, store and connection (flushing what it can first). Idempotent. */
   close(): Promise<void>;
 }
@@ -81,8 +89,8 @@ export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOpti
   let closing: Promise<void> | undefined;
   return {
     kind: 'redis', store, bus, heartbeat,
-    shared: { client: link.client, keys },
-    claimOnce: async (key, ttlSeconds) => (await link.client.set(keys.nonce(key), '1', { NX: true, EX: Math.max(1, Math.ceil(ttlSeconds)) })) === 'OK',
+    shared: { eval: (script, opts) => link.timed('handoff script', (c) => c.eval(script, opts)), keys, timeoutMs: link.commandTimeoutMs },
+    claimOnce: async (key, ttlSeconds) => (await link.timed('nonce claim', (c) => c.set(keys.nonce(key), '1', { NX: true, EX: Math.max(1, Math.ceil(ttlSeconds)) }))) === 'OK',
     redis: () => ({ ...link.health(), bufferedEvents: bus.buffered, droppedEvents: bus.droppedTotal, pendingWrites: store.pendingWrites }),
     close: () =>
       (closing ??= (async () => {

@@ -25,8 +25,8 @@ export {
 } from './event-bus.js';
 export { MemorySessionStore, type MemorySessionStoreOptions, DEFAULT_ENDED_TTL_MS, DEFAULT_LIVE_TTL_MS, DEFAULT_MAX_SESSIONS } from './memory-session-store.js';
 export { MemoryEventBus, type MemoryEventBusOptions, DEFAULT_HISTORY_PER_SESSION } from './memory-event-bus.js';
-export { createStoreBackend, type StoreBackend, type StoreBackendOptions, type RedisStatus } from './backend.js';
-export { RedisLink, type RedisLinkOptions, type RedisState, type RedisHealth } from './redis-link.js';
+export { createStoreBackend, type StoreBackend, type StoreBackendOptions, type RedisStatus, type SharedRedis } from './backend.js';
+export { RedisLink, RedisTimeoutError, type RedisLinkOptions, type RedisState, type RedisHealth } from './redis-link.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
 export { RedisEventBus, type RedisEventBusOptions, DEFAULT_OUTAGE_BUFFER } from './redis-event-bus.js';
 export { InstanceHeartbeat, type InstanceHeartbeatOptions, type InstanceInfo } from './redis-heartbeat.js';

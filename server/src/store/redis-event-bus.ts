@@ -122,8 +122,7 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
     if (this.#closed) throw new EventBusClosedError();
     if (!this.#link.up) return this.#withOutbox(this.#fanout.replayLocal(sessionId, afterSeq), sessionId, afterSeq);
     try {
-      const c = this.#link.client;
-      const [entries, last] = await Promise.all([c.xRange(this.#k.events(sessionId), `(0-${afterSeq}`, '+'), c.get(this.#k.seq(sessionId))]);
+      const [entries, last] = await this.#link.timed('event replay', (c) => Promise.all([c.xRange(this.#k.events(sessionId), `(0-${afterSeq}`, '+'), c.get(this.#k.seq(sessionId))]));
       const events = entries.flatMap((m) => {
         const e = m.message.e ? this.#read(m.message.e) : undefined;
         return e ? [e] : [];
@@ -154,10 +153,12 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
     if (this.#link.up && this.#outbox.length === 0) {
       try {
         const seq = Number(
-          await this.#link.client.eval(PUBLISH_EVENT, {
-            keys: [this.#k.seq(sid), this.#k.events(sid)],
-            arguments: [String(hint), JSON.stringify(event), ...this.#streamArgs()],
-          }),
+          await this.#link.timed('event publish', (c) =>
+            c.eval(PUBLISH_EVENT, {
+              keys: [this.#k.seq(sid), this.#k.events(sid)],
+              arguments: [String(hint), JSON.stringify(event), ...this.#streamArgs()],
+            }),
+          ),
         );
         return this.#local({ ...event, seq } as unknown as E);
       } catch {
@@ -248,10 +249,12 @@ export class RedisEventBus<E extends BusEvent = BusEvent> implements EventBus<E>
     try {
       while (this.#outbox.length > 0 && this.#link.up) {
         const e = this.#outbox[0]!;
-        await this.#link.client.eval(PUT_EVENT, {
-          keys: [this.#k.seq(e.sessionId), this.#k.events(e.sessionId)],
-          arguments: [String(e.seq), JSON.stringify(e), ...this.#streamArgs()],
-        });
+        await this.#link.timed('event flush', (c) =>
+          c.eval(PUT_EVENT, {
+            keys: [this.#k.seq(e.sessionId), this.#k.events(e.sessionId)],
+            arguments: [String(e.seq), JSON.stringify(e), ...this.#streamArgs()],
+          }),
+        );
         this.#outbox.shift();
         n++;
       }

@@ -52,11 +52,13 @@ export class InstanceHeartbeat {
     if (!this.#o.link.up) return false;
     const info: InstanceInfo = { instanceId: this.#o.instanceId, startedAt: this.#startedAt, at: new Date().toISOString() };
     try {
-      await this.#o.link.client
-        .multi()
-        .set(this.#k.instance(this.#o.instanceId), JSON.stringify(info), { expiration: { type: 'PX', value: this.#ttl } })
-        .sAdd(this.#k.instances(), this.#o.instanceId)
-        .exec();
+      await this.#o.link.timed('heartbeat', (c) =>
+        c
+          .multi()
+          .set(this.#k.instance(this.#o.instanceId), JSON.stringify(info), { expiration: { type: 'PX', value: this.#ttl } })
+          .sAdd(this.#k.instances(), this.#o.instanceId)
+          .exec(),
+      );
       return true;
     } catch (err) {
       this.#o.logger.debug({ err: (err as Error).message }, 'redis: heartbeat failed');
@@ -77,9 +79,9 @@ export class InstanceHeartbeat {
 
   /** True for exactly one caller per dead instance: that one takes over its sessions. */
   async claimExpired(instanceId: string): Promise<boolean> {
-    const c = this.#o.link.client;
-    if ((await c.exists(this.#k.instance(instanceId))) === 1) return false;
-    return (await c.sRem(this.#k.instances(), instanceId)) === 1;
+    const link = this.#o.link;
+    if ((await link.timed('heartbeat check', (c) => c.exists(this.#k.instance(instanceId)))) === 1) return false;
+    return (await link.timed('heartbeat claim', (c) => c.sRem(this.#k.instances(), instanceId))) === 1;
   }
 
   /** Stops refreshing and removes this instance (a clean shutdown is not a death). */
@@ -87,18 +89,15 @@ export class InstanceHeartbeat {
     clearInterval(this.#timer);
     this.#timer = undefined;
     if (!this.#o.link.up) return;
-    await this.#o.link.client
-      .multi()
-      .del(this.#k.instance(this.#o.instanceId))
-      .sRem(this.#k.instances(), this.#o.instanceId)
-      .exec()
+    await this.#o.link
+      .timed('heartbeat removal', (c) => c.multi().del(this.#k.instance(this.#o.instanceId)).sRem(this.#k.instances(), this.#o.instanceId).exec())
       .catch(() => undefined);
   }
 
   async #scan(): Promise<{ alive: InstanceInfo[]; dead: string[] }> {
-    const c = this.#o.link.client;
-    const ids = await c.sMembers(this.#k.instances());
-    const values = ids.length > 0 ? await c.mGet(ids.map((id) => this.#k.instance(id))) : [];
+    const link = this.#o.link;
+    const ids = await link.timed('heartbeat scan', (c) => c.sMembers(this.#k.instances()));
+    const values = ids.length > 0 ? await link.timed('heartbeat scan', (c) => c.mGet(ids.map((id) => this.#k.instance(id)))) : [];
     const alive: InstanceInfo[] = [];
     const dead: string[] = [];
     ids.forEach((id, i) => {

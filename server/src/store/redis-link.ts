@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.js';
 
 /**
  * The gateway's connection to Redis: one command client and one pub/sub client, fast
- * failure while disconnected (no offline queue, a command timeout), reconnection with a capped
+ * failure while disconnected (no offline queue, a command timeout that holds: {@link RedisLink.timed}), reconnection with a capped
  * backoff, and the up/down state that `/healthz` reports. It logs exactly one line per change:
  * `redis down` (warn, with the reason) and `redis back` (info, with how long it was down).
  *
@@ -11,6 +11,17 @@ import type { Logger } from '../observability/logger.js';
  * and register an `onUp` hook to write what they queued once it is back.
  */
 export type RedisState = 'connecting' | 'up' | 'down' | 'closed';
+
+/** A command got no answer within the link's command timeout (it may still run on the server later). */
+export class RedisTimeoutError extends Error {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`redis: no answer to ${what} within ${timeoutMs} ms`);
+    this.name = 'RedisTimeoutError';
+  }
+}
 
 export interface RedisLinkOptions {
   readonly url: string;
@@ -59,7 +70,12 @@ export interface RedisHealth {
 }
 
 export class RedisLink {
+  /** Use it through {@link timed}: a bare command to a hung server never settles. */
   readonly client: RedisClient;
+  /** How long {@link timed} waits for an answer. */
+  readonly commandTimeoutMs: number;
+  /** A command timed out: down until a PING queued behind it is answered. */
+  #hung = false;
   /** Pub/sub only (a subscribed connection can run no other command). */
   readonly sub: RedisClient;
   readonly #log: Logger;
@@ -75,6 +91,7 @@ export class RedisLink {
   private constructor(o: RedisLinkOptions) {
     this.#log = o.logger;
     const t = o.commandTimeoutMs ?? 2_000;
+    this.commandTimeoutMs = t;
     this.client = makeClient(o.url, t, o);
     this.sub = makeClient(o.url, t, o);
     for (const c of [this.client, this.sub]) {
@@ -99,6 +116,52 @@ export class RedisLink {
     return this.#state === 'up';
   }
 
+  /**
+   * Runs one command (or MULTI) on the command client with a deadline that holds. node-redis's own
+   * command timeout covers only a command still waiting to be written: once it is on the socket it
+   * waits for its answer for good, so a server that stops answering without closing the connection
+   * (SIGSTOP, a partition that drops packets) would hold every caller. Past `commandTimeoutMs` this
+   * rejects with {@link RedisTimeoutError} and the link goes down ("not answering"): callers take
+   * their outage paths (local memory, buffers), and the link is up again once a PING queued behind
+   * the stuck command is answered. The command itself may still run on the server after that.
+   */
+  timed<T>(what: string, run: (c: RedisClient) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new RedisTimeoutError(what, this.commandTimeoutMs));
+        this.#notAnswering(what);
+      }, this.commandTimeoutMs);
+      run(this.client).then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+
+  #notAnswering(what: string): void {
+    if (this.#state === 'closed') return;
+    this.#down(`not answering within ${this.commandTimeoutMs} ms (${what})`);
+    if (this.#hung) return;
+    this.#hung = true;
+    // FIFO on one connection: the PING's answer means the server has worked through what was stuck.
+    this.client.ping().then(
+      () => {
+        this.#hung = false;
+        this.#maybeUp();
+      },
+      () => {
+        this.#hung = false; // the connection failed instead: its 'error' / 'ready' events take over
+        this.#maybeUp();
+      },
+    );
+  }
+
   get state(): RedisState {
     return this.#state;
   }
@@ -120,7 +183,15 @@ export class RedisLink {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#set('closed');
-      await Promise.all([this.sub, this.client].map((c) => (c.isOpen ? c.close().catch(() => c.destroy()) : undefined)));
+      // QUIT waits behind commands in flight: a hung server gets the socket destroyed instead.
+      const wait = (ms: number) => new Promise<'late'>((r) => setTimeout(() => r('late'), ms).unref());
+      await Promise.all(
+        [this.sub, this.client].map(async (c) => {
+          if (!c.isOpen) return;
+          const r = await Promise.race([c.close().catch(() => 'failed' as const), wait(this.commandTimeoutMs)]);
+          if (r === 'late' || r === 'failed') c.destroy();
+        }),
+      );
     })();
     return this.#closing;
   }
@@ -134,7 +205,7 @@ export class RedisLink {
   }
 
   #maybeUp(): void {
-    if (this.#state === 'closed' || this.#state === 'up' || !this.client.isReady || !this.sub.isReady) return;
+    if (this.#state === 'closed' || this.#state === 'up' || this.#hung || !this.client.isReady || !this.sub.isReady) return;
     const downMs = Date.now() - this.#since;
     const first = this.#state === 'connecting';
     this.#set('up');
@@ -147,7 +218,7 @@ export class RedisLink {
   async #runUpHooks(): Promise<void> {
     let restarted = false;
     try {
-      const runId = /run_id:(\w+)/.exec(await this.client.info('server'))?.[1];
+      const runId = /run_id:(\w+)/.exec(await this.timed('INFO', (c) => c.info('server')))?.[1];
       restarted = this.#runId !== undefined && runId !== this.#runId;
       this.#runId = runId;
       if (restarted) this.#log.warn({ redis: 'restarted' }, 'redis restarted: rewriting this instance\'s recent sessions and events');

@@ -202,12 +202,12 @@ export class RedisSessionStore implements SessionStore {
     const ttl = r.outcome === null ? this.#liveTtl : this.#endedTtl;
     const fields = Object.entries(r).flatMap(([k, v]) => [k, JSON.stringify(v)]);
     const args = [nx ? '1' : '0', String(ttl), String(this.#liveTtl + this.#endedTtl), String(Date.parse(r.startedAt)), r.id, ...fields];
-    const res = await this.#link.client.eval(PUT_SESSION, { keys, arguments: args });
+    const res = await this.#link.timed('session write', (c) => c.eval(PUT_SESSION, { keys, arguments: args }));
     return res === 1;
   }
 
   async #read(id: string): Promise<SessionRecord | undefined> {
-    return decode(await this.#link.client.hGetAll(this.#k.session(id)));
+    return decode(await this.#link.timed('session read', (c) => c.hGetAll(this.#k.session(id))));
   }
 
   async #listRedis(filter: SessionFilter): Promise<SessionRecord[]> {
@@ -221,17 +221,17 @@ export class RedisSessionStore implements SessionStore {
     for (let start = 0; ; start += page) {
       // With a cursor, only scores (start ms) up to the cursor's, ties filtered by matches().
       const ids = filter.before
-        ? await this.#link.client.zRange(index, Date.parse(filter.before.startedAt), '-inf', { BY: 'SCORE', REV: true, LIMIT: { offset: start, count: page } })
-        : await this.#link.client.zRange(index, start, start + page - 1, { REV: true });
+        ? await this.#link.timed('session list', (c) => c.zRange(index, Date.parse(filter.before!.startedAt), '-inf', { BY: 'SCORE', REV: true, LIMIT: { offset: start, count: page } }))
+        : await this.#link.timed('session list', (c) => c.zRange(index, start, start + page - 1, { REV: true }));
       if (ids.length === 0) break;
-      const hashes = await Promise.all(ids.map((id) => this.#link.client.hGetAll(this.#k.session(id))));
+      const hashes = await this.#link.timed('session list', (c) => Promise.all(ids.map((id) => c.hGetAll(this.#k.session(id)))));
       const gone: string[] = [];
       hashes.forEach((h, i) => {
         const r = decode(h);
         if (!r) gone.push(ids[i]!);
         else if (matches(r, filter)) out.push(r);
       });
-      if (gone.length > 0) await this.#link.client.zRem(index, gone);
+      if (gone.length > 0) await this.#link.timed('session index', (c) => c.zRem(index, gone));
       if (ids.length < page || (filter.limit !== undefined && out.length >= filter.limit)) break;
       start -= gone.length;
     }

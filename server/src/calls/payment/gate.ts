@@ -1,4 +1,4 @@
-import { extractHandoff, HandoffCodeError, ReplayGuard, type DidPool, type HandoffCodeStore, type HandoffResult, type LoadedProfile } from '../../handoff/index.js';
+import { extractHandoff, HandoffCodeError, HandoffStoreUnavailable, ReplayGuard, type DidPool, type HandoffCodeStore, type HandoffResult, type LoadedProfile } from '../../handoff/index.js';
 import type { SipFlow } from '../../sip/transport/types.js';
 import type { PaymentAdmission, Refusal } from '../../handoff/admission.js';
 import type { Payments } from './setup.js';
@@ -151,6 +151,7 @@ export class PaymentGate {
       return txn ? { ok: true, txn } : { ok: false, error: { field: 'Request-URI', reason: `no pending handoff on ${did} (unreserved, used or expired)`, status: 404 } };
     } catch (err) {
       if (err instanceof HandoffCodeError) return { ok: false, error: { field: 'Request-URI', reason: err.message, status: 500 } };
+      if (err instanceof HandoffStoreUnavailable) return { ok: false, error: { field: 'Request-URI', reason: `${err.message}; try again`, status: 503 } };
       throw err;
     }
   }
