@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
-import { payRefusedScenario, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
+import { payHeaders, payRefusedScenario, payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
 import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { dumpRedis, findCardData } from '../support/redis-dump.js';
 import { RedisServer } from '../../devtools/redis-server.js';
@@ -16,6 +16,8 @@ import { runSipp } from '../../devtools/sipp/run.js';
  * and redeeming are refused with 503 and a reason (HTTP: Retry-After), never 500 and never a hang;
  * a code or DID issued before the outage is not used up by the refused attempt, even though Redis
  * runs the queued command once it resumes (the scripts carry a deadline), and it pays afterwards.
+ * A payment whose details come in X-Pay-* headers needs no handoff store: it is paid from memory
+ * meanwhile, and its record reaches Redis once it answers again.
  */
 const OTP = '161803';
 const CARD = { pan: '4111111111111111', expiry: '1230', cvv: '123', otp: OTP };
@@ -57,8 +59,8 @@ async function refused(user: string, status: number): Promise<string> {
   return /Warning=(.*)/.exec(log)?.[1]?.trim() ?? '';
 }
 
-async function paid(user: string, orderRef: string): Promise<void> {
-  const r = await runSipp({ scenario: payScenario({ user, headers: {}, steps: KEYS }), target, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 90 }).done;
+async function paid(user: string, orderRef: string, headers: Record<string, string> = {}): Promise<void> {
+  const r = await runSipp({ scenario: payScenario({ user, headers, steps: KEYS }), target, localPort: await freePort(), mediaPort: await freeMediaPort(), timeoutS: 90 }).done;
   expect(r.code, r.errors + r.stderr).toBe(0);
   expect(gw.payments.demo!.payments().filter((p) => p.orderRef === orderRef)).toMatchObject([{ status: 'approved', last4: '1111' }]);
 }
@@ -90,6 +92,13 @@ describe('handoffs while Redis does not answer', () => {
     expect(await refused(did, 503)).toMatch(/^399 tonegate "Request-URI: handoff store unavailable \(.+\); try again"$/);
   }, 60_000);
 
+  it('during the outage a payment with its details in X-Pay-* headers is paid from memory; /healthz says why it is degraded', async () => {
+    await paid('pay', 'OUTAGE-HEADERS', payHeaders({ 'X-Pay-Order-Ref': 'OUTAGE-HEADERS' }));
+    const h = await fetch(`http://127.0.0.1:${gw.httpPort}/healthz`);
+    expect(h.status).toBe(503);
+    expect(JSON.stringify(await h.json())).toMatch(/not answering within 2000 ms/);
+  }, 120_000);
+
   it('after Redis resumes (and has run the queued commands) the code and the DID still pay, once', async () => {
     redis.resume();
     await new Promise((r) => setTimeout(r, 1000));
@@ -97,6 +106,7 @@ describe('handoffs while Redis does not answer', () => {
     expect(dump.text).toContain(`handoff:${code}`);
     expect(dump.text).toContain(`did:${did}`);
     expect(dump.text).not.toContain('OUTAGE-NEW'); // nothing issued during the outage appeared afterwards
+    await vi.waitFor(async () => expect((await dumpRedis(redis.url)).text).toContain('OUTAGE-HEADERS'), { timeout: 10_000, interval: 200 }); // its record, flushed
     await paid(`pay-${code}`, 'OUTAGE-CODE');
     await paid(did, 'OUTAGE-DID');
     expect(await refused(`pay-${code}`, 400)).toContain('unknown, used or expired code');
