@@ -28,6 +28,13 @@ export interface GoertzelDetectorOptions {
   normalTwistDb?: number;
   /** Column stronger than row by at most this (reverse twist). Default 5 dB. */
   reverseTwistDb?: number;
+  /**
+   * Strongest row bin power / (N * block energy) under which a block's column filters are not
+   * run (goertzel.ts). Default 0.125 / (1 + reverse twist): 0.030 at 5 dB, 4.4 dB below the
+   * weakest accepted pair. 0 runs all eight filters on every block, the reference the screen is
+   * tested against.
+   */
+  rowScreen?: number;
 }
 
 /** Why candidate pairs of blocks did not become digits (talk-off diagnostics). */
