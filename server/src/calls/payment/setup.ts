@@ -79,9 +79,6 @@ export async function createPayments(
   // failover order, so an OTP SMS still goes out while the default provider is down.
   const routes = config.sms?.routes ? smsRoutes(config.sms, set.smsUrls[0]!.baseUrl) : [...set.smsUrls];
   const sms = new SmsClient({ routes, logger, clock, fetch: smsFetch, ...(onSmsRefused ? { onRefused: onSmsRefused } : {}) });
-  if (!config.sms && config.TONEGATE_MODE === 'production') {
-    logger.warn('sms: not configured: the OTP and receipt SMS use the demo DLT registration, which operators will scrub; set your PE ID, header and templates (docs/operations.md, "SMS under DLT")');
-  }
   const templates = smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' });
   const own = templates.forLanguage(config.DEFAULT_LANGUAGE);
   return {
