@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { clipCatalogue, numberWords } from '../server/src/calls/payment/prompt-clips.js';
 import { renderSpeech } from '../server/src/media/prompts/espeak.js';
 import { encodeWav, trimSilence } from '../server/src/media/prompts/wav.js';
-import { LANGUAGES, type Language } from '../server/src/handoff/index.js';
+import { PROMPT_LANGUAGES as LANGUAGES, type BuiltinLanguage as Language } from '../server/src/contract/events.js';
 
 const OUT = resolve(import.meta.dirname, '../server/prompts');
 const args = process.argv.slice(2);

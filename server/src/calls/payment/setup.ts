@@ -57,6 +57,10 @@ export interface Payments {
   receiptTemplate: ReceiptSmsTemplate | undefined;
   /** The embedded demo provider, when PAYMENT_API_URL is unset. */
   demo: DemoProvider | undefined;
+  /** The prompt languages a handoff may ask for (`prompts.languages`). */
+  languages?: readonly string[];
+  /** The clip ids of the languages of recorded prompts (./recorded-languages.ts), for their optional clips. */
+  recordedClips?: ReadonlySet<string>;
   close(): Promise<void>;
 }
 
@@ -82,6 +86,7 @@ export async function createPayments(
   const templates = smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' });
   const own = templates.forLanguage(config.DEFAULT_LANGUAGE);
   return {
+    languages: config.PROMPT_LANGUAGES,
     payment: set.fallback.client,
     providers: set.byName,
     paymentFor: (merchantId, log, onServe) => set.chainFor(merchantId, log, onServe),
