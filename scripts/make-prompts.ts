@@ -9,24 +9,14 @@ import { mkdirSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:
 import { dirname, join, resolve } from 'node:path';
 import { clipCatalogue, numberWords } from '../server/src/calls/payment/prompt-clips.js';
 import { renderSpeech } from '../server/src/media/prompts/espeak.js';
-import { encodeWav } from '../server/src/media/prompts/wav.js';
-import { LANGUAGES, type Language } from '../server/src/handoff/index.js';
+import { encodeWav, trimSilence } from '../server/src/media/prompts/wav.js';
+import { PROMPT_LANGUAGES as LANGUAGES, type BuiltinLanguage as Language } from '../server/src/contract/events.js';
 
 const OUT = resolve(import.meta.dirname, '../server/prompts');
 const args = process.argv.slice(2);
 const check = args.includes('--check');
 const langs = (args.includes('--lang') ? [args[args.indexOf('--lang') + 1]] : [...LANGUAGES]) as Language[];
 if (langs.some((l) => !(LANGUAGES as readonly string[]).includes(l))) throw new Error(`--lang takes one of ${LANGUAGES.join(', ')}`);
-
-function trim(pcm: Int16Array, keepMs: number): Int16Array {
-  const thr = 300; // about -40 dBFS
-  let a = 0;
-  let b = pcm.length - 1;
-  while (a < pcm.length && Math.abs(pcm[a]!) < thr) a++;
-  while (b > a && Math.abs(pcm[b]!) < thr) b--;
-  const keep = (keepMs * 8) | 0;
-  return pcm.slice(Math.max(0, a - keep), Math.min(pcm.length, b + 1 + keep));
-}
 
 async function main(): Promise<void> {
   let missing = 0;
@@ -46,7 +36,7 @@ async function main(): Promise<void> {
       while (next < jobs.length) {
         const [id, text] = jobs[next++]!;
         const isWord = id.includes('/w-');
-        const pcm = trim(await renderSpeech(text, lang, { speed: isWord ? 160 : 150 }), isWord ? 30 : 120);
+        const pcm = trimSilence(await renderSpeech(text, lang, { speed: isWord ? 160 : 150 }), isWord ? 30 : 120);
         const wav = encodeWav(pcm);
         const file = join(OUT, `${id}.wav`);
         mkdirSync(dirname(file), { recursive: true });

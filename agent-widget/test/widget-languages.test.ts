@@ -9,17 +9,19 @@ describe('the Pay by phone form offers the gateway\'s prompt languages', () => {
     ['all three, English preselected', ['en', 'hi', 'ta'], 'en', ['en', 'hi', 'ta'], 'en'],
     ['the gateway\'s order, its default preselected', ['ta', 'en'], 'ta', ['ta', 'en'], 'ta'],
     ['a default not offered: the first offered', ['hi', 'ta'], 'en', ['hi', 'ta'], 'hi'],
-    ['unknown codes and repeats dropped', ['hi', 'fr', 'hi', 7, 'ta'], 'hi', ['hi', 'ta'], 'hi'],
+    ['what is no language code, and repeats, dropped', ['hi', 'fr-IN', 'hi', 7, 'TA', 'ta'], 'hi', ['hi', 'ta'], 'hi'],
+    ['a language of recorded prompts (any code the gateway offers) kept in its place', ['en', 'mr', 'hi'], 'mr', ['en', 'mr', 'hi'], 'mr'],
     ['an older gateway without languages: English only, as before', undefined, undefined, ['en'], 'en'],
-    ['nothing usable offered: English only', ['xx'], 'xx', ['en'], 'en'],
+    ['nothing usable offered: English only', ['x1'], 'x1', ['en'], 'en'],
   ] as const)('%s', (_name, languages, def, offered, selected) => {
     const c = languageChoice(languages, def);
     expect(codes(c)).toEqual(offered);
     expect(c.selected).toBe(selected);
   });
 
-  it('labels name each language in English and in itself', () => {
+  it('labels name each language in English and in itself; a recorded one by its English name and code', () => {
     expect(languageChoice(['en', 'hi', 'ta'], 'en').options.map((o) => o.label)).toEqual(['English', 'Hindi (हिन्दी)', 'Tamil (தமிழ்)']);
+    expect(languageChoice(['mr', 'qqq'], 'mr').options.map((o) => o.label)).toEqual(['Marathi (mr)', 'qqq']);
   });
 
   it('the chosen language goes into X-Pay-Language; a value not offered falls back to the preselected one', () => {

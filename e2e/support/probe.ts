@@ -123,6 +123,8 @@ function install(opts: ProbeOptions & { dtmf: readonly number[] }): void {
         maxDtmf: Math.max(0, ...s.map((x) => x.dtmf)),
       };
     },
+    /** The 20 ms samples themselves (time, RMS, probe-frequency amplitude) taken in the window. */
+    series: (from: number, to: number) => samples.filter((x) => x.t >= from && x.t <= to).map(({ t, rms, probe }) => ({ t, rms, probe })),
     /** The detector on a synthetic DTMF pair at -20 dBFS per tone: proves it can see one. */
     selfTest: (lowHz: number, highHz: number) => {
       const x = new Float32Array(N).map((_, i) => 0.1 * Math.sin((2 * Math.PI * lowHz * i) / 48000) + 0.1 * Math.sin((2 * Math.PI * highHz * i) / 48000));
@@ -145,9 +147,17 @@ export async function installProbe(page: Page, opts: ProbeOptions): Promise<void
   await page.addInitScript(install, { ...opts, dtmf: DTMF_HZ });
 }
 
+/** One 20 ms sample of received audio: page time (ms), RMS level, amplitude at the probe frequency. */
+export interface AudioSample {
+  t: number;
+  rms: number;
+  probe: number;
+}
+
 interface ProbeApi {
   now(): number;
   window(from: number, to: number): AudioWindow;
+  series(from: number, to: number): AudioSample[];
   selfTest(lowHz: number, highHz: number): number;
   inboundSamples(): Promise<number>;
 }
@@ -157,6 +167,8 @@ type ProbeWin = { __probe: ProbeApi };
 export const pageNow = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as ProbeWin).__probe.now());
 export const audioWindow = (page: Page, from: number, to: number): Promise<AudioWindow> =>
   page.evaluate(([f, t]) => (window as unknown as ProbeWin).__probe.window(f, t), [from, to] as const);
+export const audioSeries = (page: Page, from: number, to: number): Promise<AudioSample[]> =>
+  page.evaluate(([f, t]) => (window as unknown as ProbeWin).__probe.series(f, t), [from, to] as const);
 export const dtmfSelfTest = (page: Page, lowHz: number, highHz: number): Promise<number> =>
   page.evaluate(([l, h]) => (window as unknown as ProbeWin).__probe.selfTest(l, h), [lowHz, highHz] as const);
 export const inboundSamples = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as ProbeWin).__probe.inboundSamples());

@@ -23,6 +23,8 @@ import { redisCredentials } from './store/redis-credentials.js';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
 import { createPayments, smsFieldLimits, type Payments } from './calls/payment/setup.js';
 import { smsTemplates } from './calls/payment/sms-setup.js';
+import { recordedLanguages } from './calls/payment/recorded-languages.js';
+import { ConfigError } from './config/load.js';
 import { PaymentCalls } from './calls/payment/entry.js';
 import { loadNumberPlan, loadSipProfile, openHandoffStores, openSqlLookups, profileEnv as profileEnvOf } from './handoff/index.js';
 import { planSettings } from './config/number-plan.js';
@@ -100,6 +102,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // The trust-boundary settings come from the one settings table like every other (config/schema.ts).
   const trust = trustConfigOf(config);
   if (config.WEBHOOK_URL) webhookSecret(config); // fail fast, before anything listens
+  const promptsDir = config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url));
+  // Languages of recorded prompts (docs/operations.md): every clip there also before anything listens.
+  const recorded = recordedLanguages(promptsDir, [...new Set([...config.PROMPT_LANGUAGES, config.DEFAULT_LANGUAGE])]);
+  if (recorded.problems.length) throw new ConfigError(recorded.problems);
   const passwords = new Map(config.AGENTS.map((a) => [a.id, a.password]));
   const registrar = new Registrar({ clock, logger });
   const authenticator = new DigestAuthenticator({ realm: config.SIP_REALM, clock, nonceTtlMs: RegistrarLimits.NONCE_TTL_MS, secret: randomBytes(32) });
@@ -226,7 +232,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   app.use(handoffsRouter(codes, resolveToken, {
     sipAuthority: () => sipHostPort(config.SIP_HOST, parts.sip?.transport.udpPort ?? config.SIP_PORT),
     requestUriPrefix: apiProfile.profile.api.requestUriPrefix, codeFormat: apiProfile.profile.api.codeFormat, formatChoice: apiProfile.profile.api.formatChoice, pool,
-    limits: smsFieldLimits(smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' })),
+    limits: { ...smsFieldLimits(smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' })), languages: config.PROMPT_LANGUAGES },
     mobileAllowed: (m) => admission.mobileAllowed(m),
   }));
   // The agent widget and the demo phone (agent-widget/, built into agent-widget/dist by scripts/build-widget.mjs).
@@ -265,7 +271,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     portMin: config.RTP_PORT_MIN,
     portMax: config.RTP_PORT_MAX,
     logger,
-    promptsDir: config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url)),
+    promptsDir,
   }));
   // Load admission (docs/operations.md, "Overload"): 503 + Retry-After for new INVITEs and payment REFERs.
   const load = (parts.load = wireLoad({
@@ -286,6 +292,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // After the payment: merchant webhook from a durable outbox, reconciliation (docs/operations.md).
   const afterPayment = await startAfterPayment({ config, bus, store, audit, provider: payments.payment, providerFor: (name) => (name ? payments.providers.get(name)?.client : undefined), logger, registry: metrics.registry });
   // The one place deciding whether an INVITE or a REFER may start a payment (calls/payment/gate.ts).
+  payments.recordedClips = recorded.clips;
   payments.capture = { ...payments.capture, cardRefused: (pan) => admission.cardRefusal(pan) !== undefined }; // velocity per card (docs/security.md)
   // Profiles of kind sql: the lookup database (handoff/sql/), read-only and time-limited.
   const sqlLookups = openSqlLookups({ configured: configuredProfile, api: apiProfile, named }, config, planSettings(config).numbering, (e) => logger.warn(e, 'payment lookup by SQL failed'));

@@ -5,6 +5,7 @@ import type { Config } from './config/schema.js';
 import { fileURLToPath } from 'node:url';
 import { planSettings } from './config/number-plan.js';
 import { loadPlanProfiles, profileEnv } from './handoff/index.js';
+import { recordedLanguages } from './calls/payment/recorded-languages.js';
 
 /** What demo mode prints: every address, and the generated tokens (demo secrets only). */
 function demoBanner(config: Config, gw: Gateway): string {
@@ -77,6 +78,9 @@ async function main(): Promise<void> {
     // The number plan's profiles are files: a missing one is refused here, one line per entry, like the settings.
     const env = profileEnv(config);
     const { problems } = loadPlanProfiles(fileURLToPath(new URL('../../sip-profiles', import.meta.url)), planSettings(config).entries, env);
+    // Languages of recorded prompts: their clips (calls/payment/recorded-languages.ts; gateway.ts checks again).
+    const promptsDir = config.PROMPTS_DIR ?? fileURLToPath(new URL('../prompts', import.meta.url));
+    problems.push(...recordedLanguages(promptsDir, [...new Set([...config.PROMPT_LANGUAGES, config.DEFAULT_LANGUAGE])]).problems);
     if (problems.length) throw new ConfigError(problems);
   } catch (err) {
     if (err instanceof ConfigError) {

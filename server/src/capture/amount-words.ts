@@ -12,10 +12,11 @@
  * - The minor unit follows "and"/"और" ("fifty paise"); Tamil puts the two side by side ("நூறு
  *   ரூபாய் ஐம்பது பைசா"); none when it is zero or the currency has none.
  */
-import type { Language } from '../handoff/index.js';
+import type { BuiltinLanguage } from '../contract/events.js';
 import { taAdjectival, tamilNumber } from './amount-words-ta.js';
 
-export type WordsLanguage = Language;
+/** The languages with number words (a language of recorded prompts reads numbers digit by digit: calls/payment/prompt-clips.ts). */
+export type WordsLanguage = BuiltinLanguage;
 
 const EN_ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
 const EN_TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];

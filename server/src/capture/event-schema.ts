@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CAPTURE_FIELDS, OUTCOMES, PROMPT_LANGUAGES, type SessionEvent } from '../contract/events.js';
+import { CAPTURE_FIELDS, LANGUAGE_CODE, OUTCOMES, type SessionEvent } from '../contract/events.js';
 
 /**
  * The capture events of the wire contract (../contract/events.ts) as a runtime schema: what a
@@ -18,7 +18,7 @@ const failureReasons = ['no-input', 'incomplete', 'bad-length', 'luhn', 'brand-n
 
 export const sessionEventSchema = z.discriminatedUnion('type', [
   ev('session.started', {
-    orderRef: z.string(), amount: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/), currency: z.string().regex(/^[A-Z]{3}$/), merchantId: z.string(), language: z.enum(PROMPT_LANGUAGES),
+    orderRef: z.string(), amount: z.string().regex(/^\d{1,12}(\.\d{1,2})?$/), currency: z.string().regex(/^[A-Z]{3}$/), merchantId: z.string(), language: z.string().regex(LANGUAGE_CODE),
   }),
   ev('field.started', {
     field, attempt: z.number().int().positive(), length: z.object({ min: z.number().int(), max: z.number().int() }).strict(),

@@ -1,3 +1,4 @@
+import type { BuiltinLanguage } from '../contract/events.js';
 import type { Language } from '../handoff/index.js';
 import { amountToWords, numberToWords } from './amount-words.js';
 
@@ -68,7 +69,7 @@ export const PROMPTS = {
     hi: 'कार्ड से भुगतान अभी उपलब्ध नहीं है, कृपया बाद में फिर से कोशिश करें।',
     ta: 'கார்டு மூலம் பணம் செலுத்தும் வசதி தற்போது கிடைக்கவில்லை, தயவுசெய்து பிறகு மீண்டும் முயற்சிக்கவும்.',
   },
-} as const satisfies Record<string, Record<Language, string>>;
+} as const satisfies Record<string, Record<BuiltinLanguage, string>>;
 
 export type PromptId = keyof typeof PROMPTS;
 
@@ -95,8 +96,8 @@ export function promptIds(items: readonly PromptItem[]): PromptId[] {
   return out;
 }
 
-/** The text to speak for a spec, in its language. */
-export function renderPrompt(items: readonly PromptItem[], language: Language): string {
+/** The text to speak for a spec, in a built-in language (a recorded one has clips, no text). */
+export function renderPrompt(items: readonly PromptItem[], language: BuiltinLanguage): string {
   return items
     .map((i) => {
       if (typeof i === 'string') return PROMPTS[i][language];

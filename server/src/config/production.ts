@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { isHashed, parseHashed } from '../security/credentials.js';
 import type { Config } from './schema.js';
 import { providerUrlProblems } from './provider-plan.js';
+import { DEMO_SMS } from './sms.js';
 
 /**
  * What production mode requires before it starts (docs/security.md, "Production mode"), one line
@@ -51,7 +52,28 @@ export function productionProblems(c: Config): string[] {
   out.push(...providerUrlProblems(c.providerPlan)); // every named provider (config/provider-plan.ts)
   if (!c.AUDIT_KEY) out.push('AUDIT_KEY: required in production (or AUDIT_KEY_FILE): the audit chain\'s HMAC key, hex or base64 of 32 bytes or more (openssl rand -hex 32)');
   if (c.DEMO_OTP) out.push('DEMO_OTP: demo only; unset it in production');
+  out.push(...smsProblems(c));
   return out;
+}
+
+/**
+ * SMS under DLT (docs/operations.md, "SMS under DLT"): operators scrub a message whose PE ID,
+ * header or template is not the sender's own registration (TRAI TCCCPR 2018), so production
+ * sends no SMS on the demo registration. Refused when something sends SMS (the gateway-sms OTP
+ * mode, as otp.mode or for a merchant of otp.merchants; receipt SMS) and `sms:` is not in the
+ * configuration file, or gives the demo PE ID.
+ */
+function smsProblems(c: Config): string[] {
+  const merchants = (c.OTP_MODE_MERCHANTS ?? '').split(',').map((e) => e.trim().split(':')).filter(([, m]) => m === 'gateway-sms').map(([id]) => id!);
+  const users = [
+    ...(c.OTP_MODE === 'gateway-sms' ? ['otp.mode gateway-sms'] : []),
+    ...(merchants.length ? [`otp.merchants ${merchants.join(', ')}: gateway-sms`] : []),
+    ...(c.RECEIPT_SMS === 'on' ? ['receipts.sms on'] : []),
+  ];
+  if (!users.length) return [];
+  if (!c.sms) return [`sms: required in production with ${users.join(', ')}: the configuration file's sms: section with your DLT PE ID, header and templates (the demo registration's messages are scrubbed)`];
+  if (c.sms.peId === DEMO_SMS.peId) return [`sms.peId: ${DEMO_SMS.peId} is the demo DLT registration, refused in production; give your own PE ID, header and templates`];
+  return [];
 }
 
 /** Hashed agent entries made for another digest realm cannot register over SIP (any mode). */

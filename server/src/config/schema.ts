@@ -3,7 +3,7 @@ import { agentList, edgeLimits, filePath, flag, ip, list, mobilePrefix, origin, 
 import { capturePolicySchema } from './capture-policy.js';
 import { smsSectionSchema, type SmsSettings } from './sms.js';
 import { didPoolProblems, numberEntries, numberPlanProblems, planSettings } from './number-plan.js';
-import { PROMPT_LANGUAGES } from '../contract/events.js';
+import { LANGUAGE_CODE, PROMPT_LANGUAGES } from '../contract/events.js';
 import { providerListSchema, providerNameSchema, type ProviderPlan } from './provider-plan.js';
 
 export type { AgentCredential, EdgeOverrides, SupervisorCredential, TrustedPeer, VelocityOverrides } from './fields.js';
@@ -27,6 +27,8 @@ function secret<T extends z.ZodType>(schema: T, description: string): Setting<T>
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A prompt language code (contract/events.ts): built in (en, hi, ta) or one of recorded prompts. */
+const languageCode = z.string().regex(LANGUAGE_CODE, 'a language code: 2-3 lower-case letters (ISO 639)');
 
 export const SETTINGS = {
   TONEGATE_MODE: setting('mode', z.enum(['demo', 'production']).default('demo'), 'demo: embedded demo provider and defaults; production: refuses to start without TLS, real credentials, trusted peers and an https provider.'),
@@ -103,11 +105,11 @@ export const SETTINGS = {
     'Seconds without RTP from a leg (not on hold) before the call is ended with BYE (a lost BYE cannot leave a call open); 0 turns the check off.',
   ),
   PROMPTS_DIR: setting('prompts.dir', z.string().min(1).optional(), 'Prompt clips (<dir>/<lang>/<clip>.wav, made by npm run prompts).'),
-  DEFAULT_LANGUAGE: setting('prompts.defaultLanguage', z.enum(PROMPT_LANGUAGES).default('en'), 'Prompt language when the handoff names none (en, hi or ta); one of PROMPT_LANGUAGES.'),
+  DEFAULT_LANGUAGE: setting('prompts.defaultLanguage', languageCode.default('en'), 'Prompt language when the handoff names none (en, hi, ta or a language of recorded prompts); one of PROMPT_LANGUAGES.'),
   PROMPT_LANGUAGES: setting(
     'prompts.languages',
-    list(z.enum(PROMPT_LANGUAGES)).default([...PROMPT_LANGUAGES]).refine((l) => l.length > 0 && new Set(l).size === l.length, 'one or more languages, each once'),
-    'Languages the agent widget offers in its Pay by phone form, in that order (en English, hi Hindi, ta Tamil); a list in the file.',
+    list(languageCode).default([...PROMPT_LANGUAGES]).refine((l) => l.length > 0 && new Set(l).size === l.length, 'one or more languages, each once'),
+    'Languages callers may be prompted in (X-Pay-Language) and the agent widget offers, in that order: en English, hi Hindi, ta Tamil built in; any other code (2-3 letters, e.g. mr) is a language of recorded prompts, its clips in <prompts.dir>/<code>/ (docs/operations.md); a list in the file.',
   ),
 
   MAX_CALLS: setting('limits.maxCalls', z.coerce.number().int().min(1).max(100_000).optional(), 'Most calls at once; beyond it new INVITEs get 503 with Retry-After. Unset: no limit.'),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod/v4';
-import { PROMPT_LANGUAGES, type PromptLanguage } from '../contract/events.js';
+import { LANGUAGE_CODE, type PromptLanguage } from '../contract/events.js';
 import { countPlaceholders, DLT_MAX_VAR_LENGTH, DLT_VAR, encodingOf, isUcs2, otherPlaceholders, PART_LIMITS, smsSize } from '../lib/sms-text.js';
 
 /**
@@ -33,8 +33,9 @@ const template = <K extends SmsKind>(kind: K) =>
     text: z.string().min(1).max(1000).meta({ description: 'The approved text exactly as registered, variables as {#var#}.' }),
     vars: z.array(z.enum(SMS_VARS[kind])).min(1).meta({ description: `What fills each {#var#}, in order: ${SMS_VARS[kind].join(', ')}.` }),
   });
+/** Templates by prompt language code: en, hi, ta or a language of recorded prompts. */
 const perLanguage = <K extends SmsKind>(kind: K) =>
-  z.strictObject(Object.fromEntries(PROMPT_LANGUAGES.map((l) => [l, template(kind).optional()])) as Record<PromptLanguage, z.ZodOptional<ReturnType<typeof template<K>>>>);
+  z.record(z.string().regex(LANGUAGE_CODE, 'a language code: 2-3 lower-case letters (ISO 639)'), template(kind)).meta({ description: 'By language code (en, hi, ta or a language of recorded prompts).' });
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
 const routeSchema = z.strictObject({
@@ -62,7 +63,7 @@ export const smsSectionSchema = z
     const names = s.routes?.map((r) => r.name) ?? [];
     names.forEach((n, i) => { if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', message: `repeats route ${names.indexOf(n)} (${n})`, path: ['routes', i, 'name'] }); });
     for (const kind of ['otp', 'receipt'] as const) {
-      for (const lang of PROMPT_LANGUAGES) {
+      for (const lang of Object.keys(s.templates[kind] ?? {})) {
         const t = s.templates[kind]?.[lang];
         if (!t) continue;
         for (const [field, message] of templateProblems(kind, t, s.maxParts)) ctx.addIssue({ code: 'custom', message, path: ['templates', kind, lang, field] });

@@ -11,9 +11,17 @@
 export type CaptureField = 'pan' | 'expiry' | 'cvv' | 'otp';
 export const CAPTURE_FIELDS: readonly CaptureField[] = ['pan', 'expiry', 'cvv', 'otp'];
 
-/** Prompt languages the gateway can speak (ISO 639-1): English, Hindi, Tamil. */
+/**
+ * The prompt languages built in (ISO 639-1): English, Hindi, Tamil, with text, voices and number
+ * words. Any other language is one given only as recorded clips (docs/operations.md, "A language
+ * of recorded prompts"): a configured code, its files in the prompt directory.
+ */
 export const PROMPT_LANGUAGES = ['en', 'hi', 'ta'] as const;
-export type PromptLanguage = (typeof PROMPT_LANGUAGES)[number];
+export type BuiltinLanguage = (typeof PROMPT_LANGUAGES)[number];
+/** A prompt language code (ISO 639-1 or 639-3: 2-3 lower-case letters); which ones a gateway speaks is configured. */
+export type PromptLanguage = string;
+export const LANGUAGE_CODE = /^[a-z]{2,3}$/;
+export const isBuiltinLanguage = (l: string): l is BuiltinLanguage => (PROMPT_LANGUAGES as readonly string[]).includes(l);
 
 /** How a capture ended (the session record's `outcome`). */
 export const OUTCOMES = ['paid', 'declined', 'failed', 'abandoned', 'cancelled'] as const;

@@ -1,4 +1,5 @@
 import { HandoffCodeError } from './codes.js';
+import { LANGUAGE_CODE } from '../contract/events.js';
 import { validateTransaction, type FieldNames, type RawFields, type Transaction, type TxnField } from './transaction.js';
 
 /** A Transaction's JSON names: the field names themselves (`POST /api/handoffs` and stored handoffs). */
@@ -39,7 +40,10 @@ export function decodeTransaction(json: string): Transaction {
     if (typeof v !== 'string') throw new HandoffCodeError('corrupt', `${k} is not a string`);
     raw[k as TxnField] = v;
   }
-  const r = validateTransaction(raw, TXN_JSON_NAMES);
+  // The language was checked against prompts.languages when the code was issued (a language of
+  // recorded prompts too); read back, only its form is (contract/events.ts LANGUAGE_CODE).
+  const language = raw.language?.toLowerCase();
+  const r = validateTransaction(raw, TXN_JSON_NAMES, language !== undefined && LANGUAGE_CODE.test(language) ? { languages: [language] } : {});
   if (!r.ok) throw new HandoffCodeError('corrupt', `${r.error.field}: ${r.error.reason}`);
   return r.txn;
 }

@@ -21,8 +21,8 @@ export interface Transaction {
   readonly txnRef?: string;
 }
 
-/** The prompt languages (the wire contract's list: the widget offers the same codes). */
-export const LANGUAGES = PROMPT_LANGUAGES;
+/** The built-in prompt languages (the wire contract's list); a gateway may configure others (limits.languages). */
+export const LANGUAGES: readonly Language[] = PROMPT_LANGUAGES;
 export type Language = PromptLanguage;
 
 /** Why a handoff was refused. `field` is what the peer sent (a header name, a UUI key): it goes into the Warning. */
@@ -45,6 +45,8 @@ export interface TransactionLimits {
    * order reference that fills a `{#var#}` of the DLT-registered OTP SMS may not exceed 30
    * characters, and is better refused now than after the customer has keyed the card.
    */
+  /** The prompt languages a handoff may ask for (`prompts.languages`); default the built-in en, hi, ta. */
+  readonly languages?: readonly Language[];
   readonly maxLength?: Readonly<Partial<Record<'orderRef' | 'merchantId', { readonly max: number; readonly why: string }>>>;
 }
 
@@ -122,8 +124,9 @@ export function validateTransaction(raw: RawFields, names: FieldNames, limits: T
   const agentId = v('agentId') || undefined;
   if (agentId !== undefined && !AGENT.test(agentId)) return bad('agentId', 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
   const wantedLanguage = v('language')?.toLowerCase() || undefined;
-  const language = LANGUAGES.find((l) => l === wantedLanguage);
-  if (wantedLanguage !== undefined && !language) return bad('language', `must be ${LANGUAGES.slice(0, -1).join(', ')} or ${LANGUAGES.at(-1)}`);
+  const languages = limits.languages ?? LANGUAGES;
+  const language = languages.find((l) => l === wantedLanguage);
+  if (wantedLanguage !== undefined && !language) return bad('language', languages.length === 1 ? `must be ${languages[0]}` : `must be ${languages.slice(0, -1).join(', ')} or ${languages.at(-1)}`);
   const returnTo = v('returnTo') || undefined;
   if (returnTo !== undefined && (!SIP_URI.test(returnTo) || hasControl(returnTo))) return bad('returnTo', 'must be a sip: or sips: URI');
   const txnRef = v('txnRef') || undefined;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { parseHashed, verifyPassword } from '../../src/security/credentials.js';
 import { base32Decode } from '../../src/security/totp.js';
+import { PRODUCTION_SMS_YAML } from '../support/production-sms.js';
 
 /** The deployer's command-line tools, run as `npm run` runs them (tsx scripts/...). */
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
@@ -41,10 +42,15 @@ describe('npm run config:check -- FILE', () => {
 
   it('a production file checked without its secrets lists what the start would refuse', () => {
     const p = join(dir, 'prod.yaml');
-    writeFileSync(p, 'mode: production\nsip:\n  trustedPeers: [10.0.0.0/8]\nprovider:\n  url: https://pg.example.com/v1\n');
+    writeFileSync(p, `mode: production\nsip:\n  trustedPeers: [10.0.0.0/8]\nprovider:\n  url: https://pg.example.com/v1\n${PRODUCTION_SMS_YAML}`);
     const r = run('scripts/config-check.ts', [p]);
     expect(r.code).toBe(1);
     expect(r.out.trim().split('\n').map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISORS', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'AUDIT_KEY']);
+    // Without its sms: section the OTP (otp.mode gateway-sms, the default) would go out on the demo DLT registration.
+    writeFileSync(p, 'mode: production\nsip:\n  trustedPeers: [10.0.0.0/8]\nprovider:\n  url: https://pg.example.com/v1\n');
+    const without = run('scripts/config-check.ts', [p]).out.trim().split('\n');
+    expect(without.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISORS', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'AUDIT_KEY', 'sms']);
+    expect(without.at(-1)).toMatch(/^sms: required in production with otp\.mode gateway-sms: /);
   });
 
   it('a bad number plan exits 1 with one line per bad entry, naming entry and field', () => {

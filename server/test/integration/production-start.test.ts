@@ -10,6 +10,7 @@ import { base32Encode, totp } from '../../src/security/totp.js';
 import { GatewayChild } from '../support/gateway-process.js';
 import { freePort } from '../../devtools/ports.js';
 import { TestCa, type TlsResponse } from '../support/tls-certs.js';
+import { PRODUCTION_SMS_YAML } from '../support/production-sms.js';
 
 /**
  * Production mode (docs/security.md, "Production mode"): the real gateway process, as `npm start`
@@ -40,8 +41,11 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'audit_key'), `${randomBytes(32).toString('hex')}\n`);
   // Named supervisors, hashed (npm run credential:hash -- --supervisor asha), from SUPERVISORS_FILE.
   writeFileSync(join(dir, 'supervisors'), `asha:${hashCredential('asha', 'tonegate', SUPERVISOR_PASSWORD, undefined, { digest: false })}:${base32Encode(TOTP_SECRET)}\n`);
+  // The deployment's own DLT registration (docs/operations.md, "SMS under DLT"): the OTP is texted (otp.mode gateway-sms).
+  writeFileSync(join(dir, 'tonegate.yaml'), PRODUCTION_SMS_YAML);
   const rtp = 36000 + 2 * Math.floor(Math.random() * 1500);
   complete = {
+    TONEGATE_CONFIG: join(dir, 'tonegate.yaml'),
     TONEGATE_MODE: 'production',
     TLS_CERT_FILE: join(dir, 'cert.pem'),
     TLS_KEY_FILE: join(dir, 'key.pem'),
@@ -66,14 +70,20 @@ beforeAll(async () => {
   };
 });
 
+/** The same file with the demo registration's PE ID, which production refuses. */
+const demoSmsFile = (): string => {
+  writeFileSync(join(dir, 'demo-sms.yaml'), PRODUCTION_SMS_YAML.replace(/peId: "\d+"/, 'peId: "1101159876543210987"'));
+  return join(dir, 'demo-sms.yaml');
+};
+
 const without = (name: string): Record<string, string> => {
   const env = { ...complete };
   delete env[name];
   return env;
 };
 
-/** The problem lines a refused start printed (`  NAME: ...` under "invalid configuration:"). */
-const problemLines = (lines: string[]): string[] => lines.filter((l) => /^ {2}[A-Z_]+: /.test(l)).map((l) => l.trim());
+/** The problem lines a refused start printed (`  NAME: ...` or `  file.key: ...` under "invalid configuration:"). */
+const problemLines = (lines: string[]): string[] => lines.filter((l) => /^ {2}([A-Z_]+|[a-z][A-Za-z.]*): /.test(l)).map((l) => l.trim());
 
 describe('production mode refuses to start, naming what is missing', () => {
   it.each([
@@ -90,6 +100,8 @@ describe('production mode refuses to start, naming what is missing', () => {
     ['PAYMENT_API_URL', () => without('PAYMENT_API_URL')],
     ['PAYMENT_API_URL', () => ({ ...complete, PAYMENT_API_URL: 'http://127.0.0.1:9/pg' })],
     ['AUDIT_KEY', () => without('AUDIT_KEY_FILE')],
+    ['sms', () => without('TONEGATE_CONFIG')],
+    ['sms.peId', () => ({ ...complete, TONEGATE_CONFIG: demoSmsFile() })],
   ])('without a valid %s it exits non-zero with one line naming it', async (name, env) => {
     const { code, lines } = await GatewayChild.runUntilExit(env());
     expect(code).not.toBe(0);

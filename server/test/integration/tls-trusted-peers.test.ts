@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { waitUntil, type SipResponse } from '../support/sip-client.js';
 import { TestCa, type CertFiles } from '../support/tls-certs.js';
 import { signedHeaders } from '../support/trust-scenarios.js';
+import { PRODUCTION_SMS_YAML } from '../support/production-sms.js';
 
 /**
  * TRUSTED_PEERS certificate fingerprints (docs/security.md, "Trusted peers"): a gateway in
@@ -37,7 +38,9 @@ beforeAll(async () => {
   trustedClient = ca.issue('pbx.example');
   otherClient = ca.issue('stranger.example');
   const rtp = 36000 + 2 * Math.floor(Math.random() * 1500);
+  writeFileSync(join(dir, 'tonegate.yaml'), PRODUCTION_SMS_YAML); // production texts the OTP on its own DLT registration
   env = {
+    TONEGATE_CONFIG: join(dir, 'tonegate.yaml'),
     TONEGATE_MODE: 'production',
     TLS_CERT_FILE: server.certFile,
     TLS_KEY_FILE: server.keyFile,

@@ -16,6 +16,8 @@ export interface BridgeCapturePortOptions {
   readonly onMuteFailed: (err: unknown) => void;
   /** CapturePort.end: the run's end-of-run strategy. */
   readonly onEnd: (outcome: Outcome) => void;
+  /** The clip ids of the languages of recorded prompts (recorded-languages.ts). */
+  readonly recordedClips?: ReadonlySet<string>;
 }
 
 /**
@@ -45,7 +47,7 @@ export class BridgeCapturePort implements CapturePort {
   play(spec: PromptSpec): void {
     const { bridge, customerLeg, log } = this.#o;
     this.#playing = spec.token;
-    const clips = clipsFor(spec);
+    const clips = clipsFor(spec, this.#o.recordedClips);
     // Clip ids only (the catalogue never speaks card data back: capture/prompts.ts).
     log.debug({ clips }, 'prompt clips');
     bridge.play(customerLeg, clips.map((id) => ({ id })), { bargeIn: spec.bargeIn }).then(

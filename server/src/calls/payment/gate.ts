@@ -49,7 +49,7 @@ export class PaymentGate {
   readonly #payCode: RegExp;
 
   constructor(
-    private readonly payments: Pick<Payments, 'payment' | 'otpTemplate' | 'smsTemplates'>,
+    private readonly payments: Pick<Payments, 'payment' | 'otpTemplate' | 'smsTemplates' | 'languages'>,
     private readonly profiles: GateProfiles,
     private readonly codes: HandoffCodeStore,
     /** TRUSTED_PEERS, velocity limits, production signatures (handoff/admission.ts, docs/security.md). */
@@ -124,7 +124,7 @@ export class PaymentGate {
         replay: this.#replay,
         codes: this.codes,
         lookupTransaction: (ref) => this.payments.payment.lookupTransaction(ref),
-        limits: smsFieldLimits(this.payments.smsTemplates ?? this.payments.otpTemplate),
+        limits: { ...smsFieldLimits(this.payments.smsTemplates ?? this.payments.otpTemplate), ...(this.payments.languages ? { languages: this.payments.languages } : {}) },
         ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
         ...(loaded.sql ? { sql: loaded.sql } : {}),
       },

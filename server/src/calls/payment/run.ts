@@ -16,7 +16,7 @@ import type { Payments } from './setup.js';
 
 /** What every payment run needs, whatever started it (INVITE to the pay URI, the agent's REFER). */
 export interface RunDeps {
-  payments: Pick<Payments, 'payment' | 'paymentFor' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'smsTemplates' | 'captureConfig' | 'capture'>;
+  payments: Pick<Payments, 'payment' | 'paymentFor' | 'sms' | 'otpTemplate' | 'receiptTemplate' | 'smsTemplates' | 'captureConfig' | 'capture' | 'recordedClips'>;
   bus: EventBus<SessionEvent>;
   store: SessionStore;
   clock: Clock;
@@ -111,6 +111,7 @@ export class PaymentRun {
         o.ending.abort('mute-failed');
       },
       onEnd: (outcome) => this.#dispatch('outcome', outcome),
+      ...(deps.payments.recordedClips ? { recordedClips: deps.payments.recordedClips } : {}),
     });
     this.session = newCaptureSession(deps, o.txn, this.#port, o.closing);
     o.captures?.add(this.session);

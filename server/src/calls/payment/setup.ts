@@ -57,6 +57,10 @@ export interface Payments {
   receiptTemplate: ReceiptSmsTemplate | undefined;
   /** The embedded demo provider, when PAYMENT_API_URL is unset. */
   demo: DemoProvider | undefined;
+  /** The prompt languages a handoff may ask for (`prompts.languages`). */
+  languages?: readonly string[];
+  /** The clip ids of the languages of recorded prompts (./recorded-languages.ts), for their optional clips. */
+  recordedClips?: ReadonlySet<string>;
   close(): Promise<void>;
 }
 
@@ -79,12 +83,10 @@ export async function createPayments(
   // failover order, so an OTP SMS still goes out while the default provider is down.
   const routes = config.sms?.routes ? smsRoutes(config.sms, set.smsUrls[0]!.baseUrl) : [...set.smsUrls];
   const sms = new SmsClient({ routes, logger, clock, fetch: smsFetch, ...(onSmsRefused ? { onRefused: onSmsRefused } : {}) });
-  if (!config.sms && config.TONEGATE_MODE === 'production') {
-    logger.warn('sms: not configured: the OTP and receipt SMS use the demo DLT registration, which operators will scrub; set your PE ID, header and templates (docs/operations.md, "SMS under DLT")');
-  }
   const templates = smsTemplates(config.sms, { defaultLanguage: config.DEFAULT_LANGUAGE, receipts: config.RECEIPT_SMS === 'on' });
   const own = templates.forLanguage(config.DEFAULT_LANGUAGE);
   return {
+    languages: config.PROMPT_LANGUAGES,
     payment: set.fallback.client,
     providers: set.byName,
     paymentFor: (merchantId, log, onServe) => set.chainFor(merchantId, log, onServe),

@@ -70,3 +70,18 @@ export function encodeWav(pcm: Int16Array): Buffer {
   for (let i = 0; i < pcm.length; i++) b.writeInt16LE(pcm[i]!, 44 + 2 * i);
   return b;
 }
+
+/**
+ * The clip without its leading and trailing silence (below about -40 dBFS), keeping `keepMs` of it
+ * each side: what `npm run prompts` stores (words keep 30 ms, sentences 120 ms) so that
+ * concatenated amounts flow.
+ */
+export function trimSilence(pcm: Int16Array, keepMs: number): Int16Array {
+  const thr = 300; // about -40 dBFS
+  let a = 0;
+  let b = pcm.length - 1;
+  while (a < pcm.length && Math.abs(pcm[a]!) < thr) a++;
+  while (b > a && Math.abs(pcm[b]!) < thr) b--;
+  const keep = (keepMs * 8) | 0;
+  return pcm.slice(Math.max(0, a - keep), Math.min(pcm.length, b + 1 + keep));
+}

@@ -28,10 +28,11 @@ function leafPaths(s: JsonSchema, prefix: string[] = []): string[] {
   return [prefix.join('.')];
 }
 
-/** Every leaf key path of a parsed YAML value; merchant ids become `*`. */
+/** Every leaf key path of a parsed YAML value; merchant ids and the SMS templates' language codes become `*`. */
+const RECORDS = /^(capture\.merchants|sms\.templates\.(otp|receipt))$/;
 function keysOf(v: unknown, prefix: string[] = []): string[] {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return [prefix.join('.')];
-  return Object.entries(v).flatMap(([k, x]) => keysOf(x, [...prefix, prefix.join('.') === 'capture.merchants' ? '*' : k]));
+  return Object.entries(v).flatMap(([k, x]) => keysOf(x, [...prefix, RECORDS.test(prefix.join('.')) ? '*' : k]));
 }
 
 /** The example with its commented-out `# key: value` lines switched on. */

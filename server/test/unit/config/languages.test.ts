@@ -21,7 +21,9 @@ describe('prompt language settings', () => {
   });
 
   it.each([
-    [{ PROMPT_LANGUAGES: 'en,fr' }, 'PROMPT_LANGUAGES'],
+    // fr alone is a code a language of recorded prompts may have (its clips are checked at start: recorded-languages.test.ts).
+    [{ PROMPT_LANGUAGES: 'en,fr-IN' }, 'PROMPT_LANGUAGES'],
+    [{ PROMPT_LANGUAGES: 'en,FR' }, 'PROMPT_LANGUAGES'],
     [{ PROMPT_LANGUAGES: 'en,en' }, 'PROMPT_LANGUAGES'],
     [{ DEFAULT_LANGUAGE: 'hi', PROMPT_LANGUAGES: 'en,ta' }, 'DEFAULT_LANGUAGE'],
     [{ DEFAULT_LANGUAGE: 'fr' }, 'DEFAULT_LANGUAGE'],

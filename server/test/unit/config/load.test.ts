@@ -135,7 +135,24 @@ describe('loadConfig: secrets from <NAME>_FILE (Docker secrets)', () => {
 describe('loadConfig: production requirements', () => {
   it('production with nothing set names every missing item, one line each', () => {
     const out = problems({ TONEGATE_MODE: 'production' });
-    expect(out.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISORS', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'TRUSTED_PEERS', 'PAYMENT_API_URL', 'AUDIT_KEY']);
+    expect(out.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['TLS_CERT_FILE', 'TLS_KEY_FILE', 'AGENTS', 'SUPERVISORS', 'HANDOFF_API_KEY', 'HANDOFF_HMAC_KEY', 'TRUSTED_PEERS', 'PAYMENT_API_URL', 'AUDIT_KEY', 'sms']);
+  });
+
+  const SMS_OWN = "sms:\n  peId: '1201000000000000001'\n  header: SHOPIN\n  templates:\n    otp:\n      en: { templateId: '1207000000000000001', text: '{#var#} is your OTP. - Shop', vars: [otp] }\n    receipt:\n      en: { templateId: '1207000000000000002', text: 'Paid, card {#var#}. - Shop', vars: [last4] }\n";
+  const SMS_DEMO = SMS_OWN.replace('1201000000000000001', '1101159876543210987');
+  const NEEDS = 'the configuration file\'s sms: section with your DLT PE ID, header and templates (the demo registration\'s messages are scrubbed)';
+  it.each<[string, Record<string, string>, string, string[]]>([
+    ['the default otp.mode (gateway-sms) without sms:', {}, '', [`sms: required in production with otp.mode gateway-sms: ${NEEDS}`]],
+    ['issuer OTP, no receipts: nothing is texted, no sms: needed', { OTP_MODE: 'issuer' }, '', []],
+    ['one merchant on gateway-sms', { OTP_MODE: 'issuer', OTP_MODE_MERCHANTS: 'M-1:none, M-2:gateway-sms,M-3:gateway-sms' }, '', [`sms: required in production with otp.merchants M-2, M-3: gateway-sms: ${NEEDS}`]],
+    ['receipt SMS with no OTP SMS', { OTP_MODE: 'none', RECEIPT_SMS: 'on' }, '', [`sms: required in production with receipts.sms on: ${NEEDS}`]],
+    ['every user named', { OTP_MODE_MERCHANTS: 'M-2:gateway-sms', RECEIPT_SMS: 'on' }, '', [`sms: required in production with otp.mode gateway-sms, otp.merchants M-2: gateway-sms, receipts.sms on: ${NEEDS}`]],
+    ['the demo PE ID in sms:', { RECEIPT_SMS: 'on' }, SMS_DEMO, ['sms.peId: 1101159876543210987 is the demo DLT registration, refused in production; give your own PE ID, header and templates']],
+    ['its own registration', { RECEIPT_SMS: 'on' }, SMS_OWN, []],
+    ['demo mode keeps the demo registration without a word', { TONEGATE_MODE: 'demo', RECEIPT_SMS: 'on' }, '', []],
+  ])('production and SMS under DLT: %s', (_name, env, yaml, expected) => {
+    const p = file(`mode: production\n${yaml}`);
+    expect(problems({ TONEGATE_CONFIG: p, ...env }).filter((l) => l.startsWith('sms'))).toEqual(expected);
   });
 
   it('plain supervisor passwords are refused in production with one line naming SUPERVISORS; hashed ones pass; REQUIRE_SIGNATURE_V2=false is refused', () => {

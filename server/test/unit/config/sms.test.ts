@@ -87,6 +87,12 @@ describe('sms: in the configuration file', () => {
     expect(t.vars).toEqual(['otp', 'orderRef']);
   });
 
+  it('a template for a language of recorded prompts (any language code) is taken; what is no code is refused', () => {
+    const c = loadConfig({ TONEGATE_CONFIG: file(section('', `      en: ${OTP_EN}\n      mr: { templateId: '1107000000000000009', text: '{#var#} हा तुमचा OTP आहे', vars: [otp] }\n`)) });
+    expect(smsTemplates(c.sms, { defaultLanguage: 'en', receipts: false }).forLanguage('mr').otp.template.templateId).toBe('1107000000000000009');
+    expect(problems({ TONEGATE_CONFIG: file(section('', `      en: ${OTP_EN}\n      mr-IN: ${OTP_EN}\n`)) })).toEqual([expect.stringMatching(/^sms\.templates\.otp\.mr-IN: /)]);
+  });
+
   it.each<[string, string, Record<string, string>, string[]]>([
     ['a bad template refuses the start naming its key path', section('', "      en: { templateId: '1107000000000000001', text: 'OTP {#var#} {#var#}', vars: [otp] }\n"), {}, ['sms.templates.otp.en.vars: 1 vars for 2 {#var#} placeholders in the text']],
     ['a var unknown for the kind', section('', "      en: { templateId: '1107000000000000001', text: '{#var#} {#var#}', vars: [otp, last4] }\n"), {}, [expect.stringMatching(/^sms\.templates\.otp\.en\.vars\.1: /) as unknown as string]],

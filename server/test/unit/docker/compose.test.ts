@@ -83,6 +83,7 @@ describe('docker/compose.yaml', () => {
     expect(c.TONEGATE_MODE).toBe('production');
     expect(c.TRUSTED_PEERS.map((p) => p.text)).toEqual([`${compose.services['kamailio']!.networks!['tonegate']!.ipv4_address}/32`]);
     expect(c.REDIS_URL).toBe('redis://redis:6379');
+    expect(c.sms?.peId).toBe('1201000000000000001'); // its own DLT registration (production refuses none or the demo one)
   });
 
   it.each(gateways)('%s: published ports are the configured HTTP port and RTP range, and it lives at SIP_HOST', (_name, svc) => {

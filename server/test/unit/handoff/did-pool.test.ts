@@ -78,6 +78,12 @@ describe('stored transactions', () => {
     expect(decodeTransaction(encodeTransaction(t))).toEqual(t);
   });
 
+  it('a language of recorded prompts (checked against prompts.languages when issued) reads back; a malformed one is corrupt', () => {
+    const t: Transaction = { ...txn('R'), language: 'mr' };
+    expect(decodeTransaction(encodeTransaction(t))).toEqual(t);
+    expect(() => decodeTransaction(JSON.stringify({ ...txn('R'), language: 'mr-IN' }))).toThrow(/corrupt|language/);
+  });
+
   it.each([
     ['not JSON', '{', /not JSON/],
     ['an array', '[]', /not a JSON object/],
