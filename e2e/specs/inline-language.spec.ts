@@ -8,7 +8,7 @@ import { expect } from '../support/fixtures.js';
 import { test } from '../support/own-gateway.js';
 import { audioSeries, pageNow, type AudioSample } from '../support/probe.js';
 
-// The customer's language from the widget (issue 13, part 6): the Pay by phone form offers the
+// The customer's language from the widget (docs/operations.md, languages): the Pay by phone form offers the
 // gateway's PROMPT_LANGUAGES (here all three, the default), the agent picks Hindi, and the capture
 // runs in Hindi: its session.started event says `hi`, and the customer's page hears the Hindi
 // greeting: the length of the speech it receives (the probe's 20 ms RMS samples) is the length of

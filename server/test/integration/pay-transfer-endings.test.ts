@@ -10,7 +10,7 @@ import { freeMediaPort, freePort } from '../../devtools/ports.js';
 import { runSipp } from '../../devtools/sipp/run.js';
 
 /**
- * How a transfer-mode call ends (issue 13, part 7), with real SIPp calls to sip:pay@gateway:
+ * How a transfer-mode call ends (docs/operations.md, after the payment), with real SIPp calls to sip:pay@gateway:
  * without X-Pay-Return-To the customer hears `goodbye` (not "you will now be returned to your
  * agent") before the gateway's BYE; with the payment provider's breaker open the customer hears
  * `payments.unavailable` before the REFER back or the BYE. Which clips played: the session's

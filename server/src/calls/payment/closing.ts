@@ -11,7 +11,7 @@ export interface ClosingContext {
 export type ClosingPrompts = Pick<CaptureConfig, 'closingPrompt' | 'announceRefusal'>;
 
 /**
- * What the customer hears last (issue 13, part 7). Pure; tested from a table.
+ * What the customer hears last (docs/operations.md, after the payment). Pure; tested from a table.
  *
  * | entry    | return target | after the outcome | provider refused before capture          |
  * |----------|---------------|-------------------|------------------------------------------|

@@ -12,7 +12,7 @@ describe('validateTransaction', () => {
     expect(r).toMatchObject({ ok: true, txn: { agentId: 'agent-1', language: 'hi', returnTo: 'sip:support@pbx.example.com', txnRef: 'TXN-1' } });
   });
 
-  it.each(['en', 'hi', 'ta', 'TA'])('accepts X-Pay-Language %s (Tamil since issue 13)', (language) => {
+  it.each(['en', 'hi', 'ta', 'TA'])('accepts X-Pay-Language %s (English, Hindi, Tamil; any case)', (language) => {
     expect(check({ language })).toMatchObject({ ok: true, txn: { language: language.toLowerCase() } });
   });
 
