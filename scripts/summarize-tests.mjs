@@ -2,15 +2,26 @@
 // "tests: N passed, N failed, N skipped". A missing or empty report counts as a failure,
 // so a run that executed no test can never look green. Reports are vitest's (numPassedTests, ...)
 // or Playwright's (stats.expected/unexpected/flaky/skipped, plus errors outside any test).
-import { readdirSync, readFileSync } from 'node:fs';
+// Names after the folder are the reports that must be there (`unit` for unit.json): each one
+// missing or empty counts as a failure, so a run that skipped a whole project shows.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2] ?? '.test-results';
+const required = process.argv.slice(3);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 let reports = 0;
+for (const name of required) {
+  const file = join(dir, `${name}.json`);
+  if (!existsSync(file) || statSync(file).size === 0) {
+    console.log(`${name}: no report written`);
+    failed += 1;
+  }
+}
 for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  if (statSync(join(dir, name)).size === 0) continue; // counted above when required
   const r = JSON.parse(readFileSync(join(dir, name), 'utf8'));
   reports += 1;
   if (r.stats && 'expected' in r.stats) {

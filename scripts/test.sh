@@ -18,7 +18,9 @@ echo "== lint";      npx eslint . || status=1
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json || status=1
 npx tsc --noEmit -p agent-widget/tsconfig.json || status=1
 
-for project in unit integration; do
+# integration: files beside each other; integration-serial: the timing-sensitive ones, alone
+# (vitest.config.ts says which and why).
+for project in unit integration integration-serial; do
   echo "== $project tests"
   npx vitest run --project "$project" --reporter=default --reporter=json \
     --outputFile.json="$out/$project.json" || status=1
@@ -29,5 +31,5 @@ echo "== e2e tests"
 E2E_JSON="$PWD/$out/e2e.json" npx playwright test -c e2e/playwright.config.ts || status=1
 [[ -s "$out/e2e.json" ]] || { echo "e2e: no report written"; status=1; }
 
-node scripts/summarize-tests.mjs "$out" || status=1
+node scripts/summarize-tests.mjs "$out" unit integration integration-serial e2e || status=1
 exit $status
