@@ -148,6 +148,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       const r = backend.redis();
       return r && { up: r.state === 'up', bufferedEvents: r.bufferedEvents, droppedEvents: r.droppedEvents, pendingWrites: r.pendingWrites };
     },
+    auditSyslog: () => auditTrail.syslog?.stats,
   });
   await countCaptures(metrics, bus, store);
   const { lockout, admission, refused } = wireTrust({ trust, audit, metrics, logger, claimOnce: backend.claimOnce });
@@ -198,11 +199,13 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       // RTP port pairs and SIP connections near their limits are `degraded` with the reason (docs/security.md).
       const press = pressure(parts.media?.ports(), sipStats && { open: sipStats.connections, max: TransportLimits.MAX_CONNECTIONS });
       for (const r of parts.load?.reached() ?? []) press.reasons.push(`load: ${r.text}`); // new work gets 503 (calls/load/)
+      const exportHealth = auditTrail.syslog?.health(); // PCI DSS 10.7: the audit export failing is reported
+      if (exportHealth?.reason) press.reasons.push(exportHealth.reason);
       return {
         status: !parts.ready ? 'starting' : (redis && redis.state !== 'up') || press.reasons.length ? 'degraded' : 'ok',
         details: {
           calls: parts.calls?.calls.size ?? 0, payments: parts.paymentCalls?.live.size ?? 0, registered: registrar.registeredAors().length, sip: parts.sip?.stats(),
-          store: backend.kind, ...(redis ? { redis } : {}), ...press.details, ...(press.reasons.length ? { reasons: press.reasons } : {}),
+          store: backend.kind, ...(redis ? { redis } : {}), ...press.details, ...exportHealth?.details, ...(press.reasons.length ? { reasons: press.reasons } : {}),
         },
       };
     },

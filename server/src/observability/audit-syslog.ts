@@ -36,7 +36,10 @@ export interface AuditSyslogStats {
   queued: number;
   connected: boolean;
   lastError: string | undefined;
+  /** When the export stopped reaching the collector (ISO time of the first failed attempt or lost connection); undefined while connected or before the first attempt ends. */
+  downSince: string | undefined;
 }
+
 
 const FACILITY_AUTHPRIV = 10;
 const SEVERITY_NOTICE = 5;
@@ -73,7 +76,7 @@ function printable(s: string, max: number): string {
 }
 
 export class AuditSyslog {
-  readonly stats: AuditSyslogStats = { sent: 0, dropped: 0, queued: 0, connected: false, lastError: undefined };
+  readonly stats: AuditSyslogStats = { sent: 0, dropped: 0, queued: 0, connected: false, lastError: undefined, downSince: undefined };
   #queue: Buffer[] = [];
   #socket: TLSSocket | undefined;
   #retryMs = RETRY_MIN_MS;
@@ -113,6 +116,7 @@ export class AuditSyslog {
     socket.once('secureConnect', () => {
       this.#socket = socket;
       this.stats.connected = true;
+      this.stats.downSince = undefined;
       this.#retryMs = RETRY_MIN_MS;
       this.#warnedFull = false;
       this.options.log?.('info', `audit syslog: connected to ${host}:${port} (${socket.getProtocol() ?? 'TLS'})`);
@@ -127,6 +131,7 @@ export class AuditSyslog {
       if (wasConnected) this.#socket = undefined;
       this.stats.connected = false;
       if (this.#closed) return;
+      this.stats.downSince ??= new Date().toISOString();
       this.options.log?.('warn', `audit syslog: ${wasConnected ? 'connection lost' : 'cannot connect'} to ${host}:${port}${this.stats.lastError ? `: ${this.stats.lastError}` : ''}; retrying in ${this.#retryMs} ms`);
       this.#timer = setTimeout(() => this.#connect(), this.#retryMs);
       this.#timer.unref();
@@ -142,6 +147,20 @@ export class AuditSyslog {
     }
     if (s && this.#queue.length > 0) s.once('drain', () => this.#flush());
     this.stats.queued = this.#queue.length;
+  }
+
+  /**
+   * The export's part of `/healthz` (PCI DSS 10.7: a failed security control is detected and
+   * reported): while the collector cannot be reached, a reason naming it, since when and what
+   * waits; the file still records every entry (docs/security.md, "Audit trail").
+   */
+  health(): { details: Record<string, unknown>; reason?: string } {
+    const { sent, dropped, queued, connected, lastError, downSince } = this.stats;
+    const target = `${this.options.target.host}:${this.options.target.port}`;
+    const details = { auditSyslog: { target, connected, sent, queued, dropped, ...(downSince ? { downSince } : {}) } };
+    if (downSince === undefined) return { details };
+    const reason = `audit syslog: collector ${target} unreachable since ${downSince}${lastError ? ` (${lastError})` : ''}; ${queued} entries waiting, ${dropped} dropped from the queue (the file keeps every entry)`;
+    return { details, reason };
   }
 
   /** Flushes what is queued (up to 2 s), then closes. Idempotent. */

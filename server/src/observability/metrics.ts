@@ -10,6 +10,8 @@ export interface MetricSources {
   rtp(): Promise<{ packetsIn: number; packetsOut: number; lost: number; wrongSource: number }>;
   /** Undefined: memory store (no Redis). */
   redis(): { up: boolean; bufferedEvents: number; droppedEvents: number; pendingWrites: number } | undefined;
+  /** Undefined: no audit export to syslog (AUDIT_SYSLOG_URL unset). */
+  auditSyslog?(): { connected: boolean; queued: number; dropped: number } | undefined;
 }
 
 const BREAKER = { closed: 0, 'half-open': 1, open: 2 } as const;
@@ -98,6 +100,31 @@ export class Metrics {
           this.set({ kind: 'events' }, r.bufferedEvents);
           this.set({ kind: 'writes' }, r.pendingWrites);
         }
+      },
+    });
+    // PCI DSS 10.7: an alert can watch the audit export (absent without AUDIT_SYSLOG_URL).
+    new Gauge({
+      name: 'tonegate_audit_syslog_up', help: 'Audit export to the syslog collector: 1 connected, 0 not (absent without AUDIT_SYSLOG_URL)', registers,
+      collect() {
+        const a = src.auditSyslog?.();
+        this.reset();
+        if (a) this.set(a.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'tonegate_audit_syslog_queued', help: 'Audit entries waiting for the syslog collector', registers,
+      collect() {
+        const a = src.auditSyslog?.();
+        this.reset();
+        if (a) this.set(a.queued);
+      },
+    });
+    new Counter({
+      name: 'tonegate_audit_syslog_dropped_total', help: 'Audit entries dropped from the full syslog queue (the file keeps them)', registers,
+      collect() {
+        const a = src.auditSyslog?.();
+        this.reset();
+        if (a) this.inc(a.dropped);
       },
     });
     new Counter({

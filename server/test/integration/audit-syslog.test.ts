@@ -33,6 +33,14 @@ afterAll(async () => {
 
 const login = (password: string) =>
   fetch(`${http}/api/agents/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'agent-2', password }) });
+const health = async () => (await (await fetch(`${http}/healthz`)).json()) as { status: string; details: { reasons?: string[] } & Record<string, unknown> };
+/** One unlabelled sample from /metrics (demo mode serves it without a token). */
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (!m) throw new Error(`${name} not in /metrics`);
+  return Number(m[1]);
+}
 const fileLines = () => readFileSync(auditFile, 'utf8').split('\n').filter(Boolean);
 /** The JSON of each entry as rsyslogd received it (its `%msg%` keeps the leading space of the frame). */
 const received = () => syslog.lines().map((l) => /^(\d+) (\S+) ?(.*)$/.exec(l)!).map((m) => ({ pri: Number(m[1]), msgid: m[2], json: m[3]!.trim() }));
@@ -57,14 +65,25 @@ describe('audit trail: HMAC-keyed chain exported to syslog over TLS', () => {
     expect(received().map((r) => [r.pri, r.msgid])).toEqual([[84, 'signin.failure'], [84, 'agent.login'], [85, 'signin.success'], [85, 'agent.login']]);
   });
 
-  it('entries written while the collector is down are delivered after it comes back, in order', async () => {
+  it('entries written while the collector is down are delivered after it comes back, in order; /healthz and /metrics report the outage meanwhile', async () => {
+    expect(await health()).toMatchObject({ status: 'ok', details: { auditSyslog: { connected: true, queued: 0, dropped: 0 } } });
+    expect(await metric('tonegate_audit_syslog_up')).toBe(1);
     await syslog.stop();
     expect((await login('wrong-again')).status).toBe(401);
     expect((await login('still-wrong')).status).toBe(401);
-    await new Promise((r) => setTimeout(r, 300));
+    // PCI DSS 10.7: the failed export is reported, naming the collector; the entries wait.
+    await vi.waitFor(async () => {
+      const h = await health();
+      expect(h.status).toBe('degraded');
+      expect(h.details.reasons).toEqual([expect.stringMatching(new RegExp(`^audit syslog: collector 127\\.0\\.0\\.1:\\d+ unreachable since \\d{4}-\\d\\d-\\d\\dT[^;]*; [1-9]\\d* entries waiting, 0 dropped`))]);
+    }, { timeout: 5000, interval: 100 });
+    expect(await metric('tonegate_audit_syslog_up')).toBe(0);
+    expect(await metric('tonegate_audit_syslog_queued')).toBeGreaterThan(0);
     await syslog.start();
     await vi.waitFor(() => expect(received().length).toBe(fileLines().length), { timeout: 15_000, interval: 200 });
     expect(received().map((r) => r.json)).toEqual(fileLines());
+    expect(await health()).toMatchObject({ status: 'ok', details: { auditSyslog: { connected: true, queued: 0 } } });
+    expect(await metric('tonegate_audit_syslog_up')).toBe(1);
   });
 
   it('npm run audit:verify checks the keyed file with --key-file and refuses it without the key', () => {
