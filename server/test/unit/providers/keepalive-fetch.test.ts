@@ -82,4 +82,19 @@ describe('keepAliveFetch (providers/keepalive-fetch.ts)', () => {
     expect(s.conns).toHaveLength(0);
     k.close();
   });
+
+  it('a private CA alone is no mutual TLS: plain http: URLs still work', async () => {
+    const s = await server();
+    servers.push(s.srv);
+    const k = keepAliveFetch({ ca: 'not used for http' });
+    expect((await k.fetch(`${s.url}/x`)).status).toBe(200);
+    k.close();
+  });
+
+  it.each<[string, { cert?: string; key?: string }, RegExp]>([
+    ['a certificate without its key', { cert: 'c' }, /needs both cert and key \(key missing\)/],
+    ['a key without its certificate', { key: 'k' }, /needs both cert and key \(cert missing\)/],
+  ])('refuses %s', (_name, tls, why) => {
+    expect(() => keepAliveFetch(tls)).toThrow(why);
+  });
 });
