@@ -97,3 +97,20 @@ export function keepAliveFetch(tls: ProviderTls = {}): KeepAliveFetch {
   };
 }
 
+/**
+ * One fetch over several agents, chosen by the URL's origin (RFC 6454): a request to an origin in
+ * `routes` goes through that origin's fetch (a provider's agent, with its CA and client
+ * certificate), any other through `otherwise` (the system CAs).
+ */
+export function fetchByOrigin(routes: ReadonlyMap<string, FetchFn>, otherwise: FetchFn): FetchFn {
+  const f = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    let origin: string | undefined;
+    try {
+      origin = new URL(input instanceof Request ? input.url : String(input)).origin;
+    } catch {
+      origin = undefined; // the chosen fetch refuses it
+    }
+    return ((origin !== undefined && routes.get(origin)) || otherwise)(input, init);
+  };
+  return f as FetchFn;
+}

@@ -3,11 +3,15 @@
  * and without mutual TLS (PAYMENT_TLS_CERT_FILE / PAYMENT_TLS_KEY_FILE): a throwaway CA made by
  * the real openssl CLI, real node:https servers. The CA alone reaches the provider; without it (or
  * with another CA) the handshake fails with the certificate error as the cause; mutual TLS works
- * with the CA (docs/operations.md, "The provider").
+ * with the CA; and the SMS routes on the provider's origin use the provider's TLS settings while
+ * any other origin keeps the system CAs (docs/operations.md, "The provider").
  */
 import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createPayments, type Payments } from '../../src/calls/payment/setup.js';
+import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { providerAccess, type ProviderAccess, type ProviderAccessSettings } from '../../src/providers/access.js';
 import { NO_RETRY, PaymentProviderClient, ProviderError } from '../../src/providers/index.js';
@@ -18,9 +22,10 @@ let providerCa: TestCa;
 let otherCa: TestCa;
 let client: CertFiles;
 const servers: Server[] = [];
-/** A provider that needs no client certificate, and one that requires one from providerCa. */
+/** A provider that needs no client certificate, one that requires one from providerCa, and a second origin of the first kind. */
 let open: string;
 let mtls: string;
+let otherOrigin: string;
 const seenClients: string[] = [];
 
 async function serve(options: ServerOptions): Promise<string> {
@@ -42,6 +47,7 @@ beforeAll(async () => {
   client = providerCa.issue('tonegate-gw');
   open = await serve({ key: leaf.key, cert: leaf.cert });
   mtls = await serve({ key: leaf.key, cert: leaf.cert, ca: providerCa.cert, requestCert: true, rejectUnauthorized: true });
+  otherOrigin = await serve({ key: leaf.key, cert: leaf.cert });
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
@@ -100,5 +106,27 @@ describe('a provider with a private CA', () => {
 
   it('a CA file that holds no certificate is refused at start-up, naming the variable', () => {
     expect(() => accessWith({ PAYMENT_TLS_CA_FILE: client.keyFile })).toThrow(/^PAYMENT_TLS_CA_FILE: .* holds no PEM certificate/);
+  });
+});
+
+describe('SMS routes and the provider\'s TLS settings', () => {
+  let payments: Payments | undefined;
+  afterEach(async () => {
+    await payments?.close();
+    payments = undefined;
+  });
+
+  it('the provider\'s origin through its CA; any other origin through the system CAs', async () => {
+    const config = loadConfig({ PAYMENT_API_URL: `${open}/v1`, PAYMENT_TLS_CA_FILE: providerCa.certFile });
+    let smsFetch: typeof fetch | undefined;
+    const fetchFor = (name: string, inner: typeof fetch = fetch): typeof fetch => {
+      if (name === 'sms') smsFetch = inner;
+      return inner;
+    };
+    payments = await createPayments(config, logger, systemClock, fetchFor);
+    expect(smsFetch).toBeDefined();
+    expect((await smsFetch!(`${open}/v1/sms`, { method: 'POST', body: '{}' })).status).toBe(200);
+    // Same certificate, another origin: not the provider's, so its private CA is not trusted there.
+    expect(await causeOf(smsFetch!(`${otherOrigin}/v1/sms`, { method: 'POST', body: '{}' }))).toMatch(UNTRUSTED);
   });
 });
