@@ -30,7 +30,7 @@ export const providerEntrySchema = z.strictObject({
   tls: z
     .strictObject({ certFile: filePath.optional(), keyFile: filePath.optional(), caFile: filePath.optional() })
     .optional()
-    .meta({ description: 'Mutual TLS: client certificate and key (PEM), and the CA of a provider whose certificate comes from a private CA.' }),
+    .meta({ description: 'TLS to the provider: certFile + keyFile (PEM, both or neither) for mutual TLS; caFile (PEM), alone or with them, for a provider whose certificate comes from a private CA (it replaces the system CAs for that provider).' }),
   cardKeyFile: filePath.optional().meta({ description: 'The provider\'s card-encryption public key (PEM), pinned.' }),
   cardKeySha256: z.string().min(1).optional().meta({ description: 'SHA-256 fingerprint the key the provider publishes must have.' }),
   merchants: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'a merchant ID')).optional().meta({ description: 'Merchant IDs routed to this provider.' }),
@@ -138,7 +138,10 @@ function fromEntry(e: ProviderEntry, i: number, env: Env, read: Read, errors: st
   }
   if (auth.header && auth.kind === 'bearer') errors.push(`${where}.auth.header: only with kind apiKey (bearer uses Authorization)`);
   const tls = e.tls ?? {};
-  if (!!tls.certFile !== !!tls.keyFile) errors.push(`${where}.tls.${tls.certFile ? 'keyFile' : 'certFile'}: mutual TLS needs both the certificate and its key`);
+  if (!!tls.certFile !== !!tls.keyFile) {
+    const [set, missing] = tls.certFile ? ['certFile', 'keyFile'] : ['keyFile', 'certFile'];
+    errors.push(`${where}.tls.${missing}: mutual TLS needs both tls.certFile and tls.keyFile: ${set} is set, ${missing} is not (tls.caFile alone is enough to trust a private CA)`);
+  }
   return {
     name: e.name,
     url: e.url,
@@ -214,7 +217,6 @@ export function providerPlan(
       if (other && other !== p.name) errors.push(`${p.where}.merchants.${j}: ${m} is already routed to ${other}`);
       seen.set(m, p.name);
     });
-    if (p.tls.caFile && !p.tls.certFile && p.where.startsWith('providers')) errors.push(`${p.where}.tls.caFile: only with certFile and keyFile (mutual TLS)`);
   }
   const defaultName = s.PROVIDER_DEFAULT ?? (names.includes('default') ? 'default' : names.length === 1 ? names[0]! : undefined);
   if (defaultName === undefined) errors.push(`providerRouting.default: required with several providers (one of ${names.join(', ')})`);

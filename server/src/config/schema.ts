@@ -135,9 +135,9 @@ export const SETTINGS = {
   ADMIT_RETRY_AFTER_S: setting('limits.retryAfterSeconds', z.coerce.number().int().min(1).max(3600).default(5), 'Seconds in the Retry-After of a 503 for load (RFC 3261 20.33).'),
 
   PAYMENT_API_URL: setting('provider.url', z.url().optional(), 'The payment provider base URL (https: in production); unset runs the demo provider embedded (demo only).'),
-  PAYMENT_TLS_CERT_FILE: setting('provider.tlsCertFile', filePath.optional(), 'Client certificate (PEM) for mutual TLS to the provider (with provider.tlsKeyFile).'),
+  PAYMENT_TLS_CERT_FILE: setting('provider.tlsCertFile', filePath.optional(), 'Client certificate (PEM) for mutual TLS to the provider (with provider.tlsKeyFile: both or neither).'),
   PAYMENT_TLS_KEY_FILE: setting('provider.tlsKeyFile', filePath.optional(), 'Private key (PEM) of provider.tlsCertFile.'),
-  PAYMENT_TLS_CA_FILE: setting('provider.tlsCaFile', filePath.optional(), 'CA certificate(s) (PEM) of a provider whose server certificate comes from a private CA.'),
+  PAYMENT_TLS_CA_FILE: setting('provider.tlsCaFile', filePath.optional(), 'CA certificate(s) (PEM) of a provider whose server certificate comes from a private CA; with or without mutual TLS. They replace the system CAs for the provider (and its SMS API on the same origin).'),
   PAYMENT_CARD_KEY_FILE: setting('provider.cardKeyFile', filePath.optional(), 'The provider\'s card-encryption public key (PEM), pinned: the card goes RSA-OAEP SHA-256 encrypted to it.'),
   PAYMENT_CARD_KEY_SHA256: setting('provider.cardKeySha256', z.string().min(1).optional(), 'SHA-256 fingerprint the key the provider publishes must have (pins it; turns card encryption on).'),
   PROVIDERS: setting(

@@ -1,9 +1,12 @@
 /**
  * fetch() over node:http / node:https through one keep-alive agent per client, so calls to the
  * payment provider reuse their TCP (and TLS) connections instead of paying a handshake per call
- * (RFC 9112 §9.3 persistent connections). With a client certificate it is the mutual-TLS client
- * (PAYMENT_TLS_CERT_FILE / PAYMENT_TLS_KEY_FILE; RFC 8446 §4.4.2 client Certificate), and then only
- * https: URLs are allowed. Certificate checks of the server stay on (the system CAs, or `ca`).
+ * (RFC 9112 §9.3 persistent connections). The TLS settings are independent: `ca` alone trusts a
+ * provider whose server certificate comes from a private CA (PAYMENT_TLS_CA_FILE); `cert` + `key`
+ * make it the mutual-TLS client (PAYMENT_TLS_CERT_FILE / PAYMENT_TLS_KEY_FILE; RFC 8446 §4.4.2
+ * client Certificate), and then only https: URLs are allowed. Certificate checks of the server
+ * stay on: against the system CAs, or against `ca` only (Node's `ca` option replaces the system
+ * CAs, it does not add to them: https://nodejs.org/api/tls.html#tlscreatesecurecontextoptions).
  *
  * It is the small subset of fetch the provider clients use: method, headers, a string or bytes
  * body, AbortSignal, status, headers and text of the answer; redirects are never followed (the
@@ -13,10 +16,17 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FetchFn } from './http.js';
 
-export interface ClientCertificate {
-  cert: string | Buffer;
-  key: string | Buffer;
-  /** Extra CA certificates to trust for the provider (PEM). */
+/** TLS settings towards one origin; each optional, but `cert` and `key` go together. */
+export interface ProviderTls {
+  /** Client certificate (PEM) for mutual TLS, with `key`. */
+  cert?: string | Buffer;
+  /** Private key (PEM) of `cert`. */
+  key?: string | Buffer;
+  /**
+   * The CA certificate(s) (PEM) the server's certificate must chain to. They REPLACE Node's
+   * system CAs for this agent (tls.createSecureContext `ca`): a provider with a public certificate
+   * is then refused unless its CA is in the bundle too.
+   */
   ca?: string | Buffer;
 }
 
@@ -33,13 +43,16 @@ export interface KeepAliveFetch {
  */
 export const IDLE_SOCKET_MS = 4_000;
 
-export function keepAliveFetch(client?: ClientCertificate): KeepAliveFetch {
+export function keepAliveFetch(tls: ProviderTls = {}): KeepAliveFetch {
+  if (!tls.cert !== !tls.key) throw new TypeError(`keepAliveFetch: mutual TLS needs both cert and key (${tls.cert ? 'key' : 'cert'} missing)`);
+  const client = !!tls.cert;
   const common = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const };
   const http = client ? undefined : new HttpAgent(common);
   const https = new HttpsAgent({
     ...common,
     minVersion: 'TLSv1.2',
-    ...(client ? { cert: client.cert, key: client.key, ...(client.ca ? { ca: client.ca } : {}) } : {}),
+    ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+    ...(tls.ca ? { ca: tls.ca } : {}),
   });
   const f = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
@@ -82,4 +95,22 @@ export function keepAliveFetch(client?: ClientCertificate): KeepAliveFetch {
       https.destroy();
     },
   };
+}
+
+/**
+ * One fetch over several agents, chosen by the URL's origin (RFC 6454): a request to an origin in
+ * `routes` goes through that origin's fetch (a provider's agent, with its CA and client
+ * certificate), any other through `otherwise` (the system CAs).
+ */
+export function fetchByOrigin(routes: ReadonlyMap<string, FetchFn>, otherwise: FetchFn): FetchFn {
+  const f = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    let origin: string | undefined;
+    try {
+      origin = new URL(input instanceof Request ? input.url : String(input)).origin;
+    } catch {
+      origin = undefined; // the chosen fetch refuses it
+    }
+    return ((origin !== undefined && routes.get(origin)) || otherwise)(input, init);
+  };
+  return f as FetchFn;
 }

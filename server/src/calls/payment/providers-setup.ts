@@ -6,6 +6,7 @@ import { startDemoProvider, type DemoProvider } from '../../demo/index.js';
 import { DEFAULT_BREAKER, PaymentProviderClient, READ_POLICY, type OtpModePolicy, type ProviderTimeouts, type RetryPolicy } from '../../providers/index.js';
 import { providerAccess, ProviderSettingsError, type ProviderAccess, type ProviderAccessSettings } from '../../providers/access.js';
 import { providerChain } from '../../providers/failover.js';
+import type { FetchFn } from '../../providers/http.js';
 import { ProviderChain, type NamedProvider } from './provider-chain.js';
 
 /** The named payment providers of the configuration, each with its own client, credentials, TLS agent, card key, timeouts, retries and breaker. */
@@ -17,6 +18,11 @@ export interface ProviderSet {
   chainFor(merchantId: string, log: Logger, onServe?: (name: string) => void): ProviderChain;
   /** SMS routes in order: the default provider's URL first (the demo provider is also the SMS API). */
   readonly smsUrls: readonly { name: string; baseUrl: string }[];
+  /**
+   * The fetch of each provider origin with TLS settings of its own (a private CA, a client
+   * certificate), so an SMS route on that origin is checked the same way as the provider.
+   */
+  readonly tlsFetchByOrigin: ReadonlyMap<string, FetchFn>;
   /** The embedded demo provider, when the provider `default` has no URL (demo mode). */
   readonly demo: DemoProvider | undefined;
   close(): Promise<void>;
@@ -94,6 +100,12 @@ export async function createProviders(
     });
     byName.set(p.name, { name: p.name, client });
   });
+  const tlsFetchByOrigin = new Map<string, FetchFn>();
+  plan.providers.forEach((p, i) => {
+    const origin = p.url ? new URL(p.url).origin : undefined;
+    // The first provider of an origin wins (the default is first).
+    if (origin && (p.tls.caFile || p.tls.certFile) && !tlsFetchByOrigin.has(origin)) tlsFetchByOrigin.set(origin, accesses[i]!.fetch);
+  });
   const merchants = new Map(plan.providers.flatMap((p) => p.merchants.map((m) => [m, p.name] as const)));
   const fallback = byName.get(plan.defaultName)!;
   const order = [plan.defaultName, ...plan.failover, ...byName.keys()];
@@ -105,6 +117,7 @@ export async function createProviders(
     chainFor: (merchantId, log, onServe) =>
       new ProviderChain(providerChain(merchantId, { merchants, defaultName: plan.defaultName, failover: plan.failover }).map((n) => byName.get(n)!), log.child({ merchantId }), onServe),
     smsUrls,
+    tlsFetchByOrigin,
     demo,
     close: async () => {
       for (const a of accesses) a.close();

@@ -5,7 +5,7 @@ import type { DemoProvider } from '../../demo/index.js';
 import { DLT_MAX_VAR_LENGTH, parseMerchantOtpModes, SmsClient, type DltProblem, type PaymentProviderClient } from '../../providers/index.js';
 import { DEMO_SMS } from '../../config/sms.js';
 import { smsRoutes, smsTemplates, type SmsTemplates } from './sms-setup.js';
-import { keepAliveFetch } from '../../providers/keepalive-fetch.js';
+import { fetchByOrigin, keepAliveFetch } from '../../providers/keepalive-fetch.js';
 import type { TransactionLimits } from '../../handoff/index.js';
 import type { OtpSmsTemplate, ReceiptSmsTemplate } from '../../capture/port.js';
 import type { CaptureConfig } from '../../capture/index.js';
@@ -77,8 +77,11 @@ export async function createPayments(
   const otpModes = { default: config.OTP_MODE, merchants: config.OTP_MODE_MERCHANTS ? parseMerchantOtpModes(config.OTP_MODE_MERCHANTS) : undefined };
   const set = await createProviders(config, logger, clock, otpModes, fetchFor, cardEncryption); // fails fast on bad settings
   // The SMS routes' keep-alive connections (providers/keepalive-fetch.ts); closed with the payments.
+  // A route on a provider's origin goes through that provider's agent (its private CA and client
+  // certificate); any other origin is checked against the system CAs.
   const smsAgent = keepAliveFetch();
-  const smsFetch = fetchFor ? fetchFor('sms', smsAgent.fetch) : smsAgent.fetch;
+  const smsInner = fetchByOrigin(set.tlsFetchByOrigin, smsAgent.fetch);
+  const smsFetch = fetchFor ? fetchFor('sms', smsInner) : smsInner;
   // The file's DLT routes when given (config/sms.ts); otherwise the providers' own SMS endpoints in
   // failover order, so an OTP SMS still goes out while the default provider is down.
   const routes = config.sms?.routes ? smsRoutes(config.sms, set.smsUrls[0]!.baseUrl) : [...set.smsUrls];

@@ -78,12 +78,39 @@ providerRouting:
     expect(out).toEqual([
       `providers.0.auth.secretEnv (${path}): MISSING_KEY is not set (nor MISSING_KEY_FILE) in the environment`,
       `providers.1.auth.secretEnv (${path}): required with auth kind bearer (the environment variable holding the credential)`,
-      `providers.1.tls.keyFile (${path}): mutual TLS needs both the certificate and its key`,
+      `providers.1.tls.keyFile (${path}): mutual TLS needs both tls.certFile and tls.keyFile: certFile is set, keyFile is not (tls.caFile alone is enough to trust a private CA)`,
       `providers.1.name (${path}): repeats providers.0 (one)`,
       `providers.2.merchants.1 (${path}): M-A is already routed to one`,
       'providerRouting.default: nobody is not a configured provider (one, one, three)',
       'providerRouting.failover.1: ghost is not a configured provider (one, one, three)',
     ]);
+  });
+
+  describe('tls: the CA and the client certificate are independent; certFile and keyFile go together', () => {
+    const entry = (tls: string): string => `providers:\n  - { name: a, url: "https://127.0.0.1:1", tls: ${tls} }\n`;
+    it.each<[string, string, object]>([
+      ['caFile alone (a private CA, no mutual TLS)', '{ caFile: /etc/ca.pem }', { caFile: '/etc/ca.pem' }],
+      ['certFile and keyFile (mutual TLS, the system CAs)', '{ certFile: /etc/c.pem, keyFile: /etc/k.pem }', { certFile: '/etc/c.pem', keyFile: '/etc/k.pem' }],
+      ['all three', '{ certFile: /etc/c.pem, keyFile: /etc/k.pem, caFile: /etc/ca.pem }', { certFile: '/etc/c.pem', keyFile: '/etc/k.pem', caFile: '/etc/ca.pem' }],
+      ['none', '{}', {}],
+    ])('valid: %s', (_name, tls, want) => {
+      const path = file(entry(tls));
+      expect(problems({ TONEGATE_CONFIG: path })).toEqual([]);
+      expect(loadConfig({ TONEGATE_CONFIG: path }).providerPlan!.providers[0]!.tls).toEqual(want);
+    });
+
+    it.each<[string, string, string]>([
+      ['certFile without keyFile', '{ certFile: /etc/c.pem }', 'providers.0.tls.keyFile (PATH): mutual TLS needs both tls.certFile and tls.keyFile: certFile is set, keyFile is not (tls.caFile alone is enough to trust a private CA)'],
+      ['keyFile without certFile, with caFile', '{ keyFile: /etc/k.pem, caFile: /etc/ca.pem }', 'providers.0.tls.certFile (PATH): mutual TLS needs both tls.certFile and tls.keyFile: keyFile is set, certFile is not (tls.caFile alone is enough to trust a private CA)'],
+    ])('refused: %s, naming both keys', (_name, tls, want) => {
+      const path = file(entry(tls));
+      expect(problems({ TONEGATE_CONFIG: path })).toEqual([want.replace('PATH', path)]);
+    });
+
+    it('PAYMENT_TLS_CA_FILE alone is the default provider\'s caFile', () => {
+      const c = loadConfig({ PAYMENT_API_URL: 'https://127.0.0.1:9009', PAYMENT_TLS_CA_FILE: '/etc/ca.pem' });
+      expect(c.providerPlan!.providers).toMatchObject([{ name: 'default', tls: { caFile: '/etc/ca.pem' } }]);
+    });
   });
 
   it('several providers need a default; a secret in the file is refused; unknown keys are named', () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keepAliveFetch } from '../../../src/providers/keepalive-fetch.js';
+import { fetchByOrigin, keepAliveFetch } from '../../../src/providers/keepalive-fetch.js';
 
 /** A loopback HTTP server that counts the TCP connections it accepted and the ones that closed. */
 async function server(): Promise<{ url: string; conns: Socket[]; closed: () => number; srv: Server }> {
@@ -81,5 +81,36 @@ describe('keepAliveFetch (providers/keepalive-fetch.ts)', () => {
     expect((err as { cause?: { code?: string } }).cause?.code).toBe('ERR_MTLS_NEEDS_HTTPS');
     expect(s.conns).toHaveLength(0);
     k.close();
+  });
+
+  it('a private CA alone is no mutual TLS: plain http: URLs still work', async () => {
+    const s = await server();
+    servers.push(s.srv);
+    const k = keepAliveFetch({ ca: 'not used for http' });
+    expect((await k.fetch(`${s.url}/x`)).status).toBe(200);
+    k.close();
+  });
+
+  it.each<[string, { cert?: string; key?: string }, RegExp]>([
+    ['a certificate without its key', { cert: 'c' }, /needs both cert and key \(key missing\)/],
+    ['a key without its certificate', { key: 'k' }, /needs both cert and key \(cert missing\)/],
+  ])('refuses %s', (_name, tls, why) => {
+    expect(() => keepAliveFetch(tls)).toThrow(why);
+  });
+});
+
+describe('fetchByOrigin (providers/keepalive-fetch.ts)', () => {
+  const tagged = (tag: string): typeof fetch => async () => new Response(tag);
+  const f = fetchByOrigin(new Map([['https://pg.example:8443', tagged('provider')]]), tagged('other'));
+  it.each<[string, string | URL | Request, string]>([
+    ['the provider\'s origin', 'https://pg.example:8443/v1/sms', 'provider'],
+    ['the same origin as a URL', new URL('https://pg.example:8443/sms'), 'provider'],
+    ['the same origin as a Request', new Request('https://pg.example:8443/sms'), 'provider'],
+    ['another port', 'https://pg.example/v1/sms', 'other'],
+    ['another scheme', 'http://pg.example:8443/v1/sms', 'other'],
+    ['another host', 'https://sms.example:8443/v1/sms', 'other'],
+    ['no URL at all', 'not a url', 'other'],
+  ])('%s', async (_name, input, want) => {
+    expect(await (await f(input)).text()).toBe(want);
   });
 });
