@@ -28,6 +28,7 @@ interface Service {
   secrets?: string[];
   volumes?: string[];
   ports?: string[];
+  command?: string[];
   build?: { dockerfile: string };
   networks?: Record<string, { ipv4_address: string }>;
 }
