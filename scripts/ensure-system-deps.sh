@@ -14,6 +14,7 @@ NEEDS=(
   "chromium chromium"                     # Playwright end-to-end tests (executablePath /usr/bin/chromium)
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
   "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
+  "/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so kamailio-websocket-modules"  # Kamailio as the agents' SIP WebSocket front (-A WITH_WEBSOCKET)
   "redis-server redis-server"             # Redis store/bus integration tests
   "dpkg postgresql"                       # lookup database of SIP profiles of kind sql (sql-lookup test; initdb/postgres from /usr/lib/postgresql/<v>/bin)
   "rsyslogd rsyslog"                      # syslog collector over TLS (RFC 5425) for the audit export test

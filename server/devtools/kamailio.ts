@@ -19,12 +19,17 @@ export class Kamailio {
     private readonly child: ChildProcess,
     readonly port: number,
     private readonly dir: string,
+    /** With `wsPort`: the SIP WebSocket port (RFC 7118) agents register on (`-A WITH_WEBSOCKET`). */
+    readonly wsPort: number | undefined,
   ) {
     collectLines(child, this.lines);
   }
 
-  /** `trusted`: CIDRs allowed to send payment INVITEs (permissions group 1); default the loopback network. */
-  static async start(o: { port: number; gateways: { host: string; port: number }[]; trusted?: string[] }): Promise<Kamailio> {
+  /**
+   * `trusted`: CIDRs allowed to send payment INVITEs (permissions group 1); default the loopback
+   * network. `wsPort`: also the agents' SIP WebSocket front (`-A WITH_WEBSOCKET`: Path, RFC 3327).
+   */
+  static async start(o: { port: number; gateways: { host: string; port: number }[]; trusted?: string[]; wsPort?: number }): Promise<Kamailio> {
     const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
     const list = join(dir, 'dispatcher.list');
     writeFileSync(list, o.gateways.map((g) => `1 sip:${g.host}:${g.port} 0 0\n`).join(''));
@@ -36,13 +41,15 @@ export class Kamailio {
       readFileSync(TEMPLATE, 'utf8')
         .replace(/LISTEN_ADDR/g, '127.0.0.1')
         .replace(/LISTEN_PORT/g, String(o.port))
+        .replace(/WS_PORT/g, String(o.wsPort ?? 0))
         .replace(/DISPATCHER_LIST/g, list)
         .replace(/RUN_DIR/g, dir)
         .replace(/TRUSTED_PEERS_FILE/g, trusted),
     );
     // -DD: foreground, -E: log to stderr, -Y: runtime dir, -m/-M: shared/private memory (MB).
-    const child = spawn('kamailio', ['-DD', '-E', '-f', cfg, '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const k = new Kamailio(child, o.port, dir);
+    const defines = o.wsPort !== undefined ? ['-A', 'WITH_WEBSOCKET'] : [];
+    const child = spawn('kamailio', ['-DD', '-E', ...defines, '-f', cfg, '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const k = new Kamailio(child, o.port, dir, o.wsPort);
     const until = Date.now() + 10_000;
     while (!k.lines.some((l) => /Listening on|INFO:.*init_tcp|main\(\): /.test(l)) || child.exitCode !== null) {
       if (child.exitCode !== null) throw new Error(`kamailio exited ${child.exitCode}:\n${k.lines.slice(-20).join('\n')}`);

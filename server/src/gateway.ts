@@ -8,7 +8,7 @@ import { handoffsRouter, sipHostPort } from './api/handoffs.js';
 import { staticRouter } from './api/static.js';
 // issue 5 part 4: agent login and the /events socket
 import { AgentTokens, tokenKey } from './api/agent-tokens.js';
-import { agentsRouter } from './api/agents.js';
+import { agentsRouter, refreshAgentTokens, sharedAgentAuth } from './api/agents.js';
 import { EventHub } from './api/event-hub.js';
 import { refuseUnknownUpgrades } from './api/upgrade.js';
 // issue 6: audit trail and metrics
@@ -17,7 +17,7 @@ import { countCaptures, metricsRouter } from './api/metrics-wiring.js';
 import type { AuditLog } from './observability/audit.js';
 import { openAudit } from './observability/audit-open.js';
 import { Metrics } from './observability/metrics.js';
-import { createStoreBackend, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
+import { createStoreBackend, RedisRegistrations, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
 import { redisCredentials } from './store/redis-credentials.js';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
@@ -161,6 +161,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     logger,
     lockout,
     strict: trust.mode === 'production',
+    ...(backend.shared ? { directory: { dir: new RedisRegistrations(backend.shared), self: config.INSTANCE_ID } } : {}), // agents across instances (README, "Redis, metrics, audit")
   });
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   // The signing key and lookup database URL may come from <NAME>_FILE (config/load.ts); profiles read them by name.
@@ -173,7 +174,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const supervisorToken = config.SUPERVISOR_TOKEN ?? randomBytes(18).toString('base64url');
   const handoffApiKey = config.HANDOFF_API_KEY ?? randomBytes(18).toString('base64url');
   // Logout closes the token's /events sockets (the hub exists once the SIP side is up).
-  const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key), lockout });
+  const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key), lockout, ...sharedAgentAuth(backend.shared, logger) });
   // Named supervisors with TOTP and a 15-minute idle timeout (docs/security.md).
   const supervisors = new SupervisorSessions(trust.supervisors, lockout);
   const resolveToken = (token: string): Principal | undefined => {
@@ -210,7 +211,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       };
     },
   }, tls && { cert: tls.current.cert, key: tls.current.key });
-  app.use(auditHttp(audit, resolveToken)); // issue 6: before the routers it records
+  app.use(refreshAgentTokens(agentTokens), auditHttp(audit, resolveToken)); // shared tokens first; audit before the routers it records
   // Production serves /metrics on the main port only with METRICS_TOKEN; the internal listener
   // (METRICS_HOST:METRICS_PORT) needs none (docs/security.md, "Production mode").
   const production = config.TONEGATE_MODE === 'production';
@@ -310,7 +311,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   ));
   // The /events socket (capture/EVENTS.md); upgrades to any other path but /sip are answered 404.
   const events = (parts.events = new EventHub({
-    server, bus, store, resolve: resolveToken, tokenKey, logger, clock,
+    server, bus, store, resolve: resolveToken, refresh: (t) => agentTokens.refresh(t), tokenKey, logger, clock,
     control: auditedControl(audit, { command: async (sessionId, cmd) => paymentCalls.captures.command(sessionId, cmd) }),
     ...(config.ALLOWED_ORIGINS ? { allowedOrigins: config.ALLOWED_ORIGINS } : {}), limits: { maxConnectionsPerIp: trust.edgeCaps['ws-per-ip'] }, // EDGE_LIMITS ws-per-ip
     onAuthFailure: (remote, reason) => audit.record({ actor: { kind: 'anonymous' }, action: 'events.auth', outcome: 'denied', source: remote, details: { reason: reason.slice(0, 100) } }),

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sameSecret } from './auth.js';
 import { isHashed, verifyPassword } from '../security/credentials.js';
 import { SignInLockout } from '../security/lockout.js';
+import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
 
 /** Agent bearer tokens live this long (a working day with margin). */
 export const AGENT_TOKEN_TTL_MS = 12 * 60 * 60_000;
@@ -18,6 +19,13 @@ export interface AgentTokensOptions {
   readonly onRevoked?: (key: string) => void;
   /** The sign-in lockout shared with SIP REGISTER (docs/security.md); default: one of its own. */
   readonly lockout?: SignInLockout;
+  /**
+   * With REDIS_URL: tokens (by hash) and lockout counters shared by every instance
+   * (store/redis-agent-auth.ts). Without it, both stay in this process.
+   */
+  readonly shared?: AgentAuthDirectory | undefined;
+  /** A shared read or write failed (Redis down or late); this instance goes on from memory. */
+  readonly onSharedError?: (what: string, err: unknown) => void;
 }
 
 export type LoginResult =
@@ -48,6 +56,8 @@ export class AgentTokens {
   readonly #ttl: number;
   readonly #max: number;
   readonly #onRevoked: (key: string) => void;
+  readonly #shared: AgentAuthDirectory | undefined;
+  readonly #onSharedError: (what: string, err: unknown) => void;
 
   constructor(o: AgentTokensOptions) {
     this.#passwords = new Map(o.agents.map((a) => [a.id, a.password]));
@@ -57,6 +67,67 @@ export class AgentTokens {
     this.#max = Math.max(1, o.maxTokens ?? 10_000);
     this.#onRevoked = o.onRevoked ?? (() => {});
     this.#lockout = o.lockout ?? new SignInLockout({ now: this.#now });
+    this.#shared = o.shared;
+    this.#onSharedError = o.onSharedError ?? (() => {});
+  }
+
+  /**
+   * {@link login} with the instances' shared state: the (agent, source) lockout counters are read
+   * before and written after, a new token is published by hash. When Redis fails, the decision is
+   * this instance's own (its counters, its tokens) and the failure is reported.
+   */
+  async loginShared(agentId: string, password: string, source = 'unknown'): Promise<LoginResult> {
+    const shared = this.#shared;
+    if (!shared) return this.login(agentId, password, source);
+    await this.#try('sign-in lockout read', async () => this.#lockout.adopt(agentId, source, await shared.loadLock(agentId, source)));
+    const r = this.login(agentId, password, source);
+    await this.#try('sign-in lockout write', () => shared.saveLock(agentId, source, this.#lockout.state(agentId, source), this.#lockout.lockMs));
+    if (r.ok) await this.#try('agent token write', () => shared.putToken(tokenKey(r.token), { agentId: r.agentId, expiresAt: r.expiresAt }));
+    return r;
+  }
+
+  /**
+   * Brings this instance's view of `token` up to date with the shared one before {@link resolve}:
+   * a token issued elsewhere is taken in, one revoked elsewhere is dropped (closing its sockets
+   * here). Without Redis, or when it fails, nothing changes.
+   */
+  async refresh(token: string): Promise<void> {
+    const shared = this.#shared;
+    if (!shared) return;
+    const key = tokenKey(token);
+    await this.#try('agent token read', async () => {
+      const t = await shared.getToken(key);
+      if (!t) return this.#drop(key);
+      if (!this.#tokens.has(key)) {
+        this.#sweep(this.#now());
+        while (this.#tokens.size >= this.#max) this.#drop(this.#tokens.keys().next().value as string);
+      }
+      this.#tokens.set(key, { agentId: t.agentId, expiresAt: t.expiresAt });
+    });
+  }
+
+  /** {@link revoke} on every instance: the shared copy is deleted too. */
+  async revokeShared(token: string): Promise<boolean> {
+    const live = this.revoke(token);
+    const shared = this.#shared;
+    if (shared) await this.#try('agent token revoke', () => shared.dropToken(tokenKey(token)));
+    return live;
+  }
+
+  /** A supervisor lifts `agentId`'s lockout from every source, on every instance. */
+  async unlock(agentId: string): Promise<number> {
+    const n = this.#lockout.unlock(agentId);
+    const shared = this.#shared;
+    if (shared) await this.#try('sign-in unlock', () => shared.unlock(agentId));
+    return n;
+  }
+
+  async #try(what: string, f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+    } catch (err) {
+      this.#onSharedError(what, err);
+    }
   }
 
   /** `source`: the client's address (the lockout key's second half). */

@@ -1,7 +1,9 @@
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
-import type { AgentTokens } from './agent-tokens.js';
+import type { AgentTokens, AgentTokensOptions } from './agent-tokens.js';
+import type { SharedRedis } from '../store/backend.js';
+import { RedisAgentAuth } from '../store/redis-agent-auth.js';
 import type { SignInLockout } from '../security/lockout.js';
 import { bearer, requireToken, type Principal } from './auth.js';
 
@@ -22,14 +24,14 @@ const loginSchema = z
  */
 export function agentsRouter(tokens: AgentTokens, resolve: (token: string) => Principal | undefined, logger: Logger, lockout?: SignInLockout): Router {
   const r = Router();
-  r.post('/api/agents/login', express.json({ limit: '4kb' }), (req, res) => {
+  r.post('/api/agents/login', express.json({ limit: '4kb' }), async (req, res) => {
     const body = loginSchema.safeParse(req.body);
     if (!body.success) {
       res.status(400).json({ error: 'bad-request', message: 'the body must be {"agentId","password"} with agentId of [A-Za-z0-9._-]' });
       return;
     }
     const { agentId, password } = body.data;
-    const result = tokens.login(agentId, password, req.socket.remoteAddress ?? 'unknown');
+    const result = await tokens.loginShared(agentId, password, req.socket.remoteAddress ?? 'unknown');
     if (!result.ok && result.reason === 'rate-limited') {
       logger.warn({ agentId }, 'agent login rate-limited');
       res.status(429).set('Retry-After', String(result.retryAfterS)).json({ error: 'rate-limited', message: 'too many failed logins; retry later' });
@@ -43,21 +45,43 @@ export function agentsRouter(tokens: AgentTokens, resolve: (token: string) => Pr
     logger.info({ agentId }, 'agent logged in');
     res.json({ token: result.token, agentId: result.agentId, expiresAt: new Date(result.expiresAt).toISOString() });
   });
-  r.post('/api/agents/logout', requireToken(resolve, ['agent']), (req, res) => {
+  r.post('/api/agents/logout', requireToken(resolve, ['agent']), async (req, res) => {
     const who = res.locals.principal as Extract<Principal, { kind: 'agent' }>;
-    tokens.revoke(bearer(req) ?? '');
+    await tokens.revokeShared(bearer(req) ?? '');
     logger.info({ agentId: who.agentId }, 'agent logged out');
     res.status(204).end();
   });
-  r.post('/api/agents/:id/unlock', requireToken(resolve, ['supervisor']), (req, res) => {
+  r.post('/api/agents/:id/unlock', requireToken(resolve, ['supervisor']), async (req, res) => {
     const id = String(req.params.id);
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
       res.status(400).json({ error: 'bad-request', message: 'the agent id must be 1-64 characters of [A-Za-z0-9._-]' });
       return;
     }
-    const cleared = lockout?.unlock(id) ?? 0;
+    const cleared = lockout ? await tokens.unlock(id) : 0;
     logger.info({ agentId: id, cleared }, 'agent sign-in unlocked by a supervisor');
     res.json({ agentId: id, cleared });
   });
   return r;
+}
+
+/**
+ * Before any router looks at a bearer token: with Redis, the token's shared state is read first
+ * (AgentTokens.refresh), so a token issued on another instance is accepted here and one revoked
+ * there is refused here (README, "Redis, metrics, audit").
+ */
+export function refreshAgentTokens(tokens: AgentTokens): RequestHandler {
+  return (req, _res, next) => {
+    const t = bearer(req);
+    if (t === undefined) return next();
+    tokens.refresh(t).then(() => next(), next);
+  };
+}
+
+/** With Redis: the options that make agent tokens and lockout counters cluster-wide; without, none. */
+export function sharedAgentAuth(redis: SharedRedis | undefined, logger: Logger): Pick<AgentTokensOptions, 'shared' | 'onSharedError'> {
+  if (!redis) return {};
+  return {
+    shared: new RedisAgentAuth(redis),
+    onSharedError: (what, err) => logger.warn({ what, err: err instanceof Error ? err.message : String(err) }, 'shared agent sign-in state unavailable; this instance decides alone'),
+  };
 }

@@ -202,7 +202,9 @@ export class EventConnection {
   }
 
   async #authenticate(msg: AuthMessage): Promise<void> {
-    const { resolve, tokenKey, logger, bus, store } = this.hub.deps;
+    const { resolve, refresh, tokenKey, logger, bus, store } = this.hub.deps;
+    if (refresh) await refresh(msg.token);
+    if (this.#isClosed()) return;
     const who = resolve(msg.token);
     if (!isEventsPrincipal(who)) return this.#refuseAuth('unknown token, or one that may not open this socket');
     const key = tokenKey(msg.token);

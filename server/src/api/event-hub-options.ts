@@ -39,6 +39,8 @@ export interface EventHubOptions {
   readonly control: SessionControl;
   /** Bearer token -> principal (the gateway's resolver: supervisor, agent or handoff key). */
   readonly resolve: (token: string) => Principal | undefined;
+  /** Brings a token's state up to date before `resolve` (shared agent tokens with Redis; api/agent-tokens.ts). */
+  readonly refresh?: (token: string) => Promise<void>;
   /** A token's non-secret key (hash) for per-token bookkeeping. */
   readonly tokenKey: (token: string) => string;
   /** Config ALLOWED_ORIGINS, normalized; undefined = same origin only. */

@@ -104,8 +104,18 @@ export class CallManager implements SipUser {
     }
     switch (req.method) {
       case 'REGISTER': {
-        const r = this.registrar.handle(req, txn.flow.id, { source: ctx.source.remote.address, requestUri: ctx.requestUri });
-        return void stack.respond(txn, r.status, { ...(r.reason ? { reason: r.reason } : {}), headers: r.headers ?? [] });
+        const from = { source: ctx.source.remote.address, requestUri: ctx.requestUri };
+        if (!this.registrar.shared) {
+          const r = this.registrar.handle(req, txn.flow.id, from);
+          return void stack.respond(txn, r.status, { ...(r.reason ? { reason: r.reason } : {}), headers: r.headers ?? [] });
+        }
+        return void this.registrar.handleShared(req, txn.flow.id, from).then(
+          (r) => stack.respond(txn, r.status, { ...(r.reason ? { reason: r.reason } : {}), headers: r.headers ?? [] }),
+          (err: unknown) => {
+            this.log.error({ err }, 'REGISTER failed');
+            stack.respond(txn, 500);
+          },
+        );
       }
       case 'INVITE':
         return this.onInvite(req, txn, ctx);
@@ -136,6 +146,21 @@ export class CallManager implements SipUser {
     // A DID of the number plan stands for support or one agent (README, "Routing").
     const routed = this.plan?.route(dialled);
     const user = routed?.kind === 'support' ? 'support' : routed?.kind === 'agent' ? routed.agent : dialled;
+    // The agents' bindings may have been registered through another gateway (README, "Redis,
+    // metrics, audit"): read them first; with Redis down, this gateway's last view serves.
+    if (!this.registrar.shared) return this.routeInvite(req, txn, user);
+    void this.registrar.refresh(user === 'support' ? undefined : user).then(
+      () => this.routeInvite(req, txn, user),
+      (err: unknown) => {
+        this.log.warn({ err: err instanceof Error ? err.message : String(err), user }, 'registration directory unavailable: routing on this gateway\'s bindings');
+        this.routeInvite(req, txn, user);
+      },
+    );
+  }
+
+  private routeInvite(req: IncomingRequestMessage, txn: ServerTransaction, user: string): void {
+    const stack = this.deps.stack;
+    if (txn.terminated) return; // cancelled while the bindings were read
     // RFC 3261 8.2.2.1: the Request-URI before the content. An unknown user gets the same 480 as an
     // agent who is not registered, whatever the offer, so no answer tells which agent ids exist
     // (docs/security.md). Then an offer the call could not use is refused before any agent is picked
@@ -183,37 +208,40 @@ export class CallManager implements SipUser {
 
   /** An agent id that is known and registered; anything else is answered like an absent agent. */
   private reachable(user: string): boolean {
-    return this.registrar.isAgent(user) && this.registrar.registrar.isRegistered(user);
+    return this.registrar.isAgent(user) && this.registrar.reachable(user).length > 0;
   }
 
   /** Request-URI user -> the agent to ring, or a status (480 unknown, unregistered or nobody free; 486 busy). */
   private route(user: string): CallTarget | number {
     const reg = this.registrar.registrar;
     if (user === 'support') {
-      const free = reg.registeredAors().filter((a) => !this.busy.has(a));
+      const free = reg.registeredAors().filter((a) => !this.busy.has(a) && this.registrar.reachable(a).length > 0);
       if (free.length === 0) return 480;
       // Least recently offered agent first, so calls spread over the free agents.
       free.sort((a, b) => (this.lastPicked.get(a) ?? 0) - (this.lastPicked.get(b) ?? 0));
       return this.targetOf(free[0]!) ?? 480;
     }
     // Unknown users get what an unregistered agent gets, so agent ids cannot be enumerated (docs/security.md).
-    if (!this.registrar.isAgent(user) || !reg.isRegistered(user)) return 480;
+    if (!this.reachable(user)) return 480;
     if (this.busy.has(user)) return 486;
     return this.targetOf(user) ?? 480;
   }
 
   private targetOf(agentId: string): CallTarget | undefined {
-    const b = this.registrar.registrar.bindings(agentId);
+    const b = this.registrar.reachable(agentId);
     const latest = b[b.length - 1];
     if (!latest) return undefined;
     this.lastPicked.set(agentId, ++this.pickSeq);
+    const webrtc = latest.params?.['+sip.ice'] !== undefined;
+    // Registered through a proxy that added Path (RFC 3327 5.5): the INVITE goes there with the
+    // Path as its Route set, whichever gateway took the REGISTER.
+    if (latest.path?.length) return { agentId, contactUri: latest.uri, flowId: '', webrtc, route: latest.path };
     // Connection-oriented registrations (TCP, WS) are reached back over their connection (RFC 5626
     // flavour, RFC 7118 5: a browser cannot be dialled). A UDP agent is reached at its Contact when
     // that names an IP address (RFC 3261 10.3), else at the address it registered from.
     const udpContact = latest.flowId.startsWith('udp:') && uriDestination(latest.uri) !== undefined;
     // A browser agent says it does ICE (RFC 5768 `+sip.ice` Contact feature tag, as JsSIP does and
     // the widget asks sip.js to): its media leg is WebRTC (DTLS-SRTP), not plain RTP.
-    const webrtc = latest.params?.['+sip.ice'] !== undefined;
     return { agentId, contactUri: latest.uri, flowId: udpContact ? '' : latest.flowId, webrtc };
   }
 
@@ -241,7 +269,7 @@ export class CallManager implements SipUser {
   }
 
   onFlowClosed(flow: SipFlow): void {
-    const n = this.registrar.registrar.removeFlow(flow.id);
+    const n = this.registrar.dropFlow(flow.id);
     if (n) this.log.info({ flow: flow.id, bindings: n }, 'connection closed: its registrations are gone');
     // A leg's in-dialog requests go on the flow it was set up on, and a browser cannot be dialled
     // back (RFC 7118 5): once that connection is gone the leg is unreachable, so end its call

@@ -1,7 +1,11 @@
 import type { Logger } from '../observability/logger.js';
 import { DigestAuthenticator, normalizeAlgorithm, offeredAlgorithms, parseAuthorization, type DigestAlgorithm } from '../sip/auth/index.js';
-import { Registrar, parseContacts } from './registrar/index.js';
+import { Registrar, parseContacts, type ContactBinding } from './registrar/index.js';
 import type { SignInLockout } from '../security/lockout.js';
+import type { RegistrationDirectory } from '../store/index.js';
+import { splitHeaderList } from '../sip/dialog/dialog.js';
+import { warningHeader } from '../sip/ua/headers.js';
+import { fromDirectory, reachableFrom, toDirectory } from './registrar-directory.js';
 
 /** What the registrar needs from a REGISTER request (sip.js IncomingRequestMessage satisfies it). */
 export interface RegisterRequestView {
@@ -18,6 +22,26 @@ export interface RegisterReply {
   headers?: string[];
 }
 
+export interface RegistrarServiceOptions {
+  realm: string;
+  /** SIP_DIGEST_ALGORITHMS as configured (order kept); undefined: by transport (offeredAlgorithms). */
+  algorithms: readonly DigestAlgorithm[] | undefined;
+  passwordOf: (agentId: string) => string | undefined;
+  authenticator: DigestAuthenticator;
+  logger: Logger;
+  /** The sign-in lockout shared with the HTTP login (docs/security.md). */
+  lockout?: SignInLockout;
+  /** Production: `qop=auth` required and the digest `uri` must be the Request-URI (RFC 7616 3.4.6). */
+  strict?: boolean;
+  /**
+   * With REDIS_URL: the registration directory every gateway shares (store/redis-registrations.ts),
+   * and this gateway's INSTANCE_ID. Bindings are read from it before a REGISTER or a lookup and
+   * written back after a REGISTER, so any gateway reaches an agent that registered through a
+   * proxy adding Path (RFC 3327), whichever gateway took the REGISTER.
+   */
+  directory?: { readonly dir: RegistrationDirectory; readonly self: string; readonly now?: () => number };
+}
+
 /**
  * REGISTER handling (RFC 3261 10.3) with digest authentication (22.4, RFC 8760). Agents may
  * register only their own address-of-record; credentials come from configuration.
@@ -27,20 +51,14 @@ export class RegistrarService {
 
   constructor(
     readonly registrar: Registrar,
-    private readonly opts: {
-      realm: string;
-      /** SIP_DIGEST_ALGORITHMS as configured (order kept); undefined: by transport (offeredAlgorithms). */
-      algorithms: readonly DigestAlgorithm[] | undefined;
-      passwordOf: (agentId: string) => string | undefined;
-      authenticator: DigestAuthenticator;
-      logger: Logger;
-      /** The sign-in lockout shared with the HTTP login (docs/security.md). */
-      lockout?: SignInLockout;
-      /** Production: `qop=auth` required and the digest `uri` must be the Request-URI (RFC 7616 3.4.6). */
-      strict?: boolean;
-    },
+    private readonly opts: RegistrarServiceOptions,
   ) {
     this.auth = opts.authenticator;
+  }
+
+  /** Bindings are shared through the registration directory (Redis). */
+  get shared(): boolean {
+    return this.opts.directory !== undefined;
   }
 
   /** True for a configured agent id. */
@@ -52,6 +70,75 @@ export class RegistrarService {
   private challenge(flowId: string, stale = false): RegisterReply {
     const offered = this.auth.challenge({ stale, algorithms: offeredAlgorithms(this.opts.algorithms, flowId) });
     return { status: 401, headers: offered.map((h) => `WWW-Authenticate: ${h}`) };
+  }
+
+  /**
+   * {@link handle} with the registration directory around it. Redis down or not answering: 503
+   * with a Warning and a log line (nothing changes), never a hang (RedisLink.timed's deadline).
+   */
+  async handleShared(req: RegisterRequestView, flowId: string, from: { source: string; requestUri: string }): Promise<RegisterReply> {
+    const d = this.opts.directory;
+    if (!d) return this.handle(req, flowId, from);
+    const aor = req.to.uri.user ?? '';
+    const before = this.registrar.bindings(aor);
+    try {
+      await this.refresh(aor);
+    } catch (err) {
+      return this.unavailable(aor, err);
+    }
+    const r = this.handle(req, flowId, from);
+    if (r.status !== 200 || req.getHeaders('contact').length === 0) return r;
+    const [clockNow, wallNow] = [this.registrar.now(), (d.now ?? Date.now)()];
+    try {
+      await d.dir.save(aor, this.registrar.bindings(aor).map((b) => toDirectory(b, clockNow, wallNow, d.self)));
+    } catch (err) {
+      this.registrar.seed(aor, before);
+      return this.unavailable(aor, err);
+    }
+    return r;
+  }
+
+  /** Reads the bindings of `aor` (or of every registered agent) from the directory into the registrar. Rejects when Redis is down. */
+  async refresh(aor?: string): Promise<void> {
+    const d = this.opts.directory;
+    if (!d) return;
+    const aors = aor !== undefined ? [aor] : [...new Set([...(await d.dir.aors()), ...this.registrar.registeredAors()])];
+    for (const a of aors) {
+      const found = await d.dir.load(a);
+      const [clockNow, wallNow] = [this.registrar.now(), (d.now ?? Date.now)()];
+      this.registrar.seed(a, found.map((b) => fromDirectory(b, clockNow, wallNow)));
+    }
+  }
+
+  /** Live bindings of `aor` this gateway can send a request to (registrar-directory.ts, reachableFrom). */
+  reachable(aor: string): ContactBinding[] {
+    return this.registrar.bindings(aor).filter((b) => reachableFrom(b, this.opts.directory?.self));
+  }
+
+  /** A closed connection's bindings go, here and (in the background) in the directory: its agents cannot be reached through it. */
+  dropFlow(flowId: string): number {
+    const aors = this.registrar.registeredAors().filter((a) => this.registrar.bindings(a).some((b) => b.flowId === flowId && (b.path?.length ?? 0) === 0));
+    const n = this.registrar.removeFlow(flowId);
+    if (this.opts.directory) for (const aor of aors) void this.dropShared(aor, flowId, this.opts.directory);
+    return n;
+  }
+
+  private async dropShared(aor: string, flowId: string, d: NonNullable<RegistrarServiceOptions['directory']>): Promise<void> {
+    try {
+      await this.refresh(aor);
+      const kept = this.registrar.bindings(aor).filter((b) => !(b.flowId === flowId && b.gateway === d.self && (b.path?.length ?? 0) === 0));
+      this.registrar.seed(aor, kept);
+      const [clockNow, wallNow] = [this.registrar.now(), (d.now ?? Date.now)()];
+      await d.dir.save(aor, kept.map((b) => toDirectory(b, clockNow, wallNow, d.self)));
+    } catch (err) {
+      this.opts.logger.warn({ aor, err: err instanceof Error ? err.message : String(err) }, 'registration directory: a closed connection\'s bindings could not be removed (they expire)');
+    }
+  }
+
+  private unavailable(aor: string, err: unknown): RegisterReply {
+    const why = err instanceof Error ? err.message : String(err);
+    this.opts.logger.warn({ aor, err: why }, 'REGISTER refused: the registration directory (Redis) is unavailable');
+    return { status: 503, headers: ['Retry-After: 5', warningHeader('registration directory unavailable (Redis); try again')] };
   }
 
   handle(req: RegisterRequestView, flowId: string, from: { source: string; requestUri: string } = { source: flowId, requestUri: '' }): RegisterReply {
@@ -83,6 +170,10 @@ export class RegistrarService {
     const v = this.auth.verify('REGISTER', creds, (u) => this.opts.passwordOf(u));
     if (!v.ok) {
       if (v.reason === 'stale-nonce') return this.challenge(flowId, true);
+      // A nonce another gateway issued (REGISTERs spread over several, README "Redis, metrics, audit")
+      // with the right password: a fresh one, stale=TRUE so the client does not ask its user again
+      // (RFC 7616 3.3, RFC 3261 22.4).
+      if (v.reason === 'bad-nonce' && this.auth.knowsPassword('REGISTER', creds, (u) => this.opts.passwordOf(u))) return this.challenge(flowId, true);
       if (v.reason === 'bad-response' || v.reason === 'unknown-user') this.opts.lockout?.failed(creds.username, from.source, 'sip');
       this.opts.logger.warn({ aor, user: creds.username, reason: v.reason }, 'REGISTER refused');
       return { status: 403, reason: 'Forbidden' };
@@ -101,7 +192,10 @@ export class RegistrarService {
       expires = /^\s*\d{1,10}\s*$/.test(expHdr) ? Number(expHdr) : NaN;
       if (!Number.isFinite(expires)) return { status: 400, reason: 'Bad Expires' };
     }
-    const r = this.registrar.register(aor, contacts, expires, req.callId, req.cseq, flowId);
+    // RFC 3327 5.3: the registrar keeps the Path with the binding and returns it in the 200.
+    const path = splitHeaderList(req.getHeaders('path'));
+    const self = this.opts.directory?.self;
+    const r = this.registrar.register(aor, contacts, expires, req.callId, req.cseq, flowId, { path, ...(self !== undefined ? { gateway: self } : {}) });
     if (r.status === 423) return { status: 423, headers: [`Min-Expires: ${r.minExpires}`] };
     if (r.status !== 200) return { status: r.status, reason: r.reason };
     const headers = r.bindings.map((b) => {
@@ -110,6 +204,7 @@ export class RegistrarService {
         .join('');
       return `Contact: <${b.uri}>${params};expires=${b.expires}`;
     });
+    if (path.length) headers.push(...path.map((p) => `Path: ${p}`));
     this.opts.logger.info({ aor, flowId, bindings: r.bindings.length }, 'REGISTER accepted');
     return { status: 200, headers };
   }

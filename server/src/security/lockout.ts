@@ -51,6 +51,9 @@ interface Entry {
   lockedUntil: number;
 }
 
+/** One (user, source) key's counters, as shared between instances (store/redis-agent-auth.ts). */
+export type LockState = Readonly<Entry>;
+
 /** Backoff after `failures` failures: 0 below BACKOFF_AFTER, then 1 s doubling, capped. */
 export function backoffMs(failures: number): number {
   if (failures < BACKOFF_AFTER) return 0;
@@ -127,6 +130,28 @@ export class SignInLockout {
     let n = 0;
     for (const e of this.#entries.values()) if (e.lockedUntil > now) n++;
     return n;
+  }
+
+  /** The counters of one key, for sharing them with other instances; undefined when clear. */
+  state(user: string, source: string): LockState | undefined {
+    const e = this.#entries.get(key(user, source));
+    return e ? { ...e } : undefined;
+  }
+
+  /**
+   * Takes the counters the instances share (undefined: the key is clear there, e.g. a success or a
+   * supervisor's unlock on another instance). While the shared copy is reachable it is the truth.
+   */
+  adopt(user: string, source: string, s: LockState | undefined): void {
+    const k = key(user, source);
+    if (!s) return void this.#entries.delete(k);
+    if (!this.#entries.has(k)) this.#makeRoom(this.o.now());
+    this.#entries.set(k, { failures: s.failures, nextAt: s.nextAt, lockedUntil: s.lockedUntil });
+  }
+
+  /** How long a lock lasts (how long shared counters are worth keeping). */
+  get lockMs(): number {
+    return this.#lockMs;
   }
 
   isLocked(user: string, source: string): boolean {

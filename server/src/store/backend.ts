@@ -35,7 +35,8 @@ export interface RedisStatus extends RedisHealth {
 
 /** Lua scripts on the shared Redis, each bounded by the link's command timeout ({@link RedisLink.timed}). */
 export interface SharedRedis {
-  eval(script: string, opts: { keys: string[]; arguments?: string[] }): Promise<unknown>;
+  /** `what` names the command in the link's "not answering" log line (default `handoff script`). */
+  eval(script: string, opts: { keys: string[]; arguments?: string[] }, what?: string): Promise<unknown>;
   readonly keys: RedisKeys;
   /** How long a caller waits: a script that reaches the server later than that must change nothing. */
   readonly timeoutMs: number;
@@ -89,7 +90,7 @@ export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOpti
   let closing: Promise<void> | undefined;
   return {
     kind: 'redis', store, bus, heartbeat,
-    shared: { eval: (script, opts) => link.timed('handoff script', (c) => c.eval(script, opts)), keys, timeoutMs: link.commandTimeoutMs },
+    shared: { eval: (script, opts, what = 'handoff script') => link.timed(what, (c) => c.eval(script, opts)), keys, timeoutMs: link.commandTimeoutMs },
     claimOnce: async (key, ttlSeconds) => (await link.timed('nonce claim', (c) => c.set(keys.nonce(key), '1', { NX: true, EX: Math.max(1, Math.ceil(ttlSeconds)) }))) === 'OK',
     redis: () => ({ ...link.health(), bufferedEvents: bus.buffered, droppedEvents: bus.droppedTotal, pendingWrites: store.pendingWrites }),
     close: () =>

@@ -31,3 +31,4 @@ export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-sessio
 export { RedisEventBus, type RedisEventBusOptions, DEFAULT_OUTAGE_BUFFER } from './redis-event-bus.js';
 export { InstanceHeartbeat, type InstanceHeartbeatOptions, type InstanceInfo } from './redis-heartbeat.js';
 export { RedisKeys, DEFAULT_PREFIX } from './redis-keys.js';
+export { RedisRegistrations, parseBindings, type DirectoryBinding, type RegistrationDirectory } from './redis-registrations.js';

@@ -20,6 +20,10 @@
  * | `handoff:{code}` | string | a handoff code's transaction JSON (`POST /api/handoffs`; taken once by GET+DEL in a script) | the code's TTL (5 min) |
  * | `handoffs` | zset | outstanding code keys, score = expiry ms (bounds how many are open) | the newest code's TTL |
  * | `did:{e164}` | string | a DID-pool reservation: the transaction JSON (`SET NX PX`; taken once) | the reservation's TTL (5 min) |
+ * | `reg:{aor}` | string | an agent's bindings JSON (contact, Path, gateway, expiry; store/redis-registrations.ts) | the latest binding's expiry |
+ * | `regs` | zset | registered agents, score = their latest binding's expiry ms | - |
+ * | `agent-token:{sha256}` | string | an agent bearer token's agent id and expiry, by the token's SHA-256 (store/redis-agent-auth.ts) | the token's remaining life |
+ * | `signin:{user}` | hash | sign-in lockout counters, one field per source address (security/lockout.ts) | the lock time (30 min) after the last write |
  *
  * Index zsets may name sessions whose hash has expired; readers re-check the record and remove
  * such members. All keys a script touches are passed in KEYS (no Redis Cluster hash tags yet:
@@ -43,6 +47,10 @@ export class RedisKeys {
   handoff = (code: string): string => `${this.prefix}handoff:${code}`;
   readonly handoffs = (): string => `${this.prefix}handoffs`;
   did = (e164: string): string => `${this.prefix}did:${e164}`;
+  registration = (aor: string): string => `${this.prefix}reg:${aor}`;
+  readonly registrations = (): string => `${this.prefix}regs`;
+  agentToken = (sha256: string): string => `${this.prefix}agent-token:${sha256}`;
+  signIn = (user: string): string => `${this.prefix}signin:${user}`;
 }
 
 /**

@@ -383,7 +383,10 @@ export class WsSipAgent {
    */
   answer(invite: SipMessage, rtpPort: number, codec: 'pcma' | 'pcmu' = 'pcma'): AgentDialog {
     const tag = token(5);
-    this.respond(invite, 180, { toTag: tag, headers: [['Contact', this.contact]] });
+    // RFC 3261 12.1.1: a dialog-creating response copies the Record-Route of the request (a proxy
+    // such as Kamailio in front of the gateways stays in the dialog).
+    const rr = invite.all('record-route').map((v): Header => ['Record-Route', v]);
+    this.respond(invite, 180, { toTag: tag, headers: [...rr, ['Contact', this.contact]] });
     const [pt, name] = codec === 'pcma' ? [8, 'PCMA'] : [0, 'PCMU'];
     const sdp = [
       'v=0', `o=${this.user} ${Date.now()} 1 IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
@@ -391,7 +394,7 @@ export class WsSipAgent {
     ].join('\r\n');
     this.respond(invite, 200, {
       toTag: tag,
-      headers: [['Contact', this.contact], ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER']],
+      headers: [...rr, ['Contact', this.contact], ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER']],
       body: { type: 'application/sdp', content: sdp },
     });
     return {

@@ -14,18 +14,11 @@ import { CallSessionTimers } from './session-timers.js';
 import { CallState, nextCallState, type CallAction, type CallEvent } from './call-state.js';
 import { AgentLeg } from './agent-leg.js';
 import { InDialog } from './in-dialog.js';
-import type { CallDeps, CallEvents } from './types.js';
+import { firstHop, routeHeaders, type CallDeps, type CallEvents, type CallTarget } from './types.js';
 
 const SDP = 'application/sdp';
 
-/** Where the agent leg goes: a registered contact and the flow it registered on. */
-export interface CallTarget {
-  agentId: string;
-  contactUri: string;
-  flowId: string;
-  /** The agent registered as a browser (Contact `+sip.ice`, RFC 5768): its media is WebRTC. */
-  webrtc?: boolean;
-}
+export type { CallTarget } from './types.js';
 
 /**
  * One bridged call: the caller's INVITE (leg A, we are its UAS) and our INVITE to the agent
@@ -159,7 +152,7 @@ export class Call {
     if (typeof offer !== 'string') return this.fail(offer.status, offer.error);
     let flow: SipFlow;
     try {
-      flow = await this.deps.stack.flowFor({ flowId: this.target.flowId, uri: this.target.contactUri });
+      flow = await this.deps.stack.flowFor(firstHop(this.target));
     } catch (err) {
       this.log.warn({ err }, 'agent unreachable');
       return this.fail(480, 'agent unreachable');
@@ -167,7 +160,7 @@ export class Call {
     if (this.stale()) return;
     this.inDialog.sdpSent('B', offer);
     // RFC 4028 7.1: we support timer and ask the agent to refresh.
-    this.agent.send(flow, this.aReq, this.target, offer, this.deps.sessionTimers ? uacOfferHeaders(this.deps.sessionTimers) : []);
+    this.agent.send(flow, this.aReq, this.target, offer, [...routeHeaders(this.target), ...(this.deps.sessionTimers ? uacOfferHeaders(this.deps.sessionTimers) : [])]);
     this.timers.push(this.deps.clock.setTimeout(() => this.ringTimeout(), this.deps.ringTimeoutMs));
   }
 

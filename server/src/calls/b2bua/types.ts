@@ -12,6 +12,31 @@ import type { SrtpPolicy } from '../../sdp/index.js';
 import type { SessionTimerSettings } from '../../sip/dialog/session-timer.js';
 import type { CallSessionTimers } from './session-timers.js';
 
+/** Where the agent leg goes: a registered contact and the flow it registered on. */
+export interface CallTarget {
+  agentId: string;
+  contactUri: string;
+  flowId: string;
+  /** The agent registered as a browser (Contact `+sip.ice`, RFC 5768): its media is WebRTC. */
+  webrtc?: boolean;
+  /** The binding's Path (RFC 3327 5.5): the INVITE's Route set, sent to its first URI. */
+  route?: readonly string[];
+}
+
+/** Where the INVITE to the agent goes first: its Path's first proxy, else its flow or Contact. */
+export function firstHop(t: CallTarget): { flowId?: string; uri: string } {
+  const first = t.route?.[0];
+  if (first === undefined) return { flowId: t.flowId, uri: t.contactUri };
+  const m = /<([^>]+)>/.exec(first);
+  // The proxy's own `received` parameter names the agent's connection, not the way to the proxy.
+  return { uri: (m ? m[1]! : first).replace(/;received=[^;>]*/i, '').trim() };
+}
+
+/** Route header fields for the INVITE to the agent (RFC 3327 5.5, RFC 3261 8.1.2). */
+export function routeHeaders(t: CallTarget): [string, string][] {
+  return (t.route ?? []).map((r): [string, string] => ['Route', r]);
+}
+
 /** What a call needs from the gateway. */
 export interface CallDeps {
   stack: SipStack;

@@ -32,9 +32,13 @@ export function finalNotify(outcome: Outcome, agent: 'browser' | 'phone'): { sta
   return { status: 100, reason: `Payment ${outcome}, the customer is back on the call` };
 }
 
-/** An agent on SIP over WebSocket (RFC 7118) is a browser client; on UDP/TCP/TLS, a SIP phone. */
-export function agentKindOf(flowId: string | undefined): 'browser' | 'phone' {
-  return /^wss?:/i.test(flowId ?? '') ? 'browser' : 'phone';
+/**
+ * An agent on SIP over WebSocket (RFC 7118) is a browser client; on UDP/TCP/TLS, a SIP phone. One
+ * reached through a proxy (Path, RFC 3327: Kamailio as the WebSocket front) is told by its Contact's
+ * `transport=ws` / `wss` (RFC 7118 5).
+ */
+export function agentKindOf(flowId: string | undefined, contactUri?: string): 'browser' | 'phone' {
+  return /^wss?:/i.test(flowId ?? '') || /;transport=wss?\b/i.test(contactUri ?? '') ? 'browser' : 'phone';
 }
 
 /**

@@ -93,7 +93,7 @@ export class InlinePayments {
       bridge,
       customerLeg: BRIDGE_LEG.A.id,
       txn,
-      ending: notifyReferrer({ notify: (s, reason, o) => r.notify(s, reason, o), agent: agentKindOf(call.bFlow?.id), released, hangupCall: (why) => call.hangup(why) }),
+      ending: notifyReferrer({ notify: (s, reason, o) => r.notify(s, reason, o), agent: agentKindOf(call.bFlow?.id, call.target.contactUri), released, hangupCall: (why) => call.hangup(why) }),
       log,
       captures: this.captures,
       closing: closingPrompts({ entry: 'inline', returnTo: false }),

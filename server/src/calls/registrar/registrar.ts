@@ -23,6 +23,10 @@ export interface ContactBinding {
   readonly cseq: number;
   /** `+sip.instance` (RFC 5626 4.1): identifies the binding across Contact URI changes. */
   readonly instance?: string;
+  /** Path header values (RFC 3327 5.3): requests to the agent go through these proxies. */
+  readonly path?: readonly string[];
+  /** INSTANCE_ID of the gateway that accepted it (set for bindings shared through the registration directory). */
+  readonly gateway?: string;
 }
 
 /** A Contact of a REGISTER, as parseContacts() returns it. */
@@ -112,6 +116,7 @@ export class Registrar {
     callId: string,
     cseq: number,
     flowId: string,
+    via?: { readonly path?: readonly string[]; readonly gateway?: string },
   ): RegisterResult {
     const before = this.live(aor);
     // Step 6: `*` is only valid alone and with Expires: 0.
@@ -156,6 +161,8 @@ export class Registrar {
         callId,
         cseq,
         ...(c.instance !== undefined ? { instance: c.instance } : {}),
+        ...(via?.path?.length ? { path: via.path } : {}),
+        ...(via?.gateway !== undefined ? { gateway: via.gateway } : {}),
       });
     }
     // Bounded: the longest-standing bindings make room (a softphone that died without
@@ -167,6 +174,20 @@ export class Registrar {
     this.commit(aor, before, after);
     // Step 8: 200 OK lists every current binding with its remaining expires.
     return { status: 200, bindings: [...after.values()].map((b) => this.view(b, now)) };
+  }
+
+  /**
+   * Replaces the bindings of `aor` with `bindings` as read from the registration directory
+   * (store/redis-registrations.ts), before a REGISTER or a lookup on this gateway works on them.
+   */
+  seed(aor: string, bindings: readonly ContactBinding[]): void {
+    const before = this.aors.get(aor) ?? new Map<string, ContactBinding>();
+    this.commit(aor, before, new Map(bindings.map((b) => [bindingKey(b), b])));
+  }
+
+  /** The registrar's clock (binding expiries are on it). */
+  now(): number {
+    return this.clock.now();
   }
 
   /** Live bindings of `aor` (expired ones are dropped first). */

@@ -159,6 +159,31 @@ export class DigestAuthenticator {
     return { ok: true, username: creds.username };
   }
 
+  /**
+   * True when the response is right for the password, whatever the nonce: a nonce another gateway
+   * issued (another secret) with the right password is answered with a fresh nonce and stale=TRUE
+   * (RFC 7616 3.3), like an expired one, and only to a client that knows the password.
+   */
+  knowsPassword(method: string, creds: DigestCredentials, lookupPassword: (username: string) => string | undefined): boolean {
+    const algorithm = normalizeAlgorithm(creds.algorithm);
+    const password = lookupPassword(creds.username);
+    if (!algorithm || password === undefined || creds.realm !== this.realm) return false;
+    const hashed = parseHashed(password);
+    if (hashed && !hasDigest(hashed)) return false;
+    const expected = computeDigestResponse({
+      algorithm,
+      username: creds.username,
+      realm: this.realm,
+      password,
+      ...(hashed ? { ha1: hashed.ha1[algorithm] } : {}),
+      method,
+      uri: creds.uri,
+      nonce: creds.nonce,
+      ...(creds.qop?.toLowerCase() === 'auth' ? { qop: 'auth' as const, nc: creds.nc, cnonce: creds.cnonce } : {}),
+    });
+    return responseMatches(algorithm, creds.response, expected);
+  }
+
   /** Number of nonces whose count is being tracked (for tests and metrics). */
   trackedNonces(): number {
     return this.seen.size;

@@ -3,7 +3,8 @@ import type { Call } from '../../../src/calls/b2bua/call.js';
 import type { CallDeps } from '../../../src/calls/b2bua/types.js';
 import { CallManager } from '../../../src/calls/call-manager.js';
 import { Registrar } from '../../../src/calls/registrar/index.js';
-import type { RegistrarService } from '../../../src/calls/registrar-service.js';
+import { RegistrarService } from '../../../src/calls/registrar-service.js';
+import { DigestAuthenticator } from '../../../src/sip/auth/index.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import type { SipFlow } from '../../../src/sip/transport/types.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -12,7 +13,9 @@ function setup() {
   const clock = new FakeClock();
   const registrar = new Registrar({ clock });
   const log = silentLogger;
-  const manager = new CallManager({ clock, logger: log } as unknown as CallDeps, { registrar } as unknown as RegistrarService, log);
+  const authenticator = new DigestAuthenticator({ realm: 'tonegate', clock, nonceTtlMs: 60_000 });
+  const service = new RegistrarService(registrar, { realm: 'tonegate', algorithms: undefined, passwordOf: () => undefined, authenticator, logger: log });
+  const manager = new CallManager({ clock, logger: log } as unknown as CallDeps, service, log);
   const call = (aFlow: string, bFlow: string | undefined) => {
     const c = { aFlow: { id: aFlow }, bFlow: bFlow === undefined ? undefined : { id: bFlow }, hangup: vi.fn() };
     manager.calls.add(c as unknown as Call);

@@ -28,6 +28,7 @@ interface Service {
   secrets?: string[];
   volumes?: string[];
   ports?: string[];
+  command?: string[];
   build?: { dockerfile: string };
   networks?: Record<string, { ipv4_address: string }>;
 }
@@ -107,8 +108,11 @@ describe('docker/compose.yaml', () => {
       .replace(/LISTEN_PORT/g, '5060')
       .replace(/DISPATCHER_LIST/g, '/etc/kamailio/dispatcher.list')
       .replace(/RUN_DIR/g, '/run/kamailio')
-      .replace(/TRUSTED_PEERS_FILE/g, '/etc/kamailio/trusted-peers.list');
+      .replace(/TRUSTED_PEERS_FILE/g, '/etc/kamailio/trusted-peers.list')
+      .replace(/WS_PORT/g, '8080');
     expect(read('docker/kamailio.cfg')).toBe(expected);
+    // The agents' SIP WebSocket front (README, "Redis, metrics, audit"): defined and published.
+    expect(compose.services['kamailio']!.command).toEqual(['kamailio', '-DD', '-E', '-A', 'WITH_WEBSOCKET', '-f', '/etc/kamailio/kamailio.cfg']);
     expect(compose.services['kamailio']!.volumes).toContain('./trusted-peers.list:/etc/kamailio/trusted-peers.list:ro');
   });
 });
