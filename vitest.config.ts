@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  * is spent waiting on real-time audio (a payment call is ~15 s of RTP), not on a core.
  */
 export const SERIAL_INTEGRATION = [
+  'agents-cluster',
   'did-routing',
   'edge-limits',
   'load-admission',
