@@ -180,7 +180,10 @@ export class MediaAnchor {
       try {
         await leg.setAnswer(sdpB);
       } catch (err) {
-        return { error: `unusable WebRTC answer: ${(err as Error).message}`, status: 488 };
+        // As for offers: the WebRTC stack's message is for the log; the caller's 488 Warning says
+        // only what failed (RFC 3261 20.43 is for the peer, not for our internals).
+        this.logger.warn({ err }, 'the agent\'s WebRTC answer could not be used');
+        return { error: 'the agent\'s browser (WebRTC) answer could not be used', status: 488 };
       }
     } else {
       const ans = parseSdp(sdpB);
