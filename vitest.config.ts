@@ -18,6 +18,7 @@ export const SERIAL_INTEGRATION = [
   'pay-media-timeout',
   'session-timers',
   'sipvicious',
+  'sipvicious-production',
   'stuck-calls',
   'trust-boundary',
   'webrtc-chromium',
