@@ -20,6 +20,9 @@ export const SERIAL_INTEGRATION = [
   'sipvicious',
   'sipvicious-production',
   'stuck-calls',
+  // Beside two other files its SIP-over-TLS test agent once got no INVITE within 10 s (the SIPp
+  // caller's INVITE never reached it; cause not found); alone it passes.
+  'tls-sip',
   'trust-boundary',
   'webrtc-chromium',
   'webrtc-media-plane',
