@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { request } from 'node:https';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { hashCredential } from '../../src/security/credentials.js';
 import { base32Encode } from '../../src/security/totp.js';
+import { sipvicious, wordList } from '../support/sipvicious.js';
 import { startTestGateway, type LogSink } from '../support/gateway.js';
 import { freePort } from '../../devtools/ports.js';
 import { TestCa } from '../support/tls-certs.js';
@@ -67,24 +67,7 @@ afterAll(async () => {
   await gw?.close();
 });
 
-/** Runs one SIPVicious tool bound to 127.0.0.1 on a port of its own; stdout + stderr. */
-async function sipvicious(tool: 'svwar' | 'svcrack' | 'svmap', args: string[], timeoutMs = 60_000): Promise<string> {
-  const local = await freePort();
-  const child = spawn(tool, ['-P', String(local), '-b', '127.0.0.1', '-x', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await new Promise((r) => child.on('close', r));
-  clearTimeout(timer);
-  return out;
-}
-
-function file(name: string, lines: string[]): string {
-  const f = join(dir, name);
-  writeFileSync(f, `${lines.join('\n')}\n`);
-  return f;
-}
+const file = (name: string, lines: string[]): string => wordList(dir, name, lines);
 
 async function udpSocket(address: string): Promise<{ sock: Socket; port: number }> {
   const sock = createSocket('udp4');

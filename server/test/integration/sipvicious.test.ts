@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
+import { sipvicious, wordList } from '../support/sipvicious.js';
 import { startTestGateway } from '../support/gateway.js';
 import { freePort } from '../../devtools/ports.js';
 import { runSipp } from '../../devtools/sipp/run.js';
@@ -29,24 +29,7 @@ afterAll(async () => {
   await gw?.close();
 });
 
-/** Runs one SIPVicious tool bound to 127.0.0.1 on a port of its own; stdout + stderr. */
-async function sipvicious(tool: 'svwar' | 'svcrack' | 'svmap', args: string[], timeoutMs = 60_000): Promise<string> {
-  const local = await freePort();
-  const child = spawn(tool, ['-P', String(local), '-b', '127.0.0.1', '-x', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await new Promise((r) => child.on('close', r));
-  clearTimeout(timer);
-  return out;
-}
-
-function file(name: string, lines: string[]): string {
-  const f = join(dir, name);
-  writeFileSync(f, `${lines.join('\n')}\n`);
-  return f;
-}
+const file = (name: string, lines: string[]): string => wordList(dir, name, lines);
 
 /** The status line the gateway answers to one out-of-dialog request for `user`, from a raw UDP socket. */
 async function statusFor(method: 'INVITE' | 'REGISTER' | 'OPTIONS', user: string): Promise<string> {
