@@ -20,10 +20,16 @@ npx tsc --noEmit -p agent-widget/tsconfig.json || status=1
 
 # integration: files beside each other; integration-serial: the timing-sensitive ones, alone
 # (vitest.config.ts says which and why).
+# Peers a test started and did not stop would load the host for the next (timing-sensitive)
+# project: name them.
+peers='sipp|sip-tester|redis-server|kamailio|chrom|baresip|svwar|svcrack|svmap'
+before=$(pgrep -d, -f "$peers" || true)
 for project in unit integration integration-serial; do
   echo "== $project tests"
   npx vitest run --project "$project" --reporter=default --reporter=json \
     --outputFile.json="$out/$project.json" || status=1
+  left=$(pgrep -a -f "$peers" | grep -v -E "^(${before//,/|}) " | grep -v pgrep || true)
+  [[ -z "$left" ]] || printf 'left running after %s tests:\n%s\n' "$project" "$left"
 done
 
 # Real Chromium against a real gateway; global setup builds the widget first.

@@ -313,27 +313,35 @@ describe('media plane: latching, bad input, RTCP', () => {
 });
 
 describe('media plane: jitter and worker death', () => {
-  // Timing-sensitive: a packet held back arrives right after its successor, within the playout
-  // buffer's 20 ms grace. When this process itself is stalled for longer than that (a loaded
-  // host), the sender delivers late and the frame is rightly given up as lost; when the worker
-  // misses a tick it skips that frame by design (media stays real-time). Such an attempt proves
-  // nothing and is repeated; an attempt where both kept time must be perfect.
+  // Timing-sensitive: a packet held back arrives right after its successor. The buffer settles
+  // to play about 2 ms after a pair arrives (its margin; minimal delay is the aim), so the
+  // sender's own jitter must stay inside those 2 ms: a pair that comes later than that can meet
+  // a tick between its two packets, and the held one is then rightly late. An idle host sends
+  // within 1.0-1.3 ms of schedule; a loaded one (measured: 2.3-6.2 ms) did lose a held packet
+  // that way. The socket is connected, so each send() is its sendmsg() at once and the gap inside
+  // a pair is measured too (0.1-0.3 ms idle). When the worker misses a tick it skips that frame
+  // by design (media stays real-time). An attempt where the sender or the worker did not keep
+  // time proves nothing and is repeated; an attempt where both kept time must be perfect.
   it('reordered packets still come out in order, none lost', async () => {
-    const outcomes: { senderLateMs: number; workerMissed: number; steps: number[]; late: number }[] = [];
+    const outcomes: { senderLateMs: number; pairGapMs: number; workerMissed: number; steps: number[]; late: number }[] = [];
     const missed = async (): Promise<number> => (await plane.stats()).workers.reduce((n, w) => n + w.missed, 0);
-    for (let attempt = 0; attempt < 6; attempt++) {
+    for (let attempt = 0; attempt < 10; attempt++) {
       const { b, customer, agent } = await call();
       const missedBefore = await missed();
       const level = (k: number): number => 1000 + 1500 * (k % 10);
       let held: Buffer | undefined;
+      let pairGapMs = 0;
+      await new Promise<void>((r) => customer.socket.connect(customer.target, HOST, r));
       const { maxLateMs } = await pace(80, (k) => {
         const u = new Uint8Array(160);
         encodeUlaw(new Int16Array(160).fill(level(k)), u);
         const pkt = customer.packet(0, u);
         if (k % 2 === 0) held = pkt; // an even packet waits and arrives right after its successor
         else {
-          customer.send(pkt);
-          customer.send(held!);
+          const t0 = performance.now();
+          customer.socket.send(pkt);
+          customer.socket.send(held!);
+          pairGapMs = Math.max(pairGapMs, performance.now() - t0);
         }
       });
       await sleep(100);
@@ -343,14 +351,18 @@ describe('media plane: jitter and worker death', () => {
       const late = (await b.stats()).legs.find((l) => l.id === 'customer')!.playout.late;
       const workerMissed = (await missed()) - missedBefore;
       await b.close();
-      outcomes.push({ senderLateMs: +maxLateMs.toFixed(1), workerMissed, steps, late });
-      if (maxLateMs < 10 && workerMissed === 0) break;
+      outcomes.push({ senderLateMs: +maxLateMs.toFixed(1), pairGapMs: +pairGapMs.toFixed(3), workerMissed, steps, late });
+      if (maxLateMs < 2 && pairGapMs < 0.5 && workerMissed === 0) break;
     }
     const clean = outcomes[outcomes.length - 1]!;
-    if (clean.senderLateMs >= 10 || clean.workerMissed > 0) throw new Error(`sender or worker stalled in every attempt (${JSON.stringify(outcomes.map((o) => [o.senderLateMs, o.workerMissed]))}); the host is too loaded for this test`);
-    expect(clean.steps.length).toBeGreaterThanOrEqual(76);
-    for (let i = 1; i < clean.steps.length; i++) expect((clean.steps[i]! - clean.steps[i - 1]! + 10) % 10).toBe(1);
-    expect(clean.late).toBe(0);
+    if (clean.senderLateMs >= 2 || clean.pairGapMs >= 0.5 || clean.workerMissed > 0) {
+      const why = JSON.stringify(outcomes.map((o) => [o.senderLateMs, o.pairGapMs, o.workerMissed]));
+      throw new Error(`sender or worker stalled in every attempt ([late ms, pair gap ms, missed ticks]: ${why}); the host is too loaded for this test`);
+    }
+    const seen = JSON.stringify(outcomes);
+    expect(clean.steps.length, seen).toBeGreaterThanOrEqual(76);
+    for (let i = 1; i < clean.steps.length; i++) expect((clean.steps[i]! - clean.steps[i - 1]! + 10) % 10, `step ${i}: ${seen}`).toBe(1);
+    expect(clean.late, seen).toBe(0);
   });
 
   it('a worker killed mid-call closes its bridges (closed + workerDied) and is replaced', async () => {
