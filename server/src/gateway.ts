@@ -17,7 +17,7 @@ import { countCaptures, metricsRouter } from './api/metrics-wiring.js';
 import type { AuditLog } from './observability/audit.js';
 import { openAudit } from './observability/audit-open.js';
 import { Metrics } from './observability/metrics.js';
-import { createStoreBackend, RedisRegistrations, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
+import { createStoreBackend, RedisAgentAuth, RedisRegistrations, type EventBus, type SessionStore, type StoreBackend } from './store/index.js';
 import { fileURLToPath } from 'node:url';
 import { redisCredentials } from './store/redis-credentials.js';
 import { createMediaPlane, type MediaPlane } from './media/plane.js';
@@ -161,7 +161,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     logger,
     lockout,
     strict: trust.mode === 'production',
-    ...(backend.shared ? { directory: { dir: new RedisRegistrations(backend.shared), self: config.INSTANCE_ID } } : {}), // agents across instances (README, "Redis, metrics, audit")
+    ...(backend.shared ? { directory: { dir: new RedisRegistrations(backend.shared), signIn: new RedisAgentAuth(backend.shared), self: config.INSTANCE_ID } } : {}), // agents across instances (README, "Redis, metrics, audit")
   });
   const profilesDir = fileURLToPath(new URL('../../sip-profiles', import.meta.url));
   // The signing key and lookup database URL may come from <NAME>_FILE (config/load.ts); profiles read them by name.

@@ -3,6 +3,7 @@ import { sameSecret } from './auth.js';
 import { isHashed, verifyPassword } from '../security/credentials.js';
 import { SignInLockout } from '../security/lockout.js';
 import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
+import { withSharedLockout } from '../store/shared-lockout.js';
 
 /** Agent bearer tokens live this long (a working day with margin). */
 export const AGENT_TOKEN_TTL_MS = 12 * 60 * 60_000;
@@ -73,15 +74,13 @@ export class AgentTokens {
 
   /**
    * {@link login} with the instances' shared state: the (agent, source) lockout counters are read
-   * before and written after, a new token is published by hash. When Redis fails, the decision is
+   * before and written after (store/shared-lockout.ts), a new token is published by hash. When Redis fails, the decision is
    * this instance's own (its counters, its tokens) and the failure is reported.
    */
   async loginShared(agentId: string, password: string, source = 'unknown'): Promise<LoginResult> {
     const shared = this.#shared;
     if (!shared) return this.login(agentId, password, source);
-    await this.#try('sign-in lockout read', async () => this.#lockout.adopt(agentId, source, await shared.loadLock(agentId, source)));
-    const r = this.login(agentId, password, source);
-    await this.#try('sign-in lockout write', () => shared.saveLock(agentId, source, this.#lockout.state(agentId, source), this.#lockout.lockMs));
+    const r = await withSharedLockout(this.#lockout, shared, { user: agentId, source, channel: 'http' }, this.#onSharedError, () => this.login(agentId, password, source));
     if (r.ok) await this.#try('agent token write', () => shared.putToken(tokenKey(r.token), { agentId: r.agentId, expiresAt: r.expiresAt }));
     return r;
   }

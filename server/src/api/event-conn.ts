@@ -82,6 +82,9 @@ export class EventConnection {
       this.close(WsClose.Unauthorized, 'token expired or revoked');
       return;
     }
+    // With Redis: a sign-out on another gateway is seen here by the next ping at the latest (the
+    // refresh drops the token, and the hub closes its sockets: EventHub.revoked). Never rejects.
+    if (this.#token !== undefined) void this.hub.deps.refresh?.(this.#token);
     this.#alive = false;
     this.ws.ping();
   }

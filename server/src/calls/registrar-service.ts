@@ -3,6 +3,8 @@ import { DigestAuthenticator, normalizeAlgorithm, offeredAlgorithms, parseAuthor
 import { Registrar, parseContacts, type ContactBinding } from './registrar/index.js';
 import type { SignInLockout } from '../security/lockout.js';
 import type { RegistrationDirectory } from '../store/index.js';
+import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
+import { withSharedLockout } from '../store/shared-lockout.js';
 import { splitHeaderList } from '../sip/dialog/dialog.js';
 import { warningHeader } from '../sip/ua/headers.js';
 import { fromDirectory, reachableFrom, toDirectory } from './registrar-directory.js';
@@ -39,7 +41,13 @@ export interface RegistrarServiceOptions {
    * written back after a REGISTER, so any gateway reaches an agent that registered through a
    * proxy adding Path (RFC 3327), whichever gateway took the REGISTER.
    */
-  directory?: { readonly dir: RegistrationDirectory; readonly self: string; readonly now?: () => number };
+  directory?: {
+    readonly dir: RegistrationDirectory;
+    readonly self: string;
+    readonly now?: () => number;
+    /** The sign-in lockout counters every instance shares with the HTTP login (store/shared-lockout.ts). */
+    readonly signIn?: AgentAuthDirectory;
+  };
 }
 
 /**
@@ -86,7 +94,7 @@ export class RegistrarService {
     } catch (err) {
       return this.unavailable(aor, err);
     }
-    const r = this.handle(req, flowId, from);
+    const r = await this.lockedShared(req, () => this.handle(req, flowId, from), from.source, d.signIn);
     if (r.status !== 200 || req.getHeaders('contact').length === 0) return r;
     const [clockNow, wallNow] = [this.registrar.now(), (d.now ?? Date.now)()];
     try {
@@ -133,6 +141,17 @@ export class RegistrarService {
     } catch (err) {
       this.opts.logger.warn({ aor, err: err instanceof Error ? err.message : String(err) }, 'registration directory: a closed connection\'s bindings could not be removed (they expire)');
     }
+  }
+
+  /** `handle` inside the instances' shared lockout for the digest's user name, when there is one. */
+  private async lockedShared(req: RegisterRequestView, handle: () => RegisterReply, source: string, signIn: AgentAuthDirectory | undefined): Promise<RegisterReply> {
+    const authz = req.getHeader('authorization');
+    const creds = authz !== undefined ? parseAuthorization(authz) : undefined;
+    const lockout = this.opts.lockout;
+    if (!signIn || !lockout || !creds || 'error' in creds) return handle();
+    const onError = (what: string, err: unknown): void =>
+      this.opts.logger.warn({ what, err: err instanceof Error ? err.message : String(err) }, 'shared agent sign-in state unavailable; this instance decides alone');
+    return withSharedLockout(lockout, signIn, { user: creds.username, source, channel: 'sip' }, onError, handle);
   }
 
   private unavailable(aor: string, err: unknown): RegisterReply {

@@ -149,6 +149,28 @@ export class SignInLockout {
     this.#entries.set(k, { failures: s.failures, nextAt: s.nextAt, lockedUntil: s.lockedUntil });
   }
 
+  /**
+   * {@link adopt} for what the shared store kept after this instance's attempt (store/shared-lockout.ts):
+   * when the failures of several instances added up to a lock that this one had not seen, the
+   * lock is reported here too (audited once, by the instance whose attempt completed it).
+   */
+  merged(user: string, source: string, s: LockState | undefined, channel: SignInChannel): void {
+    const now = this.o.now();
+    const wasLocked = this.isLocked(user, source);
+    this.adopt(user, source, s);
+    if (s && !wasLocked && s.lockedUntil > now) this.#emit({ kind: 'locked', user, source, channel, failures: s.failures });
+  }
+
+  /** Failures that lock a key. */
+  get lockAfter(): number {
+    return this.#lockAfter;
+  }
+
+  /** This lockout's clock (epoch ms in the gateway: the shared counters hold wall-clock times). */
+  now(): number {
+    return this.o.now();
+  }
+
   /** How long a lock lasts (how long shared counters are worth keeping). */
   get lockMs(): number {
     return this.#lockMs;

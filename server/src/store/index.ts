@@ -32,3 +32,4 @@ export { RedisEventBus, type RedisEventBusOptions, DEFAULT_OUTAGE_BUFFER } from 
 export { InstanceHeartbeat, type InstanceHeartbeatOptions, type InstanceInfo } from './redis-heartbeat.js';
 export { RedisKeys, DEFAULT_PREFIX } from './redis-keys.js';
 export { RedisRegistrations, parseBindings, type DirectoryBinding, type RegistrationDirectory } from './redis-registrations.js';
+export { RedisAgentAuth, type AgentAuthDirectory } from './redis-agent-auth.js';

@@ -1,5 +1,5 @@
 import type { SharedRedis } from './backend.js';
-import type { LockState } from '../security/lockout.js';
+import { BACKOFF_AFTER, MAX_BACKOFF_MS, type LockState } from '../security/lockout.js';
 
 /**
  * Agent sign-in state shared by the gateways (README, "Redis, metrics, audit": agents across
@@ -11,7 +11,8 @@ import type { LockState } from '../security/lockout.js';
  *   `key` is the token's SHA-256 (api/agent-tokens.ts tokenKey); the token itself is never stored.
  * - `signin:{user}`: a hash, one field per source address, `{"f","n","l"}` (failures, next attempt
  *   allowed at, locked until; epoch ms); the hash lives as long as a lock (30 min) after its last
- *   write, so a supervisor's unlock is one DEL.
+ *   write, so a supervisor's unlock is one DEL. Both SIP REGISTER and the HTTP login count here
+ *   (store/shared-lockout.ts); concurrent attempts on several instances add up (SAVE_LOCK).
  *
  * Every command goes through the link's deadline (store/redis-link.ts, RedisLink.timed, via
  * SharedRedis.eval): a hung Redis makes these reject within the command timeout, never hang.
@@ -27,11 +28,30 @@ export interface AgentAuthDirectory {
   putToken(key: string, token: SharedToken): Promise<void>;
   getToken(key: string): Promise<SharedToken | undefined>;
   dropToken(key: string): Promise<void>;
-  loadLock(user: string, source: string): Promise<LockState | undefined>;
-  /** `undefined`: the key starts afresh (a success). `ttlMs`: how long the user's hash is kept. */
-  saveLock(user: string, source: string, state: LockState | undefined, ttlMs: number): Promise<void>;
+  loadLock(user: string, source: string): Promise<SharedLock>;
+  /**
+   * Writes this instance's counters after an attempt, over what {@link loadLock} returned
+   * (`loaded`, its `raw`). `undefined`: the key starts afresh (a success). When another instance
+   * wrote the key in between, nothing is lost: its failures and ours are added and the policy is
+   * applied to the sum, in one Redis script (atomic). Returns what is stored now.
+   */
+  saveLock(user: string, source: string, state: LockState | undefined, loaded: string, policy: LockPolicy): Promise<LockState | undefined>;
   /** Forgets every source's counters of `user` (a supervisor's unlock). */
   unlock(user: string): Promise<void>;
+}
+
+/** What {@link AgentAuthDirectory.loadLock} read: the counters, and the stored text ('' for none) to write over. */
+export interface SharedLock {
+  readonly state: LockState | undefined;
+  readonly raw: string;
+}
+
+/** The lockout's rules (security/lockout.ts), for a merge done inside Redis. */
+export interface LockPolicy {
+  /** Wall clock, epoch ms. */
+  readonly now: number;
+  readonly lockAfter: number;
+  readonly lockMs: number;
 }
 
 /** KEYS: agent-token:{key}. ARGV: JSON, TTL ms. */
@@ -43,15 +63,42 @@ return 1
 const GET = `return redis.call('GET', KEYS[1])`;
 const DEL = `return redis.call('DEL', KEYS[1])`;
 const HGET = `return redis.call('HGET', KEYS[1], ARGV[1])`;
-/** KEYS: signin:{user}. ARGV: source, JSON ('' to delete), TTL ms. */
+/**
+ * KEYS: signin:{user}. ARGV: source, new JSON ('' to delete), TTL ms, the JSON read before ('' for
+ * none), now, lockAfter, lockMs, backoffAfter, maxBackoffMs. Unchanged since the read: the new
+ * counters are stored. Changed (another instance counted meanwhile): the failures we added are
+ * added to the stored ones, and the backoff and lock of security/lockout.ts (backoffMs, #count)
+ * are applied to the sum. A stored value that does not parse is replaced. Returns what is stored.
+ */
 const SAVE_LOCK = `
 if ARGV[2] == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
-  return 0
+  return ''
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local out = ARGV[2]
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur and cur ~= ARGV[4] then
+  local okc, c = pcall(cjson.decode, cur)
+  local okn, n = pcall(cjson.decode, ARGV[2])
+  local base = 0
+  if ARGV[4] ~= '' then
+    local okl, l = pcall(cjson.decode, ARGV[4])
+    if okl and type(l) == 'table' and tonumber(l.f) then base = tonumber(l.f) end
+  end
+  if okc and okn and type(c) == 'table' and type(n) == 'table' and tonumber(c.f) and tonumber(c.n) and tonumber(c.l) then
+    local now = tonumber(ARGV[5])
+    local f = tonumber(c.f) + math.max(0, tonumber(n.f) - base)
+    local nextAt = math.max(tonumber(c.n), tonumber(n.n))
+    local lockedUntil = math.max(tonumber(c.l), tonumber(n.l))
+    local after = tonumber(ARGV[8])
+    if f >= after then nextAt = math.max(nextAt, now + math.min(tonumber(ARGV[9]), 1000 * 2 ^ (f - after))) end
+    if f >= tonumber(ARGV[6]) and lockedUntil <= now then lockedUntil = now + tonumber(ARGV[7]) end
+    out = string.format('{"f":%d,"n":%d,"l":%d}', f, nextAt, lockedUntil)
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], out)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+return out
 `;
 
 export class RedisAgentAuth implements AgentAuthDirectory {
@@ -75,14 +122,16 @@ export class RedisAgentAuth implements AgentAuthDirectory {
     await this.redis.eval(DEL, { keys: [this.redis.keys.agentToken(key)] }, 'agent token revoke');
   }
 
-  async loadLock(user: string, source: string): Promise<LockState | undefined> {
+  async loadLock(user: string, source: string): Promise<SharedLock> {
     const raw = await this.redis.eval(HGET, { keys: [this.redis.keys.signIn(user)], arguments: [source] }, 'sign-in lockout read');
-    return typeof raw === 'string' ? parseLock(raw) : undefined;
+    return typeof raw === 'string' ? { state: parseLock(raw), raw } : { state: undefined, raw: '' };
   }
 
-  async saveLock(user: string, source: string, s: LockState | undefined, ttlMs: number): Promise<void> {
+  async saveLock(user: string, source: string, s: LockState | undefined, loaded: string, p: LockPolicy): Promise<LockState | undefined> {
     const json = s ? JSON.stringify({ f: s.failures, n: s.nextAt, l: s.lockedUntil }) : '';
-    await this.redis.eval(SAVE_LOCK, { keys: [this.redis.keys.signIn(user)], arguments: [source, json, String(Math.max(1, Math.ceil(ttlMs)))] }, 'sign-in lockout write');
+    const args = [source, json, String(Math.max(1, Math.ceil(p.lockMs))), loaded, String(Math.floor(p.now)), String(p.lockAfter), String(Math.ceil(p.lockMs)), String(BACKOFF_AFTER), String(MAX_BACKOFF_MS)];
+    const out = await this.redis.eval(SAVE_LOCK, { keys: [this.redis.keys.signIn(user)], arguments: args }, 'sign-in lockout write');
+    return typeof out === 'string' && out !== '' ? parseLock(out) : undefined;
   }
 
   async unlock(user: string): Promise<void> {

@@ -4,12 +4,17 @@ import { createClient } from 'redis';
 import { GatewayChild } from '../support/gateway-process.js';
 import { freePort } from '../../devtools/ports.js';
 import { RedisServer } from '../../devtools/redis-server.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sipvicious, wordList } from '../support/sipvicious.js';
 
 /**
  * Agent sign-in across instances (README, "Redis, metrics, audit"), with real parts: two gateway
  * processes sharing a real redis-server. A token issued by one is accepted by the other (API and
  * /events), a sign-out on either revokes it on both, and failed logins on one lock the account
- * on the other (docs/security.md, "Sign-in"). Redis holds the token's SHA-256, never the token.
+ * on the other (docs/security.md, "Sign-in"), whether they come over HTTP or as SIP REGISTER digests
+ * (svcrack), and attempts made at once on both add up. Redis holds the token's SHA-256, never the token.
  */
 const SUPERVISOR = 'agents-auth-cluster-supervisor-token';
 let redis: RedisServer;
@@ -91,6 +96,23 @@ describe('agent sign-in across instances (two gateways, real Redis)', () => {
     expect((await eventsAuth(a(), token)).type).toBe('error');
   });
 
+  it('an /events socket open on A is closed (4401) within one ping interval (30 s) of a sign-out on B', async () => {
+    const token = (await login(a(), 'agent-1', 'demo')).token!;
+    const ws = new WebSocket(`${a().httpUrl.replace(/^http/, 'ws')}/events`);
+    await new Promise<void>((res, rej) => ws.once('open', () => res()).once('error', rej));
+    const ready = new Promise<string>((res) => ws.once('message', (d: Buffer) => res(d.toString('utf8'))));
+    ws.send(JSON.stringify({ type: 'auth', token }));
+    expect(JSON.parse(await ready)).toMatchObject({ type: 'ready', principal: { kind: 'agent', agentId: 'agent-1' } });
+    const closed = new Promise<{ code: number; reason: string; at: number }>((res) => ws.once('close', (code: number, reason: Buffer) => res({ code, reason: reason.toString(), at: Date.now() })));
+    const t0 = Date.now();
+    expect((await fetch(`${b().httpUrl}/api/agents/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(204);
+    const c = await Promise.race([closed, new Promise<undefined>((r) => setTimeout(() => r(undefined), 40_000))]);
+    if (!c) ws.terminate();
+    expect(c, 'the socket on A was still open 40 s after the sign-out on B').toBeDefined();
+    expect(c!).toMatchObject({ code: 4401, reason: 'token revoked' });
+    expect(c!.at - t0).toBeLessThanOrEqual(32_000);
+  }, 60_000);
+
   it('wrong logins on A lock the account on B, the right password included; a supervisor unlock on B lifts it on A', async () => {
     let last = 0;
     // Backoff refusals (429) count as failures too (security/lockout.ts); 10 failures lock.
@@ -101,4 +123,52 @@ describe('agent sign-in across instances (two gateways, real Redis)', () => {
     expect((await fetch(`${b().httpUrl}/api/agents/agent-3/unlock`, { method: 'POST', headers: { authorization: `Bearer ${SUPERVISOR}` } })).status).toBe(200);
     expect((await login(a(), 'agent-3', 'demo')).status).toBe(200);
   });
+
+  it('wrong logins sent at once to both gateways all count (the shared counters add up in Redis): the account locks', async () => {
+    // 6 at the same moment on each: every attempt reads the counters before any writes them back.
+    // Were the last write to win, the key would hold a handful of failures and stay open.
+    const statuses = await Promise.all([...Array.from({ length: 6 }, () => login(a(), 'agent-2', 'wrong')), ...Array.from({ length: 6 }, () => login(b(), 'agent-2', 'wrong'))]);
+    expect(statuses.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    // Every attempt counts until the lock (10); one that reads the counters after the lock is
+    // refused without counting (security/lockout.ts).
+    const held = await signIn('agent-2');
+    expect(held.failures, JSON.stringify(held)).toBeGreaterThanOrEqual(10);
+    expect(held.lockedUntil).toBeGreaterThan(Date.now() + 29 * 60_000);
+    expect((await login(a(), 'agent-2', 'demo')).status).toBe(429);
+    expect((await login(b(), 'agent-2', 'demo')).status).toBe(429);
+    expect((await fetch(`${a().httpUrl}/api/agents/agent-2/unlock`, { method: 'POST', headers: { authorization: `Bearer ${SUPERVISOR}` } })).status).toBe(200);
+    expect((await login(b(), 'agent-2', 'demo')).status).toBe(200);
+  });
+
+  it('a password cracker on A\'s SIP port (svcrack, REGISTER digest) locks the agent\'s HTTP login on B too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auth-cluster-'));
+    try {
+      const guesses = [...Array.from({ length: 12 }, (_, i) => `guess-${i}`), 'demo'];
+      const out = await sipvicious('svcrack', ['-u', 'agent-1', '-d', wordList(dir, 'pw.txt', guesses), `udp://127.0.0.1:${a().env['SIP_PORT']}`]);
+      expect(out).not.toMatch(/\|\s*agent-1\s*\|/);
+      expect(out).toMatch(/found nothing/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const held = await signIn('agent-1');
+    expect(held.failures).toBeGreaterThanOrEqual(10);
+    expect(held.lockedUntil).toBeGreaterThan(Date.now());
+    expect((await login(b(), 'agent-1', 'demo')).status).toBe(429);
+    expect((await fetch(`${b().httpUrl}/api/agents/agent-1/unlock`, { method: 'POST', headers: { authorization: `Bearer ${SUPERVISOR}` } })).status).toBe(200);
+    expect((await login(a(), 'agent-1', 'demo')).status).toBe(200);
+  });
 });
+
+/** The one source's shared sign-in counters of `user` (store/redis-agent-auth.ts, `signin:{user}`). */
+async function signIn(user: string): Promise<{ failures: number; lockedUntil: number }> {
+  const c = createClient({ url: redis.url });
+  await c.connect();
+  try {
+    const fields = Object.values(await c.hGetAll(`tonegate:signin:${user}`));
+    expect(fields).toHaveLength(1);
+    const v = JSON.parse(fields[0]!) as { f: number; l: number };
+    return { failures: v.f, lockedUntil: v.l };
+  } finally {
+    await c.quit();
+  }
+}

@@ -156,13 +156,17 @@ function provesWireAndLogs(pcapFile: string, dgrams: UdpDatagram[], clear: strin
 }
 
 /**
- * tcpdump on lo for this gateway's SIP ports and the phones' RTP ports. The interface is shared with
- * other tests, whose ports may fall in the gateway's RTP range; the phones' ports are their own.
+ * tcpdump on lo for this gateway's SIP ports and the media between the phones' RTP ports and the
+ * gateway's RTP range. The interface is shared with the tests running beside this one: a port of
+ * one of their SIP peers may fall in a phone's range (it was free when the phone started, not
+ * reserved), and one of their SIP messages was once captured that way; media packets must
+ * therefore have both ends in the two ranges.
  */
 async function captureCall(...on: Baresip[]): Promise<{ file: string; cap: Capture }> {
   const file = join(mkdtempSync(join(tmpdir(), 'tg-pcap-')), 'tls-srtp.pcap');
-  const media = on.map((p) => `portrange ${p.rtpPorts.min}-${p.rtpPorts.max}`).join(' or ');
-  const filter = `tcp port ${gw.sipTlsPort!} or (udp and (port ${gw.sipPort} or ${media}))`;
+  const phones = on.map((p) => `portrange ${p.rtpPorts.min}-${p.rtpPorts.max}`).join(' or ');
+  const media = `(${phones}) and portrange ${gw.config.RTP_PORT_MIN}-${gw.config.RTP_PORT_MAX}`;
+  const filter = `tcp port ${gw.sipTlsPort!} or (udp and (port ${gw.sipPort} or (${media})))`;
   // startCapture rejects, naming tcpdump's error, when tcpdump cannot capture (it needs root or CAP_NET_RAW).
   return { file, cap: await startCapture(file, 'lo', filter) };
 }

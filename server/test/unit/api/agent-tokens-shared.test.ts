@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentTokens, tokenKey } from '../../../src/api/agent-tokens.js';
 import { LOCK_AFTER, SignInLockout, type LockState } from '../../../src/security/lockout.js';
-import { parseLock, parseToken, type AgentAuthDirectory, type SharedToken } from '../../../src/store/redis-agent-auth.js';
+import { parseLock, parseToken, type AgentAuthDirectory, type SharedLock, type SharedToken } from '../../../src/store/redis-agent-auth.js';
 
 /** An in-memory stand-in for Redis (store/redis-agent-auth.ts), with a switch to make it fail. */
 class FakeDirectory implements AgentAuthDirectory {
@@ -23,16 +23,20 @@ class FakeDirectory implements AgentAuthDirectory {
     this.#up();
     this.tokens.delete(key);
   }
-  async loadLock(user: string, source: string): Promise<LockState | undefined> {
+  // One caller at a time here, so a write never meets another instance's (the merge of
+  // concurrent writes is Redis's, proven in integration/agents-auth-cluster.test.ts).
+  async loadLock(user: string, source: string): Promise<SharedLock> {
     this.#up();
-    return this.locks.get(user)?.get(source);
+    const state = this.locks.get(user)?.get(source);
+    return { state, raw: state ? JSON.stringify(state) : '' };
   }
-  async saveLock(user: string, source: string, s: LockState | undefined): Promise<void> {
+  async saveLock(user: string, source: string, s: LockState | undefined): Promise<LockState | undefined> {
     this.#up();
     const m = this.locks.get(user) ?? new Map<string, LockState>();
     if (s) m.set(source, s);
     else m.delete(source);
     this.locks.set(user, m);
+    return s;
   }
   async unlock(user: string): Promise<void> {
     this.#up();
@@ -103,7 +107,22 @@ describe('AgentTokens shared between instances', () => {
     expect(a.tokens.resolve(r.token)).toBe('agent-1');
     await b.tokens.refresh(r.token);
     expect(b.tokens.resolve(r.token)).toBeUndefined();
-    expect(errors).toEqual(expect.arrayContaining(['sign-in lockout read', 'sign-in lockout write', 'agent token write', 'agent token read']));
+    expect(errors).toEqual(expect.arrayContaining(['sign-in lockout read', 'agent token write', 'agent token read']));
+    // Counters it could not read are never overwritten with this instance's own.
+    expect(errors).not.toContain('sign-in lockout write');
+  });
+
+  it('a lock that the shared counters reached elsewhere is adopted and audited here', () => {
+    const events: string[] = [];
+    const lockout = new SignInLockout({ now: () => 1000, onEvent: (e) => void events.push(`${e.kind}:${e.channel}:${e.failures}`) });
+    lockout.merged('agent-1', '10.0.0.1', { failures: 4, nextAt: 0, lockedUntil: 0 }, 'sip');
+    expect(lockout.isLocked('agent-1', '10.0.0.1')).toBe(false);
+    lockout.merged('agent-1', '10.0.0.1', { failures: LOCK_AFTER, nextAt: 0, lockedUntil: 5000 }, 'sip');
+    lockout.merged('agent-1', '10.0.0.1', { failures: LOCK_AFTER + 1, nextAt: 0, lockedUntil: 5000 }, 'http');
+    expect(lockout.isLocked('agent-1', '10.0.0.1')).toBe(true);
+    expect(events).toEqual([`locked:sip:${LOCK_AFTER}`]);
+    lockout.merged('agent-1', '10.0.0.1', undefined, 'http');
+    expect(lockout.isLocked('agent-1', '10.0.0.1')).toBe(false);
   });
 
   it('an expired shared token is not taken in', async () => {
