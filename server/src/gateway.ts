@@ -176,7 +176,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // Logout closes the token's /events sockets (the hub exists once the SIP side is up).
   const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: (key) => parts.events?.revoked(key), lockout, ...sharedAgentAuth(backend.shared, logger) });
   // Named supervisors with TOTP and a 15-minute idle timeout (docs/security.md).
-  const supervisors = new SupervisorSessions(trust.supervisors, lockout);
+  const supervisors = new SupervisorSessions(trust.supervisors, lockout, undefined, undefined, { ...sharedAgentAuth(backend.shared, logger), claimOnce: backend.claimOnce });
   const resolveToken = (token: string): Principal | undefined => {
     if (sameSecret(token, supervisorToken) || supervisors.resolve(token) !== undefined) return { kind: 'supervisor' };
     if (sameSecret(token, handoffApiKey)) return { kind: 'handoff-client' };

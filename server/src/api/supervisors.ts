@@ -7,6 +7,8 @@ import { isHashed, verifyPassword } from '../security/credentials.js';
 import { verifyTotp } from '../security/totp.js';
 import { tokenKey } from './agent-tokens.js';
 import { bearer } from './auth.js';
+import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
+import { withSharedLockout } from '../store/shared-lockout.js';
 
 /**
  * Named supervisor accounts with a TOTP second factor (RFC 6238; docs/security.md, PCI DSS 8.4.2)
@@ -28,8 +30,23 @@ export interface SupervisorAccount {
 
 export type SupervisorLogin =
   | { readonly ok: true; readonly token: string }
-  | { readonly ok: false; readonly reason: 'unauthorized' }
+  | { readonly ok: false; readonly reason: 'unauthorized'; readonly replayed?: true }
   | { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterS: number };
+
+/**
+ * With REDIS_URL: the sign-in lockout counters shared with every instance (store/shared-lockout.ts)
+ * and a cluster-wide claim of each accepted TOTP step, so a code is good once on all instances
+ * (PCI DSS v4.0.1 8.5.1: MFA not open to replay). Without, both stay in this process.
+ */
+export interface SupervisorSharing {
+  readonly shared?: AgentAuthDirectory | undefined;
+  readonly onSharedError?: (what: string, err: unknown) => void;
+  /** Redis SET NX with a TTL (store/backend.ts claimOnce): true the first time `key` is claimed. */
+  readonly claimOnce?: ((key: string, ttlSeconds: number) => Promise<boolean>) | undefined;
+}
+
+/** A TOTP step is accepted within ±1 step of 30 s; its claim outlives that window. */
+const TOTP_CLAIM_TTL_S = 120;
 
 export class SupervisorSessions {
   readonly #accounts: Map<string, SupervisorAccount>;
@@ -44,6 +61,7 @@ export class SupervisorSessions {
     private readonly lockout: SignInLockout,
     private readonly now: () => number = Date.now,
     private readonly idleMs = SUPERVISOR_IDLE_MS,
+    private readonly sharing: SupervisorSharing = {},
   ) {
     this.#accounts = new Map(accounts.map((a) => [a.name, a]));
     this.#hashed = accounts.some((a) => isHashed(a.password));
@@ -53,7 +71,34 @@ export class SupervisorSessions {
     return this.#accounts.size > 0;
   }
 
+  /**
+   * {@link login} with the instances' shared state: the lockout counters of (supervisor, source)
+   * are read before and written after, and the TOTP step is claimed in Redis; a code already used
+   * on another instance is refused like a wrong one (and its session here is dropped at once).
+   * Redis failing: this instance decides alone, and says so through `onSharedError`.
+   */
+  async loginShared(name: string, password: string, code: string, source: string): Promise<SupervisorLogin> {
+    const { shared, claimOnce } = this.sharing;
+    const onError = this.sharing.onSharedError ?? (() => {});
+    let step: number | undefined;
+    const decide = (): SupervisorLogin => this.#login(name, password, code, source, (s) => (step = s));
+    const r = shared ? await withSharedLockout(this.lockout, shared, { user: `supervisor:${name}`, source, channel: 'http' }, onError, decide) : decide();
+    if (!r.ok || step === undefined || !claimOnce) return r;
+    try {
+      if (await claimOnce(`totp:${name}:${step}`, TOTP_CLAIM_TTL_S)) return r;
+    } catch (err) {
+      onError('supervisor TOTP claim', err);
+      return r;
+    }
+    this.revoke(r.token);
+    return { ok: false, reason: 'unauthorized', replayed: true };
+  }
+
   login(name: string, password: string, code: string, source: string): SupervisorLogin {
+    return this.#login(name, password, code, source, () => {});
+  }
+
+  #login(name: string, password: string, code: string, source: string, accepted: (step: number) => void): SupervisorLogin {
     const user = `supervisor:${name}`;
     const gate = this.lockout.attempt(user, source, 'http');
     if (!gate.ok) return { ok: false, reason: 'rate-limited', retryAfterS: Math.max(1, Math.ceil(gate.retryAfterMs / 1000)) };
@@ -68,6 +113,7 @@ export class SupervisorSessions {
     }
     this.lockout.succeeded(user, source, 'http');
     this.#lastStep.set(name, step);
+    accepted(step);
     const token = randomBytes(24).toString('base64url');
     this.#sweep();
     this.#sessions.set(tokenKey(token), { name, lastUsed: this.now() });
@@ -102,20 +148,21 @@ const loginSchema = z.object({ name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
 
 export function supervisorsRouter(sessions: SupervisorSessions, logger: Logger): Router {
   const r = Router();
-  r.post('/api/supervisors/login', express.json({ limit: '4kb' }), (req, res) => {
+  r.post('/api/supervisors/login', express.json({ limit: '4kb' }), async (req, res) => {
     const body = loginSchema.safeParse(req.body);
     if (!body.success) {
       res.status(400).json({ error: 'bad-request', message: 'the body must be {"name","password","code"}' });
       return;
     }
     const { name, password, code } = body.data;
-    const result = sessions.login(name, password, code, req.socket.remoteAddress ?? 'unknown');
+    const result = await sessions.loginShared(name, password, code, req.socket.remoteAddress ?? 'unknown');
     if (!result.ok && result.reason === 'rate-limited') {
       res.status(429).set('Retry-After', String(result.retryAfterS)).json({ error: 'rate-limited', message: 'too many failed sign-ins; retry later' });
       return;
     }
     if (!result.ok) {
-      logger.info({ supervisor: name }, 'supervisor sign-in refused');
+      if (result.replayed) logger.warn({ supervisor: name }, 'supervisor sign-in refused: the TOTP code was already used on another instance');
+      else logger.info({ supervisor: name }, 'supervisor sign-in refused');
       res.status(401).json({ error: 'unauthorized' });
       return;
     }

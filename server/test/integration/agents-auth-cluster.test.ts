@@ -8,15 +8,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sipvicious, wordList } from '../support/sipvicious.js';
+import { base32Encode, totp } from '../../src/security/totp.js';
 
 /**
  * Agent sign-in across instances (README, "Redis, metrics, audit"), with real parts: two gateway
  * processes sharing a real redis-server. A token issued by one is accepted by the other (API and
  * /events), a sign-out on either revokes it on both, and failed logins on one lock the account
  * on the other (docs/security.md, "Sign-in"), whether they come over HTTP or as SIP REGISTER digests
- * (svcrack), and attempts made at once on both add up. Redis holds the token's SHA-256, never the token.
+ * (svcrack), and attempts made at once on both add up; a supervisor's TOTP code is good once on
+ * either, and supervisor sign-in failures count on both. Redis holds the token's SHA-256, never the token.
  */
 const SUPERVISOR = 'agents-auth-cluster-supervisor-token';
+const ASHA = 'correct horse battery';
+const TOTP_SECRET = Buffer.from('agents-auth-cluster-totp-20b');
 let redis: RedisServer;
 const gateways: GatewayChild[] = [];
 
@@ -24,6 +28,7 @@ async function startGateway(id: string): Promise<GatewayChild> {
   const [sip, http, pg] = [await freePort(), await freePort(), await freePort()];
   const g = await GatewayChild.start({
     SIP_PORT: String(sip), HTTP_PORT: String(http), DEMO_PG_PORT: String(pg), INSTANCE_ID: id, SUPERVISOR_TOKEN: SUPERVISOR, MEDIA_WORKERS: '1', LOG_LEVEL: 'info', REDIS_URL: redis.url,
+    SUPERVISORS: `asha:${ASHA}:${base32Encode(TOTP_SECRET)}`,
   });
   gateways.push(g);
   return g;
@@ -156,6 +161,17 @@ describe('agent sign-in across instances (two gateways, real Redis)', () => {
     expect((await login(b(), 'agent-1', 'demo')).status).toBe(429);
     expect((await fetch(`${b().httpUrl}/api/agents/agent-1/unlock`, { method: 'POST', headers: { authorization: `Bearer ${SUPERVISOR}` } })).status).toBe(200);
     expect((await login(a(), 'agent-1', 'demo')).status).toBe(200);
+  });
+
+  it('a supervisor\'s TOTP code is good once across the gateways; failed supervisor sign-ins on A lock B', async () => {
+    const supervisorLogin = (g: GatewayChild, password: string, code: string) =>
+      fetch(`${g.httpUrl}/api/supervisors/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'asha', password, code }) });
+    const code = totp(TOTP_SECRET, Date.now());
+    expect((await supervisorLogin(a(), ASHA, code)).status).toBe(200);
+    expect((await supervisorLogin(b(), ASHA, code)).status).toBe(401); // the same code replayed on the other gateway
+    for (let i = 0; i < 10; i++) await supervisorLogin(a(), 'wrong password', '000000');
+    expect((await supervisorLogin(b(), ASHA, totp(TOTP_SECRET, Date.now() + 30_000))).status).toBe(429);
+    expect(b().lines.some((l) => l.includes('the TOTP code was already used on another instance'))).toBe(true);
   });
 });
 

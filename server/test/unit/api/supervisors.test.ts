@@ -74,3 +74,40 @@ describe('supervisor accounts: password + TOTP, 15-minute idle timeout', () => {
     expect(s.resolve(r.token)).toBeUndefined();
   });
 });
+
+describe('supervisor sign-in across instances (SupervisorSharing)', () => {
+  function pair() {
+    const now = 1_700_000_000_000;
+    const claimed = new Set<string>();
+    const errors: string[] = [];
+    const claimOnce = async (key: string): Promise<boolean> => (claimed.has(key) ? false : (claimed.add(key), true));
+    const make = (): SupervisorSessions =>
+      new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], new SignInLockout({ now: () => now }), () => now, undefined, { claimOnce, onSharedError: (w) => void errors.push(w) });
+    return { a: make(), b: make(), code: totp(secret, now), claimed, errors };
+  }
+
+  it('a code used on A is refused on B, and B keeps no session for it', async () => {
+    const { a, b, code, claimed } = pair();
+    const onA = await a.loginShared('asha', 'correct horse battery', code, '10.0.0.1');
+    if (!onA.ok) throw new Error('refused on A');
+    expect(a.resolve(onA.token)).toBe('asha');
+    expect([...claimed]).toEqual([expect.stringMatching(/^totp:asha:\d+$/)]);
+    expect(await b.loginShared('asha', 'correct horse battery', code, '10.0.0.1')).toEqual({ ok: false, reason: 'unauthorized', replayed: true });
+  });
+
+  it('a wrong code claims nothing (it cannot use up a step someone else may still type)', async () => {
+    const { a, claimed } = pair();
+    expect(await a.loginShared('asha', 'correct horse battery', '000000', '10.0.0.1')).toEqual({ ok: false, reason: 'unauthorized' });
+    expect(claimed.size).toBe(0);
+  });
+
+  it('the claim failing (Redis down) leaves the decision to this instance, reported', async () => {
+    const now = 1_700_000_000_000;
+    const errors: string[] = [];
+    const s = new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], new SignInLockout({ now: () => now }), () => now, undefined, {
+      claimOnce: async () => Promise.reject(new Error('redis down')), onSharedError: (w) => void errors.push(w),
+    });
+    expect((await s.loginShared('asha', 'correct horse battery', totp(secret, now), '10.0.0.1')).ok).toBe(true);
+    expect(errors).toEqual(['supervisor TOTP claim']);
+  });
+});
