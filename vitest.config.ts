@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
  */
 export const SERIAL_INTEGRATION = [
   'agents-cluster',
+  // Real Chromium, two gateways, Kamailio and SIPp, with a page clock fast-forwarded to a refresh.
+  'agents-widget-cluster',
   'did-routing',
   'edge-limits',
   'load-admission',

@@ -247,6 +247,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     demo: !config.PAYMENT_API_URL,
     demoPages: !production,
     sourceMaps: !production,
+    ...(config.SIP_WS_URL ? { sipWsUrl: config.SIP_WS_URL } : {}),
   }));
   app.use(agentsRouter(agentTokens, resolveToken, logger, lockout));
   app.use(supervisorsRouter(supervisors, logger));

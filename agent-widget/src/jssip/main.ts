@@ -3,7 +3,7 @@ import { UA, WebSocketInterface } from 'jssip';
 import type { PeerConnectionEvent, RTCSession } from 'jssip/lib/RTCSession.js';
 import type { IncomingRTCSessionEvent, RTCSessionEvent } from 'jssip/lib/UA.js';
 import { handoffHeaders } from '../softphone/refer.js';
-import { loadWidgetConfig, socketUrl } from '../ui/config.js';
+import { loadWidgetConfig, sipSocketUrl } from '../ui/config.js';
 import { chosenLanguage, languageChoice, type LanguageChoice } from '../ui/languages.js';
 import { byId, show } from '../ui/dom.js';
 
@@ -86,7 +86,7 @@ async function boot(): Promise<void> {
     e.preventDefault();
     const agentId = value('agent-id');
     const ua = new UA({
-      sockets: [new WebSocketInterface(socketUrl(config.sipPath))],
+      sockets: [new WebSocketInterface(sipSocketUrl(config))],
       uri: `sip:${agentId}@${config.sipHost}`,
       password: byId('password', HTMLInputElement).value,
       register: true,

@@ -6,7 +6,7 @@ import { parseSipfrag, type ReferProgress } from './refer.js';
 
 /**
  * The agent's softphone, no UI: a sip.js UserAgent over WebSocket (RFC 7118) to the gateway's
- * `/sip`, a Registerer (digest auth), one call at a time (incoming Invitation answer/reject,
+ * `/sip` or the agents' proxy (SIP_WS_URL), a Registerer (digest auth) kept registered, one call at a time (incoming Invitation answer/reject,
  * hang-up, hold by re-INVITE, local mute) and the in-dialog REFER that hands the call to payment.
  */
 export type RegistrationState = 'offline' | 'connecting' | 'registering' | 'registered' | 'failed';
@@ -29,7 +29,7 @@ export interface SoftphoneEvents extends Record<string, unknown> {
 }
 
 export interface SoftphoneOptions {
-  /** `ws://host:port/sip` */
+  /** `ws://host:port/sip` on the gateway, or the agents' proxy (SIP_WS_URL, e.g. `wss://sip.example.com/`). */
   wsUrl: string;
   /** The gateway's SIP domain (config SIP_HOST). */
   domain: string;
@@ -39,11 +39,17 @@ export interface SoftphoneOptions {
   audio: HTMLAudioElement;
 }
 
+/** Seconds before registering again after a lost registration, doubled per failure up to RETRY_MAX_S. */
+const RETRY_FIRST_S = 2;
+const RETRY_MAX_S = 30;
+
 export class Softphone extends Emitter<SoftphoneEvents> {
   private ua: UserAgent | null = null;
   private registerer: Registerer | null = null;
   private session: Session | null = null;
   private info: CallInfo = { state: 'idle', remote: '', held: false, muted: false };
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryDelayS = RETRY_FIRST_S;
 
   constructor(private readonly opts: SoftphoneOptions) {
     super();
@@ -80,7 +86,9 @@ export class Softphone extends Emitter<SoftphoneEvents> {
       if (err) this.emit('registration', { state: 'failed', error: 'Connection to the gateway lost' });
     };
     // '+sip.ice' (RFC 5768): tells the gateway this agent's media is WebRTC (ICE + DTLS-SRTP).
-    const registerer = (this.registerer = new Registerer(ua, { expires: 300, extraContactHeaderParams: ['+sip.ice'] }));
+    // Refresh at 90 % of the interval (sip.js's default, 99 %, leaves 3 s of 300): a refresh that a
+    // proxy must move off a dead gateway (Kamailio's fr_timer, 4 s) still lands before the binding expires.
+    const registerer = (this.registerer = new Registerer(ua, { expires: 300, refreshFrequency: 90, extraContactHeaderParams: ['+sip.ice'] }));
     this.emit('registration', { state: 'registering' });
     await new Promise<void>((resolve, reject) => {
       const onState = (s: RegistererState): void => {
@@ -111,12 +119,61 @@ export class Softphone extends Emitter<SoftphoneEvents> {
           reject(new Error(error));
         });
     });
+    this.keepRegistered(ua, registerer);
+  }
+
+  /**
+   * Once registered, the binding is kept: a refresh (RFC 3261 10.2.4) that is refused or times out
+   * (sip.js then leaves the Registerer unregistered and tries no more), or a lost connection, is
+   * followed by a new REGISTER (after reconnecting) in Retry-After seconds (RFC 3261 20.33) or
+   * RETRY_FIRST_S, doubling up to RETRY_MAX_S. Behind a proxy in front of several gateways the
+   * refresh is what moves the binding off a gateway that died (README, "Agents across instances").
+   */
+  private keepRegistered(ua: UserAgent, registerer: Registerer): void {
+    registerer.stateChange.addListener((s) => {
+      if (this.ua !== ua) return; // stop(): unregistering on purpose
+      if (s === RegistererState.Registered) {
+        clearTimeout(this.retryTimer); // a REGISTER already under way got through
+        this.retryTimer = undefined;
+        this.retryDelayS = RETRY_FIRST_S;
+        this.emit('registration', { state: 'registered' });
+      } else if (s === RegistererState.Unregistered) {
+        this.emit('registration', { state: 'failed', error: 'Registration lost; registering again' });
+        this.retryLater(ua, registerer, registerer.retryAfter);
+      }
+    });
+    ua.transport.onDisconnect = (err) => {
+      if (!err || this.ua !== ua) return;
+      this.emit('registration', { state: 'failed', error: 'Connection to the gateway lost; reconnecting' });
+      this.retryLater(ua, registerer);
+    };
+  }
+
+  private retryLater(ua: UserAgent, registerer: Registerer, retryAfterS?: number): void {
+    if (this.retryTimer !== undefined) return;
+    const delayS = retryAfterS ?? this.retryDelayS;
+    this.retryDelayS = Math.min(RETRY_MAX_S, this.retryDelayS * 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.ua !== ua) return;
+      void (async () => {
+        try {
+          if (!ua.isConnected()) await ua.reconnect();
+          this.emit('registration', { state: 'registering' });
+          await registerer.register(); // its outcome arrives as a state change (keepRegistered)
+        } catch {
+          this.retryLater(ua, registerer);
+        }
+      })();
+    }, delayS * 1000);
   }
 
   /** Unregisters, hangs up and disconnects. Idempotent. */
   async stop(): Promise<void> {
     const ua = this.ua;
     this.ua = null;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     if (!ua) return;
     await this.hangup().catch(() => undefined);
     await this.registerer?.unregister().catch(() => undefined);

@@ -4,7 +4,7 @@ import type { PaymentView } from '../progress/reducer.js';
 import { Softphone, type RegistrationState } from '../softphone/softphone.js';
 import { login, logout } from './auth.js';
 import { CallPanel } from './call-panel.js';
-import { loadWidgetConfig, socketUrl, type WidgetConfig } from './config.js';
+import { loadWidgetConfig, sipSocketUrl, socketUrl, type WidgetConfig } from './config.js';
 import { byId, show } from './dom.js';
 import { originAllowed, prefillFromMessage, prefillFromQuery } from './prefill.js';
 import { languageChoice } from './languages.js';
@@ -88,7 +88,7 @@ async function boot(): Promise<void> {
         return fail('Wrong agent ID or password.');
       }
       if (auth.kind === 'throttled') return fail(`Too many sign-in attempts. Try again ${auth.retryAfterS ? `in ${auth.retryAfterS} s` : 'in a minute'}.`);
-      phone = new Softphone({ wsUrl: socketUrl(config.sipPath), domain: config.sipHost, agentId, password, audio: byId('remote-audio', HTMLAudioElement) });
+      phone = new Softphone({ wsUrl: sipSocketUrl(config), domain: config.sipHost, agentId, password, audio: byId('remote-audio', HTMLAudioElement) });
       const offRegistration = phone.on('registration', (r) => showRegistration(r.state));
       try {
         await phone.start();

@@ -28,12 +28,19 @@ export interface StaticOptions {
   defaultLanguage?: PromptLanguage;
   /** Serve the bundles' source maps (`/assets/*.map`; default true; production does not, docs/security.md). */
   sourceMaps?: boolean;
+  /**
+   * The agents' SIP WebSocket URL (config `SIP_WS_URL`, checked there): the widget registers on it
+   * instead of `/sip`, and the pages' `connect-src` adds its origin. Unset: `/sip` on this gateway.
+   */
+  sipWsUrl?: string;
 }
 
 /** What `GET /api/widget-config` answers (agent-widget/src/ui/config.ts reads it). */
 export interface WidgetConfig {
   sipHost: string;
   sipPath: '/sip';
+  /** With SIP_WS_URL: where the widget's SIP WebSocket goes instead of `sipPath` (absent otherwise, as from older gateways). */
+  sipWsUrl?: string;
   eventsPath: '/events';
   loginPath: '/api/agents/login';
   embedOrigins: readonly string[];
@@ -47,20 +54,24 @@ const PAGES = { '/agent': 'agent.html', '/phone': 'phone.html', '/supervisor': '
 
 /**
  * Content-Security-Policy of a page: only our own scripts, styles and sockets. `connect-src` is the
- * gateway's own origin only: 'self' (which covers ws:/wss: to the same host in CSP Level 3) and,
- * for engines before that, the WebSocket origin of the page's own host (`wss://` over HTTPS), never
- * any ws:/wss: host. `host` is the request's Host header; one that is not a plain host[:port] adds nothing.
+ * gateway's own origin: 'self' (which covers ws:/wss: to the same host in CSP Level 3) and, for
+ * engines before that, the WebSocket origin of the page's own host (`wss://` over HTTPS), never
+ * any ws:/wss: host. `host` is the request's Host header; one that is not a plain host[:port] adds
+ * nothing. `sipWsUrl` (config SIP_WS_URL) adds exactly that URL's origin (scheme, host, port; a
+ * CSP 3 source expression without a path matches any path there), nothing broader.
  */
-export function contentSecurityPolicy(frameAncestors: readonly string[], page?: { host: string | undefined; secure: boolean }): string {
+export function contentSecurityPolicy(frameAncestors: readonly string[], page?: { host: string | undefined; secure: boolean }, sipWsUrl?: string): string {
   const host = page?.host && /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(page.host) ? page.host.toLowerCase() : undefined;
   const socketOrigin = host ? ` ${page!.secure ? 'wss' : 'ws'}://${host}` : '';
+  const sip = sipWsOrigin(sipWsUrl);
+  const sipOrigin = sip && sip !== socketOrigin.trim() ? ` ${sip}` : '';
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",
-    `connect-src 'self'${socketOrigin}`,
+    `connect-src 'self'${socketOrigin}${sipOrigin}`,
     "media-src 'self' blob: mediastream:",
     "base-uri 'none'",
     "form-action 'none'",
@@ -68,9 +79,20 @@ export function contentSecurityPolicy(frameAncestors: readonly string[], page?: 
   ].join('; ');
 }
 
-function securityHeaders(res: Response, frameAncestors: readonly string[]): void {
+/** `ws://host:port` of a ws:/wss: URL (URL.origin; the default port left out), undefined for anything else. */
+function sipWsOrigin(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'ws:' || u.protocol === 'wss:') && u.hostname ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function securityHeaders(res: Response, frameAncestors: readonly string[], sipWsUrl: string | undefined): void {
   const req = res.req;
-  res.setHeader('Content-Security-Policy', contentSecurityPolicy(frameAncestors, { host: req.headers.host, secure: req.secure }));
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(frameAncestors, { host: req.headers.host, secure: req.secure }, sipWsUrl));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   // Microphone for the softphones; nothing else.
@@ -82,6 +104,7 @@ export function staticRouter(opts: StaticOptions): Router {
   const config: WidgetConfig = {
     sipHost: opts.sipHost,
     sipPath: '/sip',
+    ...(opts.sipWsUrl ? { sipWsUrl: opts.sipWsUrl } : {}),
     eventsPath: '/events',
     loginPath: '/api/agents/login',
     embedOrigins: opts.embedOrigins,
@@ -99,7 +122,7 @@ export function staticRouter(opts: StaticOptions): Router {
   for (const [path, file] of Object.entries(PAGES)) {
     if (opts.demoPages === false && demoOnly.has(path)) continue;
     router.get(path, (_req, res) => {
-      securityHeaders(res, opts.embedOrigins);
+      securityHeaders(res, opts.embedOrigins, opts.sipWsUrl);
       const html = join(opts.distDir, file);
       if (!existsSync(html)) {
         res.status(503).type('text/plain').send('The widget is not built: run `node scripts/build-widget.mjs` (npm start does it).\n');
@@ -117,7 +140,7 @@ export function staticRouter(opts: StaticOptions): Router {
     express.static(join(opts.distDir, 'assets'), {
       index: false,
       setHeaders: (res) => {
-        securityHeaders(res, opts.embedOrigins);
+        securityHeaders(res, opts.embedOrigins, opts.sipWsUrl);
         res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
       },
     }),

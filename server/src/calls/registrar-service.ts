@@ -193,6 +193,14 @@ export class RegistrarService {
       // with the right password: a fresh one, stale=TRUE so the client does not ask its user again
       // (RFC 7616 3.3, RFC 3261 22.4).
       if (v.reason === 'bad-nonce' && this.auth.knowsPassword('REGISTER', creds, (u) => this.opts.passwordOf(u))) return this.challenge(flowId, true);
+      // A right response with a nonce-count already seen (RFC 7616 3.4): a UA re-sending the
+      // Authorization of its last REGISTER on a refresh or an unregister, as sip.js does (the
+      // widget), or a replay. Neither is accepted; a fresh nonce, stale=TRUE, lets the UA answer
+      // anew without asking its user (RFC 7616 3.3), and a replayer cannot.
+      if (v.reason === 'nc-replay') {
+        this.opts.logger.info({ aor, user: creds.username }, 'REGISTER with a nonce-count already used: challenged again');
+        return this.challenge(flowId, true);
+      }
       if (v.reason === 'bad-response' || v.reason === 'unknown-user') this.opts.lockout?.failed(creds.username, from.source, 'sip');
       this.opts.logger.warn({ aor, user: creds.username, reason: v.reason }, 'REGISTER refused');
       return { status: 403, reason: 'Forbidden' };

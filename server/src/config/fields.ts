@@ -44,6 +44,36 @@ export const origin = z.string().transform((part, ctx) => {
   return z.NEVER;
 });
 
+/**
+ * The agents' SIP WebSocket URL (RFC 7118) the widget opens instead of the gateway's own `/sip`
+ * (SIP_WS_URL; README, "Agents across instances"): `ws:` or `wss:` with a host, no credentials
+ * (a browser would not send them, and they would show in every page's config), no fragment
+ * (RFC 6455 3). Normalised by the URL parser (`ws://k:8080` is `ws://k:8080/`); production refuses `ws:` (production.ts).
+ */
+export const sipWsUrl = z.string().transform((text, ctx) => {
+  let u: URL | undefined;
+  try {
+    u = new URL(text);
+  } catch {
+    u = undefined;
+  }
+  const why = sipWsUrlProblem(text, u);
+  if (!why) return u!.href;
+  // A URL with credentials is named without them.
+  const shown = u && (u.username || u.password) ? `${u.protocol}//…@${u.host}` : text.slice(0, 100);
+  ctx.addIssue({ code: 'custom', message: `"${shown}" ${why} (e.g. wss://sip.example.com/)` });
+  return z.NEVER;
+});
+
+function sipWsUrlProblem(text: string, u: URL | undefined): string | undefined {
+  if (!u) return 'is not a URL';
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return 'must be a ws: or wss: URL';
+  if (!u.hostname) return 'has no host';
+  if (u.username || u.password) return 'may not carry credentials';
+  if (u.hash || text.includes('#')) return 'may not have a fragment';
+  return undefined;
+}
+
 /** One agent credential: `id:password` (demo) or `id:$tg1$...` (hashed, security/credentials.ts). */
 export interface AgentCredential {
   readonly id: string;

@@ -51,6 +51,8 @@ export function productionProblems(c: Config): string[] {
   if (c.TRUSTED_PEERS.length === 0) out.push('TRUSTED_PEERS: required in production: the CIDRs or certificate fingerprints (sha256:...) allowed to start payments');
   out.push(...providerUrlProblems(c.providerPlan)); // every named provider (config/provider-plan.ts)
   if (!c.AUDIT_KEY) out.push('AUDIT_KEY: required in production (or AUDIT_KEY_FILE): the audit chain\'s HMAC key, hex or base64 of 32 bytes or more (openssl rand -hex 32)');
+  // The widget's SIP WebSocket carries the agents' digest exchanges and call signalling: TLS only, like the pages (docs/security.md).
+  if (c.SIP_WS_URL?.startsWith('ws:')) out.push('SIP_WS_URL: production takes a wss: URL only (SIP over secure WebSocket, RFC 7118)');
   if (c.DEMO_OTP) out.push('DEMO_OTP: demo only; unset it in production');
   out.push(...smsProblems(c));
   return out;

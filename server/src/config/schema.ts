@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { agentList, edgeLimits, filePath, flag, ip, list, mobilePrefix, origin, port, supervisorList, trustedPeer, velocityLimits } from './fields.js';
+import { agentList, edgeLimits, filePath, flag, ip, list, mobilePrefix, origin, port, sipWsUrl, supervisorList, trustedPeer, velocityLimits } from './fields.js';
 import { capturePolicySchema } from './capture-policy.js';
 import { smsSectionSchema, type SmsSettings } from './sms.js';
 import { didPoolProblems, numberEntries, numberPlanProblems, planSettings } from './number-plan.js';
@@ -91,6 +91,11 @@ export const SETTINGS = {
   HTTP_PORT: setting('http.port', port.default(8080), 'Port of the HTTP server.'),
   ALLOWED_ORIGINS: setting('http.allowedOrigins', list(origin).optional(), 'Origins whose pages may open /events; unset: same origin only.'),
   WIDGET_EMBED_ORIGINS: setting('http.widgetEmbedOrigins', list(origin).default([]), 'Origins allowed to frame /agent and prefill it by postMessage.'),
+  SIP_WS_URL: setting(
+    'http.sipWsUrl',
+    sipWsUrl.optional(),
+    'SIP WebSocket URL (RFC 7118) the agent widget registers on instead of this gateway\'s /sip: the agents\' proxy, e.g. Kamailio with -A WITH_WEBSOCKET (README, "Agents across instances"); ws: or wss: with a host, no credentials or fragment; wss: only in production. The pages\' CSP connect-src adds its origin. Unset: /sip on the gateway that served the page.',
+  ),
   METRICS_HOST: setting('metrics.host', ip.optional(), 'Address of an internal listener serving only /metrics (with METRICS_PORT).'),
   METRICS_PORT: setting('metrics.port', port.optional(), 'Port of the internal /metrics listener; in production /metrics is served there or with METRICS_TOKEN.'),
 

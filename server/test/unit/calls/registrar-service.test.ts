@@ -17,8 +17,8 @@ function service(algorithms: DigestAlgorithm[] | undefined) {
 }
 
 let cseq = 1;
-function request(authorization?: string): RegisterRequestView {
-  const headers: Record<string, string> = { contact: '<sip:agent-1@127.0.0.1:5070>', expires: '300' };
+function request(authorization?: string, expires = '300'): RegisterRequestView {
+  const headers: Record<string, string> = { contact: '<sip:agent-1@127.0.0.1:5070>', expires };
   if (authorization) headers['authorization'] = authorization;
   return {
     callId: 'reg-1', cseq: cseq++, to: { uri: { user: 'agent-1' } },
@@ -93,5 +93,25 @@ describe('the digest algorithm token is case-insensitive (RFC 7616 3.3, RFC 3261
     const r = s.handle(request(credentials(md5, null)), 'udp:127.0.0.1:5070');
     expect(r.status).toBe(401);
     expect(offered(r).map((o) => o.algorithm)).toEqual(['SHA-256']);
+  });
+});
+
+describe('a nonce-count already used (RFC 7616 3.4) is challenged again, never accepted', () => {
+  it.each([
+    ['a refresh', '300'],
+    ['an unregister', '0'],
+  ] as const)('%s re-sending the last Authorization (sip.js does) gets 401 stale=TRUE, and the fresh nonce is taken', (_name, expires) => {
+    const s = service(['MD5']);
+    const [c] = offered(s.handle(request(), 'ws:5'));
+    const authz = credentials(c!, 'MD5');
+    expect(s.handle(request(authz), 'ws:5').status).toBe(200);
+    const r = s.handle(request(authz, expires), 'ws:5');
+    expect(r.status).toBe(401);
+    expect(r.headers?.every((h) => /stale=TRUE/.test(h))).toBe(true);
+    expect(s.registrar.bindings('agent-1')).toHaveLength(1); // the replay changed nothing
+    const [fresh] = offered(r);
+    expect(fresh!.nonce).not.toBe(c!.nonce);
+    expect(s.handle(request(credentials(fresh!, 'MD5'), expires), 'ws:5').status).toBe(200);
+    expect(s.registrar.bindings('agent-1')).toHaveLength(expires === '0' ? 0 : 1);
   });
 });
