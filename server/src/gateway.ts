@@ -244,10 +244,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     distDir: fileURLToPath(new URL('../../agent-widget/dist', import.meta.url)),
     sipHost: config.SIP_HOST,
     embedOrigins: config.WIDGET_EMBED_ORIGINS, languages: config.PROMPT_LANGUAGES, defaultLanguage: config.DEFAULT_LANGUAGE,
-    demo: !config.PAYMENT_API_URL,
-    demoPages: !production,
-    sourceMaps: !production,
-    ...(config.SIP_WS_URL ? { sipWsUrl: config.SIP_WS_URL } : {}),
+    demo: !config.PAYMENT_API_URL, demoPages: !production, sourceMaps: !production,
+    ...(config.SIP_WS_URL ? { sipWsUrl: config.SIP_WS_URL } : {}), // the agents' SIP WebSocket proxy (README, "Agents across instances")
   }));
   app.use(agentsRouter(agentTokens, resolveToken, logger, lockout));
   app.use(supervisorsRouter(supervisors, logger));
