@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AgentTokens, AgentTokensOptions } from './agent-tokens.js';
 import type { SharedRedis } from '../store/backend.js';
 import { RedisAgentAuth } from '../store/redis-agent-auth.js';
+import { logSharedSignInError } from '../store/shared-lockout.js';
 import type { SignInLockout } from '../security/lockout.js';
 import { bearer, requireToken, type Principal } from './auth.js';
 
@@ -82,6 +83,6 @@ export function sharedAgentAuth(redis: SharedRedis | undefined, logger: Logger):
   if (!redis) return {};
   return {
     shared: new RedisAgentAuth(redis),
-    onSharedError: (what, err) => logger.warn({ what, err: err instanceof Error ? err.message : String(err) }, 'shared agent sign-in state unavailable; this instance decides alone'),
+    onSharedError: logSharedSignInError(logger),
   };
 }

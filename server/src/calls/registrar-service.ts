@@ -4,7 +4,7 @@ import { Registrar, parseContacts, type ContactBinding } from './registrar/index
 import type { SignInLockout } from '../security/lockout.js';
 import type { RegistrationDirectory } from '../store/index.js';
 import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
-import { withSharedLockout } from '../store/shared-lockout.js';
+import { logSharedSignInError, withSharedLockout } from '../store/shared-lockout.js';
 import { splitHeaderList } from '../sip/dialog/dialog.js';
 import { warningHeader } from '../sip/ua/headers.js';
 import { fromDirectory, reachableFrom, toDirectory } from './registrar-directory.js';
@@ -149,9 +149,7 @@ export class RegistrarService {
     const creds = authz !== undefined ? parseAuthorization(authz) : undefined;
     const lockout = this.opts.lockout;
     if (!signIn || !lockout || !creds || 'error' in creds) return handle();
-    const onError = (what: string, err: unknown): void =>
-      this.opts.logger.warn({ what, err: err instanceof Error ? err.message : String(err) }, 'shared agent sign-in state unavailable; this instance decides alone');
-    return withSharedLockout(lockout, signIn, { user: creds.username, source, channel: 'sip' }, onError, handle);
+    return withSharedLockout(lockout, signIn, { user: creds.username, source, channel: 'sip' }, logSharedSignInError(this.opts.logger), handle);
   }
 
   private unavailable(aor: string, err: unknown): RegisterReply {

@@ -1,8 +1,14 @@
+import type { Logger } from '../observability/logger.js';
 import type { SignInChannel, SignInLockout } from '../security/lockout.js';
 import type { AgentAuthDirectory } from './redis-agent-auth.js';
 
 /** A shared read or write failed (Redis down or late); `what` names it. */
 export type SharedLockoutError = (what: string, err: unknown) => void;
+
+/** The one log line every user of the shared sign-in state writes when Redis fails it. */
+export function logSharedSignInError(logger: Logger): SharedLockoutError {
+  return (what, err) => logger.warn({ what, err: err instanceof Error ? err.message : String(err) }, 'shared agent sign-in state unavailable; this instance decides alone');
+}
 
 /**
  * One sign-in attempt (SIP REGISTER or the HTTP login) against the lockout counters every

@@ -145,6 +145,21 @@ describe('agent sign-in across instances (two gateways, real Redis)', () => {
     expect((await login(b(), 'agent-2', 'demo')).status).toBe(200);
   });
 
+  it('a malformed shared counter in Redis is replaced, not trusted and not fatal: the next failure counts from 1, the right password signs in', async () => {
+    expect((await login(a(), 'agent-3', 'wrong')).status).toBe(401);
+    const c = createClient({ url: redis.url });
+    await c.connect();
+    try {
+      const [field] = Object.keys(await c.hGetAll('tonegate:signin:agent-3'));
+      await c.hSet('tonegate:signin:agent-3', field!, '{"f":"lots","n":null}');
+    } finally {
+      await c.quit();
+    }
+    expect((await login(b(), 'agent-3', 'wrong')).status).toBe(401);
+    expect((await signIn('agent-3')).failures).toBe(1);
+    expect((await login(a(), 'agent-3', 'demo')).status).toBe(200);
+  });
+
   it('a password cracker on A\'s SIP port (svcrack, REGISTER digest) locks the agent\'s HTTP login on B too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'auth-cluster-'));
     try {
