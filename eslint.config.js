@@ -11,6 +11,12 @@ const devBan = ['devtools', 'test', 'bench'].map((d) => ({
   group: [`**/${d}/*`, `**/${d}`],
   message: `server/src/ must not import from server/${d}/ (docs/architecture.md, "Development toolkit").`,
 }));
+// The composition root sits above every layer: only gateway.ts, main.ts and wiring/ itself import
+// wiring/ or the gateway (docs/architecture.md, "Composition root").
+const rootBan = [{
+  group: ['**/wiring/*', '**/wiring', '**/gateway.js'],
+  message: 'Only the composition root (server/src/gateway.ts, main.ts, wiring/) imports server/src/wiring/ or the gateway (docs/architecture.md, "Composition root").',
+}];
 const layerBan = (layers) => ({
   patterns: [
     ...layers.map((l) => ({
@@ -18,6 +24,7 @@ const layerBan = (layers) => ({
       message: `Layer rule (docs/architecture.md): this layer must not import from ${l}/.`,
     })),
     ...devBan,
+    ...rootBan,
   ],
 });
 
@@ -36,6 +43,11 @@ export default tseslint.config(
   {
     // Every server/src file: no dev tools, tests or benches (the layer blocks below add their own bans to these).
     files: ['server/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...devBan, ...rootBan] }] },
+  },
+  {
+    // The composition root itself: every layer, but no dev tools, tests or benches.
+    files: ['server/src/gateway.ts', 'server/src/main.ts', 'server/src/wiring/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: devBan }] },
   },
   {

@@ -4,7 +4,7 @@ import { Server as TlsServer } from 'node:tls';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 
 export interface HealthSource {
-  health(): { status: 'ok' | 'degraded' | 'starting'; details: Record<string, unknown> };
+  health(): { status: 'ok' | 'degraded'; details: Record<string, unknown> };
 }
 
 /** HTTPS (and so WSS on `/sip` and `/events`) with this certificate; renewed with `server.setSecureContext()`. */
@@ -19,11 +19,12 @@ export const HTTPS_MIN_VERSION = 'TLSv1.2' as const;
 export const HSTS = 'max-age=31536000';
 
 /**
- * The HTTP server: REST under /api, /healthz, static pages later. WebSocket endpoints (/sip, /events)
+ * The HTTP server: REST under /api, /healthz and the pages are mounted once the parts they serve exist
+ * (wiring/http-app.ts). WebSocket endpoints (/sip, /events)
  * attach to the same server through its 'upgrade' event. With `tls` it is an HTTPS server (TLS 1.2+)
  * that sends HSTS (RFC 6797) on every answer.
  */
-export function createHttp(health: HealthSource, tls?: HttpTls): { app: Express; server: Server } {
+export function createHttp(tls?: HttpTls): { app: Express; server: Server } {
   const app = express();
   app.disable('x-powered-by');
   if (tls) {
@@ -37,10 +38,6 @@ export function createHttp(health: HealthSource, tls?: HttpTls): { app: Express;
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.get('/healthz', (_req, res) => {
-    const h = health.health();
-    res.status(h.status === 'ok' ? 200 : 503).json(h);
-  });
   // An https.Server is an http.Server over TLS (same events, 'upgrade' included): the WebSocket
   // endpoints attach to it unchanged and become wss:.
   const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: HTTPS_MIN_VERSION }, app) : createServer(app);
@@ -48,6 +45,18 @@ export function createHttp(health: HealthSource, tls?: HttpTls): { app: Express;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   return { app, server };
+}
+
+/**
+ * `GET /healthz`: 200 when `ok`, else 503 (mounted first, before any router). The body names the
+ * reasons and counts (calls, registrations, ports, collectors) only where `details(req)` allows: a
+ * production gateway keeps them from anonymous callers (docs/security.md, "Production mode").
+ */
+export function healthRoute(app: Express, health: HealthSource, details: (req: Request) => boolean = () => true): void {
+  app.get('/healthz', (req, res) => {
+    const h = health.health();
+    res.status(h.status === 'ok' ? 200 : 503).json(details(req) ? h : { status: h.status });
+  });
 }
 
 /**

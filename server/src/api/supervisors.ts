@@ -56,13 +56,18 @@ export class SupervisorSessions {
   /** Some password is hashed: an unknown name then costs one scrypt too (verifyPassword). */
   readonly #hashed: boolean;
 
+  private readonly now: () => number;
+  private readonly idleMs: number;
+  private readonly sharing: SupervisorSharing;
+
   constructor(
     accounts: readonly SupervisorAccount[],
     private readonly lockout: SignInLockout,
-    private readonly now: () => number = Date.now,
-    private readonly idleMs = SUPERVISOR_IDLE_MS,
-    private readonly sharing: SupervisorSharing = {},
+    options: { readonly now?: () => number; readonly idleMs?: number; readonly sharing?: SupervisorSharing } = {},
   ) {
+    this.now = options.now ?? Date.now;
+    this.idleMs = options.idleMs ?? SUPERVISOR_IDLE_MS;
+    this.sharing = options.sharing ?? {};
     this.#accounts = new Map(accounts.map((a) => [a.name, a]));
     this.#hashed = accounts.some((a) => isHashed(a.password));
   }

@@ -44,6 +44,18 @@ export interface DialogRegistry {
 /** Takes the agent's in-dialog REFERs of bridged calls (calls/payment: inline payments). */
 export type ReferHandler = (call: Call, refer: ReferRequest) => void;
 
+/** What the composition root gives the call manager besides the SIP side (gateway.ts). */
+export interface CallManagerOptions {
+  /** INVITEs to the payment URIs (calls/payment/entry.ts). */
+  readonly payments?: PaymentEntry;
+  /** DIDs routed to support or a named agent (config/number-plan.ts); pay entries are the payment entry's. */
+  readonly plan?: Pick<NumberPlan, 'route'>;
+  /** Where REFERs inside bridged calls go (inline payments); without one they are answered 202 and left at 100 Trying. */
+  readonly onRefer?: ReferHandler;
+  /** Load admission of bridged INVITEs (calls/load/): a refusal is answered 503 with Retry-After. */
+  readonly loadCheck?: () => LoadRefusal | undefined;
+}
+
 export interface CallManagerEvents {
   call: (call: Call) => void;
 }
@@ -68,10 +80,6 @@ export class CallManager implements SipUser {
     },
   };
   readonly calls = new Set<Call>();
-  /** Where REFERs inside bridged calls go; unset, they are answered 202 and left at 100 Trying. */
-  referHandler: ReferHandler | undefined;
-  /** Load admission of bridged INVITEs (calls/load/): a refusal is answered 503 with Retry-After. */
-  loadCheck: (() => LoadRefusal | undefined) | undefined;
   private readonly busy = new Map<string, number>();
   private lastPicked = new Map<string, number>();
   private pickSeq = 0;
@@ -80,9 +88,7 @@ export class CallManager implements SipUser {
     private readonly deps: CallDeps,
     private readonly registrar: RegistrarService,
     private readonly log: Logger,
-    private readonly payments?: PaymentEntry,
-    /** DIDs routed to support or a named agent (config/number-plan.ts); pay entries are the payment entry's. */
-    private readonly plan?: Pick<NumberPlan, 'route'>,
+    private readonly options: CallManagerOptions = {},
   ) {
     this.events = new SafeEmitter((err, ev) => log.error({ err, ev }, 'call manager listener failed'));
   }
@@ -139,12 +145,13 @@ export class CallManager implements SipUser {
     // RFC 3261 16.3 step 3 (we forward, so we are bound by it): Max-Forwards 0 -> 483.
     if (ctx.maxForwards === 0) return void stack.respond(txn, 483);
     const dialled = req.ruri?.user ?? '';
-    if (this.payments?.handles(dialled)) return this.payments.onInvite(req, txn, ctx, this.registry);
+    const payments = this.options.payments;
+    if (payments?.handles(dialled)) return payments.onInvite(req, txn, ctx, this.registry);
     // Load (docs/operations.md, "Overload"): before any routing, so the 503 says nothing of agents.
-    const busy = this.loadCheck?.();
+    const busy = this.options.loadCheck?.();
     if (busy) return void stack.respond(txn, 503, { headers: [retryAfterHeader(busy), warningHeader(busy.text)] });
     // A DID of the number plan stands for support or one agent (README, "Routing").
-    const routed = this.plan?.route(dialled);
+    const routed = this.options.plan?.route(dialled);
     const user = routed?.kind === 'support' ? 'support' : routed?.kind === 'agent' ? routed.agent : dialled;
     // The agents' bindings may have been registered through another gateway (README, "Redis,
     // metrics, audit"): read them first; with Redis down, this gateway's last view serves.
@@ -191,7 +198,8 @@ export class CallManager implements SipUser {
       if (n > 0) this.busy.set(target.agentId, n);
       else this.busy.delete(target.agentId);
     };
-    call.events.on('refer', (r) => this.referHandler?.(call, r));
+    const onRefer = this.options.onRefer;
+    if (onRefer) call.events.on('refer', (r) => onRefer(call, r));
     // An agent who left during an inline capture can take calls while it finishes.
     call.events.on('agentGone', freeAgent);
     call.events.on('ended', () => {
@@ -282,6 +290,6 @@ export class CallManager implements SipUser {
   /** Ends every call (shutdown). */
   hangupAll(reason: string): void {
     for (const c of [...this.calls]) c.hangup(reason);
-    this.payments?.hangupAll(reason);
+    this.options.payments?.hangupAll(reason);
   }
 }

@@ -84,7 +84,12 @@ export class SipStack {
     );
   }
 
-  setUser(user: SipUser): void {
+  /**
+   * Starts handing requests to the transaction user, once every part it needs exists (the
+   * composition root calls it last). Until then new requests are answered 503 (RFC 3261 21.5.4).
+   */
+  serve(user: SipUser): void {
+    if (this.user) throw new Error('the SIP stack already serves a transaction user');
     this.user = user;
   }
 

@@ -123,7 +123,7 @@ describe('SMS routes and the provider\'s TLS settings', () => {
       if (name === 'sms') smsFetch = inner;
       return inner;
     };
-    payments = await createPayments(config, logger, systemClock, fetchFor);
+    payments = await createPayments(config, logger, systemClock, { fetchFor });
     expect(smsFetch).toBeDefined();
     expect((await smsFetch!(`${open}/v1/sms`, { method: 'POST', body: '{}' })).status).toBe(200);
     // Same certificate, another origin: not the provider's, so its private CA is not trusted there.

@@ -19,10 +19,9 @@ let agent: WsSipAgent;
 let rtp: RtpSink;
 
 beforeAll(async () => {
-  ({ gw, logs, target } = await startTestGateway({ SIP_DIGEST_ALGORITHMS: 'SHA-256,MD5', RING_TIMEOUT_S: '10' }));
+  ({ gw, logs, target } = await startTestGateway({ SIP_DIGEST_ALGORITHMS: 'SHA-256,MD5', RING_TIMEOUT_S: '10' }, { gateway: { inlinePayments: false } }));
   // These tests drive the REFER machinery with their own listener: no inline payments here
   // (those are proven in pay-inline.test.ts).
-  gw.calls.referHandler = undefined;
   agent = await WsSipAgent.connect(`ws://127.0.0.1:${gw.httpPort}/sip`, { user: 'agent-1', password: 'demo' });
   expect((await agent.register({ expires: 600 })).final.status).toBe(200);
   rtp = await RtpSink.open();

@@ -120,9 +120,9 @@ const headers = (text: string, name: string): string[] =>
   text.split('\r\n\r\n')[0]!.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`)).map((l) => l.slice(name.length + 1).trim());
 
 /** GET over HTTPS, trusting only the test CA. */
-function httpsGet(path: string): Promise<{ status: number; body: string }> {
+function httpsGet(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: gw.httpPort, path, ca: ca.cert, method: 'GET' }, (res) => {
+    const req = request({ host: '127.0.0.1', port: gw.httpPort, path, ca: ca.cert, method: 'GET', headers }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -263,8 +263,8 @@ describe('a payment INVITE from an untrusted source', () => {
     expect(headers(res, 'Warning')).toEqual(['399 tonegate "this source may not start payments (TRUSTED_PEERS)"']);
     expect((await refusals('untrusted-peer')) - before).toBe(1);
     expect(auditEntries().some((e) => e.action === 'payment.refused' && e.source === '127.0.0.1' && e.details?.reason === 'untrusted-peer')).toBe(true);
-    // /healthz needs no token in production; it answers over HTTPS with the test CA's certificate.
-    const health = await httpsGet('/healthz');
+    // The counts of /healthz are the supervisor's in production; it answers over HTTPS with the test CA's certificate.
+    const health = await httpsGet('/healthz', { Authorization: `Bearer ${SECRETS.SUPERVISOR_TOKEN}` });
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', details: { payments: 0, calls: 0, rtpPorts: { allocated: 0 } } });
   });
@@ -285,6 +285,19 @@ describe('svmap (SIP scanner) and the HTTPS side see nothing usable', () => {
 
   it('/metrics is 404 on the public HTTPS port (served on the internal listener only)', async () => {
     expect((await httpsGet('/metrics')).status).toBe(404);
+  });
+
+  it('/healthz over HTTPS tells an anonymous caller the status alone; the supervisor token and the internal listener get the counts', async () => {
+    const anonymous = await httpsGet('/healthz');
+    expect([200, 503]).toContain(anonymous.status);
+    expect(Object.keys(JSON.parse(anonymous.body) as object)).toEqual(['status']);
+    for (const wrong of ['Bearer not-a-token', `Bearer ${SECRETS.HANDOFF_API_KEY}`]) {
+      expect(Object.keys(JSON.parse((await httpsGet('/healthz', { Authorization: wrong })).body) as object)).toEqual(['status']);
+    }
+    const supervisor = JSON.parse((await httpsGet('/healthz', { Authorization: `Bearer ${SECRETS.SUPERVISOR_TOKEN}` })).body) as { details: Record<string, unknown> };
+    expect(supervisor.details).toMatchObject({ calls: expect.any(Number), registered: expect.any(Number), rtpPorts: expect.any(Object) });
+    const internal = (await (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).json()) as { details: Record<string, unknown> };
+    expect(internal.details).toMatchObject({ calls: expect.any(Number), registered: expect.any(Number), rtpPorts: expect.any(Object) });
   });
 });
 

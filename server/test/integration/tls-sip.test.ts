@@ -37,9 +37,9 @@ beforeAll(async () => {
     { TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile, TRUSTED_PEERS: `10.0.0.0/8,${trustedClient.fingerprint}`,
       // MD5 only: baresip 1.0 answers the first challenge (SHA-256 would be first) and knows MD5 only.
       SIP_DIGEST_ALGORITHMS: 'MD5' },
-    { config: { SIP_TLS_PORT: 0 } },
+    // These tests drive the REFER machinery with their own listener: no inline payments here.
+    { config: { SIP_TLS_PORT: 0 }, gateway: { inlinePayments: false } },
   ));
-  gw.calls.referHandler = undefined;
   rtp = await RtpSink.open();
 });
 afterAll(async () => {

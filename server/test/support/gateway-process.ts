@@ -46,7 +46,7 @@ export class GatewayChild {
   static async start(env: Record<string, string>, opts: { ca?: Buffer; compiled?: boolean } = {}): Promise<GatewayChild> {
     const child = spawnGateway({ env, ...(opts.compiled ? { entry: 'server/dist/main.js' } : {}) });
     const g = new GatewayChild(child, env, opts.ca);
-    await waitUntilUp(child, async () => (await g.health()) !== 'starting', () => g.lines.slice(-20).join('\n'));
+    await waitUntilUp(child, async () => typeof (await g.health()) === 'string', () => g.lines.slice(-20).join('\n'));
     return g;
   }
 

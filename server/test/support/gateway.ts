@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { startGateway, type Gateway } from '../../src/gateway.js';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/observability/logger.js';
 
@@ -27,7 +27,7 @@ let rtpBase = 30000 + 400 * Math.floor(Math.random() * 24); // below 40000, wher
 /** Starts a real gateway on free ports of 127.0.0.1 (SIP port 0: the OS picks). */
 export async function startTestGateway(
   env: Record<string, string> = {},
-  opts: { clock?: Clock; config?: Partial<Config> } = {},
+  opts: { clock?: Clock; config?: Partial<Config>; gateway?: GatewayOptions } = {},
 ): Promise<{ gw: Gateway; logs: LogSink; target: string }> {
   // Each gateway gets its own RTP range so suites never fight over ports.
   const min = rtpBase;
@@ -38,6 +38,6 @@ export async function startTestGateway(
   const config: Config = { ...base, SIP_PORT: 0, HTTP_PORT: 0, DEMO_PG_PORT: 0, MEDIA_WORKERS: 1, ...opts.config };
   const logs = new LogSink();
   // The trust-boundary settings (TRUSTED_PEERS, VELOCITY_LIMITS, ...) are settings like any other: in `env` or `opts.config`.
-  const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock);
+  const gw = await startGateway(config, createLogger(config.LOG_LEVEL, logs), opts.clock, opts.gateway);
   return { gw, logs, target: `127.0.0.1:${gw.sipPort}` };
 }

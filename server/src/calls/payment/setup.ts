@@ -52,7 +52,7 @@ export interface Payments {
   /** Capture policy for a merchant: the file's `capture:` section with its merchant overrides (config/capture-policy.ts). */
   captureConfig?: (merchantId: string) => Partial<CaptureConfig>;
   /** Capture settings every payment uses on top of the merchant's (the gateway sets the card velocity check: docs/security.md). */
-  capture?: Partial<CaptureConfig>;
+  readonly capture?: Partial<CaptureConfig>;
   /** The receipt SMS after `paid`; undefined when RECEIPT_SMS is off. */
   receiptTemplate: ReceiptSmsTemplate | undefined;
   /** The embedded demo provider, when PAYMENT_API_URL is unset. */
@@ -60,20 +60,29 @@ export interface Payments {
   /** The prompt languages a handoff may ask for (`prompts.languages`). */
   languages?: readonly string[];
   /** The clip ids of the languages of recorded prompts (./recorded-languages.ts), for their optional clips. */
-  recordedClips?: ReadonlySet<string>;
+  readonly recordedClips?: ReadonlySet<string>;
   close(): Promise<void>;
+}
+
+export interface PaymentsOptions {
+  /** The fetch each provider client uses (metrics time them); default the global fetch. */
+  readonly fetchFor?: (provider: string, inner?: typeof fetch) => typeof fetch;
+  /** The configured SIP profile's (providers/access.ts adds the pinned key settings). */
+  readonly cardEncryption?: 'plain' | 'provider-key';
+  /** An SMS refused before sending because it does not fit its DLT template (counted in /metrics). */
+  readonly onSmsRefused?: (problem: DltProblem) => void;
+  /** See {@link Payments.recordedClips}. */
+  readonly recordedClips?: ReadonlySet<string>;
+  /** See {@link Payments.capture}. */
+  readonly capture?: Partial<CaptureConfig>;
 }
 
 /**
  * Payment provider and SMS clients: one client per named provider (./providers-setup.ts); in demo
  * mode, without a provider URL, the demo provider runs embedded on DEMO_PG_PORT.
- * `fetchFor`: the fetch each provider client uses (metrics time them); default the global fetch.
- * `cardEncryption`: the configured SIP profile's (providers/access.ts adds the pinned key settings).
  */
-export async function createPayments(
-  config: Config, logger: Logger, clock: Clock, fetchFor?: (provider: string, inner?: typeof fetch) => typeof fetch, cardEncryption: 'plain' | 'provider-key' = 'plain',
-  onSmsRefused?: (problem: DltProblem) => void,
-): Promise<Payments> {
+export async function createPayments(config: Config, logger: Logger, clock: Clock, options: PaymentsOptions = {}): Promise<Payments> {
+  const { fetchFor, cardEncryption = 'plain', onSmsRefused } = options;
   const otpModes = { default: config.OTP_MODE, merchants: config.OTP_MODE_MERCHANTS ? parseMerchantOtpModes(config.OTP_MODE_MERCHANTS) : undefined };
   const set = await createProviders(config, logger, clock, otpModes, fetchFor, cardEncryption); // fails fast on bad settings
   // The SMS routes' keep-alive connections (providers/keepalive-fetch.ts); closed with the payments.
@@ -102,6 +111,8 @@ export async function createPayments(
     }),
     receiptTemplate: own.receipt,
     demo: set.demo,
+    ...(options.recordedClips ? { recordedClips: options.recordedClips } : {}),
+    ...(options.capture ? { capture: options.capture } : {}),
     close: async () => {
       smsAgent.close();
       await set.close();

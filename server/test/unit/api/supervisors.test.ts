@@ -9,7 +9,7 @@ const secret = Buffer.from('12345678901234567890');
 function setup() {
   let now = 1_700_000_000_000;
   const lockout = new SignInLockout({ now: () => now });
-  const s = new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], lockout, () => now);
+  const s = new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], lockout, { now: () => now });
   return { s, lockout, advance: (ms: number) => void (now += ms), code: () => totp(secret, now) };
 }
 
@@ -40,7 +40,7 @@ describe('supervisor accounts: password + TOTP, 15-minute idle timeout', () => {
   ])('a hashed supervisor password (credential:hash --supervisor): %s -> %s', (_n, pw, name, ok) => {
     let now = 1_700_000_000_000;
     const hashed = hashCredential('asha', 'tonegate', 'correct horse battery', undefined, { digest: false });
-    const s = new SupervisorSessions([{ name: 'asha', password: hashed, secret }], new SignInLockout({ now: () => now }), () => now);
+    const s = new SupervisorSessions([{ name: 'asha', password: hashed, secret }], new SignInLockout({ now: () => now }), { now: () => now });
     now += 1;
     expect(s.login(name, pw === 'HASH' ? hashed : pw, totp(secret, now), '10.0.0.1').ok).toBe(ok);
   });
@@ -82,7 +82,7 @@ describe('supervisor sign-in across instances (SupervisorSharing)', () => {
     const errors: string[] = [];
     const claimOnce = async (key: string): Promise<boolean> => (claimed.has(key) ? false : (claimed.add(key), true));
     const make = (): SupervisorSessions =>
-      new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], new SignInLockout({ now: () => now }), () => now, undefined, { claimOnce, onSharedError: (w) => void errors.push(w) });
+      new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], new SignInLockout({ now: () => now }), { now: () => now, sharing: { claimOnce, onSharedError: (w) => void errors.push(w) } });
     return { a: make(), b: make(), code: totp(secret, now), claimed, errors };
   }
 
@@ -104,8 +104,8 @@ describe('supervisor sign-in across instances (SupervisorSharing)', () => {
   it('the claim failing (Redis down) leaves the decision to this instance, reported', async () => {
     const now = 1_700_000_000_000;
     const errors: string[] = [];
-    const s = new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], new SignInLockout({ now: () => now }), () => now, undefined, {
-      claimOnce: async () => Promise.reject(new Error('redis down')), onSharedError: (w) => void errors.push(w),
+    const s = new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], new SignInLockout({ now: () => now }), {
+      now: () => now, sharing: { claimOnce: async () => Promise.reject(new Error('redis down')), onSharedError: (w) => void errors.push(w) },
     });
     expect((await s.loginShared('asha', 'correct horse battery', totp(secret, now), '10.0.0.1')).ok).toBe(true);
     expect(errors).toEqual(['supervisor TOTP claim']);

@@ -90,7 +90,7 @@ describe('SipStack CANCEL (RFC 3261 9.2)', () => {
     const p = await peer();
     const cancelled: string[] = [];
     let txn: import('../../../src/sip/transaction/index.js').ServerTransaction | undefined;
-    stack.setUser({
+    stack.serve({
       onRequest: (_req, t) => (txn = t),
       onAck: () => {},
       onCancel: (t) => cancelled.push(t.id),
@@ -118,6 +118,24 @@ describe('SipStack CANCEL (RFC 3261 9.2)', () => {
     p.socket.send(cancel(p.port, 'z9hG4bK-c2'), stack.transport.udpPort, HOST);
     await waitFor(() => p.got.some((m) => /^SIP\/2\.0 200 [^\r]*\r\n[\s\S]*CSeq: 8 CANCEL/.test(m)));
     expect(cancelled).toEqual([]);
+  });
+});
+
+describe('SipStack.serve: the transaction user comes last (composition root)', () => {
+  const user = () => ({ onRequest: () => {}, onAck: () => {}, onCancel: () => {}, onUnmatched2xx: () => {}, onFlowClosed: () => {} });
+
+  it('answers a new request 503 until a transaction user is served (RFC 3261 21.5.4)', async () => {
+    const stack = await start();
+    const p = await peer();
+    p.socket.send(request(`SIP/2.0/UDP ${HOST}:${p.port};branch=z9hG4bK-early`), stack.transport.udpPort, HOST);
+    await waitFor(() => p.got.length > 0);
+    expect(p.got[0]).toMatch(/^SIP\/2\.0 503 /);
+  });
+
+  it('serves one transaction user: a second serve() is a wiring mistake and throws', async () => {
+    const stack = await start();
+    stack.serve(user());
+    expect(() => stack.serve(user())).toThrow(/already serves a transaction user/);
   });
 });
 

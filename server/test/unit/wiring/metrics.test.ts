@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricsRouter } from '../../../src/api/metrics-wiring.js';
+import { metricsRouter } from '../../../src/wiring/metrics.js';
 import { Metrics } from '../../../src/observability/metrics.js';
 
 /** `/metrics` access (docs/security.md, "Production mode"): open, token-only, or not served. */

@@ -3,8 +3,8 @@ import type { SessionEvent } from '../capture/events.js';
 import type { AgentCommand } from '../capture/events.js';
 import type { AuditActor, AuditLog } from '../observability/audit.js';
 import type { EventBus } from '../store/index.js';
-import { bearer, type Principal } from './auth.js';
-import type { SessionCommandResult, SessionControl } from './events-protocol.js';
+import { bearer, type Principal } from '../api/auth.js';
+import type { SessionCommandResult, SessionControl } from '../api/events-protocol.js';
 
 /**
  * What goes into the audit trail (observability/audit.ts), wired where it is cheap: session start

@@ -25,7 +25,8 @@ export function loadLimits(config: Pick<Config, 'MAX_CALLS' | 'MAX_CAPTURES' | '
 
 /**
  * The load monitor wired to `/metrics` (a gauge per measure and per limit, a counter of refusals by
- * reason) and to the logs. It starts sampling at once; `stop()` on close.
+ * reason) and to the logs. The gateway calls `start()` once every part its sources read exists,
+ * and `stop()` on close.
  */
 export function wireLoad(o: { config: Config; sources: LoadSources; portPairs: number; metrics: Metrics; logger: Logger }): LoadMonitor {
   const registers = [o.metrics.registry];
@@ -66,6 +67,5 @@ export function wireLoad(o: { config: Config; sources: LoadSources; portPairs: n
       this.set({ measure: 'loop_lag_ms' }, l.loopLagMs);
     },
   });
-  monitor.start();
   return monitor;
 }

@@ -1,6 +1,8 @@
 import { Router } from 'express';
-import { bearer, sameSecret } from './auth.js';
+import { bearer, sameSecret } from '../api/auth.js';
 import type { SessionEvent } from '../capture/events.js';
+import type { Payments } from '../calls/payment/setup.js';
+import type { MediaStats } from '../media/plane.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EventBus, SessionStore } from '../store/index.js';
 
@@ -51,4 +53,22 @@ export function countCaptures(metrics: Metrics, bus: EventBus<SessionEvent>, sto
     },
     { localOnly: true },
   );
+}
+
+/** One breaker gauge per named provider (`payment` for the single provider `default`: calls/payment/providers-setup.ts), and the SMS routes'. */
+export function providerBreakers(p: Payments): Record<string, string> {
+  const named = Object.fromEntries([...p.providers.values()].map((n) => [n.name === 'default' ? 'payment' : n.name, n.client.breaker.state]));
+  return { ...named, payment: p.payment.breaker.state, ...p.sms.breakerStates() };
+}
+
+/** The media workers' RTP totals, summed over the workers (`/metrics` re-reads them on each scrape). */
+export function rtpTotals(st: MediaStats): { packetsIn: number; packetsOut: number; lost: number; wrongSource: number } {
+  const out = { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0 };
+  for (const w of st.workers) {
+    out.packetsIn += w.rtp?.packetsIn ?? 0;
+    out.packetsOut += w.rtp?.packetsOut ?? 0;
+    out.lost += w.rtp?.lost ?? 0;
+    out.wrongSource += w.rtp?.wrongSource ?? 0;
+  }
+  return out;
 }
