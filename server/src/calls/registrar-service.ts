@@ -152,6 +152,17 @@ export class RegistrarService {
     return withSharedLockout(lockout, signIn, { user: creds.username, source, channel: 'sip' }, logSharedSignInError(this.opts.logger), handle);
   }
 
+  private refuseAlgorithm(aor: string, user: string, algorithm: string | undefined, source: string, flowId: string): RegisterReply {
+    const gate = this.opts.lockout?.attempt(user, source, 'sip');
+    if (gate && !gate.ok) {
+      this.opts.logger.warn({ aor, user, source, reason: gate.reason }, 'REGISTER refused: sign-in locked');
+      return { status: 403, reason: 'Forbidden' };
+    }
+    this.opts.lockout?.failed(user, source, 'sip');
+    this.opts.logger.warn({ aor, user, source, algorithm: (algorithm ?? 'MD5 (none named)').slice(0, 32) }, 'REGISTER answered in a digest algorithm not offered: counted as a failed sign-in, challenged again');
+    return this.challenge(flowId);
+  }
+
   private unavailable(aor: string, err: unknown): RegisterReply {
     const why = err instanceof Error ? err.message : String(err);
     this.opts.logger.warn({ aor, err: why }, 'REGISTER refused: the registration directory (Redis) is unavailable');
@@ -172,7 +183,14 @@ export class RegistrarService {
     // The algorithm token is case-insensitive (RFC 7616 3.3, RFC 3261 25.1 token); absent means MD5
     // (RFC 2617 3.2.1). One this flow was not offered is challenged again.
     const algorithm = normalizeAlgorithm(creds.algorithm);
-    if (!algorithm || !offeredAlgorithms(this.opts.algorithms, flowId).includes(algorithm)) return this.challenge(flowId);
+    if (!algorithm || !offeredAlgorithms(this.opts.algorithms, flowId).includes(algorithm)) {
+      // Production offers SHA-256 only (RFC 8760): an answer in another algorithm (MD5, what svcrack
+      // and old phones send) can never sign in. It is a password guess all the same, so it counts
+      // and is audited like a wrong password (PCI DSS 8.3.4, 10.2.1.4); then challenged again, so a
+      // UA that knows SHA-256 may still answer.
+      if (this.opts.strict) return this.refuseAlgorithm(aor, creds.username, creds.algorithm, from.source, flowId);
+      return this.challenge(flowId);
+    }
     if (this.opts.strict && (creds.qop?.toLowerCase() !== 'auth' || creds.uri !== from.requestUri)) {
       this.opts.logger.warn({ aor, user: creds.username }, 'REGISTER refused: qop=auth and the Request-URI as digest uri are required');
       return { status: 403, reason: 'Forbidden' };

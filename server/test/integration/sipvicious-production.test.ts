@@ -158,7 +158,7 @@ describe('svwar (extension scanner) cannot tell the real agent id from invented 
 });
 
 
-type AuditEntry = { action: string; outcome?: string; source?: string; target?: { id?: string }; details?: { reason?: string } };
+type AuditEntry = { action: string; outcome?: string; source?: string; target?: { id?: string }; details?: { reason?: string; failures?: number } };
 const auditEntries = (): AuditEntry[] => readFileSync(gw.config.AUDIT_LOG, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEntry);
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
@@ -202,7 +202,7 @@ describe('svcrack (digest password cracker) finds nothing: production challenges
     expect(auditEntries().slice(before).filter((e) => e.action.startsWith('signin.'))).toEqual([]); // no password was tried
   });
 
-  it('the MD5 digest of the right password (what svcrack would send) is challenged again and registers nothing; a wrong SHA-256 one is 403 and audited with source 127.0.0.1', async () => {
+  it('the MD5 digest of the right password (what svcrack would send) is challenged again, registers nothing and is audited as a failed sign-in; a wrong SHA-256 one is 403 and audited too, with source 127.0.0.1', async () => {
     await sleep(1100);
     const md5Answer = await registerWith('MD5', AGENT_PASSWORD);
     expect(statusLine(md5Answer)).toBe('SIP/2.0 401 Unauthorized');
@@ -211,9 +211,10 @@ describe('svcrack (digest password cracker) finds nothing: production challenges
     const wrong = await registerWith('SHA-256', 'wrong-password-123');
     expect(statusLine(wrong)).toBe('SIP/2.0 403 Forbidden');
     expect(gw.registrar.isRegistered(AGENT)).toBe(false);
+    // Both count towards the lockout of (agent, 127.0.0.1): the MD5 answer first, then the wrong password.
     const failures = auditEntries().filter((e) => e.action === 'signin.failure' && e.target?.id === AGENT);
-    expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatchObject({ source: '127.0.0.1', outcome: 'denied' });
+    expect(failures.map((f) => [f.source, f.outcome, f.details?.failures])).toEqual([['127.0.0.1', 'denied', 1], ['127.0.0.1', 'denied', 2]]);
+    expect(logs.lines.some((l) => l.includes('REGISTER answered in a digest algorithm not offered'))).toBe(true);
   });
 
   it('control: the right password with a SHA-256 digest registers the agent (the refusals above were not for a wrong password)', async () => {

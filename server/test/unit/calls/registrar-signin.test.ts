@@ -61,6 +61,25 @@ describe('REGISTER and the sign-in lockout (docs/security.md)', () => {
     expect(register('agent-1', 'demo', { algorithm: 'SHA-256' }).status).toBe(200);
   });
 
+  it(`production (strict): an MD5 answer to the SHA-256-only challenge is challenged again and counted; ${LOCK_AFTER} of them lock the source`, () => {
+    const { register, lockout } = setup({ strict: true, algorithms: ['SHA-256'] });
+    const first = register('agent-1', 'demo', { algorithm: 'MD5' }); // the right password, in MD5 (svcrack, old phones)
+    expect(first.status).toBe(401);
+    expect(first.headers).toEqual([expect.stringMatching(/algorithm=SHA-256/)]);
+    expect(lockout.state('agent-1', '10.0.0.1')?.failures).toBe(1);
+    for (let i = 1; i < LOCK_AFTER; i++) expect([401, 403]).toContain(register('agent-1', 'demo', { algorithm: 'MD5' }).status);
+    expect(lockout.isLocked('agent-1', '10.0.0.1')).toBe(true);
+    expect(register('agent-1', 'demo', { algorithm: 'SHA-256' }).status).toBe(403);
+    expect(register('agent-1', 'demo', { algorithm: 'SHA-256', source: '10.0.0.2' }).status).toBe(200);
+  });
+
+  it('demo (not strict): an answer in an algorithm not offered is challenged again and not counted', () => {
+    const { register, lockout } = setup({ algorithms: ['SHA-256'] });
+    for (let i = 0; i < LOCK_AFTER + 2; i++) expect(register('agent-1', 'demo', { algorithm: 'MD5' }).status).toBe(401);
+    expect(lockout.state('agent-1', '10.0.0.1')).toBeUndefined();
+    expect(register('agent-1', 'demo', { algorithm: 'SHA-256' }).status).toBe(200);
+  });
+
   it('demo (not strict): a digest without qop still registers', () => {
     const { register } = setup();
     expect(register('agent-1', 'demo', { qop: false }).status).toBe(200);
