@@ -212,7 +212,7 @@ async function build(config: Config, logger: Logger, clock: Clock, options: Gate
   const paymentCalls = new PaymentCalls({ ...callDeps, ...runDeps }, paymentGate);
   // The /events socket (capture/EVENTS.md); upgrades to any other path but /sip are answered 404.
   const events = owned.add('events', new EventHub({
-    server, bus, store, resolve: access.resolveToken, refresh: (t) => access.agentTokens.refresh(t), tokenKey, logger, clock,
+    server, bus, store, resolve: access.resolveToken, refresh: access.refresh, tokenKey, logger, clock,
     control: auditedControl(audit, { command: async (sessionId, cmd) => paymentCalls.captures.command(sessionId, cmd) }),
     ...(config.ALLOWED_ORIGINS ? { allowedOrigins: config.ALLOWED_ORIGINS } : {}), limits: { maxConnectionsPerIp: trust.edgeCaps['ws-per-ip'] }, // EDGE_LIMITS ws-per-ip
     onAuthFailure: (remote, reason) => audit.record({ actor: { kind: 'anonymous' }, action: 'events.auth', outcome: 'denied', source: remote, details: { reason: reason.slice(0, 100) } }),

@@ -1,4 +1,4 @@
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { AgentTokens, AgentTokensOptions } from './agent-tokens.js';
@@ -63,19 +63,6 @@ export function agentsRouter(tokens: AgentTokens, resolve: (token: string) => Pr
     res.json({ agentId: id, cleared });
   });
   return r;
-}
-
-/**
- * Before any router looks at a bearer token: with Redis, the token's shared state is read first
- * (AgentTokens.refresh), so a token issued on another instance is accepted here and one revoked
- * there is refused here (README, "Redis, metrics, audit").
- */
-export function refreshAgentTokens(tokens: AgentTokens): RequestHandler {
-  return (req, _res, next) => {
-    const t = bearer(req);
-    if (t === undefined) return next();
-    tokens.refresh(t).then(() => next(), next);
-  };
 }
 
 /** With Redis: the options that make agent tokens and lockout counters cluster-wide; without, none. */

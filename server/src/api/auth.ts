@@ -37,3 +37,16 @@ export function requireToken(resolve: (token: string) => Principal | undefined, 
     next();
   };
 }
+
+/**
+ * Before the routers: a request's bearer token is brought up to date with the instances' shared
+ * state (agent tokens, supervisor sessions: README, "Agents across instances"), so the synchronous
+ * resolvers behind it see a token issued, or revoked, on another instance.
+ */
+export function refreshBearer(refresh: (token: string) => Promise<void>): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, _res, next) => {
+    const t = bearer(req);
+    if (t === undefined) return next();
+    refresh(t).then(() => next(), next);
+  };
+}

@@ -8,6 +8,7 @@ import { verifyTotp } from '../security/totp.js';
 import { tokenKey } from './agent-tokens.js';
 import { bearer } from './auth.js';
 import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
+import type { SupervisorSessionDirectory } from '../store/redis-supervisor-sessions.js';
 import { withSharedLockout } from '../store/shared-lockout.js';
 
 /**
@@ -34,15 +35,18 @@ export type SupervisorLogin =
   | { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterS: number };
 
 /**
- * With REDIS_URL: the sign-in lockout counters shared with every instance (store/shared-lockout.ts)
- * and a cluster-wide claim of each accepted TOTP step, so a code is good once on all instances
- * (PCI DSS v4.0.1 8.5.1: MFA not open to replay). Without, both stay in this process.
+ * With REDIS_URL: the sign-in lockout counters shared with every instance (store/shared-lockout.ts),
+ * a cluster-wide claim of each accepted TOTP step, so a code is good once on all instances
+ * (PCI DSS v4.0.1 8.5.1: MFA not open to replay), and the sessions (store/redis-supervisor-sessions.ts),
+ * so no sticky sessions are needed. Without, all three stay in this process.
  */
 export interface SupervisorSharing {
   readonly shared?: AgentAuthDirectory | undefined;
   readonly onSharedError?: (what: string, err: unknown) => void;
   /** Redis SET NX with a TTL (store/backend.ts claimOnce): true the first time `key` is claimed. */
   readonly claimOnce?: ((key: string, ttlSeconds: number) => Promise<boolean>) | undefined;
+  /** The sessions themselves, by token hash: good on every instance, ended on all by one sign-out. */
+  readonly sessions?: SupervisorSessionDirectory | undefined;
 }
 
 /** A TOTP step is accepted within ±1 step of 30 s; its claim outlives that window. */
@@ -88,15 +92,59 @@ export class SupervisorSessions {
     let step: number | undefined;
     const decide = (): SupervisorLogin => this.#login(name, password, code, source, (s) => (step = s));
     const r = shared ? await withSharedLockout(this.lockout, shared, { user: `supervisor:${name}`, source, channel: 'http' }, onError, decide) : decide();
-    if (!r.ok || step === undefined || !claimOnce) return r;
-    try {
-      if (await claimOnce(`totp:${name}:${step}`, TOTP_CLAIM_TTL_S)) return r;
-    } catch (err) {
-      onError('supervisor TOTP claim', err);
-      return r;
+    if (!r.ok || step === undefined) return r;
+    if (claimOnce) {
+      let claimed = true;
+      try {
+        claimed = await claimOnce(`totp:${name}:${step}`, TOTP_CLAIM_TTL_S);
+      } catch (err) {
+        onError('supervisor TOTP claim', err);
+      }
+      if (!claimed) {
+        this.revoke(r.token);
+        return { ok: false, reason: 'unauthorized', replayed: true };
+      }
     }
-    this.revoke(r.token);
-    return { ok: false, reason: 'unauthorized', replayed: true };
+    const sessions = this.sharing.sessions;
+    if (sessions) await this.#shared('supervisor session write', () => sessions.put(tokenKey(r.token), name, this.idleMs));
+    return r;
+  }
+
+  /**
+   * Brings this instance's view of `token` up to date with the shared one before {@link resolve}
+   * (every request and /events ping with a bearer token): a session opened elsewhere is taken
+   * in, one ended elsewhere (sign-out, idle timeout) is dropped here, and the cluster-wide idle
+   * timer starts again. Redis failing: this instance's view stands.
+   */
+  async refresh(token: string): Promise<void> {
+    const sessions = this.sharing.sessions;
+    if (!sessions) return;
+    const key = tokenKey(token);
+    let name: string | undefined;
+    try {
+      name = await sessions.touch(key, this.idleMs);
+    } catch (err) {
+      (this.sharing.onSharedError ?? (() => {}))('supervisor session read', err);
+      return;
+    }
+    if (name !== undefined && this.#accounts.has(name)) this.#sessions.set(key, { name, lastUsed: this.now() });
+    else this.#sessions.delete(key);
+  }
+
+  /** {@link revoke} on every instance. True when the token was a live session here (after {@link refresh}). */
+  async revokeShared(token: string): Promise<boolean> {
+    const had = this.revoke(token);
+    const sessions = this.sharing.sessions;
+    if (sessions) await this.#shared('supervisor session end', () => sessions.drop(tokenKey(token)));
+    return had;
+  }
+
+  async #shared(what: string, op: () => Promise<void>): Promise<void> {
+    try {
+      await op();
+    } catch (err) {
+      (this.sharing.onSharedError ?? (() => {}))(what, err);
+    }
   }
 
   login(name: string, password: string, code: string, source: string): SupervisorLogin {
@@ -174,9 +222,9 @@ export function supervisorsRouter(sessions: SupervisorSessions, logger: Logger):
     logger.info({ supervisor: name }, 'supervisor signed in');
     res.json({ token: result.token, name, idleTimeoutS: SUPERVISOR_IDLE_MS / 1000 });
   });
-  r.post('/api/supervisors/logout', (req, res) => {
+  r.post('/api/supervisors/logout', async (req, res) => {
     const t = bearer(req);
-    if (!t || !sessions.revoke(t)) {
+    if (!t || !(await sessions.revokeShared(t))) {
       res.status(401).json({ error: 'unauthorized' });
       return;
     }

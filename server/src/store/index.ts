@@ -33,3 +33,4 @@ export { InstanceHeartbeat, type InstanceHeartbeatOptions, type InstanceInfo } f
 export { RedisKeys, DEFAULT_PREFIX } from './redis-keys.js';
 export { RedisRegistrations, parseBindings, type DirectoryBinding, type RegistrationDirectory } from './redis-registrations.js';
 export { RedisAgentAuth, type AgentAuthDirectory } from './redis-agent-auth.js';
+export { RedisSupervisorSessions, type SupervisorSessionDirectory } from './redis-supervisor-sessions.js';

@@ -51,6 +51,7 @@ export class RedisKeys {
   readonly registrations = (): string => `${this.prefix}regs`;
   agentToken = (sha256: string): string => `${this.prefix}agent-token:${sha256}`;
   signIn = (user: string): string => `${this.prefix}signin:${user}`;
+  supervisorSession = (sha256: string): string => `${this.prefix}supervisor-session:${sha256}`;
 }
 
 /**

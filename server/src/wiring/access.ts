@@ -13,7 +13,7 @@ import type { TrustConfig } from '../security/trust-config.js';
 import { DigestAuthenticator, type DigestAlgorithm } from '../sip/auth/index.js';
 import { RegistrarLimits } from '../sip/constants.js';
 import type { SessionEvent } from '../capture/events.js';
-import { RedisAgentAuth, RedisRegistrations, type StoreBackend } from '../store/index.js';
+import { RedisAgentAuth, RedisRegistrations, RedisSupervisorSessions, type StoreBackend } from '../store/index.js';
 
 /** Who may do what: SIP REGISTER, agent and supervisor sign-in, the bearer tokens of the HTTP API. */
 export interface Access {
@@ -27,12 +27,15 @@ export interface Access {
   readonly handoffApiKey: string;
   /** A bearer token's principal, or undefined: the one answer every router and socket asks. */
   resolveToken(token: string): Principal | undefined;
+  /** Brings a bearer token up to date with the instances' shared state before {@link resolveToken} (no-op without Redis). */
+  refresh(token: string): Promise<void>;
 }
 
 /**
  * Sign-in and tokens (docs/security.md): one lockout for REGISTER and the HTTP logins; with Redis
  * the registrations, tokens and lockout counters are shared by every instance (README, "Agents
- * across instances"). `onTokenRevoked` closes the token's `/events` sockets.
+ * across instances"), and so are supervisor sessions. `onTokenRevoked` closes the token's `/events`
+ * sockets.
  */
 export function wireAccess(o: {
   readonly config: Config;
@@ -63,7 +66,10 @@ export function wireAccess(o: {
   const shared = sharedAgentAuth(backend.shared, logger);
   const agentTokens = new AgentTokens({ agents: config.AGENTS, onRevoked: o.onTokenRevoked, lockout, ...shared });
   // Named supervisors with TOTP and a 15-minute idle timeout; TOTP steps claimed once across instances.
-  const supervisors = new SupervisorSessions(trust.supervisors, lockout, { sharing: { ...shared, claimOnce: backend.claimOnce } });
+  // With Redis the sessions are shared too: no sticky sessions behind a load balancer.
+  const supervisors = new SupervisorSessions(trust.supervisors, lockout, {
+    sharing: { ...shared, claimOnce: backend.claimOnce, ...(backend.shared ? { sessions: new RedisSupervisorSessions(backend.shared) } : {}) },
+  });
   return {
     registrar,
     registrarService,
@@ -71,6 +77,9 @@ export function wireAccess(o: {
     supervisors,
     supervisorToken,
     handoffApiKey,
+    refresh: async (token) => {
+      await Promise.all([agentTokens.refresh(token), supervisors.refresh(token)]);
+    },
     resolveToken: (token) => {
       if (sameSecret(token, supervisorToken) || supervisors.resolve(token) !== undefined) return { kind: 'supervisor' };
       if (sameSecret(token, handoffApiKey)) return { kind: 'handoff-client' };

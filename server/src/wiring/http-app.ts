@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
-import { refreshAgentTokens, agentsRouter } from '../api/agents.js';
-import { bearer, sameSecret } from '../api/auth.js';
+import { agentsRouter } from '../api/agents.js';
+import { bearer, refreshBearer, sameSecret } from '../api/auth.js';
 import { handoffsRouter, sipHostPort } from '../api/handoffs.js';
 import { finishApp, healthRoute, listen, type HealthSource } from '../api/http.js';
 import { sessionsRouter } from '../api/sessions.js';
@@ -49,7 +49,7 @@ export function mountRoutes(app: Express, o: {
   // Production: the counts and reasons of /healthz for METRICS_TOKEN or a supervisor only (a load
   // balancer needs the status code alone); the internal listener shows them to anyone who reaches it.
   healthRoute(app, o.health, production ? (req) => privileged(bearer(req)) : undefined);
-  app.use(refreshAgentTokens(access.agentTokens), auditHttp(o.audit, access.resolveToken));
+  app.use(refreshBearer(access.refresh), auditHttp(o.audit, access.resolveToken)); // shared tokens first; audit before the routers it records
   // Production serves /metrics on the main port only with METRICS_TOKEN; the internal listener
   // (METRICS_HOST:METRICS_PORT, openMetricsListener) needs none (docs/security.md, "Production mode").
   app.use(metricsRouter(o.metrics, { ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}), served: !production || config.METRICS_TOKEN !== undefined }));

@@ -15,8 +15,9 @@ import { base32Encode, totp } from '../../src/security/totp.js';
  * processes sharing a real redis-server. A token issued by one is accepted by the other (API and
  * /events), a sign-out on either revokes it on both, and failed logins on one lock the account
  * on the other (docs/security.md, "Sign-in"), whether they come over HTTP or as SIP REGISTER digests
- * (svcrack), and attempts made at once on both add up; a supervisor's TOTP code is good once on
- * either, and supervisor sign-in failures count on both. Redis holds the token's SHA-256, never the token.
+ * (svcrack), and attempts made at once on both add up; a supervisor's session is good on both and
+ * ends on both, its TOTP code is good once on either, and supervisor sign-in failures count on
+ * both. Redis holds the token's SHA-256, never the token.
  */
 const SUPERVISOR = 'agents-auth-cluster-supervisor-token';
 const ASHA = 'correct horse battery';
@@ -178,11 +179,30 @@ describe('agent sign-in across instances (two gateways, real Redis)', () => {
     expect((await login(a(), 'agent-1', 'demo')).status).toBe(200);
   });
 
-  it('a supervisor\'s TOTP code is good once across the gateways; failed supervisor sign-ins on A lock B', async () => {
+  it('a supervisor\'s session from A works on B (API and /events) and a sign-out on B ends it on A; a TOTP code is good once across the gateways; failed supervisor sign-ins on A lock B', async () => {
     const supervisorLogin = (g: GatewayChild, password: string, code: string) =>
       fetch(`${g.httpUrl}/api/supervisors/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'asha', password, code }) });
     const code = totp(TOTP_SECRET, Date.now());
-    expect((await supervisorLogin(a(), ASHA, code)).status).toBe(200);
+    const signedIn = await supervisorLogin(a(), ASHA, code);
+    expect(signedIn.status).toBe(200);
+    const { token } = (await signedIn.json()) as { token: string };
+    // No sticky sessions needed: B knows the session; Redis holds its hash and the name only.
+    expect(await sessions(b(), token)).toBe(200);
+    expect(await eventsAuth(b(), token)).toMatchObject({ type: 'ready', principal: { kind: 'supervisor' } });
+    const c = createClient({ url: redis.url });
+    await c.connect();
+    try {
+      const keys = await c.keys('tonegate:supervisor-session:*');
+      expect(keys).toHaveLength(1);
+      expect(await c.get(keys[0]!)).toBe('asha');
+      expect(await c.pTTL(keys[0]!)).toBeGreaterThan(14 * 60_000); // the 15-minute idle timeout, started again by each use
+      expect(JSON.stringify(keys)).not.toContain(token);
+    } finally {
+      await c.quit();
+    }
+    expect((await fetch(`${b().httpUrl}/api/supervisors/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(204);
+    expect(await sessions(a(), token)).toBe(401);
+    expect(await sessions(b(), token)).toBe(401);
     expect((await supervisorLogin(b(), ASHA, code)).status).toBe(401); // the same code replayed on the other gateway
     for (let i = 0; i < 10; i++) await supervisorLogin(a(), 'wrong password', '000000');
     expect((await supervisorLogin(b(), ASHA, totp(TOTP_SECRET, Date.now() + 30_000))).status).toBe(429);

@@ -3,6 +3,8 @@ import { SUPERVISOR_IDLE_MS, SupervisorSessions } from '../../../src/api/supervi
 import { LOCK_AFTER, SignInLockout } from '../../../src/security/lockout.js';
 import { hashCredential } from '../../../src/security/credentials.js';
 import { totp } from '../../../src/security/totp.js';
+import { tokenKey } from '../../../src/api/agent-tokens.js';
+import type { SupervisorSessionDirectory } from '../../../src/store/redis-supervisor-sessions.js';
 
 const secret = Buffer.from('12345678901234567890');
 
@@ -109,5 +111,88 @@ describe('supervisor sign-in across instances (SupervisorSharing)', () => {
     });
     expect((await s.loginShared('asha', 'correct horse battery', totp(secret, now), '10.0.0.1')).ok).toBe(true);
     expect(errors).toEqual(['supervisor TOTP claim']);
+  });
+});
+
+describe('supervisor sessions across instances (SupervisorSharing.sessions)', () => {
+  /** A directory like store/redis-supervisor-sessions.ts, in memory, with the idle TTL on the shared clock. */
+  function cluster(opts: { failing?: boolean } = {}) {
+    let now = 1_700_000_000_000;
+    const stored = new Map<string, { name: string; until: number }>();
+    const errors: string[] = [];
+    const fail = async (): Promise<never> => Promise.reject(new Error('redis down'));
+    const sessions: SupervisorSessionDirectory = opts.failing
+      ? { put: fail, touch: fail, drop: fail }
+      : {
+          put: async (key, name, idleMs) => void stored.set(key, { name, until: now + idleMs }),
+          touch: async (key, idleMs) => {
+            const s = stored.get(key);
+            if (!s || s.until <= now) return undefined;
+            s.until = now + idleMs;
+            return s.name;
+          },
+          drop: async (key) => void stored.delete(key),
+        };
+    const make = (): SupervisorSessions =>
+      new SupervisorSessions([{ name: 'asha', password: 'correct horse battery', secret }], new SignInLockout({ now: () => now }), { now: () => now, sharing: { sessions, onSharedError: (w) => void errors.push(w) } });
+    const login = async (s: SupervisorSessions): Promise<string> => {
+      const r = await s.loginShared('asha', 'correct horse battery', totp(secret, now), '10.0.0.1');
+      if (!r.ok) throw new Error('refused');
+      return r.token;
+    };
+    return { a: make(), b: make(), stored, errors, login, advance: (ms: number) => void (now += ms) };
+  }
+
+  it('a session opened on A is good on B after a refresh; Redis holds the token\'s hash, never the token', async () => {
+    const { a, b, stored, login } = cluster();
+    const token = await login(a);
+    expect(b.resolve(token)).toBeUndefined();
+    await b.refresh(token);
+    expect(b.resolve(token)).toBe('asha');
+    expect([...stored.keys()]).toEqual([tokenKey(token)]);
+    expect(JSON.stringify([...stored])).not.toContain(token);
+  });
+
+  it('a sign-out on B ends the session on A at its next refresh', async () => {
+    const { a, b, login } = cluster();
+    const token = await login(a);
+    await b.refresh(token);
+    expect(await b.revokeShared(token)).toBe(true);
+    await a.refresh(token);
+    expect(a.resolve(token)).toBeUndefined();
+    expect(await b.revokeShared(token)).toBe(false); // a second sign-out finds nothing
+  });
+
+  it('the idle timeout runs cluster-wide: use on B keeps the session alive on A; 15 idle minutes end it everywhere', async () => {
+    const { a, b, login, advance } = cluster();
+    const token = await login(a);
+    for (let i = 0; i < 3; i++) {
+      advance(SUPERVISOR_IDLE_MS - 60_000);
+      await b.refresh(token); // used on B only
+      expect(b.resolve(token)).toBe('asha');
+    }
+    await a.refresh(token);
+    expect(a.resolve(token)).toBe('asha');
+    advance(SUPERVISOR_IDLE_MS + 1);
+    await a.refresh(token);
+    await b.refresh(token);
+    expect([a.resolve(token), b.resolve(token)]).toEqual([undefined, undefined]);
+  });
+
+  it('a token that is no supervisor session (an agent token, a guess) resolves to nobody and is not stored', async () => {
+    const { a, stored } = cluster();
+    await a.refresh('not-a-session-token');
+    expect(a.resolve('not-a-session-token')).toBeUndefined();
+    expect(stored.size).toBe(0);
+  });
+
+  it('Redis failing: this instance keeps its own view (its sessions work, sign-out works here), reported', async () => {
+    const { a, errors, login } = cluster({ failing: true });
+    const token = await login(a);
+    await a.refresh(token);
+    expect(a.resolve(token)).toBe('asha');
+    expect(await a.revokeShared(token)).toBe(true);
+    expect(a.resolve(token)).toBeUndefined();
+    expect(errors).toEqual(['supervisor session write', 'supervisor session read', 'supervisor session end']);
   });
 });
