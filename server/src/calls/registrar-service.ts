@@ -94,7 +94,11 @@ export class RegistrarService {
     } catch (err) {
       return this.unavailable(aor, err);
     }
-    const r = await this.lockedShared(req, () => this.handle(req, flowId, from), from.source, d.signIn);
+    // The Authorization is read once: for the shared lockout's key and for the digest check.
+    const authz = req.getHeader('authorization');
+    const creds = authz !== undefined ? parseAuthorization(authz) : undefined;
+    const handle = (): RegisterReply => this.#handle(req, flowId, from, creds);
+    const r = creds && !('error' in creds) ? await this.lockedShared(creds.username, handle, from.source, d.signIn) : handle();
     if (r.status !== 200 || req.getHeaders('contact').length === 0) return r;
     const [clockNow, wallNow] = [this.registrar.now(), (d.now ?? Date.now)()];
     try {
@@ -143,13 +147,11 @@ export class RegistrarService {
     }
   }
 
-  /** `handle` inside the instances' shared lockout for the digest's user name, when there is one. */
-  private async lockedShared(req: RegisterRequestView, handle: () => RegisterReply, source: string, signIn: AgentAuthDirectory | undefined): Promise<RegisterReply> {
-    const authz = req.getHeader('authorization');
-    const creds = authz !== undefined ? parseAuthorization(authz) : undefined;
+  /** `handle` inside the instances' shared lockout for the digest's user name. */
+  private async lockedShared(user: string, handle: () => RegisterReply, source: string, signIn: AgentAuthDirectory | undefined): Promise<RegisterReply> {
     const lockout = this.opts.lockout;
-    if (!signIn || !lockout || !creds || 'error' in creds) return handle();
-    return withSharedLockout(lockout, signIn, { user: creds.username, source, channel: 'sip' }, logSharedSignInError(this.opts.logger), handle);
+    if (!signIn || !lockout) return handle();
+    return withSharedLockout(lockout, signIn, { user, source, channel: 'sip' }, logSharedSignInError(this.opts.logger), handle);
   }
 
   private refuseAlgorithm(aor: string, user: string, algorithm: string | undefined, source: string, flowId: string): RegisterReply {
@@ -170,10 +172,13 @@ export class RegistrarService {
   }
 
   handle(req: RegisterRequestView, flowId: string, from: { source: string; requestUri: string } = { source: flowId, requestUri: '' }): RegisterReply {
-    const aor = req.to.uri.user ?? '';
     const authz = req.getHeader('authorization');
-    if (!authz) return this.challenge(flowId);
-    const creds = parseAuthorization(authz);
+    return this.#handle(req, flowId, from, authz !== undefined ? parseAuthorization(authz) : undefined);
+  }
+
+  #handle(req: RegisterRequestView, flowId: string, from: { source: string; requestUri: string }, creds: ReturnType<typeof parseAuthorization> | undefined): RegisterReply {
+    const aor = req.to.uri.user ?? '';
+    if (!creds) return this.challenge(flowId);
     if ('error' in creds) {
       // RFC 4475 3.3.7 (regaut01): an unknown scheme is challenged, never accepted.
       this.opts.logger.info({ aor, err: creds.error }, 'REGISTER with unusable Authorization: challenged');
