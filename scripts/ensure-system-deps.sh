@@ -15,6 +15,7 @@ NEEDS=(
   "dpkg fonts-dejavu-core"                # readable text in the e2e screenshots
   "kamailio kamailio"                     # SIP load balancer (dispatcher) in front of two gateways
   "/usr/lib/x86_64-linux-gnu/kamailio/modules/websocket.so kamailio-websocket-modules"  # Kamailio as the agents' SIP WebSocket front (-A WITH_WEBSOCKET)
+  "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so kamailio-tls-modules"  # Kamailio's wss: front for the agents (-A WITH_TLS, tls.cfg)
   "redis-server redis-server"             # Redis store/bus integration tests
   "dpkg postgresql"                       # lookup database of SIP profiles of kind sql (sql-lookup test; initdb/postgres from /usr/lib/postgresql/<v>/bin)
   "rsyslogd rsyslog"                      # syslog collector over TLS (RFC 5425) for the audit export test

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectLines } from './lines.js';
+import { freePort } from './ports.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../sip-profiles/kamailio/kamailio.cfg', import.meta.url));
 
@@ -21,6 +22,8 @@ export class Kamailio {
     private readonly dir: string,
     /** With `wsPort`: the SIP WebSocket port (RFC 7118) agents register on (`-A WITH_WEBSOCKET`). */
     readonly wsPort: number | undefined,
+    /** With `wss`: the SIP WebSocket over TLS port (wss:, `-A WITH_TLS`). */
+    readonly wssPort: number | undefined,
   ) {
     collectLines(child, this.lines);
   }
@@ -28,28 +31,56 @@ export class Kamailio {
   /**
    * `trusted`: CIDRs allowed to send payment INVITEs (permissions group 1); default the loopback
    * network. `wsPort`: also the agents' SIP WebSocket front (`-A WITH_WEBSOCKET`: Path, RFC 3327).
+   * `wss`: also that front over TLS (`-A WITH_TLS`, tls module): a tls.cfg in the run directory
+   * whose `[server:default]` profile takes TLS 1.2 or newer (`method = TLSv1.2+`) with this
+   * certificate and key and asks for no client certificate. Without `wsPort`, the plain WebSocket
+   * listener gets a port of its own anyway (the cfg's WITH_TLS implies WITH_WEBSOCKET).
    */
-  static async start(o: { port: number; gateways: { host: string; port: number }[]; trusted?: string[]; wsPort?: number }): Promise<Kamailio> {
+  static async start(o: {
+    port: number;
+    gateways: { host: string; port: number }[];
+    trusted?: string[];
+    wsPort?: number;
+    wss?: { port: number; certFile: string; keyFile: string };
+  }): Promise<Kamailio> {
     const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
     const list = join(dir, 'dispatcher.list');
     writeFileSync(list, o.gateways.map((g) => `1 sip:${g.host}:${g.port} 0 0\n`).join(''));
     const trusted = join(dir, 'trusted-peers.list');
     writeFileSync(trusted, (o.trusted ?? ['127.0.0.0/8']).map((c, i) => `1 ${c.split('/')[0]} ${c.split('/')[1] ?? 32} 0 pbx${i}\n`).join(''));
+    const tlsCfg = join(dir, 'tls.cfg');
+    if (o.wss) {
+      writeFileSync(
+        tlsCfg,
+        [
+          '[server:default]',
+          'method = TLSv1.2+',
+          'verify_certificate = no',
+          'require_certificate = no',
+          `certificate = ${o.wss.certFile}`,
+          `private_key = ${o.wss.keyFile}`,
+          '',
+        ].join('\n'),
+      );
+    }
+    const wsPort = o.wsPort ?? (o.wss ? await freePort() : 0);
     const cfg = join(dir, 'kamailio.cfg');
     writeFileSync(
       cfg,
       readFileSync(TEMPLATE, 'utf8')
         .replace(/LISTEN_ADDR/g, '127.0.0.1')
         .replace(/LISTEN_PORT/g, String(o.port))
-        .replace(/WS_PORT/g, String(o.wsPort ?? 0))
+        .replace(/WSS_PORT/g, String(o.wss?.port ?? 0))
+        .replace(/WS_PORT/g, String(wsPort))
+        .replace(/TLS_CONFIG/g, tlsCfg)
         .replace(/DISPATCHER_LIST/g, list)
         .replace(/RUN_DIR/g, dir)
         .replace(/TRUSTED_PEERS_FILE/g, trusted),
     );
     // -DD: foreground, -E: log to stderr, -Y: runtime dir, -m/-M: shared/private memory (MB).
-    const defines = o.wsPort !== undefined ? ['-A', 'WITH_WEBSOCKET'] : [];
+    const defines = [...(o.wsPort !== undefined || o.wss ? ['-A', 'WITH_WEBSOCKET'] : []), ...(o.wss ? ['-A', 'WITH_TLS'] : [])];
     const child = spawn('kamailio', ['-DD', '-E', ...defines, '-f', cfg, '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const k = new Kamailio(child, o.port, dir, o.wsPort);
+    const k = new Kamailio(child, o.port, dir, o.wss ? wsPort : o.wsPort, o.wss?.port);
     const until = Date.now() + 10_000;
     while (!k.lines.some((l) => /Listening on|INFO:.*init_tcp|main\(\): /.test(l)) || child.exitCode !== null) {
       if (child.exitCode !== null) throw new Error(`kamailio exited ${child.exitCode}:\n${k.lines.slice(-20).join('\n')}`);

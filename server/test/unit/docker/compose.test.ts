@@ -109,7 +109,9 @@ describe('docker/compose.yaml', () => {
       .replace(/DISPATCHER_LIST/g, '/etc/kamailio/dispatcher.list')
       .replace(/RUN_DIR/g, '/run/kamailio')
       .replace(/TRUSTED_PEERS_FILE/g, '/etc/kamailio/trusted-peers.list')
-      .replace(/WS_PORT/g, '8080');
+      .replace(/WSS_PORT/g, '8443')
+      .replace(/WS_PORT/g, '8080')
+      .replace(/TLS_CONFIG/g, '/etc/kamailio/tls.cfg');
     expect(read('docker/kamailio.cfg')).toBe(expected);
     // The agents' SIP WebSocket front (README, "Redis, metrics, audit"): defined and published.
     expect(compose.services['kamailio']!.command).toEqual(['kamailio', '-DD', '-E', '-A', 'WITH_WEBSOCKET', '-f', '/etc/kamailio/kamailio.cfg']);
