@@ -144,6 +144,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       }
       return out;
     },
+    mediaWorkerMemory: async () => ((parts.media ? await parts.media.stats() : undefined)?.workers ?? []).flatMap((w) => (w.alive && w.memory ? [{ worker: w.worker, memory: w.memory }] : [])),
     redis: () => {
       const r = backend.redis();
       return r && { up: r.state === 'up', bufferedEvents: r.bufferedEvents, droppedEvents: r.droppedEvents, pendingWrites: r.pendingWrites };
