@@ -3,17 +3,24 @@
  * payment load for N minutes, by default at 80 % of the maximum bench:load found (load-max.json),
  * the same SIPp payment calls as bench:load (server/bench/lib/load-run.ts judges every one).
  *
- * Every 10 s: the gateway's RSS, V8 heap, event-loop lag over those 10 s (p99 and max), open file
- * descriptors (/proc/<pid>/fd), live handles, calls held and CPU. Before the load and after it has
- * drained, a full GC and the same figures again. A leak fails the soak (exit 1):
+ * Every 10 s: the gateway's RSS, event-loop lag over those 10 s (p99 and max), open file
+ * descriptors (/proc/<pid>/fd), live handles, calls held and CPU, and where the memory is
+ * (lib/soak-memory.ts): the main thread's V8 heap (used, total), `external` and `arrayBuffers`,
+ * each media worker thread's heap, external, ArrayBuffers and V8 malloc use (the gateway's
+ * /metrics), and the RSS none of those explain. Before the load and after it has drained, a full GC
+ * and the same figures again. A leak fails the soak (exit 1):
  *   - file descriptors or live handles after the drain above the baseline by more than 5;
  *   - V8 heap after a full GC after the drain above the heap after a full GC at half time by more
  *     than 16 MiB. The gateway keeps ended sessions and their event history on purpose, bounded
  *     (10,000 sessions each in the memory store and bus): once those are full, which the soak
  *     checks happened by half time, the heap must stop growing. Against the empty baseline the
  *     growth is listed too, as information;
- *   - RSS growing by more than 32 MiB per 10 minutes over the second half of the load (least squares;
- *     judged from 10 minutes on: a shorter soak is mostly ramp).
+ *   - RSS growing by more than 10 MiB per 10 minutes after warm-up (least squares over the 10 s
+ *     samples). Warm-up ends when the retention caps are full (10,000 sessions at the soak's rate,
+ *     e.g. 11.9 min at 14 calls/s: the heap grows by design until then), and not before 5 minutes;
+ *     the trend is judged only when at least 10 minutes of load follow the warm-up, otherwise it is
+ *     reported as not judged. Every memory series' trend over the same window is listed.
+ * `--samples FILE`: the 10 s samples as CSV to FILE (also with --no-write), rewritten every 10 s.
  * Failed payments and digit errors are reported (and also fail the soak).
  * Writes server/bench/soak.png (a chart drawn as SVG and rendered by Debian's Chromium through
  * Playwright) and the RESULTS.md section between the bench:soak markers; `--no-write` to skip.
@@ -29,6 +36,7 @@ import { cpuSeconds, rssBytes } from './lib/procs.js';
 import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 import { chartSvg, renderPng, type Sample } from './lib/soak-chart.js';
+import { memCsvHeader, memCsvRow, slopesPer10Min, workerMemory } from './lib/soak-memory.js';
 import { runBench } from './lib/run-bench.js';
 
 const args = process.argv.slice(2);
@@ -39,6 +47,8 @@ const opt = (name: string): string | undefined => {
 const minutes = Number(opt('minutes') ?? 30);
 const transport = (opt('transport') ?? 'rfc4733') as DtmfTransport;
 const write = !args.includes('--no-write');
+/** Where the 10 s samples go (also with --no-write when given). */
+const samplesFile = opt('samples');
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
@@ -54,6 +64,10 @@ function defaultRate(): { rate: number; from: string } {
 
 /** The heap after a full GC at half time (retention caps full by then). */
 let mid: { heapMb: number; t: number } | undefined;
+/** Warm-up lasts at least this long (ramp, JIT, heap sizing), and until the retention caps are full. */
+const WARM_UP_MIN_S = 300;
+/** The issue's criterion: RSS may not grow faster than this after warm-up, MiB per 10 minutes. */
+const RSS_MB_PER_10_MIN = 10;
 /** Sessions each memory store keeps at most (server/src/store: DEFAULT_MAX_SESSIONS, the bus's maxSessions). */
 const RETAINED_SESSIONS = 10_000;
 /** 10 s samples whose probes the gateway did not answer in time (it was too busy). */
@@ -68,19 +82,13 @@ const fdCount = (pid: number): number => {
   }
 };
 
-/** Least-squares slope of y over x. */
-function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 2) return 0;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den ? num / den : 0;
+/** The samples so far as CSV, to --samples or (when writing) soak-samples.csv: rewritten every 10 s, so a soak that dies leaves its figures. */
+function writeSamples(samples: Sample[]): void {
+  const file = samplesFile ?? (write ? join(HERE, 'soak-samples.csv') : undefined);
+  if (!file) return;
+  const workers = Math.max(0, ...samples.map((s) => s.workers.length));
+  const rows = samples.map((s) => [s.t.toFixed(0), s.rssMb.toFixed(1), s.heapMb.toFixed(1), s.lagP99, s.lagMax, s.fds, s.handles, s.calls, s.cpuPct.toFixed(1), ...memCsvRow(s, workers)].join(','));
+  writeFileSync(file, ['t_s,rss_mb,heap_mb,lag_p99_ms,lag_max_ms,fds,handles,calls,cpu_pct,' + memCsvHeader(workers).join(','), ...rows].join('\n') + '\n');
 }
 
 async function main(): Promise<void> {
@@ -111,7 +119,7 @@ async function main(): Promise<void> {
       if (done) break;
       const now = performance.now();
       // A gateway too busy to answer within the probe's timeout is a finding, not the end of the soak.
-      const [mem, eld, h] = await Promise.allSettled([env.gw.mem(false), env.gw.eventLoopDelay(), env.gw.health()]);
+      const [mem, eld, h, wm] = await Promise.allSettled([env.gw.mem(false), env.gw.eventLoopDelay(), env.gw.health(), workerMemory(env.gw.httpPort)]);
       if (mem.status === 'rejected' || eld.status === 'rejected' || h.status === 'rejected') unanswered++;
       if (mid === undefined && now - t0 >= (minutes * 60_000) / 2) {
         const g = await env.gw.mem(true).catch(() => undefined);
@@ -122,6 +130,10 @@ async function main(): Promise<void> {
         t: (now - t0) / 1000,
         rssMb: (rssBytes(env.gw.pid) ?? NaN) / 2 ** 20,
         heapMb: mem.status === 'fulfilled' ? mem.value.heapUsed / 2 ** 20 : NaN,
+        heapTotalMb: mem.status === 'fulfilled' ? mem.value.heapTotal / 2 ** 20 : NaN,
+        externalMb: mem.status === 'fulfilled' ? mem.value.external / 2 ** 20 : NaN,
+        arrayBuffersMb: mem.status === 'fulfilled' ? mem.value.arrayBuffers / 2 ** 20 : NaN,
+        workers: wm.status === 'fulfilled' ? wm.value : [],
         lagP99: eld.status === 'fulfilled' ? lag(eld.value.p99Ms) : NaN,
         lagMax: eld.status === 'fulfilled' ? lag(eld.value.maxMs) : NaN,
         fds: fdCount(env.gw.pid),
@@ -132,7 +144,8 @@ async function main(): Promise<void> {
       cpuPrev = cpu;
       tPrev = now;
       samples.push(s);
-      if (samples.length % 6 === 0) log(`${(s.t / 60).toFixed(1)} min: RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapMb.toFixed(0)} MB, lag p99 ${s.lagP99} ms, ${s.fds} fds, ${s.handles} handles, ${s.calls} calls, CPU ${s.cpuPct.toFixed(0)} %`);
+      writeSamples(samples);
+      if (samples.length % 6 === 0) log(`${(s.t / 60).toFixed(1)} min: RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapMb.toFixed(0)} MB, external ${s.externalMb.toFixed(0)} MB, workers' heaps ${s.workers.map((w) => w.heapUsed.toFixed(0)).join('/')} MB, lag p99 ${s.lagP99} ms, ${s.fds} fds, ${s.handles} handles, ${s.calls} calls, CPU ${s.cpuPct.toFixed(0)} %`);
     }
     step = await running;
     soakUnanswered = unanswered;
@@ -152,12 +165,18 @@ async function main(): Promise<void> {
     await stopLoadEnv(env);
   }
   if (!step || !before || !after) throw new Error('soak did not complete');
-  // RSS trend over the second half of the load (the first half holds the ramp and JIT/heap growth).
+  // RSS trend after warm-up: once the retention caps are full (the heap grows by design until then)
+  // and not before 5 minutes (ramp, JIT, heap sizing); judged when 10 minutes of load follow it.
   const loaded = samples.filter((s) => s.t <= minutes * 60);
-  const half = loaded.filter((s) => s.t >= (minutes * 60) / 2);
-  const fin = (f: (s: Sample) => number) => half.filter((s) => Number.isFinite(f(s)));
-  const rssPer10Min = slope(fin((s) => s.rssMb).map((s) => s.t), fin((s) => s.rssMb).map((s) => s.rssMb)) * 600;
-  const heapPer10Min = slope(fin((s) => s.heapMb).map((s) => s.t), fin((s) => s.heapMb).map((s) => s.heapMb)) * 600;
+  const warmS = Math.max(WARM_UP_MIN_S, RETAINED_SESSIONS / rate);
+  const judged = minutes * 60 - warmS >= 600;
+  const fromS = judged ? warmS : WARM_UP_MIN_S;
+  const workers = Math.max(0, ...loaded.map((s) => s.workers.length));
+  const slopes = slopesPer10Min(loaded, fromS, workers);
+  const rssPer10Min = slopes[0]!.per10Min;
+  const heapPer10Min = slopes[1]!.per10Min;
+  const sign = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+  const window = `${(fromS / 60).toFixed(1)}-${minutes} min`;
   const lags = loaded.map((s) => s.lagP99).filter(Number.isFinite).sort((a, b) => a - b);
   const worstLag = Math.max(...loaded.map((s) => s.lagMax).filter(Number.isFinite));
   const heldMax = Math.max(...samples.map((s) => s.calls).filter(Number.isFinite));
@@ -171,30 +190,38 @@ async function main(): Promise<void> {
         ? `${mid.heapMb.toFixed(1)} -> ${after.heapMb.toFixed(1)} MB (${Math.round(rate * mid.t)} sessions by half time, retention cap ${RETAINED_SESSIONS}; empty baseline ${before.heapMb.toFixed(1)} MB)`
         : 'no half-time measurement',
     },
-    minutes >= 10
-      ? { what: 'RSS trend over the second half', ok: rssPer10Min <= 32, text: `${rssPer10Min >= 0 ? '+' : ''}${rssPer10Min.toFixed(1)} MB per 10 min (heap ${heapPer10Min >= 0 ? '+' : ''}${heapPer10Min.toFixed(1)})` }
-      : { what: 'RSS trend over the second half', ok: true, text: `not judged: a soak under 10 minutes is mostly ramp (${rssPer10Min.toFixed(1)} MB per 10 min)` },
+    judged
+      ? { what: `RSS trend after warm-up (${window})`, ok: rssPer10Min <= RSS_MB_PER_10_MIN, text: `${sign(rssPer10Min)} MB per 10 min (main heap ${sign(heapPer10Min)}; limit ${RSS_MB_PER_10_MIN})` }
+      : { what: `RSS trend (${window})`, ok: true, text: `not judged: warm-up lasts ${(warmS / 60).toFixed(1)} min at ${rate} calls/s (${RETAINED_SESSIONS} sessions retained), and 10 minutes must follow it; ${sign(rssPer10Min)} MB per 10 min while the stores still fill` },
     { what: 'payments', ok: step.pass, text: `${step.paid}/${step.calls} paid, digits lost ${step.digitsLost} / extra ${step.digitsExtra}, field errors ${step.fieldErrors}, SIPp failed ${step.sippFailed}` },
   ];
   const leak = verdicts.some((v) => !v.ok);
   for (const v of verdicts) log(`${v.ok ? 'ok  ' : 'FAIL'} ${v.what}: ${v.text}`);
+  log(`memory trend ${window} (least squares, MB per 10 min; first -> last sample):`);
+  for (const x of slopes) log(`  ${x.name.padEnd(36)} ${sign(x.per10Min).padStart(7)}   ${x.first.toFixed(1)} -> ${x.last.toFixed(1)}`);
   log(`event-loop lag over 10 s windows: median p99 ${lags[Math.floor(lags.length / 2)] ?? '-'} ms, worst window p99 ${lags[lags.length - 1] ?? '-'} ms, max ${worstLag} ms; digit->event p99 ${step.digitFromEnd.p99} ms from the end; calls held up to ${heldMax}; ${soakUnanswered} of ${samples.length} samples unanswered within 2 s`);
+  writeSamples(samples);
   if (write) {
     const png = join(HERE, 'soak.png');
     const title = `bench:soak: ${minutes} min, ${rate} payment calls/s (${transport}), ${step.paid}/${step.calls} paid`;
     await renderPng(chartSvg(samples, title), png);
-    writeFileSync(join(HERE, 'soak-samples.csv'), ['t_s,rss_mb,heap_mb,lag_p99_ms,lag_max_ms,fds,handles,calls,cpu_pct', ...samples.map((s) => [s.t.toFixed(0), s.rssMb.toFixed(1), s.heapMb.toFixed(1), s.lagP99, s.lagMax, s.fds, s.handles, s.calls, s.cpuPct.toFixed(1)].join(','))].join('\n') + '\n');
     const body = [
       '<!-- bench:soak -->',
       '## Soak (`npm run bench:soak`)',
       '',
       `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start: **${minutes} minutes at ${rate} payment calls/s** (${from}), ${transport}, the same SIPp payment calls as bench:load; ${step.calls} calls, ${step.paid} paid, calls held up to ${heldMax}; ${soakUnanswered} of ${samples.length} 10 s samples went unanswered within the probe's 2 s (gateway too busy).`,
       '',
-      'Method: every 10 s the gateway\'s RSS, V8 heap used, event-loop lag over those 10 s (perf_hooks, beyond its 10 ms interval), open file descriptors, live handles, calls held and CPU. Baseline after a warm-up and a full GC; the same after the load has drained. Leak criteria: fds or handles more than 5 above the baseline after the drain; the heap after a full GC more than 16 MiB above the same at half time (the gateway keeps ended sessions and their event history on purpose, up to 10,000 each in the memory store and bus, full by half time; the growth from the empty baseline is listed as information); or RSS rising more than 32 MiB per 10 minutes over the second half (least squares). Samples: `soak-samples.csv`; chart: `soak.png`.',
+      'Method: every 10 s the gateway\'s RSS, event-loop lag over those 10 s (perf_hooks, beyond its 10 ms interval), open file descriptors, live handles, calls held and CPU, and where the memory is: the main thread\'s V8 heap (used, total), `external` and `arrayBuffers` (process.memoryUsage() through the bench probe), each media worker thread\'s V8 heap, external memory, ArrayBuffers and V8 malloc use (the gateway\'s `/metrics`, `tonegate_media_worker_memory_bytes`, fed by the workers\' `stats`), and the RSS none of them explain (allocator arenas, code, stacks). Baseline after a warm-up and a full GC; the same after the load has drained. Leak criteria: fds or handles more than 5 above the baseline after the drain; the heap after a full GC more than 16 MiB above the same at half time (the gateway keeps ended sessions and their event history on purpose, up to 10,000 each in the memory store and bus, full by half time; the growth from the empty baseline is listed as information); or RSS rising more than 10 MiB per 10 minutes after warm-up (least squares over the 10 s samples; warm-up ends when the stores hold 10,000 sessions at the soak\'s rate, and not before 5 minutes; judged only when 10 minutes of load follow it). Samples: `soak-samples.csv`; chart: `soak.png`.',
       '',
       '| check | result | verdict |',
       '|---|---|---|',
       ...verdicts.map((v) => `| ${v.what} | ${v.text} | ${v.ok ? 'ok' : '**fail**'} |`),
+      '',
+      `Memory trend ${window} (least squares, MB per 10 min):`,
+      '',
+      '| series | first -> last sample (MB) | trend (MB per 10 min) |',
+      '|---|---|---:|',
+      ...slopes.map((x) => `| ${x.name} | ${x.first.toFixed(1)} -> ${x.last.toFixed(1)} | ${sign(x.per10Min)} |`),
       '',
       `Event-loop lag over the 10 s windows: median p99 ${lags[Math.floor(lags.length / 2)] ?? '-'} ms, worst window p99 ${lags[lags.length - 1] ?? '-'} ms, max ${worstLag} ms. Digit -> event over the whole soak: p50 ${step.digitFromEnd.p50} / p99 ${step.digitFromEnd.p99} ms from the key's end, ${step.digitFromFirst.p50} / ${step.digitFromFirst.p99} ms from its first packet. Call setup p50 / p99 ${step.setup.p50} / ${step.setup.p99} ms. Gateway CPU ${step.gwCpuPct} % of a core on average, RSS peak ${step.gwRssPeakMb} MB.`,
       '',
@@ -202,7 +229,7 @@ async function main(): Promise<void> {
       '<!-- /bench:soak -->',
     ].join('\n');
     replaceMarkedSection(join(HERE, 'RESULTS.md'), '<!-- bench:soak -->', '<!-- /bench:soak -->', body);
-    log(`wrote ${png}, soak-samples.csv and RESULTS.md`);
+    log(`wrote ${png}, ${samplesFile ?? 'soak-samples.csv'} and RESULTS.md`);
   }
   if (leak) process.exitCode = 1;
 }

@@ -139,6 +139,7 @@ async function build(config: Config, logger: Logger, clock: Clock, options: Gate
     activeCaptures: (): number => paymentCalls.captures.size,
     breakers: (): Record<string, string> => providerBreakers(payments),
     rtp: async () => rtpTotals(await media.stats()),
+    mediaWorkerMemory: async () => (await media.stats()).workers.flatMap((w) => (w.alive && w.memory ? [{ worker: w.worker, memory: w.memory }] : [])),
     redis: () => {
       const r = backend.redis();
       return r && { up: r.state === 'up', bufferedEvents: r.bufferedEvents, droppedEvents: r.droppedEvents, pendingWrites: r.pendingWrites };

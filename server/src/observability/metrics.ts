@@ -8,6 +8,8 @@ export interface MetricSources {
   breakers(): Readonly<Record<string, string>>;
   /** Media plane RTP totals since start. */
   rtp(): Promise<{ packetsIn: number; packetsOut: number; lost: number; wrongSource: number }>;
+  /** Each live media worker thread's own memory, bytes (media/engine/protocol.ts WorkerMemory). */
+  mediaWorkerMemory?(): Promise<{ worker: number; memory: Readonly<Record<'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers' | 'malloced', number>> }[]>;
   /** Undefined: memory store (no Redis). */
   redis(): { up: boolean; bufferedEvents: number; droppedEvents: number; pendingWrites: number } | undefined;
   /** Undefined: no audit export to syslog (AUDIT_SYSLOG_URL unset). */
@@ -83,6 +85,21 @@ export class Metrics {
         this.inc(r.wrongSource);
       },
     });
+    const mediaWorkerMemory = src.mediaWorkerMemory?.bind(src);
+    if (mediaWorkerMemory) {
+      const KIND = { heapUsed: 'heap_used', heapTotal: 'heap_total', external: 'external', arrayBuffers: 'array_buffers', malloced: 'malloced' } as const;
+      new Gauge({
+        name: 'tonegate_media_worker_memory_bytes',
+        help: 'Memory of each media worker thread: its V8 heap (used, total), external memory, ArrayBuffers and V8 malloc use (the process RSS is shared by all threads)',
+        labelNames: ['worker', 'kind'],
+        registers,
+        async collect() {
+          const list = await mediaWorkerMemory();
+          this.reset();
+          for (const w of list) for (const [k, kind] of Object.entries(KIND)) this.set({ worker: String(w.worker), kind }, w.memory[k as keyof typeof KIND]);
+        },
+      });
+    }
     new Gauge({
       name: 'tonegate_redis_up', help: 'Redis connection: 1 up, 0 down (absent with the memory store)', registers,
       collect() {

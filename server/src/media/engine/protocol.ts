@@ -117,6 +117,21 @@ export interface WorkerStats {
   prompts: number;
   /** RTP since the worker started, closed bridges included (metrics: packets by direction, packets lost). */
   rtp?: RtpTotals;
+  /** The worker thread's own memory (its isolate and its ArrayBuffer allocator), from the worker. */
+  memory?: WorkerMemory;
+}
+
+/**
+ * A worker thread's memory, bytes: process.memoryUsage() read inside the worker (heap, `external`
+ * and `arrayBuffers` are the worker's isolate's; the process's RSS is shared by every thread and
+ * left out) and v8.getHeapStatistics().malloced_memory (V8's own malloc use).
+ */
+export interface WorkerMemory {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  malloced: number;
 }
 
 export interface RtpTotals {

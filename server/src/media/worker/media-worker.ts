@@ -3,8 +3,9 @@
  * sockets and bridges, served over the numbered channel. Worker data: the media address, the
  * prompt directory, the worker's index.
  */
+import { getHeapStatistics } from 'node:v8';
 import { Engine } from '../engine/engine.js';
-import type { MediaMethods, Notify } from '../engine/protocol.js';
+import type { MediaMethods, Notify, WorkerMemory } from '../engine/protocol.js';
 import { PromptLibrary } from '../prompts/library.js';
 import { channelData, serve, type Handlers } from './serve.js';
 
@@ -20,6 +21,11 @@ let send: (event: string, payload: unknown) => void = () => {};
 const notify: Notify = (event, payload) => send(event, payload);
 const engine = new Engine({ address: data.address, library, notify });
 
+function memory(): WorkerMemory {
+  const u = process.memoryUsage();
+  return { heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers, malloced: getHeapStatistics().malloced_memory };
+}
+
 const handlers: Handlers<MediaMethods> = {
   createBridge: ({ id, opts }) => ({ slot: engine.createBridge(id, opts).slot }),
   closeBridge: ({ id }) => engine.closeBridge(id),
@@ -30,7 +36,7 @@ const handlers: Handlers<MediaMethods> = {
   play: ({ bridgeId, legId, playId, items, bargeIn }) => engine.bridge(bridgeId).play(legId, playId, items, bargeIn),
   stopPrompts: ({ bridgeId, legId }) => engine.bridge(bridgeId).stopPrompts(legId),
   bridgeStats: ({ bridgeId }) => engine.bridge(bridgeId).stats(),
-  stats: ({ resetPeaks }) => engine.stats(resetPeaks),
+  stats: ({ resetPeaks }) => ({ ...engine.stats(resetPeaks), memory: memory() }),
   crash: ({ code }) => process.exit(code),
 };
 
