@@ -78,7 +78,9 @@ export function wireAccess(o: {
     supervisorToken,
     handoffApiKey,
     refresh: async (token) => {
-      await Promise.all([agentTokens.refresh(token), supervisors.refresh(token)]);
+      await agentTokens.refresh(token);
+      // An agent's token (the common case: the widget's requests and /events pings) is no supervisor session: one Redis read, not two.
+      if (agentTokens.resolve(token) === undefined) await supervisors.refresh(token);
     },
     resolveToken: (token) => {
       if (sameSecret(token, supervisorToken) || supervisors.resolve(token) !== undefined) return { kind: 'supervisor' };
