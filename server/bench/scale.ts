@@ -44,7 +44,7 @@ async function startGateway(id: string, rtpMin: number, redisUrl: string): Promi
 async function run(count: 1 | 2, redis: RedisServer): Promise<RunResult> {
   const gws = [await startGateway('gw-a', 41000, redis.url)];
   if (count === 2) gws.push(await startGateway('gw-b', 43000, redis.url));
-  const kamailio = await Kamailio.start({ port: await freePort(), gateways: gws.map((g) => ({ host: '127.0.0.1', port: g.sipPort })) });
+  const kamailio = await Kamailio.start({ gateways: gws.map((g) => ({ host: '127.0.0.1', port: g.sipPort })) });
   await sleep(3000); // Kamailio's first OPTIONS probes
   const tap = await EventTap.open(gws[0]!.httpPort);
   try {

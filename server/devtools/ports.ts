@@ -1,5 +1,5 @@
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
 
 /** A UDP+TCP port that is free right now on 127.0.0.1 (both protocols: SIPp and the gateway may use either). */
 export async function freePort(): Promise<number> {
@@ -48,4 +48,49 @@ export async function freeMediaPort(): Promise<number> {
     if (ok) return base;
   }
   throw new Error('no free media port range');
+}
+
+/** Ports held bound (TCP listener and UDP socket on 127.0.0.1) until `release()`. */
+export interface PortHold {
+  readonly ports: number[];
+  release(): Promise<void>;
+}
+
+/**
+ * `n` ports held bound until `release()`: for a port that must be named before the process that
+ * binds it starts (a URL handed to other processes first). While it is held, the kernel gives it
+ * to no other bind and to no outgoing connection's ephemeral port; release right before the spawn.
+ */
+export async function holdPorts(n: number): Promise<PortHold> {
+  const servers: Server[] = [];
+  const udps: Socket[] = [];
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const s = createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port));
+    });
+    const u = createSocket('udp4');
+    const bound = await new Promise<boolean>((r) => {
+      u.once('error', () => r(false));
+      u.bind(port, '127.0.0.1', () => r(true));
+    });
+    if (!bound) {
+      await new Promise<void>((r) => s.close(() => r()));
+      continue;
+    }
+    servers.push(s);
+    udps.push(u);
+    ports.push(port);
+  }
+  return {
+    ports,
+    async release() {
+      await Promise.all([
+        ...servers.map((s) => new Promise<void>((r) => s.close(() => r()))),
+        ...udps.map((u) => new Promise<void>((r) => u.close(() => r()))),
+      ]);
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildWidget } from '../../../scripts/build-widget.mjs';
 import { Kamailio } from '../../devtools/kamailio.js';
 import { payScenario, type PayStep } from '../../devtools/sipp/pay-scenario.js';
-import { freeMediaPort, freePort } from '../../devtools/ports.js';
+import { freeMediaPort, freePort, holdPorts } from '../../devtools/ports.js';
 import { RedisServer } from '../../devtools/redis-server.js';
 import { runSipp } from '../../devtools/sipp/run.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium-webrtc.js';
@@ -59,10 +59,14 @@ async function startGateway(id: string, rtpMin: number, wsUrl: string): Promise<
 beforeAll(async () => {
   await buildWidget({ quiet: true });
   redis = await RedisServer.start();
-  const [kamailioPort, wsPort] = [await freePort(), await freePort()];
+  // The gateways name Kamailio's WebSocket port before Kamailio runs: held bound until its start,
+  // so no gateway's outgoing connection takes it meanwhile.
+  const held = await holdPorts(2);
+  const [kamailioPort, wsPort] = held.ports as [number, number];
   const base = 33000 + 400 * Math.floor(Math.random() * 20);
   a = await startGateway('gw-a', base, `ws://127.0.0.1:${wsPort}/`);
   b = await startGateway('gw-b', base + 200, `ws://127.0.0.1:${wsPort}/`);
+  await held.release();
   kamailio = await Kamailio.start({ port: kamailioPort, wsPort, gateways: [a, b].map((g) => ({ host: '127.0.0.1', port: Number(g.env['SIP_PORT']) })) });
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   context = await browser.newContext();

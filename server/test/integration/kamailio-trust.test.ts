@@ -18,7 +18,7 @@ let kamailio: Kamailio;
 
 beforeAll(async () => {
   ({ gw } = await startTestGateway());
-  kamailio = await Kamailio.start({ port: await freePort(), gateways: [{ host: '127.0.0.1', port: gw.sipPort }], trusted: ['127.0.0.2/32'] });
+  kamailio = await Kamailio.start({ gateways: [{ host: '127.0.0.1', port: gw.sipPort }], trusted: ['127.0.0.2/32'] });
 });
 afterAll(async () => {
   await kamailio?.stop();

@@ -31,9 +31,8 @@ beforeAll(async () => {
   leaf = ca.issue('127.0.0.1');
   ({ gw, logs } = await startTestGateway({ RING_TIMEOUT_S: '15', SIP_DIGEST_ALGORITHMS: 'SHA-256,MD5' }));
   kamailio = await Kamailio.start({
-    port: await freePort(),
     gateways: [{ host: '127.0.0.1', port: gw.sipPort }],
-    wss: { port: await freePort(), certFile: leaf.certFile, keyFile: leaf.keyFile },
+    wss: { certFile: leaf.certFile, keyFile: leaf.keyFile },
   });
 }, 60_000);
 

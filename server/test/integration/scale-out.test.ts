@@ -52,7 +52,6 @@ beforeAll(async () => {
   const a = await startGateway('gw-a', base);
   const b = await startGateway('gw-b', base + 200);
   kamailio = await Kamailio.start({
-    port: await freePort(),
     gateways: [a, b].map((g) => ({ host: '127.0.0.1', port: Number(g.env['SIP_PORT']) })),
   });
 }, 60_000);
