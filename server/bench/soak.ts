@@ -133,6 +133,9 @@ async function main(): Promise<void> {
         heapTotalMb: mem.status === 'fulfilled' ? mem.value.heapTotal / 2 ** 20 : NaN,
         externalMb: mem.status === 'fulfilled' ? mem.value.external / 2 ** 20 : NaN,
         arrayBuffersMb: mem.status === 'fulfilled' ? mem.value.arrayBuffers / 2 ** 20 : NaN,
+        oldSpaceMb: mem.status === 'fulfilled' ? mem.value.oldSpace / 2 ** 20 : NaN,
+        oldSpaceUsedMb: mem.status === 'fulfilled' ? mem.value.oldSpaceUsed / 2 ** 20 : NaN,
+        fullGcs: mem.status === 'fulfilled' ? mem.value.fullGcs : NaN,
         workers: wm.status === 'fulfilled' ? wm.value : [],
         lagP99: eld.status === 'fulfilled' ? lag(eld.value.p99Ms) : NaN,
         lagMax: eld.status === 'fulfilled' ? lag(eld.value.maxMs) : NaN,
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
       tPrev = now;
       samples.push(s);
       writeSamples(samples);
-      if (samples.length % 6 === 0) log(`${(s.t / 60).toFixed(1)} min: RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapMb.toFixed(0)} MB, external ${s.externalMb.toFixed(0)} MB, workers' heaps ${s.workers.map((w) => w.heapUsed.toFixed(0)).join('/')} MB, lag p99 ${s.lagP99} ms, ${s.fds} fds, ${s.handles} handles, ${s.calls} calls, CPU ${s.cpuPct.toFixed(0)} %`);
+      if (samples.length % 6 === 0) log(`${(s.t / 60).toFixed(1)} min: RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapMb.toFixed(0)} MB, old space ${s.oldSpaceUsedMb.toFixed(0)}/${s.oldSpaceMb.toFixed(0)} MB (${s.fullGcs} full GCs), external ${s.externalMb.toFixed(0)} MB, workers' heaps ${s.workers.map((w) => w.heapUsed.toFixed(0)).join('/')} MB, lag p99 ${s.lagP99} ms, ${s.fds} fds, ${s.handles} handles, ${s.calls} calls, CPU ${s.cpuPct.toFixed(0)} %`);
     }
     step = await running;
     soakUnanswered = unanswered;

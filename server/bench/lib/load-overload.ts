@@ -37,4 +37,4 @@ export async function overloadStep(env: LoadEnv, o: { rate: number; stepS: numbe
 
 export const overloadLine = (r: OverloadResult): string =>
   `overload ${r.rate} calls/s: ${r.step.calls} calls, refused 503 ${JSON.stringify(r.refused)}, admitted ${r.admitted}, paid ${r.step.paid}, admitted not paid ${r.admittedNotPaid}, ` +
-  `digits lost ${r.step.digitsLost} extra ${r.step.digitsExtra}, field errors ${r.step.fieldErrors}; held max ${r.step.maxCalls}; loop lag p99 ${r.step.eld.p99Ms} ms; gw CPU ${r.step.gwCpuPct} %; machine ${r.step.machineBusyPct} % of ${200}`;
+  `admitted calls' digits lost ${r.step.digitsLost - r.step.digitsLostUnstarted} extra ${r.step.digitsExtra} (calls never started: ${r.step.digitsLostUnstarted} digits), field errors ${r.step.fieldErrors}; held max ${r.step.maxCalls}; loop lag p99 ${r.step.eld.p99Ms} ms; gw CPU ${r.step.gwCpuPct} %; machine ${r.step.machineBusyPct} % of ${200}`;

@@ -174,6 +174,8 @@ export interface LoadStep {
   diag: { lostByField: Partial<Record<Field, number>>; extraByField: Partial<Record<Field, number>>; failures: Record<string, number>; otpKeyedBeforeAsked: number; otpAskToKeyMs: Dist };
   digitsExpected: number;
   digitsLost: number;
+  /** Of `digitsLost`, the digits of calls that never got a session (refused with 503 for load, or lost before the gateway): the rest were lost in admitted calls. */
+  digitsLostUnstarted: number;
   digitsExtra: number;
   /** Fields asked again or refused (a wrong digit shows as a refused card, expiry or OTP). */
   fieldErrors: number;
@@ -273,6 +275,7 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
   const notPaid: Record<string, number> = {};
   let paid = 0;
   let lost = 0;
+  let lostUnstarted = 0;
   let extra = 0;
   let fieldErrors = 0;
   const fromFirst: number[] = [];
@@ -284,7 +287,9 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
     const s = env.tap.take(`LOAD-${run}-${n}`);
     if (!s) {
       notPaid['no session'] = (notPaid['no session'] ?? 0) + 1;
-      lost += env.plan.keys.filter((k) => /\d/.test(k.key)).length;
+      const n = env.plan.keys.filter((k) => /\d/.test(k.key)).length;
+      lost += n;
+      lostUnstarted += n;
       continue;
     }
     if (s.outcome === 'paid') paid++;
@@ -334,6 +339,7 @@ export async function runLoadStep(env: LoadEnv, o: { transport: DtmfTransport; r
     diag,
     digitsExpected,
     digitsLost: lost,
+    digitsLostUnstarted: lostUnstarted,
     digitsExtra: extra,
     fieldErrors,
     setup: dist(rttSamples(dir)),

@@ -2,7 +2,8 @@
  * Loaded into the gateway by the SIP benchmark only (through gateway-entry.ts, before main.ts;
  * the process is spawned with an IPC channel). It lets the bench
  * read what /proc cannot show, without adding anything to the gateway's own HTTP surface:
- *   mem   -> process.memoryUsage() (after a full GC when asked) and the count of live handles
+ *   mem   -> process.memoryUsage() (after a full GC when asked), the count of live handles, V8's
+ *            old space (committed and in use: v8.getHeapSpaceStatistics) and the collections so far
  *   eld   -> event-loop delay percentiles since the last `eld` (perf_hooks histogram), then reset
  *   prof-start / prof-stop {file} -> a V8 CPU profile (the same sampler as `node --cpu-prof`)
  *                                    of just the window between them, written as .cpuprofile
@@ -12,7 +13,8 @@
  */
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, constants as perf } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { applyWhatIf } from './what-if.js';
 
 export type ProbeRequest =
@@ -28,6 +30,12 @@ export interface MemReport {
   external: number;
   arrayBuffers: number;
   handles: number;
+  /** V8's old space: bytes committed (`space_size`) and in use (`space_used_size`). */
+  oldSpace: number;
+  oldSpaceUsed: number;
+  /** Garbage collections since the probe loaded: mark-compact (full) and scavenges. */
+  fullGcs: number;
+  scavenges: number;
 }
 
 export interface EldReport {
@@ -44,6 +52,14 @@ if (process.env.BENCH_WHAT_IF) {
 if (process.send) {
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
+  const gcs = { full: 0, scavenge: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perf.NODE_PERFORMANCE_GC_MAJOR) gcs.full++;
+      else if (kind === perf.NODE_PERFORMANCE_GC_MINOR) gcs.scavenge++;
+    }
+  }).observe({ entryTypes: ['gc'] });
   let session: Session | undefined;
   const post = (s: Session, method: string, params?: object): Promise<unknown> =>
     new Promise((resolve, reject) => s.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
@@ -58,9 +74,11 @@ if (process.send) {
           gc();
         }
         const u = process.memoryUsage();
+        const old = getHeapSpaceStatistics().find((s) => s.space_name === 'old_space');
         return {
           rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers,
           handles: process.getActiveResourcesInfo().length,
+          oldSpace: old?.space_size ?? NaN, oldSpaceUsed: old?.space_used_size ?? NaN, fullGcs: gcs.full, scavenges: gcs.scavenge,
         } satisfies MemReport;
       }
       case 'eld': {

@@ -1,7 +1,8 @@
 /**
  * bench:soak's memory break-down: where the gateway's RSS goes, one 10 s sample at a time.
  *   - the main thread: V8 heap used and total, `external` and `arrayBuffers` (the bench probe's
- *     process.memoryUsage());
+ *     process.memoryUsage()), its old space committed and in use (v8.getHeapSpaceStatistics) and
+ *     the full collections so far;
  *   - each media worker thread: its own V8 heap, external memory, ArrayBuffers and V8 malloc use,
  *     read from the gateway's /metrics (`tonegate_media_worker_memory_bytes`, which the workers'
  *     `stats` answer feeds);
@@ -25,6 +26,11 @@ export interface MemSample {
   heapTotalMb: number;
   externalMb: number;
   arrayBuffersMb: number;
+  /** The main thread's V8 old space: committed and in use, MiB. */
+  oldSpaceMb: number;
+  oldSpaceUsedMb: number;
+  /** Full (mark-compact) collections on the main thread since the gateway started. */
+  fullGcs: number;
   /** By worker index; empty when /metrics did not answer. */
   workers: WorkerMem[];
 }
@@ -73,6 +79,8 @@ export function memSeries(workers: number): { name: string; of: (s: MemSample) =
     { name: 'main heap total', of: (s) => s.heapTotalMb },
     { name: 'main external', of: (s) => s.externalMb },
     { name: 'main arrayBuffers', of: (s) => s.arrayBuffersMb },
+    { name: 'main old space committed', of: (s) => s.oldSpaceMb },
+    { name: 'main old space in use', of: (s) => s.oldSpaceUsedMb },
     ...Array.from({ length: workers }, (_, i) => [per(i, 'heapUsed', 'heap used'), per(i, 'heapTotal', 'heap total'), per(i, 'external', 'external'), per(i, 'arrayBuffers', 'arrayBuffers'), per(i, 'malloced', 'V8 malloced')]).flat(),
     { name: 'RSS not in any heap or ArrayBuffers', of: (s) => (s.workers.length === workers ? unaccountedMb(s) : NaN) },
   ];
@@ -90,7 +98,7 @@ export function slopesPer10Min<S extends MemSample>(samples: S[], fromS: number,
 /** CSV columns for the memory part of a sample. */
 export function memCsvHeader(workers: number): string[] {
   const w = Array.from({ length: workers }, (_, i) => [`w${i}_heap_used_mb`, `w${i}_heap_total_mb`, `w${i}_external_mb`, `w${i}_array_buffers_mb`, `w${i}_malloced_mb`]).flat();
-  return ['heap_total_mb', 'external_mb', 'array_buffers_mb', ...w, 'unaccounted_mb'];
+  return ['heap_total_mb', 'external_mb', 'array_buffers_mb', 'old_space_mb', 'old_space_used_mb', 'full_gcs', ...w, 'unaccounted_mb'];
 }
 
 export function memCsvRow(s: MemSample, workers: number): string[] {
@@ -99,5 +107,5 @@ export function memCsvRow(s: MemSample, workers: number): string[] {
     const m = s.workers[i];
     return [f(m?.heapUsed), f(m?.heapTotal), f(m?.external), f(m?.arrayBuffers), f(m?.malloced)];
   }).flat();
-  return [f(s.heapTotalMb), f(s.externalMb), f(s.arrayBuffersMb), ...w, f(s.workers.length === workers ? unaccountedMb(s) : NaN)];
+  return [f(s.heapTotalMb), f(s.externalMb), f(s.arrayBuffersMb), f(s.oldSpaceMb), f(s.oldSpaceUsedMb), Number.isFinite(s.fullGcs) ? String(s.fullGcs) : '', ...w, f(s.workers.length === workers ? unaccountedMb(s) : NaN)];
 }

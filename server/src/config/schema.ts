@@ -34,6 +34,11 @@ export const SETTINGS = {
   TONEGATE_MODE: setting('mode', z.enum(['demo', 'production']).default('demo'), 'demo: embedded demo provider and defaults; production: refuses to start without TLS, real credentials, trusted peers and an https provider.'),
   INSTANCE_ID: setting('instanceId', z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gw-1'), 'Name of this gateway instance in session records (scale-out).'),
   LOG_LEVEL: setting('logLevel', z.enum(LOG_LEVELS).default('info'), 'pino log level; logs are JSON on stdout.'),
+  HEAP_GROWTH_PERCENT: setting(
+    'runtime.heapGrowthPercent',
+    z.coerce.number().int().min(0).max(300).default(50),
+    "How far the main thread's V8 old space may grow past its live heap before a full collection, in percent (V8's --heap-growing-percent): memory stays near 1.5x the live heap at the default. 0 leaves it to V8, which may let it reach 4x on a machine with 16 GiB or more (docs/operations.md, Memory).",
+  ),
 
   SIP_HOST: setting('sip.host', ip.default('127.0.0.1'), 'Address SIP listens on (UDP, TCP) and puts in Via/Contact.'),
   SIP_PORT: setting('sip.port', port.default(5060), 'SIP port, UDP and TCP.'),
