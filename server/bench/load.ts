@@ -7,7 +7,7 @@
  * process with the embedded demo provider over HTTP; a supervisor connection on `/events` judges
  * every call (server/bench/lib/load-run.ts).
  *
- * 1. Rate search per transport: steps of `--step-s` seconds of arrivals at the rates of `--rates`
+ * 1. Rate search per transport: steps of `--step-s` seconds (default 90) of arrivals at the rates of `--rates`
  *    until a step has a failed payment or a digit error, then halving between the last good and the
  *    first bad rate down to `--resolution` calls/s. The maximum is the highest passing rate; its
  *    concurrency is the most calls the gateway held in that step.
@@ -46,7 +46,9 @@ const quick = args.includes('--quick');
 const O = {
   transports: (opt('transports') ?? 'rfc4733,inband').split(',') as DtmfTransport[],
   rates: (opt('rates') ?? (quick ? '2' : '5,10,15,20,25,30,40')).split(',').map(Number),
-  stepS: Number(opt('step-s') ?? (quick ? 5 : 30)),
+  // 90 s: a whole payment call and its set-up, so a step reaches the calls held its rate sustains
+  // (shorter steps measure a burst: calls held are still rising when the step ends).
+  stepS: Number(opt('step-s') ?? (quick ? 5 : 90)),
   resolution: Number(opt('resolution') ?? 2),
   acceptRate: Number(opt('accept-rate') ?? (quick ? 10 : 100)),
   acceptS: Number(opt('accept-s') ?? (quick ? 3 : 10)),
@@ -208,7 +210,7 @@ async function main(): Promise<void> {
     const { section } = await import('./lib/load-report.js');
     replaceMarkedSection(file, '<!-- bench:load -->', '<!-- /bench:load -->', section({ info: { ...info, sipp: env.sipp }, O, steps, max, acc, profile, relay, plan: env.plan }));
     writeFileSync(fileURLToPath(new URL('./load-max.json', import.meta.url)), `${JSON.stringify({
-      measured: new Date().toISOString(), commit: info.commit,
+      measured: new Date().toISOString(), commit: info.commit, stepS: O.stepS,
       ...Object.fromEntries(Object.entries(max).map(([t, r]) => [t, { rate: r.rate, concurrent: r.maxCalls }])),
     }, null, 2)}\n`);
     log(`wrote ${file} and load-max.json`);

@@ -37,7 +37,7 @@ import { auditedControl, auditSessions } from './wiring/audit.js';
 import { gatewayHealth } from './wiring/health.js';
 import { closeServer, mountRoutes, openMetricsListener } from './wiring/http-app.js';
 import { wireLoad } from './wiring/load.js';
-import { countCaptures, providerBreakers, rtpTotals } from './wiring/metrics.js';
+import { countCaptures, onePerScrape, providerBreakers, rtpTotals } from './wiring/metrics.js';
 import { OwnedParts, type CloseCause } from './wiring/owned.js';
 import { openRouting } from './wiring/routing.js';
 import { wireTrust } from './wiring/trust.js';
@@ -134,12 +134,13 @@ async function build(config: Config, logger: Logger, clock: Clock, options: Gate
   const auditTrail = owned.add('audit', openAudit(config, logger), (a) => a.close());
   const { audit } = auditTrail;
   await auditSessions(audit, bus);
+  const mediaStats = onePerScrape(() => media.stats());
   const metrics = new Metrics({
     activeCalls: (): number => calls.calls.size + paymentCalls.live.size,
     activeCaptures: (): number => paymentCalls.captures.size,
     breakers: (): Record<string, string> => providerBreakers(payments),
-    rtp: async () => rtpTotals(await media.stats()),
-    mediaWorkerMemory: async () => (await media.stats()).workers.flatMap((w) => (w.alive && w.memory ? [{ worker: w.worker, memory: w.memory }] : [])),
+    rtp: async () => rtpTotals(await mediaStats()),
+    mediaWorkerMemory: async () => (await mediaStats()).workers.flatMap((w) => (w.alive && w.memory ? [{ worker: w.worker, memory: w.memory }] : [])),
     redis: () => {
       const r = backend.redis();
       return r && { up: r.state === 'up', bufferedEvents: r.bufferedEvents, droppedEvents: r.droppedEvents, pendingWrites: r.pendingWrites };

@@ -61,6 +61,16 @@ export function providerBreakers(p: Payments): Record<string, string> {
   return { ...named, payment: p.payment.breaker.state, ...p.sms.breakerStates() };
 }
 
+/**
+ * `read` shared by the callers of one moment: a call while an answer is pending gets that answer,
+ * and the next call after it settled asks again. One `/metrics` scrape reads both the RTP totals and
+ * the workers' memory from the media workers' `stats`: one round trip to every worker, not two.
+ */
+export function onePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => (pending ??= read().finally(() => setImmediate(() => (pending = undefined))));
+}
+
 /** The media workers' RTP totals, summed over the workers (`/metrics` re-reads them on each scrape). */
 export function rtpTotals(st: MediaStats): { packetsIn: number; packetsOut: number; lost: number; wrongSource: number } {
   const out = { packetsIn: 0, packetsOut: 0, lost: 0, wrongSource: 0 };
