@@ -50,6 +50,8 @@ const write = !args.includes('--no-write');
 /** Where the 10 s samples go (also with --no-write when given). */
 const samplesFile = opt('samples');
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
+/** The gateway's heap headroom setting for this run (docs/operations.md, Memory): the environment passes through to it. */
+const heapGrowth = `HEAP_GROWTH_PERCENT ${process.env['HEAP_GROWTH_PERCENT'] ?? '50 (default)'}${process.env['BENCH_WHAT_IF'] ? `, what-if ${process.env['BENCH_WHAT_IF']} (not the gateway as shipped)` : ''}`;
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 function defaultRate(): { rate: number; from: string } {
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
   const { rate, from } = defaultRate();
   const env = await startLoadEnv('soak');
   const info = { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, node: process.version, load: loadavg().map((x) => x.toFixed(2)).join(' ') };
-  log(`bench:soak ${minutes} min at ${rate} calls/s (${from}), ${transport}; gateway pid ${env.gw.pid}; run dir ${env.runDir}`);
+  log(`bench:soak ${minutes} min at ${rate} calls/s (${from}), ${transport}, ${heapGrowth}; gateway pid ${env.gw.pid}; run dir ${env.runDir}`);
   const samples: Sample[] = [];
   let step: LoadStep | undefined;
   let before: { heapMb: number; fds: number; handles: number } | undefined;
@@ -212,7 +214,7 @@ async function main(): Promise<void> {
       '<!-- bench:soak -->',
       '## Soak (`npm run bench:soak`)',
       '',
-      `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start: **${minutes} minutes at ${rate} payment calls/s** (${from}), ${transport}, the same SIPp payment calls as bench:load; ${step.calls} calls, ${step.paid} paid, calls held up to ${heldMax}; ${soakUnanswered} of ${samples.length} 10 s samples went unanswered within the probe's 2 s (gateway too busy).`,
+      `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start: **${minutes} minutes at ${rate} payment calls/s** (${from}), ${transport}, ${heapGrowth}, the same SIPp payment calls as bench:load; ${step.calls} calls, ${step.paid} paid, calls held up to ${heldMax}; ${soakUnanswered} of ${samples.length} 10 s samples went unanswered within the probe's 2 s (gateway too busy).`,
       '',
       'Method: every 10 s the gateway\'s RSS, event-loop lag over those 10 s (perf_hooks, beyond its 10 ms interval), open file descriptors, live handles, calls held and CPU, and where the memory is: the main thread\'s V8 heap (used, total), `external` and `arrayBuffers` (process.memoryUsage() through the bench probe), each media worker thread\'s V8 heap, external memory, ArrayBuffers and V8 malloc use (the gateway\'s `/metrics`, `tonegate_media_worker_memory_bytes`, fed by the workers\' `stats`), and the RSS none of them explain (allocator arenas, code, stacks). Baseline after a warm-up and a full GC; the same after the load has drained. Leak criteria: fds or handles more than 5 above the baseline after the drain; the heap after a full GC more than 16 MiB above the same at half time (the gateway keeps ended sessions and their event history on purpose, up to 10,000 each in the memory store and bus, full by half time; the growth from the empty baseline is listed as information); or RSS rising more than 10 MiB per 10 minutes after warm-up (least squares over the 10 s samples; warm-up ends when the stores hold 10,000 sessions at the soak\'s rate, and not before 5 minutes; judged only when 10 minutes of load follow it). Samples: `soak-samples.csv`; chart: `soak.png`.',
       '',
