@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { planSettings } from './config/number-plan.js';
 import { loadPlanProfiles, profileEnv } from './handoff/index.js';
 import { recordedLanguages } from './calls/payment/recorded-languages.js';
-import { applyHeapGrowth } from './observability/heap-growth.js';
+import { applyHeapPolicy } from './observability/heap-policy.js';
 
 /** What demo mode prints: every address, and the generated tokens (demo secrets only). */
 function demoBanner(config: Config, gw: Gateway): string {
@@ -91,8 +91,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  // Before any load: the old space's headroom over the live heap (docs/operations.md, Memory).
-  applyHeapGrowth(config.HEAP_GROWTH_PERCENT);
+  // Before any load: how the main thread's heap is collected (docs/operations.md, Memory).
+  applyHeapPolicy({ growthPercent: config.HEAP_GROWTH_PERCENT, compactEveryGc: config.HEAP_COMPACTION });
   // Production runs the compiled build (npm run build; npm run start:production), not tsx (docs/security.md).
   if (config.TONEGATE_MODE === 'production' && import.meta.url.endsWith('.ts')) {
     logger.warn('production mode from the TypeScript source: run the compiled build instead (npm run build, then npm run start:production)');

@@ -10,8 +10,9 @@ import { runLoadStep, type LoadEnv, type LoadStep } from './load-run.js';
 export interface OverloadResult {
   rate: number;
   step: LoadStep;
-  /** 503s for load during the step, by reason (tonegate_load_refusals_total). */
+  /** 503s for load during the step, by reason (tonegate_load_refusals_total; the step's jitter-probe call included). */
   refused: Record<string, number>;
+  /** SIPp calls that got a session: admitted (a refused call never gets one). */
   admitted: number;
   /** Admitted calls that were not paid. */
   admittedNotPaid: number;
@@ -30,11 +31,10 @@ export async function overloadStep(env: LoadEnv, o: { rate: number; stepS: numbe
   const step = await runLoadStep(env, { transport: 'rfc4733', rate, calls: Math.max(1, Math.round(rate * o.stepS)), label: `overload rfc4733 ${rate}/s (2 x ${o.rate})` });
   const after = await refusals(env.gw.httpPort);
   const refused = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0)) as Record<string, number>;
-  const total = Object.values(refused).reduce((a, b) => a + b, 0);
-  const admitted = step.calls - total;
+  const admitted = step.calls - (step.notPaid['no session'] ?? 0);
   return { rate, step, refused, admitted, admittedNotPaid: admitted - step.paid };
 }
 
 export const overloadLine = (r: OverloadResult): string =>
-  `overload ${r.rate} calls/s: ${r.step.calls} calls, refused 503 ${JSON.stringify(r.refused)}, admitted ${r.admitted}, paid ${r.step.paid}, admitted not paid ${r.admittedNotPaid}, ` +
+  `overload ${r.rate} calls/s: ${r.step.calls} calls, admitted ${r.admitted} (the rest refused: 503s counted by the gateway ${JSON.stringify(r.refused)}, its jitter probe's included), paid ${r.step.paid}, admitted not paid ${r.admittedNotPaid}, ` +
   `admitted calls' digits lost ${r.step.digitsLost - r.step.digitsLostUnstarted} extra ${r.step.digitsExtra} (calls never started: ${r.step.digitsLostUnstarted} digits), field errors ${r.step.fieldErrors}; held max ${r.step.maxCalls}; loop lag p99 ${r.step.eld.p99Ms} ms; gw CPU ${r.step.gwCpuPct} %; machine ${r.step.machineBusyPct} % of ${200}`;

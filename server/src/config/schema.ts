@@ -37,7 +37,12 @@ export const SETTINGS = {
   HEAP_GROWTH_PERCENT: setting(
     'runtime.heapGrowthPercent',
     z.coerce.number().int().min(0).max(300).default(50),
-    "How far the main thread's V8 old space may grow past its live heap before a full collection, in percent (V8's --heap-growing-percent): memory stays near 1.5x the live heap at the default. 0 leaves it to V8, which may let it reach 4x on a machine with 16 GiB or more (docs/operations.md, Memory).",
+    "How far the main thread's V8 old space may grow past its live heap before a full collection, in percent (V8's --heap-growing-percent). 0 leaves the choice to V8, which may let it reach 4x the live heap on a machine with 16 GiB or more (docs/operations.md, Memory).",
+  ),
+  HEAP_COMPACTION: setting(
+    'runtime.heapCompaction',
+    flag.default(true),
+    "Compact every fragmented page of the main thread's V8 old space at each full collection (V8's --compact-on-every-full-gc): without it, the memory of a gateway under steady load climbs for as long as the load lasts (docs/operations.md, Memory).",
   ),
 
   SIP_HOST: setting('sip.host', ip.default('127.0.0.1'), 'Address SIP listens on (UDP, TCP) and puts in Via/Contact.'),
