@@ -41,8 +41,8 @@ export const SETTINGS = {
   ),
   HEAP_COMPACTION: setting(
     'runtime.heapCompaction',
-    flag.default(true),
-    "Compact every fragmented page of the main thread's V8 old space at each full collection (V8's --compact-on-every-full-gc): without it, the memory of a gateway under steady load climbs for as long as the load lasts (docs/operations.md, Memory).",
+    flag.default(false),
+    "Compact every fragmented page of the main thread's V8 old space at each full collection (V8's --compact-on-every-full-gc): memory stays flat under steady load, at the cost of full-collection pauses of hundreds of ms that can refuse calls for event-loop lag (docs/operations.md, Memory).",
   ),
 
   SIP_HOST: setting('sip.host', ip.default('127.0.0.1'), 'Address SIP listens on (UDP, TCP) and puts in Via/Contact.'),

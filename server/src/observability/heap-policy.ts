@@ -12,11 +12,12 @@ export interface HeapPolicy {
  * Sets V8's collection flags for this process; both are read at every full collection, so they
  * take effect when set after start. Returns the flags set.
  *
- * - `--compact-on-every-full-gc`: at a steady payment load the old space fragments faster than V8
- *   compacts it by default (its regular mode evacuates at most 4 MB of live objects per full
- *   collection), so its committed size, and the RSS, climbed ~40 MB per 10 minutes with the live
- *   heap flat; compacting every fragmented page keeps the committed size at the live size
- *   (server/bench/RESULTS.md, "Where the soak's RSS went").
+ * - `--compact-on-every-full-gc` (off by default): at a steady payment load the old space fragments
+ *   faster than V8 compacts it by default (its regular mode evacuates at most 4 MB of live objects
+ *   per full collection), so its committed size, and the RSS, climbed ~40 MB per 10 minutes with
+ *   the live heap flat; compacting every fragmented page keeps the committed size at the live size,
+ *   but each full collection then pauses the event loop for hundreds of ms (server/bench/RESULTS.md,
+ *   "Where the soak's RSS went").
  * - `--heap-growing-percent`: the collection trigger is the live heap plus this share, instead of a
  *   factor V8 picks from its collector's speed (up to 4x when the heap limit is 2 GiB or more).
  */

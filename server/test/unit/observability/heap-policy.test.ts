@@ -11,11 +11,11 @@ describe('HEAP_GROWTH_PERCENT and HEAP_COMPACTION (docs/operations.md, Memory)',
     setFlagsFromString('--no-compact-on-every-full-gc');
   });
 
-  it('default to 50 and true; the environment and the file keys runtime.* set them', () => {
-    expect(loadConfig({})).toMatchObject({ HEAP_GROWTH_PERCENT: 50, HEAP_COMPACTION: true });
-    expect(loadConfig({ HEAP_GROWTH_PERCENT: '0', HEAP_COMPACTION: 'false' })).toMatchObject({ HEAP_GROWTH_PERCENT: 0, HEAP_COMPACTION: false });
+  it('default to 50 and false; the environment and the file keys runtime.* set them', () => {
+    expect(loadConfig({})).toMatchObject({ HEAP_GROWTH_PERCENT: 50, HEAP_COMPACTION: false });
+    expect(loadConfig({ HEAP_GROWTH_PERCENT: '0', HEAP_COMPACTION: 'true' })).toMatchObject({ HEAP_GROWTH_PERCENT: 0, HEAP_COMPACTION: true });
     const { file } = yamlFiles('heap');
-    expect(loadConfig({ TONEGATE_CONFIG: file('runtime:\n  heapGrowthPercent: 25\n  heapCompaction: false\n') })).toMatchObject({ HEAP_GROWTH_PERCENT: 25, HEAP_COMPACTION: false });
+    expect(loadConfig({ TONEGATE_CONFIG: file('runtime:\n  heapGrowthPercent: 25\n  heapCompaction: true\n') })).toMatchObject({ HEAP_GROWTH_PERCENT: 25, HEAP_COMPACTION: true });
   });
 
   it.each([
