@@ -22,7 +22,20 @@ export class LogSink extends Writable {
 
 // Each test file runs in its own module context, so a counter alone would hand every file the same
 // range; start each file at a random block so a range still held by a closing gateway is not reused.
-let rtpBase = 30000 + 400 * Math.floor(Math.random() * 24); // below 40000, where SIPp media ports are picked
+/**
+ * RTP ranges below 40000 (where SIPp media ports are picked). Files that run at the same time (the
+ * integration project runs three: vitest's VITEST_POOL_ID) each draw from a band of their own, so
+ * two concurrent gateways never share RTP ports; within its band a file starts at a random range and
+ * takes the next one for each further gateway, wrapping inside the band.
+ */
+const RTP_BAND = 2400;
+const rtpBand = 30000 + ((Math.max(1, Number(process.env['VITEST_POOL_ID'] ?? 1)) - 1) % 4) * RTP_BAND;
+let rtpRange = Math.floor(Math.random() * (RTP_BAND / 200));
+function nextRtpMin(): number {
+  const min = rtpBand + (rtpRange % (RTP_BAND / 200)) * 200;
+  rtpRange++;
+  return min;
+}
 
 /** Starts a real gateway on free ports of 127.0.0.1 (SIP port 0: the OS picks). */
 export async function startTestGateway(
@@ -30,8 +43,7 @@ export async function startTestGateway(
   opts: { clock?: Clock; config?: Partial<Config>; gateway?: GatewayOptions } = {},
 ): Promise<{ gw: Gateway; logs: LogSink; target: string }> {
   // Each gateway gets its own RTP range so suites never fight over ports.
-  const min = rtpBase;
-  rtpBase += 200;
+  const min = nextRtpMin();
   // Each gateway writes its audit trail to a file of its own (issue 6), never to ./data.
   const audit = join(mkdtempSync(join(tmpdir(), 'tg-audit-')), 'audit.jsonl');
   const base = loadConfig({ SIP_DIGEST_ALGORITHMS: 'MD5', LOG_LEVEL: 'debug', RTP_PORT_MIN: String(min), RTP_PORT_MAX: String(min + 199), AUDIT_LOG: audit, ...env });

@@ -33,7 +33,12 @@ export type BridgeEvents = {
   latched: (legId: string, from: { address: string; port: number }) => void;
 };
 
-const BIND_ATTEMPTS = 8;
+/**
+ * Ports tried when the one allocated is bound by another process (EADDRINUSE): the allocator hands
+ * out consecutive pairs, so this many escapes a block of up to 31 pairs another program holds in
+ * the range. Each try is one round trip to the worker.
+ */
+const BIND_ATTEMPTS = 32;
 
 /** ChannelError from the worker -> MediaError with the worker's code; other errors unchanged. */
 export function mediaError(err: unknown): unknown {
