@@ -65,7 +65,11 @@ export async function holdPorts(n: number): Promise<PortHold> {
   const servers: Server[] = [];
   const udps: Socket[] = [];
   const ports: number[] = [];
-  while (ports.length < n) {
+  for (let tries = 0; ports.length < n; tries++) {
+    if (tries >= 50 * n) {
+      await closeAll(servers, udps);
+      throw new Error(`no ${n} free ports on 127.0.0.1 (TCP and UDP) after ${tries} tries`);
+    }
     const s = createServer();
     const port = await new Promise<number>((resolve, reject) => {
       s.once('error', reject);
@@ -77,7 +81,12 @@ export async function holdPorts(n: number): Promise<PortHold> {
       u.bind(port, '127.0.0.1', () => r(true));
     });
     if (!bound) {
-      await new Promise<void>((r) => s.close(() => r()));
+      await closeAll([s], []);
+      try {
+        u.close();
+      } catch {
+        // never bound: nothing to close
+      }
       continue;
     }
     servers.push(s);
@@ -86,11 +95,10 @@ export async function holdPorts(n: number): Promise<PortHold> {
   }
   return {
     ports,
-    async release() {
-      await Promise.all([
-        ...servers.map((s) => new Promise<void>((r) => s.close(() => r()))),
-        ...udps.map((u) => new Promise<void>((r) => u.close(() => r()))),
-      ]);
-    },
+    release: () => closeAll(servers, udps),
   };
+}
+
+async function closeAll(servers: Server[], udps: Socket[]): Promise<void> {
+  await Promise.all([...servers.map((s) => new Promise<void>((r) => s.close(() => r()))), ...udps.map((u) => new Promise<void>((r) => u.close(() => r())))]);
 }
