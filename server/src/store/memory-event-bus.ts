@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../lib/clock.js';
+import { packHistory, unpackHistory, type PackedHistory } from './packed-history.js';
 import {
   EventBusClosedError,
   type BusEvent,
@@ -16,6 +17,12 @@ export interface MemoryEventBusOptions {
   readonly maxSessions?: number;
   /** History dropped this long after a session's last event. Default 1 h. */
   readonly historyTtlMs?: number;
+  /**
+   * A session's history is packed (packed-history.ts: deflated, outside V8's heap) this long after
+   * its last event, and unpacked again by a later publish. Default 30 s: a payment's events come
+   * seconds apart while it runs and stop when it ends.
+   */
+  readonly packAfterMs?: number;
   readonly clock?: Clock;
   /** A subscriber threw (it is logged by the caller, never rethrown). */
   readonly onListenerError?: (err: unknown) => void;
@@ -33,14 +40,23 @@ interface Sub<E> {
 }
 
 export const DEFAULT_HISTORY_PER_SESSION = 500;
+export const DEFAULT_PACK_AFTER_MS = 30_000;
 
-/** In-process {@link EventBus}: synchronous delivery, bounded per-session history. */
+/**
+ * In-process {@link EventBus}: synchronous delivery, bounded per-session history. Histories live in
+ * two maps, each in order of last publish (least recent first): `#hot` as objects, `#packed` those
+ * quiet for `packAfterMs`. Every packed history is older than every hot one (a history is packed
+ * from the head of `#hot`, and one published to again leaves `#packed`), so together they are one
+ * least-recently-published order: `#packed`, then `#hot`.
+ */
 export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E> {
-  readonly #hist = new Map<string, History<E>>();
+  readonly #hot = new Map<string, History<E>>();
+  readonly #packed = new Map<string, PackedHistory>();
   readonly #subs = new Set<Sub<E>>();
   readonly #perSession: number;
   readonly #maxSessions: number;
   readonly #ttl: number;
+  readonly #packAfter: number;
   readonly #clock: Clock;
   readonly #onError: (err: unknown) => void;
   #closed = false;
@@ -49,6 +65,7 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
     this.#perSession = Math.max(1, o.historyPerSession ?? DEFAULT_HISTORY_PER_SESSION);
     this.#maxSessions = Math.max(1, o.maxSessions ?? 10_000);
     this.#ttl = o.historyTtlMs ?? 60 * 60_000;
+    this.#packAfter = Math.max(0, o.packAfterMs ?? DEFAULT_PACK_AFTER_MS);
     this.#clock = o.clock ?? systemClock;
     this.#onError = o.onListenerError ?? (() => {});
   }
@@ -57,16 +74,16 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
     if (this.#closed) throw new EventBusClosedError();
     const now = this.#clock.now();
     const sid = event.sessionId;
-    let h = this.#hist.get(sid);
+    let h = this.#take(sid); // re-inserted below: Map order = least recently published first
     if (h && now - h.lastAt >= this.#ttl) h = undefined;
-    if (h) this.#hist.delete(sid); // re-inserted below: Map order = least recently published first
     h ??= { lastSeq: 0, events: [], lastAt: now };
     const stamped = { ...event, seq: h.lastSeq + 1 } as unknown as E;
     h.lastSeq = stamped.seq;
     h.lastAt = now;
     h.events.push(stamped);
     if (h.events.length > this.#perSession) h.events.splice(0, h.events.length - this.#perSession);
-    this.#hist.set(sid, h);
+    this.#hot.set(sid, h);
+    this.#pack(now);
     this.#trim(now);
     for (const s of [...this.#subs]) if (s.sessionId === undefined || s.sessionId === sid) this.#deliver(s, stamped);
     return stamped;
@@ -98,12 +115,23 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
   async close(): Promise<void> {
     this.#closed = true;
     this.#subs.clear();
-    this.#hist.clear();
+    this.#hot.clear();
+    this.#packed.clear();
+  }
+
+  /** Sessions whose history is held, and how many of them are packed. */
+  get retained(): { sessions: number; packed: number; packedBytes: number } {
+    let packedBytes = 0;
+    for (const p of this.#packed.values()) packedBytes += p.bytes.byteLength;
+    return { sessions: this.#hot.size + this.#packed.size, packed: this.#packed.size, packedBytes };
   }
 
   #replay(sessionId: string, afterSeq: number): ReplayResult<E> {
-    const h = this.#hist.get(sessionId);
-    if (!h || this.#clock.now() - h.lastAt >= this.#ttl) return { events: [], truncated: afterSeq > 0, lastSeq: 0 };
+    const held = this.#packed.get(sessionId) ?? this.#hot.get(sessionId);
+    if (!held || this.#clock.now() - held.lastAt >= this.#ttl) return { events: [], truncated: afterSeq > 0, lastSeq: 0 };
+    // Nothing after afterSeq: answered without unpacking (a client resuming an ended session it saw to the end).
+    if ('bytes' in held && afterSeq >= held.lastSeq) return { events: [], truncated: false, lastSeq: held.lastSeq };
+    const h = 'bytes' in held ? unpackHistory<E>(held) : held;
     const oldest = h.events[0]?.seq ?? h.lastSeq + 1;
     return {
       events: h.events.filter((e) => e.seq > afterSeq),
@@ -124,10 +152,34 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
     }
   }
 
+  /** Removes a session's history from whichever map holds it, unpacked. */
+  #take(sid: string): History<E> | undefined {
+    const h = this.#hot.get(sid);
+    if (h) {
+      this.#hot.delete(sid);
+      return h;
+    }
+    const p = this.#packed.get(sid);
+    if (!p) return undefined;
+    this.#packed.delete(sid);
+    return unpackHistory<E>(p);
+  }
+
+  /** Packs the histories quiet for `packAfterMs`, least recently published first. */
+  #pack(now: number): void {
+    for (const [sid, h] of this.#hot) {
+      if (now - h.lastAt < this.#packAfter) break; // the rest are newer
+      this.#hot.delete(sid);
+      this.#packed.set(sid, packHistory(h));
+    }
+  }
+
   #trim(now: number): void {
-    for (const [sid, h] of this.#hist) {
-      if (this.#hist.size <= this.#maxSessions && now - h.lastAt < this.#ttl) break; // the rest are newer
-      this.#hist.delete(sid);
+    for (const m of [this.#packed, this.#hot]) {
+      for (const [sid, h] of m) {
+        if (this.#hot.size + this.#packed.size <= this.#maxSessions && now - h.lastAt < this.#ttl) return; // the rest are newer
+        m.delete(sid);
+      }
     }
   }
 }
