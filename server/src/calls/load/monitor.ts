@@ -1,4 +1,4 @@
-import { createHistogram, monitorEventLoopDelay, performance, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { limitsReached, loadRefusal, PORT_PAIRS, type LoadLimits, type LoadMeasures, type LoadReason, type LoadRefusal, type LoadRequestKind } from './decide.js';
 
 const DRIFT_MS = 20;
@@ -26,23 +26,26 @@ export interface LoadMonitorOptions {
 /**
  * Measures the gateway's load and answers the admission question of calls/load/decide.ts
  * (docs/operations.md, "Overload"). Held calls, captures and free RTP ports are read at the moment
- * of the decision; the media workers' busy share and the main event loop's lag (p99 of
- * `perf_hooks.monitorEventLoopDelay`) are sampled every second, so a decision costs no I/O; each
- * counts as the lower of its last two samples, so only overload lasting two samples refuses.
+ * of the decision; the media workers' busy share and the main event loop's lag (p99 of how late a
+ * 20 ms timer runs) are sampled every second, so a decision costs no I/O; each counts as the lower
+ * of its last two samples, so only overload lasting two samples refuses.
  */
 export class LoadMonitor {
   readonly limits: LoadLimits;
   /** The last two samples of each (newest last): a measure counts only when both pass, i.e. sustained. */
   #mediaBusy: [number, number] = [0, 0];
   #loopLagMs: [number, number] = [0, 0];
-  readonly #hist: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   /**
-   * How late a 20 ms timer of our own runs. monitorEventLoopDelay sees a loop starved of CPU (late
-   * wake-ups from poll) but, on Node 20, not a callback that holds the thread for a long time;
-   * this timer's lateness sees both. The lag is the higher of their p99s.
+   * How late a 20 ms timer of our own runs: it sees a loop starved of CPU (late wake-ups from poll)
+   * and a callback that holds the thread. (perf_hooks' monitorEventLoopDelay, used before, misses
+   * the second on Node 20, and it records a stall on its own timer's schedule, so one stall across a
+   * sample's boundary could land in both samples and refuse calls as if it had lasted two seconds:
+   * 15 refusals for one 271 ms stall in the 2026-12-07 soak, server/bench/RESULTS.md.)
    */
   readonly #drift: RecordableHistogram = createHistogram();
   #driftTimer: NodeJS.Timeout | undefined;
+  /** When the drift timer should next run (performance.now()). */
+  #driftDue = 0;
   readonly #last = new Map<number, { activeMs: number; at: number }>();
   #timer: NodeJS.Timeout | undefined;
   #sampling = false;
@@ -57,15 +60,10 @@ export class LoadMonitor {
 
   start(): void {
     if (this.#timer) return;
-    this.#hist.enable();
     this.#timer = setInterval(() => void this.sample(), this.o.sampleMs ?? 1000);
     this.#timer.unref();
-    let expected = performance.now() + DRIFT_MS;
-    this.#driftTimer = setInterval(() => {
-      const now = performance.now();
-      this.#drift.record(Math.max(1, Math.round((now - expected) * 1000))); // µs; record() needs >= 1
-      expected = now + DRIFT_MS;
-    }, DRIFT_MS);
+    this.#driftDue = performance.now() + DRIFT_MS;
+    this.#driftTimer = setInterval(() => this.#recordDrift(performance.now()), DRIFT_MS);
     this.#driftTimer.unref();
   }
 
@@ -73,7 +71,16 @@ export class LoadMonitor {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#driftTimer) clearInterval(this.#driftTimer);
     this.#timer = this.#driftTimer = undefined;
-    this.#hist.disable();
+  }
+
+  /**
+   * Records how late the drift timer is at `now` and moves its due time on. Called by the timer,
+   * and by sample() for a tick that is overdue when the sample is taken: the stall then counts in
+   * the sample it happened in, once (the late tick that follows finds itself early: 1 µs).
+   */
+  #recordDrift(now: number): void {
+    this.#drift.record(Math.max(1, Math.round((now - this.#driftDue) * 1000))); // µs; record() needs >= 1
+    this.#driftDue = now + DRIFT_MS;
   }
 
   /** One sample: loop lag since the last one, and each worker's active share since the last one. */
@@ -81,10 +88,10 @@ export class LoadMonitor {
     if (this.#sampling) return;
     this.#sampling = true;
     try {
-      const eld = this.#hist.count > 0 ? this.#hist.percentile(99) / 1e6 : 0;
+      const t = performance.now();
+      if (this.#driftTimer && t > this.#driftDue) this.#recordDrift(t);
       const drift = this.#drift.count > 0 ? this.#drift.percentile(99) / 1e3 : 0;
-      this.#loopLagMs = [this.#loopLagMs[1], Math.max(eld, drift)];
-      this.#hist.reset();
+      this.#loopLagMs = [this.#loopLagMs[1], drift];
       this.#drift.reset();
       const workers = await this.o.sources.workerActiveMs();
       const at = this.#now();

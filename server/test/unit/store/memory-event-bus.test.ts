@@ -26,7 +26,10 @@ describe('MemoryEventBus', () => {
     const clock = new FakeClock();
     const bus = new MemoryEventBus<Ev>({ packAfterMs: 30_000, clock });
     const a = [];
-    for (let n = 1; n <= 40; n++) a.push(await bus.publish({ ...ev('a', n), detail: { masked: '4111 •••• •••• 1111', n } } as Ev));
+    for (let n = 1; n <= 40; n++) {
+      const e = { ...ev('a', n), detail: { masked: '•••• 1111', n } }; // nested data survives packing too
+      a.push(await bus.publish(e));
+    }
     clock.advance(29_999);
     await bus.publish(ev('b', 1));
     expect(bus.retained).toMatchObject({ sessions: 2, packed: 0 });

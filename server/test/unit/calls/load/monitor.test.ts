@@ -122,4 +122,31 @@ describe('LoadMonitor: event-loop lag from perf_hooks', () => {
       m.stop();
     }
   });
+
+  it('one stall across a sample boundary counts in one sample only, so two stalls two samples apart refuse nothing', async () => {
+    const { m } = monitor();
+    m.start();
+    const block = (ms: number): void => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        // the main thread held, as by a long GC pause
+      }
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      block(300);
+      await m.sample(); // the sample closes while the stall's timers are still overdue
+      await new Promise((r) => setTimeout(r, 100)); // the overdue timers run now, in the next sample
+      await m.sample();
+      expect(m.measures().loopLagMs).toBeLessThan(250);
+      block(300);
+      await new Promise((r) => setTimeout(r, 20));
+      await m.sample();
+      // Samples 2 and 3 are the last two; only sample 3 holds a stall (sample 1 the other).
+      expect(m.measures().loopLagMs).toBeLessThan(250);
+      expect('release' in m.admit('bridged')).toBe(true);
+    } finally {
+      m.stop();
+    }
+  });
 });
