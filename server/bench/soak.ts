@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { startLoadEnv, stopLoadEnv } from './lib/load-env.js';
 import { lag, runLoadStep, type LoadStep } from './lib/load-run.js';
 import type { DtmfTransport } from '../devtools/sipp/load-scenario.js';
-import { cpuSeconds, rssBytes } from './lib/procs.js';
+import { cpuSeconds, machineCpu, rssBytes } from './lib/procs.js';
 import { sleep } from '../devtools/procs.js';
 import { replaceMarkedSection } from './lib/report.js';
 import { chartSvg, renderPng, type Sample } from './lib/soak-chart.js';
@@ -74,7 +74,14 @@ const RSS_MB_PER_10_MIN = 10;
 const RETAINED_SESSIONS = 10_000;
 /** 10 s samples whose probes the gateway did not answer in time (it was too busy). */
 let soakUnanswered = 0;
+/** Hypervisor steal over the whole load, % of the machine's CPU time (a contended host explains lag it did not cause). */
+let soakSteal = 0;
 
+/** Steal between two /proc/stat readings, as a share of the machine's CPU time then, %. */
+function stealShare(a: ReturnType<typeof machineCpu>, b: ReturnType<typeof machineCpu>): number {
+  const total = b.total - a.total;
+  return total > 0 ? (100 * (b.steal - a.steal)) / total : 0;
+}
 
 const fdCount = (pid: number): number => {
   try {
@@ -89,8 +96,8 @@ function writeSamples(samples: Sample[]): void {
   const file = samplesFile ?? (write ? join(HERE, 'soak-samples.csv') : undefined);
   if (!file) return;
   const workers = Math.max(0, ...samples.map((s) => s.workers.length));
-  const rows = samples.map((s) => [s.t.toFixed(0), s.rssMb.toFixed(1), s.heapMb.toFixed(1), s.lagP99, s.lagMax, s.fds, s.handles, s.calls, s.cpuPct.toFixed(1), ...memCsvRow(s, workers)].join(','));
-  writeFileSync(file, ['t_s,rss_mb,heap_mb,lag_p99_ms,lag_max_ms,fds,handles,calls,cpu_pct,' + memCsvHeader(workers).join(','), ...rows].join('\n') + '\n');
+  const rows = samples.map((s) => [s.t.toFixed(0), s.rssMb.toFixed(1), s.heapMb.toFixed(1), s.lagP99, s.lagMax, s.fds, s.handles, s.calls, s.cpuPct.toFixed(1), s.stealPct.toFixed(1), ...memCsvRow(s, workers)].join(','));
+  writeFileSync(file, ['t_s,rss_mb,heap_mb,lag_p99_ms,lag_max_ms,fds,handles,calls,cpu_pct,steal_pct,' + memCsvHeader(workers).join(','), ...rows].join('\n') + '\n');
 }
 
 async function main(): Promise<void> {
@@ -113,6 +120,8 @@ async function main(): Promise<void> {
     let done = false;
     const running = runLoadStep(env, { transport, rate, calls, label: `soak ${rate}/s` }).finally(() => (done = true));
     let cpuPrev = cpuSeconds(env.gw.pid) ?? 0;
+    const host0 = machineCpu();
+    let hostPrev = host0;
     let unanswered = 0;
     let tPrev = t0;
     await env.gw.eventLoopDelay();
@@ -128,6 +137,7 @@ async function main(): Promise<void> {
         if (g) mid = { heapMb: g.heapUsed / 2 ** 20, t: (now - t0) / 1000 };
       }
       const cpu = cpuSeconds(env.gw.pid) ?? cpuPrev;
+      const host = machineCpu();
       const s: Sample = {
         t: (now - t0) / 1000,
         rssMb: (rssBytes(env.gw.pid) ?? NaN) / 2 ** 20,
@@ -145,15 +155,18 @@ async function main(): Promise<void> {
         handles: mem.status === 'fulfilled' ? mem.value.handles : NaN,
         calls: h.status === 'fulfilled' ? h.value.calls + h.value.payments : NaN,
         cpuPct: (100 * (cpu - cpuPrev)) / ((now - tPrev) / 1000),
+        stealPct: stealShare(hostPrev, host),
       };
       cpuPrev = cpu;
+      hostPrev = host;
       tPrev = now;
       samples.push(s);
       writeSamples(samples);
-      if (samples.length % 6 === 0) log(`${(s.t / 60).toFixed(1)} min: RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapMb.toFixed(0)} MB, old space ${s.oldSpaceUsedMb.toFixed(0)}/${s.oldSpaceMb.toFixed(0)} MB (${s.fullGcs} full GCs), external ${s.externalMb.toFixed(0)} MB, workers' heaps ${s.workers.map((w) => w.heapUsed.toFixed(0)).join('/')} MB, lag p99 ${s.lagP99} ms, ${s.fds} fds, ${s.handles} handles, ${s.calls} calls, CPU ${s.cpuPct.toFixed(0)} %`);
+      if (samples.length % 6 === 0) log(`${(s.t / 60).toFixed(1)} min: RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapMb.toFixed(0)} MB, old space ${s.oldSpaceUsedMb.toFixed(0)}/${s.oldSpaceMb.toFixed(0)} MB (${s.fullGcs} full GCs), external ${s.externalMb.toFixed(0)} MB, workers' heaps ${s.workers.map((w) => w.heapUsed.toFixed(0)).join('/')} MB, lag p99 ${s.lagP99} ms, ${s.fds} fds, ${s.handles} handles, ${s.calls} calls, CPU ${s.cpuPct.toFixed(0)} %, host steal ${s.stealPct.toFixed(1)} %`);
     }
     step = await running;
     soakUnanswered = unanswered;
+    soakSteal = stealShare(host0, machineCpu());
     const held = async (): Promise<number> => {
       try {
         const x = await env.gw.health();
@@ -185,6 +198,7 @@ async function main(): Promise<void> {
   const lags = loaded.map((s) => s.lagP99).filter(Number.isFinite).sort((a, b) => a - b);
   const worstLag = Math.max(...loaded.map((s) => s.lagMax).filter(Number.isFinite));
   const heldMax = Math.max(...samples.map((s) => s.calls).filter(Number.isFinite));
+  const worstSteal = Math.max(0, ...samples.map((s) => s.stealPct).filter(Number.isFinite));
   const verdicts = [
     { what: 'file descriptors after the drain', ok: after.fds - before.fds <= 5, text: `${before.fds} -> ${after.fds}` },
     { what: 'live handles after the drain', ok: after.handles - before.handles <= 5, text: `${before.handles} -> ${after.handles}` },
@@ -204,7 +218,7 @@ async function main(): Promise<void> {
   for (const v of verdicts) log(`${v.ok ? 'ok  ' : 'FAIL'} ${v.what}: ${v.text}`);
   log(`memory trend ${window} (least squares, MB per 10 min; first -> last sample):`);
   for (const x of slopes) log(`  ${x.name.padEnd(36)} ${sign(x.per10Min).padStart(7)}   ${x.first.toFixed(1)} -> ${x.last.toFixed(1)}`);
-  log(`event-loop lag over 10 s windows: median p99 ${lags[Math.floor(lags.length / 2)] ?? '-'} ms, worst window p99 ${lags[lags.length - 1] ?? '-'} ms, max ${worstLag} ms; digit->event p99 ${step.digitFromEnd.p99} ms from the end; calls held up to ${heldMax}; ${soakUnanswered} of ${samples.length} samples unanswered within 2 s`);
+  log(`event-loop lag over 10 s windows: median p99 ${lags[Math.floor(lags.length / 2)] ?? '-'} ms, worst window p99 ${lags[lags.length - 1] ?? '-'} ms, max ${worstLag} ms; digit->event p99 ${step.digitFromEnd.p99} ms from the end; calls held up to ${heldMax}; host steal ${soakSteal.toFixed(1)} % (worst sample ${worstSteal.toFixed(1)} %); ${soakUnanswered} of ${samples.length} samples unanswered within 2 s`);
   writeSamples(samples);
   if (write) {
     const png = join(HERE, 'soak.png');
@@ -214,7 +228,7 @@ async function main(): Promise<void> {
       '<!-- bench:soak -->',
       '## Soak (`npm run bench:soak`)',
       '',
-      `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start: **${minutes} minutes at ${rate} payment calls/s** (${from}), ${transport}, ${heapGrowth}, the same SIPp payment calls as bench:load; ${step.calls} calls, ${step.paid} paid, calls held up to ${heldMax}; ${soakUnanswered} of ${samples.length} 10 s samples went unanswered within the probe's 2 s (gateway too busy).`,
+      `Run ${new Date().toISOString()} on ${info.cpu}, ${info.cores} cores, Node ${info.node}, load average ${info.load} at start: **${minutes} minutes at ${rate} payment calls/s** (${from}), ${transport}, ${heapGrowth}, the same SIPp payment calls as bench:load; ${step.calls} calls, ${step.paid} paid, calls held up to ${heldMax}; hypervisor steal ${soakSteal.toFixed(1)} % of the machine's CPU time over the load (worst 10 s sample ${worstSteal.toFixed(1)} %; /proc/stat); ${soakUnanswered} of ${samples.length} 10 s samples went unanswered within the probe's 2 s (gateway too busy).`,
       '',
       'Method: every 10 s the gateway\'s RSS, event-loop lag over those 10 s (perf_hooks, beyond its 10 ms interval), open file descriptors, live handles, calls held and CPU, and where the memory is: the main thread\'s V8 heap (used, total), `external` and `arrayBuffers` (process.memoryUsage() through the bench probe), each media worker thread\'s V8 heap, external memory, ArrayBuffers and V8 malloc use (the gateway\'s `/metrics`, `tonegate_media_worker_memory_bytes`, fed by the workers\' `stats`), and the RSS none of them explain (allocator arenas, code, stacks). Baseline after a warm-up and a full GC; the same after the load has drained. Leak criteria: fds or handles more than 5 above the baseline after the drain; the heap after a full GC more than 16 MiB above the same at half time (the gateway keeps ended sessions and their event history on purpose, up to 10,000 each in the memory store and bus, full by half time; the growth from the empty baseline is listed as information); or RSS rising more than 10 MiB per 10 minutes after warm-up (least squares over the 10 s samples; warm-up ends when the stores hold 10,000 sessions at the soak\'s rate, and not before 5 minutes; judged only when 10 minutes of load follow it). Samples: `soak-samples.csv`; chart: `soak.png`.',
       '',

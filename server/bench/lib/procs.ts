@@ -30,14 +30,18 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
-/** Whole-machine CPU time so far (seconds, summed over cores) and how much of it was busy. */
-export function machineCpu(): { total: number; busy: number } {
+/**
+ * Whole-machine CPU time so far (seconds, summed over cores), how much of it was busy, and how much
+ * the hypervisor gave to other guests while this one wanted to run (steal): a benchmark run on a
+ * contended host says so.
+ */
+export function machineCpu(): { total: number; busy: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal (guest time is already inside user).
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return { total: total / CLK_TCK, busy: (total - idle) / CLK_TCK };
+  return { total: total / CLK_TCK, busy: (total - idle) / CLK_TCK, steal: (v[7] ?? 0) / CLK_TCK };
 }
 
 /**

@@ -9,6 +9,8 @@ export interface Sample extends MemSample {
   handles: number;
   calls: number;
   cpuPct: number;
+  /** Share of the machine's CPU time the hypervisor stole over the sample, % (/proc/stat). */
+  stealPct: number;
 }
 
 export function chartSvg(samples: Sample[], title: string): string {
@@ -16,7 +18,7 @@ export function chartSvg(samples: Sample[], title: string): string {
   const panels: { name: string; unit: string; series: { label: string; color: string; y: (s: Sample) => number }[] }[] = [
     { name: 'Memory', unit: 'MB', series: [{ label: 'RSS', color: '#1f77b4', y: (s) => s.rssMb }, { label: 'main V8 heap used', color: '#9467bd', y: (s) => s.heapMb }, { label: 'workers\' V8 heaps', color: '#8c564b', y: (s) => (s.workers.length ? s.workers.reduce((a, w) => a + w.heapTotal, 0) : NaN) }, { label: 'not in any heap', color: '#e377c2', y: (s) => (s.workers.length ? unaccountedMb(s) : NaN) }] },
     { name: 'Event-loop lag (10 s windows)', unit: 'ms', series: [{ label: 'p99', color: '#d62728', y: (s) => s.lagP99 }, { label: 'max', color: '#ff9896', y: (s) => s.lagMax }] },
-    { name: 'Descriptors and calls', unit: '', series: [{ label: 'open fds', color: '#2ca02c', y: (s) => s.fds }, { label: 'calls held', color: '#ff7f0e', y: (s) => s.calls }, { label: 'gateway CPU %', color: '#7f7f7f', y: (s) => s.cpuPct }] },
+    { name: 'Descriptors and calls', unit: '', series: [{ label: 'open fds', color: '#2ca02c', y: (s) => s.fds }, { label: 'calls held', color: '#ff7f0e', y: (s) => s.calls }, { label: 'gateway CPU %', color: '#7f7f7f', y: (s) => s.cpuPct }, { label: 'host steal %', color: '#bcbd22', y: (s) => s.stealPct }] },
   ];
   const PH = 220;
   const top = 50;
