@@ -141,7 +141,7 @@ export function render(o: RunData): string {
         : bad.gwCpuPct > 85
           ? "- The gateway's main thread was saturated (signalling runs on one event loop)."
           : '- Neither the gateway nor the machine was CPU-saturated over the whole step: the failures came from bursts (see event-loop max delay and drops).',
-      `- Once the event loop lags, the SIP socket's receive buffer (kernel default, ~208 KiB) overflows (${bad.gwUdpDrops} drops), SIPp retransmits (INVITE after 0.5 s, BYE likewise), the retransmissions add load, and calls time out; a BYE lost with all its retransmissions leaves the dialog open in the gateway for good.`,
+      `- Once the event loop lags, the SIP socket's receive buffer (kernel default, ~208 KiB) overflows (${bad.gwUdpDrops} drops), SIPp retransmits (INVITE after 0.5 s, BYE likewise), the retransmissions add load, and calls time out; a dialog whose BYE is lost with all its retransmissions is ended by the media timeout or the session timer (docs/operations.md).`,
       ...(profile ? [`- Main thread at ${profileRun?.rate ?? '?'} calls/s, by area: ${profile.areas.slice(0, 6).map((a) => `${a.name} ${a.pct.toFixed(0)}%`).join(', ')}.`] : []),
       '',
     );
