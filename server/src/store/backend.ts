@@ -66,7 +66,11 @@ export interface StoreBackend<E extends BusEvent> {
 export async function createStoreBackend<E extends BusEvent>(o: StoreBackendOptions<E>): Promise<StoreBackend<E>> {
   if (!o.redisUrl) {
     const store = new MemorySessionStore();
-    const bus = new MemoryEventBus<E>(o.onListenerError ? { onListenerError: o.onListenerError } : {});
+    const bus = new MemoryEventBus<E>({
+      ...(o.onListenerError ? { onListenerError: o.onListenerError } : {}),
+      // A defect, never card data: the error names the session and what failed to unpack.
+      onHistoryError: (err, sessionId) => o.logger.error({ err, sessionId }, 'event bus: a session\'s packed event history was unreadable and is lost to replay; its events go on'),
+    });
     return {
       kind: 'memory', store, bus, heartbeat: undefined, redis: () => undefined,
       close: async () => {

@@ -24,7 +24,7 @@ export {
   type Unsequenced,
 } from './event-bus.js';
 export { MemorySessionStore, type MemorySessionStoreOptions, DEFAULT_ENDED_TTL_MS, DEFAULT_LIVE_TTL_MS, DEFAULT_MAX_SESSIONS } from './memory-session-store.js';
-export { MemoryEventBus, type MemoryEventBusOptions, DEFAULT_HISTORY_PER_SESSION } from './memory-event-bus.js';
+export { MemoryEventBus, type MemoryEventBusOptions, type HistoryCodec, DEFAULT_HISTORY_PER_SESSION } from './memory-event-bus.js';
 export { createStoreBackend, type StoreBackend, type StoreBackendOptions, type RedisStatus, type SharedRedis } from './backend.js';
 export { RedisLink, RedisTimeoutError, type RedisLinkOptions, type RedisState, type RedisHealth } from './redis-link.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';

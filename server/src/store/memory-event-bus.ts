@@ -1,5 +1,12 @@
 import { systemClock, type Clock } from '../lib/clock.js';
 import { packHistory, unpackHistory, type PackedHistory } from './packed-history.js';
+
+/** How histories are packed and unpacked; a seam for tests (a history that fails to unpack). */
+export interface HistoryCodec {
+  pack<E>(h: { readonly lastSeq: number; readonly lastAt: number; readonly events: readonly E[] }): PackedHistory;
+  unpack<E>(p: PackedHistory): { lastSeq: number; lastAt: number; events: E[] };
+}
+const zlibCodec: HistoryCodec = { pack: packHistory, unpack: unpackHistory };
 import {
   EventBusClosedError,
   type BusEvent,
@@ -26,6 +33,13 @@ export interface MemoryEventBusOptions {
   readonly clock?: Clock;
   /** A subscriber threw (it is logged by the caller, never rethrown). */
   readonly onListenerError?: (err: unknown) => void;
+  /**
+   * A packed history could not be unpacked (a PackedHistoryError: only a defect could cause it,
+   * the bytes never leave the process). The session's events so far are lost to replay, which
+   * says `truncated`; its sequence goes on, and the publish or replay that met it does not fail.
+   */
+  readonly onHistoryError?: (err: unknown, sessionId: string) => void;
+  readonly codec?: HistoryCodec;
 }
 
 interface History<E> {
@@ -59,6 +73,8 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
   readonly #packAfter: number;
   readonly #clock: Clock;
   readonly #onError: (err: unknown) => void;
+  readonly #onHistoryError: (err: unknown, sessionId: string) => void;
+  readonly #codec: HistoryCodec;
   #closed = false;
 
   constructor(o: MemoryEventBusOptions = {}) {
@@ -68,6 +84,8 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
     this.#packAfter = Math.max(0, o.packAfterMs ?? DEFAULT_PACK_AFTER_MS);
     this.#clock = o.clock ?? systemClock;
     this.#onError = o.onListenerError ?? (() => {});
+    this.#onHistoryError = o.onHistoryError ?? (() => {});
+    this.#codec = o.codec ?? zlibCodec;
   }
 
   async publish(event: Unsequenced<E>): Promise<E> {
@@ -131,7 +149,17 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
     if (!held || this.#clock.now() - held.lastAt >= this.#ttl) return { events: [], truncated: afterSeq > 0, lastSeq: 0 };
     // Nothing after afterSeq: answered without unpacking (a client resuming an ended session it saw to the end).
     if ('bytes' in held && afterSeq >= held.lastSeq) return { events: [], truncated: false, lastSeq: held.lastSeq };
-    const h = 'bytes' in held ? unpackHistory<E>(held) : held;
+    let h: History<E>;
+    if (!('bytes' in held)) h = held;
+    else {
+      const unpacked = this.#unpack(sessionId, held);
+      if (unpacked) h = unpacked;
+      else {
+        // Unreadable: replaced by an empty history in the same place of the order, its sequence kept.
+        h = { lastSeq: held.lastSeq, lastAt: held.lastAt, events: [] };
+        this.#packed.set(sessionId, this.#codec.pack(h));
+      }
+    }
     const oldest = h.events[0]?.seq ?? h.lastSeq + 1;
     return {
       events: h.events.filter((e) => e.seq > afterSeq),
@@ -162,7 +190,22 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
     const p = this.#packed.get(sid);
     if (!p) return undefined;
     this.#packed.delete(sid);
-    return unpackHistory<E>(p);
+    // Unreadable: the events are lost, the sequence goes on (replay says truncated).
+    return this.#unpack(sid, p) ?? { lastSeq: p.lastSeq, lastAt: p.lastAt, events: [] };
+  }
+
+  /** Unpacks a history; one that cannot be read is reported (undefined). */
+  #unpack(sid: string, p: PackedHistory): History<E> | undefined {
+    try {
+      return this.#codec.unpack<E>(p);
+    } catch (err) {
+      try {
+        this.#onHistoryError(err, sid);
+      } catch {
+        // the error reporter itself failed: nothing more to do
+      }
+      return undefined;
+    }
   }
 
   /** Packs the histories quiet for `packAfterMs`, least recently published first. */
@@ -170,7 +213,7 @@ export class MemoryEventBus<E extends BusEvent = BusEvent> implements EventBus<E
     for (const [sid, h] of this.#hot) {
       if (now - h.lastAt < this.#packAfter) break; // the rest are newer
       this.#hot.delete(sid);
-      this.#packed.set(sid, packHistory(h));
+      this.#packed.set(sid, this.#codec.pack(h));
     }
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryEventBus } from '../../../src/store/index.js';
+import { MemoryEventBus, type HistoryCodec } from '../../../src/store/index.js';
+import { packHistory, PackedHistoryError, unpackHistory } from '../../../src/store/packed-history.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { ev, eventBusContract, type Ev } from '../../support/store-contract.js';
 
@@ -82,5 +83,77 @@ describe('MemoryEventBus', () => {
     await bus.publish(ev('b', 2)); // trims the expired one
     expect(bus.retained).toMatchObject({ sessions: 1, packed: 0 });
     expect((await bus.publish(ev('a', 2))).seq).toBe(1); // an expired history starts over
+  });
+});
+
+describe('MemoryEventBus, a packed history that cannot be unpacked', () => {
+  // The bytes never leave the process, so only a defect can make them unreadable; the bus must then
+  // neither throw on the session's next publish or replay nor restart its sequence.
+  // Packs made while `corrupting` is on come back truncated (an unreadable deflate stream).
+  let corrupting = true;
+  function brokenBus(clock: FakeClock, errors: Array<[unknown, string]>): MemoryEventBus<Ev> {
+    corrupting = true;
+    const broken = new WeakSet<Uint8Array>();
+    const codec: HistoryCodec = {
+      pack: (h) => {
+        const p = packHistory(h);
+        if (corrupting) broken.add(p.bytes);
+        return p;
+      },
+      unpack: (p) => unpackHistory(broken.has(p.bytes) ? { ...p, bytes: p.bytes.slice(0, 3) } : p),
+    };
+    return new MemoryEventBus<Ev>({ packAfterMs: 10, clock, codec, onHistoryError: (err, sid) => errors.push([err, sid]) });
+  }
+
+  it('a publish reports it, keeps the sequence going, and replay says what is lost', async () => {
+    const clock = new FakeClock();
+    const errors: Array<[unknown, string]> = [];
+    const bus = brokenBus(clock, errors);
+    for (let n = 1; n <= 3; n++) await bus.publish(ev('a', n));
+    clock.advance(10);
+    await bus.publish(ev('b', 1)); // packs a
+    expect(bus.retained).toMatchObject({ packed: 1 });
+    const got: Ev[] = [];
+    await bus.subscribe((e) => got.push(e), { sessionId: 'a' });
+    const fourth = await bus.publish(ev('a', 4));
+    expect(fourth.seq).toBe(4);
+    expect(got).toEqual([fourth]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]![0]).toBeInstanceOf(PackedHistoryError);
+    expect(errors[0]![1]).toBe('a');
+    expect(await bus.replay('a', 0)).toEqual({ events: [fourth], truncated: true, lastSeq: 4 });
+    expect(await bus.replay('a', 3)).toEqual({ events: [fourth], truncated: false, lastSeq: 4 });
+  });
+
+  it('a replay or a resuming subscriber reports it once, gets nothing marked truncated, and later publishes go on', async () => {
+    const clock = new FakeClock();
+    const errors: Array<[unknown, string]> = [];
+    const bus = brokenBus(clock, errors);
+    await bus.publish(ev('a', 1));
+    await bus.publish(ev('a', 2));
+    clock.advance(10);
+    await bus.publish(ev('b', 1)); // packs a
+    corrupting = false; // only that pack is bad
+    expect(await bus.replay('a', 0)).toEqual({ events: [], truncated: true, lastSeq: 2 });
+    expect(errors.map(([, sid]) => sid)).toEqual(['a']);
+    expect(await bus.replay('a', 2)).toEqual({ events: [], truncated: false, lastSeq: 2 });
+    const got: Ev[] = [];
+    const sub = await bus.subscribe((e) => got.push(e), { resume: { a: 1 } });
+    expect(sub.truncated).toEqual(['a']);
+    expect(got).toEqual([]);
+    expect(errors).toHaveLength(1); // the unreadable bytes were replaced by an empty history, not met again
+    expect((await bus.publish(ev('a', 3))).seq).toBe(3);
+    expect(bus.retained).toMatchObject({ sessions: 2 });
+  });
+
+  it('a reporter that throws does not break the publish', async () => {
+    const clock = new FakeClock();
+    const bus = new MemoryEventBus<Ev>({
+      packAfterMs: 0, clock,
+      codec: { pack: packHistory, unpack: () => { throw new PackedHistoryError('unreadable'); } },
+      onHistoryError: () => { throw new Error('reporter down'); },
+    });
+    await bus.publish(ev('a', 1));
+    expect((await bus.publish(ev('a', 2))).seq).toBe(2);
   });
 });
