@@ -3,18 +3,9 @@ import { createServer, type Server } from 'node:net';
 
 /** A UDP+TCP port that is free right now on 127.0.0.1 (both protocols: SIPp and the gateway may use either). */
 export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    if (await udpFree(port)) return port;
-  }
-  throw new Error('no free port on 127.0.0.1');
+  const hold = await holdPorts(1);
+  await hold.release();
+  return hold.ports[0]!;
 }
 
 /** Whether `port` can be bound for UDP on 127.0.0.1 right now. */
