@@ -7,6 +7,7 @@ import { planSettings } from './config/number-plan.js';
 import { loadPlanProfiles, profileEnv } from './handoff/index.js';
 import { recordedLanguages } from './calls/payment/recorded-languages.js';
 import { applyHeapPolicy } from './observability/heap-policy.js';
+import { startPeriodicCompaction } from './observability/heap-compaction.js';
 
 /** What demo mode prints: every address, and the generated tokens (demo secrets only). */
 function demoBanner(config: Config, gw: Gateway): string {
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   // Before any load: how the main thread's heap is collected (docs/operations.md, Memory).
   applyHeapPolicy({ growthPercent: config.HEAP_GROWTH_PERCENT, compactEveryGc: config.HEAP_COMPACTION });
+  const compaction = !config.HEAP_COMPACTION && config.HEAP_COMPACT_EVERY_S > 0 ? startPeriodicCompaction(config.HEAP_COMPACT_EVERY_S * 1000) : undefined;
   // Production runs the compiled build (npm run build; npm run start:production), not tsx (docs/security.md).
   if (config.TONEGATE_MODE === 'production' && import.meta.url.endsWith('.ts')) {
     logger.warn('production mode from the TypeScript source: run the compiled build instead (npm run build, then npm run start:production)');
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ sig }, 'shutting down');
+    compaction?.stop();
     gw.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -44,6 +44,11 @@ export const SETTINGS = {
     flag.default(false),
     "Compact every fragmented page of the main thread's V8 old space at each full collection (V8's --compact-on-every-full-gc): memory stays flat under steady load, at the cost of full-collection pauses of hundreds of ms that can refuse calls for event-loop lag (docs/operations.md, Memory).",
   ),
+  HEAP_COMPACT_EVERY_S: setting(
+    'runtime.heapCompactEverySeconds',
+    z.coerce.number().int().min(0).max(86_400).default(0),
+    "Compact the main thread's fragmented V8 old space once every this many seconds (V8's --compact-on-every-full-gc set for the next two full collections, then cleared): one longer pause per period instead of one at every collection (HEAP_COMPACTION) or none. 0: never (docs/operations.md, Memory).",
+  ),
 
   SIP_HOST: setting('sip.host', ip.default('127.0.0.1'), 'Address SIP listens on (UDP, TCP) and puts in Via/Contact.'),
   SIP_PORT: setting('sip.port', port.default(5060), 'SIP port, UDP and TCP.'),
