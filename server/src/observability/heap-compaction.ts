@@ -14,6 +14,9 @@ import { setFlagsFromString } from 'node:v8';
  * collection that ends after it was set: that one began after it.
  */
 export const FULL_GCS_PER_WINDOW = 2;
+// Measured (server/bench/RESULTS.md, soak R11 against R12, 30 min at 9.6 payment calls/s): every
+// 300 s, RSS +8.3 MB per 10 min after warm-up against +15.2 without; the compacting collections
+// paused the event loop 195-316 ms, no more than twice per period.
 
 /** The state machine, without timers or V8 (unit-tested). */
 export class CompactionWindow {
