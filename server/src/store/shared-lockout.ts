@@ -21,7 +21,35 @@ export function logSharedSignInError(logger: Logger): SharedLockoutError {
  * When Redis cannot be read, this instance decides from its own counters and does not write
  * (it would overwrite counters it never saw); the failure is reported through `onError`.
  */
-export async function withSharedLockout<T>(
+export function withSharedLockout<T>(
+  lockout: SignInLockout,
+  dir: AgentAuthDirectory,
+  attempt: { readonly user: string; readonly source: string; readonly channel: SignInChannel },
+  onError: SharedLockoutError,
+  decide: () => T,
+): Promise<T> {
+  // One attempt per (user, source) at a time on this instance: an attempt that read Redis while an
+  // earlier one was between its read and its write would adopt counters without that failure, and
+  // a burst of guesses (a cracker not waiting for answers) would get past the limit.
+  let queues = pending.get(lockout);
+  if (!queues) pending.set(lockout, (queues = new Map()));
+  const key = `${attempt.user}\u0000${attempt.source}`;
+  const run = (queues.get(key) ?? Promise.resolve()).then(() => sharedAttempt(lockout, dir, attempt, onError, decide));
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, settled);
+  void settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
+  return run;
+}
+
+/** The attempts in flight per lockout, by user and source: each waits for the one before. */
+const pending = new WeakMap<SignInLockout, Map<string, Promise<void>>>();
+
+async function sharedAttempt<T>(
   lockout: SignInLockout,
   dir: AgentAuthDirectory,
   attempt: { readonly user: string; readonly source: string; readonly channel: SignInChannel },
