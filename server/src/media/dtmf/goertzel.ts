@@ -152,10 +152,10 @@ export class GoertzelDtmfDetector {
         const x = samples[j]!;
         buf[p++] = x;
         e += x * x;
-        let t = x - b0 + c0 * a0; b0 = a0; a0 = t;
-        t = x - b1 + c1 * a1; b1 = a1; a1 = t;
-        t = x - b2 + c2 * a2; b2 = a2; a2 = t;
-        t = x - b3 + c3 * a3; b3 = a3; a3 = t;
+        let t = x + c0 * a0 - b0; b0 = a0; a0 = t;
+        t = x + c1 * a1 - b1; b1 = a1; a1 = t;
+        t = x + c2 * a2 - b2; b2 = a2; a2 = t;
+        t = x + c3 * a3 - b3; b3 = a3; a3 = t;
       }
       st[0] = a0; st[1] = a1; st[2] = a2; st[3] = a3;
       st[8] = b0; st[9] = b1; st[10] = b2; st[11] = b3;
@@ -174,10 +174,10 @@ export class GoertzelDtmfDetector {
     let a4 = 0, a5 = 0, a6 = 0, a7 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
     for (let j = 0; j < BLOCK_SIZE; j++) {
       const x = buf[j]!;
-      let t = x - b4 + c4 * a4; b4 = a4; a4 = t;
-      t = x - b5 + c5 * a5; b5 = a5; a5 = t;
-      t = x - b6 + c6 * a6; b6 = a6; a6 = t;
-      t = x - b7 + c7 * a7; b7 = a7; a7 = t;
+      let t = x + c4 * a4 - b4; b4 = a4; a4 = t;
+      t = x + c5 * a5 - b5; b5 = a5; a5 = t;
+      t = x + c6 * a6 - b6; b6 = a6; a6 = t;
+      t = x + c7 * a7 - b7; b7 = a7; a7 = t;
     }
     st[4] = a4; st[5] = a5; st[6] = a6; st[7] = a7;
     st[12] = b4; st[13] = b5; st[14] = b6; st[15] = b7;
