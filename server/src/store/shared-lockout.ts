@@ -31,10 +31,36 @@ export function withSharedLockout<T>(
   // One attempt per (user, source) at a time on this instance: an attempt that read Redis while an
   // earlier one was between its read and its write would adopt counters without that failure, and
   // a burst of guesses (a cracker not waiting for answers) would get past the limit.
-  let queues = pending.get(lockout);
-  if (!queues) pending.set(lockout, (queues = new Map()));
-  const key = `${attempt.user}\u0000${attempt.source}`;
-  const run = (queues.get(key) ?? Promise.resolve()).then(() => sharedAttempt(lockout, dir, attempt, onError, decide));
+  return oneAtATime(lockout, `${attempt.user}\u0000${attempt.source}`, async () => {
+    const { user, source, channel } = attempt;
+    let loaded: string | undefined;
+    try {
+      const l = await dir.loadLock(user, source);
+      lockout.adopt(user, source, l.state);
+      loaded = l.raw;
+    } catch (err) {
+      onError('sign-in lockout read', err);
+    }
+    const result = decide();
+    if (loaded === undefined) return result;
+    try {
+      const policy = { now: lockout.now(), lockAfter: lockout.lockAfter, lockMs: lockout.lockMs };
+      lockout.merged(user, source, await dir.saveLock(user, source, lockout.state(user, source), loaded, policy), channel);
+    } catch (err) {
+      onError('sign-in lockout write', err);
+    }
+    return result;
+  });
+}
+
+/** The attempts in flight per lockout, by user and source: each waits for the one before. */
+const pending = new WeakMap<SignInLockout, Map<string, Promise<void>>>();
+
+/** Runs `task` after every earlier task of the same owner and key has settled. */
+function oneAtATime<T>(owner: SignInLockout, key: string, task: () => Promise<T>): Promise<T> {
+  let queues = pending.get(owner);
+  if (!queues) pending.set(owner, (queues = new Map()));
+  const run = (queues.get(key) ?? Promise.resolve()).then(task);
   const settled = run.then(
     () => undefined,
     () => undefined,
@@ -44,34 +70,4 @@ export function withSharedLockout<T>(
     if (queues.get(key) === settled) queues.delete(key);
   });
   return run;
-}
-
-/** The attempts in flight per lockout, by user and source: each waits for the one before. */
-const pending = new WeakMap<SignInLockout, Map<string, Promise<void>>>();
-
-async function sharedAttempt<T>(
-  lockout: SignInLockout,
-  dir: AgentAuthDirectory,
-  attempt: { readonly user: string; readonly source: string; readonly channel: SignInChannel },
-  onError: SharedLockoutError,
-  decide: () => T,
-): Promise<T> {
-  const { user, source, channel } = attempt;
-  let loaded: string | undefined;
-  try {
-    const l = await dir.loadLock(user, source);
-    lockout.adopt(user, source, l.state);
-    loaded = l.raw;
-  } catch (err) {
-    onError('sign-in lockout read', err);
-  }
-  const result = decide();
-  if (loaded === undefined) return result;
-  try {
-    const policy = { now: lockout.now(), lockAfter: lockout.lockAfter, lockMs: lockout.lockMs };
-    lockout.merged(user, source, await dir.saveLock(user, source, lockout.state(user, source), loaded, policy), channel);
-  } catch (err) {
-    onError('sign-in lockout write', err);
-  }
-  return result;
 }
