@@ -15,10 +15,10 @@ const old = (): { committed: number; used: number } => {
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let keep: Array<{ id: string; n: number; pair: number[]; s: string }> = [];
-for (let i = 0; i < 300_000; i++) keep.push({ id: `x${i}`, n: i, pair: [i, i + 1], s: `${'y'.repeat(20)}${i}` });
+for (let i = 0; i < 360_000; i++) keep.push({ id: `x${i}`, n: i, pair: [i, i + 1], s: `${'y'.repeat(20)}${i}` });
 gc();
 gc();
-keep = keep.filter((_, i) => i % 4 === 0); // 3 of 4 gone: every page keeps a quarter of its objects
+keep = keep.filter((_, i) => i % 3 !== 0); // 1 of 3 gone: every page keeps two thirds of its objects
 gc();
 gc();
 const before = old().committed;

@@ -58,7 +58,12 @@ describe('HEAP_COMPACT_EVERY_S', () => {
 
 // The real thing, in a Node process of its own (V8's flags are per process): a fragmented old
 // space, a period, then full collections; the committed old space must fall to near its live size.
-// Without the periodic window the same collections leave it fragmented (the control run).
+// Without the periodic window the same collections leave it fragmented (the control run). The
+// pages are left a third empty on purpose: V8's own heuristic (MarkCompactCollector::
+// ComputeEvacuationHeuristics) evacuates only pages more than half free outside its memory-reducing
+// mode, so the control cannot compact them by itself. With pages three quarters empty, as before,
+// plain collections evacuated up to 4 MB of live objects each, and whether three of them left the
+// 30 MB the control asserted depended on the run (CI measured 4.2 MB left once).
 describe('startPeriodicCompaction in V8', () => {
   const script = fileURLToPath(new URL('./heap-compaction-child.ts', import.meta.url));
   const run = (mode: 'periodic' | 'none'): { before: number; after: number; used: number; windows: number } =>
@@ -69,7 +74,7 @@ describe('startPeriodicCompaction in V8', () => {
   it('evacuates the fragmented pages at the collections after a period, and only then', () => {
     const control = run('none');
     const periodic = run('periodic');
-    // Both start alike: three quarters of 300,000 small records dropped, the old space mostly empty pages.
+    // Both start alike: a third of 360,000 small records dropped, every old-space page a third empty.
     for (const r of [control, periodic]) expect(r.before - r.used).toBeGreaterThan(30e6);
     expect(control.after - control.used).toBeGreaterThan(30e6); // plain full collections leave it
     expect(periodic.windows).toBe(1);
