@@ -3,7 +3,7 @@ import { sameSecret } from './auth.js';
 import { isHashed, verifyPassword } from '../security/credentials.js';
 import { SignInLockout } from '../security/lockout.js';
 import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
-import { withSharedLockout } from '../store/shared-lockout.js';
+import { inFlightRefusal, withSharedLockout } from '../store/shared-lockout.js';
 
 /** Agent bearer tokens live this long (a working day with margin). */
 export const AGENT_TOKEN_TTL_MS = 12 * 60 * 60_000;
@@ -80,7 +80,7 @@ export class AgentTokens {
   async loginShared(agentId: string, password: string, source = 'unknown'): Promise<LoginResult> {
     const shared = this.#shared;
     if (!shared) return this.login(agentId, password, source);
-    const r = await withSharedLockout(this.#lockout, shared, { user: agentId, source, channel: 'http' }, this.#onSharedError, () => this.login(agentId, password, source));
+    const r = await withSharedLockout(this.#lockout, shared, { user: agentId, source, channel: 'http' }, this.#onSharedError, () => this.login(agentId, password, source), inFlightRefusal);
     if (r.ok) await this.#try('agent token write', () => shared.putToken(tokenKey(r.token), { agentId: r.agentId, expiresAt: r.expiresAt }));
     return r;
   }

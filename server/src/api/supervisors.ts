@@ -9,7 +9,7 @@ import { tokenKey } from './agent-tokens.js';
 import { bearer } from './auth.js';
 import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
 import type { SupervisorSessionDirectory } from '../store/redis-supervisor-sessions.js';
-import { withSharedLockout } from '../store/shared-lockout.js';
+import { inFlightRefusal, withSharedLockout } from '../store/shared-lockout.js';
 
 /**
  * Named supervisor accounts with a TOTP second factor (RFC 6238; docs/security.md, PCI DSS 8.4.2)
@@ -91,7 +91,7 @@ export class SupervisorSessions {
     const onError = this.sharing.onSharedError ?? (() => {});
     let step: number | undefined;
     const decide = (): SupervisorLogin => this.#login(name, password, code, source, (s) => (step = s));
-    const r = shared ? await withSharedLockout(this.lockout, shared, { user: `supervisor:${name}`, source, channel: 'http' }, onError, decide) : decide();
+    const r = shared ? await withSharedLockout(this.lockout, shared, { user: `supervisor:${name}`, source, channel: 'http' }, onError, decide, inFlightRefusal) : decide();
     if (!r.ok || step === undefined) return r;
     if (claimOnce) {
       let claimed = true;

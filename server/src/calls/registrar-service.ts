@@ -4,7 +4,7 @@ import { Registrar, parseContacts, type ContactBinding } from './registrar/index
 import type { SignInLockout } from '../security/lockout.js';
 import type { RegistrationDirectory } from '../store/index.js';
 import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
-import { logSharedSignInError, withSharedLockout } from '../store/shared-lockout.js';
+import { logSharedSignInError, MAX_IN_FLIGHT, withSharedLockout } from '../store/shared-lockout.js';
 import { splitHeaderList } from '../sip/dialog/dialog.js';
 import { warningHeader } from '../sip/ua/headers.js';
 import { fromDirectory, reachableFrom, toDirectory } from './registrar-directory.js';
@@ -151,7 +151,11 @@ export class RegistrarService {
   private async lockedShared(user: string, handle: () => RegisterReply, source: string, signIn: AgentAuthDirectory | undefined): Promise<RegisterReply> {
     const lockout = this.opts.lockout;
     if (!signIn || !lockout) return handle();
-    return withSharedLockout(lockout, signIn, { user, source, channel: 'sip' }, logSharedSignInError(this.opts.logger), handle);
+    const busy = (): RegisterReply => {
+      this.opts.logger.warn({ user, source, inFlight: MAX_IN_FLIGHT }, 'REGISTER refused undecided: too many sign-in attempts for this user and source in flight');
+      return { status: 403, reason: 'Forbidden' };
+    };
+    return withSharedLockout(lockout, signIn, { user, source, channel: 'sip' }, logSharedSignInError(this.opts.logger), handle, busy);
   }
 
   private refuseAlgorithm(aor: string, user: string, algorithm: string | undefined, source: string, flowId: string): RegisterReply {

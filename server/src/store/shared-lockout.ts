@@ -20,6 +20,9 @@ export function logSharedSignInError(logger: Logger): SharedLockoutError {
  *
  * When Redis cannot be read, this instance decides from its own counters and does not write
  * (it would overwrite counters it never saw); the failure is reported through `onError`.
+ *
+ * Attempts for one (user, source) are decided one after another; when {@link MAX_IN_FLIGHT} are
+ * already in flight on this instance, `busy` answers the next at once and it is never decided.
  */
 export function withSharedLockout<T>(
   lockout: SignInLockout,
@@ -27,6 +30,7 @@ export function withSharedLockout<T>(
   attempt: { readonly user: string; readonly source: string; readonly channel: SignInChannel },
   onError: SharedLockoutError,
   decide: () => T,
+  busy: () => T,
 ): Promise<T> {
   // One attempt per (user, source) at a time on this instance: an attempt that read Redis while an
   // earlier one was between its read and its write would adopt counters without that failure, and
@@ -50,24 +54,37 @@ export function withSharedLockout<T>(
       onError('sign-in lockout write', err);
     }
     return result;
-  });
+  }, busy);
 }
 
-/** The attempts in flight per lockout, by user and source: each waits for the one before. */
-const pending = new WeakMap<SignInLockout, Map<string, Promise<void>>>();
+/**
+ * The most sign-in attempts for one (user, source) in flight at once on an instance: the one being
+ * decided and those waiting for it. Against a slow Redis a cracker that does not wait for answers
+ * (the edge lets one source send 50 REGISTERs a second) would otherwise pile up waiting guesses,
+ * each holding its request, without bound; no person signs in 16 times at once from one address.
+ */
+export const MAX_IN_FLIGHT = 16;
 
-/** Runs `task` after every earlier task of the same owner and key has settled. */
-function oneAtATime<T>(owner: SignInLockout, key: string, task: () => Promise<T>): Promise<T> {
+/** The HTTP sign-ins' answer to an attempt refused for {@link MAX_IN_FLIGHT}: 429 with Retry-After, like a backoff. */
+export const inFlightRefusal = (): { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterS: number } => ({ ok: false, reason: 'rate-limited', retryAfterS: 1 });
+
+/** The attempts in flight per lockout, by user and source: each waits for the one before. */
+const pending = new WeakMap<SignInLockout, Map<string, { tail: Promise<void>; inFlight: number }>>();
+
+/** Runs `task` after every earlier task of the same owner and key has settled; `busy` instead when {@link MAX_IN_FLIGHT} are in flight. */
+function oneAtATime<T>(owner: SignInLockout, key: string, task: () => Promise<T>, busy: () => T): Promise<T> {
   let queues = pending.get(owner);
   if (!queues) pending.set(owner, (queues = new Map()));
-  const run = (queues.get(key) ?? Promise.resolve()).then(task);
-  const settled = run.then(
+  const q = queues.get(key) ?? { tail: Promise.resolve(), inFlight: 0 };
+  if (q.inFlight >= MAX_IN_FLIGHT) return Promise.resolve().then(busy);
+  q.inFlight++;
+  queues.set(key, q);
+  const run = q.tail.then(task);
+  q.tail = run.then(
     () => undefined,
     () => undefined,
-  );
-  queues.set(key, settled);
-  void settled.then(() => {
-    if (queues.get(key) === settled) queues.delete(key);
+  ).then(() => {
+    if (--q.inFlight === 0 && queues.get(key) === q) queues.delete(key);
   });
   return run;
 }
