@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sameSecret } from './auth.js';
+import { inFlightRefusal, sameSecret } from './auth.js';
 import { isHashed, verifyPassword } from '../security/credentials.js';
 import { SignInLockout } from '../security/lockout.js';
 import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
-import { inFlightRefusal, withSharedLockout } from '../store/shared-lockout.js';
+import { withSharedLockout } from '../store/shared-lockout.js';
 
 /** Agent bearer tokens live this long (a working day with margin). */
 export const AGENT_TOKEN_TTL_MS = 12 * 60 * 60_000;

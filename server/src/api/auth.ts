@@ -50,3 +50,10 @@ export function refreshBearer(refresh: (token: string) => Promise<void>): (req: 
     refresh(t).then(() => next(), next);
   };
 }
+
+/**
+ * The HTTP sign-ins' answer to an attempt refused because too many for that user and source were
+ * already in flight (store/shared-lockout.ts, MAX_IN_FLIGHT): `rate-limited`, so 429 with
+ * Retry-After, like a backoff.
+ */
+export const inFlightRefusal = (): { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterS: number } => ({ ok: false, reason: 'rate-limited', retryAfterS: 1 });

@@ -6,10 +6,10 @@ import type { SignInLockout } from '../security/lockout.js';
 import { isHashed, verifyPassword } from '../security/credentials.js';
 import { verifyTotp } from '../security/totp.js';
 import { tokenKey } from './agent-tokens.js';
-import { bearer } from './auth.js';
+import { bearer, inFlightRefusal } from './auth.js';
 import type { AgentAuthDirectory } from '../store/redis-agent-auth.js';
 import type { SupervisorSessionDirectory } from '../store/redis-supervisor-sessions.js';
-import { inFlightRefusal, withSharedLockout } from '../store/shared-lockout.js';
+import { withSharedLockout } from '../store/shared-lockout.js';
 
 /**
  * Named supervisor accounts with a TOTP second factor (RFC 6238; docs/security.md, PCI DSS 8.4.2)

@@ -65,9 +65,6 @@ export function withSharedLockout<T>(
  */
 export const MAX_IN_FLIGHT = 16;
 
-/** The HTTP sign-ins' answer to an attempt refused for {@link MAX_IN_FLIGHT}: 429 with Retry-After, like a backoff. */
-export const inFlightRefusal = (): { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterS: number } => ({ ok: false, reason: 'rate-limited', retryAfterS: 1 });
-
 /** The attempts in flight per lockout, by user and source: each waits for the one before. */
 const pending = new WeakMap<SignInLockout, Map<string, { tail: Promise<void>; inFlight: number }>>();
 
