@@ -18,10 +18,15 @@
  *
  * A frame [P, P+160) is played only when A >= P + 160 + lookahead, i.e. the analyser has
  * seen `lookahead` samples beyond it. When data is missing at a read():
- * - a packet is due (the last one came less than its duration + 20 ms ago): stall, i.e. play
- *   silence for the missing part and keep P (the buffer grows by the sender's jitter);
+ * - a packet is due (the last one came less than its duration + 20 ms ago, or + 200 ms while
+ *   the analyser is inside a tone, `inTone()`): stall, i.e. play silence for the missing part
+ *   and keep P (the buffer grows by the sender's jitter);
  * - otherwise (hold, DTX, end of talkspurt, loss): the missing samples are silence, analysed
  *   as zeros. A stream that then resumes inside that silence is re-anchored at A.
+ * Why the longer wait inside a tone: a burst of late packets (a sender or a receiving thread held
+ * up for 60 ms, say) would otherwise put tens of ms of zeros into the middle of a DTMF tone, and
+ * the detector would hear two presses of the key, or none; waiting costs only added delay, which
+ * the skip below takes back in the next pause.
  * The buffer shrinks back: when the smallest headroom (A - target) over 240 ms stayed above
  * 4 ms, the excess over 2 ms is skipped, where the audio is quiet (peaks below -27 dBm0, a pause
  * between words) or, failing that for 2 s, 10 ms of it anyway. Minimal added delay is the aim: the arrival phase
@@ -47,6 +52,8 @@ const FORCE_SKIP = 8 * SKIP_WINDOW;
 const FORCE_MAX = 80; // a forced skip (no quiet moment for 2 s) drops at most 10 ms at a time
 const QUIET_PEAK = 1024;
 const GRACE_MS = 20;
+/** The grace while the analyser is inside a tone (see the class comment). */
+const TONE_GRACE_MS = 200;
 const MAX_BACKWARD = 8000;
 const PHASES = 32;
 
@@ -59,6 +66,11 @@ export interface Analyser {
    * either side of the gap has not been played yet (the look-ahead) when the analyser hears of it.
    */
   gap?(pos: number, length: number): void;
+  /**
+   * True while the analyser is inside something a gap would cut in two (a DTMF tone): a packet
+   * that is late then is waited for longer before the missing audio is taken as silence.
+   */
+  inTone?(): boolean;
 }
 
 export type WriteResult = 'ok' | 'late' | 'duplicate' | 'overflow';
@@ -191,7 +203,8 @@ export class PlayoutBuffer {
     this.advance(target);
     let stall = 0;
     if (this.A < target) {
-      if (nowMs < this.lastArrivalMs + this.lastPacketSamples / 8 + GRACE_MS) {
+      const grace = this.analyser?.inTone?.() ? TONE_GRACE_MS : GRACE_MS;
+      if (nowMs < this.lastArrivalMs + this.lastPacketSamples / 8 + grace) {
         stall = Math.min(target - this.A, FRAME);
         this.stats.stalls++;
         this.stats.stalledSamples += stall;

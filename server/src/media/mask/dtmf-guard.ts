@@ -26,7 +26,10 @@
  * pieces each too short for the detector (Q.24 lets it reject anything under 40 ms), yet still
  * audible and decodable as DTMF. So the hint chunks right before a gap and right after it are
  * masked as a fragment without a confirmation (and counted in `fragments`): the buffer reports
- * the gap before it analyses the zeros, so both sides are still ahead of playout.
+ * the gap before it analyses the zeros, so both sides are still ahead of playout. Late packets
+ * alone rarely make such a gap inside a tone: the buffer asks `inTone()` and then waits up to
+ * 200 ms for them (a stream that stalled and came as a burst would otherwise give the detector
+ * two pieces of one key, i.e. the key twice, or none).
  *
  * Masked samples are replaced by the leg's MaskSignal. As a last line of defence, any sample of
  * a frame that the analysis has not yet passed by the look-ahead is masked too (counted as
@@ -137,6 +140,15 @@ export class DtmfGuard implements Analyser {
       }
     }
     this.gapEnd = pos + length;
+  }
+
+  /**
+   * The playout buffer's question before it takes missing audio as silence: is a tone going on?
+   * Yes while the detector holds a digit, or while the latest chunk might be DTMF (a tone that
+   * has begun but is not confirmed yet: zeros in it could leave two pieces each too short).
+   */
+  inTone(): boolean {
+    return !Number.isNaN(this.digitFrom) || this.hint(this.lastChunk);
   }
 
   /** An RFC 4733 event began at timeline position `pos` (or now, if unknown). */

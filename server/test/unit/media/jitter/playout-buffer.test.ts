@@ -125,6 +125,38 @@ describe('playout buffer', () => {
     expect(b.bufferedMs).toBeLessThan(25);
   });
 
+  it('inside a tone (the analyser says so) waits up to 200 ms for a burst of late packets instead of 20 ms', () => {
+    // The stream stops at packet 50 for `late` ms (a sender or the receiving thread stalled), then
+    // the backlog comes at once and the stream goes on.
+    const burst = (late: number): Arrival[] => steady(120).map((a) => (a.k >= 50 ? { ...a, at: Math.max(a.at, 1003 + late) } : a));
+    const inTone = (yes: boolean): Analyser => Object.assign(new Recorder(), { inTone: () => yes });
+    const ahead = (arrivals: Arrival[], analyser: Analyser) => {
+      const b = new PlayoutBuffer(320, analyser);
+      const out = new Int16Array(FRAME);
+      let ai = 0;
+      for (let t = 0; t < 140; t++) {
+        const now = 7 + 20 * t;
+        for (; ai < arrivals.length && arrivals[ai]!.at <= now; ai++) {
+          const a = arrivals[ai]!;
+          b.write(1, 1000 + a.k, 50000 + a.k * FRAME, new Uint8Array(FRAME).fill(codeOf(a.k)), 0, FRAME, 'pcmu', a.at);
+        }
+        b.read(out, now);
+      }
+      return { b };
+    };
+    const speech = ahead(burst(100), inTone(false));
+    expect(speech.b.stats.reanchors).toBe(1); // 20 ms grace: the missing audio was taken as a pause
+    const tone = ahead(burst(100), inTone(true));
+    expect(tone.b.stats.packets).toBe(120);
+    expect(tone.b.stats.reanchors).toBe(0); // no zeros went into the tone: the analyser heard it whole
+    expect(tone.b.stats.lostSamples).toBe(0);
+    expect(tone.b.stats.stalls).toBeGreaterThanOrEqual(4);
+    expect(tone.b.stats.late).toBe(0);
+    expect(tone.b.bufferedMs).toBeLessThan(25); // the added delay was taken back afterwards
+    // The wait is bounded: a stream that stops for 300 ms inside a tone is taken as paused.
+    expect(ahead(burst(300), inTone(true)).b.stats.reanchors).toBe(1);
+  });
+
   it('plays a lost packet as silence and a stream resuming after DTX without loss', () => {
     const arrivals = [...steady(40).filter((a) => a.k !== 20), ...steady(40).map((a) => ({ ...a, at: a.at + 2000, k: a.k + 40, tsOffset: (a.k + 40) * FRAME + 8000 * 1.3 }))];
     const { b, played } = run(arrivals, { ticks: 160, lookahead: 320 });
