@@ -56,7 +56,7 @@ const log = (s: string): void => void process.stdout.write(`${s}\n`);
 const env0 = process.env;
 const heapGrowth = [
   `HEAP_GROWTH_PERCENT ${env0['HEAP_GROWTH_PERCENT'] ?? '50 (default)'}`,
-  `HEAP_COMPACT_EVERY_S ${env0['HEAP_COMPACT_EVERY_S'] ?? '0 (default)'}`,
+  `HEAP_COMPACT_EVERY_S ${env0['HEAP_COMPACT_EVERY_S'] ?? '300 (default)'}`,
   ...(env0['HEAP_COMPACTION'] ? [`HEAP_COMPACTION ${env0['HEAP_COMPACTION']}`] : []),
   ...(env0['BENCH_WHAT_IF'] ? [`what-if ${env0['BENCH_WHAT_IF']} (not the gateway as shipped)`] : []),
 ].join(', ');

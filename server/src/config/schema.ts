@@ -46,8 +46,8 @@ export const SETTINGS = {
   ),
   HEAP_COMPACT_EVERY_S: setting(
     'runtime.heapCompactEverySeconds',
-    z.coerce.number().int().min(0).max(86_400).default(0),
-    "Compact the fragmented V8 old space once every this many seconds (V8's --compact-on-every-full-gc set for the next two full collections of the main thread, then cleared): one longer pause (about 0.2-0.3 s) per period instead of one at every collection (HEAP_COMPACTION) or none; without it the committed heap climbs under steady load. 0 (the default): never, because in-band DTMF payments failed while it was on (docs/operations.md, Memory).",
+    z.coerce.number().int().min(0).max(86_400).default(300),
+    "Compact the fragmented V8 old space once every this many seconds (V8's --compact-on-every-full-gc set for the next two full collections of the main thread, then cleared): one longer pause (about 0.2-0.3 s) per period instead of one at every collection (HEAP_COMPACTION) or none; without it the committed heap climbs under steady load. Default 300; 0: never (docs/operations.md, Memory).",
   ),
 
   SIP_HOST: setting('sip.host', ip.default('127.0.0.1'), 'Address SIP listens on (UDP, TCP) and puts in Via/Contact.'),

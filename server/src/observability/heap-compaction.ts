@@ -16,10 +16,10 @@ import { setFlagsFromString } from 'node:v8';
 export const FULL_GCS_PER_WINDOW = 2;
 // Measured (server/bench/RESULTS.md, soak R11 against R12, 30 min at 9.6 payment calls/s): every
 // 300 s, RSS +8.3 MB per 10 min after warm-up against +15.2 without; the compacting collections
-// paused the event loop 195-316 ms, no more than twice per period. Off by default
-// (HEAP_COMPACT_EVERY_S=0): with it on, in-band DTMF payments failed in bench:load (8 of 720 at a
-// 30 s period, 0 of 720 off; docs/operations.md, Memory). V8's flags are the whole process's, so
-// the media worker threads' collections compact too while a window is open.
+// paused the event loop 195-316 ms, no more than twice per period; hence the default of 300 s.
+// V8's flags are the whole process's, so the media worker threads' collections compact too while
+// a window is open: their longer pauses once cut in-band DTMF tones, until the playout buffer
+// learnt to wait for late packets inside a tone (docs/operations.md, Memory).
 
 /** The state machine, without timers or V8 (unit-tested). */
 export class CompactionWindow {

